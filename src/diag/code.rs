@@ -1,0 +1,96 @@
+//! The stable codes of every diagnostic mailc reports. A code never changes
+//! meaning once released; tools match on it.
+
+macro_rules! codes {
+    ($($variant:ident => $code:literal, $what:literal;)*) => {
+        /// A diagnostic's stable identity.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Code {
+            $($variant,)*
+        }
+
+        impl Code {
+            /// Every code, in declaration order.
+            pub const ALL: &'static [Code] = &[$(Code::$variant,)*];
+
+            /// The code as printed: `mailc::topic::name`.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $(Code::$variant => $code,)*
+                }
+            }
+
+            /// One sentence on what the code means.
+            pub const fn describe(self) -> &'static str {
+                match self {
+                    $(Code::$variant => $what,)*
+                }
+            }
+        }
+    };
+}
+
+codes! {
+    Io => "mailc::io", "the spec file could not be read";
+    Syntax => "mailc::syntax", "the file is not valid YAML or KDL";
+    KdlV1 => "mailc::syntax::kdl_v1", "KDL 1 syntax in a KDL 2 document";
+    UnknownKey => "mailc::key::unknown", "a key the spec language does not have";
+    MissingKey => "mailc::key::missing", "a required key is absent";
+    DuplicateKey => "mailc::key::duplicate", "the same key is given twice";
+    Type => "mailc::value::type", "a value of the wrong kind (string, number, list, map)";
+    ControlChar => "mailc::value::control_char", "a control character inside a value";
+    BadEnum => "mailc::value::choice", "a value outside the allowed choices";
+    Version => "mailc::version", "an unsupported spec version";
+    DomainName => "mailc::name::domain", "an invalid domain name";
+    HostName => "mailc::name::hostname", "an invalid host name";
+    HostKey => "mailc::name::host_key", "an invalid host key";
+    LocalPart => "mailc::name::local_part", "an invalid local part";
+    Address => "mailc::name::address", "an invalid e-mail address";
+    DuplicateDomain => "mailc::domain::duplicate", "a domain defined twice";
+    DuplicateHostname => "mailc::host::duplicate_hostname", "two hosts share a hostname";
+    IpAddress => "mailc::host::ip", "an invalid IP address or network";
+    Quota => "mailc::mailbox::quota", "an invalid quota";
+    DuplicateRecipient => "mailc::recipient::duplicate", "a local part that means two things";
+    UnknownTarget => "mailc::alias::unknown_target", "an alias target that names nothing";
+    AliasCycle => "mailc::alias::cycle", "aliases that lead back to themselves";
+    EmptyAlias => "mailc::alias::empty", "an alias with no targets";
+    SendOnlyTarget => "mailc::alias::send_only", "an alias whose only target receives nothing";
+    UnknownHost => "mailc::host::unknown", "a reference to a host the spec does not define";
+    DuplicateMx => "mailc::mx::duplicate", "the same MX host listed twice";
+    MxPriority => "mailc::mx::priority", "an MX priority out of range";
+    RoutingTwoLocal => "mailc::routing::split", "two hosts local for one domain";
+    RoutingNoPrimary => "mailc::routing::no_primary", "a backup with no primary to relay to";
+    RoutingLoop => "mailc::routing::loop", "routing that makes mail loop";
+    RoutingNoMx => "mailc::routing::null_mx", "routing given for a domain that receives no mail";
+    PlaintextPassword => "mailc::password::plaintext", "a password that is not a hash";
+    PasswordScheme => "mailc::password::scheme", "a password hash in an unsupported scheme";
+    SpfLookups => "mailc::spf::lookups", "an SPF record over the 10-lookup limit";
+    SpfTerm => "mailc::spf::term", "an invalid SPF term";
+    DkimSelector => "mailc::dkim::selector", "an invalid DKIM selector";
+    DkimKeySource => "mailc::dkim::key_source", "a DKIM key without exactly one of private_key / public_key";
+    DkimKeySize => "mailc::dkim::key_size", "a DKIM key that is too small";
+    DkimPublicKey => "mailc::dkim::public_key", "a DKIM public key that cannot be read";
+    DkimKeyMissing => "mailc::dkim::key_missing", "a DKIM private key file that does not exist yet";
+    DkimKeyPath => "mailc::dkim::key_path", "a DKIM key path that is not safe";
+    DuplicateSelector => "mailc::dkim::duplicate_selector", "a DKIM selector used twice";
+    Dmarc => "mailc::dmarc::value", "a DMARC value out of range";
+    DmarcMissing => "mailc::dmarc::missing", "a published domain without DMARC";
+    MtaSts => "mailc::mta_sts::value", "an MTA-STS value out of range";
+    TlsRpt => "mailc::tls_rpt::value", "a TLS-RPT value out of range";
+    ReportUri => "mailc::report_uri", "a report address that is not a mailto: or https: URI";
+    Ttl => "mailc::ttl", "a TTL out of range";
+    Nameservers => "mailc::zone::nameservers", "a published zone without nameservers or hostmaster";
+    Record => "mailc::record::value", "a DNS record value that cannot be written safely";
+    RecordType => "mailc::record::type", "a DNS record type mailc does not write";
+    RecordCollision => "mailc::record::collision", "a record that collides with one mailc writes";
+    Bounce => "mailc::unknown_recipients::bounce", "bounce sends backscatter";
+    Relay => "mailc::unknown_recipients::relay", "an invalid relay destination";
+    CatchAllTarget => "mailc::unknown_recipients::target", "a catch-all target that names nothing";
+    SrsWithoutForward => "mailc::srs::unused", "SRS on a domain that forwards nothing";
+}
+
+impl std::fmt::Display for Code {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}

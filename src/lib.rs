@@ -1,0 +1,8 @@
+//! mailc: a declarative compiler for mail domains.
+//!
+//! The pipeline: [`spec`] (as written, with spans) → [`model`] (resolved, with
+//! every diagnostic collected on the way) → backends → plan → apply.
+
+pub mod diag;
+pub mod source;
+pub mod spec;

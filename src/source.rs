@@ -1,0 +1,83 @@
+//! Source files and byte spans: where every value of a spec came from.
+
+use std::sync::Arc;
+
+/// A byte range in a spec file: `start` and `len` in bytes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Span {
+    pub start: usize,
+    pub len: usize,
+}
+
+impl Span {
+    pub const fn new(start: usize, len: usize) -> Self {
+        Span { start, len }
+    }
+
+    pub const fn end(&self) -> usize {
+        self.start + self.len
+    }
+}
+
+impl From<Span> for miette::SourceSpan {
+    fn from(s: Span) -> Self {
+        miette::SourceSpan::new(s.start.into(), s.len)
+    }
+}
+
+impl From<miette::SourceSpan> for Span {
+    fn from(s: miette::SourceSpan) -> Self {
+        Span::new(s.offset(), s.len())
+    }
+}
+
+/// Which language a spec is written in. Decides how key names are spelled in
+/// messages (`private_key` in YAML, `private-key` in KDL).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dialect {
+    Yaml,
+    Kdl,
+}
+
+impl Dialect {
+    /// Guesses the dialect from a file name: `.kdl` is KDL, anything else YAML.
+    pub fn from_path(path: &str) -> Dialect {
+        if path.ends_with(".kdl") {
+            Dialect::Kdl
+        } else {
+            Dialect::Yaml
+        }
+    }
+
+    /// Spells a YAML key the way this dialect writes it.
+    pub fn spell(self, yaml_key: &str) -> String {
+        match self {
+            Dialect::Yaml => yaml_key.to_string(),
+            Dialect::Kdl => yaml_key.replace('_', "-"),
+        }
+    }
+}
+
+/// A spec file as read: its display name, its text, and its dialect.
+#[derive(Clone, Debug)]
+pub struct Source {
+    pub name: Arc<str>,
+    pub text: Arc<str>,
+    pub dialect: Dialect,
+}
+
+impl Source {
+    pub fn new(name: impl Into<Arc<str>>, text: impl Into<Arc<str>>, dialect: Dialect) -> Self {
+        Source { name: name.into(), text: text.into(), dialect }
+    }
+
+    /// 1-based line and column (in characters) of a byte offset.
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        let offset = offset.min(self.text.len());
+        let before = &self.text.as_bytes()[..offset];
+        let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+        let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
+        let col = String::from_utf8_lossy(&before[line_start..]).chars().count() + 1;
+        (line, col)
+    }
+}

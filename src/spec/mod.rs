@@ -1,0 +1,454 @@
+//! The spec as written (v1 of `../shared/SPEC.md`): typed, every value with its
+//! span, nothing resolved yet. Both front ends (YAML, KDL) produce these types
+//! through the spanned [`tree`]; the JSON Schema in `schemas/` is generated
+//! from them.
+//!
+//! Required keys are `Option`s here so that a missing one is reported once (by
+//! `read`) and later checks simply skip it instead of cascading.
+
+use std::borrow::Cow;
+
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+
+use crate::diag::Diagnostics;
+use crate::source::{Dialect, Source, Span};
+
+pub mod kdl;
+mod read;
+pub mod tree;
+pub mod yaml;
+
+/// A value with the span it was written at.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Sp<T> {
+    pub value: T,
+    pub span: Span,
+}
+
+impl<T> Sp<T> {
+    pub fn new(value: T, span: Span) -> Self {
+        Sp { value, span }
+    }
+}
+
+impl<T: JsonSchema> JsonSchema for Sp<T> {
+    fn inline_schema() -> bool {
+        T::inline_schema()
+    }
+    fn schema_name() -> Cow<'static, str> {
+        T::schema_name()
+    }
+    fn schema_id() -> Cow<'static, str> {
+        T::schema_id()
+    }
+    fn json_schema(g: &mut SchemaGenerator) -> Schema {
+        T::json_schema(g)
+    }
+}
+
+/// A map from names to items, in the order written. Duplicates are kept so
+/// that checks can point at both places.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Entries<T>(pub Vec<(Sp<String>, T)>);
+
+impl<T> Default for Entries<T> {
+    fn default() -> Self {
+        Entries(Vec::new())
+    }
+}
+
+impl<T> Entries<T> {
+    pub fn iter(&self) -> impl Iterator<Item = (&Sp<String>, &T)> {
+        self.0.iter().map(|(k, v)| (k, v))
+    }
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl<T: JsonSchema> JsonSchema for Entries<T> {
+    fn schema_name() -> Cow<'static, str> {
+        format!("Map_of_{}", T::schema_name()).into()
+    }
+    fn json_schema(g: &mut SchemaGenerator) -> Schema {
+        let item = g.subschema_for::<T>();
+        json_schema!({ "type": "object", "additionalProperties": item })
+    }
+}
+
+/// A whole spec file.
+#[derive(Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "mailc spec, version 1")]
+pub struct Spec {
+    /// The spec language version. Only `1` exists.
+    #[schemars(required, range(min = 1, max = 1))]
+    pub version: Option<Sp<u32>>,
+    /// Values every domain inherits unless it sets its own.
+    pub defaults: Option<Defaults>,
+    /// The mail servers this spec configures, by host key (`[a-z0-9-]`, no dots).
+    #[schemars(required)]
+    pub hosts: Option<Entries<Host>>,
+    /// The mail domains, by domain name.
+    #[serde(default)]
+    pub domains: Entries<Domain>,
+}
+
+/// Values inherited by every domain. Fixed-field maps (`spf`, `dmarc`,
+/// `mta_sts`, `tls_rpt`) merge field by field with the domain's.
+#[derive(Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Defaults {
+    /// TTL of every record mailc writes (seconds). Default 3600.
+    pub ttl: Option<Sp<u32>>,
+    pub unknown_recipients: Option<Sp<UnknownRecipients>>,
+    pub spf: Option<Spf>,
+    pub dmarc: Option<Dmarc>,
+    pub mta_sts: Option<MtaSts>,
+    pub tls_rpt: Option<TlsRpt>,
+    /// Default mailbox quota (`500M`, `2G`, `1T`). Absent: unlimited.
+    pub quota: Option<Sp<String>>,
+    /// NS records of every published zone.
+    pub nameservers: Option<Vec<Sp<String>>>,
+    /// The SOA RNAME, as an address (`hostmaster@example.com`).
+    pub hostmaster: Option<Sp<String>>,
+    /// Rewrite envelope senders of forwarded mail (SRS). Default false.
+    pub srs: Option<Sp<bool>>,
+}
+
+/// One mail server.
+#[derive(Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Host {
+    /// FQDN: the HELO name, and what the PTR of `ipv4` must say.
+    #[schemars(required)]
+    pub hostname: Option<Sp<String>>,
+    #[schemars(required)]
+    pub ipv4: Option<Sp<String>>,
+    pub ipv6: Option<Sp<String>>,
+    #[schemars(required)]
+    pub stack: Option<Sp<Stack>>,
+}
+
+/// The software a host runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Stack {
+    PostfixDovecot,
+    EximDovecot,
+    Embedded,
+}
+
+/// One mail domain.
+#[derive(Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Domain {
+    /// How each host treats the domain. Default `auto`.
+    pub routing: Option<Sp<Routing>>,
+    /// MX entries: host keys or external FQDNs. `[]` publishes a null MX.
+    #[schemars(required)]
+    pub mx: Option<Sp<Vec<MxEntry>>>,
+    pub spf: Option<Spf>,
+    #[serde(default)]
+    pub dkim: Vec<Dkim>,
+    pub dmarc: Option<Dmarc>,
+    pub mta_sts: Option<MtaSts>,
+    pub tls_rpt: Option<TlsRpt>,
+    #[serde(default)]
+    pub mailboxes: Entries<Mailbox>,
+    /// Alias local part → targets (local parts or full addresses).
+    #[serde(default)]
+    pub aliases: Entries<Targets>,
+    pub unknown_recipients: Option<Sp<UnknownRecipients>>,
+    /// Other DNS records of the zone.
+    #[serde(default)]
+    pub records: Vec<Record>,
+    /// Rewrite envelope senders of forwarded mail (SRS). Default false.
+    pub srs: Option<Sp<bool>>,
+    /// Whether this spec publishes the domain's zone. Default true.
+    pub zone: Option<Sp<bool>>,
+    pub ttl: Option<Sp<u32>>,
+    pub quota: Option<Sp<String>>,
+    pub nameservers: Option<Vec<Sp<String>>>,
+    pub hostmaster: Option<Sp<String>>,
+}
+
+/// `auto`, `local`, `remote`, `backup`, or per host `{HOST: MODE}`.
+#[derive(Clone, Debug, PartialEq, JsonSchema)]
+#[serde(untagged)]
+pub enum Routing {
+    All(RoutingMode),
+    PerHost(Entries<Sp<RoutingMode>>),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RoutingMode {
+    Auto,
+    Local,
+    Remote,
+    Backup,
+}
+
+/// An MX entry: a host key or an external FQDN, bare or with a priority.
+#[derive(Clone, Debug, PartialEq, JsonSchema)]
+#[serde(untagged)]
+pub enum MxEntry {
+    Bare(Sp<String>),
+    WithPriority(MxWithPriority),
+}
+
+#[derive(Clone, Debug, PartialEq, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MxWithPriority {
+    pub host: Sp<String>,
+    pub priority: Option<Sp<u16>>,
+}
+
+impl MxEntry {
+    pub fn host(&self) -> &Sp<String> {
+        match self {
+            MxEntry::Bare(h) => h,
+            MxEntry::WithPriority(m) => &m.host,
+        }
+    }
+    pub fn priority(&self) -> Option<&Sp<u16>> {
+        match self {
+            MxEntry::Bare(_) => None,
+            MxEntry::WithPriority(m) => m.priority.as_ref(),
+        }
+    }
+}
+
+/// SPF terms. Lists replace the default's whole; `all` is inherited alone.
+#[derive(Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Spf {
+    pub include: Option<Vec<Sp<String>>>,
+    pub ip4: Option<Vec<Sp<String>>>,
+    pub ip6: Option<Vec<Sp<String>>>,
+    /// `-all` (default), `~all` or `?all`.
+    pub all: Option<Sp<SpfAll>>,
+    #[serde(skip)]
+    pub span: Span,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, JsonSchema, serde::Serialize, serde::Deserialize)]
+pub enum SpfAll {
+    #[serde(rename = "-all")]
+    Fail,
+    #[serde(rename = "~all")]
+    SoftFail,
+    #[serde(rename = "?all")]
+    Neutral,
+}
+
+impl SpfAll {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SpfAll::Fail => "-all",
+            SpfAll::SoftFail => "~all",
+            SpfAll::Neutral => "?all",
+        }
+    }
+}
+
+/// A DKIM key: one we hold (`private_key`) or one we only publish (`public_key`).
+#[derive(Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Dkim {
+    #[schemars(required)]
+    pub selector: Option<Sp<String>>,
+    /// Default `rsa-2048`.
+    pub algorithm: Option<Sp<DkimAlgorithm>>,
+    /// Path of the PEM private key, relative to the spec file.
+    pub private_key: Option<Sp<String>>,
+    /// Base64 SubjectPublicKeyInfo (or a raw Ed25519 key) of a key held elsewhere.
+    pub public_key: Option<Sp<String>>,
+    /// Whether our hosts sign with it. Default true.
+    pub sign: Option<Sp<bool>>,
+    #[serde(skip)]
+    pub span: Span,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DkimAlgorithm {
+    Rsa2048,
+    Rsa3072,
+    Rsa4096,
+    Ed25519,
+}
+
+/// DMARC (RFC 7489). Fields merge with the default's.
+#[derive(Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Dmarc {
+    pub policy: Option<Sp<DmarcPolicy>>,
+    /// Policy for subdomains (`sp=`). Default: as `policy`.
+    pub subdomain_policy: Option<Sp<DmarcPolicy>>,
+    /// Aggregate report addresses (`mailto:` URIs).
+    pub rua: Option<Vec<Sp<String>>>,
+    /// Failure report addresses (`mailto:` URIs).
+    pub ruf: Option<Vec<Sp<String>>>,
+    pub adkim: Option<Sp<Alignment>>,
+    pub aspf: Option<Sp<Alignment>>,
+    /// Percentage of mail the policy applies to, 0–100.
+    pub pct: Option<Sp<u8>>,
+    #[serde(skip)]
+    pub span: Span,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, JsonSchema, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DmarcPolicy {
+    None,
+    Quarantine,
+    Reject,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, JsonSchema, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Alignment {
+    /// strict
+    S,
+    /// relaxed
+    R,
+}
+
+/// MTA-STS (RFC 8461).
+#[derive(Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MtaSts {
+    /// Default `testing`.
+    pub mode: Option<Sp<MtaStsMode>>,
+    /// Seconds, at most 31557600 (one year). Default 604800.
+    pub max_age: Option<Sp<u32>>,
+    #[serde(skip)]
+    pub span: Span,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, JsonSchema, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MtaStsMode {
+    Enforce,
+    Testing,
+    None,
+}
+
+/// TLS reporting (RFC 8460).
+#[derive(Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TlsRpt {
+    /// `mailto:` or `https:` report URIs.
+    pub rua: Option<Vec<Sp<String>>>,
+    #[serde(skip)]
+    pub span: Span,
+}
+
+/// One mailbox.
+#[derive(Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Mailbox {
+    /// A Dovecot `{SCHEME}` hash: SHA512-CRYPT, SHA256-CRYPT, BLF-CRYPT, ARGON2I, ARGON2ID.
+    #[schemars(required)]
+    pub password: Option<Sp<String>>,
+    pub quota: Option<Sp<String>>,
+    /// Other local parts of this domain that deliver here.
+    #[serde(default)]
+    pub aliases: Vec<Sp<String>>,
+    /// May send, receives nothing. Default false.
+    pub send_only: Option<Sp<bool>>,
+}
+
+/// Alias targets: one, or a list.
+#[derive(Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(untagged)]
+pub enum TargetsSchema {
+    #[default]
+    None,
+    One(String),
+    Many(Vec<String>),
+}
+
+/// Alias targets as read: local parts or full addresses.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Targets {
+    pub targets: Vec<Sp<String>>,
+    pub span: Span,
+}
+
+impl JsonSchema for Targets {
+    fn schema_name() -> Cow<'static, str> {
+        "AliasTargets".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "A local part or full address, or a list of them.",
+            "oneOf": [
+                { "type": "string" },
+                { "type": "array", "items": { "type": "string" }, "minItems": 1 }
+            ]
+        })
+    }
+}
+
+/// What happens to mail for an address no mailbox or alias claims.
+#[derive(Clone, Debug, PartialEq, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum UnknownRecipients {
+    /// Refuse at RCPT with `550 5.1.1` (default).
+    Reject,
+    /// Accept and send a non-delivery report (backscatter).
+    Bounce,
+    /// Catch-all: deliver as an alias target would.
+    Forward(Sp<String>),
+    /// Pass such mail on to `HOST[:PORT]`.
+    Relay(Sp<String>),
+}
+
+/// A DNS record of the zone beyond the ones mailc writes.
+#[derive(Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Record {
+    /// Relative to the zone (`www`), `@` for the apex.
+    #[schemars(required)]
+    pub name: Option<Sp<String>>,
+    /// A, AAAA, CNAME, TXT, SRV, CAA, TLSA, NS (below the apex).
+    #[schemars(required)]
+    #[serde(rename = "type")]
+    pub rtype: Option<Sp<String>>,
+    /// Presentation form of the data (TXT: the text itself, unquoted).
+    #[schemars(required)]
+    pub value: Option<Sp<String>>,
+    pub ttl: Option<Sp<u32>>,
+    #[serde(skip)]
+    pub span: Span,
+}
+
+/// Reads a spec file's text in its dialect. Problems go to `diags`; the spec
+/// holds what could be read (placeholders where a value was wrong).
+pub fn parse(source: &Source, diags: &mut Diagnostics) -> Option<Spec> {
+    let tree = match source.dialect {
+        Dialect::Yaml => yaml::parse(&source.text).map_err(|d| vec![d]),
+        Dialect::Kdl => kdl::parse(&source.text),
+    };
+    match tree {
+        Ok(tree) => Some(read::read(&tree, source.dialect, diags)),
+        Err(errors) => {
+            for d in errors {
+                diags.push(d);
+            }
+            None
+        }
+    }
+}
+
+/// The JSON Schema of the spec language.
+pub fn json_schema() -> String {
+    let schema = schemars::schema_for!(Spec);
+    serde_json::to_string_pretty(&schema).unwrap_or_default() + "\n"
+}
