@@ -3,6 +3,10 @@
 //! The pipeline: [`spec`] (as written, with spans) → [`model`] (resolved, with
 //! every diagnostic collected on the way) → backends → plan → apply.
 
+pub mod cli;
 pub mod diag;
+pub mod model;
+pub mod passwd;
+pub mod validate;
 pub mod source;
 pub mod spec;

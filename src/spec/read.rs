@@ -1,9 +1,715 @@
-//! Typing the spanned tree into [`Spec`] (stub).
-use super::Spec;
-use super::tree::Node;
-use crate::diag::Diagnostics;
-use crate::source::Dialect;
+//! Typing the spanned tree into a [`Spec`]: known keys, value kinds, choices.
+//!
+//! Every problem is reported and reading carries on: a wrong value becomes
+//! `None` (a placeholder later checks skip), so one mistake gives one
+//! diagnostic, never a cascade.
 
-pub fn read(_tree: &Node, _dialect: Dialect, _diags: &mut Diagnostics) -> Spec {
-    Spec::default()
+use super::tree::{Key, Node, Value};
+use super::*;
+use crate::diag::{Code, Diagnostic, Diagnostics, suggest};
+use crate::source::{Dialect, Span};
+
+/// Reads the whole document.
+pub fn read(tree: &Node, dialect: Dialect, diags: &mut Diagnostics) -> Spec {
+    let mut r = Reader { dialect, diags };
+    r.spec(tree)
 }
+
+struct Reader<'d> {
+    dialect: Dialect,
+    diags: &'d mut Diagnostics,
+}
+
+/// The entries of one map being read, tracking which keys were consumed.
+struct Fields<'n> {
+    entries: &'n [(Key, Node)],
+    used: Vec<bool>,
+}
+
+impl<'d> Reader<'d> {
+    fn push(&mut self, d: Diagnostic) {
+        self.diags.push(d);
+    }
+
+    fn key_name(&self, key: &Key) -> String {
+        match self.dialect {
+            Dialect::Yaml => key.name.clone(),
+            Dialect::Kdl => key.name.replace('-', "_"),
+        }
+    }
+
+    fn type_error(&mut self, node: &Node, expected: &str, what: &str) {
+        let d = Diagnostic::error(
+            Code::Type,
+            node.span,
+            format!("{what} must be {expected}, found {}", node.kind()),
+        )
+        .label(format!("expected {expected}"));
+        self.push(d);
+    }
+
+    fn fields<'n>(&mut self, node: &'n Node, what: &str) -> Option<Fields<'n>> {
+        match &node.value {
+            Value::Map(entries) => {
+                Some(Fields { entries, used: vec![false; entries.len()] })
+            }
+            Value::Null => Some(Fields { entries: &[], used: Vec::new() }),
+            _ => {
+                self.type_error(node, "a map", what);
+                None
+            }
+        }
+    }
+
+    /// Takes key `name` (YAML spelling); a second occurrence is an error.
+    fn take<'n>(&mut self, f: &mut Fields<'n>, name: &str) -> Option<&'n Node> {
+        let mut found: Option<(usize, &'n Key)> = None;
+        for (i, (key, _)) in f.entries.iter().enumerate() {
+            if f.used[i] || self.key_name(key) != name {
+                continue;
+            }
+            f.used[i] = true;
+            match found {
+                None => found = Some((i, key)),
+                Some((_, first)) => {
+                    let shown = self.dialect.spell(name);
+                    let d = Diagnostic::error(
+                        Code::DuplicateKey,
+                        key.span,
+                        format!("`{shown}` is given twice"),
+                    )
+                    .label("second time")
+                    .with(first.span, "first time")
+                    .help(format!("keep one `{shown}`; its values are not merged"));
+                    self.push(d);
+                }
+            }
+        }
+        found.map(|(i, _)| &f.entries[i].1)
+    }
+
+    /// Reports the keys nobody took.
+    fn finish(&mut self, f: Fields<'_>, known: &[&str], what: &str) {
+        for (i, (key, _)) in f.entries.iter().enumerate() {
+            if f.used[i] {
+                continue;
+            }
+            let name = self.key_name(key);
+            let spelled: Vec<String> = known.iter().map(|k| self.dialect.spell(k)).collect();
+            let mut d = Diagnostic::error(
+                Code::UnknownKey,
+                key.span,
+                format!("unknown key `{}` in {what}", key.name),
+            )
+            .label("not a key of the spec language");
+            d = match suggest(&name, known.iter().copied()) {
+                Some(s) => d.help(format!("did you mean `{}`?", self.dialect.spell(s))),
+                None => d.help(format!("the keys of {what} are: {}", quote_list(&spelled))),
+            };
+            self.push(d);
+        }
+    }
+
+    fn missing(&mut self, span: Span, key: &str, what: &str, example: &str) {
+        let key = self.dialect.spell(key);
+        let d = Diagnostic::error(Code::MissingKey, span, format!("{what} has no `{key}`"))
+            .label(format!("`{key}` is required here"))
+            .help(format!("add `{example}`"));
+        self.push(d);
+    }
+
+    fn check_text(&mut self, s: &str, span: Span) -> bool {
+        if let Some(c) = s.chars().find(|c| c.is_control()) {
+            let d = Diagnostic::error(
+                Code::ControlChar,
+                span,
+                format!("value contains the control character {}", c.escape_default()),
+            )
+            .label("control character inside")
+            .help("remove it: no value in a spec may contain a newline, tab or other control character");
+            self.push(d);
+            return false;
+        }
+        true
+    }
+
+    fn string(&mut self, node: &Node, what: &str) -> Option<Sp<String>> {
+        let s = match &node.value {
+            Value::Str(s) => s.clone(),
+            Value::Int(i) => i.to_string(),
+            Value::Float(f) => f.to_string(),
+            _ => {
+                self.type_error(node, "a string", what);
+                return None;
+            }
+        };
+        self.check_text(&s, node.span).then(|| Sp::new(s, node.span))
+    }
+
+    fn key(&mut self, key: &Key) -> Option<Sp<String>> {
+        self.check_text(&key.name, key.span).then(|| Sp::new(key.name.clone(), key.span))
+    }
+
+    fn int<T: TryFrom<i128>>(&mut self, node: &Node, what: &str, range: &str) -> Option<Sp<T>> {
+        match &node.value {
+            Value::Int(i) => match T::try_from(*i) {
+                Ok(v) => Some(Sp::new(v, node.span)),
+                Err(_) => {
+                    let d = Diagnostic::error(
+                        Code::Type,
+                        node.span,
+                        format!("{what} `{i}` is out of range"),
+                    )
+                    .label(format!("expected {range}"))
+                    .help(format!("use a whole number in {range}"));
+                    self.push(d);
+                    None
+                }
+            },
+            _ => {
+                self.type_error(node, "a whole number", what);
+                None
+            }
+        }
+    }
+
+    fn bool(&mut self, node: &Node, what: &str) -> Option<Sp<bool>> {
+        match &node.value {
+            Value::Bool(b) => Some(Sp::new(*b, node.span)),
+            _ => {
+                let d = Diagnostic::error(
+                    Code::Type,
+                    node.span,
+                    format!("{what} must be true or false, found {}", node.kind()),
+                )
+                .label("expected a boolean")
+                .help(match self.dialect {
+                    Dialect::Yaml => "write `true` or `false`",
+                    Dialect::Kdl => "write `#true` or `#false`",
+                });
+                self.push(d);
+                None
+            }
+        }
+    }
+
+    fn choice<T: Copy>(&mut self, node: &Node, what: &str, options: &[(&str, T)]) -> Option<Sp<T>> {
+        let s = self.string(node, what)?;
+        if let Some((_, v)) = options.iter().find(|(name, _)| *name == s.value) {
+            return Some(Sp::new(*v, s.span));
+        }
+        let names: Vec<&str> = options.iter().map(|(n, _)| *n).collect();
+        let mut d = Diagnostic::error(
+            Code::BadEnum,
+            s.span,
+            format!("`{}` is not a valid {what}", s.value),
+        )
+        .label(format!("expected one of {}", quote_list(&names)));
+        d = match options.iter().find(|(n, _)| n.eq_ignore_ascii_case(&s.value)) {
+            Some((n, _)) => d.help(format!("write it in lowercase: `{n}`")),
+            None => match suggest(&s.value, names.iter().copied()) {
+                Some(n) => d.help(format!("did you mean `{n}`?")),
+                None => d.help(format!("use one of {}", quote_list(&names))),
+            },
+        };
+        self.push(d);
+        None
+    }
+
+    /// A list of strings; a single string counts as a list of one.
+    fn strings(&mut self, node: &Node, what: &str) -> Option<Vec<Sp<String>>> {
+        match &node.value {
+            Value::Seq(items) => Some(items.iter().filter_map(|n| self.string(n, what)).collect()),
+            Value::Str(_) | Value::Int(_) => self.string(node, what).map(|s| vec![s]),
+            Value::Null => Some(Vec::new()),
+            _ => {
+                self.type_error(node, "a list of strings", what);
+                None
+            }
+        }
+    }
+
+    /// A list of items; a single item counts as a list of one.
+    fn items<'n>(&mut self, node: &'n Node) -> &'n [Node] {
+        match &node.value {
+            Value::Seq(items) => items,
+            Value::Null => &[],
+            _ => std::slice::from_ref(node),
+        }
+    }
+
+    fn entries<T>(
+        &mut self,
+        node: &Node,
+        what: &str,
+        mut item: impl FnMut(&mut Self, &Sp<String>, &Node) -> Option<T>,
+    ) -> Option<Entries<T>> {
+        let Value::Map(entries) = &node.value else {
+            if node.value == Value::Null {
+                return Some(Entries::default());
+            }
+            self.type_error(node, "a map", what);
+            return None;
+        };
+        let mut out = Vec::with_capacity(entries.len());
+        for (k, v) in entries {
+            let Some(key) = self.key(k) else { continue };
+            if let Some(value) = item(self, &key, v) {
+                out.push((key, value));
+            }
+        }
+        Some(Entries(out))
+    }
+
+    // ---- the spec's own shapes ----
+
+    fn spec(&mut self, node: &Node) -> Spec {
+        let mut spec = Spec::default();
+        let Some(mut f) = self.fields(node, "the spec") else { return spec };
+        match self.take(&mut f, "version") {
+            Some(n) => spec.version = self.int(n, "`version`", "1"),
+            None => self.missing(node.span, "version", "the spec", "version: 1"),
+        }
+        if let Some(n) = self.take(&mut f, "defaults") {
+            spec.defaults = self.defaults(n);
+        }
+        match self.take(&mut f, "hosts") {
+            Some(n) => spec.hosts = self.entries(n, "`hosts`", |r, k, v| Some(r.host(k, v))),
+            None => {
+                self.missing(node.span, "hosts", "the spec", "hosts: {}");
+                spec.hosts = Some(Entries::default());
+            }
+        }
+        if let Some(n) = self.take(&mut f, "domains") {
+            spec.domains = self.entries(n, "`domains`", |r, k, v| Some(r.domain(k, v))).unwrap_or_default();
+        }
+        self.finish(f, &["version", "defaults", "hosts", "domains"], "the spec");
+        spec
+    }
+
+    fn defaults(&mut self, node: &Node) -> Option<Defaults> {
+        let mut f = self.fields(node, "`defaults`")?;
+        let mut d = Defaults::default();
+        if let Some(n) = self.take(&mut f, "ttl") {
+            d.ttl = self.int(n, "`ttl`", "0..=2147483647");
+        }
+        if let Some(n) = self.take(&mut f, "unknown_recipients") {
+            d.unknown_recipients = self.unknown_recipients(n);
+        }
+        if let Some(n) = self.take(&mut f, "spf") {
+            d.spf = self.spf(n);
+        }
+        if let Some(n) = self.take(&mut f, "dmarc") {
+            d.dmarc = self.dmarc(n);
+        }
+        if let Some(n) = self.take(&mut f, "mta_sts") {
+            d.mta_sts = self.mta_sts(n);
+        }
+        if let Some(n) = self.take(&mut f, "tls_rpt") {
+            d.tls_rpt = self.tls_rpt(n);
+        }
+        if let Some(n) = self.take(&mut f, "quota") {
+            d.quota = self.string(n, "`quota`");
+        }
+        if let Some(n) = self.take(&mut f, "nameservers") {
+            d.nameservers = self.strings(n, "a nameserver");
+        }
+        if let Some(n) = self.take(&mut f, "hostmaster") {
+            d.hostmaster = self.string(n, "`hostmaster`");
+        }
+        if let Some(n) = self.take(&mut f, "srs") {
+            d.srs = self.bool(n, "`srs`");
+        }
+        self.finish(f, DEFAULTS_KEYS, "`defaults`");
+        Some(d)
+    }
+
+    fn host(&mut self, key: &Sp<String>, node: &Node) -> Host {
+        let mut h = Host::default();
+        let what = format!("host `{}`", key.value);
+        let Some(mut f) = self.fields(node, &what) else { return h };
+        match self.take(&mut f, "hostname") {
+            Some(n) => h.hostname = self.string(n, "`hostname`"),
+            None => self.missing(key.span, "hostname", &what, "hostname: mx1.example.com"),
+        }
+        match self.take(&mut f, "ipv4") {
+            Some(n) => h.ipv4 = self.string(n, "`ipv4`"),
+            None => self.missing(key.span, "ipv4", &what, "ipv4: 203.0.113.10"),
+        }
+        if let Some(n) = self.take(&mut f, "ipv6") {
+            h.ipv6 = self.string(n, "`ipv6`");
+        }
+        match self.take(&mut f, "stack") {
+            Some(n) => h.stack = self.choice(n, "stack", STACKS),
+            None => self.missing(key.span, "stack", &what, "stack: postfix-dovecot"),
+        }
+        self.finish(f, &["hostname", "ipv4", "ipv6", "stack"], &what);
+        h
+    }
+
+    fn domain(&mut self, key: &Sp<String>, node: &Node) -> Domain {
+        let mut d = Domain::default();
+        let what = format!("domain `{}`", key.value);
+        let Some(mut f) = self.fields(node, &what) else { return d };
+        if let Some(n) = self.take(&mut f, "routing") {
+            d.routing = self.routing(n);
+        }
+        match self.take(&mut f, "mx") {
+            Some(n) => d.mx = self.mx(n),
+            None => self.missing(key.span, "mx", &what, "mx: [mx1]` (or `mx: []` for a domain that receives no mail"),
+        }
+        if let Some(n) = self.take(&mut f, "spf") {
+            d.spf = self.spf(n);
+        }
+        if let Some(n) = self.take(&mut f, "dkim") {
+            d.dkim = self.items(n).iter().filter_map(|n| self.dkim(n)).collect();
+        }
+        if let Some(n) = self.take(&mut f, "dmarc") {
+            d.dmarc = self.dmarc(n);
+        }
+        if let Some(n) = self.take(&mut f, "mta_sts") {
+            d.mta_sts = self.mta_sts(n);
+        }
+        if let Some(n) = self.take(&mut f, "tls_rpt") {
+            d.tls_rpt = self.tls_rpt(n);
+        }
+        if let Some(n) = self.take(&mut f, "mailboxes") {
+            d.mailboxes = self.entries(n, "`mailboxes`", |r, k, v| Some(r.mailbox(k, v))).unwrap_or_default();
+        }
+        if let Some(n) = self.take(&mut f, "aliases") {
+            d.aliases = self
+                .entries(n, "`aliases`", |r, _, v| {
+                    let targets = r.strings(v, "an alias target")?;
+                    Some(Targets { targets, span: v.span })
+                })
+                .unwrap_or_default();
+        }
+        if let Some(n) = self.take(&mut f, "unknown_recipients") {
+            d.unknown_recipients = self.unknown_recipients(n);
+        }
+        if let Some(n) = self.take(&mut f, "records") {
+            d.records = self.items(n).iter().filter_map(|n| self.record(n)).collect();
+        }
+        if let Some(n) = self.take(&mut f, "srs") {
+            d.srs = self.bool(n, "`srs`");
+        }
+        if let Some(n) = self.take(&mut f, "zone") {
+            d.zone = self.bool(n, "`zone`");
+        }
+        if let Some(n) = self.take(&mut f, "ttl") {
+            d.ttl = self.int(n, "`ttl`", "0..=2147483647");
+        }
+        if let Some(n) = self.take(&mut f, "quota") {
+            d.quota = self.string(n, "`quota`");
+        }
+        if let Some(n) = self.take(&mut f, "nameservers") {
+            d.nameservers = self.strings(n, "a nameserver");
+        }
+        if let Some(n) = self.take(&mut f, "hostmaster") {
+            d.hostmaster = self.string(n, "`hostmaster`");
+        }
+        self.finish(f, DOMAIN_KEYS, &what);
+        d
+    }
+
+    fn routing(&mut self, node: &Node) -> Option<Sp<Routing>> {
+        match &node.value {
+            Value::Map(_) => {
+                let per_host = self.entries(node, "`routing`", |r, _, v| r.choice(v, "routing mode", MODES))?;
+                Some(Sp::new(Routing::PerHost(per_host), node.span))
+            }
+            _ => self.choice(node, "routing mode", MODES).map(|m| Sp::new(Routing::All(m.value), m.span)),
+        }
+    }
+
+    fn mx(&mut self, node: &Node) -> Option<Sp<Vec<MxEntry>>> {
+        let mut out = Vec::new();
+        for item in self.items(node) {
+            match &item.value {
+                Value::Map(_) => {
+                    let Some(mut f) = self.fields(item, "an MX entry") else { continue };
+                    let host = match self.take(&mut f, "host") {
+                        Some(n) => self.string(n, "an MX host"),
+                        None => {
+                            self.missing(item.span, "host", "this MX entry", "host: mx1");
+                            None
+                        }
+                    };
+                    let priority = match self.take(&mut f, "priority") {
+                        Some(n) => self.int(n, "an MX priority", "0..=65535"),
+                        None => None,
+                    };
+                    self.finish(f, &["host", "priority"], "an MX entry");
+                    if let Some(host) = host {
+                        out.push(MxEntry::WithPriority(MxWithPriority { host, priority }));
+                    }
+                }
+                _ => {
+                    if let Some(h) = self.string(item, "an MX entry") {
+                        out.push(MxEntry::Bare(h));
+                    }
+                }
+            }
+        }
+        Some(Sp::new(out, node.span))
+    }
+
+    fn spf(&mut self, node: &Node) -> Option<Spf> {
+        let mut f = self.fields(node, "`spf`")?;
+        let mut s = Spf { span: node.span, ..Spf::default() };
+        if let Some(n) = self.take(&mut f, "include") {
+            s.include = self.strings(n, "an SPF include");
+        }
+        if let Some(n) = self.take(&mut f, "ip4") {
+            s.ip4 = self.strings(n, "an SPF ip4 network");
+        }
+        if let Some(n) = self.take(&mut f, "ip6") {
+            s.ip6 = self.strings(n, "an SPF ip6 network");
+        }
+        if let Some(n) = self.take(&mut f, "all") {
+            s.all = self.choice(
+                n,
+                "SPF `all`",
+                &[("-all", SpfAll::Fail), ("~all", SpfAll::SoftFail), ("?all", SpfAll::Neutral)],
+            );
+        }
+        self.finish(f, &["include", "ip4", "ip6", "all"], "`spf`");
+        Some(s)
+    }
+
+    fn dkim(&mut self, node: &Node) -> Option<Dkim> {
+        let mut f = self.fields(node, "a DKIM key")?;
+        let mut k = Dkim { span: node.span, ..Dkim::default() };
+        match self.take(&mut f, "selector") {
+            Some(n) => k.selector = self.string(n, "a DKIM selector"),
+            None => self.missing(node.span, "selector", "this DKIM key", "selector: s2026"),
+        }
+        if let Some(n) = self.take(&mut f, "algorithm") {
+            k.algorithm = self.choice(n, "DKIM algorithm", DKIM_ALGORITHMS);
+        }
+        if let Some(n) = self.take(&mut f, "private_key") {
+            k.private_key = self.string(n, "`private_key`");
+        }
+        if let Some(n) = self.take(&mut f, "public_key") {
+            k.public_key = self.string(n, "`public_key`");
+        }
+        if let Some(n) = self.take(&mut f, "sign") {
+            k.sign = self.bool(n, "`sign`");
+        }
+        self.finish(f, &["selector", "algorithm", "private_key", "public_key", "sign"], "a DKIM key");
+        Some(k)
+    }
+
+    fn dmarc(&mut self, node: &Node) -> Option<Dmarc> {
+        let mut f = self.fields(node, "`dmarc`")?;
+        let mut d = Dmarc { span: node.span, ..Dmarc::default() };
+        if let Some(n) = self.take(&mut f, "policy") {
+            d.policy = self.choice(n, "DMARC policy", DMARC_POLICIES);
+        }
+        if let Some(n) = self.take(&mut f, "subdomain_policy") {
+            d.subdomain_policy = self.choice(n, "DMARC policy", DMARC_POLICIES);
+        }
+        if let Some(n) = self.take(&mut f, "rua") {
+            d.rua = self.strings(n, "a DMARC report address");
+        }
+        if let Some(n) = self.take(&mut f, "ruf") {
+            d.ruf = self.strings(n, "a DMARC report address");
+        }
+        if let Some(n) = self.take(&mut f, "adkim") {
+            d.adkim = self.choice(n, "DMARC alignment", ALIGNMENTS);
+        }
+        if let Some(n) = self.take(&mut f, "aspf") {
+            d.aspf = self.choice(n, "DMARC alignment", ALIGNMENTS);
+        }
+        if let Some(n) = self.take(&mut f, "pct") {
+            d.pct = self.int(n, "DMARC `pct`", "0..=100");
+        }
+        self.finish(f, &["policy", "subdomain_policy", "rua", "ruf", "adkim", "aspf", "pct"], "`dmarc`");
+        Some(d)
+    }
+
+    fn mta_sts(&mut self, node: &Node) -> Option<MtaSts> {
+        let mut f = self.fields(node, "`mta_sts`")?;
+        let mut m = MtaSts { span: node.span, ..MtaSts::default() };
+        if let Some(n) = self.take(&mut f, "mode") {
+            m.mode = self.choice(
+                n,
+                "MTA-STS mode",
+                &[("enforce", MtaStsMode::Enforce), ("testing", MtaStsMode::Testing), ("none", MtaStsMode::None)],
+            );
+        }
+        if let Some(n) = self.take(&mut f, "max_age") {
+            m.max_age = self.int(n, "MTA-STS `max_age`", "0..=31557600");
+        }
+        self.finish(f, &["mode", "max_age"], "`mta_sts`");
+        Some(m)
+    }
+
+    fn tls_rpt(&mut self, node: &Node) -> Option<TlsRpt> {
+        let mut f = self.fields(node, "`tls_rpt`")?;
+        let mut t = TlsRpt { span: node.span, ..TlsRpt::default() };
+        if let Some(n) = self.take(&mut f, "rua") {
+            t.rua = self.strings(n, "a TLS-RPT report address");
+        }
+        self.finish(f, &["rua"], "`tls_rpt`");
+        Some(t)
+    }
+
+    fn mailbox(&mut self, key: &Sp<String>, node: &Node) -> Mailbox {
+        let mut m = Mailbox::default();
+        let what = format!("mailbox `{}`", key.value);
+        let Some(mut f) = self.fields(node, &what) else { return m };
+        match self.take(&mut f, "password") {
+            Some(n) => m.password = self.string(n, "`password`"),
+            None => {
+                let d = Diagnostic::error(Code::MissingKey, key.span, format!("{what} has no `password`"))
+                    .label("`password` is required here")
+                    .help("add `password:` with a hash made by `mailc passwd`");
+                self.push(d);
+            }
+        }
+        if let Some(n) = self.take(&mut f, "quota") {
+            m.quota = self.string(n, "`quota`");
+        }
+        if let Some(n) = self.take(&mut f, "aliases") {
+            m.aliases = self.strings(n, "a mailbox alias").unwrap_or_default();
+        }
+        if let Some(n) = self.take(&mut f, "send_only") {
+            m.send_only = self.bool(n, "`send_only`");
+        }
+        self.finish(f, &["password", "quota", "aliases", "send_only"], &what);
+        m
+    }
+
+    fn unknown_recipients(&mut self, node: &Node) -> Option<Sp<UnknownRecipients>> {
+        const HELP: &str = "use `reject`, `bounce`, `{forward: ADDRESS}` or `{relay: HOST[:PORT]}`";
+        match &node.value {
+            Value::Map(entries) if entries.len() == 1 => {
+                let (k, v) = &entries[0];
+                match self.key_name(k).as_str() {
+                    "forward" => {
+                        self.string(v, "`forward`").map(|s| Sp::new(UnknownRecipients::Forward(s), node.span))
+                    }
+                    "relay" => self.string(v, "`relay`").map(|s| Sp::new(UnknownRecipients::Relay(s), node.span)),
+                    other => {
+                        let mut d = Diagnostic::error(
+                            Code::UnknownKey,
+                            k.span,
+                            format!("unknown key `{}` in `unknown_recipients`", k.name),
+                        )
+                        .label("not an unknown-recipients policy");
+                        d = match suggest(other, ["forward", "relay"]) {
+                            Some(s) => d.help(format!("did you mean `{s}`?")),
+                            None => d.help(HELP),
+                        };
+                        self.push(d);
+                        None
+                    }
+                }
+            }
+            Value::Map(_) => {
+                let d = Diagnostic::error(Code::Type, node.span, "`unknown_recipients` takes one policy")
+                    .label("more than one key")
+                    .help(HELP);
+                self.push(d);
+                None
+            }
+            _ => {
+                let c = self.choice(node, "unknown-recipients policy", &[("reject", false), ("bounce", true)]);
+                c.map(|c| {
+                    let policy = if c.value { UnknownRecipients::Bounce } else { UnknownRecipients::Reject };
+                    Sp::new(policy, c.span)
+                })
+            }
+        }
+    }
+
+    fn record(&mut self, node: &Node) -> Option<Record> {
+        let mut f = self.fields(node, "a record")?;
+        let mut rec = Record { span: node.span, ..Record::default() };
+        for (key, example) in [("name", "name: www"), ("type", "type: A"), ("value", "value: 203.0.113.20")] {
+            match self.take(&mut f, key) {
+                Some(n) => {
+                    let v = self.string(n, &format!("a record's `{key}`"));
+                    match key {
+                        "name" => rec.name = v,
+                        "type" => rec.rtype = v,
+                        _ => rec.value = v,
+                    }
+                }
+                None => self.missing(node.span, key, "this record", example),
+            }
+        }
+        if let Some(n) = self.take(&mut f, "ttl") {
+            rec.ttl = self.int(n, "a record's `ttl`", "0..=2147483647");
+        }
+        self.finish(f, &["name", "type", "value", "ttl"], "a record");
+        Some(rec)
+    }
+}
+
+/// `a`, `b` and `c` → "`a`, `b`, `c`".
+fn quote_list<S: AsRef<str>>(items: &[S]) -> String {
+    items.iter().map(|s| format!("`{}`", s.as_ref())).collect::<Vec<_>>().join(", ")
+}
+
+const DEFAULTS_KEYS: &[&str] = &[
+    "ttl",
+    "unknown_recipients",
+    "spf",
+    "dmarc",
+    "mta_sts",
+    "tls_rpt",
+    "quota",
+    "nameservers",
+    "hostmaster",
+    "srs",
+];
+
+const DOMAIN_KEYS: &[&str] = &[
+    "routing",
+    "mx",
+    "spf",
+    "dkim",
+    "dmarc",
+    "mta_sts",
+    "tls_rpt",
+    "mailboxes",
+    "aliases",
+    "unknown_recipients",
+    "records",
+    "srs",
+    "zone",
+    "ttl",
+    "quota",
+    "nameservers",
+    "hostmaster",
+];
+
+const STACKS: &[(&str, Stack)] = &[
+    ("postfix-dovecot", Stack::PostfixDovecot),
+    ("exim-dovecot", Stack::EximDovecot),
+    ("embedded", Stack::Embedded),
+];
+
+const MODES: &[(&str, RoutingMode)] = &[
+    ("auto", RoutingMode::Auto),
+    ("local", RoutingMode::Local),
+    ("remote", RoutingMode::Remote),
+    ("backup", RoutingMode::Backup),
+];
+
+const DKIM_ALGORITHMS: &[(&str, DkimAlgorithm)] = &[
+    ("rsa-2048", DkimAlgorithm::Rsa2048),
+    ("rsa-3072", DkimAlgorithm::Rsa3072),
+    ("rsa-4096", DkimAlgorithm::Rsa4096),
+    ("ed25519", DkimAlgorithm::Ed25519),
+];
+
+const DMARC_POLICIES: &[(&str, DmarcPolicy)] = &[
+    ("none", DmarcPolicy::None),
+    ("quarantine", DmarcPolicy::Quarantine),
+    ("reject", DmarcPolicy::Reject),
+];
+
+const ALIGNMENTS: &[(&str, Alignment)] = &[("s", Alignment::S), ("r", Alignment::R)];

@@ -1,0 +1,648 @@
+//! Lowering a spec into the model, checking every rule on the way.
+
+use std::collections::BTreeMap;
+use std::net::Ipv4Addr;
+
+use super::recipients::{self, Claims, Target};
+use super::routing::{self, HostInfo};
+use super::*;
+use crate::diag::{Code, Diagnostic, Diagnostics, suggest};
+use crate::source::Span;
+use crate::spec::{self, Entries, RoutingMode, Sp, Spec, UnknownRecipients};
+use crate::validate::{self, dkim::KeyFiles, dkim::MissingKey, records::Reserved};
+
+/// What the lowering needs from outside: passed in, never fetched.
+pub struct Inputs<'a> {
+    pub key_files: &'a dyn KeyFiles,
+    pub missing_keys: MissingKey,
+}
+
+pub const DEFAULT_TTL: u32 = 3600;
+/// RFC 2181 §8: a TTL is at most 2^31 - 1.
+pub const MAX_TTL: u32 = 2_147_483_647;
+
+/// Lowers `spec`. Returns the model only when no error was reported.
+pub fn build(spec: &Spec, inputs: &Inputs<'_>, diags: &mut Diagnostics) -> Option<Model> {
+    if let Some(v) = &spec.version
+        && v.value != 1
+    {
+        diags.push(
+            Diagnostic::error(Code::Version, v.span, format!("spec version {} is not supported", v.value))
+                .label("unknown version")
+                .help("this mailc reads `version: 1`"),
+        );
+    }
+    let empty = spec::Defaults::default();
+    let defaults = spec.defaults.as_ref().unwrap_or(&empty);
+    let mut b = Builder { diags, defaults };
+    let hosts = b.hosts(spec.hosts.as_ref().unwrap_or(&Entries::default()));
+    let domains = b.domains(&spec.domains, &hosts, inputs);
+    if b.diags.has_errors() {
+        return None;
+    }
+    let hosts = hosts
+        .into_iter()
+        .map(|h| {
+            let host = Host { key: h.key.clone(), hostname: h.hostname, ipv4: h.ipv4, ipv6: h.ipv6, stack: h.stack };
+            (h.key, host)
+        })
+        .collect();
+    Some(Model { hosts, domains })
+}
+
+struct Builder<'a> {
+    diags: &'a mut Diagnostics,
+    defaults: &'a spec::Defaults,
+}
+
+/// A host as far as it could be read (placeholders where it could not).
+struct HostEntry {
+    key: String,
+    span: Span,
+    hostname: String,
+    ipv4: Ipv4Addr,
+    ipv6: Option<std::net::Ipv6Addr>,
+    stack: Stack,
+}
+
+/// A domain after its own checks, waiting for the recipient tables.
+struct Pending {
+    domain: Domain,
+    claims: Claims,
+}
+
+impl Builder<'_> {
+    fn err(&mut self, code: Code, span: Span, msg: String, label: &str, help: String) {
+        self.diags.push(Diagnostic::error(code, span, msg).label(label).help(help));
+    }
+
+    fn hosts(&mut self, hosts: &Entries<spec::Host>) -> Vec<HostEntry> {
+        let mut out: Vec<HostEntry> = Vec::new();
+        let mut hostnames: BTreeMap<String, Span> = BTreeMap::new();
+        for (key, h) in hosts.iter() {
+            let k = match names::host_key(&key.value) {
+                Ok(k) => k,
+                Err(why) => {
+                    let fix = key.value.to_ascii_lowercase().replace(|c: char| !(c.is_ascii_alphanumeric() || c == '-'), "-");
+                    self.err(
+                        Code::HostKey,
+                        key.span,
+                        format!("`{}` is not a valid host key: {why}", key.value),
+                        "invalid host key",
+                        format!("host keys name hosts inside the spec; try `{fix}` and put the FQDN in `hostname`"),
+                    );
+                    key.value.clone()
+                }
+            };
+            if let Some(first) = out.iter().find(|e| e.key == k) {
+                let first = first.span;
+                self.diags.push(
+                    Diagnostic::error(Code::DuplicateKey, key.span, format!("host `{k}` is defined twice"))
+                        .label("second definition")
+                        .with(first, "first definition")
+                        .help("give each host its own key"),
+                );
+                continue;
+            }
+            let hostname = h.hostname.as_ref().and_then(|n| match names::fqdn(&n.value) {
+                Ok(name) => {
+                    if let Some(first) = hostnames.insert(name.clone(), n.span) {
+                        self.diags.push(
+                            Diagnostic::error(Code::DuplicateHostname, n.span, format!("two hosts have the hostname `{name}`"))
+                                .label("second host")
+                                .with(first, "first host")
+                                .help("each host is one machine with its own name; merge them or rename one"),
+                        );
+                    }
+                    Some(name)
+                }
+                Err(why) => {
+                    self.err(
+                        Code::HostName,
+                        n.span,
+                        format!("`{}` is not a valid hostname: {why}", n.value),
+                        "invalid hostname",
+                        "use the host's fully qualified name, like `mx1.example.com`".into(),
+                    );
+                    None
+                }
+            });
+            let ipv4 = h.ipv4.as_ref().and_then(|ip| self.ip(ip, names::ipv4, "IPv4", "203.0.113.10"));
+            let ipv6 = h.ipv6.as_ref().and_then(|ip| self.ip(ip, names::ipv6, "IPv6", "2001:db8::10"));
+            out.push(HostEntry {
+                hostname: hostname.unwrap_or_else(|| format!("{k}.invalid")),
+                key: k,
+                span: key.span,
+                ipv4: ipv4.unwrap_or(Ipv4Addr::UNSPECIFIED),
+                ipv6,
+                stack: h.stack.as_ref().map_or(Stack::Embedded, |s| s.value),
+            });
+        }
+        out
+    }
+
+    fn ip<T>(&mut self, ip: &Sp<String>, parse: fn(&str) -> Result<T, String>, kind: &str, example: &str) -> Option<T> {
+        match parse(&ip.value) {
+            Ok(a) => Some(a),
+            Err(why) => {
+                self.err(
+                    Code::IpAddress,
+                    ip.span,
+                    format!("`{}` is not a valid {kind} address: {why}", ip.value),
+                    "invalid address",
+                    format!("write it like `{example}`"),
+                );
+                None
+            }
+        }
+    }
+
+    fn domains(&mut self, domains: &Entries<spec::Domain>, hosts: &[HostEntry], inputs: &Inputs<'_>) -> BTreeMap<String, Domain> {
+        let mut seen: BTreeMap<String, Span> = BTreeMap::new();
+        let mut pending: BTreeMap<String, Pending> = BTreeMap::new();
+        for (key, d) in domains.iter() {
+            let name = match names::domain(&key.value) {
+                Ok(n) if n.contains('.') => n,
+                Ok(_) | Err(_) => {
+                    let why = names::domain(&key.value).err().unwrap_or_else(|| "it is not fully qualified".into());
+                    self.err(
+                        Code::DomainName,
+                        key.span,
+                        format!("`{}` is not a valid domain name: {why}", key.value),
+                        "invalid domain",
+                        "write the domain as it appears in addresses, like `example.com` (IDN like `bücher.example` is fine)".into(),
+                    );
+                    continue;
+                }
+            };
+            if let Some(first) = seen.insert(name.clone(), key.span) {
+                self.diags.push(
+                    Diagnostic::error(Code::DuplicateDomain, key.span, format!("domain `{name}` is defined twice"))
+                        .label("second definition")
+                        .with(first, "first definition")
+                        .help("domains are compared case-insensitively, as A-labels; merge the two"),
+                );
+                continue;
+            }
+            let p = self.domain(&name, key.span, d, hosts, inputs);
+            pending.insert(name, p);
+        }
+        let claims: BTreeMap<String, Claims> = pending.iter_mut().map(|(n, p)| (n.clone(), std::mem::take(&mut p.claims))).collect();
+        let mut resolved = recipients::resolve(&claims, self.diags);
+        pending
+            .into_iter()
+            .map(|(name, mut p)| {
+                if let Some(r) = resolved.remove(&name) {
+                    p.domain.recipients = r.recipients;
+                    if let (Unknown::Forward { target }, Some(e)) = (&mut p.domain.unknown, r.catch_all) {
+                        *target = e;
+                    }
+                }
+                (name, p.domain)
+            })
+            .collect()
+    }
+
+    fn domain(&mut self, name: &str, key_span: Span, d: &spec::Domain, hosts: &[HostEntry], inputs: &Inputs<'_>) -> Pending {
+        let def = self.defaults;
+        let ttl = self.ttl(d.ttl.as_ref().or(def.ttl.as_ref()));
+        let zone = d.zone.as_ref().is_none_or(|z| z.value);
+        let nameservers = self.nameservers(d.nameservers.as_ref().or(def.nameservers.as_ref()));
+        let hostmaster = d.hostmaster.as_ref().or(def.hostmaster.as_ref()).and_then(|h| match names::address(&h.value) {
+            Ok((l, dom)) => Some(format!("{l}@{dom}")),
+            Err(why) => {
+                self.err(
+                    Code::Address,
+                    h.span,
+                    format!("`{}` is not a valid hostmaster address: {why}", h.value),
+                    "invalid address",
+                    "write the zone contact's address, like `hostmaster@example.com`".into(),
+                );
+                None
+            }
+        });
+        if zone {
+            let mut missing = Vec::new();
+            if d.nameservers.is_none() && def.nameservers.is_none() {
+                missing.push("`nameservers`");
+            }
+            if d.hostmaster.is_none() && def.hostmaster.is_none() {
+                missing.push("`hostmaster`");
+            }
+            if !missing.is_empty() {
+                self.err(
+                    Code::Nameservers,
+                    key_span,
+                    format!("the zone of `{name}` is published, but it has no {}", missing.join(" and ")),
+                    "zone without SOA/NS data",
+                    "set `nameservers` and `hostmaster` under `defaults` (or on this domain), or `zone: false` if this spec does not publish its DNS".into(),
+                );
+            }
+            if let Some(ns) = d.nameservers.as_ref().or(def.nameservers.as_ref())
+                && ns.is_empty()
+            {
+                self.err(
+                    Code::Nameservers,
+                    key_span,
+                    format!("the zone of `{name}` has an empty `nameservers` list"),
+                    "zone without NS records",
+                    "list at least one (RFC 1034 asks for two) name servers".into(),
+                );
+            }
+        }
+
+        // MX list and routing.
+        let (mx, mx_spans) = self.mx(name, d.mx.as_ref(), hosts);
+        let mx_list_span = d.mx.as_ref().map_or(key_span, |m| m.span);
+        let modes = self.modes(name, d.routing.as_ref(), hosts);
+        let infos: Vec<HostInfo<'_>> = hosts
+            .iter()
+            .map(|h| {
+                let (mode, mode_span) = modes.get(&h.key).copied().unwrap_or((RoutingMode::Auto, None));
+                HostInfo { key: &h.key, hostname: &h.hostname, mode, mode_span }
+            })
+            .collect();
+        let roles = routing::decide(name, &mx, &mx_spans, mx_list_span, &infos, self.diags);
+
+        // Mailboxes, aliases, catch-all.
+        let quota_default = d.quota.as_ref().or(def.quota.as_ref());
+        let mut claims = Claims::default();
+        let mut claimed: BTreeMap<String, Span> = BTreeMap::new();
+        let mut mailboxes = BTreeMap::new();
+        for (local, m) in d.mailboxes.iter() {
+            let Some(l) = self.local(local, "mailbox") else { continue };
+            if !self.claim(&mut claimed, &l, local.span, name) {
+                continue;
+            }
+            let password = m.password.as_ref().and_then(|p| validate::password::check(p, &format!("{l}@{name}"), self.diags));
+            let quota = m.quota.as_ref().or(quota_default).and_then(|q| self.quota(q));
+            let send_only = m.send_only.as_ref().is_some_and(|s| s.value);
+            claims.mailboxes.insert(l.clone(), (send_only, local.span));
+            for a in &m.aliases {
+                let Some(al) = self.local(a, "mailbox alias") else { continue };
+                if self.claim(&mut claimed, &al, a.span, name) {
+                    claims.mailbox_aliases.insert(al, (l.clone(), a.span));
+                }
+            }
+            mailboxes.insert(
+                l.clone(),
+                Mailbox { address: format!("{l}@{name}"), local: l, password: password.unwrap_or_default(), quota, send_only },
+            );
+        }
+        for (local, targets) in d.aliases.iter() {
+            let Some(l) = self.local(local, "alias") else { continue };
+            if !self.claim(&mut claimed, &l, local.span, name) {
+                continue;
+            }
+            if targets.targets.is_empty() {
+                self.err(
+                    Code::EmptyAlias,
+                    local.span,
+                    format!("alias `{l}` has no targets"),
+                    "empty alias",
+                    "list where its mail goes, or remove it".into(),
+                );
+                continue;
+            }
+            let ts: Vec<(Target, Span)> = targets.targets.iter().filter_map(|t| self.target(t, name).map(|x| (x, t.span))).collect();
+            claims.aliases.insert(l, (ts, local.span));
+        }
+        let unknown_spec = d.unknown_recipients.as_ref().or(def.unknown_recipients.as_ref());
+        let unknown = match unknown_spec.map(|u| (&u.value, u.span)) {
+            None | Some((UnknownRecipients::Reject, _)) => Unknown::Reject,
+            Some((UnknownRecipients::Bounce, span)) => {
+                self.diags.push(
+                    Diagnostic::warning(Code::Bounce, span, format!("unknown recipients of `{name}` are accepted, then bounced"))
+                        .label("backscatter")
+                        .help("bounces of forged-sender spam go to innocent people; `reject` refuses at RCPT time instead"),
+                );
+                Unknown::Bounce
+            }
+            Some((UnknownRecipients::Forward(t), _)) => {
+                if let Some(target) = self.target(t, name) {
+                    claims.catch_all = Some((target, t.span));
+                }
+                Unknown::Forward { target: Expansion::default() }
+            }
+            Some((UnknownRecipients::Relay(h), _)) => self.relay(h, hosts).unwrap_or(Unknown::Reject),
+        };
+        claims.closed = roles.values().any(|r| *r == Role::Local) || !claimed.is_empty();
+
+        // DNS policies.
+        let local_hosts: Vec<&HostEntry> = hosts.iter().filter(|h| roles.get(&h.key) == Some(&Role::Local)).collect();
+        let ip4: Vec<Ipv4Addr> = local_hosts.iter().map(|h| h.ipv4).collect();
+        let ip6: Vec<std::net::Ipv6Addr> = local_hosts.iter().filter_map(|h| h.ipv6).collect();
+        let spf = self.spf(name, d, &ip4, &ip6, mx.is_empty());
+        let dkim = validate::dkim::check(name, &d.dkim, inputs.key_files, inputs.missing_keys, self.diags);
+        let dmarc = validate::policy::dmarc(d.dmarc.as_ref(), def.dmarc.as_ref(), self.diags);
+        if dmarc.is_none() && zone && d.dmarc.is_none() && def.dmarc.is_none() {
+            self.diags.push(
+                Diagnostic::warning(Code::DmarcMissing, key_span, format!("`{name}` publishes no DMARC record"))
+                    .label("no DMARC")
+                    .help("add `dmarc: {policy: none, rua: [\"mailto:dmarc@DOMAIN\"]}` to start collecting reports"),
+            );
+        }
+        let mta_sts = validate::policy::mta_sts(d.mta_sts.as_ref(), def.mta_sts.as_ref(), mx.is_empty(), self.diags);
+        let tls_rpt = validate::policy::tls_rpt(d.tls_rpt.as_ref(), def.tls_rpt.as_ref(), self.diags);
+        let reserved = reserved(name, &dkim, dmarc.is_some(), mta_sts.is_some(), tls_rpt.is_some(), &mx, hosts, &roles);
+        let records = validate::records::check(name, &d.records, &reserved, self.diags);
+        let srs = d.srs.as_ref().or(def.srs.as_ref()).is_some_and(|s| s.value);
+
+        let domain = Domain {
+            name: name.to_string(),
+            ttl,
+            zone,
+            nameservers,
+            hostmaster,
+            mx,
+            roles,
+            spf,
+            dkim,
+            dmarc,
+            mta_sts,
+            tls_rpt,
+            mailboxes,
+            recipients: BTreeMap::new(),
+            unknown,
+            srs,
+            records,
+        };
+        Pending { domain, claims }
+    }
+
+    fn ttl(&mut self, t: Option<&Sp<u32>>) -> u32 {
+        match t {
+            None => DEFAULT_TTL,
+            Some(t) if t.value > MAX_TTL => {
+                self.err(
+                    Code::Ttl,
+                    t.span,
+                    format!("TTL {} is larger than DNS allows", t.value),
+                    "out of range",
+                    format!("use at most {MAX_TTL} (RFC 2181 §8); 3600 is common"),
+                );
+                DEFAULT_TTL
+            }
+            Some(t) => t.value,
+        }
+    }
+
+    fn nameservers(&mut self, ns: Option<&Vec<Sp<String>>>) -> Vec<String> {
+        let mut out = Vec::new();
+        for n in ns.into_iter().flatten() {
+            match names::fqdn(&n.value) {
+                Ok(name) if !out.contains(&name) => out.push(name),
+                Ok(_) => {}
+                Err(why) => self.err(
+                    Code::HostName,
+                    n.span,
+                    format!("`{}` is not a valid name server: {why}", n.value),
+                    "invalid name server",
+                    "write the server's fully qualified name, like `ns1.example.net`".into(),
+                ),
+            }
+        }
+        out
+    }
+
+    fn mx(&mut self, domain: &str, mx: Option<&Sp<Vec<spec::MxEntry>>>, hosts: &[HostEntry]) -> (Vec<Mx>, Vec<Span>) {
+        let mut out: Vec<Mx> = Vec::new();
+        let mut spans = Vec::new();
+        let Some(mx) = mx else { return (out, spans) };
+        for (i, e) in mx.value.iter().enumerate() {
+            let h = e.host();
+            let preference = match e.priority() {
+                Some(p) => p.value,
+                None => u16::try_from(10 * (i + 1)).unwrap_or(u16::MAX),
+            };
+            let entry = if h.value.contains('.') {
+                match names::fqdn(&h.value) {
+                    Ok(hostname) => {
+                        let ours = hosts.iter().find(|x| x.hostname == hostname).map(|x| x.key.clone());
+                        Mx { hostname, preference, host: ours }
+                    }
+                    Err(why) => {
+                        self.err(
+                            Code::HostName,
+                            h.span,
+                            format!("`{}` is not a valid MX host: {why}", h.value),
+                            "invalid MX host",
+                            "write a host key of this spec (`mx1`) or an outside FQDN (`aspmx.l.google.com`)".into(),
+                        );
+                        continue;
+                    }
+                }
+            } else {
+                match hosts.iter().find(|x| x.key == h.value) {
+                    Some(x) => Mx { hostname: x.hostname.clone(), preference, host: Some(x.key.clone()) },
+                    None => {
+                        self.unknown_host(h, hosts, &format!("the MX list of `{domain}`"));
+                        continue;
+                    }
+                }
+            };
+            if let Some(j) = out.iter().position(|m| m.hostname == entry.hostname) {
+                self.diags.push(
+                    Diagnostic::error(Code::DuplicateMx, h.span, format!("`{}` is listed twice in the MX list of `{domain}`", h.value))
+                        .label("second time")
+                        .with(spans[j], "first time")
+                        .help("list each exchange once, with the preference it should have"),
+                );
+                continue;
+            }
+            out.push(entry);
+            spans.push(h.span);
+        }
+        (out, spans)
+    }
+
+    fn unknown_host(&mut self, h: &Sp<String>, hosts: &[HostEntry], place: &str) {
+        let mut d = Diagnostic::error(Code::UnknownHost, h.span, format!("`{}` in {place} is not a host of this spec", h.value))
+            .label("unknown host");
+        d = match suggest(&h.value, hosts.iter().map(|x| x.key.as_str())) {
+            Some(s) => d.help(format!("did you mean `{s}`?")),
+            None if hosts.is_empty() => d.help("define it under `hosts`, or write an outside MX as an FQDN"),
+            None => d.help(format!(
+                "define it under `hosts` (the hosts are {}), or write an outside host as an FQDN",
+                hosts.iter().map(|x| format!("`{}`", x.key)).collect::<Vec<_>>().join(", ")
+            )),
+        };
+        self.diags.push(d);
+    }
+
+    fn modes(&mut self, domain: &str, routing: Option<&Sp<spec::Routing>>, hosts: &[HostEntry]) -> BTreeMap<String, (RoutingMode, Option<Span>)> {
+        let mut out = BTreeMap::new();
+        match routing.map(|r| (&r.value, r.span)) {
+            None => {}
+            Some((spec::Routing::All(m), span)) => {
+                for h in hosts {
+                    out.insert(h.key.clone(), (*m, Some(span)));
+                }
+            }
+            Some((spec::Routing::PerHost(map), _)) => {
+                for (k, m) in map.iter() {
+                    if hosts.iter().any(|h| h.key == k.value) {
+                        out.insert(k.value.clone(), (m.value, Some(m.span)));
+                    } else {
+                        self.unknown_host(k, hosts, &format!("the routing of `{domain}`"));
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    fn local(&mut self, l: &Sp<String>, what: &str) -> Option<String> {
+        match names::local_part(&l.value) {
+            Ok(x) => Some(x),
+            Err(why) => {
+                self.err(
+                    Code::LocalPart,
+                    l.span,
+                    format!("`{}` is not a valid {what} name: {why}", l.value),
+                    "invalid local part",
+                    "use letters, digits and `. _ - +` (no leading, trailing or double dot)".into(),
+                );
+                None
+            }
+        }
+    }
+
+    /// Records that `local` is claimed; a second claim is an error at both places.
+    fn claim(&mut self, claimed: &mut BTreeMap<String, Span>, local: &str, span: Span, domain: &str) -> bool {
+        if let Some(first) = claimed.get(local) {
+            self.diags.push(
+                Diagnostic::error(Code::DuplicateRecipient, span, format!("`{local}@{domain}` is defined twice"))
+                    .label("second definition")
+                    .with(*first, "first definition")
+                    .help("a local part is one thing only (a mailbox, a mailbox's alias, or an alias); local parts are compared in lowercase"),
+            );
+            return false;
+        }
+        claimed.insert(local.to_string(), span);
+        true
+    }
+
+    fn target(&mut self, t: &Sp<String>, domain: &str) -> Option<Target> {
+        if t.value.contains('@') {
+            match names::address(&t.value) {
+                Ok((l, d)) if d == domain => Some(Target::Local(l)),
+                Ok((l, d)) => Some(Target::Address(l, d)),
+                Err(why) => {
+                    self.err(
+                        Code::Address,
+                        t.span,
+                        format!("`{}` is not a valid address: {why}", t.value),
+                        "invalid address",
+                        "write a local part of this domain (`alice`) or a full address (`bob@example.org`)".into(),
+                    );
+                    None
+                }
+            }
+        } else {
+            self.local(t, "target").map(Target::Local)
+        }
+    }
+
+    fn quota(&mut self, q: &Sp<String>) -> Option<u64> {
+        match names::quota(&q.value) {
+            Ok(b) => Some(b),
+            Err(why) => {
+                self.err(
+                    Code::Quota,
+                    q.span,
+                    format!("`{}` is not a valid quota: {why}", q.value),
+                    "invalid quota",
+                    "write a size like `500M`, `2G` or `1T`; leave `quota` out for no limit".into(),
+                );
+                None
+            }
+        }
+    }
+
+    fn relay(&mut self, h: &Sp<String>, hosts: &[HostEntry]) -> Option<Unknown> {
+        let bad = |b: &mut Self, why: String| {
+            b.err(
+                Code::Relay,
+                h.span,
+                format!("`{}` is not a valid relay destination: {why}", h.value),
+                "invalid relay",
+                "write a host key of this spec or an FQDN, with an optional port: `mx.example.net:2525`".into(),
+            );
+            None
+        };
+        let (host, port) = match names::host_port(&h.value) {
+            Ok(x) => x,
+            Err(why) => return bad(self, why),
+        };
+        if let Some(x) = hosts.iter().find(|x| x.key == host) {
+            return Some(Unknown::Relay { host: x.hostname.clone(), port });
+        }
+        match names::fqdn(&host) {
+            Ok(name) => Some(Unknown::Relay { host: name, port }),
+            Err(why) => bad(self, why),
+        }
+    }
+
+    fn spf(&mut self, name: &str, d: &spec::Domain, ip4: &[Ipv4Addr], ip6: &[std::net::Ipv6Addr], null_mx: bool) -> Spf {
+        let own = d.spf.as_ref();
+        let def = self.defaults.spf.as_ref();
+        let list = |g: fn(&spec::Spf) -> Option<&Vec<Sp<String>>>| -> &[Sp<String>] {
+            own.and_then(g).or_else(|| def.and_then(g)).map_or(&[], Vec::as_slice)
+        };
+        let input = validate::spf::Input {
+            include: list(|s| s.include.as_ref()),
+            ip4: list(|s| s.ip4.as_ref()),
+            ip6: list(|s| s.ip6.as_ref()),
+            all: own.and_then(|s| s.all.as_ref()).or_else(|| def.and_then(|s| s.all.as_ref())).map_or(SpfAll::Fail, |a| a.value),
+            span: own.or(def).map_or(Span::default(), |s| s.span),
+        };
+        validate::spf::check(name, &input, (ip4, ip6), null_mx, self.diags)
+    }
+}
+
+/// The names mailc writes into a zone, for the collision check.
+#[allow(clippy::too_many_arguments)]
+fn reserved(
+    domain: &str,
+    dkim: &[DkimKey],
+    dmarc: bool,
+    mta_sts: bool,
+    tls_rpt: bool,
+    mx: &[Mx],
+    hosts: &[HostEntry],
+    roles: &BTreeMap<String, Role>,
+) -> Reserved {
+    let mut r = Reserved::default();
+    for k in dkim {
+        r.names.insert(format!("{}._domainkey", k.selector), format!("the DKIM key `{}`", k.selector));
+    }
+    if dmarc {
+        r.names.insert("_dmarc".into(), "the DMARC record (set `dmarc`)".into());
+    }
+    if mta_sts {
+        r.names.insert("_mta-sts".into(), "the MTA-STS record (set `mta_sts`)".into());
+        r.names.insert("mta-sts".into(), "the MTA-STS policy host".into());
+    }
+    if tls_rpt {
+        r.names.insert("_smtp._tls".into(), "the TLS-RPT record (set `tls_rpt`)".into());
+    }
+    if !mx.is_empty() && roles.values().any(|x| *x == Role::Local) {
+        for s in validate::records::CLIENT_SRV {
+            r.names.insert((*s).into(), "the mail-client SRV records mailc writes (RFC 6186)".into());
+        }
+    }
+    let suffix = format!(".{domain}");
+    let relative = |n: &str| if n == domain { Some("@".to_string()) } else { n.strip_suffix(&suffix).map(str::to_string) };
+    for h in hosts {
+        if let Some(rel) = relative(&h.hostname) {
+            r.host_names.insert(rel, format!("the address of host `{}`, which mailc writes", h.key));
+        }
+    }
+    for m in mx {
+        if let Some(rel) = relative(&m.hostname) {
+            r.mx_targets.insert(rel);
+        }
+    }
+    r
+}

@@ -1,0 +1,212 @@
+//! The resolved model: names normalized, defaults applied, routing decided per
+//! (domain, host), a recipient table per domain. Backends read only this.
+//!
+//! [`build`] lowers a [`Spec`](crate::spec::Spec) and is also the checker:
+//! every rule reports into the same [`Diagnostics`], and the model is handed
+//! out only when no error was found.
+
+mod build;
+pub mod names;
+mod recipients;
+pub mod route;
+mod routing;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+use serde::Serialize;
+
+pub use crate::spec::{Alignment, DkimAlgorithm, DmarcPolicy, MtaStsMode, SpfAll, Stack};
+pub use build::{Inputs, build};
+
+/// A whole resolved spec.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Model {
+    /// By host key.
+    pub hosts: BTreeMap<String, Host>,
+    /// By A-label domain name.
+    pub domains: BTreeMap<String, Domain>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Host {
+    pub key: String,
+    /// Lowercase A-label FQDN, no trailing dot.
+    pub hostname: String,
+    pub ipv4: Ipv4Addr,
+    pub ipv6: Option<Ipv6Addr>,
+    pub stack: Stack,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Domain {
+    pub name: String,
+    pub ttl: u32,
+    /// Whether this spec publishes the zone.
+    pub zone: bool,
+    pub nameservers: Vec<String>,
+    /// SOA RNAME as an address.
+    pub hostmaster: Option<String>,
+    /// Empty: null MX (RFC 7505), mail refused with 556 5.1.10.
+    pub mx: Vec<Mx>,
+    /// How each of our hosts treats the domain, by host key.
+    pub roles: BTreeMap<String, Role>,
+    pub spf: Spf,
+    pub dkim: Vec<DkimKey>,
+    pub dmarc: Option<Dmarc>,
+    pub mta_sts: Option<MtaSts>,
+    pub tls_rpt: Option<TlsRpt>,
+    /// By lowercase local part.
+    pub mailboxes: BTreeMap<String, Mailbox>,
+    /// Every local part claimed by a mailbox, mailbox alias or alias, with
+    /// where its mail goes.
+    pub recipients: BTreeMap<String, Recipient>,
+    pub unknown: Unknown,
+    pub srs: bool,
+    pub records: Vec<UserRecord>,
+}
+
+impl Domain {
+    pub fn null_mx(&self) -> bool {
+        self.mx.is_empty()
+    }
+
+    /// The host key that is local for this domain, if any.
+    pub fn local_host(&self) -> Option<&str> {
+        self.roles.iter().find(|(_, r)| **r == Role::Local).map(|(k, _)| k.as_str())
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Mx {
+    /// Lowercase FQDN of the exchange.
+    pub hostname: String,
+    pub preference: u16,
+    /// The host key when the exchange is one of ours.
+    pub host: Option<String>,
+}
+
+/// What one host does with a domain's mail (cPanel's "Email Routing").
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "mode")]
+pub enum Role {
+    /// Final destination: delivers to the mailboxes.
+    Local,
+    /// Not ours: sent out by MX lookup; never delivered here.
+    Remote,
+    /// Accepts what the primary would, queues, relays to `primary`.
+    Backup { primary: String },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Spf {
+    /// The record's terms after `v=spf1`, in order, ending with `all`.
+    pub terms: Vec<String>,
+    /// Terms that cost a DNS lookup (RFC 7208 §4.6.4).
+    pub lookups: usize,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct DkimKey {
+    pub selector: String,
+    pub algorithm: DkimAlgorithm,
+    pub source: DkimSource,
+    /// Whether our hosts sign with it.
+    pub sign: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DkimSource {
+    /// A PEM file, as written in the spec (relative to the spec's folder).
+    PrivateKey(String),
+    /// Base64 of a key held elsewhere.
+    PublicKey(String),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Dmarc {
+    pub policy: DmarcPolicy,
+    pub subdomain_policy: Option<DmarcPolicy>,
+    pub rua: Vec<String>,
+    pub ruf: Vec<String>,
+    pub adkim: Option<Alignment>,
+    pub aspf: Option<Alignment>,
+    pub pct: Option<u8>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct MtaSts {
+    pub mode: MtaStsMode,
+    pub max_age: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TlsRpt {
+    pub rua: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Mailbox {
+    pub local: String,
+    /// Full address.
+    pub address: String,
+    /// The `{SCHEME}` hash.
+    #[serde(skip)]
+    pub password: String,
+    /// Bytes; `None` is unlimited.
+    pub quota: Option<u64>,
+    pub send_only: bool,
+}
+
+/// Where mail for one claimed local part goes, fully expanded.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Recipient {
+    /// What claims the local part.
+    pub kind: RecipientKind,
+    pub target: Expansion,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecipientKind {
+    #[default]
+    Mailbox,
+    MailboxAlias,
+    Alias,
+}
+
+/// The end of an alias chain: mailboxes of this spec and outside addresses,
+/// each once. Empty means the mail is refused (e.g. only send-only mailboxes).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Expansion {
+    pub mailboxes: BTreeSet<String>,
+    pub external: BTreeSet<String>,
+}
+
+impl Expansion {
+    pub fn is_empty(&self) -> bool {
+        self.mailboxes.is_empty() && self.external.is_empty()
+    }
+}
+
+/// The domain's policy for addresses nobody claims.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "policy")]
+pub enum Unknown {
+    Reject,
+    Bounce,
+    /// Catch-all, resolved like an alias target.
+    Forward { target: Expansion },
+    Relay { host: String, port: Option<u16> },
+}
+
+/// A record from the spec's `records`, checked and normalized.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct UserRecord {
+    /// Relative owner name, `@` for the apex.
+    pub name: String,
+    pub rtype: String,
+    pub value: String,
+    pub ttl: Option<u32>,
+}

@@ -1,0 +1,195 @@
+//! DKIM keys (RFC 6376): selectors, where each key comes from, and key sizes.
+
+use std::collections::BTreeMap;
+
+use base64::Engine as _;
+use rsa::traits::PublicKeyParts;
+use spki::DecodePublicKey;
+
+use crate::diag::{Code, Diagnostic, Diagnostics};
+use crate::model::{DkimAlgorithm, DkimKey, DkimSource, names};
+use crate::source::Span;
+use crate::spec::{Dkim, Sp};
+
+/// Whether a key file named by the spec exists. Passed in by the caller: this
+/// module never touches the file system.
+pub trait KeyFiles {
+    fn exists(&self, path: &str) -> bool;
+}
+
+/// How a missing private key file is judged.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MissingKey {
+    /// `validate`: a warning naming `mailc dkim keygen`.
+    Warn,
+    /// `plan` / `apply`: an error.
+    Error,
+}
+
+pub fn check(
+    domain: &str,
+    keys: &[Dkim],
+    files: &dyn KeyFiles,
+    missing: MissingKey,
+    diags: &mut Diagnostics,
+) -> Vec<DkimKey> {
+    let mut out = Vec::new();
+    let mut seen: BTreeMap<String, Span> = BTreeMap::new();
+    for k in keys {
+        let Some(sel) = &k.selector else { continue };
+        let selector = match selector(&sel.value) {
+            Ok(s) => s,
+            Err(why) => {
+                diags.push(
+                    Diagnostic::error(Code::DkimSelector, sel.span, format!("`{}` is not a valid DKIM selector: {why}", sel.value))
+                        .label("invalid selector")
+                        .help("a selector is one or more DNS labels, like `s2026` or `mail`"),
+                );
+                continue;
+            }
+        };
+        if let Some(first) = seen.insert(selector.clone(), sel.span) {
+            diags.push(
+                Diagnostic::error(Code::DuplicateSelector, sel.span, format!("DKIM selector `{selector}` is used twice in `{domain}`"))
+                    .label("second time")
+                    .with(first, "first time")
+                    .help("give each key its own selector"),
+            );
+            continue;
+        }
+        let algorithm = k.algorithm.as_ref().map_or(DkimAlgorithm::Rsa2048, |a| a.value);
+        let source = match (&k.private_key, &k.public_key) {
+            (Some(p), None) => private(p, files, missing, diags).map(DkimSource::PrivateKey),
+            (None, Some(p)) => public(p, k.algorithm.as_ref(), diags).map(DkimSource::PublicKey),
+            (Some(a), Some(b)) => {
+                diags.push(
+                    Diagnostic::error(Code::DkimKeySource, b.span, format!("DKIM key `{selector}` has both a private and a public key"))
+                        .label("public key")
+                        .with(a.span, "private key")
+                        .help("keep `private_key` for a key our hosts sign with, or `public_key` for one held elsewhere"),
+                );
+                None
+            }
+            (None, None) => {
+                diags.push(
+                    Diagnostic::error(Code::DkimKeySource, k.span, format!("DKIM key `{selector}` has neither `private_key` nor `public_key`"))
+                        .label("no key")
+                        .help(format!("add `private_key: keys/{domain}/{selector}.key` and run `mailc dkim keygen`")),
+                );
+                None
+            }
+        };
+        if let Some(source) = source {
+            let sign = matches!(source, DkimSource::PrivateKey(_)) && k.sign.as_ref().is_none_or(|s| s.value);
+            out.push(DkimKey { selector, algorithm, source, sign });
+        }
+    }
+    out
+}
+
+/// A selector: DNS labels, lowercased (underscores allowed, as DNS allows).
+fn selector(s: &str) -> Result<String, String> {
+    names::dns_name(s)
+}
+
+/// A key path: relative or absolute, but no `..`, and only characters that
+/// are safe in every config that names it.
+fn private(p: &Sp<String>, files: &dyn KeyFiles, missing: MissingKey, diags: &mut Diagnostics) -> Option<String> {
+    let path = &p.value;
+    let bad_char = path.chars().find(|&c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '/' | '+' | '@')));
+    let why = if path.is_empty() {
+        Some("it is empty".to_string())
+    } else if let Some(c) = bad_char {
+        Some(format!("`{}` is not allowed in a key path", c.escape_default()))
+    } else if path.split('/').any(|c| c == "..") {
+        Some("it climbs out of its folder with `..`".to_string())
+    } else if path.ends_with('/') {
+        Some("it names a folder".to_string())
+    } else {
+        None
+    };
+    if let Some(why) = why {
+        diags.push(
+            Diagnostic::error(Code::DkimKeyPath, p.span, format!("`{path}` is not a usable key path: {why}"))
+                .label("unsafe path")
+                .help("use a path relative to the spec, of letters, digits and `. _ - /`, like `keys/example.com/s2026.key`"),
+        );
+        return None;
+    }
+    if !files.exists(path) {
+        let d = match missing {
+            MissingKey::Warn => Diagnostic::warning(Code::DkimKeyMissing, p.span, format!("the DKIM key file `{path}` does not exist yet")),
+            MissingKey::Error => Diagnostic::error(Code::DkimKeyMissing, p.span, format!("the DKIM key file `{path}` does not exist")),
+        };
+        diags.push(d.label("no such file").help("run `mailc dkim keygen` to create every missing key"));
+    }
+    Some(path.clone())
+}
+
+/// A published key we don't hold: base64 SubjectPublicKeyInfo (RSA or
+/// Ed25519), or a raw 32-byte Ed25519 key (RFC 8463).
+fn public(p: &Sp<String>, algorithm: Option<&Sp<DkimAlgorithm>>, diags: &mut Diagnostics) -> Option<String> {
+    let compact: String = p.value.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    let fail = |why: String| {
+        Diagnostic::error(Code::DkimPublicKey, p.span, format!("the DKIM public key cannot be read: {why}"))
+            .label("unreadable key")
+            .help("paste the base64 of the key's SubjectPublicKeyInfo (the `p=` value of its DNS record)")
+    };
+    let der = match base64::engine::general_purpose::STANDARD.decode(&compact) {
+        Ok(d) => d,
+        Err(e) => {
+            diags.push(fail(format!("it is not base64 ({e})")));
+            return None;
+        }
+    };
+    let is_ed = algorithm.is_some_and(|a| a.value == DkimAlgorithm::Ed25519);
+    if der.len() == 32 && is_ed {
+        return Some(compact);
+    }
+    match rsa::RsaPublicKey::from_public_key_der(&der) {
+        Ok(key) => {
+            if is_ed {
+                diags.push(fail("it is an RSA key, but `algorithm` says ed25519".into()));
+                return None;
+            }
+            let bits = key.n().bits();
+            if bits < 1024 {
+                diags.push(
+                    Diagnostic::error(Code::DkimKeySize, p.span, format!("this RSA key has {bits} bits; verifiers ignore keys under 1024 (RFC 8301)"))
+                        .label("too small")
+                        .help("publish a key of 2048 bits or more"),
+                );
+                return None;
+            } else if bits < 2048 {
+                diags.push(
+                    Diagnostic::warning(Code::DkimKeySize, p.span, format!("this RSA key has {bits} bits; 2048 or more is recommended (RFC 8301)"))
+                        .label("small key")
+                        .help("rotate to a 2048-bit key under a new selector"),
+                );
+            }
+            Some(compact)
+        }
+        Err(_) => match spki::SubjectPublicKeyInfoRef::try_from(der.as_slice()) {
+            Ok(info) if info.algorithm.oid.to_string() == "1.3.101.112" => {
+                if info.subject_public_key.raw_bytes().len() == 32 {
+                    Some(compact)
+                } else {
+                    diags.push(fail("its Ed25519 key is not 32 bytes".into()));
+                    None
+                }
+            }
+            Ok(info) => {
+                diags.push(fail(format!("its algorithm {} is neither RSA nor Ed25519", info.algorithm.oid)));
+                None
+            }
+            Err(_) if der.len() == 32 => {
+                diags.push(fail("a raw 32-byte key needs `algorithm: ed25519`".into()));
+                None
+            }
+            Err(_) => {
+                diags.push(fail("it is not a SubjectPublicKeyInfo".into()));
+                None
+            }
+        },
+    }
+}
