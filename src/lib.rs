@@ -7,6 +7,6 @@ pub mod cli;
 pub mod diag;
 pub mod model;
 pub mod passwd;
-pub mod validate;
 pub mod source;
 pub mod spec;
+pub mod validate;

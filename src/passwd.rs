@@ -89,13 +89,16 @@ pub enum Classification {
 }
 
 /// Why a password could not be hashed or verified.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum PasswdError {
     #[error("the password is empty")]
     Empty,
     #[error("the password contains a NUL byte, which Dovecot cannot pass to crypt")]
     NulByte,
     #[error("{scheme} uses only the first {max} bytes of a password and this one has {len}")]
+    #[diagnostic(help(
+        "use a shorter password, or `--scheme ARGON2ID` or `--scheme SHA512-CRYPT`"
+    ))]
     TooLong {
         scheme: Scheme,
         len: usize,
@@ -127,9 +130,9 @@ const SHA_CRYPT_SALT_MAX: usize = 16;
 pub const BLF_CRYPT_COST: u32 = 10;
 /// bcrypt reads at most 72 bytes of a password.
 const BLF_CRYPT_MAX_PASSWORD: usize = 72;
-/// Dovecot's (libsodium's "interactive") Argon2id parameters: 64 MiB, 3 passes.
+/// Argon2id parameters as `doveadm pw` writes them: 64 MiB, 3 passes, 1 lane.
 const ARGON2ID_PARAMS: (u32, u32, u32) = (65_536, 3, 1);
-/// Dovecot's (libsodium's "interactive") Argon2i parameters: 32 MiB, 4 passes.
+/// Argon2i parameters as `doveadm pw` writes them: 32 MiB, 4 passes, 1 lane.
 const ARGON2I_PARAMS: (u32, u32, u32) = (32_768, 4, 1);
 /// libsodium's salt and output lengths.
 const ARGON2_SALT_BYTES: usize = 16;

@@ -8,10 +8,12 @@ use crate::source::{Dialect, Source, Span};
 use crate::validate::dkim::{KeyFiles, MissingKey};
 
 /// A spec read from disk and compiled as far as it goes.
+#[allow(dead_code)] // `dir` is read by the compile commands
 pub struct Loaded {
     pub source: Source,
     pub diagnostics: Vec<Diagnostic>,
     pub model: Option<Model>,
+    /// The spec's folder: key paths are relative to it.
     pub dir: PathBuf,
 }
 
@@ -30,7 +32,9 @@ impl KeyFiles for DiskKeys<'_> {
 pub fn spec_path(arg: Option<&Path>) -> PathBuf {
     match arg {
         Some(p) => p.to_path_buf(),
-        None if Path::new("mailc.yaml").exists() || !Path::new("mailc.kdl").exists() => PathBuf::from("mailc.yaml"),
+        None if Path::new("mailc.yaml").exists() || !Path::new("mailc.kdl").exists() => {
+            PathBuf::from("mailc.yaml")
+        }
         None => PathBuf::from("mailc.kdl"),
     }
 }
@@ -38,28 +42,49 @@ pub fn spec_path(arg: Option<&Path>) -> PathBuf {
 pub fn load(path: &Path, missing: MissingKey) -> Loaded {
     let name = path.display().to_string();
     let dialect = Dialect::from_path(&name);
-    let dir = path.parent().map(Path::to_path_buf).filter(|p| !p.as_os_str().is_empty()).unwrap_or_else(|| PathBuf::from("."));
+    let dir = path
+        .parent()
+        .map(Path::to_path_buf)
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or_else(|| PathBuf::from("."));
     let text = match std::fs::read(path) {
         Ok(bytes) => match String::from_utf8(bytes) {
             Ok(t) => t,
             Err(e) => {
                 let at = e.utf8_error().valid_up_to();
                 let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
-                let d = Diagnostic::error(Code::Io, Span::new(at, 1), format!("`{name}` is not UTF-8 text"))
-                    .label("invalid byte here")
-                    .help("save the spec as UTF-8");
-                return Loaded { source: Source::new(name, text, dialect), diagnostics: vec![d], model: None, dir };
+                let d = Diagnostic::error(
+                    Code::Io,
+                    Span::new(at, 1),
+                    format!("`{name}` is not UTF-8 text"),
+                )
+                .label("invalid byte here")
+                .help("save the spec as UTF-8");
+                return Loaded {
+                    source: Source::new(name, text, dialect),
+                    diagnostics: vec![d],
+                    model: None,
+                    dir,
+                };
             }
         },
         Err(e) => {
-            let d = Diagnostic::error(Code::Io, Span::default(), format!("cannot read `{name}`: {e}")).help(
-                if e.kind() == std::io::ErrorKind::NotFound {
-                    "give the spec's path, or run mailc in a folder with `mailc.yaml` or `mailc.kdl`"
-                } else {
-                    "check the file's permissions"
-                },
-            );
-            return Loaded { source: Source::new(name, String::new(), dialect), diagnostics: vec![d], model: None, dir };
+            let d = Diagnostic::error(
+                Code::Io,
+                Span::default(),
+                format!("cannot read `{name}`: {e}"),
+            )
+            .help(if e.kind() == std::io::ErrorKind::NotFound {
+                "give the spec's path, or run mailc in a folder with `mailc.yaml` or `mailc.kdl`"
+            } else {
+                "check the file's permissions"
+            });
+            return Loaded {
+                source: Source::new(name, String::new(), dialect),
+                diagnostics: vec![d],
+                model: None,
+                dir,
+            };
         }
     };
     let source = Source::new(name, text, dialect);
@@ -67,7 +92,19 @@ pub fn load(path: &Path, missing: MissingKey) -> Loaded {
     let spec = crate::spec::parse(&source, &mut diags);
     let model = spec.and_then(|spec| {
         let keys = DiskKeys { dir: &dir };
-        model::build(&spec, &Inputs { key_files: &keys, missing_keys: missing }, &mut diags)
+        model::build(
+            &spec,
+            &Inputs {
+                key_files: &keys,
+                missing_keys: missing,
+            },
+            &mut diags,
+        )
     });
-    Loaded { source, diagnostics: diags.into_sorted(), model, dir }
+    Loaded {
+        source,
+        diagnostics: diags.into_sorted(),
+        model,
+        dir,
+    }
 }

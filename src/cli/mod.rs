@@ -15,7 +15,12 @@ use crate::passwd::{self, Scheme};
 use crate::validate::dkim::MissingKey;
 
 #[derive(Parser)]
-#[command(name = "mailc", version, about = "A declarative compiler for mail domains", max_term_width = 100)]
+#[command(
+    name = "mailc",
+    version,
+    about = "A declarative compiler for mail domains",
+    max_term_width = 100
+)]
 pub struct Cli {
     /// When to use colour: auto (on a terminal, unless NO_COLOR is set), always, never.
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
@@ -73,11 +78,19 @@ pub fn main() -> ExitCode {
     let color = match cli.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
-        ColorChoice::Auto => std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stderr().is_terminal(),
+        ColorChoice::Auto => {
+            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::io::stderr().is_terminal()
+        }
     };
     match cli.command {
         Command::Validate { spec, format } => validate(spec, format, color),
-        Command::Route { address, spec, host, format } => route_cmd(&address, spec, host, format, color),
+        Command::Route {
+            address,
+            spec,
+            host,
+            format,
+        } => route_cmd(&address, spec, host, format, color),
         Command::Schema => {
             print!("{}", crate::spec::json_schema());
             ExitCode::SUCCESS
@@ -98,38 +111,79 @@ fn fail(msg: &str, help: Option<&str>) -> ExitCode {
 fn validate(spec: Option<PathBuf>, format: Format, color: bool) -> ExitCode {
     let path = load::spec_path(spec.as_deref());
     let loaded = load::load(&path, MissingKey::Warn);
-    let errors = loaded.diagnostics.iter().filter(|d| d.severity == Severity::Error).count();
+    let errors = loaded
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .count();
     let warnings = loaded.diagnostics.len() - errors;
     match format {
         Format::Json => print!("{}", render::json(&loaded.diagnostics, &loaded.source)),
         Format::Text => {
-            eprint!("{}", render::graphical(&loaded.diagnostics, &loaded.source, color));
+            eprint!(
+                "{}",
+                render::graphical(&loaded.diagnostics, &loaded.source, color)
+            );
             if errors > 0 {
-                eprintln!("{}: {} is invalid ({})", "error", loaded.source.name, render::summary(errors, warnings));
+                eprintln!(
+                    "error: {} is invalid ({})",
+                    loaded.source.name,
+                    render::summary(errors, warnings)
+                );
             } else if let Some(m) = &loaded.model {
                 let mailboxes: usize = m.domains.values().map(|d| d.mailboxes.len()).sum();
-                let plural = |n: usize, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
+                let plural =
+                    |n: usize, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
                 println!(
                     "{} is valid: {}, {}, {}{}",
                     loaded.source.name,
                     plural(m.hosts.len(), "host"),
                     plural(m.domains.len(), "domain"),
-                    plural(mailboxes, "mailbox"),
-                    if warnings > 0 { format!(" ({})", plural(warnings, "warning")) } else { String::new() }
+                    if mailboxes == 1 {
+                        "1 mailbox".to_string()
+                    } else {
+                        format!("{mailboxes} mailboxes")
+                    },
+                    if warnings > 0 {
+                        format!(" ({})", plural(warnings, "warning"))
+                    } else {
+                        String::new()
+                    }
                 );
             }
         }
     }
-    if errors > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS }
+    if errors > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
-fn route_cmd(address: &str, spec: Option<PathBuf>, host: Option<String>, format: Format, color: bool) -> ExitCode {
+fn route_cmd(
+    address: &str,
+    spec: Option<PathBuf>,
+    host: Option<String>,
+    format: Format,
+    color: bool,
+) -> ExitCode {
     let path = load::spec_path(spec.as_deref());
     let loaded = load::load(&path, MissingKey::Warn);
     let Some(model) = &loaded.model else {
-        let errs: Vec<_> = loaded.diagnostics.iter().filter(|d| d.severity == Severity::Error).cloned().collect();
+        let errs: Vec<_> = loaded
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .cloned()
+            .collect();
         eprint!("{}", render::graphical(&errs, &loaded.source, color));
-        return fail(&format!("{} is invalid; fix it before asking for routes", loaded.source.name), Some("run `mailc validate`"));
+        return fail(
+            &format!(
+                "{} is invalid; fix it before asking for routes",
+                loaded.source.name
+            ),
+            Some("run `mailc validate`"),
+        );
     };
     let host = match host {
         Some(h) if model.hosts.contains_key(&h) => h,
@@ -139,14 +193,24 @@ fn route_cmd(address: &str, spec: Option<PathBuf>, host: Option<String>, format:
                 Some(s) => format!("did you mean `{s}`?"),
                 None => format!("the hosts are: {}", keys.join(", ")),
             };
-            return fail(&format!("`{h}` is not a host of {}", loaded.source.name), Some(&help));
+            return fail(
+                &format!("`{h}` is not a host of {}", loaded.source.name),
+                Some(&help),
+            );
         }
         None if model.hosts.len() == 1 => model.hosts.keys().next().cloned().unwrap_or_default(),
         None => {
             let keys: Vec<&str> = model.hosts.keys().map(String::as_str).collect();
             return fail(
                 "the spec has more than one host; say which with `--host`",
-                Some(&format!("the hosts are: {}", if keys.is_empty() { "(none)".into() } else { keys.join(", ") })),
+                Some(&format!(
+                    "the hosts are: {}",
+                    if keys.is_empty() {
+                        "(none)".into()
+                    } else {
+                        keys.join(", ")
+                    }
+                )),
             );
         }
     };
@@ -165,8 +229,13 @@ fn explain(r: &route::Route) -> String {
     match r.outcome {
         Deliver => s.push_str(&format!("delivered to {}", r.mailboxes.join(", "))),
         Forward => s.push_str(&format!("forwarded to {}", r.forward.join(", "))),
-        Relay => s.push_str(&format!("relayed to {}", r.next_hop.as_deref().unwrap_or("?"))),
-        Remote => s.push_str("not a local domain here: sent out by MX lookup (for authenticated senders only)"),
+        Relay => s.push_str(&format!(
+            "relayed to {}",
+            r.next_hop.as_deref().unwrap_or("?")
+        )),
+        Remote => s.push_str(
+            "not a local domain here: sent out by MX lookup (for authenticated senders only)",
+        ),
         Reject => s.push_str(&format!("refused: {}", r.reply.as_deref().unwrap_or(""))),
         Bounce => s.push_str("accepted, then bounced with a non-delivery report"),
     }
@@ -180,7 +249,10 @@ fn explain(r: &route::Route) -> String {
 fn passwd_cmd(scheme: &str) -> ExitCode {
     let Some(scheme) = Scheme::from_name(scheme) else {
         let names: Vec<&str> = Scheme::ALL.iter().map(|s| s.name()).collect();
-        return fail(&format!("`{scheme}` is not a supported scheme"), Some(&format!("use one of {}", names.join(", "))));
+        return fail(
+            &format!("`{scheme}` is not a supported scheme"),
+            Some(&format!("use one of {}", names.join(", "))),
+        );
     };
     if std::io::stdin().is_terminal() {
         eprint!("Password: ");
@@ -191,7 +263,10 @@ fn passwd_cmd(scheme: &str) -> ExitCode {
     }
     let pw = input.lines().next().unwrap_or("");
     if pw.is_empty() {
-        return fail("the password is empty", Some("pipe the password in: `printf '%s' \"$PW\" | mailc passwd`"));
+        return fail(
+            "the password is empty",
+            Some("pipe the password in: `printf '%s' \"$PW\" | mailc passwd`"),
+        );
     }
     match passwd::hash(pw, scheme) {
         Ok(h) => {

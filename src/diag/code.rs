@@ -57,7 +57,6 @@ codes! {
     SendOnlyTarget => "mailc::alias::send_only", "an alias whose only target receives nothing";
     UnknownHost => "mailc::host::unknown", "a reference to a host the spec does not define";
     DuplicateMx => "mailc::mx::duplicate", "the same MX host listed twice";
-    MxPriority => "mailc::mx::priority", "an MX priority out of range";
     RoutingTwoLocal => "mailc::routing::split", "two hosts local for one domain";
     RoutingNoPrimary => "mailc::routing::no_primary", "a backup with no primary to relay to";
     RoutingLoop => "mailc::routing::loop", "routing that makes mail loop";

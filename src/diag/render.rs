@@ -41,7 +41,10 @@ impl miette::Diagnostic for Report<'_> {
     }
 
     fn help<'b>(&'b self) -> Option<Box<dyn std::fmt::Display + 'b>> {
-        self.diag.help.as_ref().map(|h| Box::new(h) as Box<dyn std::fmt::Display>)
+        self.diag
+            .help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn std::fmt::Display>)
     }
 
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
@@ -58,12 +61,21 @@ impl miette::Diagnostic for Report<'_> {
 
 /// Renders diagnostics for a terminal. `color` picks ANSI styling.
 pub fn graphical(diags: &[Diagnostic], source: &Source, color: bool) -> String {
-    let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
-    let handler = GraphicalReportHandler::new_themed(theme).with_width(100).with_links(false);
-    let named = NamedSource::new(source.name.to_string(), source.text.to_string());
+    let theme = if color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    let handler = GraphicalReportHandler::new_themed(theme)
+        .with_width(100)
+        .with_links(false);
+    let named = NamedSource::new(&*source.name, source.text.to_string());
     let mut out = String::new();
     for diag in diags {
-        let report = Report { diag, source: named.clone() };
+        let report = Report {
+            diag,
+            source: named.clone(),
+        };
         let _ = handler.render_report(&mut out, &report);
         out.push('\n');
     }
@@ -74,7 +86,12 @@ pub fn graphical(diags: &[Diagnostic], source: &Source, color: bool) -> String {
 pub fn summary(errors: usize, warnings: usize) -> String {
     let mut s = String::new();
     let plural = |n: usize| if n == 1 { "" } else { "s" };
-    let _ = write!(s, "{errors} error{}, {warnings} warning{}", plural(errors), plural(warnings));
+    let _ = write!(
+        s,
+        "{errors} error{}, {warnings} warning{}",
+        plural(errors),
+        plural(warnings)
+    );
     s
 }
 
@@ -109,7 +126,10 @@ struct JsonReport<'a> {
 
 /// Renders diagnostics as one JSON document.
 pub fn json(diags: &[Diagnostic], source: &Source) -> String {
-    let errors = diags.iter().filter(|d| d.severity == Severity::Error).count();
+    let errors = diags
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .count();
     let report = JsonReport {
         valid: errors == 0,
         errors,
@@ -131,7 +151,13 @@ pub fn json(diags: &[Diagnostic], source: &Source) -> String {
                         .iter()
                         .map(|l| {
                             let (line, column) = source.line_col(l.span.start);
-                            JsonLabel { line, column, offset: l.span.start, length: l.span.len, text: &l.text }
+                            JsonLabel {
+                                line,
+                                column,
+                                offset: l.span.start,
+                                length: l.span.len,
+                                text: &l.text,
+                            }
                         })
                         .collect(),
                 }

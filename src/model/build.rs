@@ -27,9 +27,13 @@ pub fn build(spec: &Spec, inputs: &Inputs<'_>, diags: &mut Diagnostics) -> Optio
         && v.value != 1
     {
         diags.push(
-            Diagnostic::error(Code::Version, v.span, format!("spec version {} is not supported", v.value))
-                .label("unknown version")
-                .help("this mailc reads `version: 1`"),
+            Diagnostic::error(
+                Code::Version,
+                v.span,
+                format!("spec version {} is not supported", v.value),
+            )
+            .label("unknown version")
+            .help("this mailc reads `version: 1`"),
         );
     }
     let empty = spec::Defaults::default();
@@ -43,7 +47,13 @@ pub fn build(spec: &Spec, inputs: &Inputs<'_>, diags: &mut Diagnostics) -> Optio
     let hosts = hosts
         .into_iter()
         .map(|h| {
-            let host = Host { key: h.key.clone(), hostname: h.hostname, ipv4: h.ipv4, ipv6: h.ipv6, stack: h.stack };
+            let host = Host {
+                key: h.key.clone(),
+                hostname: h.hostname,
+                ipv4: h.ipv4,
+                ipv6: h.ipv6,
+                stack: h.stack,
+            };
             (h.key, host)
         })
         .collect();
@@ -69,11 +79,14 @@ struct HostEntry {
 struct Pending {
     domain: Domain,
     claims: Claims,
+    /// Where `srs: true` was set on the domain itself.
+    srs_span: Option<Span>,
 }
 
 impl Builder<'_> {
     fn err(&mut self, code: Code, span: Span, msg: String, label: &str, help: String) {
-        self.diags.push(Diagnostic::error(code, span, msg).label(label).help(help));
+        self.diags
+            .push(Diagnostic::error(code, span, msg).label(label).help(help));
     }
 
     fn hosts(&mut self, hosts: &Entries<spec::Host>) -> Vec<HostEntry> {
@@ -83,7 +96,10 @@ impl Builder<'_> {
             let k = match names::host_key(&key.value) {
                 Ok(k) => k,
                 Err(why) => {
-                    let fix = key.value.to_ascii_lowercase().replace(|c: char| !(c.is_ascii_alphanumeric() || c == '-'), "-");
+                    let fix = key
+                        .value
+                        .to_ascii_lowercase()
+                        .replace(|c: char| !(c.is_ascii_alphanumeric() || c == '-'), "-");
                     self.err(
                         Code::HostKey,
                         key.span,
@@ -97,10 +113,14 @@ impl Builder<'_> {
             if let Some(first) = out.iter().find(|e| e.key == k) {
                 let first = first.span;
                 self.diags.push(
-                    Diagnostic::error(Code::DuplicateKey, key.span, format!("host `{k}` is defined twice"))
-                        .label("second definition")
-                        .with(first, "first definition")
-                        .help("give each host its own key"),
+                    Diagnostic::error(
+                        Code::DuplicateKey,
+                        key.span,
+                        format!("host `{k}` is defined twice"),
+                    )
+                    .label("second definition")
+                    .with(first, "first definition")
+                    .help("give each host its own key"),
                 );
                 continue;
             }
@@ -127,8 +147,14 @@ impl Builder<'_> {
                     None
                 }
             });
-            let ipv4 = h.ipv4.as_ref().and_then(|ip| self.ip(ip, names::ipv4, "IPv4", "203.0.113.10"));
-            let ipv6 = h.ipv6.as_ref().and_then(|ip| self.ip(ip, names::ipv6, "IPv6", "2001:db8::10"));
+            let ipv4 = h
+                .ipv4
+                .as_ref()
+                .and_then(|ip| self.ip(ip, names::ipv4, "IPv4", "203.0.113.10"));
+            let ipv6 = h
+                .ipv6
+                .as_ref()
+                .and_then(|ip| self.ip(ip, names::ipv6, "IPv6", "2001:db8::10"));
             out.push(HostEntry {
                 hostname: hostname.unwrap_or_else(|| format!("{k}.invalid")),
                 key: k,
@@ -141,7 +167,13 @@ impl Builder<'_> {
         out
     }
 
-    fn ip<T>(&mut self, ip: &Sp<String>, parse: fn(&str) -> Result<T, String>, kind: &str, example: &str) -> Option<T> {
+    fn ip<T>(
+        &mut self,
+        ip: &Sp<String>,
+        parse: fn(&str) -> Result<T, String>,
+        kind: &str,
+        example: &str,
+    ) -> Option<T> {
         match parse(&ip.value) {
             Ok(a) => Some(a),
             Err(why) => {
@@ -157,14 +189,21 @@ impl Builder<'_> {
         }
     }
 
-    fn domains(&mut self, domains: &Entries<spec::Domain>, hosts: &[HostEntry], inputs: &Inputs<'_>) -> BTreeMap<String, Domain> {
+    fn domains(
+        &mut self,
+        domains: &Entries<spec::Domain>,
+        hosts: &[HostEntry],
+        inputs: &Inputs<'_>,
+    ) -> BTreeMap<String, Domain> {
         let mut seen: BTreeMap<String, Span> = BTreeMap::new();
         let mut pending: BTreeMap<String, Pending> = BTreeMap::new();
         for (key, d) in domains.iter() {
             let name = match names::domain(&key.value) {
                 Ok(n) if n.contains('.') => n,
                 Ok(_) | Err(_) => {
-                    let why = names::domain(&key.value).err().unwrap_or_else(|| "it is not fully qualified".into());
+                    let why = names::domain(&key.value)
+                        .err()
+                        .unwrap_or_else(|| "it is not fully qualified".into());
                     self.err(
                         Code::DomainName,
                         key.span,
@@ -177,17 +216,24 @@ impl Builder<'_> {
             };
             if let Some(first) = seen.insert(name.clone(), key.span) {
                 self.diags.push(
-                    Diagnostic::error(Code::DuplicateDomain, key.span, format!("domain `{name}` is defined twice"))
-                        .label("second definition")
-                        .with(first, "first definition")
-                        .help("domains are compared case-insensitively, as A-labels; merge the two"),
+                    Diagnostic::error(
+                        Code::DuplicateDomain,
+                        key.span,
+                        format!("domain `{name}` is defined twice"),
+                    )
+                    .label("second definition")
+                    .with(first, "first definition")
+                    .help("domains are compared case-insensitively, as A-labels; merge the two"),
                 );
                 continue;
             }
             let p = self.domain(&name, key.span, d, hosts, inputs);
             pending.insert(name, p);
         }
-        let claims: BTreeMap<String, Claims> = pending.iter_mut().map(|(n, p)| (n.clone(), std::mem::take(&mut p.claims))).collect();
+        let claims: BTreeMap<String, Claims> = pending
+            .iter_mut()
+            .map(|(n, p)| (n.clone(), std::mem::take(&mut p.claims)))
+            .collect();
         let mut resolved = recipients::resolve(&claims, self.diags);
         pending
             .into_iter()
@@ -198,29 +244,51 @@ impl Builder<'_> {
                         *target = e;
                     }
                 }
+                if let Some(span) = p.srs_span {
+                    let forwards = p.domain.recipients.values().any(|r| !r.target.external.is_empty())
+                        || matches!(&p.domain.unknown, Unknown::Forward { target } if !target.external.is_empty());
+                    if !forwards {
+                        self.diags.push(
+                            Diagnostic::warning(Code::SrsWithoutForward, span, format!("`srs` is on, but `{name}` forwards no mail to outside addresses"))
+                                .label("nothing to rewrite")
+                                .help("SRS only matters for mail forwarded elsewhere; remove `srs` or add the forwards"),
+                        );
+                    }
+                }
                 (name, p.domain)
             })
             .collect()
     }
 
-    fn domain(&mut self, name: &str, key_span: Span, d: &spec::Domain, hosts: &[HostEntry], inputs: &Inputs<'_>) -> Pending {
+    fn domain(
+        &mut self,
+        name: &str,
+        key_span: Span,
+        d: &spec::Domain,
+        hosts: &[HostEntry],
+        inputs: &Inputs<'_>,
+    ) -> Pending {
         let def = self.defaults;
         let ttl = self.ttl(d.ttl.as_ref().or(def.ttl.as_ref()));
         let zone = d.zone.as_ref().is_none_or(|z| z.value);
         let nameservers = self.nameservers(d.nameservers.as_ref().or(def.nameservers.as_ref()));
-        let hostmaster = d.hostmaster.as_ref().or(def.hostmaster.as_ref()).and_then(|h| match names::address(&h.value) {
-            Ok((l, dom)) => Some(format!("{l}@{dom}")),
-            Err(why) => {
-                self.err(
-                    Code::Address,
-                    h.span,
-                    format!("`{}` is not a valid hostmaster address: {why}", h.value),
-                    "invalid address",
-                    "write the zone contact's address, like `hostmaster@example.com`".into(),
-                );
-                None
-            }
-        });
+        let hostmaster = d
+            .hostmaster
+            .as_ref()
+            .or(def.hostmaster.as_ref())
+            .and_then(|h| match names::address(&h.value) {
+                Ok((l, dom)) => Some(format!("{l}@{dom}")),
+                Err(why) => {
+                    self.err(
+                        Code::Address,
+                        h.span,
+                        format!("`{}` is not a valid hostmaster address: {why}", h.value),
+                        "invalid address",
+                        "write the zone contact's address, like `hostmaster@example.com`".into(),
+                    );
+                    None
+                }
+            });
         if zone {
             let mut missing = Vec::new();
             if d.nameservers.is_none() && def.nameservers.is_none() {
@@ -258,8 +326,16 @@ impl Builder<'_> {
         let infos: Vec<HostInfo<'_>> = hosts
             .iter()
             .map(|h| {
-                let (mode, mode_span) = modes.get(&h.key).copied().unwrap_or((RoutingMode::Auto, None));
-                HostInfo { key: &h.key, hostname: &h.hostname, mode, mode_span }
+                let (mode, mode_span) = modes
+                    .get(&h.key)
+                    .copied()
+                    .unwrap_or((RoutingMode::Auto, None));
+                HostInfo {
+                    key: &h.key,
+                    hostname: &h.hostname,
+                    mode,
+                    mode_span,
+                }
             })
             .collect();
         let roles = routing::decide(name, &mx, &mx_spans, mx_list_span, &infos, self.diags);
@@ -270,27 +346,46 @@ impl Builder<'_> {
         let mut claimed: BTreeMap<String, Span> = BTreeMap::new();
         let mut mailboxes = BTreeMap::new();
         for (local, m) in d.mailboxes.iter() {
-            let Some(l) = self.local(local, "mailbox") else { continue };
+            let Some(l) = self.local(local, "mailbox") else {
+                continue;
+            };
             if !self.claim(&mut claimed, &l, local.span, name) {
                 continue;
             }
-            let password = m.password.as_ref().and_then(|p| validate::password::check(p, &format!("{l}@{name}"), self.diags));
-            let quota = m.quota.as_ref().or(quota_default).and_then(|q| self.quota(q));
+            let password = m
+                .password
+                .as_ref()
+                .and_then(|p| validate::password::check(p, &format!("{l}@{name}"), self.diags));
+            let quota = m
+                .quota
+                .as_ref()
+                .or(quota_default)
+                .and_then(|q| self.quota(q));
             let send_only = m.send_only.as_ref().is_some_and(|s| s.value);
             claims.mailboxes.insert(l.clone(), (send_only, local.span));
             for a in &m.aliases {
-                let Some(al) = self.local(a, "mailbox alias") else { continue };
+                let Some(al) = self.local(a, "mailbox alias") else {
+                    continue;
+                };
                 if self.claim(&mut claimed, &al, a.span, name) {
                     claims.mailbox_aliases.insert(al, (l.clone(), a.span));
                 }
             }
             mailboxes.insert(
                 l.clone(),
-                Mailbox { address: format!("{l}@{name}"), local: l, password: password.unwrap_or_default(), quota, send_only },
+                Mailbox {
+                    address: format!("{l}@{name}"),
+                    local: l,
+                    password: password.unwrap_or_default(),
+                    quota,
+                    send_only,
+                },
             );
         }
         for (local, targets) in d.aliases.iter() {
-            let Some(l) = self.local(local, "alias") else { continue };
+            let Some(l) = self.local(local, "alias") else {
+                continue;
+            };
             if !self.claim(&mut claimed, &l, local.span, name) {
                 continue;
             }
@@ -304,10 +399,20 @@ impl Builder<'_> {
                 );
                 continue;
             }
-            let ts: Vec<(Target, Span)> = targets.targets.iter().filter_map(|t| self.target(t, name).map(|x| (x, t.span))).collect();
+            let ts: Vec<(Target, Span)> = targets
+                .targets
+                .iter()
+                .filter_map(|t| self.target(t, name).map(|x| (x, t.span)))
+                .collect();
+            if ts.len() != targets.targets.len() {
+                claims.broken.push(l.clone());
+            }
             claims.aliases.insert(l, (ts, local.span));
         }
-        let unknown_spec = d.unknown_recipients.as_ref().or(def.unknown_recipients.as_ref());
+        let unknown_spec = d
+            .unknown_recipients
+            .as_ref()
+            .or(def.unknown_recipients.as_ref());
         let unknown = match unknown_spec.map(|u| (&u.value, u.span)) {
             None | Some((UnknownRecipients::Reject, _)) => Unknown::Reject,
             Some((UnknownRecipients::Bounce, span)) => {
@@ -322,18 +427,31 @@ impl Builder<'_> {
                 if let Some(target) = self.target(t, name) {
                     claims.catch_all = Some((target, t.span));
                 }
-                Unknown::Forward { target: Expansion::default() }
+                Unknown::Forward {
+                    target: Expansion::default(),
+                }
             }
-            Some((UnknownRecipients::Relay(h), _)) => self.relay(h, hosts).unwrap_or(Unknown::Reject),
+            Some((UnknownRecipients::Relay(h), _)) => {
+                self.relay(h, hosts).unwrap_or(Unknown::Reject)
+            }
         };
         claims.closed = roles.values().any(|r| *r == Role::Local) || !claimed.is_empty();
 
         // DNS policies.
-        let local_hosts: Vec<&HostEntry> = hosts.iter().filter(|h| roles.get(&h.key) == Some(&Role::Local)).collect();
+        let local_hosts: Vec<&HostEntry> = hosts
+            .iter()
+            .filter(|h| roles.get(&h.key) == Some(&Role::Local))
+            .collect();
         let ip4: Vec<Ipv4Addr> = local_hosts.iter().map(|h| h.ipv4).collect();
         let ip6: Vec<std::net::Ipv6Addr> = local_hosts.iter().filter_map(|h| h.ipv6).collect();
         let spf = self.spf(name, d, &ip4, &ip6, mx.is_empty());
-        let dkim = validate::dkim::check(name, &d.dkim, inputs.key_files, inputs.missing_keys, self.diags);
+        let dkim = validate::dkim::check(
+            name,
+            &d.dkim,
+            inputs.key_files,
+            inputs.missing_keys,
+            self.diags,
+        );
         let dmarc = validate::policy::dmarc(d.dmarc.as_ref(), def.dmarc.as_ref(), self.diags);
         if dmarc.is_none() && zone && d.dmarc.is_none() && def.dmarc.is_none() {
             self.diags.push(
@@ -342,9 +460,24 @@ impl Builder<'_> {
                     .help("add `dmarc: {policy: none, rua: [\"mailto:dmarc@DOMAIN\"]}` to start collecting reports"),
             );
         }
-        let mta_sts = validate::policy::mta_sts(d.mta_sts.as_ref(), def.mta_sts.as_ref(), mx.is_empty(), self.diags);
-        let tls_rpt = validate::policy::tls_rpt(d.tls_rpt.as_ref(), def.tls_rpt.as_ref(), self.diags);
-        let reserved = reserved(name, &dkim, dmarc.is_some(), mta_sts.is_some(), tls_rpt.is_some(), &mx, hosts, &roles);
+        let mta_sts = validate::policy::mta_sts(
+            d.mta_sts.as_ref(),
+            def.mta_sts.as_ref(),
+            mx.is_empty(),
+            self.diags,
+        );
+        let tls_rpt =
+            validate::policy::tls_rpt(d.tls_rpt.as_ref(), def.tls_rpt.as_ref(), self.diags);
+        let reserved = reserved(
+            name,
+            &dkim,
+            dmarc.is_some(),
+            mta_sts.is_some(),
+            tls_rpt.is_some(),
+            &mx,
+            hosts,
+            &roles,
+        );
         let records = validate::records::check(name, &d.records, &reserved, self.diags);
         let srs = d.srs.as_ref().or(def.srs.as_ref()).is_some_and(|s| s.value);
 
@@ -367,7 +500,12 @@ impl Builder<'_> {
             srs,
             records,
         };
-        Pending { domain, claims }
+        let srs_span = d.srs.as_ref().filter(|s| s.value).map(|s| s.span);
+        Pending {
+            domain,
+            claims,
+            srs_span,
+        }
     }
 
     fn ttl(&mut self, t: Option<&Sp<u32>>) -> u32 {
@@ -405,7 +543,12 @@ impl Builder<'_> {
         out
     }
 
-    fn mx(&mut self, domain: &str, mx: Option<&Sp<Vec<spec::MxEntry>>>, hosts: &[HostEntry]) -> (Vec<Mx>, Vec<Span>) {
+    fn mx(
+        &mut self,
+        domain: &str,
+        mx: Option<&Sp<Vec<spec::MxEntry>>>,
+        hosts: &[HostEntry],
+    ) -> (Vec<Mx>, Vec<Span>) {
         let mut out: Vec<Mx> = Vec::new();
         let mut spans = Vec::new();
         let Some(mx) = mx else { return (out, spans) };
@@ -418,8 +561,15 @@ impl Builder<'_> {
             let entry = if h.value.contains('.') {
                 match names::fqdn(&h.value) {
                     Ok(hostname) => {
-                        let ours = hosts.iter().find(|x| x.hostname == hostname).map(|x| x.key.clone());
-                        Mx { hostname, preference, host: ours }
+                        let ours = hosts
+                            .iter()
+                            .find(|x| x.hostname == hostname)
+                            .map(|x| x.key.clone());
+                        Mx {
+                            hostname,
+                            preference,
+                            host: ours,
+                        }
                     }
                     Err(why) => {
                         self.err(
@@ -434,7 +584,11 @@ impl Builder<'_> {
                 }
             } else {
                 match hosts.iter().find(|x| x.key == h.value) {
-                    Some(x) => Mx { hostname: x.hostname.clone(), preference, host: Some(x.key.clone()) },
+                    Some(x) => Mx {
+                        hostname: x.hostname.clone(),
+                        preference,
+                        host: Some(x.key.clone()),
+                    },
                     None => {
                         self.unknown_host(h, hosts, &format!("the MX list of `{domain}`"));
                         continue;
@@ -443,10 +597,14 @@ impl Builder<'_> {
             };
             if let Some(j) = out.iter().position(|m| m.hostname == entry.hostname) {
                 self.diags.push(
-                    Diagnostic::error(Code::DuplicateMx, h.span, format!("`{}` is listed twice in the MX list of `{domain}`", h.value))
-                        .label("second time")
-                        .with(spans[j], "first time")
-                        .help("list each exchange once, with the preference it should have"),
+                    Diagnostic::error(
+                        Code::DuplicateMx,
+                        h.span,
+                        format!("`{}` is listed twice in the MX list of `{domain}`", h.value),
+                    )
+                    .label("second time")
+                    .with(spans[j], "first time")
+                    .help("list each exchange once, with the preference it should have"),
                 );
                 continue;
             }
@@ -457,20 +615,35 @@ impl Builder<'_> {
     }
 
     fn unknown_host(&mut self, h: &Sp<String>, hosts: &[HostEntry], place: &str) {
-        let mut d = Diagnostic::error(Code::UnknownHost, h.span, format!("`{}` in {place} is not a host of this spec", h.value))
-            .label("unknown host");
+        let mut d = Diagnostic::error(
+            Code::UnknownHost,
+            h.span,
+            format!("`{}` in {place} is not a host of this spec", h.value),
+        )
+        .label("unknown host");
         d = match suggest(&h.value, hosts.iter().map(|x| x.key.as_str())) {
             Some(s) => d.help(format!("did you mean `{s}`?")),
-            None if hosts.is_empty() => d.help("define it under `hosts`, or write an outside MX as an FQDN"),
+            None if hosts.is_empty() => {
+                d.help("define it under `hosts`, or write an outside MX as an FQDN")
+            }
             None => d.help(format!(
                 "define it under `hosts` (the hosts are {}), or write an outside host as an FQDN",
-                hosts.iter().map(|x| format!("`{}`", x.key)).collect::<Vec<_>>().join(", ")
+                hosts
+                    .iter()
+                    .map(|x| format!("`{}`", x.key))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )),
         };
         self.diags.push(d);
     }
 
-    fn modes(&mut self, domain: &str, routing: Option<&Sp<spec::Routing>>, hosts: &[HostEntry]) -> BTreeMap<String, (RoutingMode, Option<Span>)> {
+    fn modes(
+        &mut self,
+        domain: &str,
+        routing: Option<&Sp<spec::Routing>>,
+        hosts: &[HostEntry],
+    ) -> BTreeMap<String, (RoutingMode, Option<Span>)> {
         let mut out = BTreeMap::new();
         match routing.map(|r| (&r.value, r.span)) {
             None => {}
@@ -509,7 +682,13 @@ impl Builder<'_> {
     }
 
     /// Records that `local` is claimed; a second claim is an error at both places.
-    fn claim(&mut self, claimed: &mut BTreeMap<String, Span>, local: &str, span: Span, domain: &str) -> bool {
+    fn claim(
+        &mut self,
+        claimed: &mut BTreeMap<String, Span>,
+        local: &str,
+        span: Span,
+        domain: &str,
+    ) -> bool {
         if let Some(first) = claimed.get(local) {
             self.diags.push(
                 Diagnostic::error(Code::DuplicateRecipient, span, format!("`{local}@{domain}` is defined twice"))
@@ -576,7 +755,10 @@ impl Builder<'_> {
             Err(why) => return bad(self, why),
         };
         if let Some(x) = hosts.iter().find(|x| x.key == host) {
-            return Some(Unknown::Relay { host: x.hostname.clone(), port });
+            return Some(Unknown::Relay {
+                host: x.hostname.clone(),
+                port,
+            });
         }
         match names::fqdn(&host) {
             Ok(name) => Some(Unknown::Relay { host: name, port }),
@@ -584,17 +766,29 @@ impl Builder<'_> {
         }
     }
 
-    fn spf(&mut self, name: &str, d: &spec::Domain, ip4: &[Ipv4Addr], ip6: &[std::net::Ipv6Addr], null_mx: bool) -> Spf {
+    fn spf(
+        &mut self,
+        name: &str,
+        d: &spec::Domain,
+        ip4: &[Ipv4Addr],
+        ip6: &[std::net::Ipv6Addr],
+        null_mx: bool,
+    ) -> Spf {
         let own = d.spf.as_ref();
         let def = self.defaults.spf.as_ref();
         let list = |g: fn(&spec::Spf) -> Option<&Vec<Sp<String>>>| -> &[Sp<String>] {
-            own.and_then(g).or_else(|| def.and_then(g)).map_or(&[], Vec::as_slice)
+            own.and_then(g)
+                .or_else(|| def.and_then(g))
+                .map_or(&[], Vec::as_slice)
         };
         let input = validate::spf::Input {
             include: list(|s| s.include.as_ref()),
             ip4: list(|s| s.ip4.as_ref()),
             ip6: list(|s| s.ip6.as_ref()),
-            all: own.and_then(|s| s.all.as_ref()).or_else(|| def.and_then(|s| s.all.as_ref())).map_or(SpfAll::Fail, |a| a.value),
+            all: own
+                .and_then(|s| s.all.as_ref())
+                .or_else(|| def.and_then(|s| s.all.as_ref()))
+                .map_or(SpfAll::Fail, |a| a.value),
             span: own.or(def).map_or(Span::default(), |s| s.span),
         };
         validate::spf::check(name, &input, (ip4, ip6), null_mx, self.diags)
@@ -615,28 +809,51 @@ fn reserved(
 ) -> Reserved {
     let mut r = Reserved::default();
     for k in dkim {
-        r.names.insert(format!("{}._domainkey", k.selector), format!("the DKIM key `{}`", k.selector));
+        r.names.insert(
+            format!("{}._domainkey", k.selector),
+            format!("the DKIM key `{}`", k.selector),
+        );
     }
     if dmarc {
-        r.names.insert("_dmarc".into(), "the DMARC record (set `dmarc`)".into());
+        r.names
+            .insert("_dmarc".into(), "the DMARC record (set `dmarc`)".into());
     }
     if mta_sts {
-        r.names.insert("_mta-sts".into(), "the MTA-STS record (set `mta_sts`)".into());
-        r.names.insert("mta-sts".into(), "the MTA-STS policy host".into());
+        r.names.insert(
+            "_mta-sts".into(),
+            "the MTA-STS record (set `mta_sts`)".into(),
+        );
+        r.names
+            .insert("mta-sts".into(), "the MTA-STS policy host".into());
     }
     if tls_rpt {
-        r.names.insert("_smtp._tls".into(), "the TLS-RPT record (set `tls_rpt`)".into());
+        r.names.insert(
+            "_smtp._tls".into(),
+            "the TLS-RPT record (set `tls_rpt`)".into(),
+        );
     }
     if !mx.is_empty() && roles.values().any(|x| *x == Role::Local) {
         for s in validate::records::CLIENT_SRV {
-            r.names.insert((*s).into(), "the mail-client SRV records mailc writes (RFC 6186)".into());
+            r.names.insert(
+                (*s).into(),
+                "the mail-client SRV records mailc writes (RFC 6186)".into(),
+            );
         }
     }
     let suffix = format!(".{domain}");
-    let relative = |n: &str| if n == domain { Some("@".to_string()) } else { n.strip_suffix(&suffix).map(str::to_string) };
+    let relative = |n: &str| {
+        if n == domain {
+            Some("@".to_string())
+        } else {
+            n.strip_suffix(&suffix).map(str::to_string)
+        }
+    };
     for h in hosts {
         if let Some(rel) = relative(&h.hostname) {
-            r.host_names.insert(rel, format!("the address of host `{}`, which mailc writes", h.key));
+            r.host_names.insert(
+                rel,
+                format!("the address of host `{}`, which mailc writes", h.key),
+            );
         }
     }
     for m in mx {

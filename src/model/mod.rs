@@ -73,7 +73,10 @@ impl Domain {
 
     /// The host key that is local for this domain, if any.
     pub fn local_host(&self) -> Option<&str> {
-        self.roles.iter().find(|(_, r)| **r == Role::Local).map(|(k, _)| k.as_str())
+        self.roles
+            .iter()
+            .find(|(_, r)| **r == Role::Local)
+            .map(|(k, _)| k.as_str())
     }
 }
 
@@ -197,8 +200,13 @@ pub enum Unknown {
     Reject,
     Bounce,
     /// Catch-all, resolved like an alias target.
-    Forward { target: Expansion },
-    Relay { host: String, port: Option<u16> },
+    Forward {
+        target: Expansion,
+    },
+    Relay {
+        host: String,
+        port: Option<u16>,
+    },
 }
 
 /// A record from the spec's `records`, checked and normalized.

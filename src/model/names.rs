@@ -28,10 +28,14 @@ fn hostname_like(input: &str, underscore: bool) -> Result<String, Reason> {
     let ascii = if trimmed.is_ascii() {
         trimmed.to_ascii_lowercase()
     } else {
-        idna::domain_to_ascii(trimmed).map_err(|_| "it is not a valid internationalized name (UTS-46)".to_string())?
+        idna::domain_to_ascii(trimmed)
+            .map_err(|_| "it is not a valid internationalized name (UTS-46)".to_string())?
     };
     if ascii.len() > 253 {
-        return Err(format!("it is {} octets long; a name has at most 253", ascii.len()));
+        return Err(format!(
+            "it is {} octets long; a name has at most 253",
+            ascii.len()
+        ));
     }
     for label in ascii.split('.') {
         label_ok(label, underscore)?;
@@ -44,10 +48,19 @@ fn label_ok(label: &str, underscore: bool) -> Result<(), Reason> {
         return Err("it has an empty label (two dots in a row, or a leading dot)".into());
     }
     if label.len() > 63 {
-        return Err(format!("the label `{label}` is {} octets long; a label has at most 63", label.len()));
+        return Err(format!(
+            "the label `{label}` is {} octets long; a label has at most 63",
+            label.len()
+        ));
     }
-    if let Some(c) = label.chars().find(|&c| !(c.is_ascii_alphanumeric() || c == '-' || (underscore && c == '_'))) {
-        return Err(format!("`{}` is not allowed in a name (letters, digits and inner hyphens only)", c.escape_default()));
+    if let Some(c) = label
+        .chars()
+        .find(|&c| !(c.is_ascii_alphanumeric() || c == '-' || (underscore && c == '_')))
+    {
+        return Err(format!(
+            "`{}` is not allowed in a name (letters, digits and inner hyphens only)",
+            c.escape_default()
+        ));
     }
     if label.starts_with('-') || label.ends_with('-') {
         return Err(format!("the label `{label}` starts or ends with a hyphen"));
@@ -69,8 +82,14 @@ pub fn host_key(input: &str) -> Result<String, Reason> {
     if input.is_empty() {
         return Err("it is empty".into());
     }
-    if let Some(c) = input.chars().find(|&c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')) {
-        return Err(format!("`{}` is not allowed; host keys are lowercase letters, digits and `-`", c.escape_default()));
+    if let Some(c) = input
+        .chars()
+        .find(|&c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'))
+    {
+        return Err(format!(
+            "`{}` is not allowed; host keys are lowercase letters, digits and `-`",
+            c.escape_default()
+        ));
     }
     Ok(input.to_string())
 }
@@ -83,10 +102,19 @@ pub fn local_part(input: &str) -> Result<String, Reason> {
         return Err("it is empty".into());
     }
     if input.len() > 64 {
-        return Err(format!("it is {} octets long; a local part has at most 64 (RFC 5321 §4.5.3.1.1)", input.len()));
+        return Err(format!(
+            "it is {} octets long; a local part has at most 64 (RFC 5321 §4.5.3.1.1)",
+            input.len()
+        ));
     }
-    if let Some(c) = input.chars().find(|&c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '+'))) {
-        return Err(format!("`{}` is not allowed; local parts hold letters, digits and `. _ - +`", c.escape_default()));
+    if let Some(c) = input
+        .chars()
+        .find(|&c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '+')))
+    {
+        return Err(format!(
+            "`{}` is not allowed; local parts hold letters, digits and `. _ - +`",
+            c.escape_default()
+        ));
     }
     if input.starts_with('.') || input.ends_with('.') || input.contains("..") {
         return Err("a dot may not lead, trail or follow another dot".into());
@@ -113,9 +141,14 @@ pub fn quota(input: &str) -> Result<u64, Reason> {
     let s = input.trim();
     let digits = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
     let (num, unit) = s.split_at(digits);
-    let n: u64 = num.parse().map_err(|_| "it does not start with a number".to_string())?;
+    let n: u64 = num
+        .parse()
+        .map_err(|_| "it does not start with a number".to_string())?;
     let unit = unit.trim().to_ascii_uppercase();
-    let unit = unit.strip_suffix("IB").or_else(|| unit.strip_suffix('B')).unwrap_or(&unit);
+    let unit = unit
+        .strip_suffix("IB")
+        .or_else(|| unit.strip_suffix('B'))
+        .unwrap_or(&unit);
     let mult: u64 = match unit {
         "" => 1,
         "K" => 1 << 10,
@@ -127,22 +160,29 @@ pub fn quota(input: &str) -> Result<u64, Reason> {
     if n == 0 {
         return Err("a quota of zero would refuse all mail; leave `quota` out for no limit".into());
     }
-    n.checked_mul(mult).ok_or_else(|| "it is too large".to_string())
+    n.checked_mul(mult)
+        .ok_or_else(|| "it is too large".to_string())
 }
 
 pub fn ipv4(input: &str) -> Result<Ipv4Addr, Reason> {
-    input.parse().map_err(|_| "it is not an IPv4 address like `203.0.113.10`".to_string())
+    input
+        .parse()
+        .map_err(|_| "it is not an IPv4 address like `203.0.113.10`".to_string())
 }
 
 pub fn ipv6(input: &str) -> Result<Ipv6Addr, Reason> {
-    input.parse().map_err(|_| "it is not an IPv6 address like `2001:db8::10`".to_string())
+    input
+        .parse()
+        .map_err(|_| "it is not an IPv6 address like `2001:db8::10`".to_string())
 }
 
 /// `HOST[:PORT]` of a relay destination.
 pub fn host_port(input: &str) -> Result<(String, Option<u16>), Reason> {
     let (host, port) = match input.rsplit_once(':') {
         Some((h, p)) => {
-            let port: u16 = p.parse().map_err(|_| format!("`{p}` is not a port number"))?;
+            let port: u16 = p
+                .parse()
+                .map_err(|_| format!("`{p}` is not a port number"))?;
             if port == 0 {
                 return Err("port 0 is not a port".into());
             }
@@ -175,7 +215,9 @@ mod tests {
     fn local_parts() {
         assert_eq!(local_part("A.Smith").unwrap(), "a.smith");
         assert!(local_part("a+tag_x-y").is_ok());
-        for bad in [".a", "a.", "a..b", "a\"b", "a;b", "a b", "a/b", "a\nb", "", "a@b"] {
+        for bad in [
+            ".a", "a.", "a..b", "a\"b", "a;b", "a b", "a/b", "a\nb", "", "a@b",
+        ] {
             assert!(local_part(bad).is_err(), "{bad:?}");
         }
     }
@@ -193,14 +235,20 @@ mod tests {
 
     #[test]
     fn addresses() {
-        assert_eq!(address("Bob@Example.ORG").unwrap(), ("bob".into(), "example.org".into()));
+        assert_eq!(
+            address("Bob@Example.ORG").unwrap(),
+            ("bob".into(), "example.org".into())
+        );
         assert!(address("bob").is_err());
         assert!(address("bob@localhost").is_err());
     }
 
     #[test]
     fn relays() {
-        assert_eq!(host_port("mx.example.net:2525").unwrap(), ("mx.example.net".into(), Some(2525)));
+        assert_eq!(
+            host_port("mx.example.net:2525").unwrap(),
+            ("mx.example.net".into(), Some(2525))
+        );
         assert!(host_port("mx:99999").is_err());
     }
 }

@@ -30,6 +30,8 @@ pub struct Claims {
     /// Local part → (targets with their spans, where declared).
     pub aliases: BTreeMap<String, (Vec<(Target, Span)>, Span)>,
     pub catch_all: Option<(Target, Span)>,
+    /// Aliases with a target that could not be read (already reported).
+    pub broken: Vec<String>,
     /// Whether an address of this domain that nobody claims is an error as a
     /// target (the domain's recipients are known here), or an outside address.
     pub closed: bool,
@@ -53,13 +55,27 @@ struct Resolver<'a> {
     diags: &'a mut Diagnostics,
     state: HashMap<NodeId, State>,
     stack: Vec<NodeId>,
-    /// Aliases that are part of a reported cycle.
-    cyclic: HashSet<NodeId>,
+    /// Aliases whose expansion met an error (a cycle, an unknown target):
+    /// their emptiness is no news, so no warning follows.
+    poisoned: HashSet<NodeId>,
 }
 
 /// Expands every domain's claims.
-pub fn resolve(domains: &BTreeMap<String, Claims>, diags: &mut Diagnostics) -> BTreeMap<String, Resolved> {
-    let mut r = Resolver { domains, diags, state: HashMap::new(), stack: Vec::new(), cyclic: HashSet::new() };
+pub fn resolve(
+    domains: &BTreeMap<String, Claims>,
+    diags: &mut Diagnostics,
+) -> BTreeMap<String, Resolved> {
+    let mut r = Resolver {
+        domains,
+        diags,
+        state: HashMap::new(),
+        stack: Vec::new(),
+        poisoned: HashSet::new(),
+    };
+    for (name, claims) in domains {
+        r.poisoned
+            .extend(claims.broken.iter().map(|l| (name.clone(), l.clone())));
+    }
     let mut out = BTreeMap::new();
     for (name, claims) in domains {
         let mut recipients = BTreeMap::new();
@@ -68,15 +84,30 @@ pub fn resolve(domains: &BTreeMap<String, Claims>, diags: &mut Diagnostics) -> B
             if !send_only {
                 target.mailboxes.insert(format!("{local}@{name}"));
             }
-            recipients.insert(local.clone(), Recipient { kind: RecipientKind::Mailbox, target });
+            recipients.insert(
+                local.clone(),
+                Recipient {
+                    kind: RecipientKind::Mailbox,
+                    target,
+                },
+            );
         }
         for (local, (mailbox, _)) in &claims.mailbox_aliases {
-            let target = recipients.get(mailbox).map(|m: &Recipient| m.target.clone()).unwrap_or_default();
-            recipients.insert(local.clone(), Recipient { kind: RecipientKind::MailboxAlias, target });
+            let target = recipients
+                .get(mailbox)
+                .map(|m: &Recipient| m.target.clone())
+                .unwrap_or_default();
+            recipients.insert(
+                local.clone(),
+                Recipient {
+                    kind: RecipientKind::MailboxAlias,
+                    target,
+                },
+            );
         }
         for (local, (_, span)) in &claims.aliases {
             let target = r.alias(name, local);
-            if target.is_empty() && !r.in_cycle(name, local) {
+            if target.is_empty() && !r.poisoned.contains(&(name.clone(), local.clone())) {
                 let d = Diagnostic::warning(
                     Code::SendOnlyTarget,
                     *span,
@@ -86,32 +117,42 @@ pub fn resolve(domains: &BTreeMap<String, Claims>, diags: &mut Diagnostics) -> B
                 .help("point it at a mailbox that receives mail, or remove it");
                 r.diags.push(d);
             }
-            recipients.insert(local.clone(), Recipient { kind: RecipientKind::Alias, target });
+            recipients.insert(
+                local.clone(),
+                Recipient {
+                    kind: RecipientKind::Alias,
+                    target,
+                },
+            );
         }
         let catch_all = claims.catch_all.as_ref().map(|(t, span)| {
-            let e = r.target(name, t, *span);
-            if e.is_empty() {
+            let (e, ok) = r.target(name, t, *span);
+            if e.is_empty() && ok {
                 let d = Diagnostic::error(
                     Code::CatchAllTarget,
                     *span,
                     format!("the catch-all of `{name}` leads only to send-only mailboxes"),
                 )
                 .label("receives nothing")
-                .help("forward unknown recipients to a mailbox that receives mail, or use `reject`");
+                .help(
+                    "forward unknown recipients to a mailbox that receives mail, or use `reject`",
+                );
                 r.diags.push(d);
             }
             e
         });
-        out.insert(name.clone(), Resolved { recipients, catch_all });
+        out.insert(
+            name.clone(),
+            Resolved {
+                recipients,
+                catch_all,
+            },
+        );
     }
     out
 }
 
 impl Resolver<'_> {
-    fn in_cycle(&self, domain: &str, local: &str) -> bool {
-        self.cyclic.contains(&(domain.to_string(), local.to_string()))
-    }
-
     /// The expansion of alias `local@domain`.
     fn alias(&mut self, domain: &str, local: &str) -> Expansion {
         let id: NodeId = (domain.to_string(), local.to_string());
@@ -130,7 +171,10 @@ impl Resolver<'_> {
         self.stack.push(id.clone());
         let mut out = Expansion::default();
         for (t, span) in targets {
-            let e = self.target(domain, t, *span);
+            let (e, ok) = self.target(domain, t, *span);
+            if !ok {
+                self.poisoned.insert(id.clone());
+            }
             out.mailboxes.extend(e.mailboxes);
             out.external.extend(e.external);
         }
@@ -140,8 +184,21 @@ impl Resolver<'_> {
         out
     }
 
-    /// The expansion of one target written in `domain`.
-    fn target(&mut self, domain: &str, t: &Target, span: Span) -> Expansion {
+    /// The expansion of one target written in `domain`, and whether it
+    /// resolved without an error.
+    fn target(&mut self, domain: &str, t: &Target, span: Span) -> (Expansion, bool) {
+        let e = self.target_inner(domain, t, span);
+        let ok = match (&e, t) {
+            (None, _) => false,
+            (Some(_), Target::Local(l)) => {
+                !self.poisoned.contains(&(domain.to_string(), l.clone()))
+            }
+            (Some(_), Target::Address(l, d)) => !self.poisoned.contains(&(d.clone(), l.clone())),
+        };
+        (e.unwrap_or_default(), ok)
+    }
+
+    fn target_inner(&mut self, domain: &str, t: &Target, span: Span) -> Option<Expansion> {
         let (local, dom, same_domain) = match t {
             Target::Local(l) => (l.as_str(), domain, true),
             Target::Address(l, d) => (l.as_str(), d.as_str(), d == domain),
@@ -149,31 +206,39 @@ impl Resolver<'_> {
         let Some(claims) = self.domains.get(dom) else {
             let mut e = Expansion::default();
             e.external.insert(format!("{local}@{dom}"));
-            return e;
+            return Some(e);
         };
         if let Some((send_only, _)) = claims.mailboxes.get(local) {
             let mut e = Expansion::default();
             if !send_only {
                 e.mailboxes.insert(format!("{local}@{dom}"));
             }
-            return e;
+            return Some(e);
         }
         if let Some((mailbox, _)) = claims.mailbox_aliases.get(local) {
             let mut e = Expansion::default();
-            if claims.mailboxes.get(mailbox).is_some_and(|(send_only, _)| !send_only) {
+            if claims
+                .mailboxes
+                .get(mailbox)
+                .is_some_and(|(send_only, _)| !send_only)
+            {
                 e.mailboxes.insert(format!("{mailbox}@{dom}"));
             }
-            return e;
+            return Some(e);
         }
         if claims.aliases.contains_key(local) {
-            return self.alias(dom, local);
+            return Some(self.alias(dom, local));
         }
         if !same_domain && !claims.closed {
             let mut e = Expansion::default();
             e.external.insert(format!("{local}@{dom}"));
-            return e;
+            return Some(e);
         }
-        let known = claims.mailboxes.keys().chain(claims.mailbox_aliases.keys()).chain(claims.aliases.keys());
+        let known = claims
+            .mailboxes
+            .keys()
+            .chain(claims.mailbox_aliases.keys())
+            .chain(claims.aliases.keys());
         let mut d = Diagnostic::error(
             Code::UnknownTarget,
             span,
@@ -182,25 +247,42 @@ impl Resolver<'_> {
         .label("unknown target");
         d = match suggest(local, known.map(String::as_str)) {
             Some(s) => d.help(format!("did you mean `{s}`?")),
-            None => d.help(format!("declare a mailbox or alias `{local}` in `{dom}`, or fix the typo")),
+            None => d.help(format!(
+                "declare a mailbox or alias `{local}` in `{dom}`, or fix the typo"
+            )),
         };
         self.diags.push(d);
-        Expansion::default()
+        None
     }
 
     fn report_cycle(&mut self, id: &NodeId) {
         let start = self.stack.iter().position(|n| n == id).unwrap_or(0);
         let cycle: Vec<NodeId> = self.stack[start..].to_vec();
-        self.cyclic.extend(cycle.iter().cloned());
+        self.poisoned.extend(cycle.iter().cloned());
         // Report each cycle once, from its smallest member.
         let first = cycle.iter().min().cloned().unwrap_or_else(|| id.clone());
-        let rotated: Vec<&NodeId> =
-            cycle.iter().cycle().skip_while(|n| **n != first).take(cycle.len()).collect();
+        let rotated: Vec<&NodeId> = cycle
+            .iter()
+            .cycle()
+            .skip_while(|n| **n != first)
+            .take(cycle.len())
+            .collect();
         let names: Vec<String> = rotated
             .iter()
-            .map(|(d, l)| if rotated.iter().all(|(d2, _)| d2 == d) { format!("`{l}`") } else { format!("`{l}@{d}`") })
+            .map(|(d, l)| {
+                if rotated.iter().all(|(d2, _)| d2 == d) {
+                    format!("`{l}`")
+                } else {
+                    format!("`{l}@{d}`")
+                }
+            })
             .collect();
-        let span_of = |(d, l): &NodeId| self.domains.get(d).and_then(|c| c.aliases.get(l)).map(|(_, s)| *s);
+        let span_of = |(d, l): &NodeId| {
+            self.domains
+                .get(d)
+                .and_then(|c| c.aliases.get(l))
+                .map(|(_, s)| *s)
+        };
         let mut diag = Diagnostic::error(
             Code::AliasCycle,
             span_of(&first).unwrap_or_default(),

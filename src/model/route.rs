@@ -38,14 +38,17 @@ pub fn route(model: &Model, host: &str, address: &str) -> Route {
         next_hop: None,
         reply: None,
     };
-    let (local, domain) = match names::address(address.trim_start_matches('<').trim_end_matches('>')) {
-        Ok(x) => x,
-        Err(_) => {
-            r.outcome = Outcome::Reject;
-            r.reply = Some(format!("501 5.1.3 <{address}>: bad recipient address syntax"));
-            return r;
-        }
-    };
+    let (local, domain) =
+        match names::address(address.trim_start_matches('<').trim_end_matches('>')) {
+            Ok(x) => x,
+            Err(_) => {
+                r.outcome = Outcome::Reject;
+                r.reply = Some(format!(
+                    "501 5.1.3 <{address}>: bad recipient address syntax"
+                ));
+                return r;
+            }
+        };
     let addr = format!("{local}@{domain}");
     r.address = addr.clone();
     let Some(d) = model.domains.get(&domain) else {
@@ -53,14 +56,18 @@ pub fn route(model: &Model, host: &str, address: &str) -> Route {
     };
     if d.null_mx() {
         r.outcome = Outcome::Reject;
-        r.reply = Some(format!("556 5.1.10 <{addr}>: recipient address rejected: domain {domain} does not accept mail (null MX)"));
+        r.reply = Some(format!(
+            "556 5.1.10 <{addr}>: recipient address rejected: domain {domain} does not accept mail (null MX)"
+        ));
         return r;
     }
     let role = d.roles.get(host).cloned().unwrap_or(Role::Remote);
     if role == Role::Remote {
         return r;
     }
-    let unknown_reply = format!("550 5.1.1 <{addr}>: recipient address rejected: user unknown in virtual mailbox table");
+    let unknown_reply = format!(
+        "550 5.1.1 <{addr}>: recipient address rejected: user unknown in virtual mailbox table"
+    );
     // What the domain's primary does with the address.
     enum Verdict<'a> {
         Expand(&'a Expansion),
@@ -101,14 +108,23 @@ pub fn route(model: &Model, host: &str, address: &str) -> Route {
             for m in &e.mailboxes {
                 // A mailbox of a domain this host delivers: here; else it leaves.
                 let dom = m.rsplit_once('@').map_or("", |(_, d)| d);
-                let here = model.domains.get(dom).and_then(|x| x.roles.get(host)) == Some(&Role::Local);
-                if here { r.mailboxes.push(m.clone()) } else { r.forward.push(m.clone()) }
+                let here =
+                    model.domains.get(dom).and_then(|x| x.roles.get(host)) == Some(&Role::Local);
+                if here {
+                    r.mailboxes.push(m.clone())
+                } else {
+                    r.forward.push(m.clone())
+                }
             }
             r.forward.extend(e.external.iter().cloned());
             r.mailboxes.sort();
             r.forward.sort();
             r.forward.dedup();
-            r.outcome = if r.mailboxes.is_empty() { Outcome::Forward } else { Outcome::Deliver };
+            r.outcome = if r.mailboxes.is_empty() {
+                Outcome::Forward
+            } else {
+                Outcome::Deliver
+            };
         }
     }
     r

@@ -32,9 +32,16 @@ pub fn decide(
 ) -> BTreeMap<String, Role> {
     let mut roles = BTreeMap::new();
     let lowest = mx.iter().map(|m| m.preference).min();
-    let pref_of = |key: &str| mx.iter().filter(|m| m.host.as_deref() == Some(key)).map(|m| m.preference).min();
+    let pref_of = |key: &str| {
+        mx.iter()
+            .filter(|m| m.host.as_deref() == Some(key))
+            .map(|m| m.preference)
+            .min()
+    };
     let span_of = |key: &str| {
-        mx.iter().position(|m| m.host.as_deref() == Some(key)).and_then(|i| mx_spans.get(i).copied())
+        mx.iter()
+            .position(|m| m.host.as_deref() == Some(key))
+            .and_then(|i| mx_spans.get(i).copied())
     };
 
     // Null MX: nobody receives; the route says 556 5.1.10 everywhere.
@@ -44,7 +51,11 @@ pub fn decide(
                 let d = Diagnostic::error(
                     Code::RoutingNoMx,
                     span,
-                    format!("domain `{domain}` receives no mail (`mx: []`), so host `{}` cannot be {}", h.key, mode_name(h.mode)),
+                    format!(
+                        "domain `{domain}` receives no mail (`mx: []`), so host `{}` cannot be {}",
+                        h.key,
+                        mode_name(h.mode)
+                    ),
                 )
                 .label("routing for a null-MX domain")
                 .help("list the host under `mx`, or drop the routing for it");
@@ -59,7 +70,10 @@ pub fn decide(
     let mut locals: Vec<(&str, Span)> = Vec::new();
     let mut backups: Vec<&HostInfo<'_>> = Vec::new();
     for h in hosts {
-        let at = h.mode_span.or_else(|| span_of(h.key)).unwrap_or(mx_list_span);
+        let at = h
+            .mode_span
+            .or_else(|| span_of(h.key))
+            .unwrap_or(mx_list_span);
         match h.mode {
             RoutingMode::Local => {
                 locals.push((h.key, at));
@@ -98,7 +112,11 @@ pub fn decide(
         let mut d = Diagnostic::error(
             Code::RoutingTwoLocal,
             locals[1].1,
-            format!("{} are all local for `{domain}`: its mail would be split between two stores", names.join(" and ")),
+            format!(
+                "{} are {} local for `{domain}`: its mail would be split between two stores",
+                names.join(" and "),
+                if names.len() == 2 { "both" } else { "all" }
+            ),
         )
         .label("second local host");
         d = d.with(locals[0].1, "first local host").help(
@@ -109,10 +127,16 @@ pub fn decide(
     let local = locals.first().map(|(k, _)| *k);
 
     for h in backups {
-        let at = h.mode_span.or_else(|| span_of(h.key)).unwrap_or(mx_list_span);
+        let at = h
+            .mode_span
+            .or_else(|| span_of(h.key))
+            .unwrap_or(mx_list_span);
         // The primary: our local host, else the most preferred MX that is not this host.
         let primary: Option<(String, Option<&str>)> = match local {
-            Some(k) => hosts.iter().find(|x| x.key == k).map(|x| (x.hostname.to_string(), Some(x.key))),
+            Some(k) => hosts
+                .iter()
+                .find(|x| x.key == k)
+                .map(|x| (x.hostname.to_string(), Some(x.key))),
             None => mx
                 .iter()
                 .filter(|m| m.host.as_deref() != Some(h.key))
@@ -124,12 +148,22 @@ pub fn decide(
                 let d = Diagnostic::error(
                     Code::RoutingNoPrimary,
                     at,
-                    format!("host `{}` is a backup for `{domain}`, but there is no primary to relay to", h.key),
+                    format!(
+                        "host `{}` is a backup for `{domain}`, but there is no primary to relay to",
+                        h.key
+                    ),
                 )
                 .label("backup without a primary")
-                .help("add the primary to the MX list at a lower preference, or make this host local");
+                .help(
+                    "add the primary to the MX list at a lower preference, or make this host local",
+                );
                 diags.push(d);
-                roles.insert(h.key.to_string(), Role::Backup { primary: String::new() });
+                roles.insert(
+                    h.key.to_string(),
+                    Role::Backup {
+                        primary: String::new(),
+                    },
+                );
             }
             Some((hostname, Some(other))) if local.is_none() => {
                 // The primary is one of ours that is not local: it would pass the mail on again.
@@ -167,7 +201,11 @@ mod tests {
 
     fn mx(list: &[(&str, u16, Option<&str>)]) -> Vec<Mx> {
         list.iter()
-            .map(|(h, p, k)| Mx { hostname: h.to_string(), preference: *p, host: k.map(str::to_string) })
+            .map(|(h, p, k)| Mx {
+                hostname: h.to_string(),
+                preference: *p,
+                host: k.map(str::to_string),
+            })
             .collect()
     }
 
@@ -176,38 +214,77 @@ mod tests {
             .iter()
             .map(|(k, m)| HostInfo {
                 key: k,
-                hostname: if *k == "mx1" { "mx1.example.com" } else { "mx2.example.net" },
+                hostname: if *k == "mx1" {
+                    "mx1.example.com"
+                } else {
+                    "mx2.example.net"
+                },
                 mode: *m,
                 mode_span: None,
             })
             .collect();
         let mut diags = Diagnostics::new();
         let spans = vec![Span::default(); mx.len()];
-        let roles = decide("example.com", mx, &spans, Span::default(), &infos, &mut diags);
-        (roles, diags.into_sorted().into_iter().map(|d| d.code).collect())
+        let roles = decide(
+            "example.com",
+            mx,
+            &spans,
+            Span::default(),
+            &infos,
+            &mut diags,
+        );
+        (
+            roles,
+            diags.into_sorted().into_iter().map(|d| d.code).collect(),
+        )
     }
 
     #[test]
     fn auto_follows_mx_preferences() {
-        let m = mx(&[("mx1.example.com", 10, Some("mx1")), ("mx2.example.net", 20, Some("mx2"))]);
-        let (roles, errs) = run(&m, &[("mx1", RoutingMode::Auto), ("mx2", RoutingMode::Auto)]);
+        let m = mx(&[
+            ("mx1.example.com", 10, Some("mx1")),
+            ("mx2.example.net", 20, Some("mx2")),
+        ]);
+        let (roles, errs) = run(
+            &m,
+            &[("mx1", RoutingMode::Auto), ("mx2", RoutingMode::Auto)],
+        );
         assert!(errs.is_empty());
         assert_eq!(roles["mx1"], Role::Local);
-        assert_eq!(roles["mx2"], Role::Backup { primary: "mx1.example.com".into() });
+        assert_eq!(
+            roles["mx2"],
+            Role::Backup {
+                primary: "mx1.example.com".into()
+            }
+        );
     }
 
     #[test]
     fn auto_behind_google_is_backup() {
-        let m = mx(&[("aspmx.l.google.com", 1, None), ("mx1.example.com", 20, Some("mx1"))]);
+        let m = mx(&[
+            ("aspmx.l.google.com", 1, None),
+            ("mx1.example.com", 20, Some("mx1")),
+        ]);
         let (roles, errs) = run(&m, &[("mx1", RoutingMode::Auto)]);
         assert!(errs.is_empty());
-        assert_eq!(roles["mx1"], Role::Backup { primary: "aspmx.l.google.com".into() });
+        assert_eq!(
+            roles["mx1"],
+            Role::Backup {
+                primary: "aspmx.l.google.com".into()
+            }
+        );
     }
 
     #[test]
     fn tie_is_a_split() {
-        let m = mx(&[("mx1.example.com", 10, Some("mx1")), ("mx2.example.net", 10, Some("mx2"))]);
-        let (_, errs) = run(&m, &[("mx1", RoutingMode::Auto), ("mx2", RoutingMode::Auto)]);
+        let m = mx(&[
+            ("mx1.example.com", 10, Some("mx1")),
+            ("mx2.example.net", 10, Some("mx2")),
+        ]);
+        let (_, errs) = run(
+            &m,
+            &[("mx1", RoutingMode::Auto), ("mx2", RoutingMode::Auto)],
+        );
         assert_eq!(errs, vec![Code::RoutingTwoLocal]);
     }
 
@@ -227,8 +304,14 @@ mod tests {
 
     #[test]
     fn two_backups_loop() {
-        let m = mx(&[("mx1.example.com", 10, Some("mx1")), ("mx2.example.net", 20, Some("mx2"))]);
-        let (_, errs) = run(&m, &[("mx1", RoutingMode::Backup), ("mx2", RoutingMode::Backup)]);
+        let m = mx(&[
+            ("mx1.example.com", 10, Some("mx1")),
+            ("mx2.example.net", 20, Some("mx2")),
+        ]);
+        let (_, errs) = run(
+            &m,
+            &[("mx1", RoutingMode::Backup), ("mx2", RoutingMode::Backup)],
+        );
         assert_eq!(errs, vec![Code::RoutingLoop, Code::RoutingLoop]);
     }
 

@@ -761,24 +761,27 @@ impl Builder<'_> {
         let node = match args.len() {
             0 => Node::new(span, Value::Map(self.map_of(n).entries)),
             _ if has_props || has_children => {
-                let help = match (
-                    example(name),
-                    crate::diag::suggest(name, KNOWN_NODES.iter().copied()),
-                ) {
-                    (Some(_), _) => help_for(name),
-                    (None, Some(s)) if s != name => format!("did you mean `{s}`? {}", help_for(s)),
-                    _ => help_for(name),
-                };
-                self.error(
-                    Code::Type,
-                    span,
-                    format!(
-                        "`{name}` has both arguments and properties or children; \
-                         no key of the spec has that shape"
-                    ),
-                    "arguments and properties",
-                    help,
-                );
+                if KNOWN_NODES.contains(&name) {
+                    self.error(
+                        Code::Type,
+                        span,
+                        format!("`{name}` takes either arguments or properties and child nodes, not both"),
+                        "arguments and properties",
+                        help_for(name),
+                    );
+                } else {
+                    let help = match crate::diag::suggest(name, KNOWN_NODES.iter().copied()) {
+                        Some(s) => format!("did you mean `{s}`? {}", help_for(s)),
+                        None => help_for(name),
+                    };
+                    self.error(
+                        Code::UnknownKey,
+                        span,
+                        format!("unknown node `{name}`"),
+                        "not a node of the spec",
+                        help,
+                    );
+                }
                 return;
             }
             1 => self.value(args[0]),
@@ -1365,8 +1368,13 @@ domains:
             ("version", Code::Type, "version 1"),
             (
                 "domain x.example { mailbx alice password=\"x\" }",
-                Code::Type,
+                Code::UnknownKey,
                 "did you mean `mailbox`",
+            ),
+            (
+                "domain x.example { routing auto mx1=local }",
+                Code::Type,
+                "routing mx1=local",
             ),
         ];
         for (src, code, help) in cases {

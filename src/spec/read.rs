@@ -44,16 +44,21 @@ impl<'d> Reader<'d> {
             node.span,
             format!("{what} must be {expected}, found {}", node.kind()),
         )
-        .label(format!("expected {expected}"));
+        .label(format!("expected {expected}"))
+        .help(format!("write {what} as {expected}"));
         self.push(d);
     }
 
     fn fields<'n>(&mut self, node: &'n Node, what: &str) -> Option<Fields<'n>> {
         match &node.value {
-            Value::Map(entries) => {
-                Some(Fields { entries, used: vec![false; entries.len()] })
-            }
-            Value::Null => Some(Fields { entries: &[], used: Vec::new() }),
+            Value::Map(entries) => Some(Fields {
+                entries,
+                used: vec![false; entries.len()],
+            }),
+            Value::Null => Some(Fields {
+                entries: &[],
+                used: Vec::new(),
+            }),
             _ => {
                 self.type_error(node, "a map", what);
                 None
@@ -110,11 +115,39 @@ impl<'d> Reader<'d> {
         }
     }
 
+    /// Takes a required key; when it is absent, reports it — unless an
+    /// unknown key nearby is a misspelling of it (that one gets the report).
+    fn required<'n>(
+        &mut self,
+        f: &mut Fields<'n>,
+        name: &str,
+        span: Span,
+        what: &str,
+        example: &str,
+    ) -> Option<&'n Node> {
+        let found = self.take(f, name);
+        if found.is_none() {
+            let misspelt = f
+                .entries
+                .iter()
+                .enumerate()
+                .any(|(i, (k, _))| !f.used[i] && suggest(&self.key_name(k), [name]).is_some());
+            if !misspelt {
+                self.missing(span, name, what, example);
+            }
+        }
+        found
+    }
+
     fn missing(&mut self, span: Span, key: &str, what: &str, example: &str) {
         let key = self.dialect.spell(key);
         let d = Diagnostic::error(Code::MissingKey, span, format!("{what} has no `{key}`"))
             .label(format!("`{key}` is required here"))
-            .help(format!("add `{example}`"));
+            .help(if example.starts_with("add ") {
+                example.to_string()
+            } else {
+                format!("add `{example}`")
+            });
         self.push(d);
     }
 
@@ -143,11 +176,13 @@ impl<'d> Reader<'d> {
                 return None;
             }
         };
-        self.check_text(&s, node.span).then(|| Sp::new(s, node.span))
+        self.check_text(&s, node.span)
+            .then(|| Sp::new(s, node.span))
     }
 
     fn key(&mut self, key: &Key) -> Option<Sp<String>> {
-        self.check_text(&key.name, key.span).then(|| Sp::new(key.name.clone(), key.span))
+        self.check_text(&key.name, key.span)
+            .then(|| Sp::new(key.name.clone(), key.span))
     }
 
     fn int<T: TryFrom<i128>>(&mut self, node: &Node, what: &str, range: &str) -> Option<Sp<T>> {
@@ -205,7 +240,10 @@ impl<'d> Reader<'d> {
             format!("`{}` is not a valid {what}", s.value),
         )
         .label(format!("expected one of {}", quote_list(&names)));
-        d = match options.iter().find(|(n, _)| n.eq_ignore_ascii_case(&s.value)) {
+        d = match options
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(&s.value))
+        {
             Some((n, _)) => d.help(format!("write it in lowercase: `{n}`")),
             None => match suggest(&s.value, names.iter().copied()) {
                 Some(n) => d.help(format!("did you mean `{n}`?")),
@@ -265,7 +303,9 @@ impl<'d> Reader<'d> {
 
     fn spec(&mut self, node: &Node) -> Spec {
         let mut spec = Spec::default();
-        let Some(mut f) = self.fields(node, "the spec") else { return spec };
+        let Some(mut f) = self.fields(node, "the spec") else {
+            return spec;
+        };
         match self.take(&mut f, "version") {
             Some(n) => spec.version = self.int(n, "`version`", "1"),
             None => self.missing(node.span, "version", "the spec", "version: 1"),
@@ -281,7 +321,9 @@ impl<'d> Reader<'d> {
             }
         }
         if let Some(n) = self.take(&mut f, "domains") {
-            spec.domains = self.entries(n, "`domains`", |r, k, v| Some(r.domain(k, v))).unwrap_or_default();
+            spec.domains = self
+                .entries(n, "`domains`", |r, k, v| Some(r.domain(k, v)))
+                .unwrap_or_default();
         }
         self.finish(f, &["version", "defaults", "hosts", "domains"], "the spec");
         spec
@@ -327,21 +369,26 @@ impl<'d> Reader<'d> {
     fn host(&mut self, key: &Sp<String>, node: &Node) -> Host {
         let mut h = Host::default();
         let what = format!("host `{}`", key.value);
-        let Some(mut f) = self.fields(node, &what) else { return h };
-        match self.take(&mut f, "hostname") {
-            Some(n) => h.hostname = self.string(n, "`hostname`"),
-            None => self.missing(key.span, "hostname", &what, "hostname: mx1.example.com"),
+        let Some(mut f) = self.fields(node, &what) else {
+            return h;
+        };
+        if let Some(n) = self.required(
+            &mut f,
+            "hostname",
+            key.span,
+            &what,
+            "hostname: mx1.example.com",
+        ) {
+            h.hostname = self.string(n, "`hostname`");
         }
-        match self.take(&mut f, "ipv4") {
-            Some(n) => h.ipv4 = self.string(n, "`ipv4`"),
-            None => self.missing(key.span, "ipv4", &what, "ipv4: 203.0.113.10"),
+        if let Some(n) = self.required(&mut f, "ipv4", key.span, &what, "ipv4: 203.0.113.10") {
+            h.ipv4 = self.string(n, "`ipv4`");
         }
         if let Some(n) = self.take(&mut f, "ipv6") {
             h.ipv6 = self.string(n, "`ipv6`");
         }
-        match self.take(&mut f, "stack") {
-            Some(n) => h.stack = self.choice(n, "stack", STACKS),
-            None => self.missing(key.span, "stack", &what, "stack: postfix-dovecot"),
+        if let Some(n) = self.required(&mut f, "stack", key.span, &what, "stack: postfix-dovecot") {
+            h.stack = self.choice(n, "stack", STACKS);
         }
         self.finish(f, &["hostname", "ipv4", "ipv6", "stack"], &what);
         h
@@ -350,13 +397,20 @@ impl<'d> Reader<'d> {
     fn domain(&mut self, key: &Sp<String>, node: &Node) -> Domain {
         let mut d = Domain::default();
         let what = format!("domain `{}`", key.value);
-        let Some(mut f) = self.fields(node, &what) else { return d };
+        let Some(mut f) = self.fields(node, &what) else {
+            return d;
+        };
         if let Some(n) = self.take(&mut f, "routing") {
             d.routing = self.routing(n);
         }
-        match self.take(&mut f, "mx") {
-            Some(n) => d.mx = self.mx(n),
-            None => self.missing(key.span, "mx", &what, "mx: [mx1]` (or `mx: []` for a domain that receives no mail"),
+        if let Some(n) = self.required(
+            &mut f,
+            "mx",
+            key.span,
+            &what,
+            "add `mx: [mx1]`, or `mx: []` for a domain that receives no mail",
+        ) {
+            d.mx = self.mx(n);
         }
         if let Some(n) = self.take(&mut f, "spf") {
             d.spf = self.spf(n);
@@ -374,13 +428,18 @@ impl<'d> Reader<'d> {
             d.tls_rpt = self.tls_rpt(n);
         }
         if let Some(n) = self.take(&mut f, "mailboxes") {
-            d.mailboxes = self.entries(n, "`mailboxes`", |r, k, v| Some(r.mailbox(k, v))).unwrap_or_default();
+            d.mailboxes = self
+                .entries(n, "`mailboxes`", |r, k, v| Some(r.mailbox(k, v)))
+                .unwrap_or_default();
         }
         if let Some(n) = self.take(&mut f, "aliases") {
             d.aliases = self
                 .entries(n, "`aliases`", |r, _, v| {
                     let targets = r.strings(v, "an alias target")?;
-                    Some(Targets { targets, span: v.span })
+                    Some(Targets {
+                        targets,
+                        span: v.span,
+                    })
                 })
                 .unwrap_or_default();
         }
@@ -388,7 +447,11 @@ impl<'d> Reader<'d> {
             d.unknown_recipients = self.unknown_recipients(n);
         }
         if let Some(n) = self.take(&mut f, "records") {
-            d.records = self.items(n).iter().filter_map(|n| self.record(n)).collect();
+            d.records = self
+                .items(n)
+                .iter()
+                .filter_map(|n| self.record(n))
+                .collect();
         }
         if let Some(n) = self.take(&mut f, "srs") {
             d.srs = self.bool(n, "`srs`");
@@ -415,10 +478,14 @@ impl<'d> Reader<'d> {
     fn routing(&mut self, node: &Node) -> Option<Sp<Routing>> {
         match &node.value {
             Value::Map(_) => {
-                let per_host = self.entries(node, "`routing`", |r, _, v| r.choice(v, "routing mode", MODES))?;
+                let per_host = self.entries(node, "`routing`", |r, _, v| {
+                    r.choice(v, "routing mode", MODES)
+                })?;
                 Some(Sp::new(Routing::PerHost(per_host), node.span))
             }
-            _ => self.choice(node, "routing mode", MODES).map(|m| Sp::new(Routing::All(m.value), m.span)),
+            _ => self
+                .choice(node, "routing mode", MODES)
+                .map(|m| Sp::new(Routing::All(m.value), m.span)),
         }
     }
 
@@ -427,7 +494,9 @@ impl<'d> Reader<'d> {
         for item in self.items(node) {
             match &item.value {
                 Value::Map(_) => {
-                    let Some(mut f) = self.fields(item, "an MX entry") else { continue };
+                    let Some(mut f) = self.fields(item, "an MX entry") else {
+                        continue;
+                    };
                     let host = match self.take(&mut f, "host") {
                         Some(n) => self.string(n, "an MX host"),
                         None => {
@@ -456,7 +525,10 @@ impl<'d> Reader<'d> {
 
     fn spf(&mut self, node: &Node) -> Option<Spf> {
         let mut f = self.fields(node, "`spf`")?;
-        let mut s = Spf { span: node.span, ..Spf::default() };
+        let mut s = Spf {
+            span: node.span,
+            ..Spf::default()
+        };
         if let Some(n) = self.take(&mut f, "include") {
             s.include = self.strings(n, "an SPF include");
         }
@@ -470,7 +542,11 @@ impl<'d> Reader<'d> {
             s.all = self.choice(
                 n,
                 "SPF `all`",
-                &[("-all", SpfAll::Fail), ("~all", SpfAll::SoftFail), ("?all", SpfAll::Neutral)],
+                &[
+                    ("-all", SpfAll::Fail),
+                    ("~all", SpfAll::SoftFail),
+                    ("?all", SpfAll::Neutral),
+                ],
             );
         }
         self.finish(f, &["include", "ip4", "ip6", "all"], "`spf`");
@@ -479,10 +555,18 @@ impl<'d> Reader<'d> {
 
     fn dkim(&mut self, node: &Node) -> Option<Dkim> {
         let mut f = self.fields(node, "a DKIM key")?;
-        let mut k = Dkim { span: node.span, ..Dkim::default() };
-        match self.take(&mut f, "selector") {
-            Some(n) => k.selector = self.string(n, "a DKIM selector"),
-            None => self.missing(node.span, "selector", "this DKIM key", "selector: s2026"),
+        let mut k = Dkim {
+            span: node.span,
+            ..Dkim::default()
+        };
+        if let Some(n) = self.required(
+            &mut f,
+            "selector",
+            node.span,
+            "this DKIM key",
+            "selector: s2026",
+        ) {
+            k.selector = self.string(n, "a DKIM selector");
         }
         if let Some(n) = self.take(&mut f, "algorithm") {
             k.algorithm = self.choice(n, "DKIM algorithm", DKIM_ALGORITHMS);
@@ -496,13 +580,20 @@ impl<'d> Reader<'d> {
         if let Some(n) = self.take(&mut f, "sign") {
             k.sign = self.bool(n, "`sign`");
         }
-        self.finish(f, &["selector", "algorithm", "private_key", "public_key", "sign"], "a DKIM key");
+        self.finish(
+            f,
+            &["selector", "algorithm", "private_key", "public_key", "sign"],
+            "a DKIM key",
+        );
         Some(k)
     }
 
     fn dmarc(&mut self, node: &Node) -> Option<Dmarc> {
         let mut f = self.fields(node, "`dmarc`")?;
-        let mut d = Dmarc { span: node.span, ..Dmarc::default() };
+        let mut d = Dmarc {
+            span: node.span,
+            ..Dmarc::default()
+        };
         if let Some(n) = self.take(&mut f, "policy") {
             d.policy = self.choice(n, "DMARC policy", DMARC_POLICIES);
         }
@@ -524,18 +615,37 @@ impl<'d> Reader<'d> {
         if let Some(n) = self.take(&mut f, "pct") {
             d.pct = self.int(n, "DMARC `pct`", "0..=100");
         }
-        self.finish(f, &["policy", "subdomain_policy", "rua", "ruf", "adkim", "aspf", "pct"], "`dmarc`");
+        self.finish(
+            f,
+            &[
+                "policy",
+                "subdomain_policy",
+                "rua",
+                "ruf",
+                "adkim",
+                "aspf",
+                "pct",
+            ],
+            "`dmarc`",
+        );
         Some(d)
     }
 
     fn mta_sts(&mut self, node: &Node) -> Option<MtaSts> {
         let mut f = self.fields(node, "`mta_sts`")?;
-        let mut m = MtaSts { span: node.span, ..MtaSts::default() };
+        let mut m = MtaSts {
+            span: node.span,
+            ..MtaSts::default()
+        };
         if let Some(n) = self.take(&mut f, "mode") {
             m.mode = self.choice(
                 n,
                 "MTA-STS mode",
-                &[("enforce", MtaStsMode::Enforce), ("testing", MtaStsMode::Testing), ("none", MtaStsMode::None)],
+                &[
+                    ("enforce", MtaStsMode::Enforce),
+                    ("testing", MtaStsMode::Testing),
+                    ("none", MtaStsMode::None),
+                ],
             );
         }
         if let Some(n) = self.take(&mut f, "max_age") {
@@ -547,7 +657,10 @@ impl<'d> Reader<'d> {
 
     fn tls_rpt(&mut self, node: &Node) -> Option<TlsRpt> {
         let mut f = self.fields(node, "`tls_rpt`")?;
-        let mut t = TlsRpt { span: node.span, ..TlsRpt::default() };
+        let mut t = TlsRpt {
+            span: node.span,
+            ..TlsRpt::default()
+        };
         if let Some(n) = self.take(&mut f, "rua") {
             t.rua = self.strings(n, "a TLS-RPT report address");
         }
@@ -558,15 +671,17 @@ impl<'d> Reader<'d> {
     fn mailbox(&mut self, key: &Sp<String>, node: &Node) -> Mailbox {
         let mut m = Mailbox::default();
         let what = format!("mailbox `{}`", key.value);
-        let Some(mut f) = self.fields(node, &what) else { return m };
-        match self.take(&mut f, "password") {
-            Some(n) => m.password = self.string(n, "`password`"),
-            None => {
-                let d = Diagnostic::error(Code::MissingKey, key.span, format!("{what} has no `password`"))
-                    .label("`password` is required here")
-                    .help("add `password:` with a hash made by `mailc passwd`");
-                self.push(d);
-            }
+        let Some(mut f) = self.fields(node, &what) else {
+            return m;
+        };
+        if let Some(n) = self.required(
+            &mut f,
+            "password",
+            key.span,
+            &what,
+            "add `password:` with a hash made by `mailc passwd`",
+        ) {
+            m.password = self.string(n, "`password`");
         }
         if let Some(n) = self.take(&mut f, "quota") {
             m.quota = self.string(n, "`quota`");
@@ -587,15 +702,21 @@ impl<'d> Reader<'d> {
             Value::Map(entries) if entries.len() == 1 => {
                 let (k, v) = &entries[0];
                 match self.key_name(k).as_str() {
-                    "forward" => {
-                        self.string(v, "`forward`").map(|s| Sp::new(UnknownRecipients::Forward(s), node.span))
-                    }
-                    "relay" => self.string(v, "`relay`").map(|s| Sp::new(UnknownRecipients::Relay(s), node.span)),
+                    "forward" => self
+                        .string(v, "`forward`")
+                        .map(|s| Sp::new(UnknownRecipients::Forward(s), node.span)),
+                    "relay" => self
+                        .string(v, "`relay`")
+                        .map(|s| Sp::new(UnknownRecipients::Relay(s), node.span)),
                     other => {
                         let mut d = Diagnostic::error(
                             Code::UnknownKey,
                             k.span,
-                            format!("unknown key `{}` in `unknown_recipients`", k.name),
+                            format!(
+                                "unknown key `{}` in `{}`",
+                                k.name,
+                                self.dialect.spell("unknown_recipients")
+                            ),
                         )
                         .label("not an unknown-recipients policy");
                         d = match suggest(other, ["forward", "relay"]) {
@@ -608,16 +729,28 @@ impl<'d> Reader<'d> {
                 }
             }
             Value::Map(_) => {
-                let d = Diagnostic::error(Code::Type, node.span, "`unknown_recipients` takes one policy")
-                    .label("more than one key")
-                    .help(HELP);
+                let d = Diagnostic::error(
+                    Code::Type,
+                    node.span,
+                    "`unknown_recipients` takes one policy",
+                )
+                .label("more than one key")
+                .help(HELP);
                 self.push(d);
                 None
             }
             _ => {
-                let c = self.choice(node, "unknown-recipients policy", &[("reject", false), ("bounce", true)]);
+                let c = self.choice(
+                    node,
+                    "unknown-recipients policy",
+                    &[("reject", false), ("bounce", true)],
+                );
                 c.map(|c| {
-                    let policy = if c.value { UnknownRecipients::Bounce } else { UnknownRecipients::Reject };
+                    let policy = if c.value {
+                        UnknownRecipients::Bounce
+                    } else {
+                        UnknownRecipients::Reject
+                    };
                     Sp::new(policy, c.span)
                 })
             }
@@ -626,18 +759,22 @@ impl<'d> Reader<'d> {
 
     fn record(&mut self, node: &Node) -> Option<Record> {
         let mut f = self.fields(node, "a record")?;
-        let mut rec = Record { span: node.span, ..Record::default() };
-        for (key, example) in [("name", "name: www"), ("type", "type: A"), ("value", "value: 203.0.113.20")] {
-            match self.take(&mut f, key) {
-                Some(n) => {
-                    let v = self.string(n, &format!("a record's `{key}`"));
-                    match key {
-                        "name" => rec.name = v,
-                        "type" => rec.rtype = v,
-                        _ => rec.value = v,
-                    }
+        let mut rec = Record {
+            span: node.span,
+            ..Record::default()
+        };
+        for (key, example) in [
+            ("name", "name: www"),
+            ("type", "type: A"),
+            ("value", "value: 203.0.113.20"),
+        ] {
+            if let Some(n) = self.required(&mut f, key, node.span, "this record", example) {
+                let v = self.string(n, &format!("a record's `{key}`"));
+                match key {
+                    "name" => rec.name = v,
+                    "type" => rec.rtype = v,
+                    _ => rec.value = v,
                 }
-                None => self.missing(node.span, key, "this record", example),
             }
         }
         if let Some(n) = self.take(&mut f, "ttl") {
@@ -650,7 +787,11 @@ impl<'d> Reader<'d> {
 
 /// `a`, `b` and `c` → "`a`, `b`, `c`".
 fn quote_list<S: AsRef<str>>(items: &[S]) -> String {
-    items.iter().map(|s| format!("`{}`", s.as_ref())).collect::<Vec<_>>().join(", ")
+    items
+        .iter()
+        .map(|s| format!("`{}`", s.as_ref()))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 const DEFAULTS_KEYS: &[&str] = &[

@@ -20,6 +20,10 @@ pub fn parse(text: &str) -> Result<Node, Diagnostic> {
             max_events: 200_000_000,
             max_total_scalar_bytes: 1 << 30,
         },
+        // YAML 1.2 booleans only: `yes`/`on` stay strings, so they are reported.
+        strict_booleans: true,
+        // Repeated keys reach `read`, which points at both places.
+        duplicate_keys: serde_saphyr::DuplicateKeyPolicy::PassThrough,
     };
     match serde_saphyr::from_str_with_options::<Option<SpannedNode>>(text, options) {
         Ok(Some(SpannedNode(node))) => Ok(node),
@@ -31,19 +35,49 @@ pub fn parse(text: &str) -> Result<Node, Diagnostic> {
 fn syntax_error(err: &serde_saphyr::Error, text: &str) -> Diagnostic {
     let span = err
         .location()
-        .and_then(|loc| {
+        .map(|loc| {
             let s = loc.span();
-            s.byte_offset().map(|o| Span::new(o as usize, s.byte_len().unwrap_or(0) as usize))
+            match s.byte_offset() {
+                Some(o) => Span::new(o as usize, s.byte_len().unwrap_or(0) as usize),
+                None => Span::new(
+                    offset_of(text, loc.line() as usize, loc.column() as usize),
+                    1,
+                ),
+            }
         })
         .unwrap_or_default();
     let span = Span::new(span.start.min(text.len()), span.len);
-    // serde-saphyr's message carries its own "at line X column Y"; the label shows it.
-    let message = err.to_string();
-    let message = message.split(" at line ").next().unwrap_or(&message).trim().to_string();
-    let message = first_lower(&message);
+    // serde-saphyr's message carries its own "line X column Y"; our label shows it.
+    let message = err.without_snippet().to_string();
+    let message = message.lines().next().unwrap_or("").trim();
+    let message = message.strip_prefix("error: ").unwrap_or(message);
+    let message = match message
+        .strip_prefix("line ")
+        .and_then(|m| m.split_once(": "))
+    {
+        Some((_, rest)) => rest,
+        None => message,
+    };
+    let message = message.split(" at line ").next().unwrap_or(message).trim();
+    let message = first_lower(message);
     Diagnostic::error(Code::Syntax, span, format!("invalid YAML: {message}"))
         .label("here")
         .help("fix the YAML syntax at this place; the rest of the spec is checked once it parses")
+}
+
+/// The byte offset of a 1-based line and character column.
+fn offset_of(text: &str, line: usize, column: usize) -> usize {
+    let line_start: usize = text
+        .split_inclusive('\n')
+        .take(line.saturating_sub(1))
+        .map(str::len)
+        .sum();
+    let rest = &text[line_start.min(text.len())..];
+    let col = rest
+        .char_indices()
+        .nth(column.saturating_sub(1))
+        .map_or(rest.len(), |(i, _)| i);
+    (line_start + col).min(text.len())
 }
 
 fn first_lower(s: &str) -> String {
@@ -158,7 +192,7 @@ impl<'de> Visitor<'de> for ValueVisitor {
 mod tests {
     use super::*;
 
-    fn text_at<'a>(src: &'a str, span: Span) -> &'a str {
+    fn text_at(src: &str, span: Span) -> &str {
         &src[span.start..span.end()]
     }
 
@@ -166,10 +200,14 @@ mod tests {
     fn spans_point_at_values_and_keys() {
         let src = "a: 1\nlist: [x, \"yé\", zed]\nmap:\n  inner: true\n";
         let node = parse(src).unwrap();
-        let Value::Map(entries) = &node.value else { panic!("not a map") };
+        let Value::Map(entries) = &node.value else {
+            panic!("not a map")
+        };
         assert_eq!(entries[0].0.name, "a");
         assert_eq!(entries[0].1.value, Value::Int(1));
-        let Value::Seq(items) = &entries[1].1.value else { panic!("not a seq") };
+        let Value::Seq(items) = &entries[1].1.value else {
+            panic!("not a seq")
+        };
         assert_eq!(text_at(src, items[2].span), "zed");
         assert_eq!(text_at(src, entries[2].0.span), "map");
     }

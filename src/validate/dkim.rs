@@ -41,23 +41,34 @@ pub fn check(
             Ok(s) => s,
             Err(why) => {
                 diags.push(
-                    Diagnostic::error(Code::DkimSelector, sel.span, format!("`{}` is not a valid DKIM selector: {why}", sel.value))
-                        .label("invalid selector")
-                        .help("a selector is one or more DNS labels, like `s2026` or `mail`"),
+                    Diagnostic::error(
+                        Code::DkimSelector,
+                        sel.span,
+                        format!("`{}` is not a valid DKIM selector: {why}", sel.value),
+                    )
+                    .label("invalid selector")
+                    .help("a selector is one or more DNS labels, like `s2026` or `mail`"),
                 );
                 continue;
             }
         };
         if let Some(first) = seen.insert(selector.clone(), sel.span) {
             diags.push(
-                Diagnostic::error(Code::DuplicateSelector, sel.span, format!("DKIM selector `{selector}` is used twice in `{domain}`"))
-                    .label("second time")
-                    .with(first, "first time")
-                    .help("give each key its own selector"),
+                Diagnostic::error(
+                    Code::DuplicateSelector,
+                    sel.span,
+                    format!("DKIM selector `{selector}` is used twice in `{domain}`"),
+                )
+                .label("second time")
+                .with(first, "first time")
+                .help("give each key its own selector"),
             );
             continue;
         }
-        let algorithm = k.algorithm.as_ref().map_or(DkimAlgorithm::Rsa2048, |a| a.value);
+        let algorithm = k
+            .algorithm
+            .as_ref()
+            .map_or(DkimAlgorithm::Rsa2048, |a| a.value);
         let source = match (&k.private_key, &k.public_key) {
             (Some(p), None) => private(p, files, missing, diags).map(DkimSource::PrivateKey),
             (None, Some(p)) => public(p, k.algorithm.as_ref(), diags).map(DkimSource::PublicKey),
@@ -80,8 +91,14 @@ pub fn check(
             }
         };
         if let Some(source) = source {
-            let sign = matches!(source, DkimSource::PrivateKey(_)) && k.sign.as_ref().is_none_or(|s| s.value);
-            out.push(DkimKey { selector, algorithm, source, sign });
+            let sign = matches!(source, DkimSource::PrivateKey(_))
+                && k.sign.as_ref().is_none_or(|s| s.value);
+            out.push(DkimKey {
+                selector,
+                algorithm,
+                source,
+                sign,
+            });
         }
     }
     out
@@ -94,13 +111,23 @@ fn selector(s: &str) -> Result<String, String> {
 
 /// A key path: relative or absolute, but no `..`, and only characters that
 /// are safe in every config that names it.
-fn private(p: &Sp<String>, files: &dyn KeyFiles, missing: MissingKey, diags: &mut Diagnostics) -> Option<String> {
+fn private(
+    p: &Sp<String>,
+    files: &dyn KeyFiles,
+    missing: MissingKey,
+    diags: &mut Diagnostics,
+) -> Option<String> {
     let path = &p.value;
-    let bad_char = path.chars().find(|&c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '/' | '+' | '@')));
+    let bad_char = path
+        .chars()
+        .find(|&c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '/' | '+' | '@')));
     let why = if path.is_empty() {
         Some("it is empty".to_string())
     } else if let Some(c) = bad_char {
-        Some(format!("`{}` is not allowed in a key path", c.escape_default()))
+        Some(format!(
+            "`{}` is not allowed in a key path",
+            c.escape_default()
+        ))
     } else if path.split('/').any(|c| c == "..") {
         Some("it climbs out of its folder with `..`".to_string())
     } else if path.ends_with('/') {
@@ -118,22 +145,47 @@ fn private(p: &Sp<String>, files: &dyn KeyFiles, missing: MissingKey, diags: &mu
     }
     if !files.exists(path) {
         let d = match missing {
-            MissingKey::Warn => Diagnostic::warning(Code::DkimKeyMissing, p.span, format!("the DKIM key file `{path}` does not exist yet")),
-            MissingKey::Error => Diagnostic::error(Code::DkimKeyMissing, p.span, format!("the DKIM key file `{path}` does not exist")),
+            MissingKey::Warn => Diagnostic::warning(
+                Code::DkimKeyMissing,
+                p.span,
+                format!("the DKIM key file `{path}` does not exist yet"),
+            ),
+            MissingKey::Error => Diagnostic::error(
+                Code::DkimKeyMissing,
+                p.span,
+                format!("the DKIM key file `{path}` does not exist"),
+            ),
         };
-        diags.push(d.label("no such file").help("run `mailc dkim keygen` to create every missing key"));
+        diags.push(
+            d.label("no such file")
+                .help("run `mailc dkim keygen` to create every missing key"),
+        );
     }
     Some(path.clone())
 }
 
 /// A published key we don't hold: base64 SubjectPublicKeyInfo (RSA or
 /// Ed25519), or a raw 32-byte Ed25519 key (RFC 8463).
-fn public(p: &Sp<String>, algorithm: Option<&Sp<DkimAlgorithm>>, diags: &mut Diagnostics) -> Option<String> {
-    let compact: String = p.value.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+fn public(
+    p: &Sp<String>,
+    algorithm: Option<&Sp<DkimAlgorithm>>,
+    diags: &mut Diagnostics,
+) -> Option<String> {
+    let compact: String = p
+        .value
+        .chars()
+        .filter(|c| !c.is_ascii_whitespace())
+        .collect();
     let fail = |why: String| {
-        Diagnostic::error(Code::DkimPublicKey, p.span, format!("the DKIM public key cannot be read: {why}"))
-            .label("unreadable key")
-            .help("paste the base64 of the key's SubjectPublicKeyInfo (the `p=` value of its DNS record)")
+        Diagnostic::error(
+            Code::DkimPublicKey,
+            p.span,
+            format!("the DKIM public key cannot be read: {why}"),
+        )
+        .label("unreadable key")
+        .help(
+            "paste the base64 of the key's SubjectPublicKeyInfo (the `p=` value of its DNS record)",
+        )
     };
     let der = match base64::engine::general_purpose::STANDARD.decode(&compact) {
         Ok(d) => d,
@@ -149,7 +201,9 @@ fn public(p: &Sp<String>, algorithm: Option<&Sp<DkimAlgorithm>>, diags: &mut Dia
     match rsa::RsaPublicKey::from_public_key_der(&der) {
         Ok(key) => {
             if is_ed {
-                diags.push(fail("it is an RSA key, but `algorithm` says ed25519".into()));
+                diags.push(fail(
+                    "it is an RSA key, but `algorithm` says ed25519".into(),
+                ));
                 return None;
             }
             let bits = key.n().bits();
@@ -162,9 +216,15 @@ fn public(p: &Sp<String>, algorithm: Option<&Sp<DkimAlgorithm>>, diags: &mut Dia
                 return None;
             } else if bits < 2048 {
                 diags.push(
-                    Diagnostic::warning(Code::DkimKeySize, p.span, format!("this RSA key has {bits} bits; 2048 or more is recommended (RFC 8301)"))
-                        .label("small key")
-                        .help("rotate to a 2048-bit key under a new selector"),
+                    Diagnostic::warning(
+                        Code::DkimKeySize,
+                        p.span,
+                        format!(
+                            "this RSA key has {bits} bits; 2048 or more is recommended (RFC 8301)"
+                        ),
+                    )
+                    .label("small key")
+                    .help("rotate to a 2048-bit key under a new selector"),
                 );
             }
             Some(compact)
@@ -179,7 +239,10 @@ fn public(p: &Sp<String>, algorithm: Option<&Sp<DkimAlgorithm>>, diags: &mut Dia
                 }
             }
             Ok(info) => {
-                diags.push(fail(format!("its algorithm {} is neither RSA nor Ed25519", info.algorithm.oid)));
+                diags.push(fail(format!(
+                    "its algorithm {} is neither RSA nor Ed25519",
+                    info.algorithm.oid
+                )));
                 None
             }
             Err(_) if der.len() == 32 => {

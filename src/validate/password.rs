@@ -4,7 +4,8 @@ use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::passwd::{Classification, Scheme, classify};
 use crate::spec::Sp;
 
-const HELP_PASSWD: &str = "make a hash with `mailc passwd` (it reads the password on stdin) and paste its output here";
+const HELP_PASSWD: &str =
+    "make a hash with `mailc passwd` (it reads the password on stdin) and paste its output here";
 
 /// Checks one mailbox's password; returns the hash to publish.
 pub fn check(password: &Sp<String>, mailbox: &str, diags: &mut Diagnostics) -> Option<String> {
@@ -18,7 +19,10 @@ pub fn check(password: &Sp<String>, mailbox: &str, diags: &mut Diagnostics) -> O
         .label("not a hash")
         .help(HELP_PASSWD),
         Classification::UnknownScheme(s) => {
-            let known: Vec<String> = Scheme::ALL.iter().map(|s| format!("`{{{}}}`", s.name())).collect();
+            let known: Vec<String> = Scheme::ALL
+                .iter()
+                .map(|s| format!("`{{{}}}`", s.name()))
+                .collect();
             Diagnostic::error(
                 Code::PasswordScheme,
                 password.span,
@@ -30,7 +34,10 @@ pub fn check(password: &Sp<String>, mailbox: &str, diags: &mut Diagnostics) -> O
         Classification::Malformed(scheme, why) => Diagnostic::error(
             Code::PasswordScheme,
             password.span,
-            format!("the password of `{mailbox}` is not a well-formed {} hash: {why}", scheme.name()),
+            format!(
+                "the password of `{mailbox}` is not a well-formed {} hash: {why}",
+                scheme.name()
+            ),
         )
         .label("malformed hash")
         .help(HELP_PASSWD),

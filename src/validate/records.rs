@@ -13,7 +13,14 @@ use crate::spec::Record;
 pub const TYPES: &[&str] = &["A", "AAAA", "CNAME", "TXT", "SRV", "CAA", "TLSA", "NS"];
 
 /// RFC 6186 / RFC 8314 service names mailc publishes for mail clients.
-pub const CLIENT_SRV: &[&str] = &["_submission._tcp", "_submissions._tcp", "_imap._tcp", "_imaps._tcp", "_pop3._tcp", "_pop3s._tcp"];
+pub const CLIENT_SRV: &[&str] = &[
+    "_submission._tcp",
+    "_submissions._tcp",
+    "_imap._tcp",
+    "_imaps._tcp",
+    "_pop3._tcp",
+    "_pop3s._tcp",
+];
 
 /// What mailc itself writes into one zone, by relative owner name → why.
 #[derive(Default)]
@@ -25,10 +32,17 @@ pub struct Reserved {
     pub mx_targets: BTreeSet<String>,
 }
 
-pub fn check(domain: &str, records: &[Record], reserved: &Reserved, diags: &mut Diagnostics) -> Vec<UserRecord> {
+pub fn check(
+    domain: &str,
+    records: &[Record],
+    reserved: &Reserved,
+    diags: &mut Diagnostics,
+) -> Vec<UserRecord> {
     let mut out: Vec<(UserRecord, Span)> = Vec::new();
     for r in records {
-        let (Some(name), Some(rtype), Some(value)) = (&r.name, &r.rtype, &r.value) else { continue };
+        let (Some(name), Some(rtype), Some(value)) = (&r.name, &r.rtype, &r.value) else {
+            continue;
+        };
         let owner = match owner_name(&name.value, domain) {
             Ok(o) => o,
             Err(why) => {
@@ -43,17 +57,32 @@ pub fn check(domain: &str, records: &[Record], reserved: &Reserved, diags: &mut 
         let t = rtype.value.to_ascii_uppercase();
         if t == "MX" || t == "SOA" {
             diags.push(
-                Diagnostic::error(Code::RecordCollision, rtype.span, format!("a {t} record in `records` collides with the one mailc writes"))
-                    .label("written by mailc")
-                    .help(if t == "MX" { "list mail exchangers under the domain's `mx`" } else { "mailc writes the SOA from `nameservers` and `hostmaster`" }),
+                Diagnostic::error(
+                    Code::RecordCollision,
+                    rtype.span,
+                    format!(
+                        "{} {t} record in `records` collides with the one mailc writes",
+                        if t == "MX" { "an" } else { "a" }
+                    ),
+                )
+                .label("written by mailc")
+                .help(if t == "MX" {
+                    "list mail exchangers under the domain's `mx`"
+                } else {
+                    "mailc writes the SOA from `nameservers` and `hostmaster`"
+                }),
             );
             continue;
         }
         if !TYPES.contains(&t.as_str()) {
             diags.push(
-                Diagnostic::error(Code::RecordType, rtype.span, format!("mailc does not write records of type `{}`", rtype.value))
-                    .label("unsupported type")
-                    .help(format!("use one of {}", TYPES.join(", "))),
+                Diagnostic::error(
+                    Code::RecordType,
+                    rtype.span,
+                    format!("mailc does not write records of type `{}`", rtype.value),
+                )
+                .label("unsupported type")
+                .help(format!("use one of {}", TYPES.join(", "))),
             );
             continue;
         }
@@ -61,28 +90,48 @@ pub fn check(domain: &str, records: &[Record], reserved: &Reserved, diags: &mut 
             Ok(v) => v,
             Err(why) => {
                 diags.push(
-                    Diagnostic::error(Code::Record, value.span, format!("`{}` is not a valid {t} value: {why}", value.value))
-                        .label(format!("invalid {t} data"))
-                        .help(example(&t)),
+                    Diagnostic::error(
+                        Code::Record,
+                        value.span,
+                        format!("`{}` is not a valid {t} value: {why}", value.value),
+                    )
+                    .label(format!("invalid {t} data"))
+                    .help(example(&t)),
                 );
                 continue;
             }
         };
         if let Some(why) = collision(&owner, &t, &value_n, reserved) {
             diags.push(
-                Diagnostic::error(Code::RecordCollision, r.span, format!("the {t} record at `{owner}` collides with {why}"))
-                    .label("collides with a record mailc writes")
-                    .help("remove this record: mailc writes that one from the spec's own keys"),
+                Diagnostic::error(
+                    Code::RecordCollision,
+                    r.span,
+                    format!("the {t} record at `{owner}` collides with {why}"),
+                )
+                .label("collides with a record mailc writes")
+                .help("remove this record: mailc writes that one from the spec's own keys"),
             );
             continue;
         }
-        let rec = UserRecord { name: owner, rtype: t, value: value_n, ttl: r.ttl.as_ref().map(|t| t.value) };
-        if let Some((_, first)) = out.iter().find(|(o, _)| o.name == rec.name && o.rtype == rec.rtype && o.value == rec.value) {
+        let rec = UserRecord {
+            name: owner,
+            rtype: t,
+            value: value_n,
+            ttl: r.ttl.as_ref().map(|t| t.value),
+        };
+        if let Some((_, first)) = out
+            .iter()
+            .find(|(o, _)| o.name == rec.name && o.rtype == rec.rtype && o.value == rec.value)
+        {
             diags.push(
-                Diagnostic::error(Code::Record, r.span, format!("the {} record at `{}` is given twice", rec.rtype, rec.name))
-                    .label("second time")
-                    .with(*first, "first time")
-                    .help("remove one of them"),
+                Diagnostic::error(
+                    Code::Record,
+                    r.span,
+                    format!("the {} record at `{}` is given twice", rec.rtype, rec.name),
+                )
+                .label("second time")
+                .with(*first, "first time")
+                .help("remove one of them"),
             );
             continue;
         }
@@ -95,9 +144,16 @@ pub fn check(domain: &str, records: &[Record], reserved: &Reserved, diags: &mut 
         }
         let why = if rec.name == "@" {
             Some("the zone's apex, which holds SOA and NS".to_string())
-        } else if let Some(other) = out.iter().find(|(o, _)| o.name == rec.name && !std::ptr::eq(o, rec)) {
+        } else if let Some(other) = out
+            .iter()
+            .find(|(o, _)| o.name == rec.name && !std::ptr::eq(o, rec))
+        {
             Some(format!("a {} record of the same name", other.0.rtype))
-        } else if let Some(why) = reserved.names.get(&rec.name).or_else(|| reserved.host_names.get(&rec.name)) {
+        } else if let Some(why) = reserved
+            .names
+            .get(&rec.name)
+            .or_else(|| reserved.host_names.get(&rec.name))
+        {
             Some(why.clone())
         } else if reserved.mx_targets.contains(&rec.name) {
             Some("an MX target (MX must not point at a CNAME, RFC 2181 §10.3)".to_string())
@@ -148,27 +204,45 @@ fn target(s: &str, domain: &str) -> Result<String, String> {
         return Ok(".".into());
     }
     let n = names::dns_name(s)?;
-    Ok(if s.ends_with('.') || n.contains('.') { format!("{n}.") } else { format!("{n}.{domain}.") })
+    Ok(if s.ends_with('.') || n.contains('.') {
+        format!("{n}.")
+    } else {
+        format!("{n}.{domain}.")
+    })
 }
 
 fn normalize(t: &str, v: &str, domain: &str) -> Result<String, String> {
     let v = v.trim();
     let fields: Vec<&str> = v.split_whitespace().collect();
     let num = |s: &str, max: u32, what: &str| -> Result<u32, String> {
-        s.parse::<u32>().ok().filter(|n| *n <= max).ok_or_else(|| format!("`{s}` is not a {what} (0–{max})"))
+        s.parse::<u32>()
+            .ok()
+            .filter(|n| *n <= max)
+            .ok_or_else(|| format!("`{s}` is not a {what} (0–{max})"))
     };
     match t {
-        "A" => v.parse::<Ipv4Addr>().map(|a| a.to_string()).map_err(|_| "it is not an IPv4 address".into()),
-        "AAAA" => v.parse::<Ipv6Addr>().map(|a| a.to_string()).map_err(|_| "it is not an IPv6 address".into()),
+        "A" => v
+            .parse::<Ipv4Addr>()
+            .map(|a| a.to_string())
+            .map_err(|_| "it is not an IPv4 address".into()),
+        "AAAA" => v
+            .parse::<Ipv6Addr>()
+            .map(|a| a.to_string())
+            .map_err(|_| "it is not an IPv6 address".into()),
         "CNAME" | "NS" => target(v, domain),
         "TXT" => {
             if v.len() > 4000 {
-                return Err(format!("it is {} bytes long; keep TXT data under 4000", v.len()));
+                return Err(format!(
+                    "it is {} bytes long; keep TXT data under 4000",
+                    v.len()
+                ));
             }
             Ok(v.to_string())
         }
         "SRV" => {
-            let [p, w, port, tgt] = fields[..] else { return Err("it needs four fields".into()) };
+            let [p, w, port, tgt] = fields[..] else {
+                return Err("it needs four fields".into());
+            };
             Ok(format!(
                 "{} {} {} {}",
                 num(p, 65535, "priority")?,
@@ -179,7 +253,8 @@ fn normalize(t: &str, v: &str, domain: &str) -> Result<String, String> {
         }
         "CAA" => {
             let mut parts = v.splitn(3, char::is_whitespace);
-            let (Some(flags), Some(tag), Some(val)) = (parts.next(), parts.next(), parts.next()) else {
+            let (Some(flags), Some(tag), Some(val)) = (parts.next(), parts.next(), parts.next())
+            else {
                 return Err("it needs a flag, a tag and a value".into());
             };
             let flags = num(flags, 255, "flag")?;
@@ -187,19 +262,39 @@ fn normalize(t: &str, v: &str, domain: &str) -> Result<String, String> {
                 return Err(format!("`{tag}` is not a CAA tag"));
             }
             let val = val.trim();
-            let inner = val.strip_prefix('"').and_then(|s| s.strip_suffix('"')).unwrap_or(val);
-            if inner.contains(['"', '\\']) || !inner.is_ascii() || (inner == val && inner.contains(char::is_whitespace)) {
-                return Err("the value must be one quoted string without quotes or backslashes inside".into());
+            let inner = val
+                .strip_prefix('"')
+                .and_then(|s| s.strip_suffix('"'))
+                .unwrap_or(val);
+            if inner.contains(['"', '\\'])
+                || !inner.is_ascii()
+                || (inner == val && inner.contains(char::is_whitespace))
+            {
+                return Err(
+                    "the value must be one quoted string without quotes or backslashes inside"
+                        .into(),
+                );
             }
             Ok(format!("{flags} {} \"{inner}\"", tag.to_ascii_lowercase()))
         }
         "TLSA" => {
-            let [u, s, m, data @ ..] = &fields[..] else { return Err("it needs usage, selector, matching type and data".into()) };
+            let [u, s, m, data @ ..] = &fields[..] else {
+                return Err("it needs usage, selector, matching type and data".into());
+            };
             let hex: String = data.concat();
-            if hex.is_empty() || hex.len() % 2 != 0 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+            if hex.is_empty()
+                || !hex.len().is_multiple_of(2)
+                || !hex.chars().all(|c| c.is_ascii_hexdigit())
+            {
                 return Err("its data is not an even number of hex digits".into());
             }
-            Ok(format!("{} {} {} {}", num(u, 3, "usage")?, num(s, 1, "selector")?, num(m, 2, "matching type")?, hex.to_ascii_lowercase()))
+            Ok(format!(
+                "{} {} {} {}",
+                num(u, 3, "usage")?,
+                num(s, 1, "selector")?,
+                num(m, 2, "matching type")?,
+                hex.to_ascii_lowercase()
+            ))
         }
         _ => Err("unsupported type".into()),
     }
@@ -244,11 +339,20 @@ mod tests {
 
     #[test]
     fn values() {
-        assert_eq!(normalize("CAA", "0 issue \"letsencrypt.org\"", "x.com").unwrap(), "0 issue \"letsencrypt.org\"");
-        assert_eq!(normalize("CAA", "0 issue letsencrypt.org", "x.com").unwrap(), "0 issue \"letsencrypt.org\"");
+        assert_eq!(
+            normalize("CAA", "0 issue \"letsencrypt.org\"", "x.com").unwrap(),
+            "0 issue \"letsencrypt.org\""
+        );
+        assert_eq!(
+            normalize("CAA", "0 issue letsencrypt.org", "x.com").unwrap(),
+            "0 issue \"letsencrypt.org\""
+        );
         assert!(normalize("CAA", "0 issue \"a\" IN A 1.2.3.4", "x.com").is_err());
         assert_eq!(normalize("CNAME", "web", "x.com").unwrap(), "web.x.com.");
-        assert_eq!(normalize("SRV", "0 5 443 host.x.com", "x.com").unwrap(), "0 5 443 host.x.com.");
+        assert_eq!(
+            normalize("SRV", "0 5 443 host.x.com", "x.com").unwrap(),
+            "0 5 443 host.x.com."
+        );
         assert!(normalize("A", "1.2.3.4\nevil", "x.com").is_err());
         assert!(normalize("TLSA", "3 1 1 abc", "x.com").is_err());
     }

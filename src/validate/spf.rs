@@ -22,9 +22,18 @@ pub struct Input<'a> {
 
 /// Builds the record: our local hosts' addresses, the given networks,
 /// includes, then `all`. A null-MX domain sends nothing: `v=spf1 -all`.
-pub fn check(domain: &str, input: &Input<'_>, local_ips: (&[Ipv4Addr], &[Ipv6Addr]), null_mx: bool, diags: &mut Diagnostics) -> Spf {
+pub fn check(
+    domain: &str,
+    input: &Input<'_>,
+    local_ips: (&[Ipv4Addr], &[Ipv6Addr]),
+    null_mx: bool,
+    diags: &mut Diagnostics,
+) -> Spf {
     if null_mx && input.include.is_empty() && input.ip4.is_empty() && input.ip6.is_empty() {
-        return Spf { terms: vec!["-all".into()], lookups: 0 };
+        return Spf {
+            terms: vec!["-all".into()],
+            lookups: 0,
+        };
     }
     let mut terms: Vec<String> = Vec::new();
     let mut push = |t: String| {
@@ -77,16 +86,23 @@ pub fn check(domain: &str, input: &Input<'_>, local_ips: (&[Ipv4Addr], &[Ipv6Add
 }
 
 /// `ADDR` or `ADDR/LEN`, written back in canonical form.
-fn parse_net<A: std::str::FromStr + std::fmt::Display>(s: &str, max_len: u8) -> Result<String, String> {
+fn parse_net<A: std::str::FromStr + std::fmt::Display>(
+    s: &str,
+    max_len: u8,
+) -> Result<String, String> {
     let (addr, len) = match s.split_once('/') {
         Some((a, l)) => (a, Some(l)),
         None => (s, None),
     };
-    let addr: A = addr.parse().map_err(|_| format!("`{addr}` is not an address"))?;
+    let addr: A = addr
+        .parse()
+        .map_err(|_| format!("`{addr}` is not an address"))?;
     match len {
         None => Ok(addr.to_string()),
         Some(l) => {
-            let len: u8 = l.parse().map_err(|_| format!("`/{l}` is not a prefix length"))?;
+            let len: u8 = l
+                .parse()
+                .map_err(|_| format!("`/{l}` is not a prefix length"))?;
             if len > max_len {
                 return Err(format!("a prefix length is at most {max_len}"));
             }
@@ -96,9 +112,13 @@ fn parse_net<A: std::str::FromStr + std::fmt::Display>(s: &str, max_len: u8) -> 
 }
 
 fn bad_term(v: &Sp<String>, kind: &str, why: &str, example: &str) -> Diagnostic {
-    Diagnostic::error(Code::SpfTerm, v.span, format!("`{}` is not a valid SPF {kind}: {why}", v.value))
-        .label(format!("invalid {kind}"))
-        .help(format!("write it like `{example}`"))
+    Diagnostic::error(
+        Code::SpfTerm,
+        v.span,
+        format!("`{}` is not a valid SPF {kind}: {why}", v.value),
+    )
+    .label(format!("invalid {kind}"))
+    .help(format!("write it like `{example}`"))
 }
 
 #[cfg(test)]
@@ -107,8 +127,14 @@ mod tests {
 
     #[test]
     fn nets() {
-        assert_eq!(parse_net::<Ipv4Addr>("192.0.2.0/24", 32).unwrap(), "192.0.2.0/24");
-        assert_eq!(parse_net::<Ipv6Addr>("2001:DB8::/32", 128).unwrap(), "2001:db8::/32");
+        assert_eq!(
+            parse_net::<Ipv4Addr>("192.0.2.0/24", 32).unwrap(),
+            "192.0.2.0/24"
+        );
+        assert_eq!(
+            parse_net::<Ipv6Addr>("2001:DB8::/32", 128).unwrap(),
+            "2001:db8::/32"
+        );
         assert!(parse_net::<Ipv4Addr>("192.0.2.0/33", 32).is_err());
         assert!(parse_net::<Ipv4Addr>("192.0.2.0 a:evil", 32).is_err());
     }

@@ -1,0 +1,350 @@
+//! The `mailc` binary as users run it: exit code, stdout and stderr pinned
+//! together, driven by data files.
+//!
+//! - `tests/invalid/*.{yaml,kdl}`: `mailc validate` output pinned in `.stderr`.
+//! - `tests/routes/<example>.tsv`: `mailc route` checked against a hand-written
+//!   table of address × host expectations.
+//! - `examples/*/mailc.{yaml,kdl}`: both dialects give the same model.
+//!
+//! `MAILC_BLESS=1 cargo test` rewrites pinned files; nobody edits them by hand.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+/// The one way tests run the binary.
+fn mailc(dir: &Path, args: &[&str], stdin: Option<&str>) -> Run {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_mailc"));
+    cmd.current_dir(dir)
+        .args(args)
+        .env_remove("NO_COLOR")
+        .env("COLUMNS", "100");
+    cmd.stdin(if stdin.is_some() {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    });
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("run mailc");
+    if let Some(input) = stdin {
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(input.as_bytes())
+            .expect("write stdin");
+    }
+    let out = child.wait_with_output().expect("wait for mailc");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn bless() -> bool {
+    std::env::var_os("MAILC_BLESS").is_some()
+}
+
+/// Compares `actual` with the pinned file, or rewrites it when blessing.
+fn pinned(path: &Path, actual: &str) -> Result<(), String> {
+    if bless() {
+        std::fs::write(path, actual).map_err(|e| e.to_string())?;
+        return Ok(());
+    }
+    let expected = std::fs::read_to_string(path)
+        .map_err(|e| format!("{}: {e} (run with MAILC_BLESS=1)", path.display()))?;
+    if expected == actual {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} differs:\n--- expected\n{expected}\n--- actual\n{actual}",
+            path.display()
+        ))
+    }
+}
+
+fn files_with_ext(dir: &Path, exts: &[&str]) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .expect("read dir")
+        .map(|e| e.expect("dir entry").path())
+        .filter(|p| {
+            p.extension()
+                .and_then(|e| e.to_str())
+                .is_some_and(|e| exts.contains(&e))
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn invalid_specs_give_pinned_diagnostics() {
+    let dir = root().join("tests/invalid");
+    let mut failures = Vec::new();
+    for spec in files_with_ext(&dir, &["yaml", "kdl"]) {
+        let name = spec.file_name().unwrap().to_str().unwrap().to_string();
+        let run = mailc(&dir, &["validate", "--color", "never", &name], None);
+        let expect_code = if run.stderr.contains(" is invalid (") {
+            1
+        } else {
+            0
+        };
+        if run.code != expect_code {
+            failures.push(format!(
+                "{name}: exit {} but output says {expect_code}",
+                run.code
+            ));
+        }
+        if run.stderr.contains("panicked") {
+            failures.push(format!("{name}: panicked:\n{}", run.stderr));
+        }
+        if let Err(e) = pinned(
+            &spec.with_extension(format!(
+                "{}.stderr",
+                spec.extension().unwrap().to_str().unwrap()
+            )),
+            &run.stderr,
+        ) {
+            failures.push(e);
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn every_diagnostic_code_has_a_failing_input() {
+    let dir = root().join("tests/invalid");
+    let all: String = files_with_ext(&dir, &["stderr"])
+        .iter()
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .collect();
+    let missing: Vec<&str> = mailc::diag::Code::ALL
+        .iter()
+        .filter(|c| **c != mailc::diag::Code::Io)
+        .map(|c| c.as_str())
+        .filter(|c| !all.contains(&format!("{c}\n")))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "no input in tests/invalid shows these codes: {missing:?}"
+    );
+}
+
+#[test]
+fn validate_json_has_line_and_column() {
+    let dir = root().join("tests/invalid");
+    let run = mailc(
+        &dir,
+        &["validate", "--format", "json", "unknown-target.yaml"],
+        None,
+    );
+    assert_eq!(run.code, 1);
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+    assert_eq!(v["valid"], false);
+    let d = &v["diagnostics"][0];
+    assert_eq!(d["code"], "mailc::alias::unknown_target");
+    assert_eq!(d["file"], "unknown-target.yaml");
+    assert_eq!(d["line"], 14);
+    assert!(d["column"].as_u64().unwrap() > 1);
+    assert!(
+        d["help"]
+            .as_str()
+            .unwrap()
+            .contains("did you mean `alice`?")
+    );
+}
+
+#[test]
+fn missing_spec_is_a_clear_error() {
+    let dir = std::env::temp_dir();
+    let run = mailc(
+        &dir,
+        &["validate", "no-such-mailc.yaml", "--color", "never"],
+        None,
+    );
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains("cannot read `no-such-mailc.yaml`"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn examples_are_valid_in_both_dialects_and_give_one_model() {
+    use mailc::diag::Diagnostics;
+    use mailc::source::{Dialect, Source};
+    struct AllKeys;
+    impl mailc::validate::dkim::KeyFiles for AllKeys {
+        fn exists(&self, _: &str) -> bool {
+            true
+        }
+    }
+    let mut seen = 0;
+    for entry in std::fs::read_dir(root().join("examples")).unwrap() {
+        let dir = entry.unwrap().path();
+        let mut models = Vec::new();
+        for (file, dialect) in [("mailc.yaml", Dialect::Yaml), ("mailc.kdl", Dialect::Kdl)] {
+            let text = std::fs::read_to_string(dir.join(file)).unwrap();
+            let source = Source::new(file, text, dialect);
+            let mut diags = Diagnostics::new();
+            let spec = mailc::spec::parse(&source, &mut diags);
+            let inputs = mailc::model::Inputs {
+                key_files: &AllKeys,
+                missing_keys: mailc::validate::dkim::MissingKey::Error,
+            };
+            let model = spec.and_then(|s| mailc::model::build(&s, &inputs, &mut diags));
+            let errors: Vec<_> = diags
+                .into_sorted()
+                .into_iter()
+                .filter(|d| d.severity == mailc::diag::Severity::Error)
+                .collect();
+            assert!(errors.is_empty(), "{}/{file}: {errors:#?}", dir.display());
+            models.push(model.expect("model"));
+        }
+        assert_eq!(
+            models[0],
+            models[1],
+            "{}: YAML and KDL give different models",
+            dir.display()
+        );
+        // The CLI agrees.
+        for file in ["mailc.yaml", "mailc.kdl"] {
+            let run = mailc(&dir, &["validate", file], None);
+            assert_eq!(run.code, 0, "{}/{file}: {}", dir.display(), run.stderr);
+        }
+        seen += 1;
+    }
+    assert!(seen >= 5, "expected at least five examples");
+}
+
+/// One row of a route table: `host address outcome mailboxes forward next_hop reply`,
+/// tab-separated; lists comma-separated; `-` for empty/null; `reply` is a prefix.
+#[test]
+fn route_tables_match() {
+    let mut failures = Vec::new();
+    let mut outcomes = std::collections::BTreeSet::new();
+    for table in files_with_ext(&root().join("tests/routes"), &["tsv"]) {
+        let example = table.file_stem().unwrap().to_str().unwrap().to_string();
+        let dir = root().join("examples").join(&example);
+        for (n, line) in std::fs::read_to_string(&table).unwrap().lines().enumerate() {
+            if line.starts_with('#') || line.trim().is_empty() {
+                continue;
+            }
+            let cols: Vec<&str> = line.split('\t').collect();
+            assert_eq!(
+                cols.len(),
+                7,
+                "{}:{}: want 7 tab-separated columns",
+                table.display(),
+                n + 1
+            );
+            for spec in ["mailc.yaml", "mailc.kdl"] {
+                let run = mailc(
+                    &dir,
+                    &[
+                        "route", cols[1], spec, "--host", cols[0], "--format", "json",
+                    ],
+                    None,
+                );
+                if run.code != 0 {
+                    failures.push(format!(
+                        "{example} {line}: exit {}: {}",
+                        run.code, run.stderr
+                    ));
+                    continue;
+                }
+                let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+                let list = |k: &str| -> String {
+                    let items: Vec<&str> = v[k]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|x| x.as_str().unwrap())
+                        .collect();
+                    if items.is_empty() {
+                        "-".into()
+                    } else {
+                        items.join(",")
+                    }
+                };
+                let opt = |k: &str| v[k].as_str().unwrap_or("-").to_string();
+                let got = [
+                    opt("host"),
+                    opt("outcome"),
+                    list("mailboxes"),
+                    list("forward"),
+                    opt("next_hop"),
+                ];
+                let want = [cols[0], cols[2], cols[3], cols[4], cols[5]];
+                let reply_ok = if cols[6] == "-" {
+                    v["reply"].is_null()
+                } else {
+                    opt("reply").starts_with(cols[6])
+                };
+                if got.iter().map(String::as_str).ne(want.iter().copied()) || !reply_ok {
+                    failures.push(format!(
+                        "{example}/{spec} {}: want {want:?} reply {:?}, got {got:?} reply {:?}",
+                        cols[1], cols[6], v["reply"]
+                    ));
+                }
+                outcomes.insert(opt("outcome"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    let all = ["bounce", "deliver", "forward", "relay", "reject", "remote"];
+    for o in all {
+        assert!(
+            outcomes.contains(o),
+            "no route table row covers outcome `{o}`"
+        );
+    }
+}
+
+#[test]
+fn route_needs_a_host_when_there_are_several() {
+    let dir = root().join("examples/primary-backup");
+    let run = mailc(&dir, &["route", "alice@example.com"], None);
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("--host"), "{}", run.stderr);
+    let run = mailc(&dir, &["route", "alice@example.com", "--host", "mx3"], None);
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("did you mean `mx1`?"), "{}", run.stderr);
+}
+
+#[test]
+fn schema_file_is_current() {
+    let run = mailc(&root(), &["schema"], None);
+    assert_eq!(run.code, 0);
+    pinned(&root().join("schemas/mailc.schema.json"), &run.stdout).unwrap();
+}
+
+#[test]
+fn passwd_hashes_what_dovecot_verifies() {
+    let run = mailc(
+        &root(),
+        &["passwd", "--scheme", "BLF-CRYPT"],
+        Some("correct horse\n"),
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let hash = run.stdout.trim();
+    assert!(hash.starts_with("{BLF-CRYPT}$2y$"), "{hash}");
+    assert!(mailc::passwd::verify("correct horse", hash).unwrap());
+    let run = mailc(&root(), &["passwd"], Some(""));
+    assert_eq!(run.code, 1);
+    let run = mailc(&root(), &["passwd", "--scheme", "MD5"], Some("x\n"));
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("SHA512-CRYPT"));
+}
