@@ -192,8 +192,7 @@ fn examples_are_valid_in_both_dialects_and_give_one_model() {
         }
     }
     let mut seen = 0;
-    for entry in std::fs::read_dir(root().join("examples")).unwrap() {
-        let dir = entry.unwrap().path();
+    for dir in spec_dirs() {
         let mut models = Vec::new();
         for (file, dialect) in [("mailc.yaml", Dialect::Yaml), ("mailc.kdl", Dialect::Kdl)] {
             let text = std::fs::read_to_string(dir.join(file)).unwrap();
@@ -226,7 +225,51 @@ fn examples_are_valid_in_both_dialects_and_give_one_model() {
         }
         seen += 1;
     }
-    assert!(seen >= 5, "expected at least five examples");
+    assert!(
+        seen >= 6,
+        "expected at least five examples and the SPEC.md case"
+    );
+}
+
+/// Every folder holding a `mailc.yaml` + `mailc.kdl` pair: the examples and `tests/cases/*`.
+fn spec_dirs() -> Vec<PathBuf> {
+    let mut dirs = Vec::new();
+    for parent in ["examples", "tests/cases"] {
+        for entry in std::fs::read_dir(root().join(parent)).unwrap() {
+            dirs.push(entry.unwrap().path());
+        }
+    }
+    dirs.sort();
+    dirs
+}
+
+/// The folder of a route table: an example or a test case of that name.
+fn spec_dir(name: &str) -> PathBuf {
+    spec_dirs()
+        .into_iter()
+        .find(|d| d.file_name().unwrap() == name)
+        .unwrap_or_else(|| panic!("no example or case `{name}`"))
+}
+
+#[test]
+fn readme_yaml_blocks_are_valid_specs() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let tmp = std::env::temp_dir().join(format!("mailc-readme-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).unwrap();
+    let mut n = 0;
+    for block in readme.split("```yaml\n").skip(1) {
+        let text = block.split("```").next().unwrap();
+        std::fs::write(tmp.join("mailc.yaml"), text).unwrap();
+        let run = mailc(&tmp, &["validate", "--color", "never"], None);
+        assert_eq!(
+            run.code, 0,
+            "README yaml block {n} is not valid:\n{text}\n{}",
+            run.stderr
+        );
+        n += 1;
+    }
+    std::fs::remove_dir_all(&tmp).ok();
+    assert!(n >= 1, "the README shows no spec");
 }
 
 /// One row of a route table: `host address outcome mailboxes forward next_hop reply`,
@@ -237,7 +280,7 @@ fn route_tables_match() {
     let mut outcomes = std::collections::BTreeSet::new();
     for table in files_with_ext(&root().join("tests/routes"), &["tsv"]) {
         let example = table.file_stem().unwrap().to_str().unwrap().to_string();
-        let dir = root().join("examples").join(&example);
+        let dir = spec_dir(&example);
         for (n, line) in std::fs::read_to_string(&table).unwrap().lines().enumerate() {
             if line.starts_with('#') || line.trim().is_empty() {
                 continue;
