@@ -3,9 +3,11 @@
 //! The pipeline: [`spec`] (as written, with spans) → [`model`] (resolved, with
 //! every diagnostic collected on the way) → backends → plan → apply.
 
+pub mod backend;
 pub mod cli;
 pub mod diag;
 pub mod model;
+pub mod output;
 pub mod passwd;
 pub mod source;
 pub mod spec;

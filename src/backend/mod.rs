@@ -1,0 +1,24 @@
+//! Backends: each turns the [`Model`] (never the spec) into files of the
+//! [`Output`]. Everything a backend needs from outside — the files already in
+//! `--out` (for the SOA serial), DKIM key material — comes in through
+//! [`Context`]; no backend touches the file system or the clock.
+
+use crate::diag::Diagnostic;
+use crate::model::Model;
+use crate::output::Output;
+
+/// What backends may read from outside, supplied by the command layer.
+pub trait Context {
+    /// The current content of a file in the output folder, by relative path.
+    fn previous(&self, path: &str) -> Option<Vec<u8>>;
+    /// The bytes of a DKIM private key file named in the spec (path as written
+    /// in the spec, relative to the spec's folder).
+    fn private_key(&self, path: &str) -> Option<Vec<u8>>;
+}
+
+/// Runs every backend. Problems found only now (e.g. an unreadable key file)
+/// come back as diagnostics without a span.
+pub fn compile(model: &Model, ctx: &dyn Context) -> Result<Output, Vec<Diagnostic>> {
+    let _ = (model, ctx);
+    Ok(Output::default())
+}
