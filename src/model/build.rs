@@ -269,10 +269,11 @@ impl Builder<'_> {
         inputs: &Inputs<'_>,
     ) -> Pending {
         let def = self.defaults;
-        let ttl = self.ttl(d.ttl.as_ref().or(def.ttl.as_ref()));
+        let ttl = self.ttl(d.own.ttl.as_ref().or(def.ttl.as_ref()));
         let zone = d.zone.as_ref().is_none_or(|z| z.value);
-        let nameservers = self.nameservers(d.nameservers.as_ref().or(def.nameservers.as_ref()));
+        let nameservers = self.nameservers(d.own.nameservers.as_ref().or(def.nameservers.as_ref()));
         let hostmaster = d
+            .own
             .hostmaster
             .as_ref()
             .or(def.hostmaster.as_ref())
@@ -291,10 +292,10 @@ impl Builder<'_> {
             });
         if zone {
             let mut missing = Vec::new();
-            if d.nameservers.is_none() && def.nameservers.is_none() {
+            if d.own.nameservers.is_none() && def.nameservers.is_none() {
                 missing.push("`nameservers`");
             }
-            if d.hostmaster.is_none() && def.hostmaster.is_none() {
+            if d.own.hostmaster.is_none() && def.hostmaster.is_none() {
                 missing.push("`hostmaster`");
             }
             if !missing.is_empty() {
@@ -306,7 +307,7 @@ impl Builder<'_> {
                     "set `nameservers` and `hostmaster` under `defaults` (or on this domain), or `zone: false` if this spec does not publish its DNS".into(),
                 );
             }
-            if let Some(ns) = d.nameservers.as_ref().or(def.nameservers.as_ref())
+            if let Some(ns) = d.own.nameservers.as_ref().or(def.nameservers.as_ref())
                 && ns.is_empty()
             {
                 self.err(
@@ -341,7 +342,7 @@ impl Builder<'_> {
         let roles = routing::decide(name, &mx, &mx_spans, mx_list_span, &infos, self.diags);
 
         // Mailboxes, aliases, catch-all.
-        let quota_default = d.quota.as_ref().or(def.quota.as_ref());
+        let quota_default = d.own.quota.as_ref().or(def.quota.as_ref());
         let mut claims = Claims::default();
         let mut claimed: BTreeMap<String, Span> = BTreeMap::new();
         let mut mailboxes = BTreeMap::new();
@@ -410,6 +411,7 @@ impl Builder<'_> {
             claims.aliases.insert(l, (ts, local.span));
         }
         let unknown_spec = d
+            .own
             .unknown_recipients
             .as_ref()
             .or(def.unknown_recipients.as_ref());
@@ -452,8 +454,8 @@ impl Builder<'_> {
             inputs.missing_keys,
             self.diags,
         );
-        let dmarc = validate::policy::dmarc(d.dmarc.as_ref(), def.dmarc.as_ref(), self.diags);
-        if dmarc.is_none() && zone && d.dmarc.is_none() && def.dmarc.is_none() {
+        let dmarc = validate::policy::dmarc(d.own.dmarc.as_ref(), def.dmarc.as_ref(), self.diags);
+        if dmarc.is_none() && zone && d.own.dmarc.is_none() && def.dmarc.is_none() {
             self.diags.push(
                 Diagnostic::warning(Code::DmarcMissing, key_span, format!("`{name}` publishes no DMARC record"))
                     .label("no DMARC")
@@ -461,13 +463,13 @@ impl Builder<'_> {
             );
         }
         let mta_sts = validate::policy::mta_sts(
-            d.mta_sts.as_ref(),
+            d.own.mta_sts.as_ref(),
             def.mta_sts.as_ref(),
             mx.is_empty(),
             self.diags,
         );
         let tls_rpt =
-            validate::policy::tls_rpt(d.tls_rpt.as_ref(), def.tls_rpt.as_ref(), self.diags);
+            validate::policy::tls_rpt(d.own.tls_rpt.as_ref(), def.tls_rpt.as_ref(), self.diags);
         let reserved = reserved(
             name,
             &dkim,
@@ -479,7 +481,12 @@ impl Builder<'_> {
             &roles,
         );
         let records = validate::records::check(name, &d.records, &reserved, self.diags);
-        let srs = d.srs.as_ref().or(def.srs.as_ref()).is_some_and(|s| s.value);
+        let srs = d
+            .own
+            .srs
+            .as_ref()
+            .or(def.srs.as_ref())
+            .is_some_and(|s| s.value);
 
         let domain = Domain {
             name: name.to_string(),
@@ -500,7 +507,7 @@ impl Builder<'_> {
             srs,
             records,
         };
-        let srs_span = d.srs.as_ref().filter(|s| s.value).map(|s| s.span);
+        let srs_span = d.own.srs.as_ref().filter(|s| s.value).map(|s| s.span);
         Pending {
             domain,
             claims,
@@ -774,7 +781,7 @@ impl Builder<'_> {
         ip6: &[std::net::Ipv6Addr],
         null_mx: bool,
     ) -> Spf {
-        let own = d.spf.as_ref();
+        let own = d.own.spf.as_ref();
         let def = self.defaults.spf.as_ref();
         let list = |g: fn(&spec::Spf) -> Option<&Vec<Sp<String>>>| -> &[Sp<String>] {
             own.and_then(g)

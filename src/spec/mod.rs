@@ -97,13 +97,15 @@ pub struct Spec {
     pub domains: Entries<Domain>,
 }
 
-/// Values inherited by every domain. Fixed-field maps (`spf`, `dmarc`,
-/// `mta_sts`, `tls_rpt`) merge field by field with the domain's.
+/// The keys `defaults` gives every domain and a domain may set for itself.
+/// A domain's value replaces the default's, except the fixed-field maps
+/// (`spf`, `dmarc`, `mta_sts`, `tls_rpt`), which merge field by field.
 #[derive(Clone, Debug, Default, PartialEq, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Defaults {
     /// TTL of every record mailc writes (seconds). Default 3600.
     pub ttl: Option<Sp<u32>>,
+    /// What happens to mail for addresses no mailbox or alias claims. Default `reject`.
     pub unknown_recipients: Option<Sp<UnknownRecipients>>,
     pub spf: Option<Spf>,
     pub dmarc: Option<Dmarc>,
@@ -163,29 +165,21 @@ pub struct Domain {
     /// MX entries: host keys or external FQDNs. `[]` publishes a null MX.
     #[schemars(required)]
     pub mx: Option<Sp<Vec<MxEntry>>>,
-    pub spf: Option<Spf>,
     #[serde(default)]
     pub dkim: Vec<Dkim>,
-    pub dmarc: Option<Dmarc>,
-    pub mta_sts: Option<MtaSts>,
-    pub tls_rpt: Option<TlsRpt>,
     #[serde(default)]
     pub mailboxes: Entries<Mailbox>,
     /// Alias local part → targets (local parts or full addresses).
     #[serde(default)]
     pub aliases: Entries<Targets>,
-    pub unknown_recipients: Option<Sp<UnknownRecipients>>,
     /// Other DNS records of the zone.
     #[serde(default)]
     pub records: Vec<Record>,
-    /// Rewrite envelope senders of forwarded mail (SRS). Default false.
-    pub srs: Option<Sp<bool>>,
     /// Whether this spec publishes the domain's zone. Default true.
     pub zone: Option<Sp<bool>>,
-    pub ttl: Option<Sp<u32>>,
-    pub quota: Option<Sp<String>>,
-    pub nameservers: Option<Vec<Sp<String>>>,
-    pub hostmaster: Option<Sp<String>>,
+    /// The domain's own values of the inherited keys.
+    #[serde(flatten)]
+    pub own: Defaults,
 }
 
 /// `auto`, `local`, `remote`, `backup`, or per host `{HOST: MODE}`.

@@ -332,38 +332,43 @@ impl<'d> Reader<'d> {
     fn defaults(&mut self, node: &Node) -> Option<Defaults> {
         let mut f = self.fields(node, "`defaults`")?;
         let mut d = Defaults::default();
-        if let Some(n) = self.take(&mut f, "ttl") {
-            d.ttl = self.int(n, "`ttl`", "0..=2147483647");
-        }
-        if let Some(n) = self.take(&mut f, "unknown_recipients") {
-            d.unknown_recipients = self.unknown_recipients(n);
-        }
-        if let Some(n) = self.take(&mut f, "spf") {
-            d.spf = self.spf(n);
-        }
-        if let Some(n) = self.take(&mut f, "dmarc") {
-            d.dmarc = self.dmarc(n);
-        }
-        if let Some(n) = self.take(&mut f, "mta_sts") {
-            d.mta_sts = self.mta_sts(n);
-        }
-        if let Some(n) = self.take(&mut f, "tls_rpt") {
-            d.tls_rpt = self.tls_rpt(n);
-        }
-        if let Some(n) = self.take(&mut f, "quota") {
-            d.quota = self.string(n, "`quota`");
-        }
-        if let Some(n) = self.take(&mut f, "nameservers") {
-            d.nameservers = self.strings(n, "a nameserver");
-        }
-        if let Some(n) = self.take(&mut f, "hostmaster") {
-            d.hostmaster = self.string(n, "`hostmaster`");
-        }
-        if let Some(n) = self.take(&mut f, "srs") {
-            d.srs = self.bool(n, "`srs`");
-        }
+        self.inherited(&mut f, &mut d);
         self.finish(f, DEFAULTS_KEYS, "`defaults`");
         Some(d)
+    }
+
+    /// The keys `defaults` and a domain share.
+    fn inherited(&mut self, f: &mut Fields<'_>, d: &mut Defaults) {
+        if let Some(n) = self.take(f, "ttl") {
+            d.ttl = self.int(n, "`ttl`", "0..=2147483647");
+        }
+        if let Some(n) = self.take(f, "unknown_recipients") {
+            d.unknown_recipients = self.unknown_recipients(n);
+        }
+        if let Some(n) = self.take(f, "spf") {
+            d.spf = self.spf(n);
+        }
+        if let Some(n) = self.take(f, "dmarc") {
+            d.dmarc = self.dmarc(n);
+        }
+        if let Some(n) = self.take(f, "mta_sts") {
+            d.mta_sts = self.mta_sts(n);
+        }
+        if let Some(n) = self.take(f, "tls_rpt") {
+            d.tls_rpt = self.tls_rpt(n);
+        }
+        if let Some(n) = self.take(f, "quota") {
+            d.quota = self.string(n, "`quota`");
+        }
+        if let Some(n) = self.take(f, "nameservers") {
+            d.nameservers = self.strings(n, "a nameserver");
+        }
+        if let Some(n) = self.take(f, "hostmaster") {
+            d.hostmaster = self.string(n, "`hostmaster`");
+        }
+        if let Some(n) = self.take(f, "srs") {
+            d.srs = self.bool(n, "`srs`");
+        }
     }
 
     fn host(&mut self, key: &Sp<String>, node: &Node) -> Host {
@@ -412,20 +417,8 @@ impl<'d> Reader<'d> {
         ) {
             d.mx = self.mx(n);
         }
-        if let Some(n) = self.take(&mut f, "spf") {
-            d.spf = self.spf(n);
-        }
         if let Some(n) = self.take(&mut f, "dkim") {
             d.dkim = self.items(n).iter().filter_map(|n| self.dkim(n)).collect();
-        }
-        if let Some(n) = self.take(&mut f, "dmarc") {
-            d.dmarc = self.dmarc(n);
-        }
-        if let Some(n) = self.take(&mut f, "mta_sts") {
-            d.mta_sts = self.mta_sts(n);
-        }
-        if let Some(n) = self.take(&mut f, "tls_rpt") {
-            d.tls_rpt = self.tls_rpt(n);
         }
         if let Some(n) = self.take(&mut f, "mailboxes") {
             d.mailboxes = self
@@ -443,9 +436,6 @@ impl<'d> Reader<'d> {
                 })
                 .unwrap_or_default();
         }
-        if let Some(n) = self.take(&mut f, "unknown_recipients") {
-            d.unknown_recipients = self.unknown_recipients(n);
-        }
         if let Some(n) = self.take(&mut f, "records") {
             d.records = self
                 .items(n)
@@ -453,24 +443,10 @@ impl<'d> Reader<'d> {
                 .filter_map(|n| self.record(n))
                 .collect();
         }
-        if let Some(n) = self.take(&mut f, "srs") {
-            d.srs = self.bool(n, "`srs`");
-        }
         if let Some(n) = self.take(&mut f, "zone") {
             d.zone = self.bool(n, "`zone`");
         }
-        if let Some(n) = self.take(&mut f, "ttl") {
-            d.ttl = self.int(n, "`ttl`", "0..=2147483647");
-        }
-        if let Some(n) = self.take(&mut f, "quota") {
-            d.quota = self.string(n, "`quota`");
-        }
-        if let Some(n) = self.take(&mut f, "nameservers") {
-            d.nameservers = self.strings(n, "a nameserver");
-        }
-        if let Some(n) = self.take(&mut f, "hostmaster") {
-            d.hostmaster = self.string(n, "`hostmaster`");
-        }
+        self.inherited(&mut f, &mut d.own);
         self.finish(f, DOMAIN_KEYS, &what);
         d
     }
