@@ -9,6 +9,7 @@ pub mod diag;
 pub mod model;
 pub mod output;
 pub mod passwd;
+pub mod plan;
 pub mod source;
 pub mod spec;
 pub mod validate;

@@ -1,0 +1,314 @@
+//! What `--out` holds now: the bytes, mode and modification time of every
+//! path a plan is concerned with, and the manifest of files mailc wrote.
+//! The only place the plan stage reads the file system.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs::File;
+use std::io::{self, Read};
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use thiserror::Error;
+
+use super::fingerprint::Fingerprint;
+use super::manifest::{self, ManifestError};
+use super::path::{self, PathError};
+
+/// A file found in `--out`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Found {
+    pub bytes: Vec<u8>,
+    /// Permission bits (`0o644`).
+    pub mode: u32,
+    /// Modification time: seconds and nanoseconds since the Unix epoch.
+    pub modified: (i64, u32),
+    pub fingerprint: Fingerprint,
+}
+
+impl Found {
+    pub fn new(bytes: Vec<u8>, mode: u32, modified: (i64, u32)) -> Self {
+        let fingerprint = Fingerprint::of(&bytes);
+        Found {
+            bytes,
+            mode: mode & 0o7777,
+            modified,
+            fingerprint,
+        }
+    }
+
+    pub fn stamp(&self) -> Stamp {
+        Stamp {
+            sha256: self.fingerprint,
+            mode: Mode(self.mode),
+            mtime: [self.modified.0, i64::from(self.modified.1)],
+        }
+    }
+}
+
+/// How a saved plan remembers a file it expects to find: its content by
+/// fingerprint, its mode, and its modification time (so that even a `touch`
+/// makes the plan stale).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Stamp {
+    pub sha256: Fingerprint,
+    pub mode: Mode,
+    /// Seconds and nanoseconds since the Unix epoch.
+    pub mtime: [i64; 2],
+}
+
+/// Permission bits, written in octal (`"0644"`) in plan files.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Mode(pub u32);
+
+impl std::fmt::Display for Mode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:04o}", self.0)
+    }
+}
+
+impl Serialize for Mode {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Mode {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        match u32::from_str_radix(&s, 8) {
+            Ok(m) if m <= 0o7777 && !s.is_empty() => Ok(Mode(m)),
+            _ => Err(serde::de::Error::custom(format!(
+                "`{s}` is not a file mode (octal, e.g. `0644`)"
+            ))),
+        }
+    }
+}
+
+#[derive(Debug, Error)]
+pub enum ScanError {
+    #[error("cannot read `{}`: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error("`{}` is not a regular file", .0.display())]
+    NotAFile(PathBuf),
+    #[error("in `{}`: {source}", out.display())]
+    Manifest {
+        out: PathBuf,
+        #[source]
+        source: ManifestError,
+    },
+    #[error(transparent)]
+    Path(#[from] PathError),
+}
+
+/// A snapshot of the paths of `--out` a plan is concerned with.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Current {
+    /// By relative path; `None` when absent.
+    pub files: BTreeMap<String, Option<Found>>,
+    /// The files mailc wrote earlier, from the manifest.
+    pub managed: BTreeSet<String>,
+    /// The manifest file itself, if present.
+    pub manifest: Option<Found>,
+}
+
+impl Current {
+    /// Reads the manifest, then every path of `paths` and every managed path.
+    /// A missing `out` folder is an empty one.
+    pub fn scan<'a>(
+        out: &Path,
+        paths: impl IntoIterator<Item = &'a str>,
+    ) -> Result<Current, ScanError> {
+        let manifest_path = out.join(manifest::FILE_NAME);
+        let manifest = read(&manifest_path)?;
+        let managed = match &manifest {
+            Some(m) => manifest::parse(&m.bytes).map_err(|source| ScanError::Manifest {
+                out: out.to_path_buf(),
+                source,
+            })?,
+            None => BTreeSet::new(),
+        };
+        let mut files = BTreeMap::new();
+        for p in paths {
+            path::check(p)?;
+            if !files.contains_key(p) {
+                files.insert(p.to_string(), read(&path::join(out, p))?);
+            }
+        }
+        for p in &managed {
+            if !files.contains_key(p) {
+                files.insert(p.clone(), read(&path::join(out, p))?);
+            }
+        }
+        Ok(Current {
+            files,
+            managed,
+            manifest,
+        })
+    }
+
+    /// The stamps of every scanned path, the manifest included under its
+    /// file name.
+    pub fn stamps(&self) -> BTreeMap<String, Option<Stamp>> {
+        let mut m: BTreeMap<String, Option<Stamp>> = self
+            .files
+            .iter()
+            .map(|(p, f)| (p.clone(), f.as_ref().map(Found::stamp)))
+            .collect();
+        m.insert(
+            manifest::FILE_NAME.to_string(),
+            self.manifest.as_ref().map(Found::stamp),
+        );
+        m
+    }
+}
+
+/// How one path differs from what a plan expected.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Drift {
+    pub path: String,
+    pub kind: DriftKind,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DriftKind {
+    Appeared,
+    Disappeared,
+    Content,
+    Mode,
+    /// Same bytes and mode, but modified since (e.g. `touch`).
+    Touched,
+}
+
+impl std::fmt::Display for Drift {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let what = match self.kind {
+            DriftKind::Appeared => "created",
+            DriftKind::Disappeared => "removed",
+            DriftKind::Content => "content changed",
+            DriftKind::Mode => "mode changed",
+            DriftKind::Touched => "modified time changed",
+        };
+        write!(f, "{} ({what})", self.path)
+    }
+}
+
+/// The paths of `expected` whose stamp differs in `now` (a path missing
+/// from `now` counts as absent). Sorted by path.
+pub fn drift(
+    expected: &BTreeMap<String, Option<Stamp>>,
+    now: &BTreeMap<String, Option<Stamp>>,
+) -> Vec<Drift> {
+    let mut out = Vec::new();
+    for (path, want) in expected {
+        let have = now.get(path).and_then(Option::as_ref);
+        let kind = match (want, have) {
+            (None, None) => continue,
+            (None, Some(_)) => DriftKind::Appeared,
+            (Some(_), None) => DriftKind::Disappeared,
+            (Some(w), Some(h)) if w == h => continue,
+            (Some(w), Some(h)) if w.sha256 != h.sha256 => DriftKind::Content,
+            (Some(w), Some(h)) if w.mode != h.mode => DriftKind::Mode,
+            (Some(_), Some(_)) => DriftKind::Touched,
+        };
+        out.push(Drift {
+            path: path.clone(),
+            kind,
+        });
+    }
+    out
+}
+
+/// Reads one file with its mode and mtime taken from the same open handle.
+/// Absent (or under something that is not a folder) is `None`.
+pub fn read(path: &Path) -> Result<Option<Found>, ScanError> {
+    let err = |source| ScanError::Read {
+        path: path.to_path_buf(),
+        source,
+    };
+    // stat first: opening a FIFO a person left there would block.
+    match std::fs::metadata(path) {
+        Ok(m) if !m.is_file() => return Err(ScanError::NotAFile(path.to_path_buf())),
+        Ok(_) => {}
+        Err(e)
+            if matches!(
+                e.kind(),
+                io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+            ) =>
+        {
+            return Ok(None);
+        }
+        Err(e) => return Err(err(e)),
+    }
+    let mut file = match File::open(path) {
+        Ok(f) => f,
+        Err(e)
+            if matches!(
+                e.kind(),
+                io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+            ) =>
+        {
+            return Ok(None);
+        }
+        Err(e) => return Err(err(e)),
+    };
+    let meta = file.metadata().map_err(err)?;
+    if !meta.is_file() {
+        return Err(ScanError::NotAFile(path.to_path_buf()));
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+    file.read_to_end(&mut bytes).map_err(err)?;
+    let nanos = u32::try_from(meta.mtime_nsec()).unwrap_or(0);
+    Ok(Some(Found::new(bytes, meta.mode(), (meta.mtime(), nanos))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_folder_is_empty() {
+        let dir = tempfile::tempdir().unwrap();
+        let cur = Current::scan(&dir.path().join("nope"), ["dns/a.zone"]).unwrap();
+        assert_eq!(cur.files.get("dns/a.zone"), Some(&None));
+        assert!(cur.managed.is_empty());
+        assert_eq!(cur.stamps().get(manifest::FILE_NAME), Some(&None));
+    }
+
+    #[test]
+    fn reads_managed_files_too() {
+        let dir = tempfile::tempdir().unwrap();
+        let set: BTreeSet<String> = ["old/file".to_string()].into();
+        std::fs::write(dir.path().join(manifest::FILE_NAME), manifest::render(&set)).unwrap();
+        std::fs::create_dir(dir.path().join("old")).unwrap();
+        std::fs::write(dir.path().join("old/file"), "x").unwrap();
+        let cur = Current::scan(dir.path(), ["new"]).unwrap();
+        assert_eq!(cur.files.len(), 2);
+        assert_eq!(cur.files["old/file"].as_ref().unwrap().bytes, b"x");
+    }
+
+    #[test]
+    fn a_folder_where_a_file_belongs_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("dns/a.zone")).unwrap();
+        assert!(matches!(
+            Current::scan(dir.path(), ["dns/a.zone"]),
+            Err(ScanError::NotAFile(_))
+        ));
+    }
+
+    #[test]
+    fn modes_are_octal_strings() {
+        assert_eq!(serde_json::to_string(&Mode(0o600)).unwrap(), "\"0600\"");
+        assert_eq!(
+            serde_json::from_str::<Mode>("\"0644\"").unwrap(),
+            Mode(0o644)
+        );
+        assert!(serde_json::from_str::<Mode>("\"99\"").is_err());
+    }
+}

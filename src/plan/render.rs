@@ -1,0 +1,271 @@
+//! Showing a plan: text for people (a block per file with a unified diff,
+//! a record summary for zones, colour when asked) and JSON for bots.
+//! The bytes of sensitive files never reach either: they show as
+//! "(sensitive content hidden)".
+
+use std::io::{self, Write};
+use std::time::Duration;
+
+use anstyle::{AnsiColor, Style};
+use serde::Serialize;
+use similar::{Algorithm, ChangeTag, TextDiff};
+
+use super::current::Mode;
+use super::zone::{self, RecordDiff};
+use super::{Action, Change, Plan, Summary};
+
+/// What a sensitive file shows instead of its content.
+pub const HIDDEN: &str = "(sensitive content hidden)";
+
+/// Lines of context around each hunk, as `diff -u`.
+const CONTEXT: usize = 3;
+
+/// A backstop for pathological inputs: Myers stops refining after this and
+/// the diff is then correct but not minimal.
+const DIFF_TIMEOUT: Duration = Duration::from_secs(2);
+
+const ADD: Style = AnsiColor::Green.on_default();
+const DEL: Style = AnsiColor::Red.on_default();
+const HUNK: Style = AnsiColor::Cyan.on_default();
+const CHANGE: Style = AnsiColor::Yellow.on_default();
+const BOLD: Style = Style::new().bold();
+
+/// How one change's content is shown.
+enum Body<'a> {
+    Hidden,
+    /// Only the mode differs.
+    None,
+    Binary {
+        old: usize,
+        new: usize,
+    },
+    Text {
+        old: &'a str,
+        new: &'a str,
+    },
+}
+
+fn body(c: &Change) -> Body<'_> {
+    if c.sensitive() {
+        return Body::Hidden;
+    }
+    if c.mode_only() {
+        return Body::None;
+    }
+    let old = c.old.as_ref().map_or(&[][..], |f| &f.bytes);
+    let new = c.new.as_ref().map_or(&[][..], |f| &f.bytes);
+    match (std::str::from_utf8(old), std::str::from_utf8(new)) {
+        (Ok(old), Ok(new)) => Body::Text { old, new },
+        _ => Body::Binary {
+            old: old.len(),
+            new: new.len(),
+        },
+    }
+}
+
+/// ` (mode 0644 → 0600)` when an existing file's mode changes.
+fn mode_note(c: &Change) -> String {
+    match (&c.old, &c.new) {
+        (Some(o), Some(n)) if o.mode != n.mode => {
+            format!(" (mode {} → {})", Mode(o.mode), Mode(n.mode))
+        }
+        _ => String::new(),
+    }
+}
+
+fn headers(c: &Change) -> (String, String) {
+    let a = match c.action {
+        Action::Add => "/dev/null".to_string(),
+        _ => format!("a/{}", c.path),
+    };
+    let b = match c.action {
+        Action::Delete => "/dev/null".to_string(),
+        _ => format!("b/{}", c.path),
+    };
+    (a, b)
+}
+
+fn records(c: &Change, body: &Body) -> Option<RecordDiff> {
+    match body {
+        Body::Text { old, new } if zone::is_zone(&c.path) => Some(zone::diff(old, new)),
+        _ => None,
+    }
+}
+
+/// Writes `text` in `style` when colouring.
+struct Painter<W> {
+    w: W,
+    color: bool,
+}
+
+impl<W: Write> Painter<W> {
+    fn put(&mut self, style: Style, text: &str) -> io::Result<()> {
+        if self.color && style != Style::new() {
+            write!(self.w, "{style}{text}{style:#}")
+        } else {
+            self.w.write_all(text.as_bytes())
+        }
+    }
+
+    fn line(&mut self, style: Style, text: &str) -> io::Result<()> {
+        self.put(style, text)?;
+        self.w.write_all(b"\n")
+    }
+}
+
+/// The unified diff of two texts, line by line with the style of each.
+fn unified(old: &str, new: &str, a: &str, b: &str, mut emit: impl FnMut(Style, &str)) {
+    let diff = TextDiff::configure()
+        .algorithm(Algorithm::Myers)
+        .timeout(DIFF_TIMEOUT)
+        .diff_lines(old, new);
+    let mut udiff = diff.unified_diff();
+    udiff.context_radius(CONTEXT);
+    let mut first = true;
+    let mut buf = String::new();
+    for hunk in udiff.iter_hunks() {
+        if first {
+            emit(BOLD, &format!("--- {a}"));
+            emit(BOLD, &format!("+++ {b}"));
+            first = false;
+        }
+        emit(HUNK, &hunk.header().to_string());
+        for change in hunk.iter_changes() {
+            let (sign, style) = match change.tag() {
+                ChangeTag::Delete => ('-', DEL),
+                ChangeTag::Insert => ('+', ADD),
+                ChangeTag::Equal => (' ', Style::new()),
+            };
+            buf.clear();
+            buf.push(sign);
+            buf.push_str(change.value().strip_suffix('\n').unwrap_or(change.value()));
+            emit(style, &buf);
+            if change.missing_newline() {
+                emit(Style::new(), "\\ No newline at end of file");
+            }
+        }
+    }
+}
+
+/// Renders the plan for people. The last line is the summary
+/// (`Plan: 1 to add, 0 to change, 0 to delete.` or `No changes.`).
+pub fn text(plan: &Plan, w: impl Write, color: bool) -> io::Result<()> {
+    let mut p = Painter { w, color };
+    for c in &plan.changes {
+        let (sign_style, verb) = match c.action {
+            Action::Add => (ADD, ""),
+            Action::Change => (CHANGE, ""),
+            Action::Delete => (DEL, " (delete)"),
+        };
+        p.put(
+            sign_style.bold(),
+            &format!("{} {}", c.action.sign(), c.path),
+        )?;
+        p.line(Style::new(), &format!("{verb}{}", mode_note(c)))?;
+        let body = body(c);
+        if let Some(r) = records(c, &body) {
+            for rec in &r.removed {
+                p.line(DEL, &format!("    - {rec}"))?;
+            }
+            for rec in &r.added {
+                p.line(ADD, &format!("    + {rec}"))?;
+            }
+        }
+        match body {
+            Body::Hidden => p.line(Style::new(), &format!("  {HIDDEN}"))?,
+            Body::None => {}
+            Body::Binary { old, new } => p.line(
+                Style::new(),
+                &format!("  (binary content: {old} bytes → {new} bytes)"),
+            )?,
+            Body::Text { old, new } => {
+                let (a, b) = headers(c);
+                let mut res = Ok(());
+                unified(old, new, &a, &b, |style, line| {
+                    if res.is_ok() {
+                        res = p.line(style, line);
+                    }
+                });
+                res?;
+            }
+        }
+        p.w.write_all(b"\n")?;
+    }
+    p.line(BOLD, &plan.summary().to_string())?;
+    p.w.flush()
+}
+
+/// The JSON document of `mailc plan --format json`.
+#[derive(Serialize)]
+struct JsonPlan<'a> {
+    format_version: u32,
+    changed: bool,
+    summary: Summary,
+    changes: Vec<JsonChange<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonChange<'a> {
+    path: &'a str,
+    action: Action,
+    /// The mode after the apply (`null` for a delete).
+    mode: Option<String>,
+    /// The mode before (`null` for an add).
+    old_mode: Option<String>,
+    sensitive: bool,
+    binary: bool,
+    /// The unified diff; `null` when sensitive, binary or only the mode changes.
+    diff: Option<String>,
+    /// For zone files: the records removed and added.
+    records: Option<JsonRecords>,
+}
+
+#[derive(Serialize)]
+struct JsonRecords {
+    removed: Vec<String>,
+    added: Vec<String>,
+}
+
+/// Renders the plan as one JSON document (with a final newline).
+pub fn json(plan: &Plan) -> String {
+    let changes = plan
+        .changes
+        .iter()
+        .map(|c| {
+            let body = body(c);
+            let records = records(c, &body).map(|r| JsonRecords {
+                removed: r.removed,
+                added: r.added,
+            });
+            let diff = match body {
+                Body::Text { old, new } => {
+                    let (a, b) = headers(c);
+                    let mut s = String::new();
+                    unified(old, new, &a, &b, |_, line| {
+                        s.push_str(line);
+                        s.push('\n');
+                    });
+                    Some(s)
+                }
+                _ => None,
+            };
+            JsonChange {
+                path: &c.path,
+                action: c.action,
+                mode: c.new.as_ref().map(|n| Mode(n.mode).to_string()),
+                old_mode: c.old.as_ref().map(|o| Mode(o.mode).to_string()),
+                sensitive: matches!(body, Body::Hidden),
+                binary: matches!(body, Body::Binary { .. }),
+                diff,
+                records,
+            }
+        })
+        .collect();
+    let doc = JsonPlan {
+        format_version: 1,
+        changed: !plan.is_empty(),
+        summary: plan.summary(),
+        changes,
+    };
+    serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n"
+}
