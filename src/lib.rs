@@ -6,6 +6,7 @@
 pub mod backend;
 pub mod cli;
 pub mod diag;
+pub mod dkim;
 pub mod model;
 pub mod output;
 pub mod passwd;

@@ -26,6 +26,10 @@ impl KeyFiles for DiskKeys<'_> {
     fn exists(&self, path: &str) -> bool {
         self.dir.join(path).is_file()
     }
+
+    fn read(&self, path: &str) -> Option<Result<Vec<u8>, String>> {
+        Some(std::fs::read(self.dir.join(path)).map_err(|e| e.to_string()))
+    }
 }
 
 /// `SPEC` defaults to `mailc.yaml`, else `mailc.kdl`, in the current folder.

@@ -1,6 +1,7 @@
 //! The command line (`../shared/CLI.md`): parsing arguments, running a
 //! command, turning results into output and an exit code.
 
+mod dkim;
 mod load;
 
 use std::io::{IsTerminal, Read, Write};
@@ -71,6 +72,11 @@ enum Command {
         #[arg(long, default_value = "SHA512-CRYPT")]
         scheme: String,
     },
+    /// DKIM keys.
+    Dkim {
+        #[command(subcommand)]
+        command: dkim::DkimCommand,
+    },
 }
 
 pub fn main() -> ExitCode {
@@ -96,6 +102,7 @@ pub fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Passwd { scheme } => passwd_cmd(&scheme),
+        Command::Dkim { command } => dkim::run(command, color),
     }
 }
 

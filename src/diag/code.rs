@@ -71,6 +71,7 @@ codes! {
     DkimPublicKey => "mailc::dkim::public_key", "a DKIM public key that cannot be read";
     DkimKeyMissing => "mailc::dkim::key_missing", "a DKIM private key file that does not exist yet";
     DkimKeyPath => "mailc::dkim::key_path", "a DKIM key path that is not safe";
+    DkimKeyFile => "mailc::dkim::key_file", "a DKIM private key file that cannot be read or holds no usable key";
     DuplicateSelector => "mailc::dkim::duplicate_selector", "a DKIM selector used twice";
     Dmarc => "mailc::dmarc::value", "a DMARC value out of range";
     DmarcMissing => "mailc::dmarc::missing", "a published domain without DMARC";

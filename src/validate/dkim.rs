@@ -7,14 +7,21 @@ use rsa::traits::PublicKeyParts;
 use spki::DecodePublicKey;
 
 use crate::diag::{Code, Diagnostic, Diagnostics};
+use crate::dkim::KeyType;
 use crate::model::{DkimAlgorithm, DkimKey, DkimSource, names};
 use crate::source::Span;
 use crate::spec::{Dkim, Sp};
 
-/// Whether a key file named by the spec exists. Passed in by the caller: this
-/// module never touches the file system.
+/// Whether a key file named by the spec exists, and what it holds. Passed in
+/// by the caller: this module never touches the file system.
 pub trait KeyFiles {
     fn exists(&self, path: &str) -> bool;
+    /// The bytes of an existing key file, so the key inside can be checked;
+    /// `Err` with the reason when it cannot be read. `None`: not checked.
+    fn read(&self, path: &str) -> Option<Result<Vec<u8>, String>> {
+        let _ = path;
+        None
+    }
 }
 
 /// How a missing private key file is judged.
@@ -70,7 +77,9 @@ pub fn check(
             .as_ref()
             .map_or(DkimAlgorithm::Rsa2048, |a| a.value);
         let source = match (&k.private_key, &k.public_key) {
-            (Some(p), None) => private(p, files, missing, diags).map(DkimSource::PrivateKey),
+            (Some(p), None) => {
+                private(p, algorithm, files, missing, diags).map(DkimSource::PrivateKey)
+            }
             (None, Some(p)) => public(p, k.algorithm.as_ref(), diags).map(DkimSource::PublicKey),
             (Some(a), Some(b)) => {
                 diags.push(
@@ -113,6 +122,7 @@ fn selector(s: &str) -> Result<String, String> {
 /// are safe in every config that names it.
 fn private(
     p: &Sp<String>,
+    algorithm: DkimAlgorithm,
     files: &dyn KeyFiles,
     missing: MissingKey,
     diags: &mut Diagnostics,
@@ -160,8 +170,74 @@ fn private(
             d.label("no such file")
                 .help("run `mailc dkim keygen` to create every missing key"),
         );
+    } else if let Some(read) = files.read(path) {
+        key_file(p, algorithm, read, diags);
     }
     Some(path.clone())
+}
+
+/// An existing key file holds a usable key of the declared type and size.
+fn key_file(
+    p: &Sp<String>,
+    algorithm: DkimAlgorithm,
+    read: Result<Vec<u8>, String>,
+    diags: &mut Diagnostics,
+) {
+    let path = &p.value;
+    let unusable = |why: String| {
+        Diagnostic::error(
+            Code::DkimKeyFile,
+            p.span,
+            format!("the DKIM key file `{path}` cannot be used: {why}"),
+        )
+        .label("unusable key file")
+    };
+    let bytes = match read {
+        Ok(b) => b,
+        Err(why) => {
+            diags.push(unusable(why).help("make the file readable by the user running mailc"));
+            return;
+        }
+    };
+    let key = match crate::dkim::public_from_private_pem(&bytes) {
+        Ok(k) => k,
+        Err(e) => {
+            diags.push(unusable(e.0).help(
+                "point `private_key` at a PEM private key (PKCS#8 or PKCS#1), or move the file away and run `mailc dkim keygen`",
+            ));
+            return;
+        }
+    };
+    let wanted = KeyType::of(algorithm);
+    if key.key_type != wanted {
+        diags.push(
+            unusable(format!(
+                "it holds an {} key, but `algorithm` asks for an {} key",
+                key.key_type.tag(),
+                wanted.tag()
+            ))
+            .help("set `algorithm` to match the key, or give the key another selector"),
+        );
+    } else if key.key_type == KeyType::Rsa && key.bits < 1024 {
+        diags.push(
+            Diagnostic::error(Code::DkimKeySize, p.span, format!("the RSA key in `{path}` has {} bits; verifiers ignore keys under 1024 (RFC 8301)", key.bits))
+                .label("too small")
+                .help("make a new key of 2048 bits or more under a new selector"),
+        );
+    } else if key.key_type == KeyType::Rsa && key.bits < 2048 {
+        diags.push(
+            Diagnostic::warning(
+                Code::DkimKeySize,
+                p.span,
+                format!(
+                    "the RSA key in `{path}` has {} bits; 2048 or more is recommended (RFC 8301)",
+                    key.bits
+                ),
+            )
+            .label("small key")
+            .help("rotate to a 2048-bit key under a new selector"),
+        );
+    }
 }
 
 /// A published key we don't hold: base64 SubjectPublicKeyInfo (RSA or
