@@ -3,6 +3,12 @@
 //! `--out` (for the SOA serial), DKIM key material — comes in through
 //! [`Context`]; no backend touches the file system or the clock.
 
+pub mod dkim;
+pub mod dns;
+pub mod mta_sts;
+pub mod services;
+pub mod zone;
+
 use crate::diag::Diagnostic;
 use crate::model::Model;
 use crate::output::Output;
@@ -19,6 +25,17 @@ pub trait Context {
 /// Runs every backend. Problems found only now (e.g. an unreadable key file)
 /// come back as diagnostics without a span.
 pub fn compile(model: &Model, ctx: &dyn Context) -> Result<Output, Vec<Diagnostic>> {
-    let _ = (model, ctx);
-    Ok(Output::default())
+    let mut out = Output::default();
+    let mut diags = Vec::new();
+    dns::compile(model, ctx, &mut out, &mut diags);
+    mta_sts::compile(model, &mut out);
+    dkim::compile(model, ctx, &mut out, &mut diags);
+    if diags.is_empty() {
+        Ok(out)
+    } else {
+        // One unreadable key file is reported once, not by every backend.
+        diags.sort_by(|a, b| (a.code, &a.message).cmp(&(b.code, &b.message)));
+        diags.dedup();
+        Err(diags)
+    }
 }

@@ -105,6 +105,15 @@ pub fn load(path: &Path, missing: MissingKey) -> Loaded {
             &mut diags,
         )
     });
+    // The zones the model would give must be ones DNS servers accept.
+    let model = model.filter(|m| {
+        let problems = crate::backend::dns::check(m);
+        let ok = problems.is_empty();
+        for d in problems {
+            diags.push(d);
+        }
+        ok
+    });
     Loaded {
         source,
         diagnostics: diags.into_sorted(),

@@ -1,6 +1,8 @@
 //! The command line (`../shared/CLI.md`): parsing arguments, running a
 //! command, turning results into output and an exit code.
 
+mod build;
+mod context;
 mod dkim;
 mod load;
 
@@ -77,6 +79,14 @@ enum Command {
         #[command(subcommand)]
         command: dkim::DkimCommand,
     },
+    /// Compile and write every output file into a folder (development aid).
+    #[command(hide = true)]
+    Build {
+        /// The spec (default: mailc.yaml, else mailc.kdl).
+        spec: Option<PathBuf>,
+        #[arg(long, default_value = "out")]
+        out: PathBuf,
+    },
 }
 
 pub fn main() -> ExitCode {
@@ -103,6 +113,7 @@ pub fn main() -> ExitCode {
         }
         Command::Passwd { scheme } => passwd_cmd(&scheme),
         Command::Dkim { command } => dkim::run(command, color),
+        Command::Build { spec, out } => build::run(spec, &out, color),
     }
 }
 

@@ -80,6 +80,7 @@ codes! {
     ReportUri => "mailc::report_uri", "a report address that is not a mailto: or https: URI";
     Ttl => "mailc::ttl", "a TTL out of range";
     Nameservers => "mailc::zone::nameservers", "a published zone without nameservers or hostmaster";
+    Zone => "mailc::zone::integrity", "a zone DNS servers would refuse: an in-zone MX, NS or SRV name without an address, data hidden below a delegation";
     Record => "mailc::record::value", "a DNS record value that cannot be written safely";
     RecordType => "mailc::record::type", "a DNS record type mailc does not write";
     RecordCollision => "mailc::record::collision", "a record that collides with one mailc writes";

@@ -830,8 +830,12 @@ fn reserved(
             "_mta-sts".into(),
             "the MTA-STS record (set `mta_sts`)".into(),
         );
-        r.names
-            .insert("mta-sts".into(), "the MTA-STS policy host".into());
+        // With no host of ours to serve the policy, mailc writes no address
+        // for `mta-sts` and the spec may point it elsewhere.
+        if !hosts.is_empty() {
+            r.names
+                .insert("mta-sts".into(), "the MTA-STS policy host".into());
+        }
     }
     if tls_rpt {
         r.names.insert(

@@ -86,6 +86,20 @@ pub fn check(
             );
             continue;
         }
+        // RFC 952 / RFC 1123 §2.1: a name with an address is a host name.
+        // BIND refuses a zone that breaks this (check-names).
+        if matches!(t.as_str(), "A" | "AAAA") && owner.contains('_') {
+            diags.push(
+                Diagnostic::error(
+                    Code::Record,
+                    name.span,
+                    format!("`{}` cannot hold an {t} record: `_` is not allowed in a host name", name.value),
+                )
+                .label("not a host name")
+                .help("give addresses to names of letters, digits and hyphens; `_` names are for TXT and SRV records"),
+            );
+            continue;
+        }
         let value_n = match normalize(&t, &value.value, domain) {
             Ok(v) => v,
             Err(why) => {
@@ -211,6 +225,16 @@ fn target(s: &str, domain: &str) -> Result<String, String> {
     })
 }
 
+/// A target that must be a host name (NS, SRV: RFC 2181 §10.3, RFC 2782):
+/// no `_` labels.
+fn host_target(s: &str, domain: &str) -> Result<String, String> {
+    let t = target(s, domain)?;
+    if t.contains('_') {
+        return Err("it must be a host name, without `_`".into());
+    }
+    Ok(t)
+}
+
 fn normalize(t: &str, v: &str, domain: &str) -> Result<String, String> {
     let v = v.trim();
     let fields: Vec<&str> = v.split_whitespace().collect();
@@ -229,7 +253,8 @@ fn normalize(t: &str, v: &str, domain: &str) -> Result<String, String> {
             .parse::<Ipv6Addr>()
             .map(|a| a.to_string())
             .map_err(|_| "it is not an IPv6 address".into()),
-        "CNAME" | "NS" => target(v, domain),
+        "CNAME" => target(v, domain),
+        "NS" => host_target(v, domain),
         "TXT" => {
             if v.len() > 4000 {
                 return Err(format!(
@@ -248,7 +273,7 @@ fn normalize(t: &str, v: &str, domain: &str) -> Result<String, String> {
                 num(p, 65535, "priority")?,
                 num(w, 65535, "weight")?,
                 num(port, 65535, "port")?,
-                target(tgt, domain)?
+                host_target(tgt, domain)?
             ))
         }
         "CAA" => {
@@ -355,6 +380,8 @@ mod tests {
         );
         assert!(normalize("A", "1.2.3.4\nevil", "x.com").is_err());
         assert!(normalize("TLSA", "3 1 1 abc", "x.com").is_err());
+        assert!(normalize("NS", "_ns.x.com.", "x.com").is_err());
+        assert!(normalize("SRV", "0 5 443 _h.x.com.", "x.com").is_err());
     }
 
     #[test]

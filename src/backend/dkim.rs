@@ -1,0 +1,191 @@
+//! The DKIM signer of Postfix hosts: an OpenDKIM configuration per
+//! `postfix-dovecot` host, in `dkim/HOST/`, installed on that host as
+//! [`OPENDKIM_DIR`]:
+//!
+//! - `opendkim.conf`: the milter on the socket Postfix is told to use
+//!   ([`MILTER`]), reading the tables below by their installed paths;
+//! - `KeyTable`: `SELECTOR._domainkey.DOMAIN DOMAIN:SELECTOR:PATH`;
+//! - `SigningTable` (a `refile:`): `*@DOMAIN SELECTOR._domainkey.DOMAIN`;
+//! - `TrustedHosts`: loopback and the host's own names and addresses, whose
+//!   mail is signed (authenticated submission is signed anyway);
+//! - `keys/DOMAIN/SELECTOR.key`: a copy of each private key file (a secret
+//!   output, mode 0600). The tables name keys only by path: no key material
+//!   appears anywhere else.
+//!
+//! A host signs for the domains it is local for, with every key of theirs
+//! that has a `private_key` and `sign` left true (several keys of one domain
+//! give several signatures, e.g. Ed25519 beside RSA, RFC 8463 §6). A host
+//! that signs nothing gets no files. The Exim stack signs with its own
+//! options and the embedded server by itself.
+
+use std::fmt::Write as _;
+
+use super::Context;
+use super::dns::key_file_problem;
+use crate::diag::Diagnostic;
+use crate::model::{DkimKey, DkimSource, Domain, Host, Model, Role, Stack};
+use crate::output::{Output, OutputFile};
+
+/// Where `dkim/HOST/` is installed on the host.
+pub const OPENDKIM_DIR: &str = "/etc/opendkim";
+/// OpenDKIM's socket as Postfix's `smtpd_milters` names it.
+pub const MILTER: &str = "inet:127.0.0.1:8891";
+
+/// One key a host signs with.
+pub struct Signing<'a> {
+    pub domain: &'a Domain,
+    pub key: &'a DkimKey,
+    /// The key file, as written in the spec.
+    pub path: &'a str,
+}
+
+impl Signing<'_> {
+    /// `SELECTOR._domainkey.DOMAIN`: the KeyTable's key name.
+    pub fn record(&self) -> String {
+        format!("{}._domainkey.{}", self.key.selector, self.domain.name)
+    }
+
+    /// The copy's path inside `dkim/HOST/` (and in the installed folder).
+    pub fn copy(&self) -> String {
+        format!("keys/{}/{}.key", self.domain.name, self.key.selector)
+    }
+}
+
+/// The keys `host` signs with, by domain then in spec order.
+pub fn signing_keys<'a>(model: &'a Model, host: &str) -> Vec<Signing<'a>> {
+    let mut out = Vec::new();
+    for d in model.domains.values() {
+        if d.roles.get(host) != Some(&Role::Local) {
+            continue;
+        }
+        for k in &d.dkim {
+            if let (true, DkimSource::PrivateKey(path)) = (k.sign, &k.source) {
+                out.push(Signing {
+                    domain: d,
+                    key: k,
+                    path,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// Writes the signer files of every Postfix host that signs.
+pub fn compile(model: &Model, ctx: &dyn Context, out: &mut Output, diags: &mut Vec<Diagnostic>) {
+    for host in model.hosts.values() {
+        if host.stack != Stack::PostfixDovecot {
+            continue;
+        }
+        let keys = signing_keys(model, &host.key);
+        if keys.is_empty() {
+            continue;
+        }
+        let installed = OPENDKIM_DIR;
+        let dir = format!("dkim/{}", host.key);
+        let mut key_table = header(host, "KeyTable: which key signs as which selector");
+        let mut signing_table =
+            header(host, "SigningTable: which key signs mail from which sender");
+        for s in &keys {
+            let _ = writeln!(
+                key_table,
+                "{} {}:{}:{installed}/{}",
+                s.record(),
+                s.domain.name,
+                s.key.selector,
+                s.copy()
+            );
+            let _ = writeln!(signing_table, "*@{} {}", s.domain.name, s.record());
+            match ctx.private_key(s.path) {
+                Some(bytes) => out.insert(format!("{dir}/{}", s.copy()), OutputFile::secret(bytes)),
+                None => diags.push(key_file_problem(s.path, "it cannot be read".into())),
+            }
+        }
+        out.insert(format!("{dir}/KeyTable"), OutputFile::public(key_table));
+        out.insert(
+            format!("{dir}/SigningTable"),
+            OutputFile::public(signing_table),
+        );
+        out.insert(
+            format!("{dir}/TrustedHosts"),
+            OutputFile::public(trusted_hosts(host)),
+        );
+        out.insert(
+            format!("{dir}/opendkim.conf"),
+            OutputFile::public(conf(host)),
+        );
+    }
+}
+
+fn header(host: &Host, what: &str) -> String {
+    format!(
+        "# {what}, for host {} ({}).\n# Written by mailc from the spec; do not edit.\n",
+        host.key, host.hostname
+    )
+}
+
+/// Hosts whose mail OpenDKIM signs rather than verifies.
+fn trusted_hosts(host: &Host) -> String {
+    let mut s = header(
+        host,
+        "TrustedHosts: mail from these is signed, not verified",
+    );
+    s.push_str("127.0.0.1\n::1\nlocalhost\n");
+    let _ = writeln!(s, "{}", host.hostname);
+    let _ = writeln!(s, "{}", host.ipv4);
+    if let Some(v6) = host.ipv6 {
+        let _ = writeln!(s, "{v6}");
+    }
+    s
+}
+
+/// OpenDKIM's notation for Postfix's milter address: `inet:ADDR:PORT` is
+/// `inet:PORT@ADDR`; a `unix:`/`local:` socket is the same path.
+fn opendkim_socket(milter: &str) -> String {
+    match milter
+        .strip_prefix("inet:")
+        .and_then(|a| a.rsplit_once(':'))
+    {
+        Some((addr, port)) => format!("inet:{port}@{addr}"),
+        None => milter.replacen("unix:", "local:", 1),
+    }
+}
+
+fn conf(host: &Host) -> String {
+    let dir = OPENDKIM_DIR;
+    let mut s = header(host, "OpenDKIM configuration");
+    let _ = write!(
+        s,
+        "# Install this folder as {dir}; Postfix reaches the milter at {}.\n\
+         Syslog                  yes\n\
+         UMask                   007\n\
+         UserID                  opendkim\n\
+         Socket                  {}\n\
+         Mode                    sv\n\
+         Canonicalization        relaxed/simple\n\
+         OversignHeaders         From\n\
+         SubDomains              no\n\
+         MultipleSignatures      yes\n\
+         KeyTable                {dir}/KeyTable\n\
+         SigningTable            refile:{dir}/SigningTable\n\
+         InternalHosts           {dir}/TrustedHosts\n\
+         ExternalIgnoreList      {dir}/TrustedHosts\n",
+        MILTER,
+        opendkim_socket(MILTER),
+    );
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::opendkim_socket;
+
+    #[test]
+    fn socket_notation() {
+        assert_eq!(
+            opendkim_socket("inet:127.0.0.1:8891"),
+            "inet:8891@127.0.0.1"
+        );
+        assert_eq!(opendkim_socket("unix:/run/od.sock"), "local:/run/od.sock");
+    }
+}

@@ -1,0 +1,57 @@
+//! [`DiskContext`]: what the backends may read from outside, taken from disk
+//! — the files already in `--out` (for SOA serials) and the DKIM key files
+//! the spec names (relative to the spec's folder).
+
+use std::path::{Component, Path, PathBuf};
+
+use crate::backend::Context;
+
+/// The backends' view of the file system: nothing else is read.
+pub(crate) struct DiskContext {
+    /// The output folder (`--out`).
+    pub out_dir: PathBuf,
+    /// The spec's folder: key paths are relative to it.
+    pub spec_dir: PathBuf,
+}
+
+impl DiskContext {
+    pub(crate) fn new(out_dir: impl Into<PathBuf>, spec_dir: impl Into<PathBuf>) -> Self {
+        DiskContext {
+            out_dir: out_dir.into(),
+            spec_dir: spec_dir.into(),
+        }
+    }
+}
+
+/// A relative path that stays inside its folder (no `..`, no root).
+fn inside(path: &str) -> bool {
+    Path::new(path)
+        .components()
+        .all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
+}
+
+impl Context for DiskContext {
+    fn previous(&self, path: &str) -> Option<Vec<u8>> {
+        if !inside(path) {
+            return None;
+        }
+        std::fs::read(self.out_dir.join(path)).ok()
+    }
+
+    fn private_key(&self, path: &str) -> Option<Vec<u8>> {
+        // Absolute key paths are allowed by the spec; `..` is refused there.
+        std::fs::read(self.spec_dir.join(path)).ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::inside;
+
+    #[test]
+    fn output_paths_stay_inside() {
+        assert!(inside("dns/example.com.zone"));
+        assert!(!inside("../etc/passwd"));
+        assert!(!inside("/etc/passwd"));
+    }
+}
