@@ -97,7 +97,15 @@ fn abs(name: &str) -> Result<Name, String> {
 
 /// `name` is `zone` or below it.
 fn within(name: &str, zone: &str) -> bool {
-    name == zone || name.ends_with(&format!(".{zone}"))
+    name == zone
+        || (name.len() > zone.len()
+            && name.ends_with(zone)
+            && name.as_bytes()[name.len() - zone.len() - 1] == b'.')
+}
+
+/// `name` and the names above it, most specific first: `a.b.c`, `b.c`, `c`.
+fn suffixes(name: &str) -> impl Iterator<Item = &str> {
+    std::iter::successors(Some(name), |n| n.split_once('.').map(|(_, up)| up))
 }
 
 /// Every zone, by domain name, before serials.
@@ -107,13 +115,12 @@ fn build(
     diags: &mut Vec<Diagnostic>,
 ) -> BTreeMap<String, Zone> {
     let published: Vec<&Domain> = model.domains.values().filter(|d| d.zone).collect();
+    let names: BTreeSet<&str> = published.iter().map(|d| d.name.as_str()).collect();
     // The most specific published zone holding `name`.
     let zone_for = |name: &str| -> Option<String> {
-        published
-            .iter()
-            .filter(|d| within(name, &d.name))
-            .max_by_key(|d| d.name.len())
-            .map(|d| d.name.clone())
+        suffixes(name)
+            .find(|n| names.contains(n))
+            .map(str::to_string)
     };
     let mut zones: BTreeMap<String, Zone> = BTreeMap::new();
     let mut b = Builder { diags };
@@ -158,8 +165,8 @@ fn build(
     }
 
     // RFC 1034 §4.2.2: a zone below another is delegated from it.
-    let names: Vec<String> = zones.keys().cloned().collect();
-    for child in &names {
+    let children: Vec<String> = zones.keys().cloned().collect();
+    for child in &children {
         let Some((_, up)) = child.split_once('.') else {
             continue;
         };
@@ -577,5 +584,20 @@ fn integrity(zone: &Zone, diags: &mut Vec<Diagnostic>) {
                 "point it at a name with A/AAAA records",
             ));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{suffixes, within};
+
+    #[test]
+    fn names_within_zones() {
+        assert!(within("example.com", "example.com"));
+        assert!(within("mx1.example.com", "example.com"));
+        assert!(!within("badexample.com", "example.com"));
+        assert!(!within("com", "example.com"));
+        let s: Vec<&str> = suffixes("a.b.c").collect();
+        assert_eq!(s, ["a.b.c", "b.c", "c"]);
     }
 }

@@ -25,6 +25,7 @@
 //! the zone with the serial of the file already in `--out` and keeps it when
 //! nothing else changed (see [`crate::backend::dns`]).
 
+use std::collections::HashSet;
 use std::fmt::Write as _;
 
 use hickory_proto::rr::rdata::{SOA, TXT};
@@ -62,6 +63,9 @@ pub struct Zone {
     /// SOA RNAME: the hostmaster's address as a name (RFC 1035 §8).
     pub rname: Name,
     records: Vec<Rr>,
+    /// (owner, data) of every record, to keep each once. Membership only:
+    /// the output's order comes from `records`.
+    seen: HashSet<(Name, RData)>,
 }
 
 impl Zone {
@@ -72,19 +76,15 @@ impl Zone {
             mname,
             rname,
             records: Vec::new(),
+            seen: HashSet::new(),
         }
     }
 
     /// Adds a record; an identical one (owner, type and data) is kept once.
     pub fn push(&mut self, owner: Name, ttl: Option<u32>, data: RData) {
-        if self
-            .records
-            .iter()
-            .any(|r| r.owner == owner && r.data == data)
-        {
-            return;
+        if self.seen.insert((owner.clone(), data.clone())) {
+            self.records.push(Rr { owner, ttl, data });
         }
-        self.records.push(Rr { owner, ttl, data });
     }
 
     pub fn records(&self) -> &[Rr] {
