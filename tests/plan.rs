@@ -167,12 +167,12 @@ fn state_transitions() {
     let text = text_of(&plan);
     let zone_block: String = text
         .split("\n\n")
-        .find(|b| b.starts_with("~ dns/example.com.zone"))
+        .find(|b| b.starts_with("change dns/example.com.zone"))
         .unwrap()
         .to_string();
     assert_eq!(
         zone_block,
-        "~ dns/example.com.zone\n\
+        "change dns/example.com.zone\n\
          \x20   + example.com. MX 20 mx2.example.net.\n\
          --- a/dns/example.com.zone\n\
          +++ b/dns/example.com.zone\n\
@@ -185,9 +185,7 @@ fn state_transitions() {
          \x20@ IN MX 10 mx1.example.net.\n\
          +@ IN MX 20 mx2.example.net."
     );
-    assert!(
-        text.contains("- postfix/mx1/old.cf (delete)\n--- a/postfix/mx1/old.cf\n+++ /dev/null\n")
-    );
+    assert!(text.contains("delete postfix/mx1/old.cf\n--- a/postfix/mx1/old.cf\n+++ /dev/null\n"));
     assert!(text.ends_with("Plan: 2 to add, 2 to change, 1 to delete.\n"));
     apply_all(&plan, &out);
 
@@ -231,7 +229,7 @@ fn a_mode_change_alone_is_a_change_without_diff() {
     let text = text_of(&plan);
     // The file was 0600: it may have held a secret, so it is not shown.
     assert!(
-        text.starts_with("~ postfix/mx1/main.cf (mode 0600 → 0644)\n"),
+        text.starts_with("change postfix/mx1/main.cf (mode 0600 → 0644)\n"),
         "{text}"
     );
     apply_all(&plan, out);
@@ -252,8 +250,10 @@ fn secrets_never_leave_the_output() {
             assert!(!s.contains(secret), "{what} shows `{secret}`:\n{s}");
         }
     }
-    assert!(text.contains("~ dovecot/mx1/users\n  (sensitive content hidden)\n"));
-    assert!(text.contains("+ dkim/mx1/keys/example.com.s1.pem\n  (sensitive content hidden)\n"));
+    assert!(text.contains("change dovecot/mx1/users\n  (sensitive content hidden)\n"));
+    assert!(
+        text.contains("add    dkim/mx1/keys/example.com.s1.pem\n  (sensitive content hidden)\n")
+    );
     assert!(json.contains("\"sensitive\": true"));
 }
 

@@ -5,6 +5,7 @@ mod build;
 mod context;
 mod dkim;
 mod load;
+mod plan;
 
 use std::io::{IsTerminal, Read, Write};
 use std::path::PathBuf;
@@ -68,6 +69,10 @@ enum Command {
     },
     /// Print the JSON Schema of the spec language.
     Schema,
+    /// Compile the spec and show what would change in the output folder.
+    Plan(plan::PlanArgs),
+    /// Show the plan, ask, then write exactly it (or a saved plan file).
+    Apply(plan::ApplyArgs),
     /// Read a password on stdin and print its Dovecot-style hash.
     Passwd {
         /// SHA512-CRYPT (default), SHA256-CRYPT, BLF-CRYPT, ARGON2I or ARGON2ID.
@@ -114,6 +119,8 @@ pub fn main() -> ExitCode {
         Command::Passwd { scheme } => passwd_cmd(&scheme),
         Command::Dkim { command } => dkim::run(command, color),
         Command::Build { spec, out } => build::run(spec, &out, color),
+        Command::Plan(args) => plan::plan(args, cli.color),
+        Command::Apply(args) => plan::apply(args, cli.color),
     }
 }
 

@@ -46,12 +46,12 @@ pub enum Action {
 }
 
 impl Action {
-    /// The one-character sign used in text plans.
-    pub fn sign(self) -> char {
+    /// The word that opens a file's block in a text plan.
+    pub fn verb(self) -> &'static str {
         match self {
-            Action::Add => '+',
-            Action::Change => '~',
-            Action::Delete => '-',
+            Action::Add => "add",
+            Action::Change => "change",
+            Action::Delete => "delete",
         }
     }
 }

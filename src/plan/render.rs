@@ -1,5 +1,6 @@
-//! Showing a plan: text for people (a block per file with a unified diff,
-//! a record summary for zones, colour when asked) and JSON for bots.
+//! Showing a plan: text for people (a block per file — `add`, `change` or
+//! `delete` and the path, a record summary for zones, a unified diff —
+//! colour when asked) and JSON for bots.
 //! The bytes of sensitive files never reach either: they show as
 //! "(sensitive content hidden)".
 
@@ -152,16 +153,15 @@ fn unified(old: &str, new: &str, a: &str, b: &str, mut emit: impl FnMut(Style, &
 pub fn text(plan: &Plan, w: impl Write, color: bool) -> io::Result<()> {
     let mut p = Painter { w, color };
     for c in &plan.changes {
-        let (sign_style, verb) = match c.action {
-            Action::Add => (ADD, ""),
-            Action::Change => (CHANGE, ""),
-            Action::Delete => (DEL, " (delete)"),
+        // A word, not a sign: a block's first line can never be mistaken
+        // for a line of a diff. Verbs are padded so the paths line up.
+        let style = match c.action {
+            Action::Add => ADD,
+            Action::Change => CHANGE,
+            Action::Delete => DEL,
         };
-        p.put(
-            sign_style.bold(),
-            &format!("{} {}", c.action.sign(), c.path),
-        )?;
-        p.line(Style::new(), &format!("{verb}{}", mode_note(c)))?;
+        p.put(style.bold(), &format!("{:<6}", c.action.verb()))?;
+        p.line(BOLD, &format!(" {}{}", c.path, mode_note(c)))?;
         let body = body(c);
         if let Some(r) = records(c, &body) {
             for rec in &r.removed {

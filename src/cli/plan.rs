@@ -1,0 +1,329 @@
+//! `mailc plan` and `mailc apply`: compile the spec (missing DKIM keys are
+//! errors here), compare with `--out`, show the plan, save it, and write it.
+//! The logic lives in [`crate::plan`]; this is the glue that prints, asks and
+//! picks exit codes (`../shared/CLI.md`).
+
+use std::io::{self, BufRead, BufWriter, IsTerminal, Write};
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::Args;
+
+use super::context::DiskContext;
+use super::{ColorChoice, Format, fail, load};
+use crate::backend;
+use crate::diag::{Diagnostic, Severity, render};
+use crate::output::Output;
+use crate::plan::apply::{self, Step};
+use crate::plan::planfile::PlanFile;
+use crate::plan::{Current, Plan, render as show};
+use crate::validate::dkim::MissingKey;
+
+/// For tests only: stop `mailc apply` (as a kill would, without cleaning up)
+/// after this many durable steps. See [`Step`].
+const FAULT_ENV: &str = "MAILC_FAULT_AFTER_STEPS";
+
+/// Exit code of `plan --detailed-exitcode` when something would change.
+const CHANGES: u8 = 2;
+
+#[derive(Args)]
+pub struct PlanArgs {
+    /// The spec (default: mailc.yaml, else mailc.kdl).
+    spec: Option<PathBuf>,
+    /// The output folder to compare with.
+    #[arg(long, default_value = "out")]
+    out: PathBuf,
+    /// Also save the plan, for `mailc apply PLANFILE` (mode 0600; secret
+    /// files by fingerprint only).
+    #[arg(long, value_name = "PLANFILE")]
+    save: Option<PathBuf>,
+    /// Exit 0 when nothing would change, 2 when something would, 1 on error.
+    #[arg(long)]
+    detailed_exitcode: bool,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
+#[derive(Args)]
+pub struct ApplyArgs {
+    /// A spec (default: mailc.yaml, else mailc.kdl), or a plan file saved by
+    /// `mailc plan --save`.
+    #[arg(value_name = "SPEC | PLANFILE")]
+    target: Option<PathBuf>,
+    /// The output folder (default: `out`, or the one a plan file was made
+    /// for).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Write without asking. (A saved plan is never asked about: it was
+    /// reviewed when it was made.)
+    #[arg(long)]
+    auto_approve: bool,
+}
+
+/// Colour for a stream: `auto` means a terminal and no `NO_COLOR`.
+fn colour(choice: ColorChoice, terminal: bool) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && terminal,
+    }
+}
+
+pub fn plan(args: PlanArgs, choice: ColorChoice) -> ExitCode {
+    let spec = load::spec_path(args.spec.as_deref());
+    let err_colour = colour(choice, io::stderr().is_terminal());
+    let output = match compile(&spec, &args.out, args.format, err_colour) {
+        Ok(o) => o,
+        Err(code) => return code,
+    };
+    let plan = match make_plan(&output, &args.out) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    if let Some(save) = &args.save {
+        let file = PlanFile::new(&plan, &spec.to_string_lossy(), &args.out.to_string_lossy());
+        if let Err(e) = file.save(save) {
+            return fail(&e.to_string(), None);
+        }
+    }
+    let mut stdout = BufWriter::new(io::stdout().lock());
+    // A closed pipe (`mailc plan | head`) is not an error of the plan.
+    let _ = match args.format {
+        Format::Json => stdout.write_all(show::json(&plan).as_bytes()),
+        Format::Text => show::text(
+            &plan,
+            &mut stdout,
+            colour(choice, io::stdout().is_terminal()),
+        ),
+    };
+    let _ = stdout.flush();
+    drop(stdout);
+    if let Some(save) = &args.save {
+        eprintln!(
+            "Saved the plan to {0}; `mailc apply {0}` writes exactly it.",
+            save.display()
+        );
+    }
+    if args.detailed_exitcode && !plan.is_empty() {
+        ExitCode::from(CHANGES)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+pub fn apply(args: ApplyArgs, choice: ColorChoice) -> ExitCode {
+    let err_colour = colour(choice, io::stderr().is_terminal());
+    let target = load::spec_path(args.target.as_deref());
+    let saved = match std::fs::read(&target) {
+        Ok(bytes) if PlanFile::sniff(&bytes) => match PlanFile::parse(&bytes) {
+            Ok(f) => Some(f),
+            Err(e) => return fail(&format!("`{}`: {e}", target.display()), None),
+        },
+        // Not a plan file; reading it as a spec reports any problem.
+        _ => None,
+    };
+    // A saved plan was reviewed when it was made (as `terraform apply
+    // PLANFILE`): it is shown again but not asked about.
+    let ask = !args.auto_approve && saved.is_none();
+    let (plan, out) = match saved {
+        Some(file) => {
+            let out = args.out.clone().unwrap_or_else(|| PathBuf::from(&file.out));
+            match saved_plan(file, &out, err_colour) {
+                Ok(p) => (p, out),
+                Err(code) => return code,
+            }
+        }
+        None => {
+            let out = args.out.clone().unwrap_or_else(|| PathBuf::from("out"));
+            let output = match compile(&target, &out, Format::Text, err_colour) {
+                Ok(o) => o,
+                Err(code) => return code,
+            };
+            match make_plan(&output, &out) {
+                Ok(p) => (p, out),
+                Err(code) => return code,
+            }
+        }
+    };
+    if plan.is_empty() {
+        // Nothing to write; an out-of-date manifest is still put right.
+        if plan.manifest_stale()
+            && let Err(e) = apply::apply(&plan, &out, &mut fault_hook())
+        {
+            return fail(&e.to_string(), None);
+        }
+        println!("No changes.");
+        return ExitCode::SUCCESS;
+    }
+    {
+        let mut stdout = BufWriter::new(io::stdout().lock());
+        let _ = show::text(
+            &plan,
+            &mut stdout,
+            colour(choice, io::stdout().is_terminal()),
+        );
+    }
+    if ask {
+        if !io::stdin().is_terminal() {
+            return fail(
+                "cannot ask before applying: stdin is not a terminal",
+                Some(
+                    "review the plan, then run again with `--auto-approve`, or save it with \
+                     `mailc plan --save PLANFILE` and apply that file",
+                ),
+            );
+        }
+        eprint!(
+            "\nApply these changes to {}?\n  Only `yes` will be accepted.\n  Enter a value: ",
+            out.display()
+        );
+        let _ = io::stderr().flush();
+        if !approved(io::stdin().lock()) {
+            eprintln!("Apply cancelled; nothing was written.");
+            return ExitCode::FAILURE;
+        }
+    }
+    match apply::apply(&plan, &out, &mut fault_hook()) {
+        Ok(s) => {
+            println!(
+                "Apply complete: {} added, {} changed, {} deleted.",
+                s.add, s.change, s.delete
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e @ apply::ApplyError::Drift { .. }) => fail(
+            &e.to_string(),
+            Some("someone changed the folder while the plan was shown; run `mailc apply` again"),
+        ),
+        Err(e) => fail(&e.to_string(), None),
+    }
+}
+
+/// Only `yes` proceeds (as Terraform): anything else, or nothing, declines.
+fn approved(mut input: impl BufRead) -> bool {
+    let mut line = String::new();
+    input.read_line(&mut line).is_ok() && line.trim() == "yes"
+}
+
+/// Counts apply steps and, when [`FAULT_ENV`] says so, exits at once
+/// without running destructors, as if killed.
+fn fault_hook() -> impl FnMut(Step<'_>) -> ControlFlow<()> {
+    let limit: Option<usize> = std::env::var(FAULT_ENV).ok().and_then(|v| v.parse().ok());
+    let mut count = 0usize;
+    move |_step| {
+        count += 1;
+        if limit.is_some_and(|n| count >= n) {
+            std::process::exit(137);
+        }
+        ControlFlow::Continue(())
+    }
+}
+
+/// Spec → model (missing DKIM keys are errors) → every backend's output.
+/// Problems are printed as `validate` prints them.
+fn compile(spec: &Path, out: &Path, format: Format, colour: bool) -> Result<Output, ExitCode> {
+    let loaded = load::load(spec, MissingKey::Error);
+    let errors = loaded
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .count();
+    let Some(model) = loaded.model.as_ref().filter(|_| errors == 0) else {
+        match format {
+            Format::Json => print!("{}", render::json(&loaded.diagnostics, &loaded.source)),
+            Format::Text => eprint!(
+                "{}",
+                render::graphical(&loaded.diagnostics, &loaded.source, colour)
+            ),
+        }
+        let warnings = loaded.diagnostics.len() - errors;
+        return Err(fail(
+            &format!(
+                "{} is invalid ({}); nothing was compiled",
+                loaded.source.name,
+                render::summary(errors.max(1), warnings)
+            ),
+            Some("run `mailc validate` for the details"),
+        ));
+    };
+    if !loaded.diagnostics.is_empty() {
+        eprint!(
+            "{}",
+            render::graphical(&loaded.diagnostics, &loaded.source, colour)
+        );
+    }
+    let ctx = DiskContext::new(out, &loaded.dir);
+    backend::compile(model, &ctx).map_err(|diags| backend_failure(&diags))
+}
+
+/// Backend problems have no place in the spec: plain lines.
+fn backend_failure(diags: &[Diagnostic]) -> ExitCode {
+    let mut err = io::stderr().lock();
+    for d in diags {
+        let level = match d.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        let _ = writeln!(err, "{level}[{}]: {}", d.code.as_str(), d.message);
+        if let Some(h) = &d.help {
+            let _ = writeln!(err, "  help: {h}");
+        }
+    }
+    let _ = writeln!(
+        err,
+        "error: the spec could not be compiled; nothing was written"
+    );
+    ExitCode::FAILURE
+}
+
+/// The compiled output against `--out`.
+fn make_plan(output: &Output, out: &Path) -> Result<Plan, ExitCode> {
+    let current = Current::scan(out, output.files.keys().map(String::as_str))
+        .map_err(|e| fail(&e.to_string(), None))?;
+    Plan::new(output, current).map_err(|e| fail(&format!("internal error: {e}"), None))
+}
+
+/// A saved plan made current: refused when `--out` drifted or the secret
+/// files compile differently now.
+fn saved_plan(file: PlanFile, out: &Path, colour: bool) -> Result<Plan, ExitCode> {
+    let compiled = if file.needs_secrets() {
+        Some(compile(Path::new(&file.spec), out, Format::Text, colour)?)
+    } else {
+        None
+    };
+    let current =
+        Current::scan(out, file.expected_paths()).map_err(|e| fail(&e.to_string(), None))?;
+    let drift = file.drift(&current);
+    if !drift.is_empty() {
+        let list: Vec<String> = drift.iter().map(ToString::to_string).collect();
+        return Err(fail(
+            &format!(
+                "the saved plan is stale: {} changed since it was made: {}",
+                out.display(),
+                list.join(", ")
+            ),
+            Some("run `mailc plan --save PLANFILE` again and review the new plan"),
+        ));
+    }
+    file.into_plan(current, compiled.as_ref()).map_err(|e| {
+        fail(
+            &e.to_string(),
+            Some("run `mailc plan --save PLANFILE` again and review the new plan"),
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_yes_approves() {
+        assert!(approved(&b"yes\n"[..]));
+        assert!(approved(&b"  yes  \r\n"[..]));
+        for no in ["y\n", "YES\n", "no\n", "\n", "", "yes please\n"] {
+            assert!(!approved(no.as_bytes()), "{no:?}");
+        }
+    }
+}
