@@ -5,13 +5,18 @@
 
 pub mod dkim;
 pub mod dns;
+pub mod dovecot;
+pub mod install;
 pub mod mta_sts;
+pub mod postfix;
 pub mod services;
+pub mod template;
 pub mod zone;
 
 use crate::diag::Diagnostic;
-use crate::model::Model;
+use crate::model::{Host, Model};
 use crate::output::Output;
+use install::Install;
 
 /// What backends may read from outside, supplied by the command layer.
 pub trait Context {
@@ -20,6 +25,11 @@ pub trait Context {
     /// The bytes of a DKIM private key file named in the spec (path as written
     /// in the spec, relative to the spec's folder).
     fn private_key(&self, path: &str) -> Option<Vec<u8>>;
+    /// Where `host`'s mail services are installed and listen: production
+    /// unless a test compiles for an [`install::TestRoot`].
+    fn install(&self, host: &Host) -> Install {
+        Install::production(host)
+    }
 }
 
 /// Runs every backend. Problems found only now (e.g. an unreadable key file)
@@ -30,6 +40,8 @@ pub fn compile(model: &Model, ctx: &dyn Context) -> Result<Output, Vec<Diagnosti
     dns::compile(model, ctx, &mut out, &mut diags);
     mta_sts::compile(model, &mut out);
     dkim::compile(model, ctx, &mut out, &mut diags);
+    postfix::compile(model, ctx, &mut out);
+    dovecot::compile(model, ctx, &mut out);
     if diags.is_empty() {
         Ok(out)
     } else {

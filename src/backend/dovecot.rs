@@ -1,0 +1,208 @@
+//! The Dovecot side of the `postfix-dovecot` and `exim-dovecot` stacks:
+//! `dovecot/HOST/` for every host whose stack includes Dovecot —
+//! `dovecot.conf` (IMAP with STARTTLS and implicit TLS, LMTP and SASL auth
+//! sockets for the host's MTA, Maildir, quotas) and `users`, a passwd-file
+//! with the spec's hashes and per-mailbox quotas (a secret output, mode 0600,
+//! to be owned by the `dovecot` user: Dovecot's auth process reads it
+//! unprivileged, as Dovecot runs it by default).
+//!
+//! Users are the mailboxes of the domains the host is local for, send-only
+//! ones included (they log in to submit; Postfix never delivers to them).
+//! They log in with their full address. Plaintext logins are accepted after
+//! STARTTLS, on implicit TLS, and from the host itself (Dovecot's rule for
+//! connections from the same address). Mail lives in
+//! `MAIL_ROOT/DOMAIN/LOCAL/Maildir`, owned by the install's mail user.
+//! Quotas use the `count` backend; a mailbox without a quota is unlimited.
+//!
+//! Where the MTA finds Dovecot's sockets depends on the stack ([`sockets`]):
+//! inside Postfix's queue (`private/dovecot-lmtp`, `private/auth`) for
+//! Postfix, in Dovecot's base_dir for Exim.
+
+use serde::Serialize;
+
+use super::Context;
+use super::install::{Install, Listen};
+use super::postfix::{AUTH_SOCKET, LMTP_SOCKET};
+use super::template::render;
+use crate::model::{Host, Model, Role, Stack};
+use crate::output::{Output, OutputFile};
+
+/// Where Dovecot listens for the host's MTA, and who may connect.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Sockets {
+    /// Absolute path of the LMTP socket, where the MTA connects.
+    pub lmtp: String,
+    /// Absolute path of the SASL auth socket.
+    pub auth: String,
+    /// Both as `dovecot.conf` names them: relative to `base_dir` when inside
+    /// it (Dovecot warns about a `base_dir` prefix), else absolute.
+    pub lmtp_listener: String,
+    pub auth_listener: String,
+    /// Owner and group of both sockets: the MTA's user.
+    pub user: String,
+    pub group: String,
+}
+
+/// The sockets of a host's stack. `None` for stacks without Dovecot.
+pub fn sockets(host: &Host, install: &Install) -> Option<Sockets> {
+    match host.stack {
+        Stack::PostfixDovecot => Some(Sockets {
+            lmtp: format!("{}/{LMTP_SOCKET}", install.postfix_queue_dir),
+            auth: format!("{}/{AUTH_SOCKET}", install.postfix_queue_dir),
+            lmtp_listener: format!("{}/{LMTP_SOCKET}", install.postfix_queue_dir),
+            auth_listener: format!("{}/{AUTH_SOCKET}", install.postfix_queue_dir),
+            user: "postfix".into(),
+            group: "postfix".into(),
+        }),
+        Stack::EximDovecot => Some(Sockets {
+            lmtp: format!("{}/lmtp-exim", install.dovecot_base_dir),
+            auth: format!("{}/auth-exim", install.dovecot_base_dir),
+            lmtp_listener: "lmtp-exim".into(),
+            auth_listener: "auth-exim".into(),
+            user: "Debian-exim".into(),
+            group: "Debian-exim".into(),
+        }),
+        Stack::Embedded => None,
+    }
+}
+
+/// Writes `dovecot/HOST/` for every host whose stack includes Dovecot.
+pub fn compile(model: &Model, ctx: &dyn Context, out: &mut Output) {
+    for host in model.hosts.values() {
+        let install = ctx.install(host);
+        let Some(sockets) = sockets(host, &install) else {
+            continue;
+        };
+        let dir = format!("dovecot/{}", host.key);
+        let conf = Conf::new(host, &install, sockets);
+        out.insert(
+            format!("{dir}/dovecot.conf"),
+            OutputFile::public(render("dovecot/dovecot.conf.j2", &conf)),
+        );
+        let users = Users {
+            host: host.key.clone(),
+            users_file: conf.users_file.clone(),
+            users: users(model, &host.key),
+        };
+        out.insert(
+            format!("{dir}/users"),
+            OutputFile::secret(render("dovecot/users.j2", &users)),
+        );
+    }
+}
+
+/// Everything `dovecot.conf` prints, decided.
+#[derive(Serialize)]
+struct Conf {
+    host: String,
+    hostname: String,
+    config_dir: String,
+    listen: String,
+    base_dir: String,
+    state_dir: String,
+    log_path: String,
+    tls_cert: String,
+    tls_key: String,
+    mail_home: String,
+    mail_user: String,
+    mail_group: String,
+    users_file: String,
+    imap_port: u16,
+    imaps_port: u16,
+    sockets: Sockets,
+}
+
+impl Conf {
+    fn new(host: &Host, install: &Install, sockets: Sockets) -> Conf {
+        let listen = match install.listen {
+            Listen::Public { ipv6: true } => "*, ::",
+            Listen::Public { ipv6: false } => "*",
+            Listen::Loopback => "127.0.0.1",
+        };
+        Conf {
+            host: host.key.clone(),
+            hostname: host.hostname.clone(),
+            config_dir: install.dovecot_dir.clone(),
+            listen: listen.into(),
+            base_dir: install.dovecot_base_dir.clone(),
+            state_dir: install.dovecot_state_dir.clone(),
+            log_path: install.dovecot_log.clone(),
+            tls_cert: install.tls_cert.clone(),
+            tls_key: install.tls_key.clone(),
+            mail_home: format!("{}/%d/%n", install.mail_root),
+            mail_user: install.vmail_user.clone(),
+            mail_group: install.vmail_group.clone(),
+            users_file: format!("{}/users", install.dovecot_dir),
+            imap_port: install.ports.imap,
+            imaps_port: install.ports.imaps,
+            sockets,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Users {
+    host: String,
+    users_file: String,
+    users: Vec<User>,
+}
+
+/// One passwd-file line: `USER:HASH::::::EXTRA`.
+#[derive(Serialize)]
+struct User {
+    user: String,
+    password: String,
+    /// Extra userdb fields (the quota rule), or empty.
+    extra: String,
+}
+
+fn users(model: &Model, host: &str) -> Vec<User> {
+    let mut users = Vec::new();
+    for d in model.domains.values() {
+        if d.roles.get(host) != Some(&Role::Local) {
+            continue;
+        }
+        for m in d.mailboxes.values() {
+            users.push(User {
+                user: m.address.clone(),
+                password: m.password.clone(),
+                extra: m
+                    .quota
+                    .map(|q| format!("userdb_quota_rule=*:storage={}", size(q)))
+                    .unwrap_or_default(),
+            });
+        }
+    }
+    users
+}
+
+/// A byte count as Dovecot reads sizes: the largest exact unit (a bare
+/// number in a quota rule would mean kilobytes).
+fn size(bytes: u64) -> String {
+    const UNITS: [(u64, &str); 4] = [
+        (1 << 40, "T"),
+        (1 << 30, "G"),
+        (1 << 20, "M"),
+        (1 << 10, "k"),
+    ];
+    for (unit, suffix) in UNITS {
+        if bytes.is_multiple_of(unit) {
+            return format!("{}{suffix}", bytes / unit);
+        }
+    }
+    format!("{bytes}B")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::size;
+
+    #[test]
+    fn sizes_use_the_largest_exact_unit() {
+        assert_eq!(size(5 << 30), "5G");
+        assert_eq!(size(500 << 20), "500M");
+        assert_eq!(size(1536 << 20), "1536M");
+        assert_eq!(size(1 << 40), "1T");
+        assert_eq!(size(1000), "1000B");
+    }
+}

@@ -1,0 +1,223 @@
+//! The lookup tables of one Postfix host, decided from the model: which
+//! addresses it delivers, rewrites, relays, refuses, and who may send as
+//! whom. `main.cf` names each table; `postmap` builds it. Every rule here
+//! mirrors [`route`](crate::model::route::route), which is the contract: the
+//! differential test asks Postfix itself (`sendmail -bv`) and compares.
+//!
+//! Per (domain, host) role:
+//!
+//! - **Local**: a virtual mailbox domain. Receiving mailboxes are listed in
+//!   `virtual_mailboxes` and map to themselves in `virtual_aliases`: Postfix
+//!   stops alias expansion at an address that maps to itself, so a catch-all
+//!   (`@domain` in the same table) never swallows a real mailbox — the
+//!   well-known pitfall of virtual catch-alls. Aliases map to their full
+//!   expansion (mailboxes and outside addresses), which ends at those
+//!   self-mappings. Unknown addresses follow the domain's policy:
+//!   - `reject`: nothing listed, so `smtpd_reject_unlisted_recipient`
+//!     refuses them at RCPT with `550 5.1.1`;
+//!   - `forward`: `@domain` → the catch-all's expansion;
+//!   - `bounce`: `@domain` is a valid mailbox (accepted at RCPT); Dovecot,
+//!     which has no such user, refuses it over LMTP, and Postfix sends the
+//!     sender a non-delivery report;
+//!   - `relay`: `@domain` is accepted and its transport is the relay host;
+//!     the domain's own mailboxes keep the LMTP transport.
+//! - **Backup**: a relay domain whose `relay_recipients` are exactly the
+//!   addresses the primary accepts (`@domain` when it accepts any: catch-all,
+//!   bounce, relay), with a transport to the primary. `recipient_access`
+//!   refuses the rest with the primary's own reply (`DUNNO` for the known
+//!   ones, the refusal for the domain).
+//! - **Remote**: in no table; mail leaves by MX lookup (authenticated senders
+//!   only, by `reject_unauth_destination`).
+//!
+//! On every host, addresses the domain refuses although they are claimed
+//! (send-only mailboxes, aliases leading only to them) are refused at RCPT by
+//! `recipient_access` with `550 5.1.1` and mapped to themselves, so a
+//! catch-all cannot take them; and a null-MX domain (RFC 7505) is refused
+//! with `556 5.1.10` (RFC 7505 §4.2). Both also get an `error:` transport, so
+//! mail that enters without SMTP (`sendmail`, `-bv` probes) meets the same
+//! verdict (smtpd itself also refuses recipients whose transport is `error:`).
+
+use std::collections::BTreeMap;
+
+use crate::model::{Domain, Expansion, Model, Role, Unknown};
+
+/// One lookup table: key → value, sorted.
+pub type Table = BTreeMap<String, String>;
+
+/// The reply text Postfix gives an unknown virtual mailbox, reused for
+/// claimed addresses that receive nothing so both read the same.
+pub const USER_UNKNOWN: &str = "User unknown in virtual mailbox table";
+
+/// Every table of one host.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Tables {
+    /// `virtual_mailbox_domains`: the domains this host delivers.
+    pub virtual_domains: Table,
+    /// `virtual_mailbox_maps`: addresses that reach a mailbox here.
+    pub virtual_mailboxes: Table,
+    /// `virtual_alias_maps`: aliases, catch-alls, self-mappings.
+    pub virtual_aliases: Table,
+    /// `relay_domains`: the domains this host is backup MX for.
+    pub relay_domains: Table,
+    /// `relay_recipient_maps`: what the backup accepts for them.
+    pub relay_recipients: Table,
+    /// `transport_maps`: next hops that differ from the class default.
+    pub transport: Table,
+    /// `check_recipient_access`: replies for refused recipients.
+    pub recipient_access: Table,
+    /// `smtpd_sender_login_maps`: sender address → the login owning it.
+    pub sender_logins: Table,
+}
+
+/// Where mail leaves to, as the tables need to name it.
+pub struct Hops<'a> {
+    /// The transport of local mailboxes (`lmtp:unix:private/dovecot-lmtp`).
+    pub lmtp: &'a str,
+    /// Postfix's next hop (`[name]:port`) for a backup's primary, by the
+    /// hostname the model gives.
+    pub primary: &'a dyn Fn(&str) -> String,
+}
+
+/// Decides every table of host `host`.
+pub fn build(model: &Model, host: &str, hops: &Hops) -> Tables {
+    let mut t = Tables::default();
+    for d in model.domains.values() {
+        if d.null_mx() {
+            let why = format!("domain {} does not accept mail (null MX)", d.name);
+            t.recipient_access
+                .insert(d.name.clone(), format!("556 5.1.10 {why}"));
+            t.transport
+                .insert(d.name.clone(), format!("error:5.1.10 {why}"));
+            continue;
+        }
+        match d.roles.get(host) {
+            Some(Role::Local) => local(d, hops, &mut t),
+            Some(Role::Backup { primary }) => backup(d, &(hops.primary)(primary), &mut t),
+            Some(Role::Remote) | None => {}
+        }
+    }
+    t
+}
+
+fn address(local: &str, d: &Domain) -> String {
+    format!("{local}@{}", d.name)
+}
+
+fn join(e: &Expansion) -> String {
+    let all: Vec<&str> = e
+        .mailboxes
+        .iter()
+        .chain(e.external.iter())
+        .map(String::as_str)
+        .collect();
+    all.join(", ")
+}
+
+/// Claimed addresses that receive nothing: refused like unknown ones, and
+/// protected from the catch-all.
+fn refuse(d: &Domain, t: &mut Tables) {
+    for (local, r) in &d.recipients {
+        if r.target.is_empty() {
+            let a = address(local, d);
+            t.recipient_access
+                .insert(a.clone(), format!("550 5.1.1 {USER_UNKNOWN}"));
+            t.transport
+                .insert(a.clone(), format!("error:5.1.1 {USER_UNKNOWN}"));
+            t.virtual_aliases.insert(a.clone(), a);
+        }
+    }
+}
+
+/// Whether the domain's primary accepts any address (so a backup must too).
+fn accepts_any(d: &Domain) -> bool {
+    match &d.unknown {
+        Unknown::Reject => false,
+        Unknown::Forward { target } => !target.is_empty(),
+        Unknown::Bounce | Unknown::Relay { .. } => true,
+    }
+}
+
+fn local(d: &Domain, hops: &Hops, t: &mut Tables) {
+    t.virtual_domains.insert(d.name.clone(), "OK".into());
+    let catch_all = format!("@{}", d.name);
+    // Unknown addresses accepted at RCPT: `bounce` hands them to Dovecot,
+    // which has no such user, so Postfix returns a non-delivery report;
+    // `relay` sends them on, and then the domain's own mailboxes need their
+    // transport spelled out. (An `error:` transport would not do for
+    // `bounce`: smtpd refuses such recipients at RCPT.)
+    if matches!(d.unknown, Unknown::Bounce | Unknown::Relay { .. }) {
+        t.virtual_mailboxes.insert(catch_all.clone(), "OK".into());
+    }
+    let relay = match &d.unknown {
+        Unknown::Relay { host, port } => Some(format!("smtp:[{host}]:{}", port.unwrap_or(25))),
+        _ => None,
+    };
+    if let Some(hop) = &relay {
+        t.transport.insert(d.name.clone(), hop.clone());
+    }
+    for m in d.mailboxes.values().filter(|m| !m.send_only) {
+        t.virtual_mailboxes.insert(m.address.clone(), "OK".into());
+        if relay.is_some() {
+            t.transport.insert(m.address.clone(), hops.lmtp.into());
+        }
+    }
+    for (local, r) in &d.recipients {
+        if !r.target.is_empty() {
+            t.virtual_aliases.insert(address(local, d), join(&r.target));
+        }
+    }
+    if let Unknown::Forward { target } = &d.unknown
+        && !target.is_empty()
+    {
+        t.virtual_aliases.insert(catch_all, join(target));
+    }
+    refuse(d, t);
+    senders(d, t);
+}
+
+/// A login (a mailbox's address) sends as itself and as its own aliases.
+fn senders(d: &Domain, t: &mut Tables) {
+    for m in d.mailboxes.values() {
+        t.sender_logins.insert(m.address.clone(), m.address.clone());
+    }
+    for (local, r) in &d.recipients {
+        if r.kind != crate::model::RecipientKind::MailboxAlias {
+            continue;
+        }
+        // A mailbox alias expands to its one owner (none when the owner is
+        // send-only: such an alias receives nothing and sends as nobody).
+        if let (1, Some(owner)) = (r.target.mailboxes.len(), r.target.mailboxes.first()) {
+            t.sender_logins.insert(address(local, d), owner.clone());
+        }
+    }
+}
+
+fn backup(d: &Domain, primary: &str, t: &mut Tables) {
+    t.relay_domains.insert(d.name.clone(), "OK".into());
+    t.transport
+        .insert(d.name.clone(), format!("smtp:{primary}"));
+    let refused = format!("550 5.1.1 {USER_UNKNOWN}");
+    if accepts_any(d) {
+        t.relay_recipients
+            .insert(format!("@{}", d.name), "OK".into());
+    } else {
+        for (local, r) in &d.recipients {
+            if !r.target.is_empty() {
+                t.relay_recipients.insert(address(local, d), "OK".into());
+                // Known: the domain's entry below does not apply.
+                t.recipient_access.insert(address(local, d), "DUNNO".into());
+            }
+        }
+        // The rest is refused with the primary's very reply
+        // (relay_recipient_maps alone would say "relay recipient table").
+        t.recipient_access.insert(d.name.clone(), refused.clone());
+    }
+    // Refused at RCPT like the primary does; no alias rewriting here: the
+    // primary expands.
+    for (local, r) in &d.recipients {
+        if r.target.is_empty() {
+            t.recipient_access
+                .insert(address(local, d), refused.clone());
+        }
+    }
+}
