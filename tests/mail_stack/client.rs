@@ -1,0 +1,292 @@
+//! Clients for the running instances: a small SMTP client (plain SMTP on
+//! the MX port), a small IMAP client (plaintext login, which Dovecot allows
+//! from the host itself), swaks for submission with STARTTLS and SASL, and
+//! the maillog reader for `sendmail -bv` verdicts.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+use super::{run, show, tool};
+
+/// One SMTP reply: code and every line's text.
+#[derive(Clone, Debug)]
+pub struct Reply {
+    pub code: u16,
+    pub text: String,
+}
+
+impl Reply {
+    /// `550 5.1.1 <a@b>: ...` on one line.
+    pub fn line(&self) -> String {
+        format!("{} {}", self.code, self.text)
+    }
+}
+
+pub struct Smtp {
+    reader: BufReader<TcpStream>,
+    writer: TcpStream,
+}
+
+impl Smtp {
+    /// Connects to 127.0.0.1:`port` and greets with EHLO.
+    pub fn connect(port: u16) -> Smtp {
+        let stream = TcpStream::connect(("127.0.0.1", port))
+            .unwrap_or_else(|e| panic!("connect to SMTP 127.0.0.1:{port}: {e}"));
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .unwrap();
+        stream.set_nodelay(true).unwrap();
+        let mut s = Smtp {
+            reader: BufReader::new(stream.try_clone().unwrap()),
+            writer: stream,
+        };
+        let greeting = s.reply();
+        assert_eq!(greeting.code, 220, "greeting: {greeting:?}");
+        let ehlo = s.command("EHLO client.test");
+        assert_eq!(ehlo.code, 250, "EHLO: {ehlo:?}");
+        s
+    }
+
+    fn reply(&mut self) -> Reply {
+        let mut text = Vec::new();
+        loop {
+            let mut line = String::new();
+            let n = self.reader.read_line(&mut line).expect("read SMTP reply");
+            assert!(n > 0, "SMTP server closed the connection");
+            let line = line.trim_end();
+            let code: u16 = line.get(..3).and_then(|c| c.parse().ok()).unwrap_or(0);
+            text.push(line.get(4..).unwrap_or("").to_string());
+            if line.as_bytes().get(3) != Some(&b'-') {
+                return Reply {
+                    code,
+                    text: text.join(" / "),
+                };
+            }
+        }
+    }
+
+    pub fn command(&mut self, line: &str) -> Reply {
+        // One write per command: split writes meet Nagle and delayed ACKs.
+        self.writer
+            .write_all(format!("{line}\r\n").as_bytes())
+            .expect("write SMTP command");
+        self.reply()
+    }
+
+    /// The RCPT TO reply for each address, in one transaction, then RSET.
+    pub fn probe(&mut self, from: &str, rcpts: &[&str]) -> Vec<Reply> {
+        let mail = self.command(&format!("MAIL FROM:<{from}>"));
+        assert_eq!(mail.code, 250, "MAIL FROM: {mail:?}");
+        let replies = rcpts
+            .iter()
+            .map(|r| self.command(&format!("RCPT TO:<{r}>")))
+            .collect();
+        self.command("RSET");
+        replies
+    }
+
+    /// Sends one message with `subject` to every recipient the server takes;
+    /// returns the RCPT replies. Fails if no recipient is taken or DATA is
+    /// refused.
+    pub fn send(&mut self, from: &str, rcpts: &[&str], subject: &str) -> Vec<Reply> {
+        let mail = self.command(&format!("MAIL FROM:<{from}>"));
+        assert_eq!(mail.code, 250, "MAIL FROM: {mail:?}");
+        let replies: Vec<Reply> = rcpts
+            .iter()
+            .map(|r| self.command(&format!("RCPT TO:<{r}>")))
+            .collect();
+        assert!(
+            replies.iter().any(|r| r.code == 250),
+            "no recipient taken: {replies:?}"
+        );
+        let data = self.command("DATA");
+        assert_eq!(data.code, 354, "DATA: {data:?}");
+        let body = format!(
+            "From: <{from}>\r\nTo: <{}>\r\nSubject: {subject}\r\nMessage-ID: <{subject}@client.test>\r\n\r\nmailc end-to-end test: {subject}\r\n.",
+            rcpts.join(">, <")
+        );
+        let done = self.command(&body);
+        assert_eq!(done.code, 250, "end of DATA: {done:?}");
+        replies
+    }
+
+    pub fn quit(mut self) {
+        let _ = self.command("QUIT");
+    }
+}
+
+/// The subjects of every message in `user`'s INBOX, over IMAP on
+/// 127.0.0.1:`port`. `Err` when the login is refused.
+pub fn imap_subjects(port: u16, user: &str, password: &str) -> Result<Vec<String>, String> {
+    let stream = TcpStream::connect(("127.0.0.1", port))
+        .unwrap_or_else(|e| panic!("connect to IMAP 127.0.0.1:{port}: {e}"));
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    stream.set_nodelay(true).unwrap();
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut writer = stream;
+    let mut lines = |tag: &str, command: Option<&str>| -> Vec<String> {
+        if let Some(c) = command {
+            writer
+                .write_all(format!("{tag} {c}\r\n").as_bytes())
+                .expect("write IMAP command");
+        }
+        let mut out = Vec::new();
+        loop {
+            let mut line = String::new();
+            let n = reader.read_line(&mut line).expect("read IMAP response");
+            assert!(n > 0, "IMAP server closed the connection: {out:?}");
+            let line = line.trim_end().to_string();
+            let done =
+                line.starts_with(&format!("{tag} ")) || (tag == "*" && line.starts_with("* "));
+            out.push(line);
+            if done {
+                return out;
+            }
+        }
+    };
+    lines("*", None); // greeting
+    let login = lines("a1", Some(&format!("LOGIN \"{user}\" \"{password}\"")));
+    if !login.last().is_some_and(|l| l.starts_with("a1 OK")) {
+        return Err(login.join("\n"));
+    }
+    let select = lines("a2", Some("SELECT INBOX"));
+    assert!(select.last().unwrap().starts_with("a2 OK"), "{select:?}");
+    let exists: usize = select
+        .iter()
+        .find_map(|l| l.strip_prefix("* ")?.strip_suffix(" EXISTS")?.parse().ok())
+        .unwrap_or(0);
+    let mut subjects = Vec::new();
+    if exists > 0 {
+        let fetch = lines(
+            "a3",
+            Some(&format!(
+                "FETCH 1:{exists} (BODY.PEEK[HEADER.FIELDS (SUBJECT)])"
+            )),
+        );
+        assert!(fetch.last().unwrap().starts_with("a3 OK"), "{fetch:?}");
+        subjects = fetch
+            .iter()
+            .filter_map(|l| l.strip_prefix("Subject: ").map(str::to_string))
+            .collect();
+    }
+    lines("a4", Some("LOGOUT"));
+    Ok(subjects)
+}
+
+/// Submits one message with swaks over STARTTLS and SASL PLAIN; returns
+/// (success, transcript).
+pub fn submit(
+    port: u16,
+    login: &str,
+    password: &str,
+    from: &str,
+    to: &str,
+    subject: &str,
+) -> (bool, String) {
+    let out = run(
+        &tool("swaks"),
+        &[
+            "--server",
+            &format!("127.0.0.1:{port}"),
+            "--tls",
+            "--auth",
+            "PLAIN",
+            "--auth-user",
+            login,
+            "--auth-password",
+            password,
+            "--from",
+            from,
+            "--to",
+            to,
+            "--header",
+            &format!("Subject: {subject}"),
+            "--helo",
+            "client.test",
+            "--timeout",
+            "30",
+        ],
+    );
+    let transcript = show(&out);
+    assert!(
+        !transcript.contains("requires Net::SSLeay"),
+        "swaks cannot speak TLS here: run `.ci/install-oracles` (it installs libnet-ssleay-perl)"
+    );
+    (out.status.success(), transcript)
+}
+
+/// One delivery status line of the maillog (`to=<..>, orig_to=<..>,
+/// relay=.., dsn=.., status=.. (reason)`), with the service that wrote it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Status {
+    /// `smtp`, `lmtp`, `error`, ... (from `postfix/SERVICE[pid]`).
+    pub service: String,
+    pub queue_id: String,
+    pub to: String,
+    pub orig_to: Option<String>,
+    pub relay: String,
+    pub dsn: String,
+    pub status: String,
+    pub reason: String,
+}
+
+impl Status {
+    /// The address the message was sent to (before alias expansion),
+    /// lowercased.
+    pub fn original(&self) -> String {
+        self.orig_to.as_ref().unwrap_or(&self.to).to_lowercase()
+    }
+}
+
+fn field<'a>(line: &'a str, name: &str) -> Option<&'a str> {
+    let start = line.find(&format!(" {name}="))? + name.len() + 2;
+    let rest = &line[start..];
+    let end = rest.find(", ").unwrap_or(rest.len());
+    Some(&rest[..end])
+}
+
+/// Every delivery status line in `log`.
+pub fn statuses(log: &str) -> Vec<Status> {
+    let mut out = Vec::new();
+    for line in log.lines() {
+        let Some(to) = field(line, "to") else {
+            continue;
+        };
+        // The last field: its reason may hold ", ".
+        let Some(status) = line.find(" status=").map(|i| &line[i + 8..]) else {
+            continue;
+        };
+        let Some(at) = line.find("postfix/") else {
+            continue;
+        };
+        let service = line[at + 8..]
+            .split(['[', ':'])
+            .next()
+            .unwrap_or("")
+            .to_string();
+        let queue_id = line[at..].split(": ").nth(1).unwrap_or("").to_string();
+        let (status, reason) = match status.split_once(' ') {
+            Some((s, r)) => (
+                s,
+                r.strip_prefix('(')
+                    .and_then(|r| r.strip_suffix(')'))
+                    .unwrap_or(r),
+            ),
+            None => (status, ""),
+        };
+        out.push(Status {
+            service,
+            queue_id,
+            to: to.trim_matches(['<', '>']).to_lowercase(),
+            orig_to: field(line, "orig_to").map(|o| o.trim_matches(['<', '>']).to_string()),
+            relay: field(line, "relay").unwrap_or("").to_string(),
+            dsn: field(line, "dsn").unwrap_or("").to_string(),
+            status: status.to_string(),
+            reason: reason.to_string(),
+        });
+    }
+    out
+}

@@ -1,0 +1,193 @@
+//! Test support for the `postfix-dovecot` stack: compile a spec for a test
+//! root (`mailc::backend::install::TestRoot`), check the files with Postfix's
+//! and Dovecot's own tools, start real instances on 127.0.0.1, and talk to
+//! them (SMTP, IMAP, `sendmail -bv`).
+//!
+//! The real programs are required: a missing one fails the test with a
+//! pointer to `.ci/install-oracles`, never a skip. Every process started here
+//! is stopped by its PID when its guard is dropped.
+
+#![allow(dead_code)] // each test binary uses a part
+
+pub mod client;
+pub mod instance;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use mailc::backend::install::{TestRoot, TestRootContext};
+use mailc::backend::{self, Context};
+use mailc::model::Model;
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Finds a program the tests need, or fails saying how to install it.
+pub fn tool(name: &str) -> PathBuf {
+    for dir in ["/usr/sbin", "/usr/bin", "/sbin", "/bin"] {
+        let p = Path::new(dir).join(name);
+        if p.is_file() {
+            return p;
+        }
+    }
+    std::env::var_os("PATH")
+        .iter()
+        .flat_map(std::env::split_paths)
+        .map(|dir| dir.join(name))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| {
+            panic!(
+                "`{name}` is not installed; these tests run mailc's Postfix and Dovecot \
+                 configs in the real programs. Run `.ci/install-oracles` (it installs \
+                 postfix, dovecot, postsrsd, swaks and openssl)"
+            )
+        })
+}
+
+/// Fails unless running as root: Postfix's `postfix start` and `check` are
+/// reserved for the superuser.
+pub fn require_root() {
+    let out = Command::new(tool("id")).arg("-u").output().expect("run id");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "0",
+        "these tests start Postfix, which needs root (`postfix start` is reserved for \
+         the superuser); run them as root, as CI does"
+    );
+}
+
+/// Runs a program, returning its output (no check).
+pub fn run(program: &Path, args: &[&str]) -> Output {
+    Command::new(program)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", program.display()))
+}
+
+pub fn show(out: &Output) -> String {
+    format!(
+        "status {}\nstdout:\n{}\nstderr:\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// Every folder with a `mailc.yaml` that has a `postfix-dovecot` host: the
+/// examples and `tests/cases/*`.
+pub fn postfix_specs() -> Vec<(String, PathBuf, Model)> {
+    let mut out = Vec::new();
+    for parent in ["examples", "tests/cases"] {
+        let mut dirs: Vec<PathBuf> = std::fs::read_dir(root().join(parent))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.join("mailc.yaml").is_file())
+            .collect();
+        dirs.sort();
+        for dir in dirs {
+            let model = model_of(&dir);
+            if model
+                .hosts
+                .values()
+                .any(|h| h.stack == mailc::model::Stack::PostfixDovecot)
+            {
+                let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+                out.push((name, dir, model));
+            }
+        }
+    }
+    out
+}
+
+/// Reads `DIR/mailc.yaml` through the library (key files count as present:
+/// these backends never read them).
+pub fn model_of(dir: &Path) -> Model {
+    struct AllKeys;
+    impl mailc::validate::dkim::KeyFiles for AllKeys {
+        fn exists(&self, _: &str) -> bool {
+            true
+        }
+    }
+    let text = std::fs::read_to_string(dir.join("mailc.yaml")).unwrap();
+    let source = mailc::source::Source::new("mailc.yaml", text, mailc::source::Dialect::Yaml);
+    let mut diags = mailc::diag::Diagnostics::new();
+    let spec = mailc::spec::parse(&source, &mut diags).expect("a readable spec");
+    let inputs = mailc::model::Inputs {
+        key_files: &AllKeys,
+        missing_keys: mailc::validate::dkim::MissingKey::Warn,
+    };
+    mailc::model::build(&spec, &inputs, &mut diags)
+        .unwrap_or_else(|| panic!("{}: invalid spec", dir.display()))
+}
+
+/// No previous output, no key files.
+pub struct Nothing;
+
+impl Context for Nothing {
+    fn previous(&self, _: &str) -> Option<Vec<u8>> {
+        None
+    }
+    fn private_key(&self, _: &str) -> Option<Vec<u8>> {
+        None
+    }
+}
+
+/// Compiles the Postfix and Dovecot files of `model` with `ctx` and writes
+/// them under `out` (secret files 0600).
+pub fn write_stack(model: &Model, ctx: &dyn Context, out: &Path) {
+    let mut output = mailc::output::Output::default();
+    backend::postfix::compile(model, ctx, &mut output);
+    backend::dovecot::compile(model, ctx, &mut output);
+    for (rel, file) in &output.files {
+        let path = out.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, &file.bytes).unwrap();
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(file.mode())).unwrap();
+    }
+}
+
+/// Compiles `model` for a test root at `dir` (port blocks from `first_port`)
+/// and writes the files there.
+pub fn write_test_root(model: &Model, dir: &Path, first_port: u16) -> TestRoot {
+    let root = TestRoot::new(dir.to_str().unwrap(), model, first_port);
+    write_stack(
+        model,
+        &TestRootContext {
+            inner: &Nothing,
+            root: &root,
+        },
+        dir,
+    );
+    root
+}
+
+/// The lookup table sources of a Postfix config folder.
+pub fn maps(dir: &Path) -> Vec<PathBuf> {
+    let mut maps: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            let name = p.file_name().unwrap().to_string_lossy();
+            !name.contains('.') && name != "postsrsd"
+        })
+        .collect();
+    maps.sort();
+    maps
+}
+
+/// `postmap` builds every table of a Postfix config folder.
+pub fn postmap_all(dir: &Path) -> Vec<String> {
+    let postmap = tool("postmap");
+    let mut failures = Vec::new();
+    for map in maps(dir) {
+        let spec = format!("hash:{}", map.display());
+        let out = run(&postmap, &["-c", dir.to_str().unwrap(), &spec]);
+        if !out.status.success() || !out.stderr.is_empty() {
+            failures.push(format!("postmap {spec}: {}", show(&out)));
+        }
+    }
+    failures
+}

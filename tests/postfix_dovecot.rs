@@ -1,0 +1,753 @@
+//! The `postfix-dovecot` stack against real Postfix 3.7 and Dovecot 2.3
+//! (`../shared/ORACLES.md` §3–4):
+//!
+//! - static: for every example and test case with a `postfix-dovecot` host,
+//!   the production configs and the test-root configs pass `postconf -n`
+//!   and `-M` without a warning, `postmap` builds every table, `doveconf -n`
+//!   accepts `dovecot.conf`, and (test root) `postfix check` passes;
+//! - end to end (`tests/cases/postfix-stack`): two hosts run for real on
+//!   127.0.0.1 — mail to a mailbox, an alias, a nested alias, a catch-all
+//!   domain lands exactly where `mailc route` says (read over IMAP), an
+//!   unknown address gets `550 5.1.1` at RCPT, a bounce domain bounces, the
+//!   backup accepts only valid recipients and relays to the primary,
+//!   submission with SASL works and sending as someone else is refused;
+//! - differential: for every row of `tests/routes/*.tsv` on a
+//!   `postfix-dovecot` host, Postfix's own verdict — the RCPT reply on port
+//!   25 and `sendmail -bv`'s resolution — agrees with `mailc route`.
+//!
+//! The programs are required: a missing one fails with a pointer to
+//! `.ci/install-oracles`. Ports 26000–26399 on 127.0.0.1; every process is
+//! stopped by PID.
+
+mod mail_stack;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use mail_stack::client::{Smtp, imap_subjects, submit};
+use mail_stack::instance::Instance;
+use mail_stack::{
+    Nothing, model_of, postfix_specs, postmap_all, require_root, root, run, show, tool,
+    write_stack, write_test_root,
+};
+use mailc::model::Stack;
+
+/// `postconf -c DIR -n` and `-M`: success and not one warning.
+fn postconf_clean(dir: &Path) -> Vec<String> {
+    let mut failures = Vec::new();
+    for flag in ["-n", "-M"] {
+        let out = run(&tool("postconf"), &["-c", dir.to_str().unwrap(), flag]);
+        if !out.status.success() || !out.stderr.is_empty() {
+            failures.push(format!(
+                "postconf -c {} {flag}: {}",
+                dir.display(),
+                show(&out)
+            ));
+        }
+    }
+    failures
+}
+
+/// `doveconf -c FILE -n`: success and nothing on stderr.
+fn doveconf_clean(conf: &Path) -> Vec<String> {
+    let out = run(&tool("doveconf"), &["-c", conf.to_str().unwrap(), "-n"]);
+    if out.status.success() && out.stderr.is_empty() {
+        Vec::new()
+    } else {
+        vec![format!("doveconf -c {} -n: {}", conf.display(), show(&out))]
+    }
+}
+
+#[test]
+fn configs_pass_postfix_and_dovecot_checks() {
+    require_root();
+    let specs = postfix_specs();
+    assert!(
+        specs.len() >= 5,
+        "only {} specs have a postfix-dovecot host",
+        specs.len()
+    );
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for (name, _, model) in &specs {
+        // Production: what an administrator installs in /etc.
+        let prod = tempfile::tempdir().unwrap();
+        write_stack(model, &Nothing, prod.path());
+        // The test root: the same templates, runnable here.
+        let test = tempfile::tempdir().unwrap();
+        let root = write_test_root(model, test.path(), 26000);
+        for host in model.hosts.values() {
+            let dovecot = matches!(host.stack, Stack::PostfixDovecot | Stack::EximDovecot);
+            for dir in [prod.path(), test.path()] {
+                if dovecot {
+                    let conf = dir.join("dovecot").join(&host.key).join("dovecot.conf");
+                    failures.extend(
+                        doveconf_clean(&conf)
+                            .into_iter()
+                            .map(|f| format!("{name}: {f}")),
+                    );
+                }
+                if host.stack != Stack::PostfixDovecot {
+                    continue;
+                }
+                let pf = dir.join("postfix").join(&host.key);
+                failures.extend(
+                    postconf_clean(&pf)
+                        .into_iter()
+                        .map(|f| format!("{name}: {f}")),
+                );
+                failures.extend(postmap_all(&pf).into_iter().map(|f| format!("{name}: {f}")));
+                checked += 1;
+            }
+            if host.stack == Stack::PostfixDovecot {
+                // Folders, certificate, postmap, `postfix check` (root only).
+                let _ = Instance::prepare(&root, model, &host.key);
+            }
+        }
+        let users_mode = std::fs::metadata(
+            prod.path()
+                .join("dovecot")
+                .join(
+                    model
+                        .hosts
+                        .values()
+                        .find(|h| h.stack == Stack::PostfixDovecot)
+                        .unwrap()
+                        .key
+                        .as_str(),
+                )
+                .join("users"),
+        )
+        .unwrap();
+        use std::os::unix::fs::PermissionsExt as _;
+        assert_eq!(
+            users_mode.permissions().mode() & 0o777,
+            0o600,
+            "{name}: users must be secret"
+        );
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+    assert!(checked >= 10, "only {checked} Postfix configs were checked");
+}
+
+/// How a secret file is pinned: never its contents.
+const SECRET: &str = "(secret file: contents not pinned)\n";
+
+/// Every file under `dir`, by relative path.
+fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let out = run(
+        &tool("find"),
+        &[dir.to_str().unwrap(), "-type", "f", "-printf", "%P\n"],
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|rel| (rel.to_string(), std::fs::read(dir.join(rel)).unwrap()))
+        .collect()
+}
+
+/// The production `postfix/` and `dovecot/` trees of every spec match
+/// `tests/expected/<case>/` (`MAILC_BLESS=1` rewrites them; secret files
+/// are pinned as a placeholder), and a second compilation gives the same
+/// bytes.
+#[test]
+fn output_trees_match_pinned_files() {
+    let mut failures = Vec::new();
+    for (name, _, model) in postfix_specs() {
+        let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        write_stack(&model, &Nothing, a.path());
+        write_stack(&model, &Nothing, b.path());
+        let actual = files(a.path());
+        assert_eq!(actual, files(b.path()), "{name}: two compilations differ");
+        let shown: BTreeMap<String, Vec<u8>> = actual
+            .into_iter()
+            .map(|(path, bytes)| {
+                use std::os::unix::fs::PermissionsExt as _;
+                let mode = std::fs::metadata(a.path().join(&path))
+                    .unwrap()
+                    .permissions()
+                    .mode()
+                    & 0o777;
+                (
+                    path,
+                    if mode == 0o600 {
+                        SECRET.as_bytes().to_vec()
+                    } else {
+                        bytes
+                    },
+                )
+            })
+            .collect();
+        let pinned_dir = root().join("tests/expected").join(&name);
+        if std::env::var_os("MAILC_BLESS").is_some() {
+            for top in ["postfix", "dovecot"] {
+                let _ = std::fs::remove_dir_all(pinned_dir.join(top));
+            }
+            for (path, bytes) in &shown {
+                let p = pinned_dir.join(path);
+                std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+                std::fs::write(p, bytes).unwrap();
+            }
+            continue;
+        }
+        let pinned: BTreeMap<String, Vec<u8>> = files(&pinned_dir)
+            .into_iter()
+            .filter(|(p, _)| p.starts_with("postfix/") || p.starts_with("dovecot/"))
+            .collect();
+        for path in pinned.keys().chain(shown.keys()).collect::<BTreeSet<_>>() {
+            match (pinned.get(path), shown.get(path)) {
+                (Some(e), Some(a)) if e == a => {}
+                (Some(e), Some(a)) => failures.push(format!(
+                    "{name}/{path} differs:\n--- expected\n{}\n--- actual\n{}",
+                    String::from_utf8_lossy(e),
+                    String::from_utf8_lossy(a)
+                )),
+                (Some(_), None) => failures.push(format!("{name}/{path} is no longer produced")),
+                (None, _) => failures.push(format!("{name}/{path} is new")),
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{}\n(run `MAILC_BLESS=1 cargo test --test postfix_dovecot output_trees` to accept)",
+        failures.join("\n\n")
+    );
+}
+
+/// The reply `mailc route` gives, as Postfix's smtpd sends it. One
+/// difference is Postfix's and cannot be configured away: smtpd rewrites the
+/// enhanced status code of an access-table reply for a recipient when it is
+/// not a detail it knows (`smtpd_dsn_fix`: `X.1.10` becomes `X.1.0`), so the
+/// null-MX refusal `556 5.1.10` (RFC 7505 §4.2) leaves as `556 5.1.0`. Postfix
+/// says `5.1.10` only when it finds the null MX in DNS itself.
+fn as_postfix_says(reply: &str) -> String {
+    reply.replacen(" 5.1.10 ", " 5.1.0 ", 1).to_lowercase()
+}
+
+/// Each mailbox's password in `tests/cases/postfix-stack`: `LOCAL-pw`.
+fn password(address: &str) -> String {
+    format!("{}-pw", address.split('@').next().unwrap())
+}
+
+/// Polls `mailbox`'s INBOX on `port` until it holds at least `want`, then
+/// returns everything it holds.
+fn inbox(port: u16, mailbox: &str, want: &BTreeSet<String>, secs: u64) -> BTreeSet<String> {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        let got: BTreeSet<String> = imap_subjects(port, mailbox, &password(mailbox))
+            .unwrap_or_else(|e| panic!("IMAP login of {mailbox} refused: {e}"))
+            .into_iter()
+            .collect();
+        if got.is_superset(want) || Instant::now() > deadline {
+            return got;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn end_to_end_delivery_backup_and_submission() {
+    require_root();
+    let dir = root().join("tests/cases/postfix-stack");
+    let model = model_of(&dir);
+    let tmp = tempfile::tempdir().unwrap();
+    let root = write_test_root(&model, tmp.path(), 26000);
+    let mx1 = Instance::start(&root, &model, "mx1");
+    let mx2 = Instance::start(&root, &model, "mx2");
+    let (p1, p2) = (mx1.install.ports, mx2.install.ports);
+    let log = || {
+        format!(
+            "mx1 maillog:\n{}\nmx2 maillog:\n{}\nmx1 dovecot:\n{}",
+            mx1.maillog(),
+            mx2.maillog(),
+            mx1.dovecot_log()
+        )
+    };
+
+    // Refused at RCPT, on the primary and on the backup alike, exactly as
+    // `mailc route` says.
+    for (port, host) in [(p1.smtp, "mx1"), (p2.smtp, "mx2")] {
+        for rcpt in [
+            "nobody@example.com",
+            "noreply@example.com",
+            "anyone@parked.example",
+        ] {
+            let want = mailc::model::route::route(&model, host, rcpt)
+                .reply
+                .expect("a refusal");
+            let mut smtp = Smtp::connect(port);
+            let got = smtp.probe("sender@client.test", &[rcpt]).remove(0);
+            smtp.quit();
+            assert!(
+                got.line().to_lowercase() == as_postfix_says(&want),
+                "{host}: RCPT {rcpt}: got `{}`, mailc route says `{want}`",
+                got.line()
+            );
+        }
+        // Not ours to relay for an unauthenticated client.
+        let mut smtp = Smtp::connect(port);
+        let got = smtp
+            .probe("sender@client.test", &["someone@remote.example"])
+            .remove(0);
+        smtp.quit();
+        assert!(
+            got.code == 554 && got.text.contains("5.7.1"),
+            "{host}: relayed for anyone: {got:?}"
+        );
+    }
+
+    // Mail through port 25: (subject, host it is sent to, recipient).
+    let messages = [
+        ("to-mailbox", "mx1", "bob@example.com"),
+        ("to-mailbox-alias", "mx1", "A.Smith@example.com"),
+        ("to-alias", "mx1", "info@example.com"),
+        ("to-nested-alias", "mx1", "team@example.com"),
+        ("to-catch-all", "mx1", "whoever@example.org"),
+        ("to-dave", "mx1", "dave@example.org"),
+        ("to-relay-domain-mailbox", "mx1", "frank@relay.example"),
+        ("via-backup", "mx2", "alice@example.com"),
+        ("via-backup-catch-all", "mx2", "someone-else@example.org"),
+    ];
+    let mut expected: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (subject, host, rcpt) in messages {
+        let port = if host == "mx1" { p1.smtp } else { p2.smtp };
+        let mut smtp = Smtp::connect(port);
+        let replies = smtp.send("sender@client.test", &[rcpt], subject);
+        smtp.quit();
+        assert_eq!(
+            replies[0].code, 250,
+            "{host}: RCPT {rcpt}: {:?}",
+            replies[0]
+        );
+        // Where it ends: the backup relays to the primary, which delivers.
+        let mut r = mailc::model::route::route(&model, host, rcpt);
+        if r.outcome == mailc::model::route::Outcome::Relay {
+            assert_eq!(r.next_hop.as_deref(), Some("mx1.example.com"));
+            r = mailc::model::route::route(&model, "mx1", rcpt);
+        }
+        assert!(
+            !r.mailboxes.is_empty(),
+            "{subject}: mailc route delivers nowhere: {r:?}"
+        );
+        for m in r.mailboxes {
+            expected.entry(m).or_default().insert(subject.to_string());
+        }
+    }
+
+    // Accepted, then bounced: the sender (a local mailbox) gets the report.
+    let mut smtp = Smtp::connect(p1.smtp);
+    let replies = smtp.send(
+        "bob@example.com",
+        &["typo@bounce.example"],
+        "to-bounce-domain",
+    );
+    smtp.quit();
+    assert_eq!(
+        replies[0].code, 250,
+        "bounce domain must accept: {:?}",
+        replies[0]
+    );
+    assert_eq!(
+        mailc::model::route::route(&model, "mx1", "typo@bounce.example").outcome,
+        mailc::model::route::Outcome::Bounce
+    );
+    expected
+        .entry("bob@example.com".into())
+        .or_default()
+        .insert("Undelivered Mail Returned to Sender".into());
+
+    // Submission: STARTTLS + SASL; a login sends as itself and its aliases.
+    for (from, subject) in [
+        ("alice@example.com", "submitted"),
+        ("a.smith@example.com", "submitted-as-alias"),
+    ] {
+        let (ok, transcript) = submit(
+            p1.submission,
+            "alice@example.com",
+            "alice-pw",
+            from,
+            "dave@example.org",
+            subject,
+        );
+        assert!(ok, "submission as {from} failed:\n{transcript}\n{}", log());
+        expected
+            .entry("dave@example.org".into())
+            .or_default()
+            .insert(subject.into());
+    }
+    for from in ["bob@example.com", "someone@elsewhere.test"] {
+        let (ok, transcript) = submit(
+            p1.submission,
+            "alice@example.com",
+            "alice-pw",
+            from,
+            "dave@example.org",
+            "forged",
+        );
+        assert!(!ok, "alice could send as {from}:\n{transcript}");
+        assert!(
+            transcript.contains("not owned by user alice@example.com"),
+            "{transcript}"
+        );
+    }
+    let (ok, transcript) = submit(
+        p1.submission,
+        "alice@example.com",
+        "wrong",
+        "alice@example.com",
+        "dave@example.org",
+        "bad-password",
+    );
+    assert!(
+        !ok && transcript.contains("535"),
+        "a wrong password was accepted:\n{transcript}"
+    );
+
+    // Every mailbox of mx1 holds exactly what `mailc route` sent it.
+    for address in model
+        .domains
+        .values()
+        .flat_map(|d| d.mailboxes.values())
+        .map(|m| m.address.clone())
+    {
+        let want = expected.get(&address).cloned().unwrap_or_default();
+        let got = inbox(p1.imap, &address, &want, 30);
+        assert_eq!(got, want, "INBOX of {address}\n{}", log());
+    }
+
+    // SRS: mail forwarded for forward.example leaves with its envelope
+    // sender rewritten into forward.example; senders of the host's own
+    // domains keep theirs.
+    let mut smtp = Smtp::connect(p1.smtp);
+    smtp.send(
+        "sender@client.test",
+        &["hello@forward.example"],
+        "to-forward",
+    );
+    smtp.quit();
+    let forwarded = || {
+        mail_stack::client::statuses(&mx1.maillog())
+            .into_iter()
+            .find(|s| {
+                s.to == "someone@mailbox.test"
+                    && s.orig_to.as_deref() == Some("hello@forward.example")
+            })
+    };
+    mail_stack::instance::wait_for(
+        20,
+        "the forwarded message in mx1's log",
+        || forwarded().is_some(),
+        log,
+    );
+    let qid = forwarded().unwrap().queue_id;
+    let from = mx1
+        .maillog()
+        .lines()
+        .find_map(|l| {
+            l.split_once(&format!("{qid}: from=<"))
+                .map(|(_, r)| r.split('>').next().unwrap_or("").to_string())
+        })
+        .unwrap_or_default();
+    assert!(
+        from.starts_with("SRS0=") && from.ends_with("@forward.example"),
+        "forwarded with envelope sender <{from}>\n{}",
+        log()
+    );
+    assert!(
+        mx1.maillog().contains(": from=<bob@example.com>, "),
+        "a local sender was rewritten\n{}",
+        log()
+    );
+}
+
+/// One row of a route table.
+#[derive(Clone)]
+struct Row {
+    host: String,
+    address: String,
+}
+
+fn route_rows(table: &Path) -> Vec<Row> {
+    std::fs::read_to_string(table)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(|l| {
+            let cols: Vec<&str> = l.split('\t').collect();
+            Row {
+                host: cols[0].to_string(),
+                address: cols[1].to_string(),
+            }
+        })
+        .collect()
+}
+
+/// Postfix's verdict on one address, as much as the differential needs.
+#[derive(Debug, Default)]
+struct Verdict {
+    rcpt: String,
+    /// `sendmail -bv` status lines, when the address was accepted.
+    lines: Vec<mail_stack::client::Status>,
+}
+
+/// Compares Postfix's verdict with `mailc route`'s; `None` when they agree.
+fn disagreement(
+    model: &mailc::model::Model,
+    root: &mailc::backend::install::TestRoot,
+    r: &mailc::model::route::Route,
+    v: &Verdict,
+) -> Option<String> {
+    use mailc::model::route::Outcome;
+    let set = |service: &[&str]| -> BTreeSet<String> {
+        v.lines
+            .iter()
+            .filter(|s| service.contains(&s.service.as_str()))
+            .map(|s| s.to.clone())
+            .collect()
+    };
+    let accepted = v.rcpt.starts_with("250 ");
+    let problem = match r.outcome {
+        Outcome::Reject => {
+            let want = as_postfix_says(r.reply.as_deref().unwrap_or(""));
+            (v.rcpt.to_lowercase() != want).then(|| format!("RCPT reply should be `{want}`"))
+        }
+        Outcome::Remote => {
+            if !(v.rcpt.starts_with("554 5.7.1") && v.rcpt.contains("Relay access denied")) {
+                Some("an unauthenticated client should be refused relaying (554 5.7.1)".into())
+            } else if set(&["smtp"]) != BTreeSet::from([r.address.clone()]) || v.lines.len() != 1 {
+                Some("it should leave unchanged by SMTP".into())
+            } else {
+                None
+            }
+        }
+        Outcome::Deliver | Outcome::Forward => {
+            let mailboxes: BTreeSet<String> = r.mailboxes.iter().cloned().collect();
+            let forward: BTreeSet<String> = r.forward.iter().cloned().collect();
+            if !accepted {
+                Some("RCPT should be accepted".into())
+            } else if set(&["lmtp"]) != mailboxes {
+                Some(format!("LMTP (Dovecot) should get exactly {mailboxes:?}"))
+            } else if set(&["smtp"]) != forward {
+                Some(format!("SMTP should get exactly {forward:?}"))
+            } else if v
+                .lines
+                .iter()
+                .any(|s| s.service == "lmtp" && s.status != "deliverable")
+            {
+                Some("Dovecot should take every mailbox".into())
+            } else if v
+                .lines
+                .iter()
+                .any(|s| !["lmtp", "smtp"].contains(&s.service.as_str()))
+            {
+                Some("nothing else should happen".into())
+            } else {
+                None
+            }
+        }
+        Outcome::Bounce => {
+            if !accepted {
+                Some("RCPT should be accepted".into())
+            } else if v.lines.is_empty()
+                || v.lines
+                    .iter()
+                    .any(|s| s.status != "undeliverable" || !s.dsn.starts_with("5."))
+            {
+                Some("delivery should fail for good (a bounce)".into())
+            } else {
+                None
+            }
+        }
+        Outcome::Relay => {
+            let hop = r.next_hop.clone().unwrap_or_default();
+            let ours = model.hosts.values().find(|h| h.hostname == hop);
+            if !accepted {
+                Some("RCPT should be accepted".into())
+            } else if set(&["smtp", "relay"]) != BTreeSet::from([r.address.clone()])
+                || v.lines.len() != 1
+            {
+                Some("it should leave unchanged by SMTP".into())
+            } else if let Some(h) = ours {
+                // Our own host: in the test root, its SMTP port on 127.0.0.1.
+                let want = format!("127.0.0.1[127.0.0.1]:{}", root.install(h).ports.smtp);
+                (v.lines[0].relay != want || v.lines[0].status != "deliverable")
+                    .then(|| format!("it should be taken by {want} ({hop})"))
+            } else {
+                let name = hop.split(':').next().unwrap_or("");
+                (!v.lines[0].reason.contains(&format!("name={name} "))
+                    && !v.lines[0].relay.starts_with(name))
+                .then(|| format!("it should go to {hop}"))
+            }
+        }
+    };
+    problem.map(|p| {
+        format!(
+            "{} on {}: mailc route says {:?}; {p}\n  Postfix: RCPT `{}`, -bv {:#?}",
+            r.address, r.host, r.outcome, v.rcpt, v.lines
+        )
+    })
+}
+
+/// Runs the hosts of one spec and compares every row; returns the number
+/// of rows compared and the disagreements.
+fn differential(
+    name: &str,
+    model: &mailc::model::Model,
+    rows: &[Row],
+    first_port: u16,
+) -> (usize, Vec<String>) {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = write_test_root(model, tmp.path(), first_port);
+    let instances: Vec<Instance> = model
+        .hosts
+        .values()
+        .filter(|h| h.stack == Stack::PostfixDovecot)
+        .map(|h| Instance::start(&root, model, &h.key))
+        .collect();
+    let instance = |host: &str| instances.iter().find(|i| i.host == host).unwrap();
+    // Addresses as an SMTP client sends them: the domain in A-labels (as
+    // `mailc route` normalizes it; no SMTPUTF8).
+    let routes: Vec<_> = rows
+        .iter()
+        .map(|row| mailc::model::route::route(model, &row.host, &row.address))
+        .collect();
+    // Port 25: the RCPT reply of each address, one connection each.
+    let mut verdicts: Vec<Verdict> = routes
+        .iter()
+        .map(|r| {
+            let mut smtp = Smtp::connect(instance(&r.host).install.ports.smtp);
+            let rcpt = smtp
+                .probe("probe@client.test", &[&r.address])
+                .remove(0)
+                .line();
+            smtp.quit();
+            Verdict {
+                rcpt,
+                lines: Vec::new(),
+            }
+        })
+        .collect();
+    // `sendmail -bv`: Postfix resolves each address (mail submitted on the
+    // host itself is not subject to the relay check) and asks the next hop
+    // (Dovecot over LMTP, the primary over SMTP) without delivering. Not for
+    // addresses refused at RCPT: there is no more to know.
+    let probed = |v: &Verdict| v.rcpt.starts_with("250 ") || v.rcpt.starts_with("554 5.7.1");
+    for i in &instances {
+        let wanted: BTreeSet<String> = routes
+            .iter()
+            .zip(&verdicts)
+            .filter(|(r, v)| r.host == i.host && probed(v))
+            .map(|(r, _)| r.address.clone())
+            .collect();
+        if wanted.is_empty() {
+            continue;
+        }
+        let mut args = vec![
+            "-C",
+            i.postfix_dir.to_str().unwrap(),
+            "-f",
+            "probe@verify.invalid",
+            "-bv",
+        ];
+        args.extend(wanted.iter().map(String::as_str));
+        let out = run(&tool("sendmail"), &args);
+        assert!(out.status.success(), "{name}: sendmail -bv: {}", show(&out));
+        // Until every address has its lines and none came for a second.
+        let mut last = (0, Instant::now());
+        mail_stack::instance::wait_for(
+            60,
+            &format!("{name}: Postfix's -bv verdicts on {}", i.host),
+            || {
+                let lines = mail_stack::client::statuses(&i.maillog());
+                let seen: BTreeSet<String> = lines.iter().map(|s| s.original()).collect();
+                if lines.len() != last.0 {
+                    last = (lines.len(), Instant::now());
+                }
+                wanted.is_subset(&seen) && last.1.elapsed() > Duration::from_secs(1)
+            },
+            || i.maillog(),
+        );
+        let lines = mail_stack::client::statuses(&i.maillog());
+        for (r, v) in routes.iter().zip(verdicts.iter_mut()) {
+            if r.host == i.host {
+                v.lines = lines
+                    .iter()
+                    .filter(|s| s.original() == r.address)
+                    .cloned()
+                    .collect();
+            }
+        }
+    }
+    let failures = routes
+        .iter()
+        .zip(&verdicts)
+        .filter_map(|(r, v)| disagreement(model, &root, r, v))
+        .map(|d| format!("{name}: {d}"))
+        .collect();
+    (routes.len(), failures)
+}
+
+#[test]
+fn postfix_agrees_with_mailc_route() {
+    require_root();
+    let mut tables: Vec<_> = std::fs::read_dir(root().join("tests/routes"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "tsv"))
+        .collect();
+    tables.sort();
+    let specs = postfix_specs();
+    let mut work = Vec::new();
+    for table in tables {
+        let name = table.file_stem().unwrap().to_string_lossy().into_owned();
+        let Some((_, _, model)) = specs.iter().find(|(n, ..)| *n == name) else {
+            continue; // no postfix-dovecot host
+        };
+        let rows: Vec<Row> = route_rows(&table)
+            .into_iter()
+            .filter(|r| {
+                model
+                    .hosts
+                    .get(&r.host)
+                    .is_some_and(|h| h.stack == Stack::PostfixDovecot)
+            })
+            .collect();
+        if !rows.is_empty() {
+            work.push((name, model.clone(), rows));
+        }
+    }
+    assert!(
+        work.len() >= 5,
+        "only {} route tables have postfix-dovecot rows",
+        work.len()
+    );
+    // Two lanes, each with its own ports (two hosts per spec at most).
+    let lanes: Vec<_> = [26200u16, 26400]
+        .into_iter()
+        .enumerate()
+        .map(|(lane, port)| {
+            let mine: Vec<_> = work.iter().skip(lane).step_by(2).cloned().collect();
+            std::thread::spawn(move || {
+                let mut out = (0, Vec::new());
+                for (name, model, rows) in mine {
+                    assert!(
+                        model.hosts.len() <= 2,
+                        "{name}: more hosts than a lane has ports"
+                    );
+                    let (n, f) = differential(&name, &model, &rows, port);
+                    out.0 += n;
+                    out.1.extend(f);
+                }
+                out
+            })
+        })
+        .collect();
+    let (mut compared, mut failures) = (0, Vec::new());
+    for lane in lanes {
+        let (n, f) = lane.join().expect("a lane panicked");
+        compared += n;
+        failures.extend(f);
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+    assert!(compared >= 50, "only {compared} addresses compared");
+}
