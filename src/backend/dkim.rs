@@ -1,9 +1,10 @@
 //! The DKIM signer of Postfix hosts: an OpenDKIM configuration per
-//! `postfix-dovecot` host, in `dkim/HOST/`, installed on that host as
-//! [`OPENDKIM_DIR`]:
+//! `postfix-dovecot` host, in `dkim/HOST/`, installed on that host in the
+//! folder its [`Install`] names (`/etc/opendkim`):
 //!
 //! - `opendkim.conf`: the milter on the socket Postfix is told to use
-//!   ([`MILTER`]), reading the tables below by their installed paths;
+//!   ([`Install::dkim_milter`], `inet:127.0.0.1:8891`), reading the tables
+//!   below by their installed paths;
 //! - `KeyTable`: `SELECTOR._domainkey.DOMAIN DOMAIN:SELECTOR:PATH`;
 //! - `SigningTable` (a `refile:`): `*@DOMAIN SELECTOR._domainkey.DOMAIN`;
 //! - `TrustedHosts`: loopback and the host's own names and addresses, whose
@@ -22,14 +23,10 @@ use std::fmt::Write as _;
 
 use super::Context;
 use super::dns::key_file_problem;
+use super::install::Install;
 use crate::diag::Diagnostic;
 use crate::model::{DkimKey, DkimSource, Domain, Host, Model, Role, Stack};
 use crate::output::{Output, OutputFile};
-
-/// Where `dkim/HOST/` is installed on the host.
-pub const OPENDKIM_DIR: &str = "/etc/opendkim";
-/// OpenDKIM's socket as Postfix's `smtpd_milters` names it.
-pub const MILTER: &str = "inet:127.0.0.1:8891";
 
 /// One key a host signs with.
 pub struct Signing<'a> {
@@ -81,7 +78,8 @@ pub fn compile(model: &Model, ctx: &dyn Context, out: &mut Output, diags: &mut V
         if keys.is_empty() {
             continue;
         }
-        let installed = OPENDKIM_DIR;
+        let install = ctx.install(host);
+        let installed = &install.dkim_dir;
         let dir = format!("dkim/{}", host.key);
         let mut key_table = header(host, "KeyTable: which key signs as which selector");
         let mut signing_table =
@@ -112,7 +110,7 @@ pub fn compile(model: &Model, ctx: &dyn Context, out: &mut Output, diags: &mut V
         );
         out.insert(
             format!("{dir}/opendkim.conf"),
-            OutputFile::public(conf(host)),
+            OutputFile::public(conf(host, &install)),
         );
     }
 }
@@ -151,8 +149,8 @@ fn opendkim_socket(milter: &str) -> String {
     }
 }
 
-fn conf(host: &Host) -> String {
-    let dir = OPENDKIM_DIR;
+fn conf(host: &Host, install: &Install) -> String {
+    let dir = &install.dkim_dir;
     let mut s = header(host, "OpenDKIM configuration");
     let _ = write!(
         s,
@@ -170,8 +168,8 @@ fn conf(host: &Host) -> String {
          SigningTable            refile:{dir}/SigningTable\n\
          InternalHosts           {dir}/TrustedHosts\n\
          ExternalIgnoreList      {dir}/TrustedHosts\n",
-        MILTER,
-        opendkim_socket(MILTER),
+        install.dkim_milter,
+        opendkim_socket(&install.dkim_milter),
     );
     s
 }
