@@ -25,7 +25,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use mail_stack::client::{Smtp, imap_subjects, submit};
+use mail_stack::client::{Smtp, Tls, imap_subjects, submit};
 use mail_stack::instance::Instance;
 use mail_stack::{
     Nothing, model_of, postfix_specs, postmap_all, require_root, root, run, show, tool,
@@ -356,13 +356,19 @@ fn end_to_end_delivery_backup_and_submission() {
         .or_default()
         .insert("Undelivered Mail Returned to Sender".into());
 
-    // Submission: STARTTLS + SASL; a login sends as itself and its aliases.
-    for (from, subject) in [
-        ("alice@example.com", "submitted"),
-        ("a.smith@example.com", "submitted-as-alias"),
+    // Submission: TLS + SASL on 587 (STARTTLS) and 465 (implicit TLS); a
+    // login sends as itself and its own aliases, and as nobody else.
+    let starttls = (p1.submission, Tls::StartTls);
+    for (port, from, subject) in [
+        (starttls, "alice@example.com", "submitted"),
+        (
+            (p1.submissions, Tls::Implicit),
+            "a.smith@example.com",
+            "submitted-as-alias",
+        ),
     ] {
         let (ok, transcript) = submit(
-            p1.submission,
+            port,
             "alice@example.com",
             "alice-pw",
             from,
@@ -375,9 +381,13 @@ fn end_to_end_delivery_backup_and_submission() {
             .or_default()
             .insert(subject.into());
     }
-    for from in ["bob@example.com", "someone@elsewhere.test"] {
+    for from in [
+        "bob@example.com",
+        "sales@example.com",
+        "someone@elsewhere.test",
+    ] {
         let (ok, transcript) = submit(
-            p1.submission,
+            starttls,
             "alice@example.com",
             "alice-pw",
             from,
@@ -391,7 +401,7 @@ fn end_to_end_delivery_backup_and_submission() {
         );
     }
     let (ok, transcript) = submit(
-        p1.submission,
+        starttls,
         "alice@example.com",
         "wrong",
         "alice@example.com",
@@ -401,6 +411,39 @@ fn end_to_end_delivery_backup_and_submission() {
     assert!(
         !ok && transcript.contains("535"),
         "a wrong password was accepted:\n{transcript}"
+    );
+    // Without a login, submission relays nothing.
+    let (ok, transcript) = submit(
+        starttls,
+        "",
+        "",
+        "alice@example.com",
+        "someone@elsewhere.test",
+        "no-login",
+    );
+    assert!(
+        !ok,
+        "submission without a login was accepted:\n{transcript}"
+    );
+
+    // Quotas reach Dovecot: alice has 1G, bob none (unlimited).
+    let user = |u: &str| {
+        let out = run(
+            &tool("doveadm"),
+            &["-c", mx1.dovecot_conf.to_str().unwrap(), "user", u],
+        );
+        assert!(out.status.success(), "doveadm user {u}: {}", show(&out));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    assert!(
+        user("alice@example.com").contains("*:storage=1G"),
+        "{}",
+        user("alice@example.com")
+    );
+    assert!(
+        !user("bob@example.com").contains("quota_rule"),
+        "{}",
+        user("bob@example.com")
     );
 
     // Every mailbox of mx1 holds exactly what `mailc route` sent it.

@@ -176,40 +176,59 @@ pub fn imap_subjects(port: u16, user: &str, password: &str) -> Result<Vec<String
     Ok(subjects)
 }
 
-/// Submits one message with swaks over STARTTLS and SASL PLAIN; returns
+/// How a submission client starts TLS.
+#[derive(Clone, Copy, Debug)]
+pub enum Tls {
+    /// Port 587: STARTTLS.
+    StartTls,
+    /// Port 465: TLS from the first byte.
+    Implicit,
+}
+
+/// Submits one message with swaks over TLS and SASL PLAIN; returns
 /// (success, transcript).
 pub fn submit(
-    port: u16,
+    (port, tls): (u16, Tls),
     login: &str,
     password: &str,
     from: &str,
     to: &str,
     subject: &str,
 ) -> (bool, String) {
-    let out = run(
-        &tool("swaks"),
-        &[
-            "--server",
-            &format!("127.0.0.1:{port}"),
-            "--tls",
+    let server = format!("127.0.0.1:{port}");
+    let header = format!("Subject: {subject}");
+    let mut args = vec![
+        "--server",
+        &server,
+        match tls {
+            Tls::StartTls => "--tls",
+            Tls::Implicit => "--tls-on-connect",
+        },
+    ];
+    // An empty login: no AUTH at all.
+    if !login.is_empty() {
+        args.extend([
             "--auth",
             "PLAIN",
             "--auth-user",
             login,
             "--auth-password",
             password,
-            "--from",
-            from,
-            "--to",
-            to,
-            "--header",
-            &format!("Subject: {subject}"),
-            "--helo",
-            "client.test",
-            "--timeout",
-            "30",
-        ],
-    );
+        ]);
+    }
+    args.extend([
+        "--from",
+        from,
+        "--to",
+        to,
+        "--header",
+        &header,
+        "--helo",
+        "client.test",
+        "--timeout",
+        "30",
+    ]);
+    let out = run(&tool("swaks"), &args);
     let transcript = show(&out);
     assert!(
         !transcript.contains("requires Net::SSLeay"),
