@@ -39,6 +39,8 @@
 
 use std::collections::BTreeMap;
 
+use serde::Serialize;
+
 use crate::model::{Domain, Expansion, Model, Role, Unknown};
 
 /// One lookup table: key → value, sorted.
@@ -67,6 +69,95 @@ pub struct Tables {
     pub recipient_access: Table,
     /// `smtpd_sender_login_maps`: sender address → the login owning it.
     pub sender_logins: Table,
+}
+
+/// A table's file (in `postfix/HOST/`), the `main.cf` parameter or
+/// restriction that reads it, and what it holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct TableFile {
+    pub file: &'static str,
+    pub parameter: &'static str,
+    pub what: &'static str,
+}
+
+const fn file(file: &'static str, parameter: &'static str, what: &'static str) -> TableFile {
+    TableFile {
+        file,
+        parameter,
+        what,
+    }
+}
+
+impl Tables {
+    /// Every table with its file, in `main.cf` order.
+    pub fn files(&self) -> [(TableFile, &Table); 8] {
+        [
+            (
+                file(
+                    "virtual_domains",
+                    "virtual_mailbox_domains",
+                    "domains delivered here",
+                ),
+                &self.virtual_domains,
+            ),
+            (
+                file(
+                    "virtual_mailboxes",
+                    "virtual_mailbox_maps",
+                    "addresses that reach a mailbox here",
+                ),
+                &self.virtual_mailboxes,
+            ),
+            (
+                file(
+                    "virtual_aliases",
+                    "virtual_alias_maps",
+                    "aliases, catch-alls, and each mailbox mapped to itself",
+                ),
+                &self.virtual_aliases,
+            ),
+            (
+                file(
+                    "relay_domains",
+                    "relay_domains",
+                    "domains this host is backup MX for",
+                ),
+                &self.relay_domains,
+            ),
+            (
+                file(
+                    "relay_recipients",
+                    "relay_recipient_maps",
+                    "what the backup accepts: what the primary would",
+                ),
+                &self.relay_recipients,
+            ),
+            (
+                file(
+                    "transport",
+                    "transport_maps",
+                    "next hops that differ from the default",
+                ),
+                &self.transport,
+            ),
+            (
+                file(
+                    "recipient_access",
+                    "check_recipient_access",
+                    "recipients refused at RCPT, with the reply",
+                ),
+                &self.recipient_access,
+            ),
+            (
+                file(
+                    "sender_logins",
+                    "smtpd_sender_login_maps",
+                    "sender address -> the login that owns it",
+                ),
+                &self.sender_logins,
+            ),
+        ]
+    }
 }
 
 /// Where mail leaves to, as the tables need to name it.
@@ -218,6 +309,161 @@ fn backup(d: &Domain, primary: &str, t: &mut Tables) {
         if r.target.is_empty() {
             t.recipient_access
                 .insert(address(local, d), refused.clone());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diag::Diagnostics;
+    use crate::source::{Dialect, Source};
+    use crate::validate::dkim::{KeyFiles, MissingKey};
+
+    const HASH: &str = "'{SHA512-CRYPT}$6$z6MQEt/GaGznLHgp$Byj6wliyFlYZHsGkA4BNdNtrTqS5pXmwqZNxvUaM4udekNI5s8a/QT1eru.9fx11jrZ56JBhTYoI/a1fP.cNA.'";
+
+    /// mx1 (local) and mx2 (backup) for `d.example`, configured by `domain`.
+    fn tables(domain: &str, host: &str) -> Tables {
+        struct NoKeys;
+        impl KeyFiles for NoKeys {
+            fn exists(&self, _: &str) -> bool {
+                true
+            }
+        }
+        let yaml = format!(
+            "version: 1\n\
+             defaults: {{nameservers: [ns1.example.net], hostmaster: h@example.net}}\n\
+             hosts:\n  \
+               mx1: {{hostname: mx1.example.net, ipv4: 192.0.2.1, stack: postfix-dovecot}}\n  \
+               mx2: {{hostname: mx2.example.net, ipv4: 192.0.2.2, stack: postfix-dovecot}}\n\
+             domains:\n  \
+               d.example:\n    mx: [mx1, mx2]\n{domain}\n  \
+               parked.example: {{mx: []}}\n  \
+               elsewhere.example: {{mx: [mx.elsewhere.test]}}\n"
+        )
+        .replace("HASH", HASH);
+        let source = Source::new("t.yaml", yaml, Dialect::Yaml);
+        let mut diags = Diagnostics::new();
+        let spec = crate::spec::parse(&source, &mut diags).expect("a spec");
+        let inputs = crate::model::Inputs {
+            key_files: &NoKeys,
+            missing_keys: MissingKey::Warn,
+        };
+        let model = crate::model::build(&spec, &inputs, &mut diags)
+            .unwrap_or_else(|| panic!("{:#?}", diags.into_sorted()));
+        let primary = |h: &str| format!("[{h}]:25");
+        build(
+            &model,
+            host,
+            &Hops {
+                lmtp: "lmtp:unix:private/dovecot-lmtp",
+                primary: &primary,
+            },
+        )
+    }
+
+    fn get<'a>(t: &'a Table, key: &str) -> Option<&'a str> {
+        t.get(key).map(String::as_str)
+    }
+
+    const CATCH_ALL: &str = "    mailboxes: {a: {password: HASH}, b: {password: HASH}, n: {password: HASH, send_only: true}}\n    \
+                             aliases: {team: [a, b, x@out.test]}\n    \
+                             unknown_recipients: {forward: a}";
+
+    #[test]
+    fn a_catch_all_never_swallows_a_mailbox() {
+        let t = tables(CATCH_ALL, "mx1");
+        assert_eq!(get(&t.virtual_aliases, "@d.example"), Some("a@d.example"));
+        assert_eq!(get(&t.virtual_aliases, "b@d.example"), Some("b@d.example"));
+        assert_eq!(
+            get(&t.virtual_aliases, "team@d.example"),
+            Some("a@d.example, b@d.example, x@out.test")
+        );
+        assert_eq!(get(&t.virtual_domains, "d.example"), Some("OK"));
+    }
+
+    #[test]
+    fn send_only_is_refused_everywhere_and_out_of_the_catch_alls_reach() {
+        let t = tables(CATCH_ALL, "mx1");
+        let refused = "550 5.1.1 User unknown in virtual mailbox table";
+        assert_eq!(get(&t.recipient_access, "n@d.example"), Some(refused));
+        assert_eq!(get(&t.virtual_aliases, "n@d.example"), Some("n@d.example"));
+        assert!(get(&t.virtual_mailboxes, "n@d.example").is_none());
+        assert!(
+            get(&t.transport, "n@d.example")
+                .unwrap()
+                .starts_with("error:5.1.1")
+        );
+        assert_eq!(get(&t.sender_logins, "n@d.example"), Some("n@d.example"));
+        let backup = tables(CATCH_ALL, "mx2");
+        assert_eq!(get(&backup.recipient_access, "n@d.example"), Some(refused));
+    }
+
+    #[test]
+    fn a_backup_accepts_exactly_what_the_primary_does() {
+        let reject = "    mailboxes: {a: {password: HASH, aliases: [al]}}";
+        let t = tables(reject, "mx2");
+        let accepted: Vec<&str> = t.relay_recipients.keys().map(String::as_str).collect();
+        assert_eq!(accepted, ["a@d.example", "al@d.example"]);
+        assert_eq!(get(&t.recipient_access, "a@d.example"), Some("DUNNO"));
+        assert!(
+            get(&t.recipient_access, "d.example")
+                .unwrap()
+                .starts_with("550 5.1.1")
+        );
+        assert_eq!(
+            get(&t.transport, "d.example"),
+            Some("smtp:[mx1.example.net]:25")
+        );
+        assert!(t.virtual_domains.is_empty() && t.virtual_aliases.is_empty());
+        // A primary that takes anything: so does the backup.
+        let t = tables(CATCH_ALL, "mx2");
+        assert_eq!(
+            t.relay_recipients.keys().collect::<Vec<_>>(),
+            ["@d.example"]
+        );
+        assert!(get(&t.recipient_access, "d.example").is_none());
+    }
+
+    #[test]
+    fn bounce_and_relay_accept_any_address() {
+        let bounce = "    mailboxes: {a: {password: HASH}}\n    unknown_recipients: bounce";
+        let t = tables(bounce, "mx1");
+        assert_eq!(get(&t.virtual_mailboxes, "@d.example"), Some("OK"));
+        assert!(
+            get(&t.transport, "d.example").is_none(),
+            "Dovecot refuses, Postfix bounces"
+        );
+        let relay =
+            "    mailboxes: {a: {password: HASH}}\n    unknown_recipients: {relay: old.test:2525}";
+        let t = tables(relay, "mx1");
+        assert_eq!(get(&t.transport, "d.example"), Some("smtp:[old.test]:2525"));
+        assert_eq!(
+            get(&t.transport, "a@d.example"),
+            Some("lmtp:unix:private/dovecot-lmtp")
+        );
+    }
+
+    #[test]
+    fn null_mx_is_refused_and_remote_domains_are_in_no_table() {
+        for host in ["mx1", "mx2"] {
+            let t = tables("    mailboxes: {a: {password: HASH}}", host);
+            assert!(
+                get(&t.recipient_access, "parked.example")
+                    .unwrap()
+                    .starts_with("556 5.1.10 ")
+            );
+            assert!(
+                get(&t.transport, "parked.example")
+                    .unwrap()
+                    .starts_with("error:5.1.10 ")
+            );
+            for (_, table) in t.files() {
+                assert!(
+                    table.keys().all(|k| !k.contains("elsewhere.example")),
+                    "{table:?}"
+                );
+            }
         }
     }
 }
