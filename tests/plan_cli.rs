@@ -471,6 +471,67 @@ fn apply_asks_and_never_hangs() {
     }
 }
 
+/// `mailc apply` on a terminal (util-linux `script` gives it one), with
+/// `answer` typed in; `None` when `script` is not installed.
+fn apply_on_a_terminal(dir: &Path, answer: &str) -> Option<Run> {
+    let exe = env!("CARGO_BIN_EXE_mailc");
+    let mut child = Command::new("script")
+        .args(["-qec", &format!("'{exe}' apply --color never"), "/dev/null"])
+        .current_dir(dir)
+        .env_remove("NO_COLOR")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .ok()?;
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(answer.as_bytes())
+        .expect("type the answer");
+    let out = child.wait_with_output().expect("wait for script");
+    Some(Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    })
+}
+
+#[test]
+fn only_yes_proceeds_on_a_terminal() {
+    let dir = project("none", true);
+    let d = dir.path();
+    let n = json(&mailc(d, &["plan", "--format", "json"], &[]))["summary"]["add"]
+        .as_u64()
+        .unwrap();
+    if n == 0 {
+        return;
+    }
+    for no in ["no\n", "y\n", "YES\n", "yes please\n", ""] {
+        let Some(run) = apply_on_a_terminal(d, no) else {
+            eprintln!("skipped: util-linux `script` is not installed");
+            return;
+        };
+        assert_eq!(run.code, 1, "{no:?}: {}{}", run.stdout, run.stderr);
+        assert!(
+            run.stdout.contains("Only `yes` will be accepted."),
+            "{}",
+            run.stdout
+        );
+        assert!(run.stdout.contains("Apply cancelled; nothing was written."));
+        assert!(!d.join("out").exists(), "{no:?} wrote something");
+    }
+    let run = apply_on_a_terminal(d, "yes\n").expect("script ran before");
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout
+            .contains(&format!("Apply complete: {n} added, 0 changed, 0 deleted."))
+    );
+    assert_eq!(last_line(&mailc(d, &["plan"], &[]).stdout), "No changes.");
+}
+
 #[test]
 fn a_held_lock_refuses_a_second_apply() {
     let dir = project("none", true);

@@ -32,7 +32,7 @@ pub struct PlanArgs {
     /// The spec (default: mailc.yaml, else mailc.kdl).
     spec: Option<PathBuf>,
     /// The output folder to compare with.
-    #[arg(long, default_value = "out")]
+    #[arg(long, value_name = "DIR", default_value = "out")]
     out: PathBuf,
     /// Also save the plan, for `mailc apply PLANFILE` (mode 0600; secret
     /// files by fingerprint only).
@@ -41,6 +41,7 @@ pub struct PlanArgs {
     /// Exit 0 when nothing would change, 2 when something would, 1 on error.
     #[arg(long)]
     detailed_exitcode: bool,
+    /// `text` for people, `json` for bots.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
 }
@@ -53,7 +54,7 @@ pub struct ApplyArgs {
     target: Option<PathBuf>,
     /// The output folder (default: `out`, or the one a plan file was made
     /// for).
-    #[arg(long)]
+    #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
     /// Write without asking. (A saved plan is never asked about: it was
     /// reviewed when it was made.)
