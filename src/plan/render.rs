@@ -35,7 +35,7 @@ const BOLD: Style = Style::new().bold();
 enum Body<'a> {
     Hidden,
     /// Only the mode differs.
-    None,
+    ModeOnly,
     Binary {
         old: usize,
         new: usize,
@@ -51,7 +51,7 @@ fn body(c: &Change) -> Body<'_> {
         return Body::Hidden;
     }
     if c.mode_only() {
-        return Body::None;
+        return Body::ModeOnly;
     }
     let old = c.old.as_ref().map_or(&[][..], |f| &f.bytes);
     let new = c.new.as_ref().map_or(&[][..], |f| &f.bytes);
@@ -173,7 +173,7 @@ pub fn text(plan: &Plan, w: impl Write, color: bool) -> io::Result<()> {
         }
         match body {
             Body::Hidden => p.line(Style::new(), &format!("  {HIDDEN}"))?,
-            Body::None => {}
+            Body::ModeOnly => {}
             Body::Binary { old, new } => p.line(
                 Style::new(),
                 &format!("  (binary content: {old} bytes → {new} bytes)"),
