@@ -112,6 +112,11 @@ fn v2() -> Output {
             true,
         ),
         (
+            "postfix/mx1/transport",
+            "example.com lmtp:unix:private/dovecot-lmtp\n",
+            false,
+        ),
+        (
             "mta-sts/example.com/.well-known/mta-sts.txt",
             "version: STSv1\n",
             false,
@@ -162,6 +167,7 @@ fn state_transitions() {
             ("dovecot/mx1/users", Action::Change),
             ("mta-sts/example.com/.well-known/mta-sts.txt", Action::Add),
             ("postfix/mx1/old.cf", Action::Delete),
+            ("postfix/mx1/transport", Action::Add),
         ]
     );
     let text = text_of(&plan);
@@ -186,7 +192,7 @@ fn state_transitions() {
          +@ IN MX 20 mx2.example.net."
     );
     assert!(text.contains("delete postfix/mx1/old.cf\n--- a/postfix/mx1/old.cf\n+++ /dev/null\n"));
-    assert!(text.ends_with("Plan: 2 to add, 2 to change, 1 to delete.\n"));
+    assert!(text.ends_with("Plan: 3 to add, 2 to change, 1 to delete.\n"));
     apply_all(&plan, &out);
 
     let snap = snapshot(&out);
@@ -199,7 +205,7 @@ fn state_transitions() {
     // Dropping everything deletes only mailc's files, and the folders that
     // leaves empty.
     let plan = plan_for(&Output::default(), &out);
-    assert_eq!(plan.summary().delete, 5);
+    assert_eq!(plan.summary().delete, 6);
     apply_all(&plan, &out);
     let left: Vec<String> = snapshot(&out).into_keys().collect();
     assert_eq!(
@@ -375,7 +381,7 @@ fn allowed(before: &BTreeMap<String, (Vec<u8>, u32)>, plan: &Plan) -> States {
 /// Every file is its old or its new self; nothing else appeared but
 /// mailc's bookkeeping and leftover temporary files; every file mailc
 /// wrote is in the manifest.
-fn check_old_or_new(out: &Path, states: &States, when: &str) {
+fn check_old_or_new(out: &Path, states: &States, people: &[&str], when: &str) {
     let snap = snapshot(out);
     for (path, (old, new)) in states {
         if path == ".mailc-managed" || path == ".mailc.lock" {
@@ -400,10 +406,21 @@ fn check_old_or_new(out: &Path, states: &States, when: &str) {
     let managed = mailc::plan::manifest::parse(&snap[".mailc-managed"].0).unwrap();
     for (path, (old, new)) in states {
         let now = snap.get(path).map(|(b, _)| b.clone());
-        if now.is_some() && now == *new && now != *old {
+        // (A person's file is claimed only after it was overwritten.)
+        if now.is_some() && now == *new && now != *old && !people.contains(&path.as_str()) {
             assert!(
                 managed.contains(path),
                 "{when}: `{path}` written but not in the manifest"
+            );
+        }
+    }
+    // A person's file the apply did not overwrite yet is still theirs.
+    for path in people {
+        let now = snap.get(*path).map(|(b, _)| b.clone());
+        if now == states[*path].0 {
+            assert!(
+                !managed.contains(*path),
+                "{when}: a person's `{path}` was claimed"
             );
         }
     }
@@ -442,12 +459,14 @@ fn an_apply_stopped_after_any_step_leaves_old_or_new() {
         ("notes.txt", "mine\n"),
         ("postfix/mx1/local.cf", "mine too\n"),
     ]);
+    // A person's file at a path v2 produces: overwritten, as the plan says.
+    let overwritten = ("postfix/mx1/transport", "by hand\n");
     let mut steps_seen = 0;
     for stop_at in 1.. {
         let tmp = tempfile::tempdir().unwrap();
         let out = tmp.path().join("out");
         apply_all(&plan_for(&v1(), &out), &out);
-        for (p, t) in &person {
+        for (p, t) in person.iter().chain([(&overwritten.0, &overwritten.1)]) {
             std::fs::write(out.join(p), t).unwrap();
         }
         let before = snapshot(&out);
@@ -465,7 +484,7 @@ fn an_apply_stopped_after_any_step_leaves_old_or_new() {
             }
         });
         let when = format!("stopped after step {stop_at} ({stopped_at:?})");
-        check_old_or_new(&out, &states, &when);
+        check_old_or_new(&out, &states, &["postfix/mx1/transport"], &when);
         converge(&out, &v2(), &person, &when);
         match result {
             Err(ApplyError::Interrupted(_)) => steps_seen = stop_at,
@@ -473,8 +492,8 @@ fn an_apply_stopped_after_any_step_leaves_old_or_new() {
             Err(e) => panic!("{when}: {e}"),
         }
     }
-    // claimed, staged, 4 written, synced, 1 deleted, done.
-    assert_eq!(steps_seen, 9);
+    // claimed, staged, 5 written, synced, 1 deleted, done.
+    assert_eq!(steps_seen, 10);
 }
 
 /// A large output: `n` zone-sized files in a few folders, one big file.
@@ -604,7 +623,7 @@ fn killed_at_many_moments() {
         };
         let _ = child.kill(); // SIGKILL
         let _ = child.wait();
-        check_old_or_new(&out, &states, &when);
+        check_old_or_new(&out, &states, &[], &when);
         let snap = snapshot(&out);
         let (mut old, mut new) = (0, 0);
         for (path, (o, n)) in &states {

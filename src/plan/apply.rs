@@ -9,8 +9,10 @@
 //! 2. scan `--out` again and refuse if it drifted from what the plan expected
 //!    (someone edited a file while the plan was being reviewed);
 //! 3. remove temporary files an earlier, killed apply left behind;
-//! 4. *claim*: write the manifest listing old ∪ new files, so a file written
-//!    below is never forgotten (nor later mistaken for a person's file);
+//! 4. *claim*: write the manifest listing the old files and the ones to add,
+//!    so a file written below is never forgotten (nor later mistaken for a
+//!    person's file); a person's file the plan overwrites is claimed only
+//!    in step 8, once it holds mailc's bytes;
 //! 5. *stage* every new file as a temporary file in its target's folder:
 //!    written, given its mode (0600 secret, 0644 other), fsynced (several
 //!    at once: concurrent fsyncs share journal commits);
@@ -37,7 +39,7 @@ use thiserror::Error;
 use super::current::{self, Current, Drift, ScanError};
 use super::manifest;
 use super::path;
-use super::{Plan, Summary};
+use super::{Action, Plan, Summary};
 
 /// The lock file in `--out`.
 pub const LOCK_FILE: &str = ".mailc.lock";
@@ -153,12 +155,16 @@ pub fn apply(
     // 3. Leftovers of a killed apply.
     remove_temporaries(out, plan)?;
 
-    // 4. Claim.
-    let claim: BTreeSet<String> = plan
-        .managed_before
-        .union(&plan.managed_after)
-        .cloned()
-        .collect();
+    // 4. Claim the files to add. A person's file the plan overwrites is
+    //    claimed only once overwritten (at the end): were the apply killed
+    //    before, it must stay theirs.
+    let mut claim = plan.managed_before.clone();
+    claim.extend(
+        plan.changes
+            .iter()
+            .filter(|c| c.action == Action::Add)
+            .map(|c| c.path.clone()),
+    );
     if claim != plan.managed_before {
         write_manifest(out, &claim)?;
         step(hook, Step::Claimed)?;

@@ -1,7 +1,7 @@
 //! The manifest: `--out/.mailc-managed`, the list of files mailc wrote there.
 //! Only files it lists are ever deleted, so a file a person put in `--out`
 //! is never removed. It is written atomically: before an apply writes
-//! anything it lists the union of the old and new files (so an interrupted
+//! anything it lists the old files and the ones to add (so an interrupted
 //! apply never loses track of a file it wrote), and at the end exactly the
 //! new ones.
 
