@@ -14,11 +14,17 @@ pub struct OutputFile {
 
 impl OutputFile {
     pub fn public(bytes: impl Into<Vec<u8>>) -> Self {
-        OutputFile { bytes: bytes.into(), secret: false }
+        OutputFile {
+            bytes: bytes.into(),
+            secret: false,
+        }
     }
 
     pub fn secret(bytes: impl Into<Vec<u8>>) -> Self {
-        OutputFile { bytes: bytes.into(), secret: true }
+        OutputFile {
+            bytes: bytes.into(),
+            secret: true,
+        }
     }
 
     /// The Unix mode the file is written with.

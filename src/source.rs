@@ -19,6 +19,39 @@ impl Span {
     }
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spans_fit_their_text() {
+        assert_eq!(fit_span("%", Span::new(1, 1)), Span::new(1, 0));
+        assert_eq!(fit_span("{}é", Span::new(2, 1)), Span::new(2, 2));
+        assert_eq!(fit_span("é", Span::new(1, 0)), Span::new(0, 2));
+        assert_eq!(fit_span("abc", Span::new(1, 5)), Span::new(1, 2));
+    }
+}
+
+/// Makes `span` safe to show in `text`: inside it, on character boundaries,
+/// and covering at least the character it starts at (nothing at the end).
+pub fn fit_span(text: &str, span: Span) -> Span {
+    let mut start = span.start.min(text.len());
+    while !text.is_char_boundary(start) {
+        start -= 1;
+    }
+    let mut end = span.end().min(text.len()).max(start);
+    if end == start {
+        end = text[start..]
+            .chars()
+            .next()
+            .map_or(start, |c| start + c.len_utf8());
+    }
+    while !text.is_char_boundary(end) {
+        end += 1;
+    }
+    Span::new(start, end - start)
+}
+
 impl From<Span> for miette::SourceSpan {
     fn from(s: Span) -> Self {
         miette::SourceSpan::new(s.start.into(), s.len)

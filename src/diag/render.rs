@@ -11,7 +11,7 @@ use crate::source::Source;
 /// A diagnostic bound to its source, as miette wants it.
 struct Report<'a> {
     diag: &'a Diagnostic,
-    source: NamedSource<String>,
+    source: NamedSource<std::sync::Arc<str>>,
 }
 
 impl std::fmt::Debug for Report<'_> {
@@ -59,6 +59,10 @@ impl miette::Diagnostic for Report<'_> {
     }
 }
 
+/// At most this many diagnostics are drawn for a terminal (each drawing scans
+/// the file); the rest are counted, and `--format json` lists them all.
+pub const MAX_DRAWN: usize = 200;
+
 /// Renders diagnostics for a terminal. `color` picks ANSI styling.
 pub fn graphical(diags: &[Diagnostic], source: &Source, color: bool) -> String {
     let theme = if color {
@@ -69,15 +73,22 @@ pub fn graphical(diags: &[Diagnostic], source: &Source, color: bool) -> String {
     let handler = GraphicalReportHandler::new_themed(theme)
         .with_width(100)
         .with_links(false);
-    let named = NamedSource::new(&*source.name, source.text.to_string());
+    let named = NamedSource::new(&*source.name, source.text.clone());
     let mut out = String::new();
-    for diag in diags {
+    for diag in diags.iter().take(MAX_DRAWN) {
         let report = Report {
             diag,
             source: named.clone(),
         };
         let _ = handler.render_report(&mut out, &report);
         out.push('\n');
+    }
+    if diags.len() > MAX_DRAWN {
+        let _ = writeln!(
+            out,
+            "… and {} more (`mailc validate --format json` lists every one)\n",
+            diags.len() - MAX_DRAWN
+        );
     }
     out
 }
@@ -126,6 +137,7 @@ struct JsonReport<'a> {
 
 /// Renders diagnostics as one JSON document.
 pub fn json(diags: &[Diagnostic], source: &Source) -> String {
+    let lines = LineIndex::new(&source.text);
     let errors = diags
         .iter()
         .filter(|d| d.severity == Severity::Error)
@@ -137,7 +149,7 @@ pub fn json(diags: &[Diagnostic], source: &Source) -> String {
         diagnostics: diags
             .iter()
             .map(|d| {
-                let (line, column) = source.line_col(d.span().start);
+                let (line, column) = lines.line_col(&source.text, d.span().start);
                 JsonDiagnostic {
                     code: d.code.as_str(),
                     severity: d.severity,
@@ -150,7 +162,7 @@ pub fn json(diags: &[Diagnostic], source: &Source) -> String {
                         .labels
                         .iter()
                         .map(|l| {
-                            let (line, column) = source.line_col(l.span.start);
+                            let (line, column) = lines.line_col(&source.text, l.span.start);
                             JsonLabel {
                                 line,
                                 column,
@@ -165,4 +177,49 @@ pub fn json(diags: &[Diagnostic], source: &Source) -> String {
             .collect(),
     };
     serde_json::to_string_pretty(&report).unwrap_or_default() + "\n"
+}
+
+/// Line starts of a text, for line/column look-ups in O(log n).
+struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    fn new(text: &str) -> Self {
+        let mut starts = vec![0];
+        starts.extend(
+            text.bytes()
+                .enumerate()
+                .filter(|(_, b)| *b == b'\n')
+                .map(|(i, _)| i + 1),
+        );
+        LineIndex { starts }
+    }
+
+    /// 1-based line and column (in characters) of a byte offset.
+    fn line_col(&self, text: &str, offset: usize) -> (usize, usize) {
+        let offset = offset.min(text.len());
+        let line = self.starts.partition_point(|&s| s <= offset);
+        let start = self.starts[line - 1];
+        let col = String::from_utf8_lossy(&text.as_bytes()[start..offset])
+            .chars()
+            .count()
+            + 1;
+        (line, col)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::LineIndex;
+
+    #[test]
+    fn line_index_agrees_with_a_scan() {
+        let text = "ab\nçd\n\nx";
+        let idx = LineIndex::new(text);
+        let src = crate::source::Source::new("t", text, crate::source::Dialect::Yaml);
+        for off in [0, 1, 3, 5, 6, 7, 8, 9] {
+            assert_eq!(idx.line_col(text, off), src.line_col(off), "offset {off}");
+        }
+    }
 }

@@ -33,12 +33,42 @@ use crate::source::Span;
 /// overflow, not panic, on thousands).
 const MAX_DEPTH: usize = 32;
 
+/// The kdl crate also recurses once per `*` or `/` inside a block comment and
+/// once per `(` after a bad node end, and its error recovery there is
+/// quadratic (3,000 `a (` take seconds). With [`PARSE_STACK`] these limits keep
+/// it far from the end of its stack (measured: about 1 KiB a level).
+const MAX_COMMENT_MARKS: usize = 20_000;
+const MAX_PARENS: usize = 2_000;
+/// The stack the kdl parser runs on (reserved, not committed, memory).
+const PARSE_STACK: usize = 256 << 20;
+
 /// Parses KDL 2.0 text into the spanned tree, or every diagnostic found.
 pub fn parse(text: &str) -> Result<Node, Vec<Diagnostic>> {
     if let Some(d) = too_deep(text) {
         return Err(vec![d]);
     }
-    let parsed = std::panic::catch_unwind(|| KdlDocument::parse_v2(text));
+    // The parser recurses deeply on some inputs: give it a large stack of its
+    // own, and catch a panic inside it as a syntax error.
+    let parsed = std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("kdl-parse".into())
+            .stack_size(PARSE_STACK)
+            .spawn_scoped(scope, || KdlDocument::parse_v2(text))
+            .map(|handle| handle.join())
+    });
+    let parsed = match parsed {
+        Ok(joined) => joined,
+        Err(e) => {
+            return Err(vec![
+                Diagnostic::error(
+                    Code::Syntax,
+                    Span::default(),
+                    format!("cannot start the KDL parser: {e}"),
+                )
+                .label("here"),
+            ]);
+        }
+    };
     let doc = match parsed {
         Ok(Ok(doc)) => doc,
         Ok(Err(err)) => {
@@ -96,7 +126,19 @@ fn too_deep(text: &str) -> Option<Diagnostic> {
             .position(|w| w == pat)
             .map(|p| from + p + pat.len())
     };
+    let refuse = |at: usize, what: &str, help: &str| {
+        Some(
+            Diagnostic::error(
+                Code::Syntax,
+                Span::new(at, 1),
+                format!("invalid KDL: {what}"),
+            )
+            .label("too much for the KDL parser")
+            .help(help.to_string()),
+        )
+    };
     let mut depth = 0usize;
+    let mut parens = 0usize;
     let mut i = 0;
     while i < b.len() {
         i = match b[i] {
@@ -147,19 +189,50 @@ fn too_deep(text: &str) -> Option<Diagnostic> {
             b'/' if b[i..].starts_with(b"//") => find(i, b"\n")?,
             b'/' if b[i..].starts_with(b"/*") => {
                 let mut nest = 1usize;
+                let mut marks = 0usize;
                 let mut j = i + 2;
                 while nest > 0 {
                     if b.get(j..)?.starts_with(b"/*") {
                         nest += 1;
+                        if nest > MAX_DEPTH {
+                            return refuse(
+                                j,
+                                &format!("block comments nested more than {MAX_DEPTH} deep"),
+                                "close the comments, or comment out with `//` lines",
+                            );
+                        }
                         j += 2;
                     } else if b[j..].starts_with(b"*/") {
                         nest -= 1;
                         j += 2;
                     } else {
+                        if matches!(b.get(j)?, b'*' | b'/') {
+                            marks += 1;
+                            if marks > MAX_COMMENT_MARKS {
+                                return refuse(
+                                    i,
+                                    &format!(
+                                        "a block comment with more than {MAX_COMMENT_MARKS} `*` and `/` in it"
+                                    ),
+                                    "comment out large parts with `//` lines, or `/-` before a node",
+                                );
+                            }
+                        }
                         j += 1;
                     }
                 }
                 j
+            }
+            b'(' => {
+                parens += 1;
+                if parens > MAX_PARENS {
+                    return refuse(
+                        i,
+                        &format!("more than {MAX_PARENS} `(`"),
+                        "a spec has few type annotations `(type)`; this does not look like a spec",
+                    );
+                }
+                i + 1
             }
             _ => i + 1,
         };

@@ -41,12 +41,12 @@ fn syntax_error(err: &serde_saphyr::Error, text: &str) -> Diagnostic {
                 Some(o) => Span::new(o as usize, s.byte_len().unwrap_or(0) as usize),
                 None => Span::new(
                     offset_of(text, loc.line() as usize, loc.column() as usize),
-                    1,
+                    0,
                 ),
             }
         })
         .unwrap_or_default();
-    let span = Span::new(span.start.min(text.len()), span.len);
+    let span = crate::source::fit_span(text, span);
     // serde-saphyr's message carries its own "line X column Y"; our label shows it.
     let message = err.without_snippet().to_string();
     let message = message.lines().next().unwrap_or("").trim();
@@ -65,19 +65,33 @@ fn syntax_error(err: &serde_saphyr::Error, text: &str) -> Diagnostic {
         .help("fix the YAML syntax at this place; the rest of the spec is checked once it parses")
 }
 
-/// The byte offset of a 1-based line and character column.
+/// The byte offset of a 1-based line and character column. Lines end at
+/// `\n`, `\r\n` or a lone `\r`, as YAML counts them.
 fn offset_of(text: &str, line: usize, column: usize) -> usize {
-    let line_start: usize = text
-        .split_inclusive('\n')
-        .take(line.saturating_sub(1))
-        .map(str::len)
-        .sum();
-    let rest = &text[line_start.min(text.len())..];
+    let bytes = text.as_bytes();
+    let mut start = 0;
+    let mut seen = 1;
+    let mut i = 0;
+    while seen < line && i < bytes.len() {
+        match bytes[i] {
+            b'\n' => {
+                seen += 1;
+                start = i + 1;
+            }
+            b'\r' if bytes.get(i + 1) != Some(&b'\n') => {
+                seen += 1;
+                start = i + 1;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    let rest = &text[start..];
     let col = rest
         .char_indices()
         .nth(column.saturating_sub(1))
         .map_or(rest.len(), |(i, _)| i);
-    (line_start + col).min(text.len())
+    start + col
 }
 
 fn first_lower(s: &str) -> String {
