@@ -34,7 +34,11 @@ fn mailc(dir: &Path, args: &[&str], stdin: Option<&str>) -> Run {
     if let Some(input) = stdin {
         use std::io::Write;
         // mailc may refuse before reading (a bad flag): a broken pipe is no failure.
-        let _ = child.stdin.take().expect("stdin").write_all(input.as_bytes());
+        let _ = child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(input.as_bytes());
     }
     let out = child.wait_with_output().expect("wait for mailc");
     Run {
