@@ -259,6 +259,14 @@ impl Instance {
                     terminate(pid);
                 }
             }
+            // Postfix's children inherit the listening sockets and may outlive
+            // the master for a moment: the next instance on these ports must
+            // not reach an old smtpd (with the previous spec's tables).
+            let deadline = Instant::now() + Duration::from_secs(10);
+            let ports = [self.install.ports.smtp, self.install.ports.submission];
+            while ports.iter().any(|p| listening(*p)) && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(50));
+            }
         }
         for child in [self.srs.take(), self.dovecot.take()].into_iter().flatten() {
             let mut child = child;
