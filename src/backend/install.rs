@@ -30,6 +30,7 @@
 //! ROOT/var/HOST/vmail/       mail homes, DOMAIN/LOCAL/Maildir, owned by nobody
 //! ROOT/var/HOST/tls/         cert.pem and key.pem (the test makes them)
 //! ROOT/var/HOST/postsrsd.secret, postsrsd/   SRS secret and chroot
+//! ROOT/var/HOST/mailc/       the embedded server's store and queue
 //! ```
 //!
 //! Ports of a host whose block starts at `B`: SMTP `B+25`, SMTPS `B+65`,
@@ -82,6 +83,8 @@ pub struct Install {
     pub srs_chroot: String,
     /// How another host reaches this one by SMTP: a name or address, and port.
     pub smtp_address: String,
+    /// The embedded server's mail store and queue (`mailc serve --data`).
+    pub server_data_dir: String,
 }
 
 /// The addresses services listen on.
@@ -158,6 +161,7 @@ impl Install {
             srs_user: "postsrsd".into(),
             srs_chroot: "/var/lib/postsrsd".into(),
             smtp_address: host.hostname.clone(),
+            server_data_dir: format!("/var/lib/mailc/{}", host.key),
         }
     }
 
@@ -243,6 +247,7 @@ impl TestRoot {
             srs_user: "nobody".into(),
             srs_chroot: format!("{var}/postsrsd"),
             smtp_address: "127.0.0.1".into(),
+            server_data_dir: format!("{var}/mailc"),
         }
     }
 }

@@ -9,6 +9,7 @@ pub mod dovecot;
 pub mod install;
 pub mod mta_sts;
 pub mod postfix;
+pub mod server;
 pub mod services;
 pub mod template;
 pub mod zone;
@@ -42,6 +43,7 @@ pub fn compile(model: &Model, ctx: &dyn Context) -> Result<Output, Vec<Diagnosti
     dkim::compile(model, ctx, &mut out, &mut diags);
     postfix::compile(model, ctx, &mut out);
     dovecot::compile(model, ctx, &mut out);
+    server::compile(model, ctx, &mut out, &mut diags);
     if diags.is_empty() {
         Ok(out)
     } else {

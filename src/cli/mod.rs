@@ -6,6 +6,7 @@ mod context;
 mod dkim;
 mod load;
 mod plan;
+mod serve;
 
 use std::io::{IsTerminal, Read, Write};
 use std::path::PathBuf;
@@ -84,6 +85,8 @@ enum Command {
         #[command(subcommand)]
         command: dkim::DkimCommand,
     },
+    /// Run the embedded SMTP (MX, submission) and IMAP server for a host.
+    Serve(serve::ServeArgs),
     /// Compile and write every output file into a folder (development aid).
     #[command(hide = true)]
     Build {
@@ -119,6 +122,7 @@ pub fn main() -> ExitCode {
         Command::Passwd { scheme } => passwd_cmd(&scheme),
         Command::Dkim { command } => dkim::run(command, color),
         Command::Build { spec, out } => build::run(spec, &out, color),
+        Command::Serve(args) => serve::run(args, color),
         Command::Plan(args) => plan::plan(args, cli.color),
         Command::Apply(args) => plan::apply(args, cli.color),
     }

@@ -1,0 +1,218 @@
+//! `mailc serve`: run a host's manifest, from a compiled
+//! `server/HOST/manifest.json` or straight from a spec (compiled in memory,
+//! nothing written).
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::Args;
+
+use super::context::DiskContext;
+use super::{fail, load};
+use crate::diag::{Severity, render};
+use crate::manifest::{Manifest, NextHop};
+use crate::serve::{self, Options};
+use crate::validate::dkim::MissingKey;
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// A spec (default: mailc.yaml, else mailc.kdl) or a compiled manifest.json.
+    input: Option<PathBuf>,
+    /// The host to run (may be left out when there is one).
+    #[arg(long)]
+    host: Option<String>,
+    /// Inbound SMTP address (IP:PORT). Giving any listen flag runs only the
+    /// services given.
+    #[arg(long, value_name = "ADDR")]
+    smtp: Option<SocketAddr>,
+    /// Submission (STARTTLS) address.
+    #[arg(long, value_name = "ADDR")]
+    submission: Option<SocketAddr>,
+    /// Submission on implicit TLS.
+    #[arg(long, value_name = "ADDR")]
+    submissions: Option<SocketAddr>,
+    /// IMAP (STARTTLS) address.
+    #[arg(long, value_name = "ADDR")]
+    imap: Option<SocketAddr>,
+    /// IMAP on implicit TLS.
+    #[arg(long, value_name = "ADDR")]
+    imaps: Option<SocketAddr>,
+    /// The mail store and queue folder (default: the manifest's).
+    #[arg(long, value_name = "DIR")]
+    data: Option<PathBuf>,
+    /// Send every outbound message to this server (HOST:PORT) instead of
+    /// by MX lookup: a smart host, or a test's sink.
+    #[arg(long, value_name = "HOST:PORT")]
+    relay_all: Option<String>,
+    /// The DNS server MX lookups ask (IP:PORT).
+    #[arg(long, value_name = "IP:PORT")]
+    resolver: Option<SocketAddr>,
+    /// Seconds before the first retry of deferred mail (then backoff).
+    #[arg(long, hide = true)]
+    retry_base: Option<u64>,
+}
+
+fn parse_hop(s: &str) -> Option<NextHop> {
+    let (host, port) = s.rsplit_once(':')?;
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    Some(NextHop {
+        host: host.to_string(),
+        port: port.parse().ok()?,
+    })
+}
+
+pub fn run(args: ServeArgs, color: bool) -> ExitCode {
+    let input = load::spec_path(args.input.as_deref());
+    let is_manifest = input.extension().is_some_and(|e| e == "json");
+    let (manifest, base_dir) = if is_manifest {
+        match read_manifest(&input, args.host.as_deref()) {
+            Ok(x) => x,
+            Err(code) => return code,
+        }
+    } else {
+        match from_spec(&input, args.host.as_deref(), color) {
+            Ok(x) => x,
+            Err(code) => return code,
+        }
+    };
+    let relay_all = match args.relay_all.as_deref().map(|s| (s, parse_hop(s))) {
+        None => None,
+        Some((_, Some(h))) => Some(h),
+        Some((s, None)) => {
+            return fail(
+                &format!("`--relay-all {s}` is not HOST:PORT"),
+                Some("e.g. `--relay-all smarthost.example.net:25`"),
+            );
+        }
+    };
+    let options = Options {
+        smtp: args.smtp,
+        submission: args.submission,
+        submissions: args.submissions,
+        imap: args.imap,
+        imaps: args.imaps,
+        data: args.data,
+        base_dir,
+        relay_all,
+        resolver: args.resolver,
+        retry_base: args.retry_base,
+    };
+    match serve::run(manifest, options) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let help = match &e {
+                serve::ServeError::Data { .. } => {
+                    Some("choose a folder you may write with `--data DIR`")
+                }
+                serve::ServeError::Listen { .. } => Some(
+                    "choose free addresses with `--smtp`, `--submission`, `--imap` (ports below 1024 need root)",
+                ),
+                _ => None,
+            };
+            fail(&e.to_string(), help)
+        }
+    }
+}
+
+fn read_manifest(path: &Path, host: Option<&str>) -> Result<(Manifest, PathBuf), ExitCode> {
+    let bytes = std::fs::read(path)
+        .map_err(|e| fail(&format!("cannot read {}: {e}", path.display()), None))?;
+    let m =
+        Manifest::from_json(&bytes).map_err(|e| fail(&format!("{}: {e}", path.display()), None))?;
+    if let Some(h) = host
+        && h != m.host
+    {
+        return Err(fail(
+            &format!(
+                "{} is the manifest of host `{}`, not `{h}`",
+                path.display(),
+                m.host
+            ),
+            Some("leave out `--host`, or pass that host's manifest"),
+        ));
+    }
+    let base = path
+        .parent()
+        .map(Path::to_path_buf)
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or_else(|| PathBuf::from("."));
+    Ok((m, base))
+}
+
+fn from_spec(
+    path: &Path,
+    host: Option<&str>,
+    color: bool,
+) -> Result<(Manifest, PathBuf), ExitCode> {
+    let loaded = load::load(path, MissingKey::Error);
+    let Some(model) = &loaded.model else {
+        let errs: Vec<_> = loaded
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .cloned()
+            .collect();
+        eprint!("{}", render::graphical(&errs, &loaded.source, color));
+        return Err(fail(
+            &format!(
+                "{} is invalid; fix it before serving it",
+                loaded.source.name
+            ),
+            Some("run `mailc validate`"),
+        ));
+    };
+    let keys: Vec<&str> = model.hosts.keys().map(String::as_str).collect();
+    let embedded: Vec<&str> = model
+        .hosts
+        .values()
+        .filter(|h| h.stack == crate::model::Stack::Embedded)
+        .map(|h| h.key.as_str())
+        .collect();
+    let key = match host {
+        Some(h) if model.hosts.contains_key(h) => h.to_string(),
+        Some(h) => {
+            let help = match crate::diag::suggest(h, keys.iter().copied()) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None => format!("the hosts are: {}", keys.join(", ")),
+            };
+            return Err(fail(
+                &format!("`{h}` is not a host of {}", loaded.source.name),
+                Some(&help),
+            ));
+        }
+        None if keys.len() == 1 => keys[0].to_string(),
+        None if embedded.len() == 1 => embedded[0].to_string(),
+        None => {
+            return Err(fail(
+                "the spec has more than one host; say which with `--host`",
+                Some(&format!("the hosts are: {}", keys.join(", "))),
+            ));
+        }
+    };
+    let host = &model.hosts[&key];
+    if host.stack != crate::model::Stack::Embedded {
+        eprintln!(
+            "mailc serve: host `{key}` runs {} in production; serving its mail with the embedded server",
+            match host.stack {
+                crate::model::Stack::PostfixDovecot => "postfix-dovecot",
+                _ => "exim-dovecot",
+            }
+        );
+    }
+    let ctx = DiskContext::new("out", &loaded.dir);
+    let spec_dir = loaded.dir.clone();
+    // Keys are read where the spec names them.
+    let m = crate::backend::server::manifest(model, &ctx, host, &mut |_, _, p| {
+        let p = Path::new(p);
+        if p.is_absolute() {
+            p.display().to_string()
+        } else {
+            spec_dir.join(p).display().to_string()
+        }
+    });
+    Ok((
+        m,
+        std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
+    ))
+}

@@ -1,0 +1,257 @@
+//! The embedded server's manifest: everything `mailc serve` runs for one
+//! host, and nothing else. The compiler writes it (`server/HOST/manifest.json`,
+//! [`crate::backend::server`]); the server ([`crate::serve`]) reads only this
+//! type, never the spec or the model. Every routing decision is already made
+//! here: the server looks addresses up, it does not reason about roles.
+//!
+//! All addresses are lowercase with A-label domains. Maps are sorted, so the
+//! JSON is deterministic. The format is versioned by [`VERSION`]; a server
+//! refuses a manifest of another version rather than guessing.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// The manifest format this mailc writes and runs.
+pub const VERSION: u32 = 1;
+
+/// What `mailc serve` runs for one host.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    /// Always [`VERSION`].
+    pub version: u32,
+    /// The host's key in the spec.
+    pub host: String,
+    /// The host's FQDN: the SMTP greeting and HELO name.
+    pub hostname: String,
+    pub listen: Listen,
+    /// The mail store (`mail/DOMAIN/LOCAL/`) and the outbound queue
+    /// (`queue/`).
+    pub data_dir: String,
+    pub tls: Tls,
+    pub limits: Limits,
+    /// Login accounts, by full address (what IMAP and submission users log
+    /// in with).
+    pub users: BTreeMap<String, User>,
+    /// The domains this host accepts mail for, by A-label name. A domain not
+    /// listed is not ours: mail to it is refused unless an authenticated
+    /// user sends it, and then it leaves by MX lookup.
+    pub domains: BTreeMap<String, Domain>,
+    /// DKIM keys outbound mail is signed with, by the sender's domain.
+    pub dkim: BTreeMap<String, Vec<DkimKey>>,
+}
+
+/// Socket addresses (`IP:PORT`, IPv6 in brackets) per service; an empty
+/// list turns the service off.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Listen {
+    /// Inbound SMTP (MX), STARTTLS offered.
+    pub smtp: Vec<String>,
+    /// Submission with STARTTLS (RFC 6409), AUTH required.
+    pub submission: Vec<String>,
+    /// Submission with implicit TLS (RFC 8314).
+    pub submissions: Vec<String>,
+    /// IMAP with STARTTLS.
+    pub imap: Vec<String>,
+    /// IMAP with implicit TLS.
+    pub imaps: Vec<String>,
+}
+
+/// The certificate chain and key (PEM). When the files are missing the
+/// server makes a self-signed certificate for `hostname` at start and says
+/// so: good for trying a spec, not for the Internet.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Tls {
+    pub cert: String,
+    pub key: String,
+}
+
+/// What one client may cost the server.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Limits {
+    /// Largest message accepted, bytes (advertised as SIZE).
+    pub message_size: u64,
+    /// Recipients per message (RFC 5321 §4.5.3.1.8: at least 100).
+    pub recipients: u32,
+    /// Open connections per service.
+    pub connections: u32,
+    /// Longest command line, bytes.
+    pub line_length: u32,
+    /// Seconds a client may stay silent in SMTP (RFC 5321 §4.5.3.2).
+    pub smtp_timeout: u32,
+    /// Seconds an idle IMAP client is kept (RFC 3501 §5.4: at least 30 min).
+    pub imap_timeout: u32,
+    /// Seconds a queued message is retried before it bounces.
+    pub queue_lifetime: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            message_size: 25 * 1024 * 1024,
+            recipients: 100,
+            connections: 256,
+            line_length: 4096,
+            smtp_timeout: 300,
+            imap_timeout: 1800,
+            queue_lifetime: 5 * 24 * 3600,
+        }
+    }
+}
+
+/// One login: a mailbox of a domain this host is local for.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct User {
+    /// `{SCHEME}hash`, the same string Dovecot's passwd-file holds.
+    pub password: String,
+    /// Bytes; `None` is unlimited.
+    pub quota: Option<u64>,
+    /// Receives no mail (it may still log in and send).
+    pub send_only: bool,
+    /// Envelope senders this user may use: its address and its mailbox
+    /// aliases, sorted.
+    pub send_as: Vec<String>,
+}
+
+/// How this host treats one domain.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Domain {
+    pub role: Role,
+    /// Local parts that are accepted, with where their mail goes. On a
+    /// backup every target is empty: whatever it accepts goes to the
+    /// primary, which expands it.
+    pub recipients: BTreeMap<String, Target>,
+    /// Local parts that exist but receive nothing (send-only mailboxes, an
+    /// alias to them only): refused like unknown ones, even under a
+    /// catch-all.
+    pub refused: BTreeSet<String>,
+    /// Addresses nobody claims.
+    pub unknown: Unknown,
+    /// Forwarded mail gets an SRS envelope sender (the domain asks).
+    pub srs: bool,
+}
+
+/// What this host is for a domain.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case", tag = "mode", deny_unknown_fields)]
+pub enum Role {
+    /// Final destination: delivers to the mailboxes here.
+    Local,
+    /// Accepts what the primary would and queues it for the primary.
+    Backup { next_hop: NextHop },
+    /// The domain accepts no mail (null MX, RFC 7505): every recipient is
+    /// refused with `556 5.1.10`.
+    NullMx,
+}
+
+/// Where one accepted address's mail goes.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Target {
+    /// Addresses of users of this host (keys of [`Manifest::users`]) whose
+    /// INBOX gets a copy.
+    pub mailboxes: Vec<String>,
+    /// Addresses the mail is sent on to (queued).
+    pub forward: Vec<String>,
+}
+
+/// The policy for addresses nobody claims, already resolved for this host.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case", tag = "policy", deny_unknown_fields)]
+pub enum Unknown {
+    /// Refused at RCPT: `550 5.1.1`.
+    Reject,
+    /// Accepted, then returned to the sender in a non-delivery report.
+    Bounce,
+    /// Catch-all: delivered and forwarded like an alias (empty on a backup).
+    Forward { target: Target },
+    /// Accepted and passed on to another server.
+    Relay { next_hop: NextHop },
+}
+
+/// A server mail is handed to directly (no MX lookup).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NextHop {
+    /// Hostname or IP address.
+    pub host: String,
+    pub port: u16,
+}
+
+impl std::fmt::Display for NextHop {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.host.contains(':') {
+            write!(f, "[{}]:{}", self.host, self.port)
+        } else {
+            write!(f, "{}:{}", self.host, self.port)
+        }
+    }
+}
+
+/// One DKIM signing key.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DkimKey {
+    pub selector: String,
+    pub algorithm: DkimAlgorithm,
+    /// The PEM private key file; a relative path is relative to the
+    /// manifest's folder.
+    pub key: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum DkimAlgorithm {
+    RsaSha256,
+    Ed25519Sha256,
+}
+
+/// Why a manifest cannot be run.
+#[derive(Debug, thiserror::Error)]
+pub enum ManifestError {
+    #[error("not a mailc manifest: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error(
+        "manifest version {found} is not the version this mailc runs ({VERSION}); compile the spec again with this mailc"
+    )]
+    Version { found: u32 },
+}
+
+impl Manifest {
+    /// Reads a manifest, refusing other versions.
+    pub fn from_json(bytes: &[u8]) -> Result<Manifest, ManifestError> {
+        #[derive(Deserialize)]
+        struct Probe {
+            version: u32,
+        }
+        let probe: Probe = serde_json::from_slice(bytes)?;
+        if probe.version != VERSION {
+            return Err(ManifestError::Version {
+                found: probe.version,
+            });
+        }
+        Ok(serde_json::from_slice(bytes)?)
+    }
+
+    /// Pretty JSON with a final newline: the file's exact bytes.
+    pub fn to_json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self).expect("a manifest always serializes");
+        s.push('\n');
+        s
+    }
+
+    /// The JSON Schema of the manifest (`schemas/manifest.schema.json`).
+    pub fn schema() -> String {
+        let mut s = serde_json::to_string_pretty(&schemars::schema_for!(Manifest))
+            .expect("a schema always serializes");
+        s.push('\n');
+        s
+    }
+}

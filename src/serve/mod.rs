@@ -1,0 +1,258 @@
+//! `mailc serve`: the embedded SMTP + IMAP server. It runs one host's
+//! [`Manifest`] and depends on nothing else of mailc's pipeline (not the
+//! spec, not the model): what it does is what the manifest says.
+//!
+//! - [`smtp`]: inbound MX (25) and submission (587, 465);
+//! - [`imap`]: IMAP4rev1 (143, 993);
+//! - [`store`]: the Maildir++ store, durable before any `250`;
+//! - [`queue`]: outbound mail with retries, SRS, DKIM signing, bounces;
+//! - [`router`]: the per-recipient decision, looked up in the manifest;
+//! - [`tls`]: the certificate, or a self-signed one for trying things out.
+//!
+//! Plaintext `LOGIN` / `AUTH PLAIN` are accepted on loopback connections
+//! (as Dovecot does); elsewhere only under TLS.
+
+pub mod imap;
+pub mod queue;
+pub mod router;
+pub mod smtp;
+pub mod store;
+pub mod tls;
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio::sync::{Semaphore, watch};
+
+use crate::manifest::{Manifest, NextHop};
+use queue::Queue;
+use store::Store;
+
+/// What the command line changes about a manifest.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// Listen overrides. When any is given, only the services given run.
+    pub smtp: Option<SocketAddr>,
+    pub submission: Option<SocketAddr>,
+    pub submissions: Option<SocketAddr>,
+    pub imap: Option<SocketAddr>,
+    pub imaps: Option<SocketAddr>,
+    /// Replaces the manifest's `data_dir`.
+    pub data: Option<PathBuf>,
+    /// The folder relative paths of the manifest (keys, certificate) are
+    /// read from: the manifest's own folder.
+    pub base_dir: PathBuf,
+    /// Every outbound message goes to this server instead of the
+    /// recipient domain's MX (tests, smart hosts).
+    pub relay_all: Option<NextHop>,
+    /// The DNS server MX lookups ask (default: the system's resolver).
+    pub resolver: Option<SocketAddr>,
+    /// Seconds between delivery attempts of a deferred message, before
+    /// backoff (default 60; tests make it short).
+    pub retry_base: Option<u64>,
+}
+
+/// What every connection shares.
+pub struct Shared {
+    pub manifest: Manifest,
+    pub options: Options,
+    pub tls: tokio_rustls::TlsAcceptor,
+    pub store: Store,
+    pub queue: Arc<Queue>,
+    pub data_dir: PathBuf,
+    /// Open connections per service (limits.connections each).
+    pub smtp_slots: Arc<Semaphore>,
+    pub imap_slots: Arc<Semaphore>,
+}
+
+impl Shared {
+    /// A path of the manifest, relative ones against its folder.
+    pub fn path(&self, p: &str) -> PathBuf {
+        resolve(&self.options.base_dir, p)
+    }
+}
+
+/// Whether plaintext authentication may be offered to this peer.
+pub fn plaintext_auth_allowed(peer: &SocketAddr) -> bool {
+    match peer.ip() {
+        IpAddr::V4(v4) => v4.is_loopback(),
+        IpAddr::V6(v6) => {
+            v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+        }
+    }
+}
+
+fn resolve(base: &Path, p: &str) -> PathBuf {
+    let p = Path::new(p);
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        base.join(p)
+    }
+}
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("cannot listen on {addr} for {service}: {source}")]
+    Listen {
+        service: &'static str,
+        addr: String,
+        source: std::io::Error,
+    },
+    #[error("cannot use the data folder {path}: {source}")]
+    Data {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Tls(String),
+    #[error("{0}")]
+    Runtime(std::io::Error),
+}
+
+/// The listeners, decided from the manifest and the overrides.
+fn listeners(m: &Manifest, o: &Options) -> Vec<(&'static str, String)> {
+    let overridden = o.smtp.is_some()
+        || o.submission.is_some()
+        || o.submissions.is_some()
+        || o.imap.is_some()
+        || o.imaps.is_some();
+    let pick = |flag: Option<SocketAddr>, from: &[String]| -> Vec<String> {
+        match flag {
+            Some(a) => vec![a.to_string()],
+            None if overridden => Vec::new(),
+            None => from.to_vec(),
+        }
+    };
+    let mut out = Vec::new();
+    for (service, addrs) in [
+        ("smtp", pick(o.smtp, &m.listen.smtp)),
+        ("submission", pick(o.submission, &m.listen.submission)),
+        ("submissions", pick(o.submissions, &m.listen.submissions)),
+        ("imap", pick(o.imap, &m.listen.imap)),
+        ("imaps", pick(o.imaps, &m.listen.imaps)),
+    ] {
+        out.extend(addrs.into_iter().map(|a| (service, a)));
+    }
+    out
+}
+
+/// Binds one listener; IPv6 sockets are IPv6-only, so `0.0.0.0:P` and
+/// `[::]:P` can both be bound.
+fn bind(addr: &str) -> std::io::Result<std::net::TcpListener> {
+    use socket2::{Domain, Socket, Type};
+    let sa: SocketAddr = addr
+        .parse()
+        .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidInput, "not IP:PORT"))?;
+    let sock = Socket::new(Domain::for_address(sa), Type::STREAM, None)?;
+    if sa.is_ipv6() {
+        sock.set_only_v6(true)?;
+    }
+    sock.set_reuse_address(true)?;
+    sock.bind(&sa.into())?;
+    sock.listen(1024)?;
+    sock.set_nonblocking(true)?;
+    Ok(sock.into())
+}
+
+/// Runs the server until SIGINT or SIGTERM. Every listener is bound before
+/// anything is served, so a port in use is an error at start.
+pub fn run(manifest: Manifest, options: Options) -> Result<(), ServeError> {
+    let data_dir = match &options.data {
+        Some(d) => d.clone(),
+        None => resolve(&options.base_dir, &manifest.data_dir),
+    };
+    let data_err = |source| ServeError::Data {
+        path: data_dir.display().to_string(),
+        source,
+    };
+    store::create_private_dir(&data_dir).map_err(data_err)?;
+    let store = Store::open(&data_dir).map_err(data_err)?;
+    let queue = Arc::new(Queue::open(&data_dir).map_err(data_err)?);
+    let (tls, origin) = tls::config(
+        &manifest.hostname,
+        &resolve(&options.base_dir, &manifest.tls.cert),
+        &resolve(&options.base_dir, &manifest.tls.key),
+    )
+    .map_err(ServeError::Tls)?;
+    if let tls::Origin::SelfSigned = origin {
+        eprintln!(
+            "mailc serve: no certificate at {}; using a self-signed one for {} (fine for trying, not for the Internet)",
+            manifest.tls.cert, manifest.hostname
+        );
+    }
+    let mut bound = Vec::new();
+    for (service, addr) in listeners(&manifest, &options) {
+        let l = bind(&addr).map_err(|source| ServeError::Listen {
+            service,
+            addr: addr.clone(),
+            source,
+        })?;
+        bound.push((service, addr, l));
+    }
+    let conns = manifest.limits.connections as usize;
+    let shared = Arc::new(Shared {
+        options,
+        tls: tokio_rustls::TlsAcceptor::from(tls),
+        store,
+        queue: queue.clone(),
+        data_dir,
+        smtp_slots: Arc::new(Semaphore::new(conns)),
+        imap_slots: Arc::new(Semaphore::new(conns)),
+        manifest,
+    });
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(ServeError::Runtime)?;
+    rt.block_on(async move {
+        let (stop, stopped) = watch::channel(false);
+        let mut tasks = Vec::new();
+        for (service, addr, l) in bound {
+            let l = TcpListener::from_std(l).map_err(ServeError::Runtime)?;
+            eprintln!("mailc serve: {service} on {addr}");
+            let (sh, rx) = (shared.clone(), stopped.clone());
+            tasks.push(tokio::spawn(async move {
+                match service {
+                    "smtp" => smtp::serve(l, smtp::Service::Mx, sh, rx).await,
+                    "submission" => smtp::serve(l, smtp::Service::Submission, sh, rx).await,
+                    "submissions" => smtp::serve(l, smtp::Service::Submissions, sh, rx).await,
+                    "imap" => imap::serve(l, false, sh, rx).await,
+                    _ => imap::serve(l, true, sh, rx).await,
+                }
+            }));
+        }
+        tasks.push(tokio::spawn(queue.run(shared.clone(), stopped.clone())));
+        eprintln!(
+            "mailc serve: {} ({}) ready",
+            shared.manifest.host, shared.manifest.hostname
+        );
+        wait_for_signal().await;
+        eprintln!("mailc serve: stopping");
+        let _ = stop.send(true);
+        for t in tasks {
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(10), t).await;
+        }
+        Ok(())
+    })
+}
+
+async fn wait_for_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).ok();
+    let term = async {
+        match term.as_mut() {
+            Some(t) => {
+                t.recv().await;
+            }
+            None => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term => {}
+    }
+}
