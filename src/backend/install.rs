@@ -23,6 +23,7 @@
 //! ROOT/postfix/HOST/         Postfix's config_directory (main.cf, master.cf, maps)
 //! ROOT/dovecot/HOST/         dovecot.conf, users
 //! ROOT/dkim/HOST/            OpenDKIM's opendkim.conf, tables and keys
+//! ROOT/exim/HOST/            exim.conf and its lookup files
 //! ROOT/var/HOST/queue/       Postfix's queue_directory (Dovecot's LMTP and auth sockets in private/)
 //! ROOT/var/HOST/data/        Postfix's data_directory
 //! ROOT/var/HOST/maillog      Postfix's log
@@ -31,6 +32,7 @@
 //! ROOT/var/HOST/tls/         cert.pem and key.pem (the test makes them)
 //! ROOT/var/HOST/postsrsd.secret, postsrsd/   SRS secret and chroot
 //! ROOT/var/HOST/mailc/       the embedded server's store and queue
+//! ROOT/var/HOST/exim/        Exim's spool; exim-log/ its logs; exim-srs.secret its SRS secret
 //! ```
 //!
 //! Ports of a host whose block starts at `B`: SMTP `B+25`, SMTPS `B+65`,
@@ -85,6 +87,18 @@ pub struct Install {
     pub smtp_address: String,
     /// The embedded server's mail store and queue (`mailc serve --data`).
     pub server_data_dir: String,
+    /// Where `exim/HOST/` (exim.conf and its lookup files) is installed.
+    pub exim_dir: String,
+    /// Exim's `spool_directory` and `log_file_path` (`%s` for the log's kind).
+    pub exim_spool_dir: String,
+    pub exim_log: String,
+    /// The Exim binary (`exim_path`: the daemon re-executes it to deliver).
+    pub exim_path: String,
+    /// The user and group Exim runs as (Debian's build: `Debian-exim`).
+    pub exim_user: String,
+    pub exim_group: String,
+    /// The file holding Exim's SRS secret (one line).
+    pub exim_srs_secret: String,
 }
 
 /// The addresses services listen on.
@@ -162,6 +176,13 @@ impl Install {
             srs_chroot: "/var/lib/postsrsd".into(),
             smtp_address: host.hostname.clone(),
             server_data_dir: format!("/var/lib/mailc/{}", host.key),
+            exim_dir: "/etc/exim4".into(),
+            exim_spool_dir: "/var/spool/exim4".into(),
+            exim_log: "/var/log/exim4/%slog".into(),
+            exim_path: "/usr/sbin/exim4".into(),
+            exim_user: "Debian-exim".into(),
+            exim_group: "Debian-exim".into(),
+            exim_srs_secret: "/etc/exim4/srs.secret".into(),
         }
     }
 
@@ -179,6 +200,7 @@ impl Install {
 pub struct TestRoot {
     root: String,
     bases: BTreeMap<String, u16>,
+    exim_path: String,
 }
 
 impl TestRoot {
@@ -203,7 +225,15 @@ impl TestRoot {
         TestRoot {
             root: root.into().trim_end_matches('/').to_string(),
             bases,
+            exim_path: "/usr/sbin/exim4".into(),
         }
+    }
+
+    /// The same root, with Exim's binary at `path` (the daemon re-executes
+    /// itself from there to deliver).
+    pub fn with_exim_path(mut self, path: impl Into<String>) -> TestRoot {
+        self.exim_path = path.into();
+        self
     }
 
     pub fn root(&self) -> &str {
@@ -248,6 +278,13 @@ impl TestRoot {
             srs_chroot: format!("{var}/postsrsd"),
             smtp_address: "127.0.0.1".into(),
             server_data_dir: format!("{var}/mailc"),
+            exim_dir: format!("{}/exim/{}", self.root, host.key),
+            exim_spool_dir: format!("{var}/exim"),
+            exim_log: format!("{var}/exim-log/%slog"),
+            exim_path: self.exim_path.clone(),
+            exim_user: "Debian-exim".into(),
+            exim_group: "Debian-exim".into(),
+            exim_srs_secret: format!("{var}/exim-srs.secret"),
         }
     }
 }

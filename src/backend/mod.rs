@@ -6,6 +6,7 @@
 pub mod dkim;
 pub mod dns;
 pub mod dovecot;
+pub mod exim;
 pub mod install;
 pub mod mta_sts;
 pub mod postfix;
@@ -43,6 +44,7 @@ pub fn compile(model: &Model, ctx: &dyn Context) -> Result<Output, Vec<Diagnosti
     dkim::compile(model, ctx, &mut out, &mut diags);
     postfix::compile(model, ctx, &mut out);
     dovecot::compile(model, ctx, &mut out);
+    exim::compile(model, ctx, &mut out, &mut diags);
     server::compile(model, ctx, &mut out, &mut diags);
     if diags.is_empty() {
         Ok(out)
