@@ -75,6 +75,35 @@ pub fn check(model: &Model) -> Vec<Diagnostic> {
     diags
 }
 
+/// The records one domain's entries give its zone (MX, SPF, DKIM, DMARC,
+/// MTA-STS, TLS-RPT, SRV, its `records`), built exactly as for the zone file,
+/// also for a domain the spec does not publish (`zone: false`): what
+/// `mailc check` compares with live DNS. SOA and NS are not among them. A
+/// DKIM key whose public half is not at hand is left out.
+pub fn domain_records(
+    model: &Model,
+    domain: &Domain,
+    ctx: Option<&dyn Context>,
+) -> Vec<super::zone::Rr> {
+    let mut d = std::borrow::Cow::Borrowed(domain);
+    // Placeholders let a domain without SOA data through; they are dropped below.
+    if d.nameservers.is_empty() || d.hostmaster.is_none() {
+        let d = d.to_mut();
+        d.nameservers = vec!["invalid".into()];
+        d.hostmaster = Some("hostmaster@invalid".into());
+    }
+    let mut diags = Vec::new();
+    let zone = Builder { diags: &mut diags }.domain_zone(model, &d, ctx);
+    zone.map(|z| {
+        z.records()
+            .iter()
+            .filter(|r| !(r.owner == z.origin && matches!(r.data, RData::NS(_))))
+            .cloned()
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
 /// Writes every published zone, with its serial decided against `--out`.
 pub fn compile(model: &Model, ctx: &dyn Context, out: &mut Output, diags: &mut Vec<Diagnostic>) {
     for (domain, zone) in build(model, Some(ctx), diags) {
