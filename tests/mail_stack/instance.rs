@@ -293,7 +293,7 @@ impl Drop for Instance {
 }
 
 /// A self-signed certificate for `name` (ECDSA P-256: fast to make).
-fn make_certificate(dir: &Path, name: &str) {
+pub fn make_certificate(dir: &Path, name: &str) {
     mkdir(dir, 0o755);
     let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
     let out = run(

@@ -1,0 +1,1034 @@
+//! The `exim-dovecot` stack against real Exim 4.96 (Debian's builds,
+//! unpacked by `.ci/install-oracles` into `/opt/exim4/{light,heavy}`,
+//! `../shared/ORACLES.md` §5) and Dovecot 2.3:
+//!
+//! - static: for every example and test case with an `exim-dovecot` host,
+//!   the production and the test-root `exim.conf` pass `exim -bV` in both
+//!   builds, and `doveconf -n` accepts the Dovecot side;
+//! - pinned: the `exim/` trees match `tests/expected/<case>/` and compile
+//!   to the same bytes twice;
+//! - differential: for every row of `tests/routes/*.tsv` on an Exim host,
+//!   Exim's own verdict agrees with `mailc route`: `-bt` names the same
+//!   mailboxes (the LMTP transport), forwards, next hop or failure, and an
+//!   `-bh` session from an outside client (192.0.2.1) gets the same RCPT
+//!   reply and no relaying;
+//! - end to end (`tests/cases/exim-stack`): Exim daemons (the heavy build:
+//!   it has the `dovecot` authenticator) and Dovecot run on 127.0.0.1; mail
+//!   to mailboxes, aliases, a catch-all, through the backup, a bounce and
+//!   submission with TLS and AUTH lands where `mailc route` says, read back
+//!   over IMAP.
+//!
+//! The programs are required: a missing one fails with a pointer to
+//! `.ci/install-oracles`, never a skip. Ports 27000–27999 on 127.0.0.1;
+//! every process is stopped by its PID.
+
+mod mail_stack;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write as _;
+use std::os::unix::fs::PermissionsExt as _;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use mail_stack::client::{Smtp, Tls, imap_subjects, submit};
+use mail_stack::instance::{make_certificate, wait_for};
+use mail_stack::{model_of, require_root, root, run, show, tool};
+use mailc::backend::install::{TestRoot, TestRootContext};
+use mailc::backend::{self, Context};
+use mailc::model::route::{Outcome, Route, route};
+use mailc::model::{Model, Stack};
+
+const LIGHT: &str = "/opt/exim4/light/usr/sbin/exim4";
+const HEAVY: &str = "/opt/exim4/heavy/usr/sbin/exim4";
+
+/// An Exim build, or a failure saying how to install it.
+fn exim(path: &str) -> PathBuf {
+    let p = PathBuf::from(path);
+    assert!(
+        p.is_file(),
+        "Exim is not installed at {path}; these tests run mailc's Exim configs in the real \
+         program. Run `.ci/install-oracles` (it unpacks exim4-daemon-light and -heavy into \
+         /opt/exim4 and adds the Debian-exim user)"
+    );
+    p
+}
+
+/// Every folder with a `mailc.yaml` that has an `exim-dovecot` host.
+fn exim_specs() -> Vec<(String, PathBuf, Model)> {
+    let mut out = Vec::new();
+    for parent in ["examples", "tests/cases"] {
+        let mut dirs: Vec<PathBuf> = std::fs::read_dir(root().join(parent))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.join("mailc.yaml").is_file())
+            .collect();
+        dirs.sort();
+        for dir in dirs {
+            let model = model_of(&dir);
+            if model.hosts.values().any(|h| h.stack == Stack::EximDovecot) {
+                let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+                out.push((name, dir, model));
+            }
+        }
+    }
+    out
+}
+
+/// The pinned test keys of `tests/keys/<case>/` (none elsewhere).
+struct Keys(PathBuf);
+
+impl Context for Keys {
+    fn previous(&self, _: &str) -> Option<Vec<u8>> {
+        None
+    }
+    fn private_key(&self, path: &str) -> Option<Vec<u8>> {
+        std::fs::read(self.0.join(path)).ok()
+    }
+}
+
+fn keys(name: &str) -> Keys {
+    Keys(root().join("tests/keys").join(name))
+}
+
+/// Compiles the Exim and Dovecot files of `model` with `ctx` and writes
+/// them under `out` (secret files 0600).
+fn write_exim(model: &Model, ctx: &dyn Context, out: &Path) {
+    let mut output = mailc::output::Output::default();
+    let mut diags = Vec::new();
+    backend::exim::compile(model, ctx, &mut output, &mut diags);
+    backend::dovecot::compile(model, ctx, &mut output);
+    for (rel, file) in &output.files {
+        let path = out.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, &file.bytes).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(file.mode())).unwrap();
+    }
+}
+
+/// Compiles `model` for a test root at `dir` whose daemons re-execute the
+/// heavy build, and writes the files there.
+fn write_root(name: &str, model: &Model, dir: &Path, first_port: u16) -> TestRoot {
+    let root = TestRoot::new(dir.to_str().unwrap(), model, first_port).with_exim_path(HEAVY);
+    let inner = keys(name);
+    write_exim(
+        model,
+        &TestRootContext {
+            inner: &inner,
+            root: &root,
+        },
+        dir,
+    );
+    root
+}
+
+/// `exim -C CONF -bV`: success, the config named, and no complaint.
+fn exim_bv(binary: &Path, conf: &Path) -> Option<String> {
+    let out = run(binary, &["-C", conf.to_str().unwrap(), "-bV"]);
+    let all = show(&out);
+    let ok = out.status.success()
+        && String::from_utf8_lossy(&out.stdout)
+            .contains(&format!("Configuration file is {}", conf.display()))
+        && !all.to_lowercase().contains("warning")
+        && !all.to_lowercase().contains("error");
+    (!ok).then(|| format!("{} -C {} -bV: {all}", binary.display(), conf.display()))
+}
+
+#[test]
+fn configs_pass_exim_and_dovecot_checks() {
+    let (light, heavy) = (exim(LIGHT), exim(HEAVY));
+    let specs = exim_specs();
+    assert!(
+        specs.len() >= 2,
+        "only {} specs have an exim-dovecot host",
+        specs.len()
+    );
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for (name, _, model) in &specs {
+        let prod = tempfile::tempdir().unwrap();
+        write_exim(model, &keys(name), prod.path());
+        let test = tempfile::tempdir().unwrap();
+        write_root(name, model, test.path(), 27000);
+        for host in model.hosts.values() {
+            if host.stack != Stack::EximDovecot {
+                continue;
+            }
+            for dir in [prod.path(), test.path()] {
+                let conf = dir.join("exim").join(&host.key).join("exim.conf");
+                for binary in [&light, &heavy] {
+                    failures.extend(exim_bv(binary, &conf).map(|f| format!("{name}: {f}")));
+                    checked += 1;
+                }
+                let dovecot = dir.join("dovecot").join(&host.key).join("dovecot.conf");
+                let out = run(&tool("doveconf"), &["-c", dovecot.to_str().unwrap(), "-n"]);
+                if !out.status.success() || !out.stderr.is_empty() {
+                    failures.push(format!("{name}: doveconf -n: {}", show(&out)));
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+    assert!(checked >= 8, "only {checked} Exim configs were checked");
+}
+
+/// How a secret file is pinned: never its contents.
+const SECRET: &str = "(secret file: contents not pinned)\n";
+
+/// Every file under `dir`, by relative path.
+fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let out = run(
+        &tool("find"),
+        &[dir.to_str().unwrap(), "-type", "f", "-printf", "%P\n"],
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|rel| (rel.to_string(), std::fs::read(dir.join(rel)).unwrap()))
+        .collect()
+}
+
+/// The production `exim/` tree of every spec (and `dovecot/` where no
+/// Postfix host pins it already) matches `tests/expected/<case>/`
+/// (`MAILC_BLESS=1` rewrites them), and a second compilation gives the same
+/// bytes.
+#[test]
+fn output_trees_match_pinned_files() {
+    let mut failures = Vec::new();
+    for (name, _, model) in exim_specs() {
+        let tops: &[&str] = if model
+            .hosts
+            .values()
+            .any(|h| h.stack == Stack::PostfixDovecot)
+        {
+            &["exim"]
+        } else {
+            &["exim", "dovecot"]
+        };
+        let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        write_exim(&model, &keys(&name), a.path());
+        write_exim(&model, &keys(&name), b.path());
+        let keep = |p: &String| tops.iter().any(|t| p.starts_with(&format!("{t}/")));
+        let actual: BTreeMap<String, Vec<u8>> = files(a.path())
+            .into_iter()
+            .filter(|(p, _)| keep(p))
+            .collect();
+        let again: BTreeMap<String, Vec<u8>> = files(b.path())
+            .into_iter()
+            .filter(|(p, _)| keep(p))
+            .collect();
+        assert_eq!(actual, again, "{name}: two compilations differ");
+        let shown: BTreeMap<String, Vec<u8>> = actual
+            .into_iter()
+            .map(|(path, bytes)| {
+                let mode = std::fs::metadata(a.path().join(&path))
+                    .unwrap()
+                    .permissions()
+                    .mode()
+                    & 0o777;
+                let bytes = if mode == 0o600 {
+                    SECRET.as_bytes().to_vec()
+                } else {
+                    bytes
+                };
+                (path, bytes)
+            })
+            .collect();
+        let pinned_dir = root().join("tests/expected").join(&name);
+        if std::env::var_os("MAILC_BLESS").is_some() {
+            for top in tops {
+                let _ = std::fs::remove_dir_all(pinned_dir.join(top));
+            }
+            for (path, bytes) in &shown {
+                let p = pinned_dir.join(path);
+                std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+                std::fs::write(p, bytes).unwrap();
+            }
+            continue;
+        }
+        let pinned: BTreeMap<String, Vec<u8>> = files(&pinned_dir)
+            .into_iter()
+            .filter(|(p, _)| keep(p))
+            .collect();
+        for path in pinned.keys().chain(shown.keys()).collect::<BTreeSet<_>>() {
+            match (pinned.get(path), shown.get(path)) {
+                (Some(e), Some(a)) if e == a => {}
+                (Some(e), Some(a)) => failures.push(format!(
+                    "{name}/{path} differs:\n--- expected\n{}\n--- actual\n{}",
+                    String::from_utf8_lossy(e),
+                    String::from_utf8_lossy(a)
+                )),
+                (Some(_), None) => failures.push(format!("{name}/{path} is no longer produced")),
+                (None, _) => failures.push(format!("{name}/{path} is new")),
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{}\n(run `MAILC_BLESS=1 cargo test --test exim output_trees` to accept)",
+        failures.join("\n\n")
+    );
+}
+
+/// One address as `exim -bt` resolves it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct Leaf {
+    address: String,
+    parents: Vec<String>,
+    router: String,
+    transport: String,
+    /// `host NAME [IP] port=P` lines.
+    hosts: Vec<String>,
+    /// `is undeliverable: TEXT` or `cannot be resolved at this time: TEXT`.
+    failure: Option<String>,
+    deferred: bool,
+}
+
+/// Parses `exim -bt` output into its leaves.
+fn leaves(stdout: &str) -> Vec<Leaf> {
+    let mut out: Vec<Leaf> = Vec::new();
+    for line in stdout.lines() {
+        if let Some(parent) = line.strip_prefix("    <-- ") {
+            if let Some(l) = out.last_mut() {
+                l.parents.push(parent.to_lowercase());
+            }
+        } else if let Some(rest) = line.strip_prefix("  router = ") {
+            if let Some(l) = out.last_mut() {
+                let (r, t) = rest.split_once(", transport = ").unwrap_or((rest, ""));
+                l.router = r.to_string();
+                l.transport = t.to_string();
+            }
+        } else if let Some(h) = line.strip_prefix("  host ") {
+            if let Some(l) = out.last_mut() {
+                l.hosts.push(h.to_string());
+            }
+        } else if !line.starts_with(' ') && !line.is_empty() {
+            let mut leaf = Leaf::default();
+            if let Some((a, why)) = line.split_once(" is undeliverable: ") {
+                leaf.address = a.to_lowercase();
+                leaf.failure = Some(why.to_string());
+            } else if let Some((a, why)) = line.split_once(" cannot be resolved at this time: ") {
+                leaf.address = a.to_lowercase();
+                leaf.failure = Some(why.to_string());
+                leaf.deferred = true;
+            } else {
+                // `ADDR   [duplicate, would not be delivered]` in a batch.
+                let a = line.split("   [").next().unwrap_or(line);
+                leaf.address = a.trim().to_lowercase();
+            }
+            out.push(leaf);
+        }
+    }
+    out
+}
+
+/// The replies of an SMTP session as `exim -bh` prints them, each on one
+/// line: `550 5.1.1 <a@b>: ...` (continuation lines joined, their repeated
+/// enhanced code dropped).
+fn bh_replies(stdout: &str) -> Vec<String> {
+    let mut replies = Vec::new();
+    let mut current: Vec<String> = Vec::new();
+    for line in stdout.lines() {
+        let code = line
+            .get(..3)
+            .filter(|c| c.bytes().all(|b| b.is_ascii_digit()));
+        let Some(code) = code else { continue };
+        let more = line.as_bytes().get(3) == Some(&b'-');
+        let text = line.get(4..).unwrap_or("").to_string();
+        if current.is_empty() {
+            current.push(format!("{code} {text}"));
+        } else {
+            let enhanced = current[0].split(' ').nth(1).unwrap_or("").to_string();
+            let text = text
+                .strip_prefix(&format!("{enhanced} "))
+                .map(str::to_string)
+                .unwrap_or(text);
+            current.push(text);
+        }
+        if !more {
+            replies.push(current.join(" "));
+            current.clear();
+        }
+    }
+    replies
+}
+
+/// One row of a route table.
+struct Row {
+    host: String,
+    address: String,
+}
+
+fn route_rows(table: &Path) -> Vec<Row> {
+    std::fs::read_to_string(table)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(|l| {
+            let cols: Vec<&str> = l.split('\t').collect();
+            Row {
+                host: cols[0].to_string(),
+                address: cols[1].to_string(),
+            }
+        })
+        .collect()
+}
+
+/// The routers that send a valid recipient on to another server.
+const RELAY_ROUTERS: [&str; 3] = ["backup", "backup_any", "relay"];
+
+/// Compares Exim's verdict on one address with `mailc route`'s; `None`
+/// when they agree.
+fn disagreement(
+    model: &Model,
+    root: &TestRoot,
+    r: &Route,
+    rcpt: &str,
+    bt: &[Leaf],
+) -> Option<String> {
+    let accepted = rcpt.starts_with("250 ");
+    // An address that leaves by MX lookup: here DNS knows no test domain,
+    // so `dnslookup` finds nothing and Exim says "Unrouteable address".
+    let leaves_by_mx = |l: &Leaf| {
+        (l.router == "dnslookup" && l.transport.starts_with("remote"))
+            || l.failure.as_deref() == Some("Unrouteable address")
+    };
+    let problem = match r.outcome {
+        Outcome::Reject => {
+            let want = r.reply.clone().unwrap_or_default().to_lowercase();
+            if rcpt.to_lowercase() != want {
+                Some(format!("the RCPT reply should be `{want}`"))
+            } else if bt.len() != 1
+                || bt[0].failure.as_deref().map(str::to_lowercase) != Some(want.clone())
+            {
+                Some(format!("-bt should fail it with `{want}`"))
+            } else {
+                None
+            }
+        }
+        Outcome::Bounce => {
+            if !accepted {
+                Some("RCPT should be accepted".into())
+            } else if bt.len() != 1 || bt[0].failure.is_none() || bt[0].deferred {
+                Some("routing should fail for good (a bounce)".into())
+            } else {
+                None
+            }
+        }
+        Outcome::Remote => {
+            if !(rcpt.starts_with("554 5.7.1") && rcpt.contains("relay access denied")) {
+                Some("an outside client should be refused relaying (554 5.7.1)".into())
+            } else if bt.len() != 1 || bt[0].address != r.address || !leaves_by_mx(&bt[0]) {
+                Some("it should leave unchanged by MX lookup".into())
+            } else {
+                None
+            }
+        }
+        Outcome::Deliver | Outcome::Forward => {
+            let mailboxes: BTreeSet<String> = r.mailboxes.iter().cloned().collect();
+            let forward: BTreeSet<String> = r.forward.iter().cloned().collect();
+            let lmtp: BTreeSet<String> = bt
+                .iter()
+                .filter(|l| l.transport == "dovecot_lmtp" && l.failure.is_none())
+                .map(|l| l.address.clone())
+                .collect();
+            let out: BTreeSet<String> = bt
+                .iter()
+                .filter(|l| l.transport != "dovecot_lmtp")
+                .map(|l| l.address.clone())
+                .collect();
+            if !accepted {
+                Some("RCPT should be accepted".into())
+            } else if lmtp != mailboxes {
+                Some(format!("LMTP (Dovecot) should get exactly {mailboxes:?}"))
+            } else if out != forward {
+                Some(format!("exactly {forward:?} should leave"))
+            } else if bt
+                .iter()
+                .filter(|l| l.transport != "dovecot_lmtp")
+                .any(|l| !leaves_by_mx(l) && !RELAY_ROUTERS.contains(&l.router.as_str()))
+            {
+                Some("forwarded addresses should leave by SMTP".into())
+            } else {
+                None
+            }
+        }
+        Outcome::Relay => {
+            let hop = r.next_hop.clone().unwrap_or_default();
+            let (name, port) = match hop.split_once(':') {
+                Some((n, p)) => (n.to_string(), p.parse::<u16>().ok()),
+                None => (hop.clone(), None),
+            };
+            let ours = model.hosts.values().find(|h| h.hostname == name);
+            let leaf = bt.first().cloned().unwrap_or_default();
+            let failed = leaf.failure.clone().unwrap_or_default();
+            if !accepted {
+                Some("RCPT should be accepted".into())
+            } else if bt.len() != 1 || leaf.address != r.address {
+                Some("it should leave unchanged".into())
+            } else if let Some(h) = ours {
+                // Our own host: in the test root, its SMTP port on 127.0.0.1.
+                let want = format!("127.0.0.1 [127.0.0.1] port={}", root.install(h).ports.smtp);
+                (!RELAY_ROUTERS.contains(&leaf.router.as_str())
+                    || leaf.transport != "remote_smtp"
+                    || leaf.hosts != [want.clone()])
+                .then(|| format!("it should go to {want} ({hop})"))
+            } else if leaf.hosts.is_empty() {
+                // A name DNS does not know here: Exim names it in the
+                // deferral, with the router (the port is in the lookup
+                // file, checked by the unit tests).
+                (!leaf.deferred
+                    || !failed
+                        .contains(&format!("lookup of host \"{name}\" failed in relay router")))
+                .then(|| format!("it should go to {hop}"))
+            } else {
+                let want = format!("port={}", port.unwrap_or(25));
+                (!leaf.hosts[0].starts_with(&format!("{name} ")) || !leaf.hosts[0].ends_with(&want))
+                    .then(|| format!("it should go to {hop}"))
+            }
+        }
+    };
+    problem.map(|p| {
+        format!(
+            "{} on {}: mailc route says {:?}; {p}\n  Exim: RCPT `{rcpt}`, -bt {bt:#?}",
+            r.address, r.host, r.outcome
+        )
+    })
+}
+
+/// Checks every row of one spec's table with one Exim build; returns the
+/// number of rows compared and the disagreements.
+fn differential(binary: &Path, name: &str, model: &Model, rows: &[Row]) -> (usize, Vec<String>) {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = write_root(name, model, tmp.path(), 27000);
+    let routes: Vec<Route> = rows
+        .iter()
+        .map(|row| route(model, &row.host, &row.address))
+        .collect();
+    let conf = |host: &str| {
+        let install = root.install(&model.hosts[host]);
+        format!("{}/exim.conf", install.exim_dir)
+    };
+    // One -bh session per host, as an outside client: every RCPT reply.
+    let mut rcpt: BTreeMap<(String, String), String> = BTreeMap::new();
+    for host in routes
+        .iter()
+        .map(|r| r.host.clone())
+        .collect::<BTreeSet<_>>()
+    {
+        let mine: Vec<&Route> = routes.iter().filter(|r| r.host == host).collect();
+        let mut session = String::from("EHLO client.test\r\nMAIL FROM:<probe@client.test>\r\n");
+        for r in &mine {
+            session.push_str(&format!("RCPT TO:<{}>\r\n", r.address));
+        }
+        session.push_str("QUIT\r\n");
+        let mut child = Command::new(binary)
+            .args(["-C", &conf(&host), "-bh", "192.0.2.1"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run exim -bh");
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(session.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        let replies = bh_replies(&String::from_utf8_lossy(&out.stdout));
+        // Greeting, EHLO, MAIL, the RCPTs, QUIT.
+        assert_eq!(
+            replies.len(),
+            mine.len() + 4,
+            "{name}: exim -bh on {host}: {replies:#?}\n{}",
+            show(&out)
+        );
+        for (r, reply) in mine.iter().zip(&replies[3..]) {
+            rcpt.insert((host.clone(), r.address.clone()), reply.clone());
+        }
+    }
+    let mut failures = Vec::new();
+    for r in &routes {
+        let out = run(binary, &["-C", &conf(&r.host), "-bt", &r.address]);
+        let bt = leaves(&String::from_utf8_lossy(&out.stdout));
+        let reply = &rcpt[&(r.host.clone(), r.address.clone())];
+        if let Some(d) = disagreement(model, &root, r, reply, &bt) {
+            failures.push(format!("{name} ({}): {d}", binary.display()));
+        }
+    }
+    (routes.len(), failures)
+}
+
+#[test]
+fn exim_agrees_with_mailc_route() {
+    let binaries = [exim(LIGHT), exim(HEAVY)];
+    let mut tables: Vec<_> = std::fs::read_dir(root().join("tests/routes"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "tsv"))
+        .collect();
+    tables.sort();
+    let specs = exim_specs();
+    let (mut compared, mut failures) = (0, Vec::new());
+    for table in tables {
+        let name = table.file_stem().unwrap().to_string_lossy().into_owned();
+        let Some((_, _, model)) = specs.iter().find(|(n, ..)| *n == name) else {
+            continue; // no exim-dovecot host
+        };
+        let rows: Vec<Row> = route_rows(&table)
+            .into_iter()
+            .filter(|r| {
+                model
+                    .hosts
+                    .get(&r.host)
+                    .is_some_and(|h| h.stack == Stack::EximDovecot)
+            })
+            .collect();
+        for binary in &binaries {
+            let (n, f) = differential(binary, &name, model, &rows);
+            compared += n;
+            failures.extend(f);
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+    assert!(compared >= 60, "only {compared} address checks made");
+}
+
+/// One Exim host of a test root running for real: Dovecot and the Exim
+/// daemon, started from the compiled files and stopped by PID on drop.
+struct EximHost {
+    host: String,
+    install: mailc::backend::install::Install,
+    conf: PathBuf,
+    var: PathBuf,
+    dovecot: Option<Child>,
+    exim: Option<Child>,
+}
+
+fn mkdir(p: &Path, mode: u32) {
+    std::fs::create_dir_all(p).unwrap_or_else(|e| panic!("mkdir {}: {e}", p.display()));
+    std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+fn chown(owner: &str, p: &Path) {
+    let out = run(&tool("chown"), &["-R", owner, p.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "chown {owner} {}: {}",
+        p.display(),
+        show(&out)
+    );
+}
+
+fn listening(port: u16) -> bool {
+    std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+}
+
+fn read(p: &Path) -> String {
+    std::fs::read_to_string(p).unwrap_or_default()
+}
+
+/// Sends SIGTERM to `child`, then waits for it (SIGKILL after 10 s).
+fn stop(child: Option<Child>) {
+    let Some(mut child) = child else { return };
+    let _ = Command::new(tool("kill"))
+        .args(["-TERM", &child.id().to_string()])
+        .stderr(Stdio::null())
+        .status();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+impl EximHost {
+    /// Makes host `host`'s folders, certificate and SRS secret, then starts
+    /// Dovecot (when `dovecot`) and the Exim daemon (the heavy build) and
+    /// waits until they listen.
+    fn start(root: &TestRoot, model: &Model, host: &str, dovecot: bool) -> EximHost {
+        let h = &model.hosts[host];
+        let install = root.install(h);
+        let top = PathBuf::from(root.root());
+        let var = PathBuf::from(root.var(host));
+        // Exim's and Dovecot's unprivileged processes read below here.
+        mkdir(&top, 0o755);
+        mkdir(&top.join("var"), 0o755);
+        mkdir(&var, 0o755);
+        mkdir(Path::new(&install.dovecot_state_dir), 0o750);
+        mkdir(Path::new(&install.mail_root), 0o770);
+        chown(
+            &format!("{}:{}", install.vmail_user, install.vmail_group),
+            Path::new(&install.mail_root),
+        );
+        let exim_user = format!("{}:{}", install.exim_user, install.exim_group);
+        let spool = PathBuf::from(&install.exim_spool_dir);
+        let log_dir = Path::new(&install.exim_log).parent().unwrap().to_path_buf();
+        for dir in [&spool, &log_dir] {
+            mkdir(dir, 0o750);
+            chown(&exim_user, dir);
+        }
+        make_certificate(&var.join("tls"), &h.hostname);
+        chown(&exim_user, &var.join("tls"));
+        // Installed as the files' headers say.
+        chown(
+            "dovecot",
+            &PathBuf::from(&install.dovecot_dir).join("users"),
+        );
+        let keys = PathBuf::from(&install.exim_dir).join("dkim");
+        if keys.exists() {
+            chown(&exim_user, &keys);
+        }
+        std::fs::write(&install.exim_srs_secret, "mailc-test-root-secret\n").unwrap();
+        std::fs::set_permissions(
+            &install.exim_srs_secret,
+            std::fs::Permissions::from_mode(0o640),
+        )
+        .unwrap();
+        chown(
+            &format!("root:{}", install.exim_group),
+            Path::new(&install.exim_srs_secret),
+        );
+
+        let conf = PathBuf::from(&install.exim_dir).join("exim.conf");
+        let mut inst = EximHost {
+            host: host.to_string(),
+            install,
+            conf,
+            var,
+            dovecot: None,
+            exim: None,
+        };
+        if dovecot {
+            inst.start_dovecot();
+        }
+        inst.start_exim();
+        inst
+    }
+
+    fn start_dovecot(&mut self) {
+        let conf = PathBuf::from(&self.install.dovecot_dir).join("dovecot.conf");
+        let out = std::fs::File::create(self.var.join("dovecot.out")).unwrap();
+        let child = Command::new(tool("dovecot"))
+            .args(["-F", "-c", conf.to_str().unwrap()])
+            .stdin(Stdio::null())
+            .stdout(out.try_clone().unwrap())
+            .stderr(out)
+            .spawn()
+            .expect("start dovecot");
+        self.dovecot = Some(child);
+        let imap = self.install.ports.imap;
+        let lmtp = PathBuf::from(format!("{}/lmtp-exim", self.install.dovecot_base_dir));
+        wait_for(
+            15,
+            &format!("Dovecot of {} (IMAP {imap}, LMTP socket)", self.host),
+            || listening(imap) && lmtp.exists(),
+            || self.dovecot_log(),
+        );
+    }
+
+    fn start_exim(&mut self) {
+        let out = std::fs::File::create(self.var.join("exim.out")).unwrap();
+        let pid_file = self.var.join("exim.pid");
+        let child = Command::new(exim(HEAVY))
+            .args([
+                "-C",
+                self.conf.to_str().unwrap(),
+                "-bdf",
+                "-q5s",
+                "-oP",
+                pid_file.to_str().unwrap(),
+            ])
+            .stdin(Stdio::null())
+            .stdout(out.try_clone().unwrap())
+            .stderr(out)
+            .spawn()
+            .expect("start exim");
+        self.exim = Some(child);
+        let p = self.install.ports;
+        wait_for(
+            15,
+            &format!("Exim of {} on {}", self.host, p.smtp),
+            || {
+                [p.smtp, p.submission, p.submissions]
+                    .iter()
+                    .all(|p| listening(*p))
+            },
+            || self.log(),
+        );
+    }
+
+    fn log(&self) -> String {
+        let dir = Path::new(&self.install.exim_log).parent().unwrap();
+        format!(
+            "{}{}{}",
+            read(&dir.join("mainlog")),
+            read(&dir.join("paniclog")),
+            read(&self.var.join("exim.out"))
+        )
+    }
+
+    fn dovecot_log(&self) -> String {
+        read(Path::new(&self.install.dovecot_log)) + &read(&self.var.join("dovecot.out"))
+    }
+}
+
+impl Drop for EximHost {
+    fn drop(&mut self) {
+        stop(self.exim.take());
+        // The daemon's children may hold the ports a moment longer.
+        let p = self.install.ports;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while [p.smtp, p.submission, p.submissions]
+            .iter()
+            .any(|p| listening(*p))
+            && Instant::now() < deadline
+        {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        stop(self.dovecot.take());
+    }
+}
+
+/// A reply as the SMTP client joins Exim's continuation lines (` / `, each
+/// repeating the enhanced code), on one line as `mailc route` words it.
+fn one_line(reply: &mail_stack::client::Reply) -> String {
+    let mut parts = reply.text.split(" / ");
+    let first = parts.next().unwrap_or("").to_string();
+    let enhanced = first.split(' ').next().unwrap_or("").to_string();
+    let mut text = vec![first];
+    for p in parts {
+        text.push(
+            p.strip_prefix(&format!("{enhanced} "))
+                .unwrap_or(p)
+                .to_string(),
+        );
+    }
+    format!("{} {}", reply.code, text.join(" "))
+}
+
+/// Each mailbox's password in `tests/cases/exim-stack`: `LOCAL-pw`.
+fn password(address: &str) -> String {
+    format!("{}-pw", address.split('@').next().unwrap())
+}
+
+/// Polls `mailbox`'s INBOX on `port` until it holds at least `want`, then
+/// returns everything it holds.
+fn inbox(port: u16, mailbox: &str, want: &BTreeSet<String>, secs: u64) -> BTreeSet<String> {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        let got: BTreeSet<String> = imap_subjects(port, mailbox, &password(mailbox))
+            .unwrap_or_else(|e| panic!("IMAP login of {mailbox} refused: {e}"))
+            .into_iter()
+            .collect();
+        if got.is_superset(want) || Instant::now() > deadline {
+            return got;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn end_to_end_delivery_backup_and_submission() {
+    require_root();
+    exim(HEAVY);
+    let name = "exim-stack";
+    let model = model_of(&root().join("tests/cases").join(name));
+    let tmp = tempfile::tempdir().unwrap();
+    let root = write_root(name, &model, tmp.path(), 27500);
+    let mx1 = EximHost::start(&root, &model, "mx1", true);
+    let mx2 = EximHost::start(&root, &model, "mx2", false);
+    let (p1, p2) = (mx1.install.ports, mx2.install.ports);
+    let log = || {
+        format!(
+            "mx1 exim:\n{}\nmx2 exim:\n{}\nmx1 dovecot:\n{}",
+            mx1.log(),
+            mx2.log(),
+            mx1.dovecot_log()
+        )
+    };
+
+    // Refused at RCPT, on the primary and the backup alike, exactly as
+    // `mailc route` says; nothing relayed for a stranger.
+    for (port, host) in [(p1.smtp, "mx1"), (p2.smtp, "mx2")] {
+        for rcpt in [
+            "nobody@example.com",
+            "noreply@example.com",
+            "anyone@parked.example",
+        ] {
+            let want = route(&model, host, rcpt).reply.expect("a refusal");
+            let mut smtp = Smtp::connect(port);
+            let got = one_line(&smtp.probe("sender@client.test", &[rcpt]).remove(0));
+            smtp.quit();
+            assert_eq!(
+                got.to_lowercase(),
+                want.to_lowercase(),
+                "{host}: RCPT {rcpt}"
+            );
+        }
+        let mut smtp = Smtp::connect(port);
+        let got = smtp
+            .probe("sender@client.test", &["someone@remote.example"])
+            .remove(0);
+        smtp.quit();
+        assert!(
+            got.code == 554 && got.text.contains("5.7.1"),
+            "{host}: relayed for anyone: {got:?}"
+        );
+    }
+
+    // Mail through port 25: (subject, host it is sent to, recipient).
+    let messages = [
+        ("to-mailbox", "mx1", "bob@example.com"),
+        ("to-mailbox-alias", "mx1", "A.Smith@example.com"),
+        ("to-alias", "mx1", "info@example.com"),
+        ("to-nested-alias", "mx1", "team@example.com"),
+        ("to-catch-all", "mx1", "whoever@example.org"),
+        ("to-dave", "mx1", "dave@example.org"),
+        ("to-relay-domain-mailbox", "mx1", "frank@relay.example"),
+        ("via-backup", "mx2", "alice@example.com"),
+        ("via-backup-catch-all", "mx2", "someone-else@example.org"),
+    ];
+    let mut expected: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (subject, host, rcpt) in messages {
+        let port = if host == "mx1" { p1.smtp } else { p2.smtp };
+        let mut smtp = Smtp::connect(port);
+        let replies = smtp.send("sender@client.test", &[rcpt], subject);
+        smtp.quit();
+        assert_eq!(
+            replies[0].code, 250,
+            "{host}: RCPT {rcpt}: {:?}",
+            replies[0]
+        );
+        // Where it ends: the backup relays to the primary, which delivers.
+        let mut r = route(&model, host, rcpt);
+        if r.outcome == Outcome::Relay {
+            assert_eq!(r.next_hop.as_deref(), Some("mx1.example.com"));
+            r = route(&model, "mx1", rcpt);
+        }
+        assert!(
+            !r.mailboxes.is_empty(),
+            "{subject}: mailc route delivers nowhere: {r:?}"
+        );
+        for m in r.mailboxes {
+            expected.entry(m).or_default().insert(subject.to_string());
+        }
+    }
+
+    // Accepted, then bounced: the sender (a local mailbox) gets Exim's report.
+    let mut smtp = Smtp::connect(p1.smtp);
+    let replies = smtp.send(
+        "bob@example.com",
+        &["typo@bounce.example"],
+        "to-bounce-domain",
+    );
+    smtp.quit();
+    assert_eq!(
+        replies[0].code, 250,
+        "bounce domain must accept: {:?}",
+        replies[0]
+    );
+    assert_eq!(
+        route(&model, "mx1", "typo@bounce.example").outcome,
+        Outcome::Bounce
+    );
+    expected
+        .entry("bob@example.com".into())
+        .or_default()
+        .insert("Mail delivery failed: returning message to sender".into());
+
+    // Submission: TLS + AUTH (Dovecot) on 587 (STARTTLS) and 465 (implicit
+    // TLS); a login sends as itself and its own aliases, and nobody else.
+    let starttls = (p1.submission, Tls::StartTls);
+    for (port, from, subject) in [
+        (starttls, "alice@example.com", "submitted"),
+        (
+            (p1.submissions, Tls::Implicit),
+            "a.smith@example.com",
+            "submitted-as-alias",
+        ),
+    ] {
+        let (ok, transcript) = submit(
+            port,
+            "alice@example.com",
+            "alice-pw",
+            from,
+            "dave@example.org",
+            subject,
+        );
+        assert!(ok, "submission as {from} failed:\n{transcript}\n{}", log());
+        expected
+            .entry("dave@example.org".into())
+            .or_default()
+            .insert(subject.into());
+    }
+    for from in [
+        "bob@example.com",
+        "sales@example.com",
+        "someone@elsewhere.test",
+    ] {
+        let (ok, transcript) = submit(
+            starttls,
+            "alice@example.com",
+            "alice-pw",
+            from,
+            "dave@example.org",
+            "forged",
+        );
+        assert!(!ok, "alice could send as {from}:\n{transcript}");
+        assert!(
+            transcript.contains("not owned by user alice@example.com"),
+            "{transcript}"
+        );
+    }
+    let (ok, transcript) = submit(
+        starttls,
+        "alice@example.com",
+        "wrong",
+        "alice@example.com",
+        "dave@example.org",
+        "bad-password",
+    );
+    assert!(
+        !ok && transcript.contains("535"),
+        "a wrong password was accepted:\n{transcript}"
+    );
+    let (ok, transcript) = submit(
+        starttls,
+        "",
+        "",
+        "alice@example.com",
+        "someone@elsewhere.test",
+        "no-login",
+    );
+    assert!(
+        !ok,
+        "submission without a login was accepted:\n{transcript}"
+    );
+    // No AUTH before TLS, and none on port 25.
+    for port in [p1.submission, p1.smtp] {
+        let mut smtp = Smtp::connect(port);
+        let ehlo = smtp.command("EHLO client.test");
+        smtp.quit();
+        assert!(
+            !ehlo.text.contains("AUTH"),
+            "AUTH offered without TLS on {port}: {ehlo:?}"
+        );
+    }
+
+    // Every mailbox of mx1 holds exactly what `mailc route` sent it.
+    for address in model
+        .domains
+        .values()
+        .flat_map(|d| d.mailboxes.values())
+        .map(|m| m.address.clone())
+    {
+        let want = expected.get(&address).cloned().unwrap_or_default();
+        let got = inbox(p1.imap, &address, &want, 30);
+        assert_eq!(got, want, "INBOX of {address}\n{}", log());
+    }
+}
