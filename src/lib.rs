@@ -4,6 +4,7 @@
 //! every diagnostic collected on the way) → backends → plan → apply.
 
 pub mod backend;
+pub mod check;
 pub mod cli;
 pub mod diag;
 pub mod dkim;

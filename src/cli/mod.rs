@@ -2,6 +2,7 @@
 //! command, turning results into output and an exit code.
 
 mod build;
+mod check;
 mod context;
 mod dkim;
 mod load;
@@ -85,6 +86,8 @@ enum Command {
         #[command(subcommand)]
         command: dkim::DkimCommand,
     },
+    /// Compare live DNS with what the spec publishes and report drift.
+    Check(check::CheckArgs),
     /// Run the embedded SMTP (MX, submission) and IMAP server for a host.
     Serve(serve::ServeArgs),
     /// Compile and write every output file into a folder (development aid).
@@ -125,6 +128,7 @@ pub fn main() -> ExitCode {
         Command::Serve(args) => serve::run(args, color),
         Command::Plan(args) => plan::plan(args, cli.color),
         Command::Apply(args) => plan::apply(args, cli.color),
+        Command::Check(args) => check::run(args, cli.color),
     }
 }
 

@@ -1,0 +1,64 @@
+//! `mailc check`: compares live DNS with what the spec publishes — MX, SPF,
+//! DKIM, DMARC, MTA-STS, TLS-RPT per domain, PTR per host address — and
+//! reports drift.
+//!
+//! Three stages, only the middle one doing I/O:
+//!
+//! 1. [`expect`]: the checks and the records each wants, taken from the DNS
+//!    backend so the strings are exactly those `mailc apply` writes;
+//! 2. [`live`]: the questions asked of DNS (one server, or the system's);
+//! 3. [`compare`]: each check against the answers, by meaning (see there for
+//!    what counts as the same).
+
+pub mod compare;
+pub mod expect;
+pub mod live;
+mod tags;
+
+use std::collections::BTreeSet;
+
+use crate::backend::Context;
+use crate::model::Model;
+pub use compare::{Check, Status};
+pub use live::{QueryError, Resolvers};
+
+/// Every check's outcome, in the spec's order: domains, then hosts.
+#[derive(Clone, Debug)]
+pub struct Report {
+    pub checks: Vec<Check>,
+    /// What was left unchecked, and why.
+    pub notes: Vec<String>,
+}
+
+impl Report {
+    /// Checks not in sync.
+    pub fn drifted(&self) -> usize {
+        self.checks
+            .iter()
+            .filter(|c| c.status != Status::InSync)
+            .count()
+    }
+}
+
+/// Checks the spec's records against DNS as `resolvers` see it.
+pub async fn run(
+    model: &Model,
+    ctx: Option<&dyn Context>,
+    resolvers: &Resolvers,
+) -> Result<Report, Vec<QueryError>> {
+    let expected = expect::expectations(model, ctx);
+    let questions: BTreeSet<_> = expected
+        .checks
+        .iter()
+        .flat_map(|e| e.want.queries())
+        .collect();
+    let answers = live::ask(resolvers, questions).await?;
+    Ok(Report {
+        checks: expected
+            .checks
+            .iter()
+            .map(|e| compare::compare(e, &answers))
+            .collect(),
+        notes: expected.notes,
+    })
+}

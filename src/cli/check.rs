@@ -1,0 +1,218 @@
+//! `mailc check`: compile the spec, ask DNS, print one line per check and a
+//! summary; exit 0 in sync, 2 drift, 1 error (`../shared/CLI.md`). The
+//! checking itself lives in [`crate::check`].
+
+use std::io::{IsTerminal, Write};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Args;
+
+use super::context::DiskContext;
+use super::{ColorChoice, Format, fail, load};
+use crate::check::{self, Check, QueryError, Report, Resolvers, Status};
+use crate::diag::{Severity, render};
+use crate::validate::dkim::MissingKey;
+
+/// Exit code when DNS differs from the spec.
+const DRIFT: u8 = 2;
+
+/// Errors shown before the rest are counted.
+const SHOWN_ERRORS: usize = 5;
+
+#[derive(Args)]
+pub struct CheckArgs {
+    /// The spec (default: mailc.yaml, else mailc.kdl).
+    spec: Option<PathBuf>,
+    /// Ask this DNS server (IP:PORT) instead of the system's resolvers
+    /// (/etc/resolv.conf).
+    #[arg(long, value_name = "IP:PORT")]
+    resolver: Option<SocketAddr>,
+    /// Seconds to wait for a server's answer (default: 5, or resolv.conf's
+    /// `timeout`).
+    #[arg(long, value_name = "SECS")]
+    timeout: Option<f64>,
+    /// `text` for people, `json` for machines.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
+/// Colour for a stream: `auto` means a terminal and no `NO_COLOR`.
+fn colour(choice: ColorChoice, terminal: bool) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && terminal,
+    }
+}
+
+pub fn run(args: CheckArgs, choice: ColorChoice) -> ExitCode {
+    let err_colour = colour(choice, std::io::stderr().is_terminal());
+    let path = load::spec_path(args.spec.as_deref());
+    // A key file not made yet only leaves its DKIM record unchecked.
+    let loaded = load::load(&path, MissingKey::Warn);
+    let Some(model) = &loaded.model else {
+        let errors: Vec<_> = loaded
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .cloned()
+            .collect();
+        eprint!("{}", render::graphical(&errors, &loaded.source, err_colour));
+        return fail(
+            &format!(
+                "{} is invalid; fix it before checking DNS",
+                loaded.source.name
+            ),
+            Some("run `mailc validate`"),
+        );
+    };
+    let timeout = match args.timeout {
+        Some(s) if s.is_finite() && s > 0.0 && s <= 3600.0 => Some(Duration::from_secs_f64(s)),
+        Some(s) => {
+            return fail(
+                &format!("`{s}` is not a timeout in seconds"),
+                Some("give a number of seconds between 0 and 3600, like `--timeout 2`"),
+            );
+        }
+        None => None,
+    };
+    let resolvers = match args.resolver {
+        Some(addr) => Resolvers {
+            servers: vec![addr],
+            timeout: timeout.unwrap_or(Duration::from_secs(5)),
+        },
+        None => match Resolvers::system(timeout) {
+            Ok(r) => r,
+            Err(e) => {
+                return fail(
+                    &e.to_string(),
+                    Some("name a DNS server with `--resolver IP:PORT`"),
+                );
+            }
+        },
+    };
+    let ctx = DiskContext::new(&loaded.dir, &loaded.dir);
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => return fail(&format!("cannot start the DNS client: {e}"), None),
+    };
+    let result = runtime.block_on(check::run(model, Some(&ctx), &resolvers));
+    let report = match result {
+        Ok(r) => r,
+        Err(errors) => return query_errors(&errors, &resolvers),
+    };
+    match args.format {
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&report.checks).unwrap_or_default()
+        ),
+        Format::Text => {
+            let out_colour = colour(choice, std::io::stdout().is_terminal());
+            print!("{}", text(&report, out_colour));
+            let mut err = std::io::stderr().lock();
+            for n in &report.notes {
+                let _ = writeln!(err, "note: {n}");
+            }
+        }
+    }
+    if report.drifted() > 0 {
+        ExitCode::from(DRIFT)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// No usable answer: an error, not drift.
+fn query_errors(errors: &[QueryError], resolvers: &Resolvers) -> ExitCode {
+    let mut err = std::io::stderr().lock();
+    for e in errors.iter().take(SHOWN_ERRORS) {
+        let _ = writeln!(err, "error: {e}");
+    }
+    if errors.len() > SHOWN_ERRORS {
+        let _ = writeln!(
+            err,
+            "error: … and {} more questions without a usable answer",
+            errors.len() - SHOWN_ERRORS
+        );
+    }
+    let servers: Vec<String> = resolvers.servers.iter().map(|s| s.to_string()).collect();
+    let _ = writeln!(
+        err,
+        "  help: check that {} answers for these names (a name outside its own zones needs a recursive resolver); `--timeout SECS` waits longer",
+        servers.join(", ")
+    );
+    ExitCode::FAILURE
+}
+
+fn paint(on: bool, code: &str, s: &str) -> String {
+    if on {
+        format!("\x1b[{code}m{s}\x1b[0m")
+    } else {
+        s.to_string()
+    }
+}
+
+fn quoted(records: &[String]) -> String {
+    if records.is_empty() {
+        return "(none)".into();
+    }
+    records
+        .iter()
+        .map(|r| format!("{r:?}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// One line per check (and a `help:` under each one out of sync), then the
+/// summary.
+fn text(report: &Report, colour: bool) -> String {
+    let mut s = String::new();
+    for c in &report.checks {
+        s.push_str(&line(c, colour));
+    }
+    let total = report.checks.len();
+    let drifted = report.drifted();
+    s.push_str(&format!(
+        "{total} check{}: {} in sync, {drifted} drifted.\n",
+        if total == 1 { "" } else { "s" },
+        total - drifted
+    ));
+    s
+}
+
+fn line(c: &Check, colour: bool) -> String {
+    let head = format!("{} {}", c.domain, c.check);
+    let mut s = match c.status {
+        Status::InSync => format!("{} {head}\n", paint(colour, "32", "✓")),
+        Status::Missing => format!(
+            "{} {head}: missing at {} ({}); spec {}\n",
+            paint(colour, "31", "✗"),
+            c.name,
+            c.detail.as_deref().unwrap_or("no record"),
+            quoted(&c.expected)
+        ),
+        Status::Drift => {
+            let detail = c
+                .detail
+                .as_deref()
+                .map(|d| format!(" ({d})"))
+                .unwrap_or_default();
+            format!(
+                "{} {head}: live {}, spec {}{detail}\n",
+                paint(colour, "31", "✗"),
+                quoted(&c.live),
+                quoted(&c.expected)
+            )
+        }
+    };
+    if let Some(h) = &c.help {
+        s.push_str(&format!("  {} {h}\n", paint(colour, "36", "help:")));
+    }
+    s
+}

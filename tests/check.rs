@@ -1,0 +1,563 @@
+//! `mailc check` against a real BIND on 127.0.0.1 (`../shared/ORACLES.md`
+//! §2): the zones `mailc apply` wrote are in sync; a zone changed by hand
+//! drifts in exactly the records changed (and not in those only spelled
+//! differently); a server that does not answer, or answers SERVFAIL, is an
+//! error naming the question and the server.
+//!
+//! `named` and `dig` are required: a missing one fails the test and names
+//! `.ci/install-oracles`. Ports come from 31000–31999.
+
+use std::net::{TcpListener, UdpSocket};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU16, AtomicUsize, Ordering};
+use std::time::Duration;
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn said(&self) -> String {
+        format!("exit {}\n{}{}", self.code, self.stdout, self.stderr)
+    }
+}
+
+fn mailc(dir: &Path, args: &[&str]) -> Run {
+    let out = Command::new(env!("CARGO_BIN_EXE_mailc"))
+        .current_dir(dir)
+        .args(args)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run mailc");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// A real program the test needs; missing is a failure, not a skip.
+fn oracle(name: &str) -> PathBuf {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let dirs =
+        std::env::split_paths(&path).chain(["/usr/sbin", "/sbin", "/usr/bin"].map(PathBuf::from));
+    for d in dirs {
+        let p = d.join(name);
+        if p.is_file() {
+            return p;
+        }
+    }
+    panic!("`{name}` is not installed: run `bash .ci/install-oracles` (see ../shared/ORACLES.md)");
+}
+
+/// A folder under the system's temp dir, removed when dropped.
+struct Temp(PathBuf);
+
+impl Temp {
+    fn new(label: &str) -> Temp {
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let p = std::env::temp_dir().join(format!(
+            "mailc-check-{}-{}-{label}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).unwrap();
+        Temp(p)
+    }
+}
+
+impl Drop for Temp {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A port of 31000–31999 free for UDP and TCP on 127.0.0.1, not handed out
+/// before by this process (the tests run in parallel).
+fn free_port() -> u16 {
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    let start = (std::process::id() % 50) as u16 * 20;
+    loop {
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        assert!(n < 1000, "no free port in 31000-31999");
+        let port = 31000 + (start + n) % 1000;
+        let udp = UdpSocket::bind(("127.0.0.1", port));
+        let tcp = TcpListener::bind(("127.0.0.1", port));
+        if udp.is_ok() && tcp.is_ok() {
+            return port;
+        }
+    }
+}
+
+/// A BIND serving zone texts on 127.0.0.1; stopped (by its PID) when dropped.
+struct Bind {
+    child: Child,
+    port: u16,
+    dir: Temp,
+}
+
+impl Bind {
+    /// Serves `(origin, text)` zones; waits until `ready` answers its SOA.
+    fn start(zones: &[(String, String)], ready: &str) -> Bind {
+        let named = oracle("named");
+        let dir = Temp::new("bind");
+        let port = free_port();
+        let d = dir.0.display();
+        let mut conf = format!(
+            "options {{\n  directory \"{d}\";\n  pid-file \"{d}/named.pid\";\n  \
+             session-keyfile \"{d}/session.key\";\n  managed-keys-directory \"{d}\";\n  \
+             listen-on port {port} {{ 127.0.0.1; }};\n  listen-on-v6 {{ none; }};\n  \
+             recursion no;\n  dnssec-validation no;\n  notify no;\n}};\ncontrols {{ }};\n"
+        );
+        for (origin, text) in zones {
+            let file = dir.0.join(format!("{origin}.zone"));
+            std::fs::write(&file, text).unwrap();
+            conf.push_str(&format!(
+                "zone \"{origin}\" {{ type primary; file \"{}\"; }};\n",
+                file.display()
+            ));
+        }
+        std::fs::write(dir.0.join("named.conf"), conf).unwrap();
+        let log = std::fs::File::create(dir.0.join("named.log")).unwrap();
+        let child = Command::new(named)
+            .arg("-f")
+            .arg("-c")
+            .arg(dir.0.join("named.conf"))
+            .args(["-n", "1"])
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .expect("start named");
+        let bind = Bind { child, port, dir };
+        for _ in 0..100 {
+            if bind.answers(ready) {
+                return bind;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!(
+            "named did not answer:\n{}",
+            std::fs::read_to_string(bind.dir.0.join("named.log")).unwrap_or_default()
+        );
+    }
+
+    fn answers(&self, zone: &str) -> bool {
+        let o = Command::new(oracle("dig"))
+            .arg("@127.0.0.1")
+            .args([
+                "-p",
+                &self.port.to_string(),
+                "+short",
+                "+time=1",
+                "+tries=2",
+            ])
+            .args([zone, "SOA"])
+            .stdin(Stdio::null())
+            .output()
+            .expect("run dig");
+        !String::from_utf8_lossy(&o.stdout).trim().is_empty()
+    }
+
+    fn resolver(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for Bind {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), &target).unwrap();
+        }
+    }
+}
+
+/// `tests/cases/dns-records` applied into `out/` of a working copy: every
+/// kind of record, public DKIM keys only, one host (mx1.mail.example.net,
+/// 192.0.2.10 and 2001:db8::10).
+fn applied() -> (Temp, Vec<(String, String)>) {
+    let tmp = Temp::new("spec");
+    let case = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cases/dns-records");
+    copy_dir(&case, &tmp.0);
+    let r = mailc(
+        &tmp.0,
+        &["apply", "mailc.yaml", "--out", "out", "--auto-approve"],
+    );
+    assert_eq!(r.code, 0, "apply: {}", r.said());
+    let mut zones = Vec::new();
+    for e in std::fs::read_dir(tmp.0.join("out/dns")).unwrap() {
+        let p = e.unwrap().path();
+        let name = p.file_name().unwrap().to_str().unwrap().to_string();
+        let origin = name.strip_suffix(".zone").unwrap().to_string();
+        zones.push((origin, std::fs::read_to_string(&p).unwrap()));
+    }
+    zones.sort();
+    assert_eq!(zones.len(), 3, "{zones:?}");
+    (tmp, zones)
+}
+
+/// Reverse zones giving the host's addresses their PTR.
+fn reverse_zones(ptr: &str) -> Vec<(String, String)> {
+    let soa = "$TTL 300\n@ IN SOA ns1.example.net. hostmaster.example.net. 1 3600 900 1209600 300\n\
+               @ IN NS ns1.example.net.\n";
+    vec![
+        (
+            "2.0.192.in-addr.arpa".into(),
+            format!("{soa}10 IN PTR {ptr}\n"),
+        ),
+        (
+            "8.b.d.0.1.0.0.2.ip6.arpa".into(),
+            format!("{soa}0.1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0 IN PTR {ptr}\n"),
+        ),
+    ]
+}
+
+/// `text` with the line holding `from` replaced by `to` (removed when
+/// `to` is empty); the line must exist.
+fn edit(text: &str, from: &str, to: &str) -> String {
+    let mut found = false;
+    let mut out = String::new();
+    for line in text.lines() {
+        if !found && line.contains(from) {
+            found = true;
+            if !to.is_empty() {
+                out.push_str(to);
+                out.push('\n');
+            }
+        } else {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    assert!(found, "no line with `{from}`");
+    out
+}
+
+fn lines_marked<'a>(stdout: &'a str, mark: &str) -> Vec<&'a str> {
+    stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix(mark))
+        .map(|l| l.split(": ").next().unwrap_or(l))
+        .collect()
+}
+
+/// The checks of `dns-records`, in the order printed.
+const CHECKS: [&str; 15] = [
+    "example.net MX",
+    "example.net SPF",
+    "example.net DKIM ed",
+    "example.net DKIM edspki",
+    "example.net DMARC",
+    "example.net MTA-STS",
+    "example.net TLS-RPT",
+    "example.org MX",
+    "example.org SPF",
+    "example.org DMARC",
+    "mail.example.net MX",
+    "mail.example.net SPF",
+    "mail.example.net DMARC",
+    "mx1.mail.example.net PTR 192.0.2.10",
+    "mx1.mail.example.net PTR 2001:db8::10",
+];
+
+#[test]
+fn applied_zones_are_in_sync() {
+    let (spec, mut zones) = applied();
+    zones.extend(reverse_zones("mx1.mail.example.net."));
+    let bind = Bind::start(&zones, "example.net");
+    let r = mailc(
+        &spec.0,
+        &["check", "mailc.yaml", "--resolver", &bind.resolver()],
+    );
+    assert_eq!(r.code, 0, "{}", r.said());
+    assert_eq!(lines_marked(&r.stdout, "✓ "), CHECKS, "{}", r.said());
+    assert!(!r.stdout.contains('✗'), "{}", r.said());
+    assert!(
+        r.stdout.ends_with("15 checks: 15 in sync, 0 drifted.\n"),
+        "{}",
+        r.said()
+    );
+
+    // JSON: the same checks, all in sync, with what was seen and expected.
+    let r = mailc(
+        &spec.0,
+        &[
+            "check",
+            "--resolver",
+            &bind.resolver(),
+            "--format",
+            "json",
+            "mailc.yaml",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.said());
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).expect("JSON");
+    let checks = v.as_array().unwrap();
+    assert_eq!(checks.len(), 15);
+    for c in checks {
+        assert_eq!(c["status"], "in_sync", "{c}");
+        assert_eq!(c["live"], c["expected"], "{c}");
+    }
+    assert_eq!(checks[0]["domain"], "example.net");
+    assert_eq!(checks[0]["check"], "MX");
+    assert_eq!(
+        checks[0]["expected"],
+        serde_json::json!(["10 mx1.mail.example.net", "50 fallback.example.net"])
+    );
+}
+
+#[test]
+fn hand_edited_zone_drifts_in_exactly_the_records_changed() {
+    let (spec, zones) = applied();
+    let mut served: Vec<(String, String)> = Vec::new();
+    for (origin, text) in zones {
+        let text = if origin == "example.net" {
+            let t = edit(
+                &text,
+                "IN MX    50 fallback",
+                "@ IN MX 60 fallback.example.net.",
+            );
+            let t = edit(&t, "\"v=spf1 ", "@ IN TXT \"v=spf1 ip4:192.0.2.10 -all\"");
+            let t = edit(&t, "ed._domainkey ", "");
+            let t = edit(
+                &t,
+                "_dmarc ",
+                "_dmarc IN TXT \"v=DMARC1; p=reject; sp=none; rua=mailto:dmarc@example.net; ruf=mailto:forensic@example.org\"",
+            );
+            // Spelled differently, meaning the same: still in sync.
+            let t = edit(
+                &t,
+                "edspki._domainkey ",
+                "edspki._domainkey IN TXT \"k=ed25519 ;\" \"p=Gb9ECWmEzf6FQbrBZ9w7lsh QhqowtrbLDFw4rXAxZuE=\"",
+            );
+            edit(
+                &t,
+                "_smtp._tls ",
+                "_smtp._tls IN TXT \"v=TLSRPTv1;rua=https://reports.example.net/tlsrpt, mailto:tlsrpt@example.net;\"",
+            )
+        } else {
+            text
+        };
+        served.push((origin, text));
+    }
+    served.extend(reverse_zones("mx1.mail.example.net."));
+    let bind = Bind::start(&served, "example.net");
+    let r = mailc(
+        &spec.0,
+        &["check", "mailc.yaml", "--resolver", &bind.resolver()],
+    );
+    assert_eq!(r.code, 2, "{}", r.said());
+    let drifted = [
+        "example.net MX",
+        "example.net SPF",
+        "example.net DKIM ed",
+        "example.net DMARC",
+    ];
+    assert_eq!(lines_marked(&r.stdout, "✗ "), drifted, "{}", r.said());
+    let in_sync: Vec<&str> = CHECKS
+        .iter()
+        .copied()
+        .filter(|c| !drifted.contains(c))
+        .collect();
+    assert_eq!(lines_marked(&r.stdout, "✓ "), in_sync, "{}", r.said());
+    for expected in [
+        "✗ example.net MX: live \"10 mx1.mail.example.net\", \"60 fallback.example.net\", spec \"10 mx1.mail.example.net\", \"50 fallback.example.net\"\n",
+        "✗ example.net SPF: live \"v=spf1 ip4:192.0.2.10 -all\", spec \"v=spf1 ip4:192.0.2.10 ip6:2001:db8::10 -all\"\n",
+        "✗ example.net DKIM ed: missing at ed._domainkey.example.net (the name does not exist (NXDOMAIN)); spec \"v=DKIM1; k=ed25519; p=Gb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=\"\n",
+        "(differs in p)\n",
+        "  help: publish the zone: `mailc apply`, then reload `example.net`",
+        "11 in sync, 4 drifted.\n",
+    ] {
+        assert!(
+            r.stdout.contains(expected),
+            "no `{expected}` in:\n{}",
+            r.said()
+        );
+    }
+
+    let r = mailc(
+        &spec.0,
+        &[
+            "check",
+            "mailc.yaml",
+            "--resolver",
+            &bind.resolver(),
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(r.code, 2, "{}", r.said());
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).expect("JSON");
+    let status = |check: &str| {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["domain"] == "example.net" && c["check"] == check)
+            .map(|c| c["status"].as_str().unwrap().to_string())
+            .unwrap()
+    };
+    assert_eq!(status("MX"), "drift");
+    assert_eq!(status("SPF"), "drift");
+    assert_eq!(status("DKIM ed"), "missing");
+    assert_eq!(status("DMARC"), "drift");
+    assert_eq!(status("DKIM edspki"), "in_sync");
+    assert_eq!(status("TLS-RPT"), "in_sync");
+}
+
+#[test]
+fn wrong_or_unconfirmed_ptr_drifts() {
+    let (spec, mut zones) = applied();
+    // The IPv4 PTR names another host; the IPv6 one is right.
+    let mut rev = reverse_zones("mx1.mail.example.net.");
+    rev[0].1 = rev[0]
+        .1
+        .replace("mx1.mail.example.net.", "host.isp.example.");
+    zones.extend(rev);
+    // mx1's AAAA gone from its zone: the IPv6 PTR is not forward-confirmed.
+    for (origin, text) in &mut zones {
+        if origin == "mail.example.net" {
+            *text = edit(text, "IN AAAA  2001:db8::10", "");
+        }
+    }
+    let bind = Bind::start(&zones, "example.net");
+    let r = mailc(
+        &spec.0,
+        &["check", "mailc.yaml", "--resolver", &bind.resolver()],
+    );
+    assert_eq!(r.code, 2, "{}", r.said());
+    assert_eq!(
+        lines_marked(&r.stdout, "✗ "),
+        [
+            "mx1.mail.example.net PTR 192.0.2.10",
+            "mx1.mail.example.net PTR 2001:db8::10"
+        ],
+        "{}",
+        r.said()
+    );
+    for expected in [
+        "✗ mx1.mail.example.net PTR 192.0.2.10: live \"host.isp.example\", spec \"mx1.mail.example.net\"\n",
+        "help: ask whoever holds the address block of 192.0.2.10",
+        "(not forward-confirmed: `mx1.mail.example.net` AAAA is none, not 2001:db8::10)",
+        "reload `mail.example.net`",
+    ] {
+        assert!(
+            r.stdout.contains(expected),
+            "no `{expected}` in:\n{}",
+            r.said()
+        );
+    }
+}
+
+#[test]
+fn unpublished_domain_is_checked_with_a_by_hand_help() {
+    let tmp = Temp::new("byhand");
+    std::fs::write(
+        tmp.0.join("mailc.yaml"),
+        "version: 1\n\
+         hosts:\n  mx1: {hostname: mx1.example.com, ipv4: 192.0.2.10, stack: postfix-dovecot}\n\
+         domains:\n  example.com:\n    zone: false\n    mx: [mx1]\n    dmarc: {policy: reject}\n",
+    )
+    .unwrap();
+    let zone = "$TTL 300\n@ IN SOA ns1.example.com. hostmaster.example.com. 1 3600 900 1209600 300\n\
+                @ IN NS ns1.example.com.\nns1 IN A 192.0.2.53\n\
+                @ IN MX 10 mx1.example.com.\nmx1 IN A 192.0.2.10\n\
+                @ IN TXT \"v=spf1 ip4:192.0.2.10 -all\"\n";
+    let mut zones = vec![("example.com".to_string(), zone.to_string())];
+    zones.extend(reverse_zones("mx1.example.com.").into_iter().take(1));
+    let bind = Bind::start(&zones, "example.com");
+    let r = mailc(&tmp.0, &["check", "--resolver", &bind.resolver()]);
+    assert_eq!(r.code, 2, "{}", r.said());
+    assert_eq!(
+        lines_marked(&r.stdout, "✓ "),
+        [
+            "example.com MX",
+            "example.com SPF",
+            "mx1.example.com PTR 192.0.2.10"
+        ],
+        "{}",
+        r.said()
+    );
+    assert!(
+        r.stdout.contains(
+            "✗ example.com DMARC: missing at _dmarc.example.com (the name does not exist (NXDOMAIN)); spec \"v=DMARC1; p=reject\"\n  \
+             help: the spec does not publish the zone of `example.com` (`zone: false`): set `_dmarc.example.com TXT` to v=DMARC1; p=reject at its DNS provider\n"
+        ),
+        "{}",
+        r.said()
+    );
+}
+
+#[test]
+fn a_server_that_does_not_answer_is_an_error() {
+    let (spec, _) = applied();
+    // Nothing listens there.
+    let port = free_port();
+    let server = format!("127.0.0.1:{port}");
+    let r = mailc(
+        &spec.0,
+        &[
+            "check",
+            "mailc.yaml",
+            "--resolver",
+            &server,
+            "--timeout",
+            "1",
+        ],
+    );
+    assert_eq!(r.code, 1, "{}", r.said());
+    assert!(r.stdout.is_empty(), "{}", r.said());
+    assert!(
+        r.stderr.contains("error: no usable answer for `") && r.stderr.contains(&server),
+        "{}",
+        r.said()
+    );
+    assert!(
+        r.stderr
+            .contains(&format!("help: check that {server} answers")),
+        "{}",
+        r.said()
+    );
+}
+
+#[test]
+fn servfail_is_an_error_not_drift() {
+    let (spec, mut zones) = applied();
+    zones.extend(reverse_zones("mx1.mail.example.net."));
+    // A zone BIND cannot load: it answers SERVFAIL for every name in it.
+    for (origin, text) in &mut zones {
+        if origin == "example.org" {
+            *text = "this is not a zone file\n".into();
+        }
+    }
+    let bind = Bind::start(&zones, "example.net");
+    let r = mailc(
+        &spec.0,
+        &["check", "mailc.yaml", "--resolver", &bind.resolver()],
+    );
+    assert_eq!(r.code, 1, "{}", r.said());
+    assert!(
+        r.stderr.contains(&format!(
+            "error: no usable answer for `_dmarc.example.org. TXT`: {}: answered SERVFAIL",
+            bind.resolver()
+        )),
+        "{}",
+        r.said()
+    );
+}
