@@ -105,11 +105,11 @@ fn records<'a>(
     answers: &'a Answers,
     name: &Name,
     rtype: RecordType,
-) -> Result<&'a [RData], &'static str> {
+) -> Result<&'a [RData], String> {
     match answers.get(name, rtype) {
         Some(Answer::Records(r)) => Ok(r),
-        Some(Answer::NoData) | None => Err("no such record"),
-        Some(Answer::NxDomain) => Err("the name does not exist (NXDOMAIN)"),
+        Some(Answer::NoData) | None => Err(format!("no {rtype} record")),
+        Some(Answer::NxDomain) => Err("NXDOMAIN: the name does not exist".into()),
     }
 }
 
@@ -130,7 +130,7 @@ pub fn compare(e: &Expected, answers: &Answers) -> Check {
             c.name = show(at);
             c.expected = want.iter().map(|(p, x)| mx_text(*p, x)).collect();
             match records(answers, at, RecordType::MX) {
-                Err(why) => missing(&mut c, why),
+                Err(why) => missing(&mut c, &why),
                 Ok(live) => {
                     let mut got: Vec<(u16, String)> = live
                         .iter()
@@ -158,7 +158,7 @@ pub fn compare(e: &Expected, answers: &Answers) -> Check {
             c.name = show(at);
             c.expected = vec![record.clone()];
             match records(answers, at, RecordType::TXT) {
-                Err(why) => missing(&mut c, why),
+                Err(why) => missing(&mut c, &why),
                 Ok(live) => {
                     let texts: Vec<String> = live.iter().filter_map(joined).collect();
                     txt(&mut c, &e.kind, record, texts);
@@ -170,7 +170,7 @@ pub fn compare(e: &Expected, answers: &Answers) -> Check {
             c.name = show(&rev);
             c.expected = vec![show(host)];
             match records(answers, &rev, RecordType::PTR) {
-                Err(why) => missing(&mut c, why),
+                Err(why) => missing(&mut c, &why),
                 Ok(live) => {
                     c.live = live
                         .iter()
