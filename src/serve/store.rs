@@ -15,6 +15,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 pub struct Store {
     root: PathBuf,
     seq: AtomicU64,
+    /// Bumped on every delivery, so IDLE sessions look at once.
+    changes: tokio::sync::watch::Sender<u64>,
 }
 
 impl Store {
@@ -25,7 +27,18 @@ impl Store {
         Ok(Store {
             root,
             seq: AtomicU64::new(0),
+            changes: tokio::sync::watch::Sender::new(0),
         })
+    }
+
+    /// Changes whenever mail arrives (or an IMAP session adds some).
+    pub fn changes(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.changes.subscribe()
+    }
+
+    /// Wakes the sessions waiting on [`Store::changes`].
+    pub fn notify(&self) {
+        self.changes.send_modify(|n| *n = n.wrapping_add(1));
     }
 
     pub fn root(&self) -> &Path {
@@ -79,6 +92,7 @@ impl Store {
         drop(f);
         fs::rename(&tmp_path, new.join(&name))?;
         File::open(&new)?.sync_all()?;
+        self.notify();
         Ok(name)
     }
 

@@ -1,0 +1,327 @@
+//! FETCH (RFC 3501 §6.4.5) and STORE (§6.4.6) on the selected mailbox.
+
+use std::num::NonZeroU32;
+
+use imap_next::imap_types::IntoStatic;
+use imap_next::imap_types::core::{IString, Literal, NString, Tag, Vec1};
+use imap_next::imap_types::datetime::DateTime;
+use imap_next::imap_types::fetch::{
+    MacroOrMessageDataItemNames, MessageDataItem, MessageDataItemName, Section,
+};
+use imap_next::imap_types::flag::{Flag, FlagFetch, StoreResponse, StoreType};
+use imap_next::imap_types::response::{Data, Status};
+use imap_next::imap_types::sequence::SequenceSet;
+use imap_next::server::Server;
+
+use super::maildir::{Flags, Folder, Refusal};
+use super::message::{Parsed, What};
+use super::session::{Session, bad, blocking, flag_names, no, ok};
+
+/// `FLAGS (...)`, with `\Recent` for a message new to this session.
+pub(super) fn flags_item(flags: &Flags, recent: bool) -> MessageDataItem<'static> {
+    let mut out: Vec<FlagFetch<'static>> = flags
+        .iter()
+        .filter_map(|f| Flag::try_from(f.as_str()).ok().map(|f| f.into_static()))
+        .map(FlagFetch::Flag)
+        .collect();
+    if recent {
+        out.push(FlagFetch::Recent);
+    }
+    MessageDataItem::Flags(out)
+}
+
+fn literal(bytes: Vec<u8>) -> NString<'static> {
+    NString(Some(IString::Literal(Literal::unvalidated(bytes))))
+}
+
+fn internal_date(secs: i64) -> Option<DateTime> {
+    let utc = chrono::FixedOffset::east_opt(0)?;
+    let d = chrono::DateTime::from_timestamp(secs, 0)?.with_timezone(&utc);
+    DateTime::try_from(d).ok()
+}
+
+/// `data[start..start+len]` for a partial fetch.
+fn partial(data: Vec<u8>, p: Option<(u32, NonZeroU32)>) -> Vec<u8> {
+    match p {
+        None => data,
+        Some((start, len)) => {
+            let start = (start as usize).min(data.len());
+            let end = start.saturating_add(len.get() as usize).min(data.len());
+            data[start..end].to_vec()
+        }
+    }
+}
+
+/// Whether an item needs the message's bytes.
+fn needs_body(n: &MessageDataItemName) -> bool {
+    !matches!(
+        n,
+        MessageDataItemName::Flags
+            | MessageDataItemName::Uid
+            | MessageDataItemName::InternalDate
+            | MessageDataItemName::Rfc822Size
+    )
+}
+
+/// Whether an item sets `\Seen` (RFC 3501 §6.4.5: BODY[...] and RFC822,
+/// RFC822.TEXT; not the .PEEK forms nor RFC822.HEADER).
+fn sets_seen(n: &MessageDataItemName) -> bool {
+    matches!(
+        n,
+        MessageDataItemName::BodyExt { peek: false, .. }
+            | MessageDataItemName::Rfc822
+            | MessageDataItemName::Rfc822Text
+    )
+}
+
+fn section_bytes(p: &Parsed, section: &Option<Section>) -> Vec<u8> {
+    let fields = |names: &Vec1<imap_next::imap_types::core::AString>| -> Vec<String> {
+        names
+            .as_ref()
+            .iter()
+            .map(|n| String::from_utf8_lossy(n.as_ref()).to_string())
+            .collect()
+    };
+    let parts = |p: &Option<imap_next::imap_types::fetch::Part>| -> Vec<NonZeroU32> {
+        p.as_ref()
+            .map(|p| p.0.as_ref().to_vec())
+            .unwrap_or_default()
+    };
+    let got = match section {
+        None => Some(p.raw.to_vec()),
+        Some(Section::Part(part)) => p.section(part.0.as_ref(), What::All),
+        Some(Section::Header(part)) => p.section(&parts(part), What::Header),
+        Some(Section::Text(part)) => p.section(&parts(part), What::Text),
+        Some(Section::Mime(part)) => p.section(part.0.as_ref(), What::Mime),
+        Some(Section::HeaderFields(part, names)) => {
+            let f = fields(names);
+            p.section(&parts(part), What::Fields(&f, false))
+        }
+        Some(Section::HeaderFieldsNot(part, names)) => {
+            let f = fields(names);
+            p.section(&parts(part), What::Fields(&f, true))
+        }
+    };
+    got.unwrap_or_default()
+}
+
+impl Session {
+    pub(super) fn fetch(
+        &mut self,
+        server: &mut Server,
+        tag: &Tag<'static>,
+        set: &SequenceSet,
+        items: MacroOrMessageDataItemNames<'static>,
+        uid: bool,
+    ) -> Status<'static> {
+        let idx = match self.resolve(tag, set, uid) {
+            Ok(i) => i,
+            Err(st) => return st,
+        };
+        let mut names: Vec<MessageDataItemName<'static>> = match items {
+            MacroOrMessageDataItemNames::Macro(m) => {
+                m.expand().into_iter().map(|n| n.into_static()).collect()
+            }
+            MacroOrMessageDataItemNames::MessageDataItemNames(n) => n,
+        };
+        if names.iter().any(|n| {
+            matches!(
+                n,
+                MessageDataItemName::Binary { .. } | MessageDataItemName::BinarySize { .. }
+            )
+        }) {
+            return bad(tag, "BINARY is not supported");
+        }
+        if uid && !names.contains(&MessageDataItemName::Uid) {
+            names.insert(0, MessageDataItemName::Uid);
+        }
+        let Some(acct) = self.account.clone() else {
+            return bad(tag, "log in first");
+        };
+        let Some(sel) = self.selected.as_mut() else {
+            return bad(tag, "select a mailbox first");
+        };
+        let read_only = sel.read_only;
+        let marks_seen = !read_only && names.iter().any(sets_seen);
+        let with_body = names.iter().any(needs_body);
+        let uids: Vec<(usize, u32)> = idx.iter().map(|&i| (i, sel.msgs[i].uid)).collect();
+        type Fetched = (Vec<Data<'static>>, Vec<(usize, Flags)>);
+        let res = blocking(|| -> Result<Fetched, Refusal> {
+            let _l = acct.lock()?;
+            let (mut folder, given) = Folder::sync(&acct, &sel.name)?;
+            if !read_only {
+                sel.recent.extend(given);
+            }
+            let mut out = Vec::new();
+            let mut changed = Vec::new();
+            let mut dirty = false;
+            for (i, u) in &uids {
+                let Some(entry) = folder.find(*u).cloned() else {
+                    continue;
+                };
+                let bytes = if with_body {
+                    match folder.read(&entry) {
+                        Ok(b) => b,
+                        Err(_) => continue,
+                    }
+                } else {
+                    Vec::new()
+                };
+                let parsed = with_body.then(|| Parsed::new(&bytes));
+                let mut flags = entry.flags.clone();
+                let newly_seen = marks_seen && !flags.contains("\\Seen");
+                if newly_seen {
+                    flags.insert("\\Seen".to_string());
+                    if let Some(e) = folder.find_mut(*u) {
+                        e.flags = flags.clone();
+                    }
+                    dirty = true;
+                }
+                let recent = sel.recent.contains(u);
+                let mut items: Vec<MessageDataItem<'static>> = Vec::new();
+                for n in &names {
+                    let item = match (n, &parsed) {
+                        (MessageDataItemName::Uid, _) => {
+                            MessageDataItem::Uid(NonZeroU32::new(*u).unwrap_or(NonZeroU32::MIN))
+                        }
+                        (MessageDataItemName::Flags, _) => flags_item(&flags, recent),
+                        (MessageDataItemName::InternalDate, _) => match internal_date(entry.date) {
+                            Some(d) => MessageDataItem::InternalDate(d),
+                            None => continue,
+                        },
+                        (MessageDataItemName::Rfc822Size, _) => {
+                            MessageDataItem::Rfc822Size(entry.size.min(u64::from(u32::MAX)) as u32)
+                        }
+                        (_, None) => continue,
+                        (MessageDataItemName::Envelope, Some(p)) => {
+                            MessageDataItem::Envelope(p.envelope())
+                        }
+                        (MessageDataItemName::Body, Some(p)) => {
+                            MessageDataItem::Body(p.body_structure(false))
+                        }
+                        (MessageDataItemName::BodyStructure, Some(p)) => {
+                            MessageDataItem::BodyStructure(p.body_structure(true))
+                        }
+                        (MessageDataItemName::Rfc822, Some(p)) => {
+                            MessageDataItem::Rfc822(literal(p.raw.to_vec()))
+                        }
+                        (MessageDataItemName::Rfc822Header, Some(p)) => {
+                            MessageDataItem::Rfc822Header(literal(p.header().to_vec()))
+                        }
+                        (MessageDataItemName::Rfc822Text, Some(p)) => {
+                            MessageDataItem::Rfc822Text(literal(p.text().to_vec()))
+                        }
+                        (
+                            MessageDataItemName::BodyExt {
+                                section,
+                                partial: part,
+                                ..
+                            },
+                            Some(p),
+                        ) => MessageDataItem::BodyExt {
+                            section: section.clone(),
+                            origin: part.map(|(s, _)| s),
+                            data: literal(partial(section_bytes(p, section), *part)),
+                        },
+                        _ => continue,
+                    };
+                    items.push(item);
+                }
+                if newly_seen && !names.contains(&MessageDataItemName::Flags) {
+                    items.push(flags_item(&flags, recent));
+                }
+                if newly_seen {
+                    changed.push((*i, flags.clone()));
+                }
+                if let Ok(items) = Vec1::try_from(items) {
+                    out.push(Data::Fetch {
+                        seq: NonZeroU32::new(*i as u32 + 1).unwrap_or(NonZeroU32::MIN),
+                        items,
+                    });
+                }
+            }
+            if dirty {
+                folder.save()?;
+            }
+            Ok((out, changed))
+        });
+        match res {
+            Ok((data, changed)) => {
+                for (i, f) in changed {
+                    sel.msgs[i].flags = f;
+                }
+                for d in data {
+                    server.enqueue_data(d);
+                }
+                ok(tag, "FETCH done")
+            }
+            Err(e) => no(tag, &format!("cannot read the mailbox: {e}")),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn store(
+        &mut self,
+        server: &mut Server,
+        tag: &Tag<'static>,
+        set: &SequenceSet,
+        kind: StoreType,
+        response: StoreResponse,
+        flags: &[Flag<'static>],
+        uid: bool,
+    ) -> Status<'static> {
+        let idx = match self.resolve(tag, set, uid) {
+            Ok(i) => i,
+            Err(st) => return st,
+        };
+        let Some(acct) = self.account.clone() else {
+            return bad(tag, "log in first");
+        };
+        let Some(sel) = self.selected.as_mut() else {
+            return bad(tag, "select a mailbox first");
+        };
+        if sel.read_only {
+            return no(tag, "mailbox is read-only");
+        }
+        let given = flag_names(flags);
+        let uids: Vec<(usize, u32)> = idx.iter().map(|&i| (i, sel.msgs[i].uid)).collect();
+        let res = blocking(|| -> Result<Vec<(usize, Flags)>, Refusal> {
+            let _l = acct.lock()?;
+            let mut folder = Folder::open(&acct, &sel.name)?;
+            let mut out = Vec::new();
+            for (i, u) in &uids {
+                let Some(e) = folder.find_mut(*u) else {
+                    continue;
+                };
+                match kind {
+                    StoreType::Replace => e.flags = given.clone(),
+                    StoreType::Add => e.flags.extend(given.iter().cloned()),
+                    StoreType::Remove => e.flags.retain(|f| !given.contains(f)),
+                }
+                out.push((*i, e.flags.clone()));
+            }
+            folder.save()?;
+            Ok(out)
+        });
+        let changed = match res {
+            Ok(c) => c,
+            Err(e) => return no(tag, &format!("cannot store flags: {e}")),
+        };
+        for (i, f) in changed {
+            sel.msgs[i].flags = f.clone();
+            if response == StoreResponse::Silent {
+                continue;
+            }
+            let mut items = vec![flags_item(&f, sel.recent.contains(&sel.msgs[i].uid))];
+            if uid {
+                items.push(MessageDataItem::Uid(
+                    NonZeroU32::new(sel.msgs[i].uid).unwrap_or(NonZeroU32::MIN),
+                ));
+            }
+            if let Ok(d) = Data::fetch(i as u32 + 1, items) {
+                server.enqueue_data(d);
+            }
+        }
+        ok(tag, "STORE done")
+    }
+}

@@ -1,0 +1,645 @@
+//! One user's mailboxes on disk, as IMAP sees them: the Maildir++ folders
+//! under the user's root (INBOX is the root itself, `Work.Old` is
+//! `.Work.Old/`), and beside each folder's `cur/` a `mailc-uidlist` file
+//! holding UIDVALIDITY, UIDNEXT and one line per message (UID, internal
+//! date, size, file name, flags). UIDs are given once and kept in that file,
+//! so they and UIDVALIDITY survive restarts (RFC 3501 §2.3.1.1).
+//!
+//! Every function here is blocking and must be called with the account's
+//! lock held ([`Account::lock`]): one lock per user, taken by every session
+//! of that user, so concurrent sessions never see half a change.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::serve::store::create_private_dir;
+
+/// The hierarchy delimiter: Maildir++'s own, so a mailbox name is its
+/// folder's name on disk after a leading `.`.
+pub const DELIMITER: char = '.';
+
+const UIDLIST: &str = "mailc-uidlist";
+const SUBSCRIPTIONS: &str = "mailc-subscriptions";
+const LOCK: &str = "mailc-lock";
+const LAST_UIDVALIDITY: &str = "mailc-uidvalidity";
+
+/// A mailbox name that is safe to use: `INBOX`, or dot-separated
+/// components of printable ASCII (modified UTF-7 is ASCII) with no `/`,
+/// no `\`, no wildcard, and no empty component (so no `..` and no leading
+/// or trailing dot).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Name(String);
+
+impl Name {
+    pub fn inbox() -> Name {
+        Name("INBOX".into())
+    }
+
+    /// `None` for a name this server refuses.
+    pub fn parse(raw: &[u8]) -> Option<Name> {
+        let s = std::str::from_utf8(raw).ok()?;
+        if s.eq_ignore_ascii_case("inbox") {
+            return Some(Name::inbox());
+        }
+        let ok = !s.is_empty()
+            && s.len() <= 200
+            && s.bytes().all(|b| (0x20..0x7f).contains(&b))
+            && !s.contains(['/', '\\', '*', '%', '"'])
+            && !s.starts_with('~')
+            && s.split(DELIMITER).all(|c| !c.is_empty() && c.trim() == c);
+        ok.then(|| Name(s.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn is_inbox(&self) -> bool {
+        self.0 == "INBOX"
+    }
+
+    /// The names above this one (`a`, `a.b` for `a.b.c`).
+    pub fn parents(&self) -> Vec<Name> {
+        let mut out = Vec::new();
+        let mut at = 0;
+        while let Some(i) = self.0[at..].find(DELIMITER) {
+            out.push(Name(self.0[..at + i].to_string()));
+            at += i + 1;
+        }
+        out
+    }
+}
+
+/// The flags of one message, by name (`\Seen`, `$Forwarded`).
+pub type Flags = BTreeSet<String>;
+
+/// One message of a folder.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Entry {
+    pub uid: u32,
+    /// INTERNALDATE, seconds since the epoch.
+    pub date: i64,
+    /// RFC822.SIZE: bytes with CRLF line ends.
+    pub size: u64,
+    /// The file's name in `cur/`.
+    pub file: String,
+    pub flags: Flags,
+}
+
+/// A folder's state as read from its uidlist, new mail taken in.
+#[derive(Clone, Debug)]
+pub struct Folder {
+    pub dir: PathBuf,
+    pub uidvalidity: u32,
+    pub uidnext: u32,
+    /// By UID, ascending.
+    pub entries: Vec<Entry>,
+}
+
+/// One user's mail.
+#[derive(Clone, Debug)]
+pub struct Account {
+    root: PathBuf,
+}
+
+/// Held while an account is read or changed.
+pub struct Lock(File);
+
+impl Drop for Lock {
+    fn drop(&mut self) {
+        let _ = self.0.unlock();
+    }
+}
+
+/// Why a mailbox operation was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum Refusal {
+    #[error("no such mailbox")]
+    NoMailbox,
+    #[error("mailbox already exists")]
+    Exists,
+    #[error("INBOX cannot be deleted")]
+    Inbox,
+    #[error("mailbox has children; delete them first")]
+    HasChildren,
+    #[error("{0}")]
+    Io(#[from] io::Error),
+}
+
+impl Account {
+    pub fn new(root: PathBuf) -> Account {
+        Account { root }
+    }
+
+    /// Takes the user's lock (blocking), creating the Maildir++ root.
+    pub fn lock(&self) -> io::Result<Lock> {
+        for sub in ["cur", "new", "tmp"] {
+            create_private_dir(&self.root.join(sub))?;
+        }
+        let f = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .mode(0o600)
+            .open(self.root.join(LOCK))?;
+        f.lock()?;
+        Ok(Lock(f))
+    }
+
+    pub fn dir(&self, name: &Name) -> PathBuf {
+        if name.is_inbox() {
+            self.root.clone()
+        } else {
+            self.root.join(format!(".{}", name.0))
+        }
+    }
+
+    pub fn exists(&self, name: &Name) -> bool {
+        self.dir(name).join("cur").is_dir()
+    }
+
+    /// Every mailbox, INBOX first, then by name.
+    pub fn list(&self) -> io::Result<Vec<Name>> {
+        let mut names = BTreeSet::new();
+        for e in fs::read_dir(&self.root)? {
+            let e = e?;
+            let file = e.file_name();
+            let Some(s) = file.to_str() else { continue };
+            if let Some(n) = s.strip_prefix('.').and_then(|s| Name::parse(s.as_bytes()))
+                && !n.is_inbox()
+                && e.path().join("cur").is_dir()
+            {
+                names.insert(n);
+            }
+        }
+        let mut out = vec![Name::inbox()];
+        out.extend(names);
+        Ok(out)
+    }
+
+    pub fn create(&self, name: &Name) -> Result<(), Refusal> {
+        if self.exists(name) {
+            return Err(Refusal::Exists);
+        }
+        for n in name.parents().iter().chain([name]) {
+            let dir = self.dir(n);
+            for sub in ["cur", "new", "tmp"] {
+                create_private_dir(&dir.join(sub))?;
+            }
+        }
+        Ok(())
+    }
+
+    pub fn delete(&self, name: &Name) -> Result<(), Refusal> {
+        if name.is_inbox() {
+            return Err(Refusal::Inbox);
+        }
+        if !self.exists(name) {
+            return Err(Refusal::NoMailbox);
+        }
+        let prefix = format!("{}{DELIMITER}", name.0);
+        if self.list()?.iter().any(|n| n.0.starts_with(&prefix)) {
+            return Err(Refusal::HasChildren);
+        }
+        // Out of sight in one rename, then removed.
+        let gone = self.root.join(format!("mailc-deleted-{}", unique()));
+        fs::rename(self.dir(name), &gone)?;
+        fs::remove_dir_all(&gone)?;
+        Ok(())
+    }
+
+    /// Renames a mailbox and the ones under it. INBOX is special (RFC 3501
+    /// §6.3.5): its messages move to the new mailbox, INBOX stays, empty.
+    pub fn rename(&self, from: &Name, to: &Name) -> Result<(), Refusal> {
+        if !self.exists(from) {
+            return Err(Refusal::NoMailbox);
+        }
+        if self.exists(to) || to.is_inbox() {
+            return Err(Refusal::Exists);
+        }
+        if to.0.starts_with(&format!("{}{DELIMITER}", from.0)) {
+            return Err(Refusal::Exists);
+        }
+        for p in to.parents() {
+            if !self.exists(&p) {
+                self.create(&p)?;
+            }
+        }
+        if from.is_inbox() {
+            self.create(to)?;
+            let mut src = Folder::open(self, from)?;
+            let mut dst = Folder::open(self, to)?;
+            for e in &src.entries {
+                let bytes = src.read(e)?;
+                dst.add(&bytes, e.flags.clone(), e.date)?;
+            }
+            let all: BTreeSet<u32> = src.entries.iter().map(|e| e.uid).collect();
+            src.remove(&all)?;
+            return Ok(());
+        }
+        let prefix = format!("{}{DELIMITER}", from.0);
+        let children: Vec<Name> = self
+            .list()?
+            .into_iter()
+            .filter(|n| n.0.starts_with(&prefix))
+            .collect();
+        fs::rename(self.dir(from), self.dir(to))?;
+        for c in children {
+            let new = Name(format!("{}{}", to.0, &c.0[from.0.len()..]));
+            fs::rename(self.dir(&c), self.dir(&new))?;
+        }
+        Ok(())
+    }
+
+    pub fn subscriptions(&self) -> io::Result<BTreeSet<String>> {
+        match fs::read_to_string(self.root.join(SUBSCRIPTIONS)) {
+            Ok(s) => Ok(s.lines().map(str::to_string).collect()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(BTreeSet::new()),
+            Err(e) => Err(e),
+        }
+    }
+
+    pub fn subscribe(&self, name: &Name, on: bool) -> io::Result<()> {
+        let mut subs = self.subscriptions()?;
+        if on {
+            subs.insert(name.0.clone());
+        } else {
+            subs.remove(&name.0);
+        }
+        let mut text = String::new();
+        for s in subs {
+            text.push_str(&s);
+            text.push('\n');
+        }
+        write_atomically(&self.root.join(SUBSCRIPTIONS), text.as_bytes())
+    }
+
+    /// A UIDVALIDITY never given before in this account: the clock, or one
+    /// more than the last one when the clock has not moved on.
+    fn next_uidvalidity(&self) -> io::Result<u32> {
+        let path = self.root.join(LAST_UIDVALIDITY);
+        let last: u32 = fs::read_to_string(&path)
+            .ok()
+            .and_then(|s| s.trim().parse().ok())
+            .unwrap_or(0);
+        let now = u32::try_from(now()).unwrap_or(u32::MAX - 1);
+        let v = now.max(last.saturating_add(1)).max(1);
+        write_atomically(&path, format!("{v}\n").as_bytes())?;
+        Ok(v)
+    }
+}
+
+impl Folder {
+    /// Reads the folder's state, takes the mail in `new/` into `cur/` with
+    /// fresh UIDs, forgets messages whose file is gone, and writes the
+    /// state back when it changed. Returns the UIDs given this time (the
+    /// caller's `\Recent`).
+    pub fn sync(account: &Account, name: &Name) -> Result<(Folder, Vec<u32>), Refusal> {
+        let dir = account.dir(name);
+        if !dir.join("cur").is_dir() {
+            return Err(Refusal::NoMailbox);
+        }
+        let (mut folder, mut changed) = match fs::read_to_string(dir.join(UIDLIST)) {
+            Ok(text) => (parse_uidlist(&dir, &text), false),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => (
+                Folder {
+                    dir: dir.clone(),
+                    uidvalidity: account.next_uidvalidity()?,
+                    uidnext: 1,
+                    entries: Vec::new(),
+                },
+                true,
+            ),
+            Err(e) => return Err(e.into()),
+        };
+        for e in fs::read_dir(dir.join("new"))? {
+            let e = e?;
+            let Some(n) = e.file_name().to_str().map(str::to_string) else {
+                continue;
+            };
+            if n.starts_with('.') {
+                continue;
+            }
+            let target = if n.contains(':') {
+                n.clone()
+            } else {
+                format!("{n}:2,")
+            };
+            fs::rename(e.path(), dir.join("cur").join(&target))?;
+        }
+        let known: BTreeMap<&str, usize> = folder
+            .entries
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (e.file.as_str(), i))
+            .collect();
+        let mut on_disk = BTreeSet::new();
+        let mut unknown = Vec::new();
+        for e in fs::read_dir(dir.join("cur"))? {
+            let e = e?;
+            let Some(n) = e.file_name().to_str().map(str::to_string) else {
+                continue;
+            };
+            if n.starts_with('.') || n.contains(['\t', '\n']) {
+                continue;
+            }
+            if !known.contains_key(n.as_str()) {
+                unknown.push(n.clone());
+            }
+            on_disk.insert(n);
+        }
+        let before = folder.entries.len();
+        folder.entries.retain(|e| on_disk.contains(&e.file));
+        changed |= folder.entries.len() != before;
+        // Oldest first, so UIDs follow arrival (names start with the time).
+        unknown.sort();
+        let mut given = Vec::new();
+        for n in unknown {
+            let path = dir.join("cur").join(&n);
+            let Ok(bytes) = fs::read(&path) else { continue };
+            let date = fs::metadata(&path)
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+                .map_or_else(now, |d| d.as_secs() as i64);
+            let uid = folder.uidnext;
+            folder.uidnext += 1;
+            folder.entries.push(Entry {
+                uid,
+                date,
+                size: crlf_len(&bytes),
+                flags: flags_from_info(&n),
+                file: n,
+            });
+            given.push(uid);
+            changed = true;
+        }
+        if changed {
+            folder.save()?;
+        }
+        Ok((folder, given))
+    }
+
+    /// [`Folder::sync`] without the UIDs.
+    pub fn open(account: &Account, name: &Name) -> Result<Folder, Refusal> {
+        Folder::sync(account, name).map(|(f, _)| f)
+    }
+
+    /// Writes the uidlist (temporary file, fsync, rename).
+    pub fn save(&self) -> io::Result<()> {
+        let mut text = format!("mailc-uidlist 1 {} {}\n", self.uidvalidity, self.uidnext);
+        for e in &self.entries {
+            let flags: Vec<&str> = e.flags.iter().map(String::as_str).collect();
+            text.push_str(&format!(
+                "{}\t{}\t{}\t{}\t{}\n",
+                e.uid,
+                e.date,
+                e.size,
+                e.file,
+                flags.join(" ")
+            ));
+        }
+        write_atomically(&self.dir.join(UIDLIST), text.as_bytes())
+    }
+
+    pub fn find(&self, uid: u32) -> Option<&Entry> {
+        self.entries
+            .binary_search_by_key(&uid, |e| e.uid)
+            .ok()
+            .map(|i| &self.entries[i])
+    }
+
+    pub fn find_mut(&mut self, uid: u32) -> Option<&mut Entry> {
+        match self.entries.binary_search_by_key(&uid, |e| e.uid) {
+            Ok(i) => Some(&mut self.entries[i]),
+            Err(_) => None,
+        }
+    }
+
+    /// The message's bytes, bare LFs made CRLF.
+    pub fn read(&self, e: &Entry) -> io::Result<Vec<u8>> {
+        let bytes = fs::read(self.dir.join("cur").join(&e.file))?;
+        Ok(to_crlf(bytes))
+    }
+
+    /// Stores a new message durably and gives it the next UID (saved).
+    pub fn add(&mut self, message: &[u8], flags: Flags, date: i64) -> io::Result<u32> {
+        let name = format!("{}:2,", unique_name(message.len()));
+        let tmp = self.dir.join("tmp").join(&name);
+        create_private_dir(&self.dir.join("tmp"))?;
+        let mut f = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&tmp)?;
+        f.write_all(message)?;
+        let when = UNIX_EPOCH + std::time::Duration::from_secs(date.max(0) as u64);
+        let _ = f.set_modified(when);
+        f.sync_all()?;
+        drop(f);
+        let cur = self.dir.join("cur");
+        fs::rename(&tmp, cur.join(&name))?;
+        File::open(&cur)?.sync_all()?;
+        let uid = self.uidnext;
+        self.uidnext += 1;
+        self.entries.push(Entry {
+            uid,
+            date,
+            size: crlf_len(message),
+            file: name,
+            flags,
+        });
+        self.save()?;
+        Ok(uid)
+    }
+
+    /// Removes the messages with these UIDs (files, then the uidlist).
+    pub fn remove(&mut self, uids: &BTreeSet<u32>) -> io::Result<()> {
+        for e in self.entries.iter().filter(|e| uids.contains(&e.uid)) {
+            match fs::remove_file(self.dir.join("cur").join(&e.file)) {
+                Err(err) if err.kind() != io::ErrorKind::NotFound => return Err(err),
+                _ => {}
+            }
+        }
+        self.entries.retain(|e| !uids.contains(&e.uid));
+        self.save()
+    }
+}
+
+fn parse_uidlist(dir: &Path, text: &str) -> Folder {
+    let mut lines = text.lines();
+    let head: Vec<&str> = lines.next().unwrap_or("").split(' ').collect();
+    let num = |i: usize| head.get(i).and_then(|s| s.parse::<u32>().ok());
+    let mut f = Folder {
+        dir: dir.to_path_buf(),
+        uidvalidity: num(2).unwrap_or(1).max(1),
+        uidnext: num(3).unwrap_or(1).max(1),
+        entries: Vec::new(),
+    };
+    for line in lines {
+        let c: Vec<&str> = line.splitn(5, '\t').collect();
+        if c.len() < 4 {
+            continue;
+        }
+        let (Ok(uid), Ok(date), Ok(size)) = (c[0].parse(), c[1].parse(), c[2].parse()) else {
+            continue;
+        };
+        f.entries.push(Entry {
+            uid,
+            date,
+            size,
+            file: c[3].to_string(),
+            flags: c
+                .get(4)
+                .map(|s| {
+                    s.split(' ')
+                        .filter(|s| !s.is_empty())
+                        .map(str::to_string)
+                        .collect()
+                })
+                .unwrap_or_default(),
+        });
+    }
+    f.entries.sort_by_key(|e| e.uid);
+    f.entries.dedup_by_key(|e| e.uid);
+    if let Some(last) = f.entries.last() {
+        f.uidnext = f.uidnext.max(last.uid + 1);
+    }
+    f
+}
+
+/// Flags a Maildir file name carries in its info (`:2,FRS`).
+fn flags_from_info(name: &str) -> Flags {
+    let mut out = Flags::new();
+    if let Some((_, info)) = name.rsplit_once(":2,") {
+        for c in info.chars() {
+            let f = match c {
+                'S' => "\\Seen",
+                'R' => "\\Answered",
+                'F' => "\\Flagged",
+                'T' => "\\Deleted",
+                'D' => "\\Draft",
+                _ => continue,
+            };
+            out.insert(f.to_string());
+        }
+    }
+    out
+}
+
+/// Length once every bare LF is CRLF.
+pub fn crlf_len(bytes: &[u8]) -> u64 {
+    let mut n = bytes.len() as u64;
+    for (i, &b) in bytes.iter().enumerate() {
+        if b == b'\n' && (i == 0 || bytes[i - 1] != b'\r') {
+            n += 1;
+        }
+    }
+    n
+}
+
+pub fn to_crlf(bytes: Vec<u8>) -> Vec<u8> {
+    if crlf_len(&bytes) == bytes.len() as u64 {
+        return bytes;
+    }
+    let mut out = Vec::with_capacity(bytes.len() + bytes.len() / 32);
+    for (i, &b) in bytes.iter().enumerate() {
+        if b == b'\n' && (i == 0 || bytes[i - 1] != b'\r') {
+            out.push(b'\r');
+        }
+        out.push(b);
+    }
+    out
+}
+
+fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let tmp = path.with_extension(format!("tmp{}", unique()));
+    let mut f = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&tmp)?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    drop(f);
+    fs::rename(&tmp, path)?;
+    if let Some(parent) = path.parent() {
+        File::open(parent)?.sync_all()?;
+    }
+    Ok(())
+}
+
+pub fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+fn unique() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static SEQ: AtomicU64 = AtomicU64::new(0);
+    let d = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    format!(
+        "{}.M{}P{}Q{}",
+        d.as_secs(),
+        d.subsec_micros(),
+        std::process::id(),
+        SEQ.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+fn unique_name(size: usize) -> String {
+    format!("{}.mailc,S={size}", unique())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names() {
+        assert_eq!(Name::parse(b"inbox"), Some(Name::inbox()));
+        assert!(Name::parse(b"Work.Old").is_some());
+        for bad in [
+            &b".."[..],
+            b"a..b",
+            b".a",
+            b"a.",
+            b"/etc",
+            b"a/b",
+            b"a\x01",
+            b"",
+            b"*",
+            b"~x",
+        ] {
+            assert_eq!(Name::parse(bad), None, "{bad:?}");
+        }
+        assert_eq!(
+            Name::parse(b"a.b.c").unwrap().parents(),
+            vec![Name("a".into()), Name("a.b".into())]
+        );
+    }
+
+    #[test]
+    fn uids_are_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let acct = Account::new(dir.path().join("u"));
+        let _l = acct.lock().unwrap();
+        fs::write(dir.path().join("u/new/1.a.x"), b"Subject: a\n\nhi\n").unwrap();
+        let (f, given) = Folder::sync(&acct, &Name::inbox()).unwrap();
+        assert_eq!(given, vec![1]);
+        assert_eq!(f.entries[0].size, 18);
+        fs::write(dir.path().join("u/new/2.a.x"), b"Subject: b\r\n\r\nhi\r\n").unwrap();
+        let (g, given) = Folder::sync(&acct, &Name::inbox()).unwrap();
+        assert_eq!(given, vec![2]);
+        assert_eq!(g.uidvalidity, f.uidvalidity);
+        assert_eq!(g.uidnext, 3);
+        assert!(flags_from_info("x:2,FS").contains("\\Flagged"));
+    }
+}

@@ -1,0 +1,62 @@
+//! IMAP4rev1 (RFC 3501) over the mail store, with IDLE, UIDPLUS, MOVE,
+//! NAMESPACE, ID, UNSELECT, LITERAL+ and SASL-IR. The protocol is
+//! imap-next's server flow over imap-codec; messages are read with
+//! mail-parser.
+//!
+//! - [`session`]: one connection: states, commands, IDLE, STARTTLS;
+//! - [`maildir`]: mailboxes on disk, UIDs, flags, subscriptions, locking;
+//! - [`fetch`]: FETCH items and STORE;
+//! - [`message`]: ENVELOPE, BODYSTRUCTURE and body sections;
+//! - [`search`]: SEARCH keys and sequence sets.
+//!
+//! The hierarchy delimiter is `.`, Maildir++'s (and Dovecot's default for
+//! it): mailbox `Work.Old` is the folder `.Work.Old/`.
+
+mod fetch;
+pub mod maildir;
+pub mod message;
+mod search;
+mod session;
+
+use std::sync::Arc;
+
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpListener;
+
+use super::Shared;
+
+/// Accepts connections until shutdown; `implicit_tls` for port 993. At
+/// most `limits.connections` sessions run at once; one more is told
+/// `* BYE` and closed.
+pub async fn serve(
+    listener: TcpListener,
+    implicit_tls: bool,
+    shared: Arc<Shared>,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+) {
+    loop {
+        if *shutdown.borrow() {
+            return;
+        }
+        tokio::select! {
+            accepted = listener.accept() => {
+                let Ok((mut tcp, peer)) = accepted else { continue };
+                let permit = shared.imap_slots.clone().try_acquire_owned();
+                let (sh, sd) = (shared.clone(), shutdown.clone());
+                tokio::spawn(async move {
+                    match permit {
+                        Ok(permit) => {
+                            session::run(tcp, peer, implicit_tls, sh, sd).await;
+                            drop(permit);
+                        }
+                        Err(_) if !implicit_tls => {
+                            let _ = tcp.write_all(b"* BYE too many connections, try again later\r\n").await;
+                        }
+                        Err(_) => {}
+                    }
+                });
+            }
+            _ = shutdown.changed() => return,
+        }
+    }
+}

@@ -1,0 +1,1423 @@
+//! One IMAP connection: the not-authenticated, authenticated and selected
+//! states (RFC 3501 §3), every command but FETCH and STORE, IDLE (RFC
+//! 2177), STARTTLS, the autologout timer and shutdown.
+
+use std::collections::{BTreeSet, HashSet};
+use std::net::SocketAddr;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
+
+use imap_next::imap_types::IntoStatic;
+use imap_next::imap_types::auth::{AuthMechanism, AuthenticateData};
+use imap_next::imap_types::command::{Command, CommandBody};
+use imap_next::imap_types::core::{Atom, IString, NString, QuotedChar, Tag, Text, Vec1};
+use imap_next::imap_types::extensions::binary::LiteralOrLiteral8;
+use imap_next::imap_types::extensions::namespace::Namespace;
+use imap_next::imap_types::extensions::uidplus::{UidElement, UidSet};
+use imap_next::imap_types::flag::{Flag, FlagNameAttribute, FlagPerm};
+use imap_next::imap_types::mailbox::{ListMailbox, Mailbox};
+use imap_next::imap_types::response::{
+    Bye, Capability, Code, CodeOther, CommandContinuationRequest, Data, Greeting, GreetingKind,
+    Status, StatusBody, StatusKind, Tagged,
+};
+use imap_next::imap_types::search::SearchKey;
+use imap_next::imap_types::sequence::SequenceSet;
+use imap_next::imap_types::status::{StatusDataItem, StatusDataItemName};
+use imap_next::server::{Event, Options, ResponseHandle, Server};
+use imap_next::stream::{Error as StreamError, Stream};
+use imap_next::{Interrupt, Io, State};
+use tokio::net::TcpStream;
+use tokio::time::{Instant, timeout, timeout_at};
+use tokio_rustls::TlsStream;
+
+use super::maildir::{self, Account, DELIMITER, Entry, Flags, Folder, Name, Refusal};
+use super::search;
+use crate::serve::{Shared, plaintext_auth_allowed};
+
+/// How often an IDLE session looks at its mailbox (mail delivered by the
+/// SMTP side also wakes it at once).
+const IDLE_POLL: Duration = Duration::from_secs(2);
+/// Bad commands in a row before the server hangs up.
+const MAX_ERRORS: u32 = 20;
+/// Wildcards a LIST pattern may hold (matching is exponential in them).
+const MAX_WILDCARDS: usize = 8;
+
+pub(super) struct Session {
+    pub(super) shared: Arc<Shared>,
+    peer: SocketAddr,
+    tls: bool,
+    pub(super) account: Option<Account>,
+    user: Option<String>,
+    pub(super) selected: Option<Selected>,
+}
+
+/// The selected mailbox as this session knows it: sequence number `n` is
+/// `msgs[n - 1]`.
+pub(super) struct Selected {
+    pub(super) name: Name,
+    pub(super) read_only: bool,
+    pub(super) uidvalidity: u32,
+    pub(super) uidnext: u32,
+    pub(super) msgs: Vec<Entry>,
+    pub(super) recent: HashSet<u32>,
+}
+
+impl Selected {
+    pub(super) fn max_uid(&self) -> u32 {
+        self.msgs.last().map_or(0, |e| e.uid)
+    }
+}
+
+/// What the connection does after a command.
+enum Flow {
+    Continue,
+    Logout,
+    StartTls,
+}
+
+pub(super) fn text(s: &str) -> Text<'static> {
+    let clean: String = s
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    Text::try_from(clean).unwrap_or_else(|_| Text::unvalidated("done"))
+}
+
+pub(super) fn status(
+    tag: &Tag<'static>,
+    kind: StatusKind,
+    code: Option<Code<'static>>,
+    msg: &str,
+) -> Status<'static> {
+    Status::Tagged(Tagged {
+        tag: tag.clone(),
+        body: StatusBody {
+            kind,
+            code,
+            text: text(msg),
+        },
+    })
+}
+
+pub(super) fn ok(tag: &Tag<'static>, msg: &str) -> Status<'static> {
+    status(tag, StatusKind::Ok, None, msg)
+}
+pub(super) fn no(tag: &Tag<'static>, msg: &str) -> Status<'static> {
+    status(tag, StatusKind::No, None, msg)
+}
+pub(super) fn bad(tag: &Tag<'static>, msg: &str) -> Status<'static> {
+    status(tag, StatusKind::Bad, None, msg)
+}
+
+fn untagged(kind: StatusKind, code: Option<Code<'static>>, msg: &str) -> Status<'static> {
+    Status::Untagged(StatusBody {
+        kind,
+        code,
+        text: text(msg),
+    })
+}
+
+fn bye(msg: &str) -> Status<'static> {
+    Status::Bye(Bye {
+        code: None,
+        text: text(msg),
+    })
+}
+
+fn code_other(s: &'static str) -> Code<'static> {
+    Code::Other(CodeOther::unvalidated(s.as_bytes()))
+}
+
+fn nz(n: u32) -> NonZeroU32 {
+    NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN)
+}
+
+/// File work runs in the blocking pool's place, not on the runtime.
+pub(super) fn blocking<T>(f: impl FnOnce() -> T) -> T {
+    tokio::task::block_in_place(f)
+}
+
+fn options(shared: &Shared) -> Options {
+    let mut o = Options::default();
+    let lit = u32::try_from(shared.manifest.limits.message_size).unwrap_or(u32::MAX >> 1);
+    o.max_literal_size = lit;
+    o.max_command_size = lit.saturating_add(64 * 1024);
+    o.crlf_relaxed = true;
+    o
+}
+
+/// A server whose greeting was already given (after STARTTLS): its
+/// greeting is produced and dropped here.
+fn server_without_greeting(shared: &Shared) -> Server {
+    let mut s = Server::new(options(shared), Greeting::ok(None, "ready").expect("valid"));
+    for _ in 0..4 {
+        match s.next() {
+            Ok(Event::GreetingSent { .. }) => break,
+            Err(Interrupt::Io(Io::Output(_))) => continue,
+            _ => break,
+        }
+    }
+    s
+}
+
+/// Sends what is queued until `handle` has gone out.
+async fn send(stream: &mut Stream, server: &mut Server, handle: ResponseHandle) -> bool {
+    loop {
+        match timeout(Duration::from_secs(30), stream.next(&mut *server)).await {
+            Ok(Ok(Event::ResponseSent { handle: h, .. })) if h == handle => {
+                return stream.flush().await.is_ok();
+            }
+            Ok(Ok(_)) => continue,
+            _ => return false,
+        }
+    }
+}
+
+/// The tag of a command imap-codec could not parse, when it has one.
+fn tag_of(bytes: &[u8]) -> Option<Tag<'static>> {
+    let first = bytes.split(|&b| b == b' ').next()?;
+    Tag::try_from(first.to_vec()).ok()
+}
+
+pub(super) async fn run(
+    tcp: TcpStream,
+    peer: SocketAddr,
+    implicit_tls: bool,
+    shared: Arc<Shared>,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+) {
+    let _ = tcp.set_nodelay(true);
+    let idle_limit = Duration::from_secs(u64::from(shared.manifest.limits.imap_timeout.max(60)));
+    let mut stream = if implicit_tls {
+        match timeout(Duration::from_secs(60), shared.tls.accept(tcp)).await {
+            Ok(Ok(s)) => Stream::tls(TlsStream::Server(s)),
+            _ => return,
+        }
+    } else {
+        Stream::insecure(tcp)
+    };
+    let mut session = Session {
+        shared: shared.clone(),
+        peer,
+        tls: implicit_tls,
+        account: None,
+        user: None,
+        selected: None,
+    };
+    let greeting = Greeting {
+        kind: GreetingKind::Ok,
+        code: Some(Code::Capability(session.capabilities())),
+        text: text("mailc IMAP ready"),
+    };
+    let mut server = Server::new(options(&shared), greeting);
+    let mut errors = 0u32;
+    // The AUTHENTICATE waiting for the client's response.
+    let mut authenticating: Option<Tag<'static>> = None;
+    loop {
+        let event = tokio::select! {
+            ev = timeout(idle_limit, stream.next(&mut server)) => ev,
+            _ = shutdown.changed() => {
+                let h = server.enqueue_status(bye("server shutting down"));
+                let _ = send(&mut stream, &mut server, h).await;
+                return;
+            }
+        };
+        let event = match event {
+            Err(_) => {
+                let h = server.enqueue_status(bye("autologout: idle for too long"));
+                let _ = send(&mut stream, &mut server, h).await;
+                return;
+            }
+            Ok(Err(StreamError::State(e))) => {
+                use imap_next::server::Error as E;
+                errors += 1;
+                let (msg, bytes) = match &e {
+                    E::ExpectedCrlfGotLf { discarded_bytes } => {
+                        ("expected CRLF", Some(discarded_bytes))
+                    }
+                    E::MalformedMessage { discarded_bytes } => {
+                        ("syntax error in command", Some(discarded_bytes))
+                    }
+                    E::CommandTooLong { discarded_bytes } => {
+                        ("command too long", Some(discarded_bytes))
+                    }
+                    // imap-next has answered already.
+                    E::LiteralTooLong { .. } => ("literal too long", None),
+                };
+                if let Some(b) = bytes {
+                    let st = match authenticating.take() {
+                        Some(t) => {
+                            let _ = server.authenticate_finish(bad(&t, "malformed response"));
+                            None
+                        }
+                        None => Some(match tag_of(b.declassify()) {
+                            Some(t) => bad(&t, msg),
+                            None => untagged(StatusKind::Bad, None, msg),
+                        }),
+                    };
+                    if let Some(st) = st {
+                        server.enqueue_status(st);
+                    }
+                }
+                if errors >= MAX_ERRORS {
+                    let h = server.enqueue_status(bye("too many errors"));
+                    let _ = send(&mut stream, &mut server, h).await;
+                    return;
+                }
+                continue;
+            }
+            Ok(Err(_)) => return,
+            Ok(Ok(ev)) => ev,
+        };
+        match event {
+            Event::GreetingSent { .. } | Event::ResponseSent { .. } => {}
+            Event::CommandReceived { command } => {
+                let (st, flow) = session.command(&mut server, command).await;
+                let failed = matches!(&st, Status::Tagged(t) if t.body.kind == StatusKind::Bad);
+                errors = if failed { errors + 1 } else { 0 };
+                if errors >= MAX_ERRORS {
+                    let h = server.enqueue_status(bye("too many errors"));
+                    let _ = send(&mut stream, &mut server, h).await;
+                    return;
+                }
+                match flow {
+                    Flow::Continue => {
+                        server.enqueue_status(st);
+                    }
+                    Flow::Logout => {
+                        server.enqueue_status(bye("logging out"));
+                        let h = server.enqueue_status(st);
+                        let _ = send(&mut stream, &mut server, h).await;
+                        return;
+                    }
+                    Flow::StartTls => {
+                        let h = server.enqueue_status(st);
+                        if !send(&mut stream, &mut server, h).await {
+                            return;
+                        }
+                        let tcp: TcpStream = stream.into();
+                        match timeout(Duration::from_secs(60), shared.tls.accept(tcp)).await {
+                            Ok(Ok(s)) => stream = Stream::tls(TlsStream::Server(s)),
+                            _ => return,
+                        }
+                        // Whatever came before the handshake is dropped with
+                        // the old state (RFC 3501 §6.2.1).
+                        server = server_without_greeting(&shared);
+                        session.tls = true;
+                    }
+                }
+            }
+            Event::CommandAuthenticateReceived {
+                command_authenticate,
+            } => {
+                let tag = command_authenticate.tag;
+                if session.user.is_some() {
+                    let _ = server.authenticate_finish(bad(&tag, "already authenticated"));
+                } else if !session.plaintext_ok() {
+                    let _ = server.authenticate_finish(no(
+                        &tag,
+                        "plaintext authentication needs TLS: use STARTTLS first",
+                    ));
+                } else if command_authenticate.mechanism != AuthMechanism::Plain {
+                    let _ = server.authenticate_finish(no(&tag, "only AUTHENTICATE PLAIN"));
+                } else if let Some(ir) = command_authenticate.initial_response {
+                    let st = session.sasl_plain(&tag, ir.declassify()).await;
+                    let _ = server.authenticate_finish(st);
+                } else {
+                    let _ = server.authenticate_continue(CommandContinuationRequest::base64(
+                        Vec::<u8>::new(),
+                    ));
+                    authenticating = Some(tag);
+                }
+            }
+            Event::AuthenticateDataReceived { authenticate_data } => {
+                let Some(tag) = authenticating.take() else {
+                    continue;
+                };
+                let st = match authenticate_data {
+                    AuthenticateData::Continue(data) => {
+                        session.sasl_plain(&tag, data.declassify()).await
+                    }
+                    _ => bad(&tag, "authentication cancelled"),
+                };
+                let _ = server.authenticate_finish(st);
+            }
+            Event::IdleCommandReceived { tag } => {
+                if session.account.is_none() {
+                    let _ = server.idle_reject(bad(&tag, "log in first"));
+                    continue;
+                }
+                let _ = server
+                    .idle_accept(CommandContinuationRequest::basic(None, "idling").expect("valid"));
+                let mut changes = shared.store.changes();
+                let deadline = Instant::now() + idle_limit;
+                loop {
+                    tokio::select! {
+                        ev = timeout_at(deadline, stream.next(&mut server)) => match ev {
+                            Ok(Ok(Event::IdleDoneReceived)) => break,
+                            Ok(Ok(_)) => continue,
+                            Err(_) => {
+                                let h = server.enqueue_status(bye("autologout: idle for too long"));
+                                let _ = send(&mut stream, &mut server, h).await;
+                                return;
+                            }
+                            Ok(Err(StreamError::State(_))) => break,
+                            Ok(Err(_)) => return,
+                        },
+                        _ = tokio::time::sleep(IDLE_POLL) => session.refresh(&mut server, true),
+                        _ = changes.changed() => session.refresh(&mut server, true),
+                        _ = shutdown.changed() => {
+                            let h = server.enqueue_status(bye("server shutting down"));
+                            let _ = send(&mut stream, &mut server, h).await;
+                            return;
+                        }
+                    }
+                }
+                session.refresh(&mut server, true);
+                server.enqueue_status(ok(&tag, "IDLE done"));
+            }
+            Event::IdleDoneReceived => {}
+        }
+    }
+}
+
+impl Session {
+    fn plaintext_ok(&self) -> bool {
+        self.tls || plaintext_auth_allowed(&self.peer)
+    }
+
+    fn capabilities(&self) -> Vec1<Capability<'static>> {
+        let mut c = vec![Capability::Imap4Rev1];
+        if self.user.is_none() {
+            if !self.tls {
+                c.push(Capability::StartTls);
+            }
+            if self.plaintext_ok() {
+                c.push(Capability::Auth(AuthMechanism::Plain));
+                c.push(Capability::SaslIr);
+            } else {
+                c.push(Capability::LoginDisabled);
+            }
+        }
+        c.extend([
+            Capability::LiteralPlus,
+            Capability::Idle,
+            Capability::UidPlus,
+            Capability::Move,
+            Capability::Namespace,
+            Capability::Id,
+            Capability::Unselect,
+        ]);
+        if let Ok(children) = Capability::try_from("CHILDREN") {
+            c.push(children);
+        }
+        Vec1::try_from(c).expect("not empty")
+    }
+
+    async fn login(&mut self, tag: &Tag<'static>, user: &[u8], pass: &[u8]) -> Status<'static> {
+        let address = String::from_utf8_lossy(user).trim().to_ascii_lowercase();
+        let hash = self
+            .shared
+            .manifest
+            .users
+            .get(&address)
+            .map(|u| u.password.clone());
+        let pass = String::from_utf8_lossy(pass).to_string();
+        let good = match hash {
+            Some(hash) => tokio::task::spawn_blocking(move || {
+                crate::passwd::verify(&pass, &hash).unwrap_or(false)
+            })
+            .await
+            .unwrap_or(false),
+            None => false,
+        };
+        let dir = self.shared.store.user_dir(&address);
+        match (good, dir) {
+            (true, Some(dir)) => {
+                self.account = Some(Account::new(dir));
+                self.user = Some(address);
+                status(
+                    tag,
+                    StatusKind::Ok,
+                    Some(Code::Capability(self.capabilities())),
+                    "logged in",
+                )
+            }
+            _ => {
+                // Slows guessing down a little.
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                status(
+                    tag,
+                    StatusKind::No,
+                    Some(code_other("AUTHENTICATIONFAILED")),
+                    "authentication failed",
+                )
+            }
+        }
+    }
+
+    /// SASL PLAIN (RFC 4616): `authzid NUL authcid NUL password`.
+    async fn sasl_plain(&mut self, tag: &Tag<'static>, data: &[u8]) -> Status<'static> {
+        let parts: Vec<&[u8]> = data.split(|&b| b == 0).collect();
+        if parts.len() != 3 {
+            return bad(tag, "malformed PLAIN response");
+        }
+        if !parts[0].is_empty() && !parts[0].eq_ignore_ascii_case(parts[1]) {
+            return no(tag, "authorization identity must be empty or yours");
+        }
+        self.login(tag, parts[1], parts[2]).await
+    }
+
+    /// A mailbox name from the wire, or why it is refused.
+    fn name(mailbox: &Mailbox) -> Result<Name, &'static str> {
+        match mailbox {
+            Mailbox::Inbox => Ok(Name::inbox()),
+            Mailbox::Other(o) => Name::parse(o.inner().as_ref())
+                .ok_or("invalid mailbox name: printable ASCII, no `/`, no empty part between dots"),
+        }
+    }
+
+    fn mailbox_of(name: &str) -> Mailbox<'static> {
+        Mailbox::try_from(name.to_string())
+            .map(|m| m.into_static())
+            .unwrap_or(Mailbox::Inbox)
+    }
+
+    /// Brings the selected mailbox up to date and tells the client: new
+    /// messages (EXISTS, RECENT), changed flags (FETCH) and, when
+    /// `expunges` (never during FETCH, STORE, SEARCH: RFC 3501 §7.4.1),
+    /// messages removed by other sessions (EXPUNGE).
+    pub(super) fn refresh(&mut self, server: &mut Server, expunges: bool) {
+        let (Some(acct), Some(sel)) = (&self.account, &mut self.selected) else {
+            return;
+        };
+        let res = blocking(|| {
+            let _l = acct.lock()?;
+            Folder::sync(acct, &sel.name)
+        });
+        let (folder, given) = match res {
+            Ok(x) => x,
+            Err(Refusal::NoMailbox) => (
+                Folder {
+                    dir: Default::default(),
+                    uidvalidity: sel.uidvalidity,
+                    uidnext: sel.uidnext,
+                    entries: Vec::new(),
+                },
+                Vec::new(),
+            ),
+            Err(_) => return,
+        };
+        if !sel.read_only {
+            sel.recent.extend(given);
+        }
+        if expunges {
+            let mut i = 0;
+            while i < sel.msgs.len() {
+                if folder.find(sel.msgs[i].uid).is_none() {
+                    server.enqueue_data(Data::Expunge(nz(i as u32 + 1)));
+                    sel.msgs.remove(i);
+                } else {
+                    i += 1;
+                }
+            }
+        }
+        for (i, m) in sel.msgs.iter_mut().enumerate() {
+            if let Some(e) = folder.find(m.uid)
+                && e.flags != m.flags
+            {
+                m.flags = e.flags.clone();
+                let items = vec![super::fetch::flags_item(
+                    &m.flags,
+                    sel.recent.contains(&m.uid),
+                )];
+                if let Ok(d) = Data::fetch(i as u32 + 1, items) {
+                    server.enqueue_data(d);
+                }
+            }
+        }
+        let max = sel.max_uid();
+        let before = sel.msgs.len();
+        sel.msgs
+            .extend(folder.entries.iter().filter(|e| e.uid > max).cloned());
+        if sel.msgs.len() != before {
+            server.enqueue_data(Data::Exists(sel.msgs.len() as u32));
+            let recent = sel
+                .msgs
+                .iter()
+                .filter(|m| sel.recent.contains(&m.uid))
+                .count();
+            server.enqueue_data(Data::Recent(recent as u32));
+        }
+        sel.uidnext = folder.uidnext;
+    }
+
+    async fn command(
+        &mut self,
+        server: &mut Server,
+        cmd: Command<'static>,
+    ) -> (Status<'static>, Flow) {
+        let tag = cmd.tag;
+        let authed = self.account.is_some();
+        let selected = self.selected.is_some();
+        use CommandBody as C;
+        let st = match cmd.body {
+            C::Capability => {
+                server.enqueue_data(Data::Capability(self.capabilities()));
+                ok(&tag, "capabilities listed")
+            }
+            C::Noop | C::Check => ok(&tag, "done"),
+            C::Logout => return (ok(&tag, "logged out"), Flow::Logout),
+            C::StartTLS => {
+                if self.tls {
+                    bad(&tag, "TLS is already on")
+                } else if authed {
+                    bad(&tag, "STARTTLS only before login")
+                } else {
+                    return (ok(&tag, "begin TLS now"), Flow::StartTls);
+                }
+            }
+            C::Id { .. } => {
+                let params = vec![(
+                    IString::try_from("name").expect("valid"),
+                    NString::try_from("mailc").expect("valid"),
+                )];
+                server.enqueue_data(Data::Id {
+                    parameters: Some(params),
+                });
+                ok(&tag, "ID done")
+            }
+            C::Login { username, password } => {
+                if authed {
+                    bad(&tag, "already logged in")
+                } else if !self.plaintext_ok() {
+                    status(
+                        &tag,
+                        StatusKind::No,
+                        Some(code_other("PRIVACYREQUIRED")),
+                        "LOGIN needs TLS: use STARTTLS first",
+                    )
+                } else {
+                    let u = username.as_ref().to_vec();
+                    let p = password.declassify().as_ref().to_vec();
+                    self.login(&tag, &u, &p).await
+                }
+            }
+            C::Authenticate { .. } => bad(&tag, "unexpected AUTHENTICATE"),
+            _ if !authed => bad(&tag, "log in first"),
+            C::Namespace => {
+                let ns = Namespace::new(
+                    IString::try_from("").expect("valid"),
+                    QuotedChar::try_from(DELIMITER).ok(),
+                );
+                server.enqueue_data(Data::Namespace {
+                    personal: vec![ns],
+                    other: Vec::new(),
+                    shared: Vec::new(),
+                });
+                ok(&tag, "NAMESPACE done")
+            }
+            C::Enable { .. } => ok(&tag, "nothing enabled"),
+            C::Select { mailbox, .. } => self.select(server, &tag, &mailbox, false),
+            C::Examine { mailbox, .. } => self.select(server, &tag, &mailbox, true),
+            C::Create { mailbox } => self.create(&tag, &mailbox),
+            C::Delete { mailbox } => self.mailbox_op(&tag, &mailbox, None),
+            C::Rename { from, to } => self.mailbox_op(&tag, &from, Some(&to)),
+            C::Subscribe { mailbox } => self.subscribe(&tag, &mailbox, true),
+            C::Unsubscribe { mailbox } => self.subscribe(&tag, &mailbox, false),
+            C::List {
+                reference,
+                mailbox_wildcard,
+            } => self.list(server, &tag, &reference, &mailbox_wildcard, false),
+            C::Lsub {
+                reference,
+                mailbox_wildcard,
+            } => self.list(server, &tag, &reference, &mailbox_wildcard, true),
+            C::Status {
+                mailbox,
+                item_names,
+            } => self.status(server, &tag, &mailbox, &item_names),
+            C::Append {
+                mailbox,
+                flags,
+                date,
+                message,
+            } => {
+                let bytes = match &message {
+                    LiteralOrLiteral8::Literal(l) => l.data(),
+                    LiteralOrLiteral8::Literal8(l) => &l.data[..],
+                };
+                let date = date.map(|d| d.as_ref().timestamp());
+                self.append(&tag, &mailbox, &flags, date, bytes)
+            }
+            _ if !selected => bad(&tag, "select a mailbox first"),
+            C::Close => {
+                self.expunge(server, &tag, None, false);
+                self.selected = None;
+                return (ok(&tag, "closed"), Flow::Continue);
+            }
+            C::Unselect => {
+                self.selected = None;
+                return (ok(&tag, "unselected"), Flow::Continue);
+            }
+            C::Expunge => self.expunge(server, &tag, None, true),
+            C::ExpungeUid { sequence_set } => self.expunge(server, &tag, Some(&sequence_set), true),
+            C::Search {
+                charset,
+                criteria,
+                uid,
+            } => {
+                if let Some(cs) = &charset {
+                    let cs = cs.as_ref().to_ascii_uppercase();
+                    if cs != "US-ASCII" && cs != "UTF-8" {
+                        let st = status(
+                            &tag,
+                            StatusKind::No,
+                            Some(Code::BadCharset {
+                                allowed: Vec::new(),
+                            }),
+                            "only US-ASCII and UTF-8",
+                        );
+                        return (st, Flow::Continue);
+                    }
+                }
+                let st = self.search(server, &tag, criteria.as_ref(), uid);
+                return (st, Flow::Continue);
+            }
+            C::Fetch {
+                sequence_set,
+                macro_or_item_names,
+                uid,
+                ..
+            } => {
+                let st = self.fetch(server, &tag, &sequence_set, macro_or_item_names, uid);
+                if uid {
+                    self.refresh(server, true);
+                }
+                return (st, Flow::Continue);
+            }
+            C::Store {
+                sequence_set,
+                kind,
+                response,
+                flags,
+                uid,
+                ..
+            } => {
+                let st = self.store(server, &tag, &sequence_set, kind, response, &flags, uid);
+                if uid {
+                    self.refresh(server, true);
+                }
+                return (st, Flow::Continue);
+            }
+            C::Copy {
+                sequence_set,
+                mailbox,
+                uid,
+            } => self.copy(server, &tag, &sequence_set, &mailbox, uid, false),
+            C::Move {
+                sequence_set,
+                mailbox,
+                uid,
+            } => self.copy(server, &tag, &sequence_set, &mailbox, uid, true),
+            _ => bad(&tag, "command not supported"),
+        };
+        self.refresh(server, true);
+        (st, Flow::Continue)
+    }
+
+    fn account(&self) -> Account {
+        self.account.clone().expect("authenticated")
+    }
+
+    fn select(
+        &mut self,
+        server: &mut Server,
+        tag: &Tag<'static>,
+        mailbox: &Mailbox,
+        read_only: bool,
+    ) -> Status<'static> {
+        self.selected = None;
+        let name = match Self::name(mailbox) {
+            Ok(n) => n,
+            Err(e) => return no(tag, e),
+        };
+        let acct = self.account();
+        let res = blocking(|| {
+            let _l = acct.lock()?;
+            Folder::sync(&acct, &name)
+        });
+        let (folder, given) = match res {
+            Ok(x) => x,
+            Err(Refusal::NoMailbox) => return no(tag, "no such mailbox"),
+            Err(e) => return no(tag, &format!("cannot open the mailbox: {e}")),
+        };
+        let mut keywords: BTreeSet<&str> = BTreeSet::new();
+        for e in &folder.entries {
+            keywords.extend(
+                e.flags
+                    .iter()
+                    .map(String::as_str)
+                    .filter(|f| !f.starts_with('\\')),
+            );
+        }
+        let mut flags: Vec<Flag<'static>> = vec![
+            Flag::Answered,
+            Flag::Flagged,
+            Flag::Deleted,
+            Flag::Seen,
+            Flag::Draft,
+        ];
+        flags.extend(
+            keywords
+                .iter()
+                .filter_map(|k| Flag::try_from(*k).ok().map(|f| f.into_static())),
+        );
+        server.enqueue_data(Data::Flags(flags.clone()));
+        server.enqueue_data(Data::Exists(folder.entries.len() as u32));
+        let recent: HashSet<u32> = if read_only {
+            HashSet::new()
+        } else {
+            given.into_iter().collect()
+        };
+        server.enqueue_data(Data::Recent(recent.len() as u32));
+        if let Some(i) = folder
+            .entries
+            .iter()
+            .position(|e| !e.flags.contains("\\Seen"))
+        {
+            server.enqueue_status(untagged(
+                StatusKind::Ok,
+                Some(Code::Unseen(nz(i as u32 + 1))),
+                "first unseen",
+            ));
+        }
+        let perm: Vec<FlagPerm<'static>> = if read_only {
+            Vec::new()
+        } else {
+            let mut p: Vec<FlagPerm<'static>> = flags.into_iter().map(FlagPerm::Flag).collect();
+            p.push(FlagPerm::Asterisk);
+            p
+        };
+        server.enqueue_status(untagged(
+            StatusKind::Ok,
+            Some(Code::PermanentFlags(perm)),
+            "flags kept",
+        ));
+        server.enqueue_status(untagged(
+            StatusKind::Ok,
+            Some(Code::UidValidity(nz(folder.uidvalidity))),
+            "UIDs valid",
+        ));
+        server.enqueue_status(untagged(
+            StatusKind::Ok,
+            Some(Code::UidNext(nz(folder.uidnext))),
+            "next UID",
+        ));
+        self.selected = Some(Selected {
+            name,
+            read_only,
+            uidvalidity: folder.uidvalidity,
+            uidnext: folder.uidnext,
+            msgs: folder.entries,
+            recent,
+        });
+        let (code, msg) = if read_only {
+            (Code::ReadOnly, "EXAMINE done")
+        } else {
+            (Code::ReadWrite, "SELECT done")
+        };
+        status(tag, StatusKind::Ok, Some(code), msg)
+    }
+
+    fn create(&mut self, tag: &Tag<'static>, mailbox: &Mailbox) -> Status<'static> {
+        // RFC 3501 §6.3.3: a trailing delimiter only says names go under it.
+        let name = match mailbox {
+            Mailbox::Other(o) => {
+                let raw = o.inner().as_ref();
+                let raw = raw.strip_suffix(&[DELIMITER as u8]).unwrap_or(raw);
+                Name::parse(raw).ok_or("invalid mailbox name")
+            }
+            Mailbox::Inbox => Ok(Name::inbox()),
+        };
+        let name = match name {
+            Ok(n) if n.is_inbox() => return no(tag, "INBOX always exists"),
+            Ok(n) => n,
+            Err(e) => return no(tag, e),
+        };
+        let acct = self.account();
+        match blocking(|| {
+            let _l = acct.lock()?;
+            acct.create(&name)
+        }) {
+            Ok(()) => ok(tag, "created"),
+            Err(Refusal::Exists) => status(
+                tag,
+                StatusKind::No,
+                Some(code_other("ALREADYEXISTS")),
+                "mailbox already exists",
+            ),
+            Err(e) => no(tag, &e.to_string()),
+        }
+    }
+
+    /// DELETE (`to` is `None`) or RENAME.
+    fn mailbox_op(
+        &mut self,
+        tag: &Tag<'static>,
+        from: &Mailbox,
+        to: Option<&Mailbox>,
+    ) -> Status<'static> {
+        let from = match Self::name(from) {
+            Ok(n) => n,
+            Err(e) => return no(tag, e),
+        };
+        let to = match to.map(Self::name) {
+            None => None,
+            Some(Ok(n)) => Some(n),
+            Some(Err(e)) => return no(tag, e),
+        };
+        let acct = self.account();
+        let res = blocking(|| {
+            let _l = acct.lock()?;
+            match &to {
+                None => acct.delete(&from),
+                Some(to) => acct.rename(&from, to),
+            }
+        });
+        match res {
+            Ok(()) => {
+                if to.is_none() && self.selected.as_ref().is_some_and(|s| s.name == from) {
+                    self.selected = None;
+                }
+                ok(tag, if to.is_none() { "deleted" } else { "renamed" })
+            }
+            Err(Refusal::NoMailbox) => status(
+                tag,
+                StatusKind::No,
+                Some(code_other("NONEXISTENT")),
+                "no such mailbox",
+            ),
+            Err(Refusal::Exists) => status(
+                tag,
+                StatusKind::No,
+                Some(code_other("ALREADYEXISTS")),
+                "target mailbox already exists",
+            ),
+            Err(e) => no(tag, &e.to_string()),
+        }
+    }
+
+    fn subscribe(&mut self, tag: &Tag<'static>, mailbox: &Mailbox, on: bool) -> Status<'static> {
+        let name = match Self::name(mailbox) {
+            Ok(n) => n,
+            Err(e) => return no(tag, e),
+        };
+        let acct = self.account();
+        match blocking(|| {
+            let _l = acct.lock()?;
+            acct.subscribe(&name, on)
+        }) {
+            Ok(()) => ok(tag, if on { "subscribed" } else { "unsubscribed" }),
+            Err(e) => no(tag, &e.to_string()),
+        }
+    }
+
+    fn list(
+        &mut self,
+        server: &mut Server,
+        tag: &Tag<'static>,
+        reference: &Mailbox,
+        pattern: &ListMailbox,
+        lsub: bool,
+    ) -> Status<'static> {
+        let reference: Vec<u8> = match reference {
+            Mailbox::Inbox => b"INBOX".to_vec(),
+            Mailbox::Other(o) => o.inner().as_ref().to_vec(),
+        };
+        let pattern: Vec<u8> = match pattern {
+            ListMailbox::Token(t) => t.as_ref().to_vec(),
+            ListMailbox::String(s) => s.as_ref().to_vec(),
+        };
+        let delim = QuotedChar::try_from(DELIMITER).ok();
+        if pattern.is_empty() && !lsub {
+            // RFC 3501 §6.3.8: the delimiter and the root.
+            server.enqueue_data(Data::List {
+                items: vec![FlagNameAttribute::Noselect],
+                delimiter: delim,
+                mailbox: Self::mailbox_of(""),
+            });
+            return ok(tag, "LIST done");
+        }
+        let mut full = reference;
+        full.extend_from_slice(&pattern);
+        if full.iter().filter(|&&b| b == b'*' || b == b'%').count() > MAX_WILDCARDS {
+            return no(tag, "too many wildcards");
+        }
+        let acct = self.account();
+        let res = blocking(|| {
+            let _l = acct.lock()?;
+            Ok::<_, std::io::Error>((acct.list()?, acct.subscriptions()?))
+        });
+        let Ok((names, subs)) = res else {
+            return no(tag, "cannot list mailboxes");
+        };
+        let children = |n: &str| {
+            let prefix = format!("{n}{DELIMITER}");
+            names.iter().any(|m| m.as_str().starts_with(&prefix))
+        };
+        let candidates: Vec<String> = if lsub {
+            subs.into_iter().collect()
+        } else {
+            names.iter().map(|n| n.as_str().to_string()).collect()
+        };
+        for n in candidates {
+            let hit = wildcard(&full, n.as_bytes())
+                || (n == "INBOX" && wildcard(&full.to_ascii_uppercase(), n.as_bytes()));
+            if !hit {
+                continue;
+            }
+            let attr = if children(&n) {
+                "HasChildren"
+            } else {
+                "HasNoChildren"
+            };
+            let mut items = Vec::new();
+            if let Ok(a) = Atom::try_from(attr) {
+                items.push(FlagNameAttribute::from(a).into_static());
+            }
+            let mailbox = Self::mailbox_of(&n);
+            server.enqueue_data(if lsub {
+                Data::Lsub {
+                    items,
+                    delimiter: delim,
+                    mailbox,
+                }
+            } else {
+                Data::List {
+                    items,
+                    delimiter: delim,
+                    mailbox,
+                }
+            });
+        }
+        ok(tag, if lsub { "LSUB done" } else { "LIST done" })
+    }
+
+    fn status(
+        &mut self,
+        server: &mut Server,
+        tag: &Tag<'static>,
+        mailbox: &Mailbox,
+        names: &[StatusDataItemName],
+    ) -> Status<'static> {
+        let name = match Self::name(mailbox) {
+            Ok(n) => n,
+            Err(e) => return no(tag, e),
+        };
+        let acct = self.account();
+        let res = blocking(|| {
+            let _l = acct.lock()?;
+            Folder::sync(&acct, &name)
+        });
+        let (folder, given) = match res {
+            Ok(x) => x,
+            Err(Refusal::NoMailbox) => return no(tag, "no such mailbox"),
+            Err(e) => return no(tag, &e.to_string()),
+        };
+        let count =
+            |f: &dyn Fn(&Entry) -> bool| folder.entries.iter().filter(|e| f(e)).count() as u32;
+        let items: Vec<StatusDataItem> = names
+            .iter()
+            .map(|n| match n {
+                StatusDataItemName::Messages => {
+                    StatusDataItem::Messages(folder.entries.len() as u32)
+                }
+                StatusDataItemName::Recent => StatusDataItem::Recent(given.len() as u32),
+                StatusDataItemName::UidNext => StatusDataItem::UidNext(nz(folder.uidnext)),
+                StatusDataItemName::UidValidity => {
+                    StatusDataItem::UidValidity(nz(folder.uidvalidity))
+                }
+                StatusDataItemName::Unseen => {
+                    StatusDataItem::Unseen(count(&|e| !e.flags.contains("\\Seen")))
+                }
+                StatusDataItemName::Deleted => {
+                    StatusDataItem::Deleted(count(&|e| e.flags.contains("\\Deleted")))
+                }
+                _ => StatusDataItem::DeletedStorage(
+                    folder
+                        .entries
+                        .iter()
+                        .filter(|e| e.flags.contains("\\Deleted"))
+                        .map(|e| e.size)
+                        .sum(),
+                ),
+            })
+            .collect();
+        server.enqueue_data(Data::Status {
+            mailbox: Self::mailbox_of(name.as_str()),
+            items: items.into(),
+        });
+        ok(tag, "STATUS done")
+    }
+
+    fn append(
+        &mut self,
+        tag: &Tag<'static>,
+        mailbox: &Mailbox,
+        flags: &[Flag],
+        date: Option<i64>,
+        bytes: &[u8],
+    ) -> Status<'static> {
+        let name = match Self::name(mailbox) {
+            Ok(n) => n,
+            Err(e) => return no(tag, e),
+        };
+        if bytes.len() as u64 > self.shared.manifest.limits.message_size {
+            return status(tag, StatusKind::No, Some(Code::TooBig), "message too big");
+        }
+        let quota = self
+            .user
+            .as_ref()
+            .and_then(|u| self.shared.manifest.users.get(u))
+            .and_then(|u| u.quota);
+        let flags = flag_names(flags);
+        let acct = self.account();
+        let res = blocking(|| -> Result<Result<(u32, u32), Status<'static>>, Refusal> {
+            let _l = acct.lock()?;
+            if !acct.exists(&name) {
+                return Ok(Err(status(
+                    tag,
+                    StatusKind::No,
+                    Some(Code::TryCreate),
+                    "no such mailbox",
+                )));
+            }
+            if let Some(q) = quota {
+                let mut used = 0u64;
+                for n in acct.list()? {
+                    let f = Folder::open(&acct, &n)?;
+                    used += f.entries.iter().map(|e| e.size).sum::<u64>();
+                }
+                if used + bytes.len() as u64 > q {
+                    return Ok(Err(status(
+                        tag,
+                        StatusKind::No,
+                        Some(Code::OverQuota),
+                        "quota exceeded",
+                    )));
+                }
+            }
+            let mut folder = Folder::open(&acct, &name)?;
+            let uid = folder.add(bytes, flags, date.unwrap_or_else(maildir::now))?;
+            Ok(Ok((folder.uidvalidity, uid)))
+        });
+        match res {
+            Ok(Ok((v, uid))) => {
+                self.shared.store.notify();
+                status(
+                    tag,
+                    StatusKind::Ok,
+                    Some(Code::AppendUid {
+                        uid_validity: nz(v),
+                        uid: nz(uid),
+                    }),
+                    "APPEND done",
+                )
+            }
+            Ok(Err(st)) => st,
+            Err(e) => no(tag, &e.to_string()),
+        }
+    }
+
+    /// The indexes into the selected mailbox a sequence set names, or the
+    /// BAD answer for sequence numbers past the end.
+    pub(super) fn resolve(
+        &self,
+        tag: &Tag<'static>,
+        set: &SequenceSet,
+        uid: bool,
+    ) -> Result<Vec<usize>, Status<'static>> {
+        let Some(sel) = self.selected.as_ref() else {
+            return Err(bad(tag, "select a mailbox first"));
+        };
+        if uid {
+            let max = sel.max_uid();
+            Ok((0..sel.msgs.len())
+                .filter(|&i| search::contains(set, sel.msgs[i].uid, max))
+                .collect())
+        } else {
+            let n = sel.msgs.len() as u32;
+            if search::max_number(set) > n || n == 0 {
+                return Err(bad(tag, "invalid message sequence number"));
+            }
+            Ok((0..sel.msgs.len())
+                .filter(|&i| search::contains(set, i as u32 + 1, n))
+                .collect())
+        }
+    }
+
+    fn expunge(
+        &mut self,
+        server: &mut Server,
+        tag: &Tag<'static>,
+        set: Option<&SequenceSet>,
+        tell: bool,
+    ) -> Status<'static> {
+        let only: Option<HashSet<u32>> = match set {
+            Some(set) => match self.resolve(tag, set, true) {
+                Ok(idx) => {
+                    let sel = self.selected.as_ref().expect("selected");
+                    Some(idx.into_iter().map(|i| sel.msgs[i].uid).collect())
+                }
+                Err(st) => return st,
+            },
+            None => None,
+        };
+        let acct = self.account();
+        let Some(sel) = self.selected.as_mut() else {
+            return bad(tag, "select a mailbox first");
+        };
+        if sel.read_only {
+            return no(tag, "mailbox is read-only");
+        }
+        let known: HashSet<u32> = sel.msgs.iter().map(|m| m.uid).collect();
+        let res = blocking(|| -> Result<BTreeSet<u32>, Refusal> {
+            let _l = acct.lock()?;
+            let mut folder = Folder::open(&acct, &sel.name)?;
+            let gone: BTreeSet<u32> = folder
+                .entries
+                .iter()
+                .filter(|e| e.flags.contains("\\Deleted") && known.contains(&e.uid))
+                .filter(|e| only.as_ref().is_none_or(|o| o.contains(&e.uid)))
+                .map(|e| e.uid)
+                .collect();
+            if !gone.is_empty() {
+                folder.remove(&gone)?;
+            }
+            Ok(gone)
+        });
+        let gone = match res {
+            Ok(g) => g,
+            Err(e) => return no(tag, &e.to_string()),
+        };
+        report_expunged(server, sel, &gone, tell);
+        ok(tag, "EXPUNGE done")
+    }
+
+    fn search(
+        &mut self,
+        server: &mut Server,
+        tag: &Tag<'static>,
+        keys: &[SearchKey],
+        uid: bool,
+    ) -> Status<'static> {
+        let acct = self.account();
+        let Some(sel) = self.selected.as_ref() else {
+            return bad(tag, "select a mailbox first");
+        };
+        let dir = acct.dir(&sel.name);
+        let load = move |e: &Entry| -> Option<Vec<u8>> {
+            std::fs::read(dir.join("cur").join(&e.file))
+                .ok()
+                .map(maildir::to_crlf)
+        };
+        let candidates: Vec<search::Candidate> = sel
+            .msgs
+            .iter()
+            .enumerate()
+            .map(|(i, e)| search::Candidate {
+                seq: i as u32 + 1,
+                entry: e,
+                recent: sel.recent.contains(&e.uid),
+                load: &load,
+            })
+            .collect();
+        let hits = blocking(|| search::run(&candidates, keys, sel.max_uid()));
+        let found: Vec<NonZeroU32> = hits
+            .into_iter()
+            .map(|i| nz(if uid { sel.msgs[i].uid } else { i as u32 + 1 }))
+            .collect();
+        server.enqueue_data(Data::Search(found));
+        if uid {
+            self.refresh(server, true);
+        }
+        ok(tag, "SEARCH done")
+    }
+
+    fn copy(
+        &mut self,
+        server: &mut Server,
+        tag: &Tag<'static>,
+        set: &SequenceSet,
+        mailbox: &Mailbox,
+        uid: bool,
+        moving: bool,
+    ) -> Status<'static> {
+        let idx = match self.resolve(tag, set, uid) {
+            Ok(i) => i,
+            Err(st) => return st,
+        };
+        let dest = match Self::name(mailbox) {
+            Ok(n) => n,
+            Err(e) => return no(tag, e),
+        };
+        let acct = self.account();
+        let Some(sel) = self.selected.as_mut() else {
+            return bad(tag, "select a mailbox first");
+        };
+        if moving && sel.read_only {
+            return no(tag, "mailbox is read-only");
+        }
+        if moving && dest == sel.name {
+            return no(tag, "cannot move a message into its own mailbox");
+        }
+        let uids: Vec<u32> = idx.iter().map(|&i| sel.msgs[i].uid).collect();
+        type Copied = (u32, Vec<(u32, u32)>);
+        let res = blocking(|| -> Result<Option<Copied>, Refusal> {
+            let _l = acct.lock()?;
+            if !acct.exists(&dest) {
+                return Ok(None);
+            }
+            let mut src = Folder::open(&acct, &sel.name)?;
+            let mut dst = if dest == sel.name {
+                None
+            } else {
+                Some(Folder::open(&acct, &dest)?)
+            };
+            let mut pairs = Vec::new();
+            for u in &uids {
+                let Some(e) = src.find(*u).cloned() else {
+                    continue;
+                };
+                let bytes = src.read(&e)?;
+                let target = dst.as_mut().unwrap_or(&mut src);
+                let new = target.add(&bytes, e.flags.clone(), e.date)?;
+                pairs.push((*u, new));
+            }
+            let validity = dst.as_ref().unwrap_or(&src).uidvalidity;
+            if moving {
+                let gone: BTreeSet<u32> = pairs.iter().map(|p| p.0).collect();
+                src.remove(&gone)?;
+            }
+            Ok(Some((validity, pairs)))
+        });
+        let (validity, pairs) = match res {
+            Ok(Some(x)) => x,
+            Ok(None) => {
+                return status(
+                    tag,
+                    StatusKind::No,
+                    Some(Code::TryCreate),
+                    "no such mailbox",
+                );
+            }
+            Err(e) => return no(tag, &e.to_string()),
+        };
+        self.shared.store.notify();
+        let code = match (
+            uid_set(pairs.iter().map(|p| p.0)),
+            uid_set(pairs.iter().map(|p| p.1)),
+        ) {
+            (Some(source), Some(destination)) => Some(Code::CopyUid {
+                uid_validity: nz(validity),
+                source,
+                destination,
+            }),
+            _ => None,
+        };
+        if moving {
+            // RFC 6851 §4.3: COPYUID comes untagged, before the EXPUNGEs.
+            server.enqueue_status(untagged(StatusKind::Ok, code, "moved"));
+            let gone: BTreeSet<u32> = pairs.iter().map(|p| p.0).collect();
+            report_expunged(server, sel, &gone, true);
+            ok(tag, "MOVE done")
+        } else {
+            status(tag, StatusKind::Ok, code, "COPY done")
+        }
+    }
+}
+
+/// Drops expunged messages from the session's view, saying so when `tell`.
+fn report_expunged(server: &mut Server, sel: &mut Selected, gone: &BTreeSet<u32>, tell: bool) {
+    let mut i = 0;
+    while i < sel.msgs.len() {
+        if gone.contains(&sel.msgs[i].uid) {
+            if tell {
+                server.enqueue_data(Data::Expunge(nz(i as u32 + 1)));
+            }
+            sel.msgs.remove(i);
+        } else {
+            i += 1;
+        }
+    }
+}
+
+fn uid_set(uids: impl Iterator<Item = u32>) -> Option<UidSet> {
+    let mut out: Vec<UidElement> = Vec::new();
+    let push = |out: &mut Vec<UidElement>, (a, b): (u32, u32)| {
+        out.push(if a == b {
+            UidElement::Single(nz(a))
+        } else {
+            UidElement::Range(nz(a), nz(b))
+        })
+    };
+    let mut run: Option<(u32, u32)> = None;
+    for u in uids {
+        run = match run {
+            Some((a, b)) if u == b + 1 => Some((a, u)),
+            Some(r) => {
+                push(&mut out, r);
+                Some((u, u))
+            }
+            None => Some((u, u)),
+        };
+    }
+    if let Some(r) = run {
+        push(&mut out, r);
+    }
+    Vec1::try_from(out).ok().map(UidSet)
+}
+
+/// The names of flags a client may set (`\Recent` and unknown system flags
+/// are not kept).
+pub(super) fn flag_names(flags: &[Flag]) -> Flags {
+    flags
+        .iter()
+        .filter(|f| !matches!(f, Flag::Extension(_)))
+        .map(|f| f.to_string())
+        .collect()
+}
+
+/// LIST matching (RFC 3501 §6.3.8): `*` matches anything, `%` anything
+/// but the delimiter.
+fn wildcard(pattern: &[u8], name: &[u8]) -> bool {
+    match pattern.split_first() {
+        None => name.is_empty(),
+        Some((b'*', rest)) => (0..=name.len()).any(|i| wildcard(rest, &name[i..])),
+        Some((b'%', rest)) => {
+            let stop = name
+                .iter()
+                .position(|&b| b == DELIMITER as u8)
+                .unwrap_or(name.len());
+            (0..=stop).any(|i| wildcard(rest, &name[i..]))
+        }
+        Some((c, rest)) => name.first() == Some(c) && wildcard(rest, &name[1..]),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn list_wildcards() {
+        assert!(wildcard(b"*", b"a.b"));
+        assert!(wildcard(b"%", b"a"));
+        assert!(!wildcard(b"%", b"a.b"));
+        assert!(wildcard(b"a.%", b"a.b"));
+        assert!(wildcard(b"INBOX", b"INBOX"));
+        assert!(!wildcard(b"a*c", b"ab"));
+    }
+}
