@@ -503,7 +503,7 @@ fn unpublished_domain_is_checked_with_a_by_hand_help() {
     assert!(
         r.stdout.contains(
             "✗ example.com DMARC: missing at _dmarc.example.com (NXDOMAIN: the name does not exist); spec \"v=DMARC1; p=reject\"\n  \
-             help: the spec does not publish the zone of `example.com` (`zone: false`): set `_dmarc.example.com TXT` to v=DMARC1; p=reject at its DNS provider\n"
+             help: the spec does not publish the zone of `example.com` (`zone: false`): set `_dmarc.example.com TXT` to \"v=DMARC1; p=reject\" at its DNS provider\n"
         ),
         "{}",
         r.said()
@@ -563,6 +563,91 @@ fn servfail_is_an_error_not_drift() {
             "error: no usable answer for `_dmarc.example.org. TXT`: {}: answered SERVFAIL",
             bind.resolver()
         )),
+        "{}",
+        r.said()
+    );
+}
+
+/// A reverse zone holding one PTR.
+fn ptr_zone(origin: &str, owner: &str, target: &str) -> (String, String) {
+    (
+        origin.to_string(),
+        format!(
+            "$TTL 300\n@ IN SOA ns1.example.net. hostmaster.example.net. 1 3600 900 1209600 300\n\
+             @ IN NS ns1.example.net.\n{owner} IN PTR {target}\n"
+        ),
+    )
+}
+
+#[test]
+fn keys_from_key_files_and_split_rsa_records_are_in_sync() {
+    // The spec of ../shared/SPEC.md with its pinned test keys: an RSA key
+    // (published as two strings) and an Ed25519 key from private key files,
+    // a public-only key, three domains and two hosts.
+    let tmp = Temp::new("spec-example");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    copy_dir(&root.join("tests/cases/spec-example"), &tmp.0);
+    copy_dir(&root.join("tests/keys/spec-example"), &tmp.0);
+    let r = mailc(
+        &tmp.0,
+        &["apply", "mailc.yaml", "--out", "out", "--auto-approve"],
+    );
+    assert_eq!(r.code, 0, "apply: {}", r.said());
+    let mut zones = Vec::new();
+    for e in std::fs::read_dir(tmp.0.join("out/dns")).unwrap() {
+        let p = e.unwrap().path();
+        let name = p.file_name().unwrap().to_str().unwrap().to_string();
+        let origin = name.strip_suffix(".zone").unwrap().to_string();
+        zones.push((origin, std::fs::read_to_string(&p).unwrap()));
+    }
+    // mx2.example.net lives in a zone the spec does not publish.
+    zones.push((
+        "example.net".into(),
+        "$TTL 300\n@ IN SOA ns1.example.net. hostmaster.example.net. 1 3600 900 1209600 300\n\
+         @ IN NS ns1.example.net.\nns1 IN A 192.0.2.53\nmx2 IN A 198.51.100.7\n"
+            .into(),
+    ));
+    zones.push(ptr_zone("113.0.203.in-addr.arpa", "10", "mx1.example.com."));
+    zones.push(ptr_zone("100.51.198.in-addr.arpa", "7", "mx2.example.net."));
+    zones.push(ptr_zone(
+        "8.b.d.0.1.0.0.2.ip6.arpa",
+        "0.1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0",
+        "mx1.example.com.",
+    ));
+    let bind = Bind::start(&zones, "example.com");
+    let r = mailc(&tmp.0, &["check", "--resolver", &bind.resolver()]);
+    assert_eq!(r.code, 0, "{}", r.said());
+    for dkim in [
+        "example.com DKIM s2026",
+        "example.com DKIM s2025",
+        "example.com DKIM google",
+        "example.org DKIM google",
+    ] {
+        assert!(
+            lines_marked(&r.stdout, "✓ ").contains(&dkim),
+            "{}",
+            r.said()
+        );
+    }
+    assert!(r.stderr.is_empty(), "{}", r.said());
+    let zone = &zones.iter().find(|(o, _)| o == "example.com").unwrap().1;
+    let s2025 = zone
+        .lines()
+        .find(|l| l.starts_with("s2025._domainkey"))
+        .unwrap();
+    assert_eq!(
+        s2025.matches('"').count(),
+        4,
+        "the RSA key is two strings: {s2025}"
+    );
+
+    // Without the key files, their records are left unchecked, and said so.
+    std::fs::remove_dir_all(tmp.0.join("keys")).unwrap();
+    let r = mailc(&tmp.0, &["check", "--resolver", &bind.resolver()]);
+    assert_eq!(r.code, 0, "{}", r.said());
+    assert!(!r.stdout.contains("DKIM s2025"), "{}", r.said());
+    assert!(
+        r.stderr.contains("note: example.com DKIM s2025: not checked, the key file `keys/example.com/s2025.key` cannot be read"),
         "{}",
         r.said()
     );

@@ -371,7 +371,12 @@ fn differences(kind: &Kind, live: &str, want: &str) -> Vec<&'static str> {
 /// The `help:` for a check out of sync.
 fn help(e: &Expected, c: &Check) -> String {
     let name = &c.name;
-    let records = c.expected.join(", ");
+    let records = c
+        .expected
+        .iter()
+        .map(|r| format!("{r:?}"))
+        .collect::<Vec<_>>()
+        .join(", ");
     let rtype = match e.kind {
         Kind::Mx => "MX",
         Kind::Ptr(_) => "PTR",
@@ -391,7 +396,7 @@ fn help(e: &Expected, c: &Check) -> String {
             "publish the zone: `mailc apply`, then reload `{zone}` on its primary name server (`rndc reload {zone}`) or push the zone file to your DNS provider"
         ),
         (Fix::ByHand { domain }, Want::Ptr { ip, host }) => format!(
-            "`{domain}` is not a zone this spec publishes: add `{} {} {ip}` at its DNS provider",
+            "`{domain}` is in no zone this spec publishes: add `{} {} {ip}` at its DNS provider",
             show(host),
             address_type(*ip)
         ),

@@ -197,7 +197,7 @@ pub fn expectations(model: &Model, ctx: Option<&dyn Context>) -> Expectations {
                 Some(record) => push(Kind::Dkim(key.selector.clone()), Want::Txt { at, record }),
                 None => out.notes.push(match &key.source {
                     DkimSource::PrivateKey(path) => format!(
-                        "{} DKIM {}: not checked, the key file `{path}` cannot be read",
+                        "{} DKIM {}: not checked, the key file `{path}` cannot be read (`mailc dkim keygen` makes missing keys)",
                         d.name, key.selector
                     ),
                     DkimSource::PublicKey(_) => format!(
