@@ -111,6 +111,9 @@ pub enum ServeError {
     Tls(String),
     #[error("{0}")]
     Runtime(std::io::Error),
+    /// The outbound queue cannot run (an unreadable DKIM key).
+    #[error("{0}")]
+    Queue(String),
 }
 
 /// The listeners, decided from the manifest and the overrides.
@@ -172,6 +175,9 @@ pub fn run(manifest: Manifest, options: Options) -> Result<(), ServeError> {
     store::create_private_dir(&data_dir).map_err(data_err)?;
     let store = Store::open(&data_dir).map_err(data_err)?;
     let queue = Arc::new(Queue::open(&data_dir).map_err(data_err)?);
+    queue
+        .configure(&manifest, |p| resolve(&options.base_dir, p))
+        .map_err(ServeError::Queue)?;
     let (tls, origin) = tls::config(
         &manifest.hostname,
         &resolve(&options.base_dir, &manifest.tls.cert),

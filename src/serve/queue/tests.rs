@@ -1,0 +1,689 @@
+//! The queue through its Rust API against a small SMTP sink on 127.0.0.1:
+//! delivery, SRS, DKIM (verified by dkimpy), retry, bounce into a local
+//! Maildir, expiry, and a queue taken up again after a restart.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use super::*;
+use crate::manifest::{
+    DkimAlgorithm, DkimKey, Domain, Limits, Listen, Manifest, Role, Target, Tls, Unknown,
+};
+use crate::serve::{Options, Shared, store::Store};
+
+/// What the sink received in one transaction.
+#[derive(Clone, Debug)]
+struct Received {
+    from: String,
+    to: Vec<String>,
+    data: Vec<u8>,
+}
+
+/// The sink's answer to `RCPT TO` on connection `n` (0-based).
+type Policy = Arc<dyn Fn(usize, &str) -> String + Send + Sync>;
+
+struct Sink {
+    port: u16,
+    got: Arc<Mutex<Vec<Received>>>,
+    connections: Arc<AtomicUsize>,
+}
+
+fn accept_all() -> Policy {
+    Arc::new(|_, _| "250 2.1.5 ok".to_string())
+}
+
+fn sink(policy: Policy) -> Sink {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    sink_on(l, policy)
+}
+
+fn sink_on(l: TcpListener, policy: Policy) -> Sink {
+    let port = l.local_addr().unwrap().port();
+    let got = Arc::new(Mutex::new(Vec::new()));
+    let connections = Arc::new(AtomicUsize::new(0));
+    let (g, c) = (got.clone(), connections.clone());
+    std::thread::spawn(move || {
+        for s in l.incoming() {
+            let Ok(s) = s else { return };
+            let n = c.fetch_add(1, Ordering::SeqCst);
+            let (g, p) = (g.clone(), policy.clone());
+            std::thread::spawn(move || {
+                let _ = session(s, n, &p, &g);
+            });
+        }
+    });
+    Sink {
+        port,
+        got,
+        connections,
+    }
+}
+
+fn session(
+    s: TcpStream,
+    n: usize,
+    policy: &Policy,
+    got: &Mutex<Vec<Received>>,
+) -> std::io::Result<()> {
+    let mut w = s.try_clone()?;
+    let mut r = BufReader::new(s);
+    w.write_all(b"220 sink ESMTP\r\n")?;
+    let mut cur = Received {
+        from: String::new(),
+        to: Vec::new(),
+        data: Vec::new(),
+    };
+    loop {
+        let mut line = String::new();
+        if r.read_line(&mut line)? == 0 {
+            return Ok(());
+        }
+        let upper = line.to_ascii_uppercase();
+        let arg = |l: &str| {
+            l.split_once('<')
+                .and_then(|(_, rest)| rest.split_once('>'))
+                .map(|(a, _)| a.to_string())
+                .unwrap_or_default()
+        };
+        if upper.starts_with("EHLO") {
+            w.write_all(b"250-sink\r\n250-8BITMIME\r\n250 SIZE 10000000\r\n")?;
+        } else if upper.starts_with("MAIL FROM:") {
+            cur.from = arg(&line);
+            w.write_all(b"250 2.1.0 ok\r\n")?;
+        } else if upper.starts_with("RCPT TO:") {
+            let a = arg(&line);
+            let reply = policy(n, &a);
+            if reply.starts_with('2') {
+                cur.to.push(a);
+            }
+            w.write_all(format!("{reply}\r\n").as_bytes())?;
+        } else if upper.starts_with("DATA") {
+            w.write_all(b"354 go on\r\n")?;
+            let mut data = Vec::new();
+            loop {
+                let mut l = Vec::new();
+                if r.read_until(b'\n', &mut l)? == 0 {
+                    return Ok(());
+                }
+                if l == b".\r\n" {
+                    break;
+                }
+                if l.starts_with(b"..") {
+                    l.remove(0);
+                }
+                data.extend_from_slice(&l);
+            }
+            cur.data = data;
+            got.lock().unwrap().push(cur.clone());
+            w.write_all(b"250 2.0.0 queued\r\n")?;
+        } else if upper.starts_with("QUIT") {
+            w.write_all(b"221 bye\r\n")?;
+            return Ok(());
+        } else {
+            w.write_all(b"250 ok\r\n")?;
+        }
+    }
+}
+
+/// Polls until `f` gives something, for at most a minute.
+fn wait_for<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn target(mailboxes: &[&str], forward: &[&str]) -> Target {
+    Target {
+        mailboxes: mailboxes.iter().map(|s| s.to_string()).collect(),
+        forward: forward.iter().map(|s| s.to_string()).collect(),
+    }
+}
+
+/// Keys for `queue.test` made once per test process: (rsa, ed25519) PEM.
+fn keys() -> &'static (String, String) {
+    static KEYS: std::sync::OnceLock<(String, String)> = std::sync::OnceLock::new();
+    KEYS.get_or_init(|| {
+        let rsa = crate::dkim::generate(crate::model::DkimAlgorithm::Rsa2048).unwrap();
+        let ed = crate::dkim::generate(crate::model::DkimAlgorithm::Ed25519).unwrap();
+        (rsa.to_string(), ed.to_string())
+    })
+}
+
+fn manifest(data: &Path, lifetime: u32) -> Manifest {
+    let mut recipients = BTreeMap::new();
+    recipients.insert("alice".to_string(), target(&["alice@queue.test"], &[]));
+    recipients.insert("fwd".to_string(), target(&[], &["far@remote.test"]));
+    let mut domains = BTreeMap::new();
+    domains.insert(
+        "queue.test".to_string(),
+        Domain {
+            role: Role::Local,
+            recipients: recipients.clone(),
+            refused: Default::default(),
+            unknown: Unknown::Reject,
+            srs: true,
+        },
+    );
+    domains.insert(
+        "plain.test".to_string(),
+        Domain {
+            role: Role::Local,
+            recipients: BTreeMap::new(),
+            refused: Default::default(),
+            unknown: Unknown::Reject,
+            srs: false,
+        },
+    );
+    let mut dkim = BTreeMap::new();
+    dkim.insert(
+        "queue.test".to_string(),
+        vec![
+            DkimKey {
+                selector: "r1".into(),
+                algorithm: DkimAlgorithm::RsaSha256,
+                key: "keys/r1.key".into(),
+            },
+            DkimKey {
+                selector: "e1".into(),
+                algorithm: DkimAlgorithm::Ed25519Sha256,
+                key: "keys/e1.key".into(),
+            },
+        ],
+    );
+    Manifest {
+        version: crate::manifest::VERSION,
+        host: "mx".into(),
+        hostname: "mx.queue.test".into(),
+        listen: Listen::default(),
+        data_dir: data.display().to_string(),
+        tls: Tls {
+            cert: "missing.pem".into(),
+            key: "missing.key".into(),
+        },
+        limits: Limits {
+            queue_lifetime: lifetime,
+            ..Limits::default()
+        },
+        users: BTreeMap::new(),
+        domains,
+        dkim,
+    }
+}
+
+/// A server's worth of shared state around a queue in `dir` (keys in
+/// `dir/keys`), with every message sent to 127.0.0.1:`port`.
+struct Rig {
+    dir: PathBuf,
+    queue: Arc<Queue>,
+    shared: Arc<Shared>,
+    stop: tokio::sync::watch::Sender<bool>,
+    rt: tokio::runtime::Runtime,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+fn rig(dir: &Path, port: u16, lifetime: u32) -> Rig {
+    let keydir = dir.join("keys");
+    std::fs::create_dir_all(&keydir).unwrap();
+    std::fs::write(keydir.join("r1.key"), &keys().0).unwrap();
+    std::fs::write(keydir.join("e1.key"), &keys().1).unwrap();
+    let m = manifest(dir, lifetime);
+    let queue = Arc::new(Queue::open(dir).unwrap());
+    queue.configure(&m, |p| dir.join(p)).expect("the keys load");
+    let (tls, _) = crate::serve::tls::config(
+        &m.hostname,
+        &dir.join("missing.pem"),
+        &dir.join("missing.key"),
+    )
+    .unwrap();
+    let shared = Arc::new(Shared {
+        options: Options {
+            base_dir: dir.to_path_buf(),
+            relay_all: Some(NextHop {
+                host: "127.0.0.1".into(),
+                port,
+            }),
+            retry_base: Some(1),
+            ..Options::default()
+        },
+        tls: tokio_rustls::TlsAcceptor::from(tls),
+        store: Store::open(dir).unwrap(),
+        queue: queue.clone(),
+        data_dir: dir.to_path_buf(),
+        smtp_slots: Arc::new(tokio::sync::Semaphore::new(4)),
+        imap_slots: Arc::new(tokio::sync::Semaphore::new(4)),
+        manifest: m,
+    });
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let task = Some(rt.spawn(queue.clone().run(shared.clone(), stopped)));
+    Rig {
+        dir: dir.to_path_buf(),
+        queue,
+        shared,
+        stop,
+        rt,
+        task,
+    }
+}
+
+impl Rig {
+    fn stop(mut self) {
+        let _ = self.stop.send(true);
+        if let Some(t) = self.task.take() {
+            self.rt.block_on(t).unwrap();
+        }
+    }
+
+    fn inbox(&self, user: &str) -> Vec<Vec<u8>> {
+        let dir = self.shared.store.user_dir(user).unwrap().join("new");
+        let Ok(rd) = std::fs::read_dir(dir) else {
+            return Vec::new();
+        };
+        rd.map(|e| std::fs::read(e.unwrap().path()).unwrap())
+            .collect()
+    }
+
+    fn queued(&self) -> usize {
+        self.queue.spool.scan().unwrap().0.len()
+    }
+}
+
+fn out(from: &str, to: &[&str], kind: Kind) -> Outgoing {
+    Outgoing {
+        from: from.into(),
+        to: to.iter().map(|s| s.to_string()).collect(),
+        next_hop: None,
+        kind,
+    }
+}
+
+const MESSAGE: &[u8] = b"From: Alice <alice@queue.test>\r\nTo: far@remote.test\r\n\
+Subject: queued hello\r\nDate: Mon, 23 Nov 2026 10:00:00 +0000\r\n\
+Message-ID: <1@queue.test>\r\n\r\nHello.\r\n.leading dot\r\n";
+
+/// The key records the zone would publish for the test keys.
+fn key_records() -> Vec<(String, String)> {
+    [("r1", &keys().0, "rsa"), ("e1", &keys().1, "ed25519")]
+        .into_iter()
+        .map(|(sel, pem, k)| {
+            let p = crate::dkim::public_from_private_pem(pem.as_bytes()).unwrap();
+            (
+                format!("{sel}._domainkey.queue.test."),
+                format!("v=DKIM1; k={k}; p={}", p.p),
+            )
+        })
+        .collect()
+}
+
+/// dkimpy (ORACLES.md §6) verifies every RSA signature of `message`
+/// (without PyNaCl it cannot check Ed25519 ones), with the published keys.
+fn dkimpy_verifies_rsa(message: &[u8]) {
+    let dir = tempfile::tempdir().unwrap();
+    let msg = dir.path().join("msg.eml");
+    std::fs::write(&msg, message).unwrap();
+    let records: BTreeMap<String, String> = key_records().into_iter().collect();
+    let table = serde_json::to_string(&records).unwrap();
+    let script = r#"
+import sys, json, dkim
+records = json.loads(sys.argv[2])
+def dnsfunc(name, timeout=5):
+    n = name.decode() if isinstance(name, bytes) else name
+    return records.get(n if n.endswith('.') else n + '.', '').encode() or None
+msg = open(sys.argv[1], 'rb').read()
+d = dkim.DKIM(msg)
+sigs = [v for (k, v) in d.headers if k.lower() == b'dkim-signature']
+out = []
+for i, v in enumerate(sigs):
+    if b'a=rsa-sha256' in v.replace(b' ', b''):
+        out.append(str(dkim.DKIM(msg).verify(idx=i, dnsfunc=dnsfunc)))
+print(' '.join(out))
+"#;
+    let py = "/opt/oracle-venv/bin/python";
+    let r = std::process::Command::new(py)
+        .args(["-c", script, msg.to_str().unwrap(), &table])
+        .output()
+        .unwrap_or_else(|e| panic!("{py} (dkimpy, ORACLES.md §6) is needed: {e}"));
+    assert!(
+        r.status.success(),
+        "dkimpy failed: {}",
+        String::from_utf8_lossy(&r.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&r.stdout).trim(),
+        "True",
+        "dkimpy did not verify:\n{}",
+        String::from_utf8_lossy(message)
+    );
+}
+
+/// mail-auth's verifier passes every signature of `message`, looking the
+/// keys up in DNS (a server on 127.0.0.1 publishing [`key_records`]).
+fn mail_auth_verifies(message: &[u8], signatures: usize) {
+    use hickory_resolver::config::{NameServerConfig, ResolverConfig, ResolverOpts};
+    use hickory_resolver::proto::rr::rdata::TXT;
+    use hickory_resolver::proto::rr::{RData, RecordType};
+    use mail_auth::{AuthenticatedMessage, DkimResult, MessageAuthenticator};
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let table = key_records()
+            .into_iter()
+            .map(|(name, txt)| {
+                let chunks: Vec<String> = txt
+                    .as_bytes()
+                    .chunks(255)
+                    .map(|c| String::from_utf8(c.to_vec()).unwrap())
+                    .collect();
+                (name, RecordType::TXT, RData::TXT(TXT::new(chunks)))
+            })
+            .collect();
+        let server = super::hop::test_dns(table).await;
+        let mut ns = NameServerConfig::udp_and_tcp(server.ip());
+        for c in &mut ns.connections {
+            c.port = server.port();
+        }
+        let auth = MessageAuthenticator::new(
+            ResolverConfig::from_name_servers(vec![ns]),
+            ResolverOpts::default(),
+        )
+        .unwrap();
+        let parsed = AuthenticatedMessage::parse(message).unwrap();
+        let results = auth.verify_dkim(mail_auth::Parameters::new(&parsed)).await;
+        assert_eq!(results.len(), signatures);
+        for r in &results {
+            assert_eq!(r.result(), &DkimResult::Pass, "{results:?}");
+        }
+    });
+}
+
+#[test]
+fn submission_is_signed_and_forward_gets_srs() {
+    let s = sink(accept_all());
+    let dir = tempfile::tempdir().unwrap();
+    let r = rig(dir.path(), s.port, 3600);
+    r.queue
+        .enqueue(
+            out("alice@queue.test", &["far@remote.test"], Kind::Submission),
+            MESSAGE,
+        )
+        .unwrap();
+    r.queue
+        .enqueue(
+            out(
+                "someone@origin.test",
+                &["far@remote.test"],
+                Kind::Forward {
+                    domain: "queue.test".into(),
+                },
+            ),
+            MESSAGE,
+        )
+        .unwrap();
+    r.queue
+        .enqueue(
+            out(
+                "someone@origin.test",
+                &["far@remote.test"],
+                Kind::Forward {
+                    domain: "plain.test".into(),
+                },
+            ),
+            MESSAGE,
+        )
+        .unwrap();
+    let got = wait_for("three messages", || {
+        let g = s.got.lock().unwrap();
+        (g.len() == 3).then(|| g.clone())
+    });
+    let signed = got
+        .iter()
+        .find(|m| m.from == "alice@queue.test")
+        .expect("the submission");
+    assert_eq!(signed.to, ["far@remote.test"]);
+    let text = String::from_utf8_lossy(&signed.data);
+    assert_eq!(text.matches("DKIM-Signature:").count(), 2, "{text}");
+    assert!(text.contains("a=ed25519-sha256"), "{text}");
+    assert!(text.contains("a=rsa-sha256"), "{text}");
+    assert!(text.ends_with("Hello.\r\n.leading dot\r\n"), "{text}");
+    dkimpy_verifies_rsa(&signed.data);
+    mail_auth_verifies(&signed.data, 2);
+    let srs = got
+        .iter()
+        .find(|m| m.from.starts_with("SRS0="))
+        .expect("the SRS forward");
+    assert!(
+        srs.from.ends_with("=origin.test=someone@queue.test"),
+        "{}",
+        srs.from
+    );
+    assert!(!String::from_utf8_lossy(&srs.data).contains("DKIM-Signature"));
+    assert_eq!(
+        r.queue.srs_reverse(&srs.from).as_deref(),
+        Some("someone@origin.test")
+    );
+    assert!(
+        got.iter().any(|m| m.from == "someone@origin.test"),
+        "a domain without srs forwards unchanged: {got:?}"
+    );
+    let mode = std::fs::metadata(r.dir.join("srs.secret")).unwrap();
+    assert_eq!(
+        std::os::unix::fs::PermissionsExt::mode(&mode.permissions()) & 0o777,
+        0o600
+    );
+    wait_for("an empty queue", || (r.queued() == 0).then_some(()));
+    r.stop();
+}
+
+#[test]
+fn deferred_then_delivered() {
+    let s = sink(Arc::new(|n, _| {
+        if n == 0 {
+            "451 4.3.0 try again later".to_string()
+        } else {
+            "250 2.1.5 ok".to_string()
+        }
+    }));
+    let dir = tempfile::tempdir().unwrap();
+    let r = rig(dir.path(), s.port, 3600);
+    r.queue
+        .enqueue(
+            out("alice@queue.test", &["far@remote.test"], Kind::Relay),
+            MESSAGE,
+        )
+        .unwrap();
+    let got = wait_for("the retried message", || {
+        s.got.lock().unwrap().first().cloned()
+    });
+    assert_eq!(got.data, MESSAGE);
+    assert!(s.connections.load(Ordering::SeqCst) >= 2);
+    wait_for("an empty queue", || (r.queued() == 0).then_some(()));
+    assert!(r.inbox("alice@queue.test").is_empty(), "no bounce");
+    r.stop();
+}
+
+#[test]
+fn permanent_failure_bounces_to_local_sender() {
+    let s = sink(Arc::new(|_, a| {
+        if a.starts_with("gone") {
+            format!("550 5.1.1 <{a}>: no such user")
+        } else {
+            "250 2.1.5 ok".to_string()
+        }
+    }));
+    let dir = tempfile::tempdir().unwrap();
+    let r = rig(dir.path(), s.port, 3600);
+    r.queue
+        .enqueue(
+            out(
+                "alice@queue.test",
+                &["gone@remote.test", "here@remote.test"],
+                Kind::Submission,
+            ),
+            MESSAGE,
+        )
+        .unwrap();
+    let bounce = wait_for("the bounce in alice's INBOX", || {
+        r.inbox("alice@queue.test").into_iter().next()
+    });
+    let text = String::from_utf8_lossy(&bounce);
+    assert!(text.contains("multipart/report"), "{text}");
+    assert!(
+        text.contains("Final-Recipient: rfc822; gone@remote.test"),
+        "{text}"
+    );
+    assert!(text.contains("Status: 5.1.1"), "{text}");
+    assert!(text.contains("Subject: queued hello"), "{text}");
+    assert!(!text.contains("here@remote.test\r\nAction"), "{text}");
+    let got = wait_for("the good copy", || s.got.lock().unwrap().first().cloned());
+    assert_eq!(got.to, ["here@remote.test"]);
+    wait_for("an empty queue", || (r.queued() == 0).then_some(()));
+    // A failed report is never reported on.
+    r.queue
+        .enqueue(out("", &["gone@remote.test"], Kind::Bounce), MESSAGE)
+        .unwrap();
+    wait_for("an empty queue", || (r.queued() == 0).then_some(()));
+    assert_eq!(r.inbox("alice@queue.test").len(), 1);
+    r.stop();
+}
+
+#[test]
+fn expired_mail_bounces_and_srs_bounces_find_the_sender() {
+    // Nothing listens: every attempt fails; lifetime 0 expires at once.
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = tempfile::tempdir().unwrap();
+    let r = rig(dir.path(), port, 0);
+    // Forwarded by queue.test (SRS) for alice@queue.test... seen as a
+    // stranger's address: the report must reach alice through SRS.
+    let fwd = out(
+        "alice@plain.test",
+        &["far@remote.test"],
+        Kind::Forward {
+            domain: "queue.test".into(),
+        },
+    );
+    r.queue.enqueue(fwd, MESSAGE).unwrap();
+    let (_, env) = r.queue.spool.scan().unwrap().0.remove(0);
+    assert!(env.from.starts_with("SRS0="), "{}", env.from);
+    wait_for("an empty queue", || (r.queued() == 0).then_some(()));
+    r.stop();
+    // alice@plain.test is not a mailbox: the report fails for good and,
+    // being a report, goes nowhere. Now one to a real local sender.
+    let r = rig(dir.path(), port, 0);
+    r.queue
+        .enqueue(
+            out("alice@queue.test", &["far@remote.test"], Kind::Submission),
+            MESSAGE,
+        )
+        .unwrap();
+    let bounce = wait_for("the expiry report", || {
+        r.inbox("alice@queue.test").into_iter().next()
+    });
+    let text = String::from_utf8_lossy(&bounce);
+    assert!(text.contains("Status: 4.4.7"), "{text}");
+    r.stop();
+}
+
+#[test]
+fn a_restart_takes_the_queue_up_again() {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    drop(l);
+    let dir = tempfile::tempdir().unwrap();
+    {
+        // Queued while nothing listens, then the server goes away.
+        let r = rig(dir.path(), port, 3600);
+        r.queue
+            .enqueue(
+                out("alice@queue.test", &["far@remote.test"], Kind::Relay),
+                MESSAGE,
+            )
+            .unwrap();
+        wait_for("a failed attempt", || {
+            let (v, _) = r.queue.spool.scan().unwrap();
+            v.first().filter(|(_, e)| e.attempts > 0).map(|_| ())
+        });
+        r.stop();
+    }
+    let s = sink_on(
+        TcpListener::bind(("127.0.0.1", port)).unwrap(),
+        accept_all(),
+    );
+    let r = rig(dir.path(), port, 3600);
+    let got = wait_for("the message after the restart", || {
+        s.got.lock().unwrap().first().cloned()
+    });
+    assert_eq!(got.data, MESSAGE);
+    wait_for("an empty queue", || (r.queued() == 0).then_some(()));
+    r.stop();
+}
+
+#[test]
+fn local_recipients_go_to_the_store() {
+    let s = sink(accept_all());
+    let dir = tempfile::tempdir().unwrap();
+    let r = rig(dir.path(), s.port, 3600);
+    r.queue
+        .enqueue(
+            out(
+                "bob@origin.test",
+                &["alice@queue.test", "fwd@queue.test"],
+                Kind::Relay,
+            ),
+            MESSAGE,
+        )
+        .unwrap();
+    let got = wait_for("alice's copy", || {
+        r.inbox("alice@queue.test").into_iter().next()
+    });
+    assert_eq!(got, MESSAGE);
+    // fwd@ forwards on, as a forward of queue.test: with SRS.
+    let fwd = wait_for("the forward", || s.got.lock().unwrap().first().cloned());
+    assert_eq!(fwd.to, ["far@remote.test"]);
+    assert!(fwd.from.starts_with("SRS0="), "{}", fwd.from);
+    r.stop();
+}
+
+#[test]
+fn unreadable_keys_fail_configure() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = manifest(dir.path(), 60);
+    let q = Queue::open(dir.path()).unwrap();
+    let err = q.configure(&m, |p| dir.path().join(p)).unwrap_err();
+    assert!(err.contains("keys/r1.key"), "{err}");
+    assert!(err.contains("keys/e1.key"), "{err}");
+    std::fs::create_dir_all(dir.path().join("keys")).unwrap();
+    std::fs::write(dir.path().join("keys/r1.key"), &keys().1).unwrap();
+    std::fs::write(dir.path().join("keys/e1.key"), "not a key").unwrap();
+    let q = Queue::open(dir.path()).unwrap();
+    let err = q.configure(&m, |p| dir.path().join(p)).unwrap_err();
+    assert!(err.contains("not an RSA private key"), "{err}");
+    assert!(err.contains("no PEM private key"), "{err}");
+    assert!(!err.contains("BEGIN"), "{err}");
+}
+
+#[test]
+fn backoff_doubles_and_caps() {
+    assert_eq!(backoff(60, 1), 60);
+    assert_eq!(backoff(60, 2), 120);
+    assert_eq!(backoff(60, 3), 240);
+    assert_eq!(backoff(60, 30), 3600);
+    assert_eq!(backoff(1, 1), 1);
+    assert_eq!(backoff(7200, 5), 7200);
+}
