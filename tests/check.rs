@@ -652,3 +652,30 @@ fn keys_from_key_files_and_split_rsa_records_are_in_sync() {
         r.said()
     );
 }
+
+#[test]
+fn the_next_resolver_is_asked_when_one_does_not_answer() {
+    let (spec, mut zones) = applied();
+    zones.extend(reverse_zones("mx1.mail.example.net."));
+    let bind = Bind::start(&zones, "example.net");
+    let silent = format!("127.0.0.1:{}", free_port());
+    let r = mailc(
+        &spec.0,
+        &[
+            "check",
+            "mailc.yaml",
+            "--resolver",
+            &silent,
+            "--resolver",
+            &bind.resolver(),
+            "--timeout",
+            "1",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.said());
+    assert!(
+        r.stdout.ends_with("15 checks: 15 in sync, 0 drifted.\n"),
+        "{}",
+        r.said()
+    );
+}

@@ -54,7 +54,18 @@ pub enum ConfigError {
 impl Resolvers {
     /// The name servers of `/etc/resolv.conf`, in order.
     pub fn system(timeout: Option<Duration>) -> Result<Resolvers, ConfigError> {
-        let (config, opts) = hickory_resolver::system_conf::read_system_conf()
+        let text =
+            std::fs::read("/etc/resolv.conf").map_err(|e| ConfigError::Read(e.to_string()))?;
+        Resolvers::from_resolv_conf(&text, timeout)
+    }
+
+    /// The name servers of a `resolv.conf` text, in order, with its
+    /// `options timeout:` unless `timeout` is given.
+    pub fn from_resolv_conf(
+        text: &[u8],
+        timeout: Option<Duration>,
+    ) -> Result<Resolvers, ConfigError> {
+        let (config, opts) = hickory_resolver::system_conf::parse_resolv_conf(text)
             .map_err(|e| ConfigError::Read(e.to_string()))?;
         let mut servers: Vec<SocketAddr> = Vec::new();
         for ns in config.name_servers() {
@@ -198,5 +209,27 @@ fn failure(e: NetError, timeout: Duration) -> String {
         NetError::Dns(DnsError::ResponseCode(code)) => format!("answered {}", rcode_text(code)),
         NetError::Io(io) => format!("{io}"),
         other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolv_conf_servers_in_order() {
+        let text = b"# comment\nnameserver 192.0.2.53\nnameserver 2001:db8::53\nnameserver 192.0.2.53\nsearch example.com\noptions timeout:2 attempts:3\n";
+        let r = Resolvers::from_resolv_conf(text, None).unwrap();
+        let want: Vec<SocketAddr> = vec![
+            "192.0.2.53:53".parse().unwrap(),
+            "[2001:db8::53]:53".parse().unwrap(),
+        ];
+        assert_eq!(r.servers, want);
+        assert_eq!(r.timeout, Duration::from_secs(2));
+        let r = Resolvers::from_resolv_conf(text, Some(Duration::from_secs(7))).unwrap();
+        assert_eq!(r.timeout, Duration::from_secs(7));
+        // No name server: an error that names the file (not "ask nobody").
+        let e = Resolvers::from_resolv_conf(b"search example.com\n", None).unwrap_err();
+        assert!(e.to_string().contains("/etc/resolv.conf"), "{e}");
     }
 }

@@ -27,9 +27,10 @@ pub struct CheckArgs {
     /// The spec (default: mailc.yaml, else mailc.kdl).
     spec: Option<PathBuf>,
     /// Ask this DNS server (IP:PORT) instead of the system's resolvers
-    /// (/etc/resolv.conf).
+    /// (/etc/resolv.conf). Given more than once: tried in order, the next
+    /// when one does not answer usably.
     #[arg(long, value_name = "IP:PORT")]
-    resolver: Option<SocketAddr>,
+    resolver: Vec<SocketAddr>,
     /// Seconds to wait for a server's answer (default: 5, or resolv.conf's
     /// `timeout`).
     #[arg(long, value_name = "SECS")]
@@ -80,11 +81,11 @@ pub fn run(args: CheckArgs, choice: ColorChoice) -> ExitCode {
         None => None,
     };
     let resolvers = match args.resolver {
-        Some(addr) => Resolvers {
-            servers: vec![addr],
+        servers if !servers.is_empty() => Resolvers {
+            servers,
             timeout: timeout.unwrap_or(Duration::from_secs(5)),
         },
-        None => match Resolvers::system(timeout) {
+        _ => match Resolvers::system(timeout) {
             Ok(r) => r,
             Err(e) => {
                 return fail(
