@@ -1,11 +1,42 @@
-//! SMTP: inbound (MX) on port 25, and submission (587 STARTTLS, 465
-//! implicit TLS) for authenticated users.
+//! SMTP: inbound mail (MX, port 25) and submission for authenticated users
+//! (587 with STARTTLS, 465 on implicit TLS). The grammar is smtp-proto's;
+//! the session state machine, the limits and the promises are here:
+//!
+//! - every recipient is decided at RCPT by [`router::decide`], so the server
+//!   answers what `mailc route` explains;
+//! - `250` after DATA only once every copy is stored and every forward,
+//!   relay and bounce queued, durably ([`deliver`]);
+//! - AUTH only on the submission ports, and only under TLS or from loopback
+//!   ([`super::plaintext_auth_allowed`]); port 25 takes mail for our domains
+//!   from anyone and relays for no one;
+//! - a hostile client meets line, size, recipient, error, time and
+//!   connection limits, and no input panics the server.
 
+mod conn;
+pub mod deliver;
+
+use std::borrow::Cow;
+use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
-use tokio::net::TcpListener;
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use smtp_proto::{
+    AUTH_LOGIN, AUTH_PLAIN, EXT_8BIT_MIME, EXT_AUTH, EXT_ENHANCED_STATUS_CODES, EXT_PIPELINING,
+    EXT_SIZE, EXT_SMTP_UTF8, EXT_START_TLS, EhloResponse, Error as ParseError, MailFrom, RcptTo,
+    Request,
+};
+use tokio::io::AsyncWriteExt;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+use tokio::task::JoinSet;
 
-use super::Shared;
+use super::router::{self, Decision};
+use super::{Shared, plaintext_auth_allowed};
+use conn::{Conn, End, Line};
+use deliver::{Envelope, Recipient, Route, Trace};
 
 /// Which service a listener runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -18,12 +49,757 @@ pub enum Service {
     Submissions,
 }
 
-/// Accepts connections until shutdown.
+impl Service {
+    fn name(self) -> &'static str {
+        match self {
+            Service::Mx => "smtp",
+            Service::Submission => "submission",
+            Service::Submissions => "submissions",
+        }
+    }
+
+    fn is_submission(self) -> bool {
+        self != Service::Mx
+    }
+}
+
+/// Error replies a client may provoke before it is disconnected (as
+/// Postfix's `smtpd_hard_error_limit`).
+const ERROR_LIMIT: u32 = 20;
+
+/// Accepts connections until shutdown, then waits for the open sessions:
+/// idle ones are told `421` at once, one in the middle of a message
+/// finishes it first.
 pub async fn serve(
-    _listener: TcpListener,
-    _service: Service,
-    _shared: Arc<Shared>,
-    _shutdown: tokio::sync::watch::Receiver<bool>,
+    listener: TcpListener,
+    service: Service,
+    shared: Arc<Shared>,
+    shutdown: watch::Receiver<bool>,
 ) {
-    todo!("smtp: serve")
+    let mut sessions = JoinSet::new();
+    let mut stopping = shutdown.clone();
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let (tcp, peer) = match accepted {
+                    Ok(x) => x,
+                    Err(e) => {
+                        // Out of file descriptors and the like: pause, do not spin.
+                        eprintln!("mailc serve: {}: accept: {e}", service.name());
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                        continue;
+                    }
+                };
+                let _ = tcp.set_nodelay(true);
+                let sh = shared.clone();
+                let stop = shutdown.clone();
+                sessions.spawn(async move {
+                    match sh.smtp_slots.clone().try_acquire_owned() {
+                        Ok(slot) => {
+                            session(tcp, peer, service, sh, stop).await;
+                            drop(slot);
+                        }
+                        Err(_) => refuse_busy(tcp, service, &sh).await,
+                    }
+                });
+            }
+            Some(_) = sessions.join_next(), if !sessions.is_empty() => {}
+            () = stopped(&mut stopping) => break,
+        }
+    }
+    drop(listener);
+    while sessions.join_next().await.is_some() {}
+}
+
+/// Returns once the server is stopping (or its controller is gone).
+pub(crate) async fn stopped(shutdown: &mut watch::Receiver<bool>) {
+    let _ = shutdown.wait_for(|stop| *stop).await;
+}
+
+/// Over `limits.connections`: one line and goodbye.
+async fn refuse_busy(mut tcp: TcpStream, service: Service, shared: &Shared) {
+    let line = format!(
+        "421 4.7.0 {} too many connections, try again later\r\n",
+        shared.manifest.hostname
+    );
+    if service == Service::Submissions {
+        // No TLS handshake for a client that gets nothing anyway.
+        return;
+    }
+    let _ = tokio::time::timeout(Duration::from_secs(5), tcp.write_all(line.as_bytes())).await;
+    let _ = tcp.shutdown().await;
+}
+
+async fn session(
+    tcp: TcpStream,
+    peer: SocketAddr,
+    service: Service,
+    shared: Arc<Shared>,
+    shutdown: watch::Receiver<bool>,
+) {
+    let limits = &shared.manifest.limits;
+    let conn = Conn::new(
+        tcp,
+        Duration::from_secs(u64::from(limits.smtp_timeout.max(1))),
+        limits.line_length as usize,
+        shutdown,
+    );
+    let mut s = Session {
+        service,
+        peer,
+        conn,
+        helo: None,
+        user: None,
+        tx: None,
+        errors: 0,
+        shared: shared.clone(),
+    };
+    if service == Service::Submissions
+        && let Err(e) = s.conn.start_tls(&shared.tls).await
+    {
+        log_end(&s, &e);
+        return;
+    }
+    let ended = s.commands().await;
+    let host = &s.shared.manifest.hostname;
+    match &ended {
+        Ok(()) => {}
+        Err(End::Shutdown) => s.conn.reply(&format!(
+            "421 4.3.2 {host} service shutting down, closing transmission channel"
+        )),
+        Err(End::Timeout) => s.conn.reply(&format!(
+            "421 4.4.2 {host} timeout exceeded, closing transmission channel"
+        )),
+        Err(End::Flood) => s.conn.reply(&format!(
+            "421 4.7.0 {host} line too long, closing transmission channel"
+        )),
+        Err(End::Closed | End::Io(_)) => {}
+    }
+    if let Err(e) = &ended {
+        log_end(&s, e);
+    }
+    s.conn.close().await;
+}
+
+fn log_end(s: &Session, e: &End) {
+    if let End::Io(err) = e {
+        eprintln!(
+            "mailc serve: {}: {}: connection ended: {err}",
+            s.service.name(),
+            s.peer
+        );
+    }
+}
+
+/// What the next command may be.
+enum Flow {
+    Continue,
+    Quit,
+}
+
+/// One mail transaction, from MAIL to the end of DATA.
+struct Transaction {
+    /// The reverse path without brackets, empty for `<>`.
+    from: String,
+    rcpts: Vec<Recipient>,
+    /// The client's `SIZE=` estimate (RFC 1870), 0 when not given.
+    size: u64,
+}
+
+struct Session {
+    service: Service,
+    peer: SocketAddr,
+    conn: Conn,
+    shared: Arc<Shared>,
+    /// The client's HELO/EHLO name, and whether it said EHLO.
+    helo: Option<(String, bool)>,
+    /// The authenticated login (a key of the manifest's users).
+    user: Option<String>,
+    tx: Option<Transaction>,
+    errors: u32,
+}
+
+impl Session {
+    async fn commands(&mut self) -> Result<(), End> {
+        self.conn.reply(&format!(
+            "220 {} ESMTP mailc",
+            self.shared.manifest.hostname
+        ));
+        loop {
+            if self.conn.stopping() && self.tx.is_none() {
+                return Err(End::Shutdown);
+            }
+            let line = match self.conn.read_line().await? {
+                Line::TooLong => {
+                    self.error("500 5.5.2 line too long");
+                    continue;
+                }
+                Line::Command(line) => line,
+            };
+            if let Flow::Quit = self.command(&line).await? {
+                return Ok(());
+            }
+            if self.errors >= ERROR_LIMIT {
+                self.conn.reply(&format!(
+                    "421 4.7.0 {} too many errors, closing transmission channel",
+                    self.shared.manifest.hostname
+                ));
+                return Ok(());
+            }
+        }
+    }
+
+    /// Queues an error reply and counts it.
+    fn error(&mut self, reply: &str) {
+        self.errors += 1;
+        self.conn.reply(reply);
+    }
+
+    async fn command(&mut self, line: &[u8]) -> Result<Flow, End> {
+        let request = match Request::parse(&mut line.iter()) {
+            Ok(r) => r.into_owned(),
+            Err(ParseError::InvalidRecipientAddress) if self.tx.is_some() => {
+                // Name the address as `mailc route` does.
+                let reply = match bracketed(line) {
+                    Some(a) => format!("501 5.1.3 <{a}>: bad recipient address syntax"),
+                    None => parse_error(&ParseError::InvalidRecipientAddress),
+                };
+                self.error(&reply);
+                return Ok(Flow::Continue);
+            }
+            Err(e) => {
+                self.error(&parse_error(&e));
+                return Ok(Flow::Continue);
+            }
+        };
+        match request {
+            Request::Ehlo { host } => self.hello(host, true),
+            Request::Helo { host } => self.hello(host, false),
+            Request::Lhlo { .. } => self.error("500 5.5.1 this is SMTP, not LMTP"),
+            Request::Mail { from } => self.mail(from),
+            Request::Rcpt { to } => self.rcpt(to).await,
+            Request::Data => self.data().await?,
+            Request::Auth {
+                mechanism,
+                initial_response,
+            } => self.auth(mechanism, initial_response).await?,
+            Request::StartTls => self.start_tls().await?,
+            Request::Rset => {
+                self.tx = None;
+                self.conn.reply("250 2.0.0 OK");
+            }
+            Request::Noop { .. } => self.conn.reply("250 2.0.0 OK"),
+            // RFC 5321 §3.5.3: no address harvesting, but not an error.
+            Request::Vrfy { .. } => self
+                .conn
+                .reply("252 2.5.2 cannot VRFY user, but will accept message and attempt delivery"),
+            Request::Expn { .. } => self.error("502 5.5.1 EXPN not available"),
+            Request::Help { .. } => self
+                .conn
+                .reply("214 2.0.0 mailc: see RFC 5321 (https://www.rfc-editor.org/rfc/rfc5321)"),
+            Request::Quit => {
+                self.conn.reply("221 2.0.0 bye");
+                return Ok(Flow::Quit);
+            }
+            Request::Bdat { .. }
+            | Request::Etrn { .. }
+            | Request::Atrn { .. }
+            | Request::Burl { .. } => self.error("502 5.5.1 command not implemented"),
+        }
+        Ok(Flow::Continue)
+    }
+
+    fn tls(&self) -> bool {
+        self.conn.is_tls()
+    }
+
+    /// AUTH is offered on the submission ports, under TLS or from loopback.
+    fn auth_offered(&self) -> bool {
+        self.service.is_submission() && (self.tls() || plaintext_auth_allowed(&self.peer))
+    }
+
+    fn hello(&mut self, host: String, extended: bool) {
+        // RFC 5321 §4.1.1.1: a domain or an address literal; at least no
+        // blanks or control characters (it goes into Received:).
+        if host.is_empty() || host.chars().any(|c| c.is_control() || c.is_whitespace()) {
+            let cmd = if extended { "EHLO" } else { "HELO" };
+            self.error(&format!("501 5.5.4 syntax: {cmd} hostname"));
+            return;
+        }
+        // RFC 5321 §4.1.4: EHLO/HELO resets any transaction.
+        self.tx = None;
+        self.helo = Some((host, extended));
+        let m = &self.shared.manifest;
+        if !extended {
+            let line = format!("250 {}", m.hostname);
+            self.conn.reply(&line);
+            return;
+        }
+        let mut ehlo = EhloResponse::new(m.hostname.as_str());
+        ehlo.capabilities =
+            EXT_PIPELINING | EXT_SIZE | EXT_8BIT_MIME | EXT_ENHANCED_STATUS_CODES | EXT_SMTP_UTF8;
+        ehlo.size = usize::try_from(m.limits.message_size).unwrap_or(usize::MAX);
+        if !self.tls() {
+            ehlo.capabilities |= EXT_START_TLS;
+        }
+        if self.auth_offered() {
+            ehlo.capabilities |= EXT_AUTH;
+            ehlo.auth_mechanisms = AUTH_PLAIN | AUTH_LOGIN;
+        }
+        let mut out = Vec::with_capacity(256);
+        // Writing to a Vec cannot fail.
+        let _ = ehlo.write(&mut out);
+        self.conn.reply_raw(&out);
+    }
+
+    fn mail(&mut self, from: MailFrom<String>) {
+        let limits = &self.shared.manifest.limits;
+        if self.helo.is_none() {
+            return self.error("503 5.5.1 send HELO or EHLO first");
+        }
+        if self.tx.is_some() {
+            return self.error("503 5.5.1 nested MAIL command");
+        }
+        if self.service.is_submission() && self.user.is_none() {
+            return self.error("530 5.7.0 authentication required");
+        }
+        if from.size as u64 > limits.message_size {
+            return self.error("552 5.3.4 message size exceeds fixed maximum message size");
+        }
+        let address = from.address.trim().to_string();
+        if let Some(user) = &self.user
+            && self.service.is_submission()
+        {
+            let owned = router::normalize(&address)
+                .map(|(l, d)| format!("{l}@{d}"))
+                .is_some_and(|a| {
+                    self.shared
+                        .manifest
+                        .users
+                        .get(user)
+                        .is_some_and(|u| u.send_as.contains(&a))
+                });
+            if !owned {
+                let reply =
+                    format!("553 5.7.1 <{address}>: sender address not owned by user {user}");
+                return self.error(&reply);
+            }
+        }
+        self.tx = Some(Transaction {
+            from: address,
+            rcpts: Vec::new(),
+            size: from.size as u64,
+        });
+        self.conn.reply("250 2.1.0 OK");
+    }
+
+    async fn rcpt(&mut self, to: RcptTo<String>) {
+        let max = self.shared.manifest.limits.recipients as usize;
+        let Some(tx) = &self.tx else {
+            return self.error("503 5.5.1 need MAIL before RCPT");
+        };
+        if tx.rcpts.len() >= max {
+            return self.error("452 4.5.3 too many recipients");
+        }
+        let size = tx.size.max(1);
+        let address = to.address.trim();
+        let normalized = router::normalize(address)
+            .map_or_else(|| address.to_string(), |(l, d)| format!("{l}@{d}"));
+        if let Some(original) = self.srs_return(address, &normalized).await {
+            if let Some(tx) = &mut self.tx {
+                tx.rcpts.push(Recipient {
+                    address: normalized,
+                    route: Route::Return(original),
+                });
+            }
+            return self.conn.reply("250 2.1.5 OK");
+        }
+        let route = match router::decide(&self.shared.manifest, address) {
+            Decision::Deliver(t) => Route::Deliver(t),
+            Decision::Relay(hop) => Route::Relay(hop),
+            Decision::Bounce => Route::Bounce,
+            Decision::Reject(reply) => return self.error(&reply),
+            Decision::NotOurs if self.user.is_some() => Route::Remote,
+            Decision::NotOurs => {
+                return self.error(&router::relay_denied_reply(&normalized));
+            }
+        };
+        if let Route::Deliver(t) = &route
+            && self.over_quota(&t.mailboxes, size).await
+        {
+            // RFC 5321 §4.2.2 (552: storage allocation exceeded), as
+            // Dovecot's quota-status says it.
+            return self.error(&format!("552 5.2.2 <{normalized}>: mailbox full"));
+        }
+        if let Some(tx) = &mut self.tx {
+            tx.rcpts.push(Recipient {
+                address: normalized,
+                route,
+            });
+        }
+        self.conn.reply("250 2.1.5 OK");
+    }
+
+    /// The original sender behind an SRS address of one of our domains
+    /// that rewrites forwards (RFC 5321 §4.5.5: the bounce of a forward
+    /// comes back to it). Forged or expired ones are left to the router.
+    async fn srs_return(&self, address: &str, normalized: &str) -> Option<String> {
+        let domain = normalized.rsplit_once('@')?.1;
+        if !self.shared.manifest.domains.get(domain)?.srs
+            || !crate::serve::queue::srs::is_srs(address)
+        {
+            return None;
+        }
+        let (sh, a) = (self.shared.clone(), address.to_string());
+        // The first use reads (or makes) the secret: blocking.
+        tokio::task::spawn_blocking(move || sh.queue.srs_reverse(&a))
+            .await
+            .ok()
+            .flatten()
+    }
+
+    /// Whether one of `mailboxes` has no room for `size` more bytes (the
+    /// client's SIZE estimate, else one byte: full already).
+    async fn over_quota(&self, mailboxes: &[String], size: u64) -> bool {
+        let users = &self.shared.manifest.users;
+        let limited: Vec<String> = mailboxes
+            .iter()
+            .filter(|m| users.get(*m).is_some_and(|u| u.quota.is_some()))
+            .cloned()
+            .collect();
+        if limited.is_empty() {
+            return false;
+        }
+        let sh = self.shared.clone();
+        tokio::task::spawn_blocking(move || {
+            limited.iter().any(|m| !deliver::fits_quota(&sh, m, size))
+        })
+        .await
+        .unwrap_or(false)
+    }
+
+    async fn data(&mut self) -> Result<(), End> {
+        let Some(tx) = &self.tx else {
+            self.error("503 5.5.1 need MAIL command");
+            return Ok(());
+        };
+        if tx.rcpts.is_empty() {
+            self.error("554 5.5.1 no valid recipients");
+            return Ok(());
+        }
+        self.conn.reply("354 end data with <CR><LF>.<CR><LF>");
+        let max = self.shared.manifest.limits.message_size;
+        let body = self.conn.read_data(max).await?;
+        let Some(tx) = self.tx.take() else {
+            return Ok(());
+        };
+        let Some(body) = body else {
+            self.error("552 5.3.4 message size exceeds fixed maximum message size");
+            return Ok(());
+        };
+        let id = message_id();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        let protocol = match (
+            self.helo.as_ref().is_some_and(|h| h.1),
+            self.tls(),
+            self.user.is_some(),
+        ) {
+            (false, _, _) => "SMTP",
+            (true, false, false) => "ESMTP",
+            (true, true, false) => "ESMTPS",
+            (true, false, true) => "ESMTPA",
+            (true, true, true) => "ESMTPSA",
+        };
+        let received = Trace {
+            helo: self.helo.as_ref().map_or("", |h| h.0.as_str()),
+            peer: self.peer,
+            hostname: &self.shared.manifest.hostname,
+            protocol,
+            id: &id,
+            single_rcpt: (tx.rcpts.len() == 1).then(|| tx.rcpts[0].address.as_str()),
+            now,
+        }
+        .received();
+        let mut message = Vec::with_capacity(received.len() + body.len());
+        message.extend_from_slice(received.as_bytes());
+        message.extend_from_slice(&body);
+        drop(body);
+        let env = Envelope {
+            from: tx.from,
+            rcpts: tx.rcpts,
+            submission: self.service.is_submission(),
+        };
+        let sh = self.shared.clone();
+        let count = env.rcpts.len();
+        let from = env.from.clone();
+        let size = message.len();
+        let done = tokio::task::spawn_blocking(move || deliver::deliver(&sh, &env, &message)).await;
+        match done {
+            Ok(Ok(())) => {
+                eprintln!(
+                    "mailc serve: {}: {id}: from=<{from}> size={size} nrcpt={count} accepted",
+                    self.service.name()
+                );
+                self.conn.reply(&format!("250 2.0.0 OK: queued as {id}"));
+            }
+            Ok(Err(e)) => {
+                eprintln!(
+                    "mailc serve: {}: {id}: from=<{from}> not stored: {e}",
+                    self.service.name()
+                );
+                self.error("451 4.3.0 error: local delivery failed, try again later");
+            }
+            Err(e) => {
+                eprintln!(
+                    "mailc serve: {}: {id}: from=<{from}> not stored: {e}",
+                    self.service.name()
+                );
+                self.error("451 4.3.0 error: local delivery failed, try again later");
+            }
+        }
+        Ok(())
+    }
+
+    async fn start_tls(&mut self) -> Result<(), End> {
+        if self.tls() {
+            self.error("554 5.5.1 TLS already active");
+            return Ok(());
+        }
+        self.conn.reply("220 2.0.0 ready to start TLS");
+        let acceptor = self.shared.tls.clone();
+        self.conn.start_tls(&acceptor).await?;
+        // RFC 3207 §4.2: forget everything learnt before the handshake.
+        self.helo = None;
+        self.user = None;
+        self.tx = None;
+        Ok(())
+    }
+
+    async fn auth(&mut self, mechanism: u64, initial: String) -> Result<(), End> {
+        if !self.service.is_submission() {
+            self.error("502 5.5.1 AUTH is not available on this port; use submission");
+            return Ok(());
+        }
+        if !self.auth_offered() {
+            // RFC 4954 §6.
+            self.error("538 5.7.11 encryption required for requested authentication mechanism");
+            return Ok(());
+        }
+        if self.helo.is_none() {
+            self.error("503 5.5.1 send HELO or EHLO first");
+            return Ok(());
+        }
+        if self.user.is_some() {
+            self.error("503 5.5.1 already authenticated");
+            return Ok(());
+        }
+        if self.tx.is_some() {
+            self.error("503 5.5.1 AUTH not permitted during a mail transaction");
+            return Ok(());
+        }
+        let initial = initial.trim().to_string();
+        let credentials = if mechanism == AUTH_PLAIN {
+            let response = if initial.is_empty() {
+                self.conn.reply("334 ");
+                match self.sasl_line().await? {
+                    Ok(r) => r,
+                    Err(reply) => {
+                        self.error(reply);
+                        return Ok(());
+                    }
+                }
+            } else {
+                initial
+            };
+            match decode(&response).and_then(|b| plain(&b)) {
+                Some(c) => c,
+                None => {
+                    self.error("501 5.5.2 cannot decode the AUTH PLAIN response");
+                    return Ok(());
+                }
+            }
+        } else if mechanism == AUTH_LOGIN {
+            let username = if initial.is_empty() {
+                self.conn.reply("334 VXNlcm5hbWU6");
+                match self.sasl_line().await? {
+                    Ok(r) => r,
+                    Err(reply) => {
+                        self.error(reply);
+                        return Ok(());
+                    }
+                }
+            } else {
+                initial
+            };
+            self.conn.reply("334 UGFzc3dvcmQ6");
+            let password = match self.sasl_line().await? {
+                Ok(r) => r,
+                Err(reply) => {
+                    self.error(reply);
+                    return Ok(());
+                }
+            };
+            let text = |s: &str| decode(s).and_then(|b| String::from_utf8(b).ok());
+            match (text(&username), text(&password)) {
+                (Some(u), Some(p)) => (u, p),
+                _ => {
+                    self.error("501 5.5.2 cannot decode the AUTH LOGIN response");
+                    return Ok(());
+                }
+            }
+        } else {
+            self.error("504 5.5.4 unrecognized authentication type");
+            return Ok(());
+        };
+        let (login, password) = credentials;
+        match self.verify(&login, password).await {
+            Some(user) => {
+                self.user = Some(user);
+                self.conn.reply("235 2.7.0 authentication successful");
+            }
+            None => self.error("535 5.7.8 authentication credentials invalid"),
+        }
+        Ok(())
+    }
+
+    /// One line of a SASL exchange, without its CRLF; `Err` is the reply for
+    /// a cancelled or overlong one.
+    async fn sasl_line(&mut self) -> Result<Result<String, &'static str>, End> {
+        match self.conn.read_line().await? {
+            Line::TooLong => Ok(Err("500 5.5.2 line too long")),
+            Line::Command(l) => {
+                let s = String::from_utf8_lossy(&l).trim().to_string();
+                if s == "*" {
+                    // RFC 4954 §4.
+                    Ok(Err("501 5.7.0 authentication cancelled"))
+                } else {
+                    Ok(Ok(s))
+                }
+            }
+        }
+    }
+
+    /// The user `login` names, when `password` is theirs. Hashing is slow:
+    /// it runs on the blocking pool.
+    async fn verify(&self, login: &str, password: String) -> Option<String> {
+        let address = router::normalize(login).map(|(l, d)| format!("{l}@{d}"))?;
+        let hash = self.shared.manifest.users.get(&address)?.password.clone();
+        let ok = tokio::task::spawn_blocking(move || crate::passwd::verify(&password, &hash))
+            .await
+            .ok()?
+            .ok()?;
+        ok.then_some(address)
+    }
+}
+
+/// Base64 as SASL uses it; `=` is the empty response (RFC 4954 §4).
+fn decode(s: &str) -> Option<Vec<u8>> {
+    if s == "=" {
+        return Some(Vec::new());
+    }
+    BASE64.decode(s.as_bytes()).ok()
+}
+
+/// RFC 4616: `authzid NUL authcid NUL passwd`; an authzid other than the
+/// login itself is refused (no one may act as another user).
+fn plain(bytes: &[u8]) -> Option<(String, String)> {
+    let mut parts = bytes.split(|&b| b == 0);
+    let (authz, authc, pass) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() {
+        return None;
+    }
+    let authc = String::from_utf8(authc.to_vec()).ok()?;
+    let pass = String::from_utf8(pass.to_vec()).ok()?;
+    if !authz.is_empty() && !authz.eq_ignore_ascii_case(authc.as_bytes()) {
+        return None;
+    }
+    Some((authc, pass))
+}
+
+/// The reply for a line smtp-proto could not parse.
+fn parse_error(e: &ParseError) -> String {
+    match e {
+        ParseError::UnknownCommand => "500 5.5.1 command unrecognized".to_string(),
+        ParseError::InvalidSenderAddress => "501 5.1.7 bad sender address syntax".to_string(),
+        ParseError::InvalidRecipientAddress => "501 5.1.3 bad recipient address syntax".to_string(),
+        ParseError::SyntaxError { syntax } => format!("501 5.5.4 syntax: {syntax}"),
+        ParseError::InvalidParameter { param } => {
+            format!("501 5.5.4 invalid parameter {}", printable(param))
+        }
+        ParseError::UnsupportedParameter { param } => {
+            format!("555 5.5.4 unsupported parameter {}", printable(param))
+        }
+        _ => "500 5.5.2 syntax error".to_string(),
+    }
+}
+
+/// The text between `<` and `>` of a command line, when it is printable.
+fn bracketed(line: &[u8]) -> Option<String> {
+    let text = std::str::from_utf8(line).ok()?;
+    let inner = text.split_once('<')?.1.rsplit_once('>')?.0;
+    (!inner.is_empty() && inner.len() <= 256 && !inner.chars().any(char::is_control))
+        .then(|| inner.to_string())
+}
+
+/// A client's text in a reply: printable ASCII only, short.
+fn printable(s: &str) -> Cow<'_, str> {
+    if s.len() <= 64 && s.chars().all(|c| c.is_ascii_graphic()) {
+        Cow::Borrowed(s)
+    } else {
+        Cow::Owned(s.chars().filter(char::is_ascii_graphic).take(64).collect())
+    }
+}
+
+/// A queue id, unique for this process: start time and a counter, in hex.
+fn message_id() -> String {
+    static SEQ: AtomicU64 = AtomicU64::new(0);
+    static START: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    let start = *START.get_or_init(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_micros() as u64)
+    });
+    let n = SEQ.fetch_add(1, Ordering::Relaxed);
+    format!("{start:X}{n:06X}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sasl_plain_is_split_and_checked() {
+        assert_eq!(
+            plain(b"\0alice@example.com\0pw"),
+            Some(("alice@example.com".into(), "pw".into()))
+        );
+        assert_eq!(
+            plain(b"alice@example.com\0alice@example.com\0pw"),
+            Some(("alice@example.com".into(), "pw".into()))
+        );
+        assert_eq!(plain(b"bob@example.com\0alice@example.com\0pw"), None);
+        assert_eq!(plain(b"\0alice"), None);
+        assert_eq!(plain(b"\0a\0b\0c"), None);
+        assert_eq!(decode("="), Some(Vec::new()));
+        assert_eq!(decode("!!"), None);
+    }
+
+    #[test]
+    fn parse_errors_are_replies() {
+        for line in [
+            &b"FOO\r\n"[..],
+            b"MAIL FROM:<\xff\r\n",
+            b"RCPT TO:\r\n",
+            b"MAIL FROM:<a@b> SIZE=x\r\n",
+            b"\r\n",
+            b"\xff\xfe\r\n",
+        ] {
+            if let Err(e) = Request::parse(&mut line.iter()) {
+                let r = parse_error(&e);
+                assert!(r.starts_with('5'), "{r}");
+            }
+        }
+    }
 }

@@ -1,0 +1,299 @@
+//! One SMTP client's byte stream, plain or TLS: read as command lines and
+//! DATA bodies with the manifest's limits applied, replies buffered until the
+//! server has to wait for the client (RFC 2920 §3.2: the answers to a
+//! pipelined group go out together, before the server blocks on a read).
+
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use smtp_proto::request::receiver::{DataReceiver, DummyDataReceiver};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio::net::TcpStream;
+use tokio::sync::watch;
+use tokio_rustls::TlsAcceptor;
+use tokio_rustls::server::TlsStream;
+
+/// The socket, before or after the TLS handshake.
+enum Stream {
+    Plain(TcpStream),
+    Tls(Box<TlsStream<TcpStream>>),
+    /// Only while the handshake holds the socket; a failed handshake leaves
+    /// it here.
+    Gone,
+}
+
+fn gone() -> io::Error {
+    io::Error::new(io::ErrorKind::NotConnected, "the connection is gone")
+}
+
+impl AsyncRead for Stream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Stream::Plain(s) => Pin::new(s).poll_read(cx, buf),
+            Stream::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
+            Stream::Gone => Poll::Ready(Err(gone())),
+        }
+    }
+}
+
+impl AsyncWrite for Stream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            Stream::Plain(s) => Pin::new(s).poll_write(cx, buf),
+            Stream::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
+            Stream::Gone => Poll::Ready(Err(gone())),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Stream::Plain(s) => Pin::new(s).poll_flush(cx),
+            Stream::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
+            Stream::Gone => Poll::Ready(Err(gone())),
+        }
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Stream::Plain(s) => Pin::new(s).poll_shutdown(cx),
+            Stream::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
+            Stream::Gone => Poll::Ready(Err(gone())),
+        }
+    }
+}
+
+/// Why a session ends before QUIT.
+#[derive(Debug)]
+pub enum End {
+    /// The client hung up.
+    Closed,
+    /// The client was silent for longer than `limits.smtp_timeout`.
+    Timeout,
+    /// The server is stopping and the client was idle.
+    Shutdown,
+    /// The client kept sending one endless line.
+    Flood,
+    Io(io::Error),
+}
+
+/// One command line.
+pub enum Line {
+    /// With its CRLF.
+    Command(Vec<u8>),
+    /// Longer than `limits.line_length`: answered, the rest of it dropped.
+    TooLong,
+}
+
+/// How much of one overlong line is read and dropped before the client is
+/// disconnected, in multiples of the line limit.
+const FLOOD_FACTOR: usize = 64;
+
+/// Replies buffered beyond this are written out even mid-group.
+const OUT_HIGH_WATER: usize = 64 * 1024;
+
+/// A client connection with its buffers.
+pub struct Conn {
+    stream: Stream,
+    inbuf: Vec<u8>,
+    /// Bytes of `inbuf` already consumed.
+    pos: usize,
+    out: Vec<u8>,
+    timeout: Duration,
+    line_limit: usize,
+    /// Inside an overlong line: its rest is dropped, up to its LF.
+    discarding: usize,
+    shutdown: watch::Receiver<bool>,
+}
+
+impl Conn {
+    pub fn new(
+        tcp: TcpStream,
+        timeout: Duration,
+        line_limit: usize,
+        shutdown: watch::Receiver<bool>,
+    ) -> Conn {
+        Conn {
+            stream: Stream::Plain(tcp),
+            inbuf: Vec::with_capacity(16 * 1024),
+            pos: 0,
+            out: Vec::with_capacity(1024),
+            timeout,
+            line_limit,
+            discarding: 0,
+            shutdown,
+        }
+    }
+
+    pub fn is_tls(&self) -> bool {
+        matches!(self.stream, Stream::Tls(_))
+    }
+
+    /// Queues a reply line; `line` has no CRLF.
+    pub fn reply(&mut self, line: &str) {
+        self.out.extend_from_slice(line.as_bytes());
+        self.out.extend_from_slice(b"\r\n");
+    }
+
+    /// Queues raw reply bytes (a multi-line EHLO answer).
+    pub fn reply_raw(&mut self, bytes: &[u8]) {
+        self.out.extend_from_slice(bytes);
+    }
+
+    /// Writes every queued reply.
+    pub async fn flush(&mut self) -> Result<(), End> {
+        if self.out.is_empty() {
+            return Ok(());
+        }
+        let write = async {
+            self.stream.write_all(&self.out).await?;
+            self.stream.flush().await
+        };
+        match tokio::time::timeout(self.timeout, write).await {
+            Err(_) => return Err(End::Timeout),
+            Ok(Err(e)) => return Err(End::Io(e)),
+            Ok(Ok(())) => {}
+        }
+        self.out.clear();
+        Ok(())
+    }
+
+    /// Reads more from the client, after writing the queued replies. While
+    /// `idle` (between commands), a shutdown ends the wait.
+    async fn fill(&mut self, idle: bool) -> Result<(), End> {
+        self.flush().await?;
+        if self.pos > 0 {
+            self.inbuf.drain(..self.pos);
+            self.pos = 0;
+        }
+        self.inbuf.reserve(16 * 1024);
+        let mut stop = self.shutdown.clone();
+        let read = tokio::time::timeout(self.timeout, self.stream.read_buf(&mut self.inbuf));
+        let n = if idle {
+            tokio::select! {
+                r = read => r,
+                () = super::stopped(&mut stop) => return Err(End::Shutdown),
+            }
+        } else {
+            read.await
+        };
+        match n {
+            Err(_) => Err(End::Timeout),
+            Ok(Err(e)) => Err(End::Io(e)),
+            Ok(Ok(0)) => Err(End::Closed),
+            Ok(Ok(_)) => Ok(()),
+        }
+    }
+
+    /// Whether the server is stopping.
+    pub fn stopping(&self) -> bool {
+        *self.shutdown.borrow()
+    }
+
+    /// The next command line. A line over the limit is answered once, as
+    /// soon as it is known to be too long, and its rest is dropped.
+    pub async fn read_line(&mut self) -> Result<Line, End> {
+        if self.out.len() > OUT_HIGH_WATER {
+            self.flush().await?;
+        }
+        loop {
+            let avail = &self.inbuf[self.pos..];
+            if let Some(i) = avail.iter().position(|&b| b == b'\n') {
+                let line = avail[..=i].to_vec();
+                self.pos += i + 1;
+                if self.discarding > 0 {
+                    self.discarding = 0;
+                    continue;
+                }
+                let text = line.strip_suffix(b"\n").unwrap_or(&line);
+                let text = text.strip_suffix(b"\r").unwrap_or(text);
+                if text.len() > self.line_limit {
+                    return Ok(Line::TooLong);
+                }
+                return Ok(Line::Command(line));
+            }
+            if self.discarding > 0 {
+                self.discarding += avail.len();
+                self.pos = self.inbuf.len();
+                if self.discarding > FLOOD_FACTOR * self.line_limit.max(1024) {
+                    return Err(End::Flood);
+                }
+            } else if avail.len() > self.line_limit + 1 {
+                // Longer than the limit and no end in sight: say so now.
+                self.discarding = avail.len();
+                self.pos = self.inbuf.len();
+                return Ok(Line::TooLong);
+            }
+            self.fill(true).await?;
+        }
+    }
+
+    /// The message after `354`, dot-unstuffed, without the final `.` line.
+    /// `None` when it is larger than `max` bytes (then read to its end and
+    /// dropped, so the session stays in step).
+    pub async fn read_data(&mut self, max: u64) -> Result<Option<Vec<u8>>, End> {
+        let mut rx = DataReceiver::new();
+        let mut msg = Vec::with_capacity(4096);
+        // The body starts at the beginning of a line: a first line `.\r\n`
+        // ends it and a first `..` is unstuffed (RFC 5321 §4.5.2). Those two
+        // bytes are dropped again below.
+        rx.ingest(&mut b"\r\n".iter(), &mut msg);
+        let mut dropping: Option<DummyDataReceiver> = None;
+        loop {
+            let mut it = self.inbuf[self.pos..].iter();
+            let done = match &mut dropping {
+                Some(d) => d.ingest(&mut it),
+                None => rx.ingest(&mut it, &mut msg),
+            };
+            self.pos = self.inbuf.len() - it.as_slice().len();
+            if dropping.is_none() && msg.len().saturating_sub(2) as u64 > max {
+                dropping = Some(DummyDataReceiver::new_data(&rx));
+                msg = Vec::new();
+            }
+            if done {
+                if dropping.is_some() {
+                    return Ok(None);
+                }
+                msg.drain(..2);
+                return Ok(Some(msg));
+            }
+            self.fill(false).await?;
+        }
+    }
+
+    /// RFC 3207: answers already queued go out, then the handshake; input
+    /// the client sent after `STARTTLS` in the clear is dropped (§4.2, no
+    /// command injection across the upgrade).
+    pub async fn start_tls(&mut self, acceptor: &TlsAcceptor) -> Result<(), End> {
+        self.flush().await?;
+        self.inbuf.clear();
+        self.pos = 0;
+        self.discarding = 0;
+        let Stream::Plain(tcp) = std::mem::replace(&mut self.stream, Stream::Gone) else {
+            return Err(End::Io(gone()));
+        };
+        match tokio::time::timeout(self.timeout, acceptor.accept(tcp)).await {
+            Err(_) => Err(End::Timeout),
+            Ok(Err(e)) => Err(End::Io(e)),
+            Ok(Ok(tls)) => {
+                self.stream = Stream::Tls(Box::new(tls));
+                Ok(())
+            }
+        }
+    }
+
+    /// Closes the write side politely (TLS close_notify), ignoring errors.
+    pub async fn close(&mut self) {
+        let _ = self.flush().await;
+        let _ = tokio::time::timeout(Duration::from_secs(5), self.stream.shutdown()).await;
+    }
+}

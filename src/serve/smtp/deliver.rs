@@ -1,0 +1,271 @@
+//! What happens to an accepted message: copies into the users' INBOXes,
+//! forwards, relays and outbound mail handed to the queue, non-delivery
+//! reports for the recipients that accept-then-bounce. All of it is durable
+//! (the store and the queue fsync) before [`deliver`] returns, so the `250`
+//! the session sends afterwards is a promise kept across kill -9.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+use std::path::Path;
+
+use crate::manifest::{NextHop, Target};
+use crate::serve::Shared;
+use crate::serve::queue::{Kind, Outgoing};
+
+/// Where one accepted recipient's mail goes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Route {
+    /// Into these INBOXes and on to these addresses.
+    Deliver(Target),
+    /// To another server (a backup's primary, a domain's `relay`).
+    Relay(NextHop),
+    /// Accepted, then returned to the sender.
+    Bounce,
+    /// Not ours, from an authenticated user: out by MX lookup.
+    Remote,
+    /// An SRS address we made for a forward (a bounce coming back): on to
+    /// this original sender, unchanged.
+    Return(String),
+}
+
+/// One accepted recipient: its address (lowercase, A-label domain) and
+/// route.
+#[derive(Clone, Debug)]
+pub struct Recipient {
+    pub address: String,
+    pub route: Route,
+}
+
+/// The envelope of one message.
+#[derive(Clone, Debug)]
+pub struct Envelope {
+    /// The reverse path without brackets, empty for `<>`.
+    pub from: String,
+    pub rcpts: Vec<Recipient>,
+    /// The message came in on submission: what leaves is the user's own mail.
+    pub submission: bool,
+}
+
+/// Why a recipient of an accepted message got a non-delivery report.
+fn unknown_reason(address: &str) -> String {
+    format!("550 5.1.1 <{address}>: recipient address rejected: user unknown")
+}
+
+fn full_reason(address: &str) -> String {
+    format!("552 5.2.2 <{address}>: mailbox full")
+}
+
+/// Stores and queues `message` (its `Received:` header already on top) for
+/// every recipient. Blocking: call from `spawn_blocking`. An error means
+/// nothing may be acknowledged (some copies may exist: the client retries,
+/// and a duplicate beats a loss).
+pub fn deliver(shared: &Shared, env: &Envelope, message: &[u8]) -> io::Result<()> {
+    let mut mailboxes = BTreeSet::new();
+    // Forwards by the domain whose alias or catch-all forwards (it decides SRS).
+    let mut forwards: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut relays: BTreeMap<NextHop, BTreeSet<String>> = BTreeMap::new();
+    let mut remote = BTreeSet::new();
+    let mut returns = BTreeSet::new();
+    let mut failed = Vec::new();
+    for r in &env.rcpts {
+        match &r.route {
+            Route::Deliver(t) => {
+                mailboxes.extend(t.mailboxes.iter().cloned());
+                if !t.forward.is_empty() {
+                    let domain = r.address.rsplit_once('@').map_or("", |(_, d)| d);
+                    forwards
+                        .entry(domain.to_string())
+                        .or_default()
+                        .extend(t.forward.iter().cloned());
+                }
+            }
+            Route::Relay(hop) => {
+                relays
+                    .entry(hop.clone())
+                    .or_default()
+                    .insert(r.address.clone());
+            }
+            Route::Bounce => failed.push((r.address.clone(), unknown_reason(&r.address))),
+            Route::Remote => {
+                remote.insert(r.address.clone());
+            }
+            Route::Return(original) => {
+                returns.insert(original.clone());
+            }
+        }
+    }
+    if !mailboxes.is_empty() {
+        // RFC 5321 §4.4: the delivering server adds Return-Path.
+        let mut local = Vec::with_capacity(message.len() + env.from.len() + 16);
+        local.extend_from_slice(format!("Return-Path: <{}>\r\n", env.from).as_bytes());
+        local.extend_from_slice(message);
+        for mb in &mailboxes {
+            if !fits_quota(shared, mb, local.len() as u64) {
+                failed.push((mb.clone(), full_reason(mb)));
+                continue;
+            }
+            shared.store.deliver(mb, &local)?;
+        }
+    }
+    for (domain, to) in forwards {
+        let kind = Kind::Forward { domain };
+        enqueue(shared, &env.from, to, None, kind, message)?;
+    }
+    for (hop, to) in relays {
+        enqueue(shared, &env.from, to, Some(hop), Kind::Relay, message)?;
+    }
+    if !remote.is_empty() {
+        let kind = if env.submission {
+            Kind::Submission
+        } else {
+            Kind::Relay
+        };
+        enqueue(shared, &env.from, remote, None, kind, message)?;
+    }
+    if !returns.is_empty() {
+        enqueue(shared, &env.from, returns, None, Kind::Relay, message)?;
+    }
+    if !failed.is_empty() && !env.from.is_empty() {
+        shared.queue.bounce(&env.from, &failed, message)?;
+    }
+    Ok(())
+}
+
+fn enqueue(
+    shared: &Shared,
+    from: &str,
+    to: BTreeSet<String>,
+    next_hop: Option<NextHop>,
+    kind: Kind,
+    message: &[u8],
+) -> io::Result<()> {
+    let msg = Outgoing {
+        from: from.to_string(),
+        to: to.into_iter().collect(),
+        next_hop,
+        kind,
+    };
+    shared.queue.enqueue(msg, message)
+}
+
+/// Whether `extra` more bytes fit in the user's quota. Usage is the size of
+/// every message file of the user's Maildir++ folders (`cur/` and `new/` of
+/// the INBOX and of each `.FOLDER/`): simple, and exact enough for a limit
+/// measured in megabytes. Blocking.
+pub fn fits_quota(shared: &Shared, user: &str, extra: u64) -> bool {
+    let Some(quota) = shared.manifest.users.get(user).and_then(|u| u.quota) else {
+        return true;
+    };
+    let Some(dir) = shared.store.user_dir(user) else {
+        return true;
+    };
+    usage(&dir).saturating_add(extra) <= quota
+}
+
+fn usage(dir: &Path) -> u64 {
+    let mut folders = vec![dir.to_path_buf()];
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        folders.extend(
+            entries
+                .flatten()
+                .filter(|e| e.file_name().to_string_lossy().starts_with('.'))
+                .map(|e| e.path()),
+        );
+    }
+    let mut total = 0u64;
+    for folder in folders {
+        for sub in ["cur", "new"] {
+            let Ok(entries) = std::fs::read_dir(folder.join(sub)) else {
+                continue;
+            };
+            total += entries
+                .flatten()
+                .filter_map(|e| e.metadata().ok())
+                .filter(|m| m.is_file())
+                .map(|m| m.len())
+                .sum::<u64>();
+        }
+    }
+    total
+}
+
+/// What the `Received:` header says about one message (RFC 5321 §4.4).
+pub struct Trace<'a> {
+    pub helo: &'a str,
+    pub peer: SocketAddr,
+    pub hostname: &'a str,
+    /// `ESMTP`, `ESMTPS`, `ESMTPSA`, … (RFC 3848).
+    pub protocol: &'a str,
+    pub id: &'a str,
+    /// Named only when there is exactly one (others' addresses stay private).
+    pub single_rcpt: Option<&'a str>,
+    /// Seconds since the epoch.
+    pub now: i64,
+}
+
+impl Trace<'_> {
+    /// The header with its CRLF, folded.
+    pub fn received(&self) -> String {
+        let literal = match self.peer.ip() {
+            IpAddr::V4(v4) => format!("[{v4}]"),
+            IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+                Some(v4) => format!("[{v4}]"),
+                None => format!("[IPv6:{v6}]"),
+            },
+        };
+        // The client chose its HELO name: keep it printable and short.
+        let helo: String = self
+            .helo
+            .chars()
+            .filter(|c| c.is_ascii_graphic() && !"()\\".contains(*c))
+            .take(255)
+            .collect();
+        let helo = if helo.is_empty() {
+            "unknown".to_string()
+        } else {
+            helo
+        };
+        let date = mail_builder::headers::date::Date::new(self.now).to_rfc822();
+        let rcpt = match self.single_rcpt {
+            Some(r) => format!("\r\n\tfor <{r}>"),
+            None => String::new(),
+        };
+        format!(
+            "Received: from {helo} ({literal})\r\n\tby {} (mailc) with {} id {}{rcpt};\r\n\t{date}\r\n",
+            self.hostname, self.protocol, self.id
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn received_header_names_the_peer_and_one_recipient() {
+        let t = Trace {
+            helo: "client.example (evil)\r\n",
+            peer: "[::ffff:192.0.2.1]:4000".parse().unwrap(),
+            hostname: "mx.example.com",
+            protocol: "ESMTPS",
+            id: "ABC",
+            single_rcpt: Some("a@example.com"),
+            now: 0,
+        };
+        assert_eq!(
+            t.received(),
+            "Received: from client.exampleevil ([192.0.2.1])\r\n\tby mx.example.com (mailc) with ESMTPS id ABC\r\n\tfor <a@example.com>;\r\n\tThu, 1 Jan 1970 00:00:00 +0000\r\n"
+        );
+        let t = Trace {
+            peer: "[2001:db8::1]:25".parse().unwrap(),
+            single_rcpt: None,
+            helo: "",
+            ..t
+        };
+        assert!(
+            t.received()
+                .starts_with("Received: from unknown ([IPv6:2001:db8::1])\r\n")
+        );
+    }
+}
