@@ -92,6 +92,8 @@ impl Drop for Temp {
 struct Input {
     path: PathBuf,
     host: Option<String>,
+    /// More `mailc serve` flags (`--relay-all`, `--retry-base`).
+    extra: Vec<String>,
 }
 
 /// One running `mailc serve`, killed (SIGKILL) when dropped.
@@ -131,6 +133,7 @@ impl Server {
         if let Some(h) = &self.input.host {
             cmd.args(["--host", h]);
         }
+        cmd.args(&self.input.extra);
         cmd.arg("--smtp")
             .arg(format!("127.0.0.1:{}", self.smtp))
             .arg("--submission")
@@ -217,6 +220,7 @@ fn embedded(label: &str) -> (Temp, Server) {
     let input = Input {
         path: root().join("tests/cases/embedded-stack/mailc.yaml"),
         host: Some("mx1".into()),
+        extra: Vec::new(),
     };
     let server = Server::start(&input, &tmp.0.join("data"));
     (tmp, server)
@@ -771,7 +775,11 @@ fn small_limits(tmp: &Path, timeout: u32) -> Input {
     m["limits"]["connections"] = 3.into();
     m["limits"]["smtp_timeout"] = timeout.into();
     std::fs::write(&path, serde_json::to_vec_pretty(&m).unwrap()).unwrap();
-    Input { path, host: None }
+    Input {
+        path,
+        host: None,
+        extra: Vec::new(),
+    }
 }
 
 #[test]
@@ -918,6 +926,7 @@ fn every_route_table_row_gets_the_routes_reply_at_rcpt() {
             let input = Input {
                 path: work.join("mailc.yaml"),
                 host: Some(host.clone()),
+                extra: Vec::new(),
             };
             let server = Server::start(&input, &tmp.0.join(format!("data-{host}")));
             let mut args = vec![server.smtp.to_string()];
@@ -960,4 +969,226 @@ for a in sys.argv[2:]:
     }
     assert!(asked > 100, "only {asked} rows");
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// A recording SMTP server: every message it is given becomes one JSON line
+/// `{"from", "to", "data"}` in its file. Killed when dropped.
+struct Sink {
+    child: Child,
+    port: u16,
+    file: PathBuf,
+}
+
+const SINK: &str = r#"
+import socketserver, json, sys, threading
+port, path = int(sys.argv[1]), sys.argv[2]
+lock = threading.Lock()
+class H(socketserver.StreamRequestHandler):
+    def handle(self):
+        w = lambda s: self.wfile.write(s.encode() + b"\r\n")
+        w("220 sink.test ESMTP")
+        env = {"from": None, "to": []}
+        while True:
+            line = self.rfile.readline()
+            if not line:
+                return
+            cmd = line.decode("utf-8", "replace").strip()
+            verb = cmd[:4].upper()
+            if verb == "EHLO" or verb == "HELO":
+                w("250-sink.test"); w("250 8BITMIME")
+            elif verb == "MAIL":
+                env = {"from": cmd[cmd.index("<") + 1:cmd.index(">")], "to": []}
+                w("250 2.1.0 ok")
+            elif verb == "RCPT":
+                env["to"].append(cmd[cmd.index("<") + 1:cmd.index(">")])
+                w("250 2.1.5 ok")
+            elif verb == "DATA":
+                w("354 go")
+                data = b""
+                while True:
+                    l = self.rfile.readline()
+                    if l in (b".\r\n", b""):
+                        break
+                    data += l[1:] if l.startswith(b"..") else l
+                env["data"] = data.decode("utf-8", "replace")
+                with lock:
+                    with open(path, "a") as f:
+                        f.write(json.dumps(env) + "\n")
+                w("250 2.0.0 stored")
+            elif verb == "QUIT":
+                w("221 bye"); return
+            else:
+                w("250 ok")
+class S(socketserver.ThreadingTCPServer):
+    allow_reuse_address = True
+    daemon_threads = True
+S(("127.0.0.1", port), H).serve_forever()
+"#;
+
+impl Sink {
+    fn start(dir: &Path) -> Sink {
+        let port = free_port();
+        let file = dir.join("sink.jsonl");
+        let child = Command::new(tool("python3"))
+            .arg("-c")
+            .arg(SINK)
+            .arg(port.to_string())
+            .arg(&file)
+            .spawn()
+            .expect("start the sink");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "the sink did not listen");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Sink { child, port, file }
+    }
+
+    /// Waits until `n` messages have arrived (the queue retries on its own
+    /// schedule), then returns them all.
+    fn wait_for(&self, n: usize, server: &Server) -> Vec<serde_json::Value> {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            let got: Vec<serde_json::Value> = std::fs::read_to_string(&self.file)
+                .unwrap_or_default()
+                .lines()
+                .map(|l| serde_json::from_str(l).unwrap())
+                .collect();
+            if got.len() >= n {
+                return got;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the sink has {} of {n} messages: {got:#?}\nserver log:\n{}",
+                got.len(),
+                server.log_text()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Sink {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The sink's message for `to`, with its envelope sender.
+fn sent_to<'a>(got: &'a [serde_json::Value], to: &str) -> &'a serde_json::Value {
+    got.iter()
+        .find(|m| m["to"].as_array().unwrap().iter().any(|t| t == to))
+        .unwrap_or_else(|| panic!("nothing for {to}: {got:#?}"))
+}
+
+#[test]
+fn forwards_relays_bounces_and_srs_returns_leave_through_the_queue() {
+    let tmp = Temp::new("forward");
+    let sink = Sink::start(&tmp.0);
+    let input = Input {
+        path: root().join("tests/cases/embedded-stack/mailc.yaml"),
+        host: Some("mx1".into()),
+        extra: vec![
+            "--relay-all".into(),
+            format!("127.0.0.1:{}", sink.port),
+            "--retry-base".into(),
+            "1".into(),
+        ],
+    };
+    let server = Server::start(&input, &tmp.0.join("data"));
+    let out = py(
+        &format!(
+            "{SUBMIT}\n{}",
+            r#"
+port, sub = int(sys.argv[1]), int(sys.argv[2])
+s = smtplib.SMTP("127.0.0.1", port, timeout=120)
+for to in ["team@example.com", "hello@forward.example", "typo@relay.example", "typo@bounce.example"]:
+    print(attempt(lambda: s.sendmail("x@remote.test", [to], "Subject: to %s\r\n\r\nhi\r\n" % to)))
+s.quit()
+s = smtplib.SMTP("127.0.0.1", sub, timeout=120)
+login(s, "alice@example.com", "alice-pw", "PLAIN")
+print(attempt(lambda: s.sendmail("alice@example.com", ["x@elsewhere.test", "bob@example.com"], "Subject: out\r\n\r\nhi\r\n")))
+s.quit()
+"#
+        ),
+        &[server.smtp.to_string(), server.submission.to_string()],
+    );
+    assert_eq!(out, "{}\n{}\n{}\n{}\n{}\n", "{out}");
+    // team: three mailboxes here (nested aliases), one forward out.
+    for user in ["alice@example.com", "bob@example.com", "carol@example.org"] {
+        assert!(
+            server
+                .inbox(user)
+                .iter()
+                .any(|m| m.contains("Subject: to team@example.com")),
+            "{user}"
+        );
+    }
+    let got = sink.wait_for(5, &server);
+    assert_eq!(got.len(), 5, "{got:#?}");
+    let partner = sent_to(&got, "partner@external.test");
+    assert_eq!(partner["from"], "x@remote.test");
+    assert!(
+        partner["data"]
+            .as_str()
+            .unwrap()
+            .contains("Subject: to team@example.com")
+    );
+    // forward.example asks for SRS.
+    let srs = sent_to(&got, "someone@mailbox.test")["from"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        srs.starts_with("SRS0=") && srs.ends_with("=remote.test=x@forward.example"),
+        "{srs}"
+    );
+    assert_eq!(sent_to(&got, "typo@relay.example")["from"], "x@remote.test");
+    let bounce = sent_to(&got, "x@remote.test");
+    assert_eq!(bounce["from"], "");
+    assert!(
+        bounce["data"]
+            .as_str()
+            .unwrap()
+            .contains("typo@bounce.example")
+    );
+    let outbound = sent_to(&got, "x@elsewhere.test");
+    assert_eq!(outbound["from"], "alice@example.com");
+    assert!(
+        server
+            .inbox("bob@example.com")
+            .iter()
+            .any(|m| m.contains("Subject: out"))
+    );
+    // The forward's bounce comes back to its SRS address and goes on to the
+    // original sender; a forged SRS address is unknown.
+    let forged = srs.replacen("SRS0=", "SRS0=AAAA", 1);
+    let out = py(
+        &format!(
+            "{SUBMIT}\n{}",
+            r#"
+s = smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=120)
+print(attempt(lambda: s.sendmail("", [sys.argv[2]], "Subject: returned\r\n\r\nundeliverable\r\n")))
+print(attempt(lambda: s.sendmail("", [sys.argv[3]], "Subject: forged\r\n\r\nx\r\n")))
+s.quit()
+"#
+        ),
+        &[server.smtp.to_string(), srs.clone(), forged.clone()],
+    );
+    let lower = forged.to_lowercase();
+    assert_eq!(
+        out,
+        format!(
+            "{{}}\n{{'{forged}': (550, b'5.1.1 <{lower}>: recipient address rejected: user unknown in virtual mailbox table')}}\n"
+        ),
+        "{out}"
+    );
+    let got = sink.wait_for(6, &server);
+    let back = got
+        .iter()
+        .find(|m| m["data"].as_str().unwrap().contains("Subject: returned"))
+        .unwrap();
+    assert_eq!(back["to"][0], "x@remote.test");
+    assert_eq!(back["from"], "");
 }
