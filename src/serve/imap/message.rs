@@ -446,12 +446,13 @@ fn addresses_text(a: &mail_parser::Address) -> Vec<String> {
     }
 }
 
-/// The decoded text of every part, lowercased (BODY searches).
+/// The body as stored and the decoded text of every part, lowercased
+/// (BODY and TEXT searches).
 pub fn body_text(p: &Parsed) -> String {
+    let mut out = String::from_utf8_lossy(p.text()).to_string();
     let Some(m) = &p.msg else {
-        return String::from_utf8_lossy(p.text()).to_lowercase();
+        return out.to_lowercase();
     };
-    let mut out = String::new();
     for part in m.parts.iter().skip(1).chain(
         // A single-part message's body is its root part.
         (m.parts.len() == 1).then(|| m.root_part()),

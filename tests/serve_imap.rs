@@ -1,0 +1,685 @@
+//! The IMAP side of `mailc serve`, run for real on 127.0.0.1 and driven by
+//! real clients (`../shared/ORACLES.md` §7): Python's imaplib and mbsync.
+//!
+//! - a whole imaplib session: FETCH of bodies, sections, partials,
+//!   ENVELOPE and BODYSTRUCTURE; SEARCH; STORE; COPY and MOVE with
+//!   COPYUID; EXPUNGE; APPEND with APPENDUID; CREATE, RENAME, DELETE,
+//!   SUBSCRIBE, LIST, LSUB, STATUS; quota;
+//! - refusals: a wrong password, names with `..`, `/` or control
+//!   characters, another user's mail, commands before login, garbage;
+//! - STARTTLS, then LOGIN; AUTHENTICATE PLAIN;
+//! - IDLE sees a message that arrives meanwhile;
+//! - UIDs and UIDVALIDITY unchanged after kill -9 and a restart;
+//! - mbsync syncs a mailbox down, and a flag and a deletion back up.
+//!
+//! Mail is put in place the way the SMTP side delivers it: a file written
+//! in the user's Maildir `tmp/` and renamed into `new/`.
+//!
+//! The clients are required: a missing one fails the test, never a skip.
+
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU16, Ordering};
+use std::time::{Duration, Instant};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A program the tests need, or a failure saying how to install it.
+fn tool(name: &str) -> PathBuf {
+    std::env::var_os("PATH")
+        .iter()
+        .flat_map(std::env::split_paths)
+        .chain(["/usr/sbin".into(), "/usr/bin".into()])
+        .map(|dir| dir.join(name))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| {
+            panic!(
+                "`{name}` is not installed; these tests drive `mailc serve` with real IMAP \
+                 clients (python3's imaplib, mbsync). Run `.ci/install-oracles`"
+            )
+        })
+}
+
+/// A free port in 30000-30999, different for every call in this process.
+fn free_port() -> u16 {
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    let base = (std::process::id() % 50) as u16 * 20;
+    loop {
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let port = 30000 + (base + n) % 1000;
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+        assert!(n < 2000, "no free port in 30000-30999");
+    }
+}
+
+/// A scratch folder, removed when dropped.
+struct Temp(PathBuf);
+
+impl Temp {
+    fn new(label: &str) -> Temp {
+        static N: AtomicU16 = AtomicU16::new(0);
+        let p = std::env::temp_dir().join(format!(
+            "mailc-imap-{label}-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).unwrap();
+        Temp(p)
+    }
+}
+
+impl Drop for Temp {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// One running `mailc serve` (IMAP only), killed (SIGKILL) when dropped.
+struct Server {
+    child: Option<Child>,
+    data: PathBuf,
+    log: PathBuf,
+    port: u16,
+}
+
+impl Server {
+    fn start(data: &Path) -> Server {
+        let mut s = Server {
+            child: None,
+            data: data.to_path_buf(),
+            log: data.with_extension("log"),
+            port: free_port(),
+        };
+        s.spawn();
+        s
+    }
+
+    fn spawn(&mut self) {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.log)
+            .unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_mailc"))
+            .arg("serve")
+            .arg(root().join("tests/cases/embedded-imap/mailc.yaml"))
+            .args(["--host", "mx1", "--imap"])
+            .arg(format!("127.0.0.1:{}", self.port))
+            .arg("--data")
+            .arg(&self.data)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .expect("start mailc serve");
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            if let Some(status) = self.child.as_mut().unwrap().try_wait().unwrap() {
+                panic!("mailc serve exited with {status}:\n{}", self.log_text());
+            }
+            if TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "mailc serve did not listen:\n{}",
+                self.log_text()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn kill9(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    fn restart(&mut self) {
+        self.kill9();
+        self.spawn();
+    }
+
+    fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Delivers `message` into a user's INBOX as the SMTP side does: a file
+    /// in `tmp/`, renamed into `new/`.
+    fn deliver(&self, user: &str, name: &str, message: &str) {
+        let (local, domain) = user.split_once('@').unwrap();
+        let dir = self.data.join("mail").join(domain).join(local);
+        for sub in ["tmp", "new", "cur"] {
+            std::fs::create_dir_all(dir.join(sub)).unwrap();
+        }
+        let tmp = dir.join("tmp").join(name);
+        std::fs::write(&tmp, message.replace('\n', "\r\n")).unwrap();
+        std::fs::rename(&tmp, dir.join("new").join(name)).unwrap();
+    }
+
+    /// Runs a Python script with `PORT` and `DATA` set; it fails the test
+    /// by raising (an `assert`), and its output is shown then.
+    fn python(&self, script: &str) -> String {
+        // From a file, so that a traceback shows the failing line.
+        static N: AtomicU16 = AtomicU16::new(0);
+        let file = self
+            .data
+            .with_extension(format!("{}.py", N.fetch_add(1, Ordering::Relaxed)));
+        std::fs::write(&file, format!("{PRELUDE}\n{script}")).unwrap();
+        let out = Command::new(tool("python3"))
+            .arg(&file)
+            .env("PORT", self.port.to_string())
+            .env("DATA", &self.data)
+            .output()
+            .expect("run python3");
+        let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+        assert!(
+            out.status.success(),
+            "python failed ({}):\n{stdout}\n{}\n--- server log\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr),
+            self.log_text()
+        );
+        stdout
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
+
+/// Helpers every script starts with.
+const PRELUDE: &str = r#"
+import imaplib, os, re, socket, ssl, base64, time
+PORT = int(os.environ["PORT"])
+DATA = os.environ["DATA"]
+def login(user, pw=None):
+    m = imaplib.IMAP4("127.0.0.1", PORT, timeout=60)
+    typ, _ = m.login(user, pw or user.split("@")[0] + "-pw")
+    assert typ == "OK"
+    return m
+def ok(res):
+    typ, data = res
+    assert typ == "OK", (typ, data)
+    return data
+def no(fn, *args):
+    try:
+        typ, data = fn(*args)
+    except imaplib.IMAP4.error as e:
+        return str(e)
+    assert typ != "OK", ("expected a refusal", args, data)
+    return data
+"#;
+
+const PLAIN: &str = "From: Bob Example <bob@example.com>
+To: Alice <alice@example.com>
+Cc: carol@example.org
+Subject: lunch on friday
+Date: Fri, 20 Nov 2026 09:30:00 +0100
+Message-ID: <plain-1@example.com>
+
+Shall we meet at noon?
+The usual place.
+";
+
+const MIXED: &str = "From: Carol <carol@example.org>
+To: alice@example.com
+Subject: the report
+Date: Sat, 21 Nov 2026 12:00:00 +0000
+Message-ID: <mixed-1@example.org>
+MIME-Version: 1.0
+Content-Type: multipart/mixed; boundary=\"BOUNDARY\"
+
+This is a multi-part message.
+--BOUNDARY
+Content-Type: text/plain; charset=utf-8
+
+Here is the report you asked for.
+--BOUNDARY
+Content-Type: application/pdf; name=\"report.pdf\"
+Content-Disposition: attachment; filename=\"report.pdf\"
+Content-Transfer-Encoding: base64
+
+JVBERi0xLjQK
+--BOUNDARY
+Content-Type: message/rfc822
+
+From: Dave <dave@example.org>
+Subject: forwarded note
+
+the inner text
+--BOUNDARY--
+";
+
+#[test]
+fn imaplib_reads_flags_copies_moves_and_expunges() {
+    let tmp = Temp::new("session");
+    let server = Server::start(&tmp.0);
+    server.deliver("alice@example.com", "1700000001.plain.test", PLAIN);
+    server.deliver("alice@example.com", "1700000002.mixed.test", MIXED);
+    server.python(
+        r#"
+m = login("alice@example.com")
+caps = ok(m.capability())[0].decode()
+for c in ["IMAP4REV1", "IDLE", "UIDPLUS", "MOVE", "NAMESPACE", "ID", "UNSELECT"]:
+    assert c in caps.split(), caps
+assert ok(m.select("inbox")) == [b"2"]
+# FETCH: flags, sizes, envelope, bodystructure.
+d = ok(m.fetch("1:2", "(UID FLAGS RFC822.SIZE INTERNALDATE ENVELOPE)"))
+first = d[0].decode()
+assert "UID 1 " in first and "\\Recent" in first, first
+assert 'ENVELOPE ("Fri, 20 Nov 2026 09:30:00 +0100" "lunch on friday" (("Bob Example" NIL "bob" "example.com"))' in first, first
+assert '(("Alice" NIL "alice" "example.com")) ((NIL NIL "carol" "example.org")) NIL NIL "<plain-1@example.com>")' in first, first
+size = int(re.search(r"RFC822.SIZE (\d+)", first).group(1))
+assert size == len(open(os.path.join(DATA, "mail/example.com/alice/cur", [f for f in os.listdir(os.path.join(DATA, "mail/example.com/alice/cur")) if "plain" in f][0]), "rb").read())
+bs = ok(m.fetch("2", "(BODYSTRUCTURE)"))[0].decode()
+assert '("TEXT" "PLAIN" ("CHARSET" "utf-8") NIL NIL "7BIT" 33 1' in bs, bs
+assert '("APPLICATION" "PDF" ("NAME" "report.pdf") NIL NIL "BASE64" 12 NIL ("attachment" ("FILENAME" "report.pdf"))' in bs, bs
+assert '"MESSAGE" "RFC822"' in bs and '"forwarded note"' in bs, bs
+assert bs.rstrip(")").endswith('"MIXED" ("BOUNDARY" "BOUNDARY") NIL NIL NIL'), bs
+body = ok(m.fetch("2", "(BODY)"))[0].decode()
+assert "BODY (" in body and "attachment" not in body, body
+# Sections and partials; PEEK leaves \Seen alone.
+d = ok(m.fetch("1", "(BODY.PEEK[HEADER.FIELDS (SUBJECT FROM)])"))
+assert d[0][1] == b"From: Bob Example <bob@example.com>\r\nSubject: lunch on friday\r\n\r\n", d
+d = ok(m.fetch("1", "(BODY.PEEK[HEADER.FIELDS.NOT (SUBJECT FROM TO CC DATE)])"))
+assert d[0][1] == b"Message-ID: <plain-1@example.com>\r\n\r\n", d
+d = ok(m.fetch("1", "(BODY.PEEK[TEXT]<6.8>)"))
+assert b"BODY[TEXT]<6>" in d[0][0] and d[0][1] == b"we meet ", d
+d = ok(m.fetch("2", "(BODY.PEEK[1] BODY.PEEK[1.MIME] BODY.PEEK[3.HEADER] BODY.PEEK[3.TEXT] BODY.PEEK[3.1])"))
+got = [x for x in d if isinstance(x, tuple)]
+assert got[0][1] == b"Here is the report you asked for.", got
+assert got[1][1] == b"Content-Type: text/plain; charset=utf-8\r\n\r\n", got
+assert got[2][1] == b"From: Dave <dave@example.org>\r\nSubject: forwarded note\r\n\r\n", got
+assert got[3][1] == b"the inner text", got
+assert got[4][1] == b"the inner text", got
+assert "\\Seen" not in ok(m.fetch("1:2", "(FLAGS)"))[0].decode()
+whole = ok(m.fetch("1", "(BODY[])"))
+assert whole[0][1].startswith(b"From: Bob Example") and len(whole[0][1]) == size, whole
+assert "\\Seen" in ok(m.fetch("1", "(FLAGS)"))[0].decode()
+d = ok(m.fetch("1", "(RFC822.HEADER)"))
+assert d[0][1].endswith(b"\r\n\r\n") and b"Shall we" not in d[0][1]
+# SEARCH.
+assert ok(m.search(None, "ALL")) == [b"1 2"]
+assert ok(m.search(None, "SEEN")) == [b"1"]
+assert ok(m.search(None, "UNSEEN")) == [b"2"]
+assert ok(m.search(None, "FROM", "carol")) == [b"2"]
+assert ok(m.search(None, "TO", "alice", "SUBJECT", "LUNCH")) == [b"1"]
+assert ok(m.search(None, "CC", "carol@example.org")) == [b"1"]
+assert ok(m.search(None, "BODY", '"usual place"')) == [b"1"]
+assert ok(m.search(None, "TEXT", '"forwarded note"')) == [b"2"]
+assert ok(m.search(None, "HEADER", "Message-ID", "mixed-1")) == [b"2"]
+assert ok(m.search(None, "OR", "FROM", "bob", "FROM", "carol")) == [b"1 2"]
+assert ok(m.search(None, "NOT", "FROM", "bob")) == [b"2"]
+assert ok(m.search(None, "SENTBEFORE", "21-Nov-2026")) == [b"1"]
+assert ok(m.search(None, "SENTON", "21-Nov-2026")) == [b"2"]
+assert ok(m.search(None, "SENTSINCE", "21-Nov-2026")) == [b"2"]
+assert ok(m.search(None, "SINCE", "1-Jan-2000", "BEFORE", "1-Jan-2100")) == [b"1 2"]
+assert ok(m.search(None, "LARGER", "400")) == [b"2"]
+assert ok(m.search(None, "SMALLER", "400")) == [b"1"]
+assert ok(m.search(None, "2")) == [b"2"]
+assert ok(m.search(None, "RECENT")) == [b"1 2"]
+assert ok(m.uid("SEARCH", "UID", "2:*")) == [b"2"]
+assert ok(m.search(None, "NEW")) == [b"2"]
+# STORE.
+d = ok(m.store("1:2", "+FLAGS", "(\\Flagged $Important)"))
+assert all("\\Flagged" in x.decode() and "$Important" in x.decode() for x in d), d
+assert ok(m.search(None, "FLAGGED")) == [b"1 2"]
+assert ok(m.search(None, "KEYWORD", "$Important")) == [b"1 2"]
+d = ok(m.store("2", "-FLAGS.SILENT", "(\\Flagged)"))
+assert d == [None], d
+d = ok(m.uid("STORE", "2", "FLAGS", "(\\Answered)"))
+assert "UID 2" in d[0].decode() and "\\Answered" in d[0].decode() and "\\Flagged" not in d[0].decode(), d
+assert ok(m.search(None, "ANSWERED")) == [b"2"]
+assert ok(m.search(None, "UNFLAGGED")) == [b"2"]
+# Mailboxes.
+ok(m.create("Archive"))
+ok(m.create("Archive.2026"))
+ok(m.create("Trash"))
+no(m.create, "Archive")
+lst = b" ".join(ok(m.list())).decode()
+assert '(\\HasChildren) "." Archive' in lst and '"." Archive.2026' in lst and "INBOX" in lst, lst
+assert [x.decode() for x in ok(m.list('""', "%"))] == ['(\\HasNoChildren) "." INBOX', '(\\HasChildren) "." Archive', '(\\HasNoChildren) "." Trash'], ok(m.list('""', "%"))
+ok(m.subscribe("Archive"))
+assert ok(m.lsub()) == [b'(\\HasChildren) "." Archive'], ok(m.lsub())
+ok(m.unsubscribe("Archive"))
+assert ok(m.lsub()) == [None]
+d = ok(m.list('""', '""'))
+assert d == [b'(\\Noselect) "." ""'], d
+ns = ok(m.namespace())
+assert ns == [b'(("" ".")) NIL NIL'], ns
+# COPY and MOVE with COPYUID.
+typ, d = m.copy("1:2", "Archive")
+assert typ == "OK" and re.match(rb"\[COPYUID \d+ 1:2 1:2\]", d[0]), d
+no(m.copy, "1", "Nowhere")
+assert "TRYCREATE" in str(m.copy("1", "Nowhere"))
+typ, d = m.uid("MOVE", "1", "Trash")
+assert typ == "OK", d
+assert ok(m.search(None, "ALL")) == [b"1"]
+assert ok(m.uid("SEARCH", "ALL")) == [b"2"]
+st = ok(m.status("Trash", "(MESSAGES UIDNEXT UNSEEN)"))[0].decode()
+assert st == "Trash (MESSAGES 1 UIDNEXT 2 UNSEEN 0)", st
+st = ok(m.status("Archive", "(MESSAGES UNSEEN UIDVALIDITY)"))[0].decode()
+assert st.startswith("Archive (MESSAGES 2 UNSEEN 1 UIDVALIDITY "), st
+# APPEND with flags and a date, then EXPUNGE.
+typ, d = m.append("Trash", "(\\Seen \\Deleted)", imaplib.Time2Internaldate(1700000000), b"Subject: appended\r\n\r\nby imaplib\r\n")
+assert typ == "OK" and re.match(rb"\[APPENDUID \d+ 2\]", d[0]), d
+ok(m.select("Trash"))
+d = ok(m.fetch("2", "(FLAGS INTERNALDATE BODY[TEXT])"))
+assert "\\Deleted" in d[0][0].decode() and "14-Nov-2023" in d[0][0].decode() and d[0][1] == b"by imaplib\r\n", d
+d = ok(m.expunge())
+assert d == [b"2"], d
+assert ok(m.search(None, "ALL")) == [b"1"]
+ok(m.store("1", "+FLAGS", "(\\Deleted)"))
+ok(m.close())
+assert ok(m.status("Trash", "(MESSAGES)"))[0].decode() == "Trash (MESSAGES 0)"
+# UID EXPUNGE expunges only the UIDs named.
+ok(m.select("Archive"))
+ok(m.store("1:2", "+FLAGS", "(\\Deleted)"))
+ok(m.uid("EXPUNGE", "2"))
+assert ok(m.uid("SEARCH", "ALL")) == [b"1"]
+ok(m.unselect())
+# RENAME and DELETE.
+ok(m.rename("Archive", "Old"))
+lst = b" ".join(ok(m.list())).decode()
+assert "Old.2026" in lst and "Archive" not in lst, lst
+no(m.delete, "Old")
+ok(m.delete("Old.2026"))
+ok(m.delete("Old"))
+no(m.delete, "INBOX")
+no(m.select, "Old")
+# EXAMINE is read-only.
+typ, d = m.select("INBOX", readonly=True)
+assert typ == "OK"
+no(m.store, "1", "+FLAGS", "(\\Seen)")
+ok(m.fetch("1", "(BODY[])"))
+assert "\\Seen" not in ok(m.fetch("1", "(FLAGS)"))[0].decode()
+m.logout()
+"#,
+    );
+}
+
+#[test]
+fn hostile_names_other_users_and_bad_logins_are_refused() {
+    let tmp = Temp::new("refuse");
+    let server = Server::start(&tmp.0);
+    server.deliver("bob@example.com", "1700000001.bob.test", PLAIN);
+    server.python(
+        r#"
+m = imaplib.IMAP4("127.0.0.1", PORT, timeout=60)
+no(m.login, "alice@example.com", "wrong")
+no(m.login, "nobody@example.com", "nobody-pw")
+no(m.login, "alice@example.com", "")
+# Commands before login.
+no(m.select, "INBOX")
+no(m.list)
+m.logout()
+m = login("ALICE@Example.COM", "alice-pw")
+for name in ["..", "../bob", "a..b", "/etc", ".hidden", "a/b", "x\x01y", "~root", "*"]:
+    no(m.create, '"' + name + '"' if " " not in name else name)
+for name in ["../bob", "/etc/passwd", "..", ".."]:
+    no(m.select, name)
+    no(m.status, name, "(MESSAGES)")
+    no(m.append, name, None, None, b"Subject: x\r\n\r\nx\r\n")
+# bob's mail is not alice's: her INBOX is empty, no name reaches his.
+no(m.select, "../../example.com/bob")
+no(m.select, "../bob")
+assert ok(m.select("INBOX")) == [b"0"]
+assert ok(m.search(None, "ALL")) == [b""]
+no(m.fetch, "1", "(BODY[])")
+assert os.listdir(os.path.join(DATA, "mail/example.com/bob/new")) == ["1700000001.bob.test"]
+assert set(os.listdir(DATA + "/mail/example.com")) == {"alice", "bob"}, os.listdir(DATA + "/mail/example.com")
+# Garbage and unknown commands get BAD, the session goes on.
+s = m.socket()
+for line in [b"\x00\x01\x02\r\n", b"a1 FROBNICATE\r\n", b"a2 FETCH\r\n", b"a3 SELECT \"unterminated\r\n"]:
+    m.send(line)
+m.send(b"a4 NOOP\r\n")
+buf = b""
+while b"a4 OK" not in buf:
+    chunk = s.recv(4096)
+    assert chunk, buf
+    buf += chunk
+assert buf.count(b" BAD ") >= 3, buf
+# A literal over the message size is refused before it is sent.
+m.send(b"a5 APPEND INBOX {999999999}\r\n")
+buf = b""
+while b"a5 " not in buf:
+    chunk = s.recv(4096)
+    assert chunk, buf
+    buf += chunk
+assert b"a5 BAD" in buf, buf
+m.send(b"a6 NOOP\r\n")
+buf = b""
+while b"a6 " not in buf:
+    buf += s.recv(4096)
+assert b"a6 OK" in buf, buf
+m.logout()
+# Carol's quota (4K) holds one small message, not a big one.
+c = login("carol@example.org")
+ok(c.append("INBOX", None, None, b"Subject: small\r\n\r\nsmall\r\n"))
+typ, d = c.append("INBOX", None, None, b"Subject: big\r\n\r\n" + b"x" * 5000 + b"\r\n")
+assert typ == "NO" and b"OVERQUOTA" in d[0], (typ, d)
+c.logout()
+"#,
+    );
+    // bob's message was never touched.
+    assert!(
+        tmp.0
+            .join("mail/example.com/bob/new/1700000001.bob.test")
+            .is_file()
+    );
+}
+
+#[test]
+fn starttls_then_login_and_authenticate_plain() {
+    let tmp = Temp::new("tls");
+    let server = Server::start(&tmp.0);
+    server.python(
+        r#"
+m = imaplib.IMAP4("127.0.0.1", PORT, timeout=60)
+assert "STARTTLS" in m.capabilities, m.capabilities
+ctx = ssl.create_default_context()
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+ok(m.starttls(ssl_context=ctx))
+caps = ok(m.capability())[0].decode().split()
+assert "STARTTLS" not in caps and "AUTH=PLAIN" in caps, caps
+ok(m.login("alice@example.com", "alice-pw"))
+ok(m.select("INBOX"))
+m.logout()
+# AUTHENTICATE PLAIN on loopback, with and without an initial response.
+m = imaplib.IMAP4("127.0.0.1", PORT, timeout=60)
+ok(m.authenticate("PLAIN", lambda _: b"\0bob@example.com\0bob-pw"))
+ok(m.select("INBOX"))
+m.logout()
+m = imaplib.IMAP4("127.0.0.1", PORT, timeout=60)
+no(m.authenticate, "PLAIN", lambda _: b"\0bob@example.com\0alice-pw")
+m.logout()
+s = socket.create_connection(("127.0.0.1", PORT), timeout=60)
+f = s.makefile("rb")
+f.readline()
+s.sendall(b"a1 AUTHENTICATE PLAIN " + base64.b64encode(b"\0alice@example.com\0alice-pw") + b"\r\n")
+line = f.readline()
+assert line.startswith(b"a1 OK"), line
+s.sendall(b"a2 LOGOUT\r\n")
+assert f.readline().startswith(b"* BYE")
+"#,
+    );
+}
+
+#[test]
+fn idle_sees_a_message_that_arrives() {
+    let tmp = Temp::new("idle");
+    let server = Server::start(&tmp.0);
+    server.deliver("alice@example.com", "1700000001.first.test", PLAIN);
+    server.python(
+        r#"
+m = login("alice@example.com")
+assert ok(m.select("INBOX")) == [b"1"]
+s = m.socket()
+f = s.makefile("rb")
+m.send(b"i1 IDLE\r\n")
+line = f.readline()
+assert line.startswith(b"+"), line
+# Delivered the way the SMTP side does: tmp/, then new/.
+d = os.path.join(DATA, "mail/example.com/alice")
+open(os.path.join(d, "tmp/1700000002.second.test"), "wb").write(b"Subject: second\r\n\r\nhi\r\n")
+os.rename(os.path.join(d, "tmp/1700000002.second.test"), os.path.join(d, "new/1700000002.second.test"))
+line = f.readline()
+while line.startswith(b"* ") and b"EXISTS" not in line:
+    line = f.readline()
+assert line == b"* 2 EXISTS\r\n", line
+m.send(b"DONE\r\n")
+line = f.readline()
+while not line.startswith(b"i1 "):
+    line = f.readline()
+assert line.startswith(b"i1 OK"), line
+s.sendall(b"u1 UID FETCH 2 (UID BODY.PEEK[HEADER.FIELDS (SUBJECT)])\r\n")
+buf = b""
+while b"u1 OK" not in buf:
+    buf += s.recv(4096)
+assert b"UID 2" in buf and b"Subject: second" in buf, buf
+"#,
+    );
+}
+
+#[test]
+fn uids_and_uidvalidity_survive_kill_9() {
+    let tmp = Temp::new("restart");
+    let mut server = Server::start(&tmp.0);
+    server.deliver("alice@example.com", "1700000001.a.test", PLAIN);
+    server.deliver("alice@example.com", "1700000002.b.test", MIXED);
+    let before = server.python(
+        r#"
+m = login("alice@example.com")
+ok(m.select("INBOX"))
+ok(m.create("Kept"))
+typ, d = m.append("Kept", "(\\Flagged)", None, b"Subject: kept\r\n\r\nkept\r\n")
+assert typ == "OK", d
+ok(m.store("1", "+FLAGS", "(\\Deleted)"))
+ok(m.expunge())
+ok(m.store("1", "+FLAGS", "($Later)"))
+print(m.response("UIDVALIDITY"), ok(m.uid("SEARCH", "ALL")), ok(m.status("Kept", "(UIDVALIDITY UIDNEXT)")))
+"#,
+    );
+    server.restart();
+    server.deliver("alice@example.com", "1700000003.c.test", PLAIN);
+    let after = server.python(
+        r#"
+m = login("alice@example.com")
+ok(m.select("INBOX"))
+v = m.response("UIDVALIDITY")
+uids = ok(m.uid("SEARCH", "ALL"))
+assert uids == [b"2 3"], uids
+d = ok(m.uid("FETCH", "2", "(FLAGS)"))[0].decode()
+assert "$Later" in d, d
+print(v, [b"2"], ok(m.status("Kept", "(UIDVALIDITY UIDNEXT)")))
+"#,
+    );
+    assert_eq!(
+        before, after,
+        "UIDs or UIDVALIDITY changed across a restart"
+    );
+}
+
+#[test]
+fn mbsync_syncs_down_and_changes_back_up() {
+    let mbsync = tool("mbsync");
+    let tmp = Temp::new("mbsync");
+    let server = Server::start(&tmp.0.join("data"));
+    server.deliver("alice@example.com", "1700000001.a.test", PLAIN);
+    server.deliver("alice@example.com", "1700000002.b.test", MIXED);
+    server.python(
+        r#"
+m = login("alice@example.com")
+ok(m.create("Junk"))
+ok(m.append("Junk", None, None, b"Subject: junk\r\n\r\nbuy now\r\n"))
+"#,
+    );
+    let local = tmp.0.join("local");
+    std::fs::create_dir_all(&local).unwrap();
+    let rc = tmp.0.join("mbsyncrc");
+    std::fs::write(
+        &rc,
+        format!(
+            "IMAPAccount test\nHost 127.0.0.1\nPort {port}\nUser alice@example.com\nPass alice-pw\n\
+             SSLType None\nAuthMechs PLAIN\n\nIMAPStore remote\nAccount test\n\n\
+             MaildirStore local\nPath {local}/\nInbox {local}/INBOX\nSubFolders Verbatim\n\n\
+             Channel sync\nFar :remote:\nNear :local:\nPatterns *\nCreate Near\nSyncState *\nExpunge Both\n",
+            port = server.port,
+            local = local.display()
+        ),
+    )
+    .unwrap();
+    let sync = || {
+        let out = Command::new(&mbsync)
+            .arg("-c")
+            .arg(&rc)
+            .arg("-a")
+            .output()
+            .expect("run mbsync");
+        assert!(
+            out.status.success(),
+            "mbsync failed:\n{}\n{}\n--- server log\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr),
+            server.log_text()
+        );
+    };
+    sync();
+    let files = |dir: &Path| -> Vec<PathBuf> {
+        let mut v: Vec<PathBuf> = ["cur", "new"]
+            .iter()
+            .flat_map(|s| std::fs::read_dir(dir.join(s)).into_iter().flatten())
+            .map(|e| e.unwrap().path())
+            .collect();
+        v.sort();
+        v
+    };
+    let inbox = files(&local.join("INBOX"));
+    assert_eq!(inbox.len(), 2, "{inbox:?}");
+    assert_eq!(files(&local.join("Junk")).len(), 1);
+    let (mut plain, mut mixed) = (None, None);
+    for f in &inbox {
+        let text = std::fs::read_to_string(f).unwrap();
+        if text.contains("lunch on friday") {
+            plain = Some(f.clone());
+        } else if text.contains("the report") {
+            mixed = Some(f.clone());
+        }
+    }
+    let (plain, mixed) = (plain.unwrap(), mixed.unwrap());
+    // Flag one message, delete the other, locally; sync back up.
+    let name = plain.file_name().unwrap().to_str().unwrap().to_string();
+    let flagged = match name.split_once(":2,") {
+        Some((base, flags)) => {
+            let mut f: Vec<char> = flags.chars().chain(['F']).collect();
+            f.sort();
+            f.dedup();
+            format!("{base}:2,{}", f.into_iter().collect::<String>())
+        }
+        None => format!("{name}:2,F"),
+    };
+    std::fs::rename(&plain, local.join("INBOX/cur").join(flagged)).unwrap();
+    std::fs::remove_file(&mixed).unwrap();
+    sync();
+    server.python(
+        r#"
+m = login("alice@example.com")
+ok(m.select("INBOX"))
+assert ok(m.search(None, "ALL")) == [b"1"], ok(m.search(None, "ALL"))
+d = ok(m.fetch("1", "(FLAGS BODY.PEEK[HEADER.FIELDS (SUBJECT)])"))
+assert "\\Flagged" in d[0][0].decode() and b"lunch on friday" in d[0][1], d
+"#,
+    );
+}
