@@ -83,6 +83,7 @@ impl Drop for Temp {
 /// One running `mailc serve` (IMAP only), killed (SIGKILL) when dropped.
 struct Server {
     child: Option<Child>,
+    input: PathBuf,
     data: PathBuf,
     log: PathBuf,
     port: u16,
@@ -90,8 +91,14 @@ struct Server {
 
 impl Server {
     fn start(data: &Path) -> Server {
+        Server::start_with(&root().join("tests/cases/embedded-imap/mailc.yaml"), data)
+    }
+
+    /// Runs a spec or a compiled manifest.
+    fn start_with(input: &Path, data: &Path) -> Server {
         let mut s = Server {
             child: None,
+            input: input.to_path_buf(),
             data: data.to_path_buf(),
             log: data.with_extension("log"),
             port: free_port(),
@@ -108,7 +115,7 @@ impl Server {
             .unwrap();
         let child = Command::new(env!("CARGO_BIN_EXE_mailc"))
             .arg("serve")
-            .arg(root().join("tests/cases/embedded-imap/mailc.yaml"))
+            .arg(&self.input)
             .args(["--host", "mx1", "--imap"])
             .arg(format!("127.0.0.1:{}", self.port))
             .arg("--data")
@@ -680,6 +687,78 @@ ok(m.select("INBOX"))
 assert ok(m.search(None, "ALL")) == [b"1"], ok(m.search(None, "ALL"))
 d = ok(m.fetch("1", "(FLAGS BODY.PEEK[HEADER.FIELDS (SUBJECT)])"))
 assert "\\Flagged" in d[0][0].decode() and b"lunch on friday" in d[0][1], d
+"#,
+    );
+}
+
+#[test]
+fn two_sessions_see_each_others_changes() {
+    let tmp = Temp::new("two");
+    let server = Server::start(&tmp.0);
+    server.deliver("alice@example.com", "1700000001.a.test", PLAIN);
+    server.deliver("alice@example.com", "1700000002.b.test", MIXED);
+    server.python(
+        r#"
+a = login("alice@example.com")
+b = login("alice@example.com")
+ok(a.select("INBOX"))
+ok(b.select("INBOX"))
+ok(a.store("1", "+FLAGS", "(\\Flagged)"))
+ok(a.append("INBOX", None, None, b"Subject: third\r\n\r\nthird\r\n"))
+ok(a.store("2", "+FLAGS", "(\\Deleted)"))
+ok(a.expunge())
+# b hears nothing of the expunge during FETCH (RFC 3501 §7.4.1)...
+d = ok(b.fetch("2", "(UID)"))
+assert d == [b"2 (UID 2)"], d
+assert "EXPUNGE" not in b.untagged_responses, b.untagged_responses
+# ...and everything at NOOP.
+ok(b.noop())
+assert b.untagged_responses.get("EXPUNGE") == [b"2"], b.untagged_responses
+assert b.untagged_responses.get("EXISTS")[-1] == b"2", b.untagged_responses
+fetches = b" ".join(b.untagged_responses.get("FETCH", [])).decode()
+assert "1 (FLAGS (\\Flagged" in fetches, fetches
+assert ok(b.uid("SEARCH", "ALL")) == [b"1 3"]
+"#,
+    );
+}
+
+#[test]
+fn connections_over_the_limit_are_turned_away() {
+    let tmp = Temp::new("limit");
+    let out = tmp.0.join("out");
+    let status = Command::new(env!("CARGO_BIN_EXE_mailc"))
+        .arg("apply")
+        .arg(root().join("tests/cases/embedded-imap/mailc.yaml"))
+        .arg("--out")
+        .arg(&out)
+        .arg("--auto-approve")
+        .stdout(Stdio::null())
+        .status()
+        .expect("run mailc apply");
+    assert!(status.success());
+    let path = out.join("server/mx1/manifest.json");
+    let mut manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    manifest["limits"]["connections"] = 2.into();
+    std::fs::write(&path, serde_json::to_vec_pretty(&manifest).unwrap()).unwrap();
+    let server = Server::start_with(&path, &tmp.0.join("data"));
+    server.python(
+        r#"
+a = login("alice@example.com")
+b = login("bob@example.com")
+s = socket.create_connection(("127.0.0.1", PORT), timeout=60)
+line = s.makefile("rb").readline()
+assert line.startswith(b"* BYE"), line
+a.logout()
+# A slot is free again once a session ends.
+c = None
+for _ in range(200):
+    s = socket.create_connection(("127.0.0.1", PORT), timeout=60)
+    line = s.makefile("rb").readline()
+    if line.startswith(b"* OK"):
+        break
+    time.sleep(0.05)
+assert line.startswith(b"* OK"), line
 "#,
     );
 }

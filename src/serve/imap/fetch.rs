@@ -156,20 +156,21 @@ impl Session {
             let mut changed = Vec::new();
             let mut dirty = false;
             for (i, u) in &uids {
-                let Some(entry) = folder.find(*u).cloned() else {
-                    continue;
+                // A message another session expunged stays visible here
+                // until this one is told, with what is known of it and an
+                // empty body (RFC 2180 §4.1.2).
+                let (entry, gone) = match folder.find(*u) {
+                    Some(e) => (e.clone(), false),
+                    None => (sel.msgs[*i].clone(), true),
                 };
-                let bytes = if with_body {
-                    match folder.read(&entry) {
-                        Ok(b) => b,
-                        Err(_) => continue,
-                    }
+                let bytes = if with_body && !gone {
+                    folder.read(&entry).unwrap_or_default()
                 } else {
                     Vec::new()
                 };
                 let parsed = with_body.then(|| Parsed::new(&bytes));
                 let mut flags = entry.flags.clone();
-                let newly_seen = marks_seen && !flags.contains("\\Seen");
+                let newly_seen = marks_seen && !gone && !flags.contains("\\Seen");
                 if newly_seen {
                     flags.insert("\\Seen".to_string());
                     if let Some(e) = folder.find_mut(*u) {

@@ -40,8 +40,6 @@ use crate::serve::{Shared, plaintext_auth_allowed};
 const IDLE_POLL: Duration = Duration::from_secs(2);
 /// Bad commands in a row before the server hangs up.
 const MAX_ERRORS: u32 = 20;
-/// Wildcards a LIST pattern may hold (matching is exponential in them).
-const MAX_WILDCARDS: usize = 8;
 
 pub(super) struct Session {
     pub(super) shared: Arc<Shared>,
@@ -952,9 +950,6 @@ impl Session {
         }
         let mut full = reference;
         full.extend_from_slice(&pattern);
-        if full.iter().filter(|&&b| b == b'*' || b == b'%').count() > MAX_WILDCARDS {
-            return no(tag, "too many wildcards");
-        }
         let acct = self.account();
         let res = blocking(|| {
             let _l = acct.lock()?;
@@ -1391,20 +1386,34 @@ pub(super) fn flag_names(flags: &[Flag]) -> Flags {
 }
 
 /// LIST matching (RFC 3501 §6.3.8): `*` matches anything, `%` anything
-/// but the delimiter.
+/// but the delimiter. One pass per pattern byte, so a hostile pattern costs
+/// no more than its length times the name's.
 fn wildcard(pattern: &[u8], name: &[u8]) -> bool {
-    match pattern.split_first() {
-        None => name.is_empty(),
-        Some((b'*', rest)) => (0..=name.len()).any(|i| wildcard(rest, &name[i..])),
-        Some((b'%', rest)) => {
-            let stop = name
-                .iter()
-                .position(|&b| b == DELIMITER as u8)
-                .unwrap_or(name.len());
-            (0..=stop).any(|i| wildcard(rest, &name[i..]))
+    // reach[j]: the pattern so far matches the first j bytes of the name.
+    let mut reach = vec![false; name.len() + 1];
+    reach[0] = true;
+    for &c in pattern {
+        let mut next = vec![false; name.len() + 1];
+        let mut on = false;
+        for j in 0..=name.len() {
+            match c {
+                b'*' => {
+                    on |= reach[j];
+                    next[j] = on;
+                }
+                b'%' => {
+                    if j > 0 && name[j - 1] == DELIMITER as u8 {
+                        on = false;
+                    }
+                    on |= reach[j];
+                    next[j] = on;
+                }
+                _ => next[j] = j > 0 && reach[j - 1] && name[j - 1] == c,
+            }
         }
-        Some((c, rest)) => name.first() == Some(c) && wildcard(rest, &name[1..]),
+        reach = next;
     }
+    reach[name.len()]
 }
 
 #[cfg(test)]
@@ -1419,5 +1428,11 @@ mod tests {
         assert!(wildcard(b"a.%", b"a.b"));
         assert!(wildcard(b"INBOX", b"INBOX"));
         assert!(!wildcard(b"a*c", b"ab"));
+        assert!(wildcard(b"a*c", b"abc.c"));
+        assert!(wildcard(b"%.%", b"a.b"));
+        assert!(!wildcard(b"%.%", b"a.b.c"));
+        assert!(wildcard(b"", b""));
+        let long = vec![b'a'; 200];
+        assert!(!wildcard(b"*a*a*a*a*a*a*a*a*a*a*a*b", &long));
     }
 }
