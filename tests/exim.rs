@@ -477,8 +477,9 @@ fn disagreement(
                 // deferral, with the router (the port is in the lookup
                 // file, checked by the unit tests).
                 (!leaf.deferred
-                    || !failed
-                        .contains(&format!("lookup of host \"{name}\" failed in relay router")))
+                    || !RELAY_ROUTERS.iter().any(|r| {
+                        failed.ends_with(&format!("lookup of host \"{name}\" failed in {r} router"))
+                    }))
                 .then(|| format!("it should go to {hop}"))
             } else {
                 let want = format!("port={}", port.unwrap_or(25));
@@ -683,16 +684,7 @@ impl EximHost {
         if keys.exists() {
             chown(&exim_user, &keys);
         }
-        std::fs::write(&install.exim_srs_secret, "mailc-test-root-secret\n").unwrap();
-        std::fs::set_permissions(
-            &install.exim_srs_secret,
-            std::fs::Permissions::from_mode(0o640),
-        )
-        .unwrap();
-        chown(
-            &format!("root:{}", install.exim_group),
-            Path::new(&install.exim_srs_secret),
-        );
+        write_srs_secret(&install);
 
         let conf = PathBuf::from(&install.exim_dir).join("exim.conf");
         let mut inst = EximHost {
@@ -840,6 +832,8 @@ fn end_to_end_delivery_backup_and_submission() {
     let model = model_of(&root().join("tests/cases").join(name));
     let tmp = tempfile::tempdir().unwrap();
     let root = write_root(name, &model, tmp.path(), 27500);
+    // The "old server" legacy.example relays unknown recipients to.
+    let old_server = sink(27999);
     let mx1 = EximHost::start(&root, &model, "mx1", true);
     let mx2 = EximHost::start(&root, &model, "mx2", false);
     let (p1, p2) = (mx1.install.ports, mx2.install.ports);
@@ -1020,6 +1014,59 @@ fn end_to_end_delivery_backup_and_submission() {
         );
     }
 
+    // DKIM: what a login sends out is signed for its From domain with the
+    // spec's key (verified with the published record); what merely passes
+    // through from outside is not signed, even with our domain in From.
+    let r = route(&model, "mx1", "typo@legacy.example");
+    assert_eq!(r.next_hop.as_deref(), Some("127.0.0.1:27999"));
+    let (ok, transcript) = submit(
+        starttls,
+        "alice@example.com",
+        "alice-pw",
+        "alice@example.com",
+        "typo@legacy.example",
+        "signed-by-mx1",
+    );
+    assert!(
+        ok,
+        "submission to the relay failed:\n{transcript}\n{}",
+        log()
+    );
+    let mut smtp = Smtp::connect(p1.smtp);
+    smtp.send(
+        "alice@example.com",
+        &["typo@legacy.example"],
+        "from-outside",
+    );
+    smtp.quit();
+    let caught = |subject: &str| {
+        old_server
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|m| String::from_utf8_lossy(m).contains(&format!("Subject: {subject}\r\n")))
+            .cloned()
+    };
+    wait_for(
+        30,
+        "both messages at the relay's next hop",
+        || caught("signed-by-mx1").is_some() && caught("from-outside").is_some(),
+        log,
+    );
+    let signed = caught("signed-by-mx1").unwrap();
+    let text = String::from_utf8_lossy(&signed).to_string();
+    assert!(
+        text.contains("DKIM-Signature:") && text.contains("d=example.com") && text.contains("s=s1"),
+        "not signed as example.com/s1:\n{text}"
+    );
+    let (ok, said) = dkim_verify(&signed, &dkim_record("example.com", "s1"));
+    assert!(ok, "the signature does not verify:\n{said}\n{text}");
+    let outside = String::from_utf8_lossy(&caught("from-outside").unwrap()).to_string();
+    assert!(
+        !outside.contains("DKIM-Signature:"),
+        "mail from outside was signed:\n{outside}"
+    );
+
     // Every mailbox of mx1 holds exactly what `mailc route` sent it.
     for address in model
         .domains
@@ -1031,4 +1078,176 @@ fn end_to_end_delivery_backup_and_submission() {
         let got = inbox(p1.imap, &address, &want, 30);
         assert_eq!(got, want, "INBOX of {address}\n{}", log());
     }
+}
+
+/// A minimal SMTP server on 127.0.0.1:`port` that takes every message and
+/// keeps its bytes (as received, CRLF line ends, dots unstuffed): the "old
+/// server" a `relay` domain passes unknown recipients to. Its thread ends
+/// with the test binary.
+fn sink(port: u16) -> std::sync::Arc<std::sync::Mutex<Vec<Vec<u8>>>> {
+    use std::io::BufRead as _;
+    let listener = std::net::TcpListener::bind(("127.0.0.1", port))
+        .unwrap_or_else(|e| panic!("bind the test sink on 127.0.0.1:{port}: {e}"));
+    let got = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let store = got.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut writer) = stream else { continue };
+            let mut reader = std::io::BufReader::new(writer.try_clone().unwrap());
+            let _ = writer.write_all(b"220 sink.test ESMTP\r\n");
+            let mut line = Vec::new();
+            loop {
+                line.clear();
+                if reader.read_until(b'\n', &mut line).unwrap_or(0) == 0 {
+                    break;
+                }
+                let verb = String::from_utf8_lossy(&line).to_ascii_uppercase();
+                let reply: &[u8] = if verb.starts_with("DATA") {
+                    let _ = writer.write_all(b"354 go ahead\r\n");
+                    let mut message = Vec::new();
+                    loop {
+                        line.clear();
+                        if reader.read_until(b'\n', &mut line).unwrap_or(0) == 0 || line == b".\r\n"
+                        {
+                            break;
+                        }
+                        let l = line.strip_prefix(b".").unwrap_or(&line);
+                        message.extend_from_slice(l);
+                    }
+                    store.lock().unwrap().push(message);
+                    b"250 kept\r\n"
+                } else if verb.starts_with("QUIT") {
+                    let _ = writer.write_all(b"221 bye\r\n");
+                    break;
+                } else {
+                    b"250 ok\r\n"
+                };
+                let _ = writer.write_all(reply);
+            }
+        }
+    });
+    got
+}
+
+/// The DKIM TXT record the zone publishes for `selector` of `domain`, as
+/// one string (pinned in `tests/expected/exim-stack/dns/`).
+fn dkim_record(domain: &str, selector: &str) -> String {
+    let zone = std::fs::read_to_string(
+        root()
+            .join("tests/expected/exim-stack/dns")
+            .join(format!("{domain}.zone")),
+    )
+    .unwrap();
+    let line = zone
+        .lines()
+        .find(|l| l.starts_with(&format!("{selector}._domainkey ")))
+        .unwrap_or_else(|| panic!("no DKIM record {selector} in {domain}.zone"));
+    line.split('"').skip(1).step_by(2).collect()
+}
+
+/// Verifies a message's DKIM signature with dkimpy (`../shared/ORACLES.md`
+/// §6, in `/opt/oracle-venv`), answering the key lookup with `record`.
+fn dkim_verify(message: &[u8], record: &str) -> (bool, String) {
+    let python = Path::new("/opt/oracle-venv/bin/python");
+    assert!(
+        python.is_file(),
+        "dkimpy is not installed in /opt/oracle-venv; run `.ci/install-oracles`"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("message.eml");
+    std::fs::write(&file, message).unwrap();
+    let script = "import dkim, sys\n\
+                  msg = open(sys.argv[1], 'rb').read()\n\
+                  txt = sys.argv[2].encode()\n\
+                  ok = dkim.verify(msg, dnsfunc=lambda name, timeout=5: txt)\n\
+                  print('verified' if ok else 'failed')\n\
+                  sys.exit(0 if ok else 1)\n";
+    let out = run(python, &["-c", script, file.to_str().unwrap(), record]);
+    (out.status.success(), show(&out))
+}
+
+/// Writes the test root's SRS secret as the e2e test does (readable by Exim).
+fn write_srs_secret(install: &mailc::backend::install::Install) {
+    std::fs::write(&install.exim_srs_secret, "mailc-test-root-secret\n").unwrap();
+    std::fs::set_permissions(
+        &install.exim_srs_secret,
+        std::fs::Permissions::from_mode(0o640),
+    )
+    .unwrap();
+    chown(
+        &format!("root:{}", install.exim_group),
+        Path::new(&install.exim_srs_secret),
+    );
+}
+
+/// Bounces to the SRS address of mail forwarded for `forward.example` are
+/// decoded back to the original sender; anything else at that address, and
+/// a forged SRS address, is refused.
+#[test]
+fn srs_bounces_are_decoded() {
+    require_root();
+    let binary = exim(HEAVY);
+    let name = "exim-stack";
+    let model = model_of(&root().join("tests/cases").join(name));
+    let tmp = tempfile::tempdir().unwrap();
+    mkdir(tmp.path(), 0o755);
+    let root = write_root(name, &model, tmp.path(), 27000);
+    let install = root.install(&model.hosts["mx1"]);
+    mkdir(Path::new(&root.var("mx1")), 0o755);
+    write_srs_secret(&install);
+    let conf = format!("{}/exim.conf", install.exim_dir);
+    let encode = run(
+        &binary,
+        &[
+            "-C",
+            &conf,
+            "-be",
+            "${srs_encode{mailc-test-root-secret}{sender@client.test}{forward.example}}",
+        ],
+    );
+    let srs = String::from_utf8_lossy(&encode.stdout).trim().to_string();
+    assert!(
+        srs.starts_with("SRS0=") && srs.ends_with("@forward.example"),
+        "srs_encode: {}",
+        show(&encode)
+    );
+    // Routed (-bt) as a bounce: back to the original sender.
+    let out = run(&binary, &["-C", &conf, "-f", "<>", "-bt", &srs]);
+    let bt = leaves(&String::from_utf8_lossy(&out.stdout));
+    assert!(
+        bt.len() == 1
+            && bt[0].address == "sender@client.test"
+            && bt[0].parents == [srs.to_lowercase()],
+        "-bt {srs}: {bt:#?}\n{}",
+        show(&out)
+    );
+    // At RCPT: a bounce is taken, other mail to it and forgeries refused.
+    let forged = srs.replacen("SRS0=", "SRS0=AAAA", 1);
+    let session = format!(
+        "EHLO client.test\r\nMAIL FROM:<>\r\nRCPT TO:<{srs}>\r\nRCPT TO:<{forged}>\r\nRSET\r\n\
+         MAIL FROM:<x@client.test>\r\nRCPT TO:<{srs}>\r\nQUIT\r\n"
+    );
+    let mut child = Command::new(&binary)
+        .args(["-C", &conf, "-bh", "192.0.2.1"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run exim -bh");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(session.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let replies = bh_replies(&String::from_utf8_lossy(&out.stdout));
+    let codes: Vec<&str> = replies.iter().map(|r| &r[..3]).collect();
+    assert_eq!(
+        codes,
+        [
+            "220", "250", "250", "250", "550", "250", "250", "550", "221"
+        ],
+        "{replies:#?}"
+    );
 }
