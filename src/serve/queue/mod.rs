@@ -160,7 +160,7 @@ impl Queue {
 
     /// How many messages are queued (being delivered or waiting).
     pub fn len(&self) -> usize {
-        self.spool.scan().map(|(v, _)| v.len()).unwrap_or(0)
+        self.spool.ids().map(|v| v.len()).unwrap_or(0)
     }
 
     pub fn is_empty(&self) -> bool {
@@ -502,8 +502,14 @@ impl Delivery {
         let from = env.from.clone();
         let domain = domain_of(addr).unwrap_or_default().to_string();
         let r = tokio::task::spawn_blocking(move || -> io::Result<()> {
-            for mb in &mailboxes {
-                shared.store.deliver(mb, &data)?;
+            if !mailboxes.is_empty() {
+                // RFC 5321 §4.4: the delivering server adds Return-Path.
+                let mut local = Vec::with_capacity(data.len() + from.len() + 16);
+                local.extend_from_slice(format!("Return-Path: <{from}>\r\n").as_bytes());
+                local.extend_from_slice(&data);
+                for mb in &mailboxes {
+                    shared.store.deliver(mb, &local)?;
+                }
             }
             if !forward.is_empty() {
                 queue.enqueue(

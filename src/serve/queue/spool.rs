@@ -163,7 +163,26 @@ impl Spool {
         self.sync_dir()
     }
 
-    /// Every queued entry with its envelope, oldest first. Message files
+    /// The ids of the queued entries (those with an envelope), oldest
+    /// first. Read-only: safe while messages are being queued.
+    pub fn ids(&self) -> io::Result<Vec<String>> {
+        let mut ids = Vec::new();
+        for e in fs::read_dir(&self.dir)? {
+            let name = e?.file_name();
+            if let Some(id) = name
+                .to_str()
+                .and_then(|n| n.strip_suffix(".env"))
+                .filter(|i| valid_id(i))
+            {
+                ids.push(id.to_string());
+            }
+        }
+        ids.sort();
+        Ok(ids)
+    }
+
+    /// Every queued entry with its envelope, oldest first, and the spool
+    /// cleaned up: only at start, before anything is queued. Message files
     /// without an envelope are removed; an unreadable envelope is moved
     /// aside to `ID.env.bad` and reported, never deleted.
     pub fn scan(&self) -> io::Result<(Entries, Vec<String>)> {

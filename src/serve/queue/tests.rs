@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -22,10 +22,23 @@ struct Received {
     from: String,
     to: Vec<String>,
     data: Vec<u8>,
+    /// Whether it came over TLS.
+    tls: bool,
 }
 
 /// The sink's answer to `RCPT TO` on connection `n` (0-based).
 type Policy = Arc<dyn Fn(usize, &str) -> String + Send + Sync>;
+
+/// What the sink does about STARTTLS.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Starttls {
+    /// Not offered.
+    No,
+    /// Offered and done properly (a self-signed certificate).
+    Yes,
+    /// Offered, then the handshake is garbage.
+    Broken,
+}
 
 struct Sink {
     port: u16,
@@ -39,21 +52,41 @@ fn accept_all() -> Policy {
 
 fn sink(policy: Policy) -> Sink {
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
-    sink_on(l, policy)
+    sink_on(l, policy, Starttls::No)
 }
 
-fn sink_on(l: TcpListener, policy: Policy) -> Sink {
+fn sink_on(l: TcpListener, policy: Policy, starttls: Starttls) -> Sink {
     let port = l.local_addr().unwrap().port();
     let got = Arc::new(Mutex::new(Vec::new()));
     let connections = Arc::new(AtomicUsize::new(0));
     let (g, c) = (got.clone(), connections.clone());
+    let tls = crate::serve::tls::config(
+        "sink.test",
+        Path::new("/nonexistent/cert.pem"),
+        Path::new("/nonexistent/key.pem"),
+    )
+    .unwrap()
+    .0;
     std::thread::spawn(move || {
         for s in l.incoming() {
-            let Ok(s) = s else { return };
+            let Ok(mut s) = s else { return };
             let n = c.fetch_add(1, Ordering::SeqCst);
-            let (g, p) = (g.clone(), policy.clone());
-            std::thread::spawn(move || {
-                let _ = session(s, n, &p, &g);
+            let (g, p, tls) = (g.clone(), policy.clone(), tls.clone());
+            std::thread::spawn(move || -> std::io::Result<()> {
+                s.write_all(b"220 sink ESMTP\r\n")?;
+                let mut r = BufReader::new(s);
+                if commands(&mut r, n, &p, &g, starttls, false)? {
+                    let tcp = r.into_inner();
+                    if starttls == Starttls::Broken {
+                        let mut tcp = tcp;
+                        tcp.write_all(b"this is not a TLS handshake\r\n")?;
+                        return Ok(());
+                    }
+                    let conn = rustls::ServerConnection::new(tls).map_err(std::io::Error::other)?;
+                    let mut r = BufReader::new(rustls::StreamOwned::new(conn, tcp));
+                    commands(&mut r, n, &p, &g, Starttls::No, true)?;
+                }
+                Ok(())
             });
         }
     });
@@ -64,24 +97,26 @@ fn sink_on(l: TcpListener, policy: Policy) -> Sink {
     }
 }
 
-fn session(
-    s: TcpStream,
+/// Serves SMTP commands until QUIT or EOF (false) or an accepted STARTTLS
+/// (true: the caller switches to TLS).
+fn commands<S: std::io::Read + Write>(
+    r: &mut BufReader<S>,
     n: usize,
     policy: &Policy,
     got: &Mutex<Vec<Received>>,
-) -> std::io::Result<()> {
-    let mut w = s.try_clone()?;
-    let mut r = BufReader::new(s);
-    w.write_all(b"220 sink ESMTP\r\n")?;
+    starttls: Starttls,
+    tls: bool,
+) -> std::io::Result<bool> {
     let mut cur = Received {
         from: String::new(),
         to: Vec::new(),
         data: Vec::new(),
+        tls,
     };
     loop {
         let mut line = String::new();
         if r.read_line(&mut line)? == 0 {
-            return Ok(());
+            return Ok(false);
         }
         let upper = line.to_ascii_uppercase();
         let arg = |l: &str| {
@@ -90,8 +125,20 @@ fn session(
                 .map(|(a, _)| a.to_string())
                 .unwrap_or_default()
         };
+        let w = r.get_mut();
         if upper.starts_with("EHLO") {
-            w.write_all(b"250-sink\r\n250-8BITMIME\r\n250 SIZE 10000000\r\n")?;
+            let tls_line = if starttls == Starttls::No {
+                ""
+            } else {
+                "250-STARTTLS\r\n"
+            };
+            w.write_all(
+                format!("250-sink\r\n{tls_line}250-8BITMIME\r\n250 SIZE 10000000\r\n").as_bytes(),
+            )?;
+        } else if upper.starts_with("STARTTLS") && starttls != Starttls::No {
+            w.write_all(b"220 2.0.0 go ahead\r\n")?;
+            w.flush()?;
+            return Ok(true);
         } else if upper.starts_with("MAIL FROM:") {
             cur.from = arg(&line);
             w.write_all(b"250 2.1.0 ok\r\n")?;
@@ -104,11 +151,12 @@ fn session(
             w.write_all(format!("{reply}\r\n").as_bytes())?;
         } else if upper.starts_with("DATA") {
             w.write_all(b"354 go on\r\n")?;
+            w.flush()?;
             let mut data = Vec::new();
             loop {
                 let mut l = Vec::new();
                 if r.read_until(b'\n', &mut l)? == 0 {
-                    return Ok(());
+                    return Ok(false);
                 }
                 if l == b".\r\n" {
                     break;
@@ -120,13 +168,15 @@ fn session(
             }
             cur.data = data;
             got.lock().unwrap().push(cur.clone());
-            w.write_all(b"250 2.0.0 queued\r\n")?;
+            r.get_mut().write_all(b"250 2.0.0 queued\r\n")?;
         } else if upper.starts_with("QUIT") {
             w.write_all(b"221 bye\r\n")?;
-            return Ok(());
+            w.flush()?;
+            return Ok(false);
         } else {
             w.write_all(b"250 ok\r\n")?;
         }
+        r.get_mut().flush()?;
     }
 }
 
@@ -178,7 +228,7 @@ fn manifest(data: &Path, lifetime: u32) -> Manifest {
         "plain.test".to_string(),
         Domain {
             role: Role::Local,
-            recipients: BTreeMap::new(),
+            recipients: [("bob".to_string(), target(&["bob@plain.test"], &[]))].into(),
             refused: Default::default(),
             unknown: Unknown::Reject,
             srs: false,
@@ -298,7 +348,7 @@ impl Rig {
     }
 
     fn queued(&self) -> usize {
-        self.queue.spool.scan().unwrap().0.len()
+        self.queue.spool.ids().unwrap().len()
     }
 }
 
@@ -569,23 +619,6 @@ fn expired_mail_bounces_and_srs_bounces_find_the_sender() {
         .port();
     let dir = tempfile::tempdir().unwrap();
     let r = rig(dir.path(), port, 0);
-    // Forwarded by queue.test (SRS) for alice@queue.test... seen as a
-    // stranger's address: the report must reach alice through SRS.
-    let fwd = out(
-        "alice@plain.test",
-        &["far@remote.test"],
-        Kind::Forward {
-            domain: "queue.test".into(),
-        },
-    );
-    r.queue.enqueue(fwd, MESSAGE).unwrap();
-    let (_, env) = r.queue.spool.scan().unwrap().0.remove(0);
-    assert!(env.from.starts_with("SRS0="), "{}", env.from);
-    wait_for("an empty queue", || (r.queued() == 0).then_some(()));
-    r.stop();
-    // alice@plain.test is not a mailbox: the report fails for good and,
-    // being a report, goes nowhere. Now one to a real local sender.
-    let r = rig(dir.path(), port, 0);
     r.queue
         .enqueue(
             out("alice@queue.test", &["far@remote.test"], Kind::Submission),
@@ -596,7 +629,28 @@ fn expired_mail_bounces_and_srs_bounces_find_the_sender() {
         r.inbox("alice@queue.test").into_iter().next()
     });
     let text = String::from_utf8_lossy(&bounce);
+    assert!(text.starts_with("Return-Path: <>\r\n"), "{text}");
     assert!(text.contains("Status: 4.4.7"), "{text}");
+    // Forwarded by queue.test (SRS) for bob@plain.test: the report goes
+    // to the SRS address, which leads back to bob.
+    let fwd = out(
+        "bob@plain.test",
+        &["far@remote.test"],
+        Kind::Forward {
+            domain: "queue.test".into(),
+        },
+    );
+    r.queue.enqueue(fwd, MESSAGE).unwrap();
+    let bounce = wait_for("the report of the forward", || {
+        r.inbox("bob@plain.test").into_iter().next()
+    });
+    let text = String::from_utf8_lossy(&bounce);
+    assert!(text.contains("To: <bob@plain.test>"), "{text}");
+    assert!(
+        text.contains("Final-Recipient: rfc822; far@remote.test"),
+        "{text}"
+    );
+    wait_for("an empty queue", || (r.queued() == 0).then_some(()));
     r.stop();
 }
 
@@ -616,14 +670,16 @@ fn a_restart_takes_the_queue_up_again() {
             )
             .unwrap();
         wait_for("a failed attempt", || {
-            let (v, _) = r.queue.spool.scan().unwrap();
-            v.first().filter(|(_, e)| e.attempts > 0).map(|_| ())
+            let ids = r.queue.spool.ids().unwrap();
+            let env = r.queue.spool.read_env(ids.first()?).ok()?;
+            (env.attempts > 0).then_some(())
         });
         r.stop();
     }
     let s = sink_on(
         TcpListener::bind(("127.0.0.1", port)).unwrap(),
         accept_all(),
+        Starttls::No,
     );
     let r = rig(dir.path(), port, 3600);
     let got = wait_for("the message after the restart", || {
@@ -652,7 +708,8 @@ fn local_recipients_go_to_the_store() {
     let got = wait_for("alice's copy", || {
         r.inbox("alice@queue.test").into_iter().next()
     });
-    assert_eq!(got, MESSAGE);
+    assert!(got.starts_with(b"Return-Path: <bob@origin.test>\r\n"));
+    assert!(got.ends_with(MESSAGE));
     // fwd@ forwards on, as a forward of queue.test: with SRS.
     let fwd = wait_for("the forward", || s.got.lock().unwrap().first().cloned());
     assert_eq!(fwd.to, ["far@remote.test"]);
@@ -686,4 +743,48 @@ fn backoff_doubles_and_caps() {
     assert_eq!(backoff(60, 30), 3600);
     assert_eq!(backoff(1, 1), 1);
     assert_eq!(backoff(7200, 5), 7200);
+}
+
+#[test]
+fn starttls_when_offered_and_plaintext_when_it_breaks() {
+    let good = sink_on(
+        TcpListener::bind("127.0.0.1:0").unwrap(),
+        accept_all(),
+        Starttls::Yes,
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let r = rig(dir.path(), good.port, 3600);
+    r.queue
+        .enqueue(
+            out("alice@queue.test", &["far@remote.test"], Kind::Relay),
+            MESSAGE,
+        )
+        .unwrap();
+    let got = wait_for("the message over TLS", || {
+        good.got.lock().unwrap().first().cloned()
+    });
+    assert!(got.tls, "not sent over TLS");
+    assert_eq!(got.data, MESSAGE);
+    r.stop();
+    // RFC 7435: a failed handshake is no reason not to deliver.
+    let broken = sink_on(
+        TcpListener::bind("127.0.0.1:0").unwrap(),
+        accept_all(),
+        Starttls::Broken,
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let r = rig(dir.path(), broken.port, 3600);
+    r.queue
+        .enqueue(
+            out("alice@queue.test", &["far@remote.test"], Kind::Relay),
+            MESSAGE,
+        )
+        .unwrap();
+    let got = wait_for("the message in plaintext", || {
+        broken.got.lock().unwrap().first().cloned()
+    });
+    assert!(!got.tls);
+    assert_eq!(broken.connections.load(Ordering::SeqCst), 2);
+    wait_for("an empty queue", || (r.queued() == 0).then_some(()));
+    r.stop();
 }
