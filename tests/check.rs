@@ -528,7 +528,17 @@ fn a_server_that_does_not_answer_is_an_error() {
         ],
     );
     assert_eq!(r.code, 1, "{}", r.said());
-    assert!(r.stdout.is_empty(), "{}", r.said());
+    assert!(
+        !r.stdout.contains('✓') && !r.stdout.contains('✗'),
+        "{}",
+        r.said()
+    );
+    assert!(
+        r.stdout
+            .ends_with("15 checks: 0 in sync, 0 drifted, 15 not checked (no usable answer).\n"),
+        "{}",
+        r.said()
+    );
     assert!(
         r.stderr.contains("error: no usable answer for `") && r.stderr.contains(&server),
         "{}",
@@ -563,6 +573,19 @@ fn servfail_is_an_error_not_drift() {
             "error: no usable answer for `_dmarc.example.org. TXT`: {}: answered SERVFAIL",
             bind.resolver()
         )),
+        "{}",
+        r.said()
+    );
+    // The other domains are still checked.
+    let in_sync: Vec<&str> = CHECKS
+        .iter()
+        .copied()
+        .filter(|c| !c.starts_with("example.org "))
+        .collect();
+    assert_eq!(lines_marked(&r.stdout, "✓ "), in_sync, "{}", r.said());
+    assert!(
+        r.stdout
+            .ends_with("15 checks: 12 in sync, 0 drifted, 3 not checked (no usable answer).\n"),
         "{}",
         r.said()
     );

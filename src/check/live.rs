@@ -85,11 +85,12 @@ impl Resolvers {
     }
 }
 
-/// Asks every question; all answers, or every question that failed.
+/// Asks every question: the answers, and the questions no server answered
+/// usably (those have no entry among the answers).
 pub async fn ask(
     resolvers: &Resolvers,
     questions: BTreeSet<(Name, RecordType)>,
-) -> Result<Answers, Vec<QueryError>> {
+) -> (Answers, Vec<QueryError>) {
     let provider = TokioRuntimeProvider::default();
     let mut clients = Vec::new();
     for &server in &resolvers.servers {
@@ -136,12 +137,8 @@ pub async fn ask(
             }),
         }
     }
-    if errors.is_empty() {
-        Ok(answers)
-    } else {
-        errors.sort_by(|a, b| (&a.name, u16::from(a.rtype)).cmp(&(&b.name, u16::from(b.rtype))));
-        Err(errors)
-    }
+    errors.sort_by(|a, b| (&a.name, u16::from(a.rtype)).cmp(&(&b.name, u16::from(b.rtype))));
+    (answers, errors)
 }
 
 /// One question to one server: over UDP, again over TCP when truncated.

@@ -25,8 +25,13 @@ pub use live::{QueryError, Resolvers};
 /// Every check's outcome, in the spec's order: domains, then hosts.
 #[derive(Clone, Debug)]
 pub struct Report {
+    /// The checks DNS answered for.
     pub checks: Vec<Check>,
-    /// What was left unchecked, and why.
+    /// Checks left undecided: a question of theirs got no usable answer.
+    pub unchecked: usize,
+    /// Those questions, and why.
+    pub errors: Vec<QueryError>,
+    /// What was left unchecked by the spec's own state, and why.
     pub notes: Vec<String>,
 }
 
@@ -40,25 +45,35 @@ impl Report {
     }
 }
 
-/// Checks the spec's records against DNS as `resolvers` see it.
-pub async fn run(
-    model: &Model,
-    ctx: Option<&dyn Context>,
-    resolvers: &Resolvers,
-) -> Result<Report, Vec<QueryError>> {
+/// Checks the spec's records against DNS as `resolvers` see it. A check
+/// whose question found no usable answer (a timeout, SERVFAIL) is left out
+/// of `checks` and counted in `unchecked`: it is neither in sync nor drift.
+pub async fn run(model: &Model, ctx: Option<&dyn Context>, resolvers: &Resolvers) -> Report {
     let expected = expect::expectations(model, ctx);
     let questions: BTreeSet<_> = expected
         .checks
         .iter()
         .flat_map(|e| e.want.queries())
         .collect();
-    let answers = live::ask(resolvers, questions).await?;
-    Ok(Report {
-        checks: expected
-            .checks
+    let (answers, errors) = live::ask(resolvers, questions).await;
+    let mut checks = Vec::new();
+    let mut unchecked = 0;
+    for e in &expected.checks {
+        let answered = e
+            .want
+            .queries()
             .iter()
-            .map(|e| compare::compare(e, &answers))
-            .collect(),
+            .all(|(name, rtype)| answers.get(name, *rtype).is_some());
+        if answered {
+            checks.push(compare::compare(e, &answers));
+        } else {
+            unchecked += 1;
+        }
+    }
+    Report {
+        checks,
+        unchecked,
+        errors,
         notes: expected.notes,
-    })
+    }
 }

@@ -103,11 +103,7 @@ pub fn run(args: CheckArgs, choice: ColorChoice) -> ExitCode {
         Ok(r) => r,
         Err(e) => return fail(&format!("cannot start the DNS client: {e}"), None),
     };
-    let result = runtime.block_on(check::run(model, Some(&ctx), &resolvers));
-    let report = match result {
-        Ok(r) => r,
-        Err(errors) => return query_errors(&errors, &resolvers),
-    };
+    let report = runtime.block_on(check::run(model, Some(&ctx), &resolvers));
     match args.format {
         Format::Json => println!(
             "{}",
@@ -122,14 +118,16 @@ pub fn run(args: CheckArgs, choice: ColorChoice) -> ExitCode {
             }
         }
     }
-    if report.drifted() > 0 {
+    if !report.errors.is_empty() {
+        query_errors(&report.errors, &resolvers)
+    } else if report.drifted() > 0 {
         ExitCode::from(DRIFT)
     } else {
         ExitCode::SUCCESS
     }
 }
 
-/// No usable answer: an error, not drift.
+/// Questions without a usable answer: an error (exit 1), not drift.
 fn query_errors(errors: &[QueryError], resolvers: &Resolvers) -> ExitCode {
     let mut err = std::io::stderr().lock();
     for e in errors.iter().take(SHOWN_ERRORS) {
@@ -177,12 +175,18 @@ fn text(report: &Report, colour: bool) -> String {
     for c in &report.checks {
         s.push_str(&line(c, colour));
     }
-    let total = report.checks.len();
+    let decided = report.checks.len();
+    let total = decided + report.unchecked;
     let drifted = report.drifted();
+    let unchecked = if report.unchecked > 0 {
+        format!(", {} not checked (no usable answer)", report.unchecked)
+    } else {
+        String::new()
+    };
     s.push_str(&format!(
-        "{total} check{}: {} in sync, {drifted} drifted.\n",
+        "{total} check{}: {} in sync, {drifted} drifted{unchecked}.\n",
         if total == 1 { "" } else { "s" },
-        total - drifted
+        decided - drifted
     ));
     s
 }
