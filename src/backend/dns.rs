@@ -109,13 +109,19 @@ pub fn compile(model: &Model, ctx: &dyn Context, out: &mut Output, diags: &mut V
     for (domain, zone) in build(model, Some(ctx), diags) {
         let path = path(&domain);
         let previous = ctx.previous(&path).and_then(|b| String::from_utf8(b).ok());
-        let serial = match previous.as_deref().map(|p| (p, serial_of(p))) {
-            Some((text, Some(old))) if zone.render(old) == text => old,
-            // RFC 1982 §3.1: serial addition, modulo 2^32.
-            Some((_, Some(old))) => old.wrapping_add(1),
-            _ => 1,
+        let text = match previous.as_deref().map(|p| (p, serial_of(p))) {
+            Some((text, Some(old))) => {
+                let same = zone.render(old);
+                if same == text {
+                    same
+                } else {
+                    // RFC 1982 §3.1: serial addition, modulo 2^32.
+                    zone.render(old.wrapping_add(1))
+                }
+            }
+            _ => zone.render(1),
         };
-        out.insert(path, OutputFile::public(zone.render(serial)));
+        out.insert(path, OutputFile::public(text));
     }
 }
 

@@ -23,7 +23,7 @@ use serde::Serialize;
 use super::Context;
 use super::install::{Install, Listen};
 use super::postfix::{AUTH_SOCKET, LMTP_SOCKET};
-use super::template::render;
+use super::template::{plain, render};
 use crate::model::{Host, Model, Role, Stack};
 use crate::output::{Output, OutputFile};
 
@@ -79,14 +79,13 @@ pub fn compile(model: &Model, ctx: &dyn Context, out: &mut Output) {
             format!("{dir}/dovecot.conf"),
             OutputFile::public(render("dovecot/dovecot.conf.j2", &conf)),
         );
-        let users = Users {
-            host: host.key.clone(),
-            users_file: conf.users_file.clone(),
-            users: users(model, &host.key),
+        let header = Header {
+            host: &host.key,
+            users_file: &conf.users_file,
         };
         out.insert(
             format!("{dir}/users"),
-            OutputFile::secret(render("dovecot/users.j2", &users)),
+            OutputFile::secret(users_file(model, &host.key, &header)),
         );
     }
 }
@@ -140,40 +139,43 @@ impl Conf {
     }
 }
 
+/// What the `users` file's header (a template) prints.
 #[derive(Serialize)]
-struct Users {
-    host: String,
-    users_file: String,
-    users: Vec<User>,
+struct Header<'a> {
+    host: &'a str,
+    users_file: &'a str,
 }
 
-/// One passwd-file line: `USER:HASH::::::EXTRA`.
-#[derive(Serialize)]
-struct User {
-    user: String,
-    password: String,
-    /// Extra userdb fields (the quota rule), or empty.
-    extra: String,
-}
-
-fn users(model: &Model, host: &str) -> Vec<User> {
-    let mut users = Vec::new();
+/// The passwd-file: the header from the template, then one line per user,
+/// `USER:HASH::::::EXTRA` (extra userdb fields: the quota rule, or empty).
+/// The lines are written directly, with the templates' control-character
+/// guard: a hosting server has one per mailbox, too many for a template
+/// loop.
+fn users_file(model: &Model, host: &str, header: &Header) -> String {
+    let mut text = render("dovecot/users.j2", header);
     for d in model.domains.values() {
         if d.roles.get(host) != Some(&Role::Local) {
             continue;
         }
         for m in d.mailboxes.values() {
-            users.push(User {
-                user: m.address.clone(),
-                password: m.password.clone(),
-                extra: m
-                    .quota
-                    .map(|q| format!("userdb_quota_rule=*:storage={}", size(q)))
-                    .unwrap_or_default(),
-            });
+            let quota = m.quota.map(size);
+            for field in [&m.address, &m.password] {
+                if let Err(why) = plain(field) {
+                    panic!("mailc bug: dovecot/{host}/users: {why}");
+                }
+            }
+            text.push_str(&m.address);
+            text.push(':');
+            text.push_str(&m.password);
+            text.push_str("::::::");
+            if let Some(q) = quota {
+                text.push_str("userdb_quota_rule=*:storage=");
+                text.push_str(&q);
+            }
+            text.push('\n');
         }
     }
-    users
+    text
 }
 
 /// A byte count as Dovecot reads sizes: the largest exact unit (a bare

@@ -21,7 +21,7 @@ use crate::output::Output;
 use install::Install;
 
 /// What backends may read from outside, supplied by the command layer.
-pub trait Context {
+pub trait Context: Sync {
     /// The current content of a file in the output folder, by relative path.
     fn previous(&self, path: &str) -> Option<Vec<u8>>;
     /// The bytes of a DKIM private key file named in the spec (path as written
@@ -34,18 +34,48 @@ pub trait Context {
     }
 }
 
+/// One backend: writes its files into the output, its problems into the list.
+type Backend = fn(&Model, &dyn Context, &mut Output, &mut Vec<Diagnostic>);
+
 /// Runs every backend. Problems found only now (e.g. an unreadable key file)
 /// come back as diagnostics without a span.
 pub fn compile(model: &Model, ctx: &dyn Context) -> Result<Output, Vec<Diagnostic>> {
+    let backends: [Backend; 7] = [
+        dns::compile,
+        |model, _, out, _| mta_sts::compile(model, out),
+        dkim::compile,
+        |model, ctx, out, _| postfix::compile(model, ctx, out),
+        |model, ctx, out, _| dovecot::compile(model, ctx, out),
+        exim::compile,
+        server::compile,
+    ];
+    // Backends share nothing but the model and the context: each runs on its
+    // own thread into its own output, merged in this order.
+    let parts: Vec<(Output, Vec<Diagnostic>)> = std::thread::scope(|s| {
+        let running: Vec<_> = backends
+            .into_iter()
+            .map(|backend| {
+                s.spawn(move || {
+                    let mut part = (Output::default(), Vec::new());
+                    backend(model, ctx, &mut part.0, &mut part.1);
+                    part
+                })
+            })
+            .collect();
+        running
+            .into_iter()
+            .map(|t| {
+                t.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    });
     let mut out = Output::default();
     let mut diags = Vec::new();
-    dns::compile(model, ctx, &mut out, &mut diags);
-    mta_sts::compile(model, &mut out);
-    dkim::compile(model, ctx, &mut out, &mut diags);
-    postfix::compile(model, ctx, &mut out);
-    dovecot::compile(model, ctx, &mut out);
-    exim::compile(model, ctx, &mut out, &mut diags);
-    server::compile(model, ctx, &mut out, &mut diags);
+    for (files, problems) in parts {
+        out.files.extend(files.files);
+        diags.extend(problems);
+    }
     if diags.is_empty() {
         Ok(out)
     } else {

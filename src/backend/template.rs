@@ -64,16 +64,27 @@ fn build() -> Environment<'static> {
                 ));
             }
         };
-        if let Some(c) = text.chars().find(|c| c.is_control()) {
-            return Err(Error::new(
-                ErrorKind::InvalidOperation,
-                format!("value {text:?} contains the control character {c:?}"),
-            ));
-        }
+        plain(&text).map_err(|why| Error::new(ErrorKind::InvalidOperation, why))?;
         out.write_str(&text).map_err(Error::from)
     });
     minijinja_embed::load_templates!(&mut env);
     env
+}
+
+/// The injection guard of every printed value, for the backends that write
+/// their big files (one line per address) without a template loop: `Err`
+/// names the control character `text` carries.
+pub fn plain(text: &str) -> Result<(), String> {
+    // Printable ASCII, nearly all text, passes in one pass over the bytes.
+    if text.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+        return Ok(());
+    }
+    match text.chars().find(|c| c.is_control()) {
+        None => Ok(()),
+        Some(c) => Err(format!(
+            "value {text:?} contains the control character {c:?}"
+        )),
+    }
 }
 
 /// Renders template `name` (its path under `templates/`) with `view`.
@@ -138,6 +149,16 @@ mod tests {
             }))
             .unwrap_err();
         assert!(err.to_string().contains("control character"), "{err}");
+    }
+
+    #[test]
+    fn the_guard_alone_refuses_what_the_formatter_refuses() {
+        assert!(plain("a@b.example").is_ok());
+        assert!(plain("é ü").is_ok());
+        for bad in ["a\nb", "a\tb", "\u{7f}", "x\u{85}y", "\r"] {
+            let err = plain(bad).unwrap_err();
+            assert!(err.contains("control character"), "{err}");
+        }
     }
 
     #[test]

@@ -37,14 +37,70 @@
 //! mail that enters without SMTP (`sendmail`, `-bv` probes) meets the same
 //! verdict (smtpd itself also refuses recipients whose transport is `error:`).
 
-use std::collections::BTreeMap;
+use std::borrow::Cow;
 
 use serde::Serialize;
 
 use crate::model::{Domain, Expansion, Model, Role, Unknown};
 
-/// One lookup table: key → value, sorted.
-pub type Table = BTreeMap<String, String>;
+/// Text of a table: borrowed from the model where it can be (addresses,
+/// `OK`), built where it must be (expansions, replies).
+type Text<'a> = Cow<'a, str>;
+
+/// One lookup table: key → value, sorted by key, each key once.
+///
+/// Rows are collected in a vector and sorted once by [`Table::finish`]
+/// (which [`build`] calls): a hosting server's tables hold a row per
+/// address, and one sort of the whole is linear-ish and cache-friendly where
+/// a map insert per row is not. A key inserted twice keeps its last value,
+/// as a map would.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Table<'a> {
+    rows: Vec<(Text<'a>, Text<'a>)>,
+}
+
+impl<'a> Table<'a> {
+    fn insert(&mut self, key: impl Into<Text<'a>>, value: impl Into<Text<'a>>) {
+        self.rows.push((key.into(), value.into()));
+    }
+
+    /// Sorts by key; of equal keys the last inserted stays.
+    fn finish(&mut self) {
+        // Stable: equal keys keep their insertion order, the last one wins.
+        self.rows.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut rows = std::mem::take(&mut self.rows);
+        rows.reverse();
+        rows.dedup_by(|later, earlier| later.0 == earlier.0);
+        rows.reverse();
+        self.rows = rows;
+    }
+
+    /// The value of `key`.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.rows
+            .binary_search_by(|(k, _)| k.as_ref().cmp(key))
+            .ok()
+            .map(|i| self.rows[i].1.as_ref())
+    }
+
+    /// Rows in key order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.rows.iter().map(|(k, v)| (k.as_ref(), v.as_ref()))
+    }
+
+    /// Keys in order.
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.rows.iter().map(|(k, _)| k.as_ref())
+    }
+
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+}
 
 /// The reply text Postfix gives an unknown virtual mailbox, reused for
 /// claimed addresses that receive nothing so both read the same.
@@ -52,23 +108,23 @@ pub const USER_UNKNOWN: &str = "User unknown in virtual mailbox table";
 
 /// Every table of one host.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Tables {
+pub struct Tables<'a> {
     /// `virtual_mailbox_domains`: the domains this host delivers.
-    pub virtual_domains: Table,
+    pub virtual_domains: Table<'a>,
     /// `virtual_mailbox_maps`: addresses that reach a mailbox here.
-    pub virtual_mailboxes: Table,
+    pub virtual_mailboxes: Table<'a>,
     /// `virtual_alias_maps`: aliases, catch-alls, self-mappings.
-    pub virtual_aliases: Table,
+    pub virtual_aliases: Table<'a>,
     /// `relay_domains`: the domains this host is backup MX for.
-    pub relay_domains: Table,
+    pub relay_domains: Table<'a>,
     /// `relay_recipient_maps`: what the backup accepts for them.
-    pub relay_recipients: Table,
+    pub relay_recipients: Table<'a>,
     /// `transport_maps`: next hops that differ from the class default.
-    pub transport: Table,
+    pub transport: Table<'a>,
     /// `check_recipient_access`: replies for refused recipients.
-    pub recipient_access: Table,
+    pub recipient_access: Table<'a>,
     /// `smtpd_sender_login_maps`: sender address → the login owning it.
-    pub sender_logins: Table,
+    pub sender_logins: Table<'a>,
 }
 
 /// A table's file (in `postfix/HOST/`), the `main.cf` parameter or
@@ -88,9 +144,9 @@ const fn file(file: &'static str, parameter: &'static str, what: &'static str) -
     }
 }
 
-impl Tables {
+impl<'a> Tables<'a> {
     /// Every table with its file, in `main.cf` order.
-    pub fn files(&self) -> [(TableFile, &Table); 8] {
+    pub fn files(&self) -> [(TableFile, &Table<'a>); 8] {
         [
             (
                 file(
@@ -170,15 +226,15 @@ pub struct Hops<'a> {
 }
 
 /// Decides every table of host `host`.
-pub fn build(model: &Model, host: &str, hops: &Hops) -> Tables {
+pub fn build<'a>(model: &'a Model, host: &str, hops: &Hops) -> Tables<'a> {
     let mut t = Tables::default();
     for d in model.domains.values() {
         if d.null_mx() {
             let why = format!("domain {} does not accept mail (null MX)", d.name);
             t.recipient_access
-                .insert(d.name.clone(), format!("556 5.1.10 {why}"));
+                .insert(d.name.as_str(), format!("556 5.1.10 {why}"));
             t.transport
-                .insert(d.name.clone(), format!("error:5.1.10 {why}"));
+                .insert(d.name.as_str(), format!("error:5.1.10 {why}"));
             continue;
         }
         match d.roles.get(host) {
@@ -187,26 +243,43 @@ pub fn build(model: &Model, host: &str, hops: &Hops) -> Tables {
             Some(Role::Remote) | None => {}
         }
     }
+    for table in [
+        &mut t.virtual_domains,
+        &mut t.virtual_mailboxes,
+        &mut t.virtual_aliases,
+        &mut t.relay_domains,
+        &mut t.relay_recipients,
+        &mut t.transport,
+        &mut t.recipient_access,
+        &mut t.sender_logins,
+    ] {
+        table.finish();
+    }
     t
 }
 
 fn address(local: &str, d: &Domain) -> String {
-    format!("{local}@{}", d.name)
+    let mut a = String::with_capacity(local.len() + 1 + d.name.len());
+    a.push_str(local);
+    a.push('@');
+    a.push_str(&d.name);
+    a
 }
 
 fn join(e: &Expansion) -> String {
-    let all: Vec<&str> = e
-        .mailboxes
-        .iter()
-        .chain(e.external.iter())
-        .map(String::as_str)
-        .collect();
-    all.join(", ")
+    let mut all = String::new();
+    for a in e.mailboxes.iter().chain(e.external.iter()) {
+        if !all.is_empty() {
+            all.push_str(", ");
+        }
+        all.push_str(a);
+    }
+    all
 }
 
 /// Claimed addresses that receive nothing: refused like unknown ones, and
 /// protected from the catch-all.
-fn refuse(d: &Domain, t: &mut Tables) {
+fn refuse<'a>(d: &'a Domain, t: &mut Tables<'a>) {
     for (local, r) in &d.recipients {
         if r.target.is_empty() {
             let a = address(local, d);
@@ -228,8 +301,8 @@ fn accepts_any(d: &Domain) -> bool {
     }
 }
 
-fn local(d: &Domain, hops: &Hops, t: &mut Tables) {
-    t.virtual_domains.insert(d.name.clone(), "OK".into());
+fn local<'a>(d: &'a Domain, hops: &Hops, t: &mut Tables<'a>) {
+    t.virtual_domains.insert(d.name.as_str(), "OK");
     let catch_all = format!("@{}", d.name);
     // Unknown addresses accepted at RCPT: `bounce` hands them to Dovecot,
     // which has no such user, so Postfix returns a non-delivery report;
@@ -237,19 +310,20 @@ fn local(d: &Domain, hops: &Hops, t: &mut Tables) {
     // transport spelled out. (An `error:` transport would not do for
     // `bounce`: smtpd refuses such recipients at RCPT.)
     if matches!(d.unknown, Unknown::Bounce | Unknown::Relay { .. }) {
-        t.virtual_mailboxes.insert(catch_all.clone(), "OK".into());
+        t.virtual_mailboxes.insert(catch_all.clone(), "OK");
     }
     let relay = match &d.unknown {
         Unknown::Relay { host, port } => Some(format!("smtp:[{host}]:{}", port.unwrap_or(25))),
         _ => None,
     };
     if let Some(hop) = &relay {
-        t.transport.insert(d.name.clone(), hop.clone());
+        t.transport.insert(d.name.as_str(), hop.clone());
     }
     for m in d.mailboxes.values().filter(|m| !m.send_only) {
-        t.virtual_mailboxes.insert(m.address.clone(), "OK".into());
+        t.virtual_mailboxes.insert(m.address.as_str(), "OK");
         if relay.is_some() {
-            t.transport.insert(m.address.clone(), hops.lmtp.into());
+            t.transport
+                .insert(m.address.as_str(), hops.lmtp.to_string());
         }
     }
     for (local, r) in &d.recipients {
@@ -267,9 +341,10 @@ fn local(d: &Domain, hops: &Hops, t: &mut Tables) {
 }
 
 /// A login (a mailbox's address) sends as itself and as its own aliases.
-fn senders(d: &Domain, t: &mut Tables) {
+fn senders<'a>(d: &'a Domain, t: &mut Tables<'a>) {
     for m in d.mailboxes.values() {
-        t.sender_logins.insert(m.address.clone(), m.address.clone());
+        t.sender_logins
+            .insert(m.address.as_str(), m.address.as_str());
     }
     for (local, r) in &d.recipients {
         if r.kind != crate::model::RecipientKind::MailboxAlias {
@@ -278,30 +353,30 @@ fn senders(d: &Domain, t: &mut Tables) {
         // A mailbox alias expands to its one owner (none when the owner is
         // send-only: such an alias receives nothing and sends as nobody).
         if let (1, Some(owner)) = (r.target.mailboxes.len(), r.target.mailboxes.first()) {
-            t.sender_logins.insert(address(local, d), owner.clone());
+            t.sender_logins.insert(address(local, d), owner.as_str());
         }
     }
 }
 
-fn backup(d: &Domain, primary: &str, t: &mut Tables) {
-    t.relay_domains.insert(d.name.clone(), "OK".into());
+fn backup<'a>(d: &'a Domain, primary: &str, t: &mut Tables<'a>) {
+    t.relay_domains.insert(d.name.as_str(), "OK");
     t.transport
-        .insert(d.name.clone(), format!("smtp:{primary}"));
+        .insert(d.name.as_str(), format!("smtp:{primary}"));
     let refused = format!("550 5.1.1 {USER_UNKNOWN}");
     if accepts_any(d) {
-        t.relay_recipients
-            .insert(format!("@{}", d.name), "OK".into());
+        t.relay_recipients.insert(format!("@{}", d.name), "OK");
     } else {
         for (local, r) in &d.recipients {
             if !r.target.is_empty() {
-                t.relay_recipients.insert(address(local, d), "OK".into());
+                let a = address(local, d);
+                t.relay_recipients.insert(a.clone(), "OK");
                 // Known: the domain's entry below does not apply.
-                t.recipient_access.insert(address(local, d), "DUNNO".into());
+                t.recipient_access.insert(a, "DUNNO");
             }
         }
         // The rest is refused with the primary's very reply
         // (relay_recipient_maps alone would say "relay recipient table").
-        t.recipient_access.insert(d.name.clone(), refused.clone());
+        t.recipient_access.insert(d.name.as_str(), refused.clone());
     }
     // Refused at RCPT like the primary does; no alias rewriting here: the
     // primary expands.
@@ -323,7 +398,7 @@ mod tests {
     const HASH: &str = "'{SHA512-CRYPT}$6$z6MQEt/GaGznLHgp$Byj6wliyFlYZHsGkA4BNdNtrTqS5pXmwqZNxvUaM4udekNI5s8a/QT1eru.9fx11jrZ56JBhTYoI/a1fP.cNA.'";
 
     /// mx1 (local) and mx2 (backup) for `d.example`, configured by `domain`.
-    fn tables(domain: &str, host: &str) -> Tables {
+    fn tables(domain: &str, host: &str) -> Tables<'static> {
         struct NoKeys;
         impl KeyFiles for NoKeys {
             fn exists(&self, _: &str) -> bool {
@@ -351,9 +426,11 @@ mod tests {
         };
         let model = crate::model::build(&spec, &inputs, &mut diags)
             .unwrap_or_else(|| panic!("{:#?}", diags.into_sorted()));
+        // The tables borrow the model; a test's model lives to the end.
+        let model = Box::leak(Box::new(model));
         let primary = |h: &str| format!("[{h}]:25");
         build(
-            &model,
+            model,
             host,
             &Hops {
                 lmtp: "lmtp:unix:private/dovecot-lmtp",
@@ -363,7 +440,25 @@ mod tests {
     }
 
     fn get<'a>(t: &'a Table, key: &str) -> Option<&'a str> {
-        t.get(key).map(String::as_str)
+        t.get(key)
+    }
+
+    #[test]
+    fn a_table_is_sorted_and_the_last_insert_of_a_key_wins() {
+        let mut t = Table::default();
+        t.insert("b", "1");
+        t.insert("a", "2");
+        t.insert("b", "3");
+        t.insert("c".to_string(), "4".to_string());
+        t.insert("b", "5");
+        t.finish();
+        assert_eq!(
+            t.iter().collect::<Vec<_>>(),
+            [("a", "2"), ("b", "5"), ("c", "4")]
+        );
+        assert_eq!(t.get("b"), Some("5"));
+        assert_eq!(t.get("d"), None);
+        assert_eq!(t.len(), 3);
     }
 
     const CATCH_ALL: &str = "    mailboxes: {a: {password: HASH}, b: {password: HASH}, n: {password: HASH, send_only: true}}\n    \
@@ -403,7 +498,7 @@ mod tests {
     fn a_backup_accepts_exactly_what_the_primary_does() {
         let reject = "    mailboxes: {a: {password: HASH, aliases: [al]}}";
         let t = tables(reject, "mx2");
-        let accepted: Vec<&str> = t.relay_recipients.keys().map(String::as_str).collect();
+        let accepted: Vec<&str> = t.relay_recipients.keys().collect();
         assert_eq!(accepted, ["a@d.example", "al@d.example"]);
         assert_eq!(get(&t.recipient_access, "a@d.example"), Some("DUNNO"));
         assert!(
