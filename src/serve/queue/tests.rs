@@ -788,3 +788,25 @@ fn starttls_when_offered_and_plaintext_when_it_breaks() {
     wait_for("an empty queue", || (r.queued() == 0).then_some(()));
     r.stop();
 }
+
+#[test]
+fn pkcs1_rsa_keys_sign_too() {
+    use rsa::pkcs1::EncodeRsaPrivateKey as _;
+    use rsa::pkcs8::DecodePrivateKey as _;
+    let dir = tempfile::tempdir().unwrap();
+    let keydir = dir.path().join("keys");
+    std::fs::create_dir_all(&keydir).unwrap();
+    // As opendkim-genkey writes it: `RSA PRIVATE KEY`.
+    let rsa = rsa::RsaPrivateKey::from_pkcs8_pem(&keys().0).unwrap();
+    let pkcs1 = rsa.to_pkcs1_pem(rsa::pkcs8::LineEnding::LF).unwrap();
+    assert!(pkcs1.starts_with("-----BEGIN RSA PRIVATE KEY-----"));
+    std::fs::write(keydir.join("r1.key"), pkcs1.as_bytes()).unwrap();
+    std::fs::write(keydir.join("e1.key"), &keys().1).unwrap();
+    let q = Queue::open(dir.path()).unwrap();
+    q.configure(&manifest(dir.path(), 60), |p| dir.path().join(p))
+        .unwrap();
+    let (signed, problems) = q.config.get().unwrap().signers.sign("QUEUE.test", MESSAGE);
+    assert!(problems.is_empty(), "{problems:?}");
+    mail_auth_verifies(&signed, 2);
+    dkimpy_verifies_rsa(&signed);
+}
