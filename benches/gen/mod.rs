@@ -162,3 +162,28 @@ pub fn kdl(domains: usize, mailboxes: usize) -> String {
     }
     s
 }
+
+/// The hosting spec of [`yaml`] with `extra_aliases` more plain aliases per
+/// domain (`alias000: user…`, spread over the mailboxes), as issue 8's
+/// benchmark asks: domains × mailboxes × aliases, catch-alls, an SPF
+/// include, two hosts.
+// Only the hosting bench uses it; every bench includes this module.
+#[allow(dead_code)]
+pub fn hosting_yaml(domains: usize, mailboxes: usize, extra_aliases: usize) -> String {
+    let base = yaml(domains, mailboxes);
+    if extra_aliases == 0 {
+        return base;
+    }
+    // Every domain's alias block ends with its `partners` line: the extra
+    // aliases go right after it.
+    let mut s = String::with_capacity(base.len() + domains * extra_aliases * 32);
+    for line in base.split_inclusive('\n') {
+        s.push_str(line);
+        if line.starts_with("      partners: [") {
+            for a in 0..extra_aliases {
+                let _ = writeln!(s, "      alias{a:03}: {}", local(a % mailboxes));
+            }
+        }
+    }
+    s
+}
