@@ -431,6 +431,15 @@ no(m.login, "alice@example.com", "")
 no(m.select, "INBOX")
 no(m.list)
 m.logout()
+# Five wrong passwords in a row end the connection.
+m = imaplib.IMAP4("127.0.0.1", PORT, timeout=60)
+for i in range(5):
+    no(m.login, "alice@example.com", "guess%d" % i)
+try:
+    m.noop()
+    raise AssertionError("still connected after five failed logins")
+except (imaplib.IMAP4.abort, OSError):
+    pass
 m = login("ALICE@Example.COM", "alice-pw")
 for name in ["..", "../bob", "a..b", "/etc", ".hidden", "a/b", "x\x01y", "~root", "*"]:
     no(m.create, '"' + name + '"' if " " not in name else name)

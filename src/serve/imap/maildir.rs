@@ -235,8 +235,9 @@ impl Account {
             let mut dst = Folder::open(self, to)?;
             for e in &src.entries {
                 let bytes = src.read(e)?;
-                dst.add(&bytes, e.flags.clone(), e.date)?;
+                dst.add_unsaved(&bytes, e.flags.clone(), e.date)?;
             }
+            dst.save()?;
             let all: BTreeSet<u32> = src.entries.iter().map(|e| e.uid).collect();
             src.remove(&all)?;
             return Ok(());
@@ -428,6 +429,14 @@ impl Folder {
 
     /// Stores a new message durably and gives it the next UID (saved).
     pub fn add(&mut self, message: &[u8], flags: Flags, date: i64) -> io::Result<u32> {
+        let uid = self.add_unsaved(message, flags, date)?;
+        self.save()?;
+        Ok(uid)
+    }
+
+    /// [`Folder::add`] without writing the uidlist: for many messages in
+    /// a row, followed by one [`Folder::save`].
+    pub fn add_unsaved(&mut self, message: &[u8], flags: Flags, date: i64) -> io::Result<u32> {
         let name = format!("{}:2,", unique_name(message.len()));
         let tmp = self.dir.join("tmp").join(&name);
         create_private_dir(&self.dir.join("tmp"))?;
@@ -453,7 +462,6 @@ impl Folder {
             file: name,
             flags,
         });
-        self.save()?;
         Ok(uid)
     }
 

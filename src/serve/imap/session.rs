@@ -40,6 +40,10 @@ use crate::serve::{Shared, plaintext_auth_allowed};
 const IDLE_POLL: Duration = Duration::from_secs(2);
 /// Bad commands in a row before the server hangs up.
 const MAX_ERRORS: u32 = 20;
+/// Failed logins before the server hangs up.
+const MAX_FAILED_LOGINS: u32 = 5;
+/// How long a client that has not logged in may stay silent.
+const LOGIN_TIMEOUT: Duration = Duration::from_secs(120);
 
 pub(super) struct Session {
     pub(super) shared: Arc<Shared>,
@@ -48,6 +52,7 @@ pub(super) struct Session {
     pub(super) account: Option<Account>,
     user: Option<String>,
     pub(super) selected: Option<Selected>,
+    failed_logins: u32,
 }
 
 /// The selected mailbox as this session knows it: sequence number `n` is
@@ -202,6 +207,7 @@ pub(super) async fn run(
         account: None,
         user: None,
         selected: None,
+        failed_logins: 0,
     };
     let greeting = Greeting {
         kind: GreetingKind::Ok,
@@ -213,8 +219,18 @@ pub(super) async fn run(
     // The AUTHENTICATE waiting for the client's response.
     let mut authenticating: Option<Tag<'static>> = None;
     loop {
+        if session.failed_logins >= MAX_FAILED_LOGINS {
+            let h = server.enqueue_status(bye("too many failed logins"));
+            let _ = send(&mut stream, &mut server, h).await;
+            return;
+        }
+        let limit = if session.account.is_some() {
+            idle_limit
+        } else {
+            idle_limit.min(LOGIN_TIMEOUT)
+        };
         let event = tokio::select! {
-            ev = timeout(idle_limit, stream.next(&mut server)) => ev,
+            ev = timeout(limit, stream.next(&mut server)) => ev,
             _ = shutdown.changed() => {
                 let h = server.enqueue_status(bye("server shutting down"));
                 let _ = send(&mut stream, &mut server, h).await;
@@ -444,6 +460,7 @@ impl Session {
             }
             _ => {
                 // Slows guessing down a little.
+                self.failed_logins += 1;
                 tokio::time::sleep(Duration::from_millis(300)).await;
                 status(
                     tag,
@@ -1288,9 +1305,10 @@ impl Session {
                 };
                 let bytes = src.read(&e)?;
                 let target = dst.as_mut().unwrap_or(&mut src);
-                let new = target.add(&bytes, e.flags.clone(), e.date)?;
+                let new = target.add_unsaved(&bytes, e.flags.clone(), e.date)?;
                 pairs.push((*u, new));
             }
+            dst.as_ref().unwrap_or(&src).save()?;
             let validity = dst.as_ref().unwrap_or(&src).uidvalidity;
             if moving {
                 let gone: BTreeSet<u32> = pairs.iter().map(|p| p.0).collect();
