@@ -160,7 +160,20 @@ pub async fn mx(resolver: Option<&TokioResolver>, domain: &str) -> Resolved {
         };
     }
     hosts.sort();
-    hosts.dedup_by(|a, b| a.1 == b.1);
+    // A host listed twice keeps its best preference.
+    let mut seen = std::collections::BTreeSet::new();
+    hosts.retain(|(_, h)| seen.insert(h.clone()));
+    // RFC 5321 §5.1: hosts of equal preference are tried in random order,
+    // spreading the load.
+    let mut noise = vec![0u8; hosts.len()];
+    let _ = getrandom::fill(&mut noise);
+    let mut keyed: Vec<(u16, u8, String)> = hosts
+        .into_iter()
+        .zip(noise)
+        .map(|((p, h), r)| (p, r, h))
+        .collect();
+    keyed.sort();
+    let hosts: Vec<(u16, String)> = keyed.into_iter().map(|(p, _, h)| (p, h)).collect();
     let mut out = Vec::new();
     let mut trouble = None;
     for (_, h) in hosts.iter().take(MAX_HOSTS) {
