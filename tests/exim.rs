@@ -16,7 +16,11 @@
 //!   it has the `dovecot` authenticator) and Dovecot run on 127.0.0.1; mail
 //!   to mailboxes, aliases, a catch-all, through the backup, a bounce and
 //!   submission with TLS and AUTH lands where `mailc route` says, read back
-//!   over IMAP.
+//!   over IMAP; what a login sends out carries a DKIM signature that
+//!   verifies (dkimpy), what passes through from outside does not;
+//! - SRS: forwarded mail leaves with an `SRS0=` envelope sender (Exim's
+//!   `dnslookup` pointed at a local sink: nothing outside resolves here),
+//!   and bounces to such addresses are decoded, forgeries refused.
 //!
 //! The programs are required: a missing one fails with a pointer to
 //! `.ci/install-oracles`, never a skip. Ports 27000–27999 on 127.0.0.1;
@@ -1044,8 +1048,8 @@ fn end_to_end_delivery_backup_and_submission() {
             .lock()
             .unwrap()
             .iter()
-            .find(|m| String::from_utf8_lossy(m).contains(&format!("Subject: {subject}\r\n")))
-            .cloned()
+            .find(|(_, m)| String::from_utf8_lossy(m).contains(&format!("Subject: {subject}\r\n")))
+            .map(|(_, m)| m.clone())
     };
     wait_for(
         30,
@@ -1080,11 +1084,14 @@ fn end_to_end_delivery_backup_and_submission() {
     }
 }
 
+/// What a [`sink`] took: each message's envelope sender and bytes.
+type Caught = std::sync::Arc<std::sync::Mutex<Vec<(String, Vec<u8>)>>>;
+
 /// A minimal SMTP server on 127.0.0.1:`port` that takes every message and
-/// keeps its bytes (as received, CRLF line ends, dots unstuffed): the "old
-/// server" a `relay` domain passes unknown recipients to. Its thread ends
-/// with the test binary.
-fn sink(port: u16) -> std::sync::Arc<std::sync::Mutex<Vec<Vec<u8>>>> {
+/// keeps its envelope sender and bytes (as received, CRLF line ends, dots
+/// unstuffed): the "old server" a `relay` domain passes unknown recipients
+/// to. Its thread ends with the test binary.
+fn sink(port: u16) -> Caught {
     use std::io::BufRead as _;
     let listener = std::net::TcpListener::bind(("127.0.0.1", port))
         .unwrap_or_else(|e| panic!("bind the test sink on 127.0.0.1:{port}: {e}"));
@@ -1096,12 +1103,22 @@ fn sink(port: u16) -> std::sync::Arc<std::sync::Mutex<Vec<Vec<u8>>>> {
             let mut reader = std::io::BufReader::new(writer.try_clone().unwrap());
             let _ = writer.write_all(b"220 sink.test ESMTP\r\n");
             let mut line = Vec::new();
+            let mut from = String::new();
             loop {
                 line.clear();
                 if reader.read_until(b'\n', &mut line).unwrap_or(0) == 0 {
                     break;
                 }
                 let verb = String::from_utf8_lossy(&line).to_ascii_uppercase();
+                if verb.starts_with("MAIL FROM:") {
+                    let text = String::from_utf8_lossy(&line);
+                    from = text[10..]
+                        .split('>')
+                        .next()
+                        .unwrap_or("")
+                        .trim_start_matches('<')
+                        .to_string();
+                }
                 let reply: &[u8] = if verb.starts_with("DATA") {
                     let _ = writer.write_all(b"354 go ahead\r\n");
                     let mut message = Vec::new();
@@ -1114,7 +1131,7 @@ fn sink(port: u16) -> std::sync::Arc<std::sync::Mutex<Vec<Vec<u8>>>> {
                         let l = line.strip_prefix(b".").unwrap_or(&line);
                         message.extend_from_slice(l);
                     }
-                    store.lock().unwrap().push(message);
+                    store.lock().unwrap().push((from.clone(), message));
                     b"250 kept\r\n"
                 } else if verb.starts_with("QUIT") {
                     let _ = writer.write_all(b"221 bye\r\n");
@@ -1250,4 +1267,87 @@ fn srs_bounces_are_decoded() {
         ],
         "{replies:#?}"
     );
+}
+
+/// Forwarded mail leaves with an SRS envelope sender in the forwarding
+/// domain, and signed when a login sent it. Nothing resolves outside
+/// domains here, so this test alone swaps mx1's `dnslookup` router for a
+/// `manualroute` to a sink on 127.0.0.1 — "DNS" pointing every domain at
+/// the sink; the rest of the compiled config runs as it is.
+#[test]
+fn forwarded_mail_gets_an_srs_sender() {
+    require_root();
+    exim(HEAVY);
+    let name = "exim-stack";
+    let model = model_of(&root().join("tests/cases").join(name));
+    let tmp = tempfile::tempdir().unwrap();
+    let root = write_root(name, &model, tmp.path(), 27700);
+    let conf = PathBuf::from(root.install(&model.hosts["mx1"]).exim_dir).join("exim.conf");
+    let text = std::fs::read_to_string(&conf).unwrap();
+    let router = "dnslookup:\n  driver = dnslookup\n";
+    assert_eq!(text.matches(router).count(), 1, "{text}");
+    let stubbed = text
+        .replace(
+            router,
+            "dnslookup:\n  driver = manualroute\n  route_data = 127.0.0.1::27998\n  self = send\n",
+        )
+        .replace("  ignore_target_hosts = 0.0.0.0 : 127.0.0.0/8\n", "");
+    std::fs::write(&conf, stubbed).unwrap();
+    let out = sink(27998);
+    let mx1 = EximHost::start(&root, &model, "mx1", true);
+    let p = mx1.install.ports;
+
+    let r = route(&model, "mx1", "hello@forward.example");
+    assert_eq!(r.forward, ["someone@mailbox.test"]);
+    for (from, subject) in [
+        ("sender@client.test", "forwarded-from-outside"),
+        ("bob@example.com", "forwarded-from-local-sender"),
+    ] {
+        let mut smtp = Smtp::connect(p.smtp);
+        smtp.send(from, &["hello@forward.example"], subject);
+        smtp.quit();
+    }
+    let (ok, transcript) = submit(
+        (p.submission, Tls::StartTls),
+        "alice@example.com",
+        "alice-pw",
+        "alice@example.com",
+        "someone@remote.example",
+        "sent-out-by-login",
+    );
+    assert!(ok, "{transcript}\n{}", mx1.log());
+    let caught = |subject: &str| {
+        out.lock()
+            .unwrap()
+            .iter()
+            .find(|(_, m)| String::from_utf8_lossy(m).contains(&format!("Subject: {subject}\r\n")))
+            .cloned()
+    };
+    wait_for(
+        30,
+        "three messages at the stub's sink",
+        || {
+            [
+                "forwarded-from-outside",
+                "forwarded-from-local-sender",
+                "sent-out-by-login",
+            ]
+            .iter()
+            .all(|s| caught(s).is_some())
+        },
+        || mx1.log(),
+    );
+    let (sender, _) = caught("forwarded-from-outside").unwrap();
+    assert!(
+        sender.starts_with("SRS0=") && sender.ends_with("@forward.example"),
+        "forwarded with envelope sender <{sender}>\n{}",
+        mx1.log()
+    );
+    let (sender, _) = caught("forwarded-from-local-sender").unwrap();
+    assert_eq!(sender, "bob@example.com", "a local sender was rewritten");
+    // Not forwarded: the login's own mail keeps its sender, and is signed.
+    let (sender, message) = caught("sent-out-by-login").unwrap();
+    assert_eq!(sender, "alice@example.com");
+    let (ok, said) = dkim_verify(&message, &dkim_record("example.com", "s1"));
+    assert!(ok, "{said}\n{}", String::from_utf8_lossy(&message));
 }
