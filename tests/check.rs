@@ -702,3 +702,127 @@ fn the_next_resolver_is_asked_when_one_does_not_answer() {
         r.said()
     );
 }
+
+/// The examples and test cases: folders with `mailc.yaml`.
+fn spec_dirs() -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut dirs = Vec::new();
+    for parent in ["examples", "tests/cases"] {
+        for e in std::fs::read_dir(root.join(parent)).unwrap() {
+            let p = e.unwrap().path();
+            if p.join("mailc.yaml").is_file() {
+                dirs.push(p);
+            }
+        }
+    }
+    dirs.sort();
+    dirs
+}
+
+#[test]
+fn every_spec_is_in_sync_with_its_applied_zones() {
+    // What `mailc check` expects and what `mailc apply` writes cannot
+    // disagree: every example and test case, applied and served, has every
+    // record of every published domain in sync. (PTRs and names outside the
+    // published zones get no answer from this server; they are left out.)
+    let mut failures = Vec::new();
+    for dir in spec_dirs() {
+        let tmp = Temp::new("every");
+        copy_dir(&dir, &tmp.0);
+        let r = mailc(&tmp.0, &["dkim", "keygen", "mailc.yaml"]);
+        assert_eq!(r.code, 0, "{}: keygen: {}", dir.display(), r.said());
+        let r = mailc(
+            &tmp.0,
+            &["apply", "mailc.yaml", "--out", "out", "--auto-approve"],
+        );
+        assert_eq!(r.code, 0, "{}: apply: {}", dir.display(), r.said());
+        let mut zones = Vec::new();
+        for e in std::fs::read_dir(tmp.0.join("out/dns")).unwrap() {
+            let p = e.unwrap().path();
+            let name = p.file_name().unwrap().to_str().unwrap().to_string();
+            let origin = name.strip_suffix(".zone").unwrap().to_string();
+            zones.push((origin, std::fs::read_to_string(&p).unwrap()));
+        }
+        zones.sort();
+        let bind = Bind::start(&zones, &zones[0].0);
+        let r = mailc(
+            &tmp.0,
+            &[
+                "check",
+                "--resolver",
+                &bind.resolver(),
+                "--format",
+                "json",
+                "--timeout",
+                "2",
+            ],
+        );
+        let checks: serde_json::Value = serde_json::from_str(&r.stdout).expect("JSON");
+        let checks = checks.as_array().unwrap();
+        for c in checks {
+            let check = c["check"].as_str().unwrap();
+            if !check.starts_with("PTR ") && c["status"] != "in_sync" {
+                failures.push(format!("{}: {c}", dir.display()));
+            }
+        }
+        // Every check of a published domain was decided (and so compared):
+        // the library's list of checks, key files read from the copy.
+        let model = model_of(&tmp.0);
+        let expected = mailc::check::expect::expectations(&model, Some(&KeysIn(&tmp.0)));
+        assert!(expected.notes.is_empty(), "{:?}", expected.notes);
+        for e in &expected.checks {
+            let published = zones.iter().any(|(o, _)| *o == e.group);
+            let kind = e.kind.to_string();
+            let shown = checks
+                .iter()
+                .any(|c| c["domain"] == e.group.as_str() && c["check"] == kind.as_str());
+            if published && !shown {
+                failures.push(format!(
+                    "{}: {} {kind} not checked:\n{}",
+                    dir.display(),
+                    e.group,
+                    r.said()
+                ));
+            }
+        }
+        assert!(
+            r.code == 0 || r.code == 1,
+            "{}: {}",
+            dir.display(),
+            r.said()
+        );
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Key files read from a spec's folder (for the library's expectations).
+struct KeysIn<'a>(&'a Path);
+
+impl mailc::backend::Context for KeysIn<'_> {
+    fn previous(&self, _: &str) -> Option<Vec<u8>> {
+        None
+    }
+
+    fn private_key(&self, path: &str) -> Option<Vec<u8>> {
+        std::fs::read(self.0.join(path)).ok()
+    }
+}
+
+/// A spec folder's `mailc.yaml` as the library's model.
+fn model_of(dir: &Path) -> mailc::model::Model {
+    struct Present;
+    impl mailc::validate::dkim::KeyFiles for Present {
+        fn exists(&self, _: &str) -> bool {
+            true
+        }
+    }
+    let text = std::fs::read_to_string(dir.join("mailc.yaml")).unwrap();
+    let source = mailc::source::Source::new("mailc.yaml", text, mailc::source::Dialect::Yaml);
+    let mut diags = mailc::diag::Diagnostics::new();
+    let spec = mailc::spec::parse(&source, &mut diags).expect("a spec");
+    let inputs = mailc::model::Inputs {
+        key_files: &Present,
+        missing_keys: mailc::validate::dkim::MissingKey::Warn,
+    };
+    mailc::model::build(&spec, &inputs, &mut diags).expect("a valid spec")
+}
