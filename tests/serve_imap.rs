@@ -195,6 +195,11 @@ impl Server {
             String::from_utf8_lossy(&out.stderr),
             self.log_text()
         );
+        assert!(
+            !self.log_text().contains("panicked"),
+            "the server panicked:\n{}",
+            self.log_text()
+        );
         stdout
     }
 }
@@ -768,6 +773,63 @@ for _ in range(200):
         break
     time.sleep(0.05)
 assert line.startswith(b"* OK"), line
+"#,
+    );
+}
+
+#[test]
+fn broken_mail_and_garbage_do_not_hurt_the_server() {
+    let tmp = Temp::new("broken");
+    let server = Server::start(&tmp.0);
+    // Broken mail: NUL bytes, an unclosed multipart, a deep nesting of
+    // attached messages, no header at all.
+    let nested = (0..200).fold("Subject: core\n\ncore\n".to_string(), |inner, _| {
+        format!("Content-Type: message/rfc822\n\n{inner}")
+    });
+    server.deliver(
+        "alice@example.com",
+        "1700000001.nul.test",
+        "Subject: a\0b\n\nx\0y\n",
+    );
+    server.deliver(
+        "alice@example.com",
+        "1700000002.open.test",
+        "Content-Type: multipart/mixed; boundary=\"B\"\n\n--B\nContent-Type: text/plain\n\nno end\n",
+    );
+    server.deliver("alice@example.com", "1700000003.deep.test", &nested);
+    server.deliver(
+        "alice@example.com",
+        "1700000004.none.test",
+        "just text, no header\n",
+    );
+    server.python(
+        r#"
+m = login("alice@example.com")
+assert ok(m.select("INBOX")) == [b"4"]
+for item in ["(ENVELOPE)", "(BODYSTRUCTURE)", "(BODY)", "(BODY[])", "(BODY[1])", "(BODY[1.1.1.1])",
+             "(BODY[2.MIME])", "(BODY[1.HEADER])", "(BODY[1.TEXT])", "(BODY[HEADER.FIELDS (SUBJECT)])",
+             "(BODY[TEXT]<1.1>)", "(RFC822.SIZE)", "(BODY[]<4294967295.1>)"]:
+    ok(m.fetch("1:*", item))
+d = ok(m.fetch("1", "(BODY[])"))
+assert d[0][1] == b"Subject: a\x80b\r\n\r\nx\x80y\r\n", d
+assert ok(m.search(None, "TEXT", "core")) == [b"3"]
+# Random bytes on other connections.
+import random
+rnd = random.Random(7)
+for n in range(30):
+    s = socket.create_connection(("127.0.0.1", PORT), timeout=60)
+    s.recv(1024)
+    junk = bytes(rnd.randrange(256) for _ in range(rnd.randrange(1, 3000)))
+    try:
+        s.sendall(b"a LOGIN alice@example.com alice-pw\r\n" if n % 2 else b"")
+        s.sendall(junk + b"\r\n")
+    except OSError:
+        pass
+    s.close()
+# The server is still there.
+ok(m.noop())
+m2 = login("alice@example.com")
+assert ok(m2.select("INBOX")) == [b"4"]
 "#,
     );
 }

@@ -30,8 +30,16 @@ pub(super) fn flags_item(flags: &Flags, recent: bool) -> MessageDataItem<'static
     MessageDataItem::Flags(out)
 }
 
-fn literal(bytes: Vec<u8>) -> NString<'static> {
-    NString(Some(IString::Literal(Literal::unvalidated(bytes))))
+/// Message bytes as a literal. A literal cannot hold NUL (RFC 3501 §4.3),
+/// so a stored NUL goes out as 0x80, as Dovecot sends it.
+fn literal(mut bytes: Vec<u8>) -> NString<'static> {
+    for b in bytes.iter_mut().filter(|b| **b == 0) {
+        *b = 0x80;
+    }
+    match Literal::try_from(bytes) {
+        Ok(l) => NString(Some(IString::Literal(l))),
+        Err(_) => NString(None),
+    }
 }
 
 fn internal_date(secs: i64) -> Option<DateTime> {
