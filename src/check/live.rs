@@ -3,8 +3,9 @@
 //! `/etc/resolv.conf` in turn. UDP first, TCP when the answer is truncated
 //! (RFC 7766 §5); recursion desired. A server that does not answer in time,
 //! or answers SERVFAIL, REFUSED or another error code, gives no usable
-//! answer: the next server is tried, and when none is left the check fails
-//! with an error (not drift) naming the question and the servers.
+//! answer: the next server is tried. A question no server answers usably
+//! is reported as a [`QueryError`] naming it and the servers; the checks
+//! that need it stay undecided (an error, exit 1, not drift).
 
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
