@@ -349,7 +349,10 @@ impl Session {
         let mut out = Vec::with_capacity(256);
         // Writing to a Vec cannot fail.
         let _ = ehlo.write(&mut out);
-        self.conn.reply_raw(&out);
+        // smtp-proto's first line carries a joke; ours is just the name.
+        let first = out.iter().position(|&b| b == b'\n').map_or(0, |i| i + 1);
+        self.conn.reply(&format!("250-{}", m.hostname));
+        self.conn.reply_raw(&out[first..]);
     }
 
     fn mail(&mut self, from: MailFrom<String>) {
