@@ -502,5 +502,14 @@ mod tests {
         assert!(read_reply(&mut bad).await.is_err());
         let mut mixed = &b"250-a\r\n251 b\r\n"[..];
         assert!(read_reply(&mut mixed).await.is_err());
+        // A server that never ends its line or its reply is cut off.
+        let long = vec![b'x'; MAX_LINE * 2];
+        let mut r = &[b"250 ".as_slice(), &long, b"\r\n"].concat()[..];
+        assert!(read_reply(&mut r).await.is_err());
+        let endless = b"250-more\r\n".repeat(MAX_LINES + 5);
+        let mut r = &endless[..];
+        assert!(read_reply(&mut r).await.is_err());
+        let mut cut = &b"250-half"[..];
+        assert!(read_reply(&mut cut).await.is_err());
     }
 }
