@@ -534,4 +534,54 @@ mod tests {
         assert_eq!(c.status, Status::Missing);
         assert!(c.help.unwrap().contains("`zone: false`"));
     }
+
+    #[test]
+    fn ptr_must_name_the_host_and_lead_back() {
+        use hickory_proto::rr::rdata::{A, PTR};
+        let ip: std::net::IpAddr = "192.0.2.10".parse().unwrap();
+        let host = name("mx1.example.com.");
+        let e = Expected {
+            group: "mx1.example.com".into(),
+            kind: Kind::Ptr(ip),
+            want: Want::Ptr {
+                ip,
+                host: host.clone(),
+            },
+            fix: Fix::Reverse,
+            forward_fix: Some(Fix::Apply {
+                zone: "example.com".into(),
+            }),
+        };
+        let rev = reverse(ip);
+        let answers = |ptr: &str, a: &str| {
+            let mut x = Answers::default();
+            x.insert(
+                &rev,
+                RecordType::PTR,
+                Answer::Records(vec![RData::PTR(PTR(name(ptr)))]),
+            );
+            x.insert(
+                &host,
+                RecordType::A,
+                Answer::Records(vec![RData::A(A(a.parse().unwrap()))]),
+            );
+            x
+        };
+        let c = compare(&e, &answers("MX1.example.com.", "192.0.2.10"));
+        assert_eq!(c.status, Status::InSync);
+        let c = compare(&e, &answers("host.isp.example.", "192.0.2.10"));
+        assert_eq!(c.status, Status::Drift);
+        assert!(
+            c.help
+                .unwrap()
+                .starts_with("ask whoever holds the address block of 192.0.2.10")
+        );
+        let c = compare(&e, &answers("mx1.example.com.", "192.0.2.99"));
+        assert_eq!(c.status, Status::Drift);
+        assert_eq!(
+            c.detail.as_deref(),
+            Some("not forward-confirmed: `mx1.example.com` A is 192.0.2.99, not 192.0.2.10")
+        );
+        assert!(c.help.unwrap().contains("`rndc reload example.com`"));
+    }
 }
