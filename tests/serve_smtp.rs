@@ -1192,3 +1192,136 @@ s.quit()
     assert_eq!(back["to"][0], "x@remote.test");
     assert_eq!(back["from"], "");
 }
+
+#[test]
+fn a_failed_store_is_451_for_the_whole_message() {
+    let tmp = Temp::new("451");
+    let data = tmp.0.join("data");
+    // dave's Maildir cannot be made: a file stands where it would go.
+    std::fs::create_dir_all(data.join("mail/example.org")).unwrap();
+    std::fs::write(data.join("mail/example.org/dave"), "in the way").unwrap();
+    let input = Input {
+        path: root().join("tests/cases/embedded-stack/mailc.yaml"),
+        host: Some("mx1".into()),
+        extra: Vec::new(),
+    };
+    let server = Server::start(&input, &data);
+    let out = py(
+        &format!(
+            "{SUBMIT}\n{}",
+            r#"
+s = smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=120)
+print(attempt(lambda: s.sendmail("x@remote.test", ["alice@example.com", "dave@example.org"], "Subject: x\r\n\r\nx\r\n")))
+print(attempt(lambda: s.sendmail("x@remote.test", ["alice@example.com"], "Subject: y\r\n\r\ny\r\n")))
+s.quit()
+"#
+        ),
+        &[server.smtp.to_string()],
+    );
+    assert_eq!(
+        out, "451 4.3.0 error: local delivery failed, try again later\n{}\n",
+        "{out}"
+    );
+    assert!(
+        server.log_text().contains("not stored"),
+        "{}",
+        server.log_text()
+    );
+}
+
+#[test]
+fn over_quota_at_data_time_bounces_to_the_sender() {
+    let tmp = Temp::new("quota-data");
+    let sink = Sink::start(&tmp.0);
+    let input = Input {
+        path: root().join("tests/cases/embedded-stack/mailc.yaml"),
+        host: Some("mx1".into()),
+        extra: vec![
+            "--relay-all".into(),
+            format!("127.0.0.1:{}", sink.port),
+            "--retry-base".into(),
+            "1".into(),
+        ],
+    };
+    let server = Server::start(&input, &tmp.0.join("data"));
+    // No SIZE= announced: the third 6K message fits nowhere but is only
+    // known to be too big after DATA. bob gets no copy, the sender a
+    // report; alice, also a recipient, gets hers.
+    let out = py(
+        r#"
+s, f = sock(sys.argv[1])
+reply(f)
+body = b"Subject: big\r\n\r\n" + (b"q" * 98 + b"\r\n") * 60 + b".\r\n"
+s.sendall(b"EHLO c\r\n"); reply(f)
+for i in range(3):
+    to = b"<bob@example.com>" if i < 2 else b"<bob@example.com>\r\nRCPT TO:<alice@example.com>"
+    s.sendall(b"MAIL FROM:<x@remote.test>\r\nRCPT TO:" + to + b"\r\nDATA\r\n")
+    codes = [reply(f)[:3] for _ in range(4 if i == 2 else 3)]
+    s.sendall(body)
+    print(" ".join(codes), reply(f)[:3])
+"#,
+        &[server.smtp.to_string()],
+    );
+    assert_eq!(
+        out,
+        "250 250 354 250\n250 250 354 250\n250 250 250 354 250\n"
+    );
+    assert_eq!(server.inbox("bob@example.com").len(), 2);
+    assert_eq!(server.inbox("alice@example.com").len(), 1);
+    let got = sink.wait_for(1, &server);
+    let report = sent_to(&got, "x@remote.test");
+    assert_eq!(report["from"], "");
+    let text = report["data"].as_str().unwrap();
+    assert!(
+        text.contains("bob@example.com") && text.contains("5.2.2"),
+        "{text}"
+    );
+}
+
+#[test]
+fn random_bytes_never_bring_the_server_down() {
+    let (_tmp, server) = embedded("garbage");
+    // A fixed seed: 300 sessions of random bytes mixed with real verbs,
+    // bare CR and LF, NULs, huge and empty lines, cut off anywhere.
+    py(
+        r#"
+import random
+rng = random.Random(7)
+words = [b"EHLO x", b"HELO", b"MAIL FROM:<a@b>", b"MAIL FROM:<>", b"RCPT TO:<alice@example.com>",
+         b"RCPT TO:<", b"DATA", b"BDAT 10 LAST", b"AUTH PLAIN", b"AUTH LOGIN", b"STARTTLS",
+         b"RSET", b"VRFY a", b"EXPN b", b"NOOP", b"\x00", b"\r", b"\n", b".", b"..", b"=", b"*",
+         b"MAIL FROM:<a@b> SIZE=99999999999999999999", b"RCPT TO:<a@b> NOTIFY=NEVER,SUCCESS"]
+for n in range(300):
+    s, f = sock(sys.argv[1])
+    s.settimeout(10)
+    parts = []
+    for _ in range(rng.randrange(1, 40)):
+        r = rng.random()
+        if r < 0.5:
+            parts.append(rng.choice(words) + rng.choice([b"\r\n", b"\n", b"", b"\r"]))
+        elif r < 0.9:
+            parts.append(bytes(rng.randrange(256) for _ in range(rng.randrange(1, 64))))
+        else:
+            parts.append(b"A" * rng.randrange(1, 20000))
+    try:
+        s.sendall(b"".join(parts))
+        s.shutdown(socket.SHUT_WR)
+        while s.recv(65536):
+            pass
+    except OSError:
+        pass
+    s.close()
+"#,
+        &[server.smtp.to_string()],
+    );
+    let t = swaks(
+        server.smtp,
+        &["--from", "x@remote.test", "--to", "alice@example.com"],
+    );
+    assert!(t.contains("250 2.0.0 OK: queued as"), "{t}");
+    assert!(
+        !server.log_text().contains("panicked"),
+        "{}",
+        server.log_text()
+    );
+}
