@@ -833,3 +833,43 @@ assert ok(m2.select("INBOX")) == [b"4"]
 "#,
     );
 }
+
+#[test]
+fn a_fetch_bigger_than_a_chunk_with_commands_pipelined_behind_it() {
+    let tmp = Temp::new("chunks");
+    let server = Server::start(&tmp.0);
+    let line = format!("{}\n", "x".repeat(998));
+    let body = line.repeat(1024);
+    for n in 0..12 {
+        server.deliver(
+            "alice@example.com",
+            &format!("17000000{n:02}.big.test"),
+            &format!("Subject: big {n}\n\n{body}"),
+        );
+    }
+    server.python(
+        r#"
+m = login("alice@example.com")
+assert ok(m.select("INBOX")) == [b"12"]
+s = m.socket()
+f = s.makefile("rb")
+s.sendall(b"f1 FETCH 1:* (UID BODY.PEEK[])\r\nf2 NOOP\r\nf3 UID SEARCH SUBJECT \"big 11\"\r\n")
+seen, tags = 0, []
+while len(tags) < 3:
+    line = f.readline()
+    assert line, "connection closed"
+    m_ = re.search(rb"\{(\d+)\}\r\n$", line)
+    if m_:
+        data = f.read(int(m_.group(1)))
+        assert len(data) == 1024 * 1000 + len(b"Subject: big 10\r\n\r\n") - (1 if seen < 10 else 0), len(data)
+        seen += 1
+        continue
+    if line.startswith(b"* SEARCH"):
+        assert line == b"* SEARCH 12\r\n", line
+    if line[:2] in (b"f1", b"f2", b"f3"):
+        tags.append(line)
+assert seen == 12, seen
+assert [t.split()[0] for t in tags] == [b"f1", b"f2", b"f3"] and all(b" OK " in t for t in tags), tags
+"#,
+    );
+}

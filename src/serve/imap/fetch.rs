@@ -11,11 +11,23 @@ use imap_next::imap_types::fetch::{
 use imap_next::imap_types::flag::{Flag, FlagFetch, StoreResponse, StoreType};
 use imap_next::imap_types::response::{Data, Status};
 use imap_next::imap_types::sequence::SequenceSet;
-use imap_next::server::Server;
+use imap_next::server::{ResponseHandle, Server};
 
 use super::maildir::{Flags, Folder, Refusal};
 use super::message::{Parsed, What};
 use super::session::{Session, bad, blocking, flag_names, no, ok};
+
+/// The most message bytes one step of a FETCH reads before sending.
+const CHUNK_BYTES: u64 = 8 << 20;
+
+/// A FETCH being answered, chunk by chunk.
+pub(super) struct FetchJob {
+    pub(super) tag: Tag<'static>,
+    names: Vec<MessageDataItemName<'static>>,
+    pub(super) uid: bool,
+    /// Indexes into the selected mailbox.
+    pub(super) chunks: Vec<Vec<usize>>,
+}
 
 /// `FLAGS (...)`, with `\Recent` for a message new to this session.
 pub(super) fn flags_item(flags: &Flags, recent: bool) -> MessageDataItem<'static> {
@@ -114,18 +126,17 @@ fn section_bytes(p: &Parsed, section: &Option<Section>) -> Vec<u8> {
 }
 
 impl Session {
-    pub(super) fn fetch(
+    /// Checks a FETCH and says what it will send; [`Session::fetch_chunk`]
+    /// then answers it a few messages at a time, so a FETCH of a whole
+    /// mailbox never holds more than [`CHUNK_BYTES`] of it in memory.
+    pub(super) fn fetch_job(
         &mut self,
-        server: &mut Server,
         tag: &Tag<'static>,
         set: &SequenceSet,
         items: MacroOrMessageDataItemNames<'static>,
         uid: bool,
-    ) -> Status<'static> {
-        let idx = match self.resolve(tag, set, uid) {
-            Ok(i) => i,
-            Err(st) => return st,
-        };
+    ) -> Result<FetchJob, Status<'static>> {
+        let idx = self.resolve(tag, set, uid)?;
         let mut names: Vec<MessageDataItemName<'static>> = match items {
             MacroOrMessageDataItemNames::Macro(m) => {
                 m.expand().into_iter().map(|n| n.into_static()).collect()
@@ -138,16 +149,45 @@ impl Session {
                 MessageDataItemName::Binary { .. } | MessageDataItemName::BinarySize { .. }
             )
         }) {
-            return bad(tag, "BINARY is not supported");
+            return Err(bad(tag, "BINARY is not supported"));
         }
         if uid && !names.contains(&MessageDataItemName::Uid) {
             names.insert(0, MessageDataItemName::Uid);
         }
+        let with_body = names.iter().any(needs_body);
+        let mut chunks: Vec<Vec<usize>> = Vec::new();
+        let mut bytes = 0u64;
+        let sel = self.selected.as_ref().expect("resolved");
+        for i in idx {
+            let size = if with_body { sel.msgs[i].size } else { 1024 };
+            if chunks.is_empty() || bytes + size > CHUNK_BYTES {
+                chunks.push(Vec::new());
+                bytes = 0;
+            }
+            bytes += size;
+            chunks.last_mut().expect("pushed").push(i);
+        }
+        Ok(FetchJob {
+            tag: tag.clone(),
+            names,
+            uid,
+            chunks,
+        })
+    }
+
+    /// Answers one chunk of a FETCH; returns the last response queued.
+    pub(super) fn fetch_chunk(
+        &mut self,
+        server: &mut Server,
+        job: &FetchJob,
+        idx: &[usize],
+    ) -> Result<Option<ResponseHandle>, Status<'static>> {
+        let (tag, names) = (&job.tag, &job.names);
         let Some(acct) = self.account.clone() else {
-            return bad(tag, "log in first");
+            return Err(bad(tag, "log in first"));
         };
         let Some(sel) = self.selected.as_mut() else {
-            return bad(tag, "select a mailbox first");
+            return Err(bad(tag, "select a mailbox first"));
         };
         let read_only = sel.read_only;
         let marks_seen = !read_only && names.iter().any(sets_seen);
@@ -188,7 +228,7 @@ impl Session {
                 }
                 let recent = sel.recent.contains(u);
                 let mut items: Vec<MessageDataItem<'static>> = Vec::new();
-                for n in &names {
+                for n in names {
                     let item = match (n, &parsed) {
                         (MessageDataItemName::Uid, _) => {
                             MessageDataItem::Uid(NonZeroU32::new(*u).unwrap_or(NonZeroU32::MIN))
@@ -259,12 +299,9 @@ impl Session {
                 for (i, f) in changed {
                     sel.msgs[i].flags = f;
                 }
-                for d in data {
-                    server.enqueue_data(d);
-                }
-                ok(tag, "FETCH done")
+                Ok(data.into_iter().map(|d| server.enqueue_data(d)).last())
             }
-            Err(e) => no(tag, &format!("cannot read the mailbox: {e}")),
+            Err(e) => Err(no(tag, &format!("cannot read the mailbox: {e}"))),
         }
     }
 

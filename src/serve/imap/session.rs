@@ -2,7 +2,7 @@
 //! states (RFC 3501 §3), every command but FETCH and STORE, IDLE (RFC
 //! 2177), STARTTLS, the autologout timer and shutdown.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashSet, VecDeque};
 use std::net::SocketAddr;
 use std::num::NonZeroU32;
 use std::sync::Arc;
@@ -77,6 +77,8 @@ enum Flow {
     Continue,
     Logout,
     StartTls,
+    /// A FETCH to answer in chunks (the status is its own).
+    Fetch(super::fetch::FetchJob),
 }
 
 pub(super) fn text(s: &str) -> Text<'static> {
@@ -177,6 +179,24 @@ async fn send(stream: &mut Stream, server: &mut Server, handle: ResponseHandle) 
     }
 }
 
+/// Sends what is queued until `handle` has gone out, keeping the events
+/// that arrive meanwhile (pipelined commands) for later.
+async fn send_keeping(
+    stream: &mut Stream,
+    server: &mut Server,
+    handle: ResponseHandle,
+    pending: &mut VecDeque<Event>,
+) -> bool {
+    loop {
+        match timeout(Duration::from_secs(300), stream.next(&mut *server)).await {
+            Ok(Ok(Event::ResponseSent { handle: h, .. })) if h == handle => return true,
+            Ok(Ok(Event::ResponseSent { .. } | Event::GreetingSent { .. })) => continue,
+            Ok(Ok(e)) => pending.push_back(e),
+            _ => return false,
+        }
+    }
+}
+
 /// The tag of a command imap-codec could not parse, when it has one.
 fn tag_of(bytes: &[u8]) -> Option<Tag<'static>> {
     let first = bytes.split(|&b| b == b' ').next()?;
@@ -218,6 +238,8 @@ pub(super) async fn run(
     let mut errors = 0u32;
     // The AUTHENTICATE waiting for the client's response.
     let mut authenticating: Option<Tag<'static>> = None;
+    // Events that came in while a long answer went out.
+    let mut pending: VecDeque<Event> = VecDeque::new();
     loop {
         if session.failed_logins >= MAX_FAILED_LOGINS {
             let h = server.enqueue_status(bye("too many failed logins"));
@@ -230,7 +252,12 @@ pub(super) async fn run(
             idle_limit.min(LOGIN_TIMEOUT)
         };
         let event = tokio::select! {
-            ev = timeout(limit, stream.next(&mut server)) => ev,
+            ev = async {
+                match pending.pop_front() {
+                    Some(e) => Ok(Ok(e)),
+                    None => timeout(limit, stream.next(&mut server)).await,
+                }
+            } => ev,
             _ = shutdown.changed() => {
                 let h = server.enqueue_status(bye("server shutting down"));
                 let _ = send(&mut stream, &mut server, h).await;
@@ -297,6 +324,29 @@ pub(super) async fn run(
                 }
                 match flow {
                     Flow::Continue => {
+                        server.enqueue_status(st);
+                    }
+                    Flow::Fetch(job) => {
+                        let mut st = st;
+                        for chunk in &job.chunks {
+                            match session.fetch_chunk(&mut server, &job, chunk) {
+                                Ok(Some(h)) if job.chunks.len() > 1 => {
+                                    if !send_keeping(&mut stream, &mut server, h, &mut pending)
+                                        .await
+                                    {
+                                        return;
+                                    }
+                                }
+                                Ok(_) => {}
+                                Err(e) => {
+                                    st = e;
+                                    break;
+                                }
+                            }
+                        }
+                        if job.uid {
+                            session.refresh(&mut server, true);
+                        }
                         server.enqueue_status(st);
                     }
                     Flow::Logout => {
@@ -706,11 +756,10 @@ impl Session {
                 uid,
                 ..
             } => {
-                let st = self.fetch(server, &tag, &sequence_set, macro_or_item_names, uid);
-                if uid {
-                    self.refresh(server, true);
-                }
-                return (st, Flow::Continue);
+                return match self.fetch_job(&tag, &sequence_set, macro_or_item_names, uid) {
+                    Ok(job) => (ok(&tag, "FETCH done"), Flow::Fetch(job)),
+                    Err(st) => (st, Flow::Continue),
+                };
             }
             C::Store {
                 sequence_set,
