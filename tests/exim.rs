@@ -160,6 +160,13 @@ fn configs_pass_exim_and_dovecot_checks() {
             }
             for dir in [prod.path(), test.path()] {
                 let conf = dir.join("exim").join(&host.key).join("exim.conf");
+                // Exact keys only: no wildcard, partial or regex lookups.
+                let text = std::fs::read_to_string(&conf).unwrap();
+                for loose in ["lsearch*", "wildlsearch", "partial", "regex", "match{"] {
+                    if text.contains(loose) {
+                        failures.push(format!("{name}: {} uses `{loose}`", conf.display()));
+                    }
+                }
                 for binary in [&light, &heavy] {
                     failures.extend(exim_bv(binary, &conf).map(|f| format!("{name}: {f}")));
                     checked += 1;
