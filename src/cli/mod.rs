@@ -89,7 +89,7 @@ enum Command {
     /// Compare live DNS with what the spec publishes and report drift.
     Check(check::CheckArgs),
     /// Run the embedded SMTP (MX, submission) and IMAP server for a host.
-    Serve(serve::ServeArgs),
+    Serve(Box<serve::ServeArgs>),
     /// Compile and write every output file into a folder (development aid).
     #[command(hide = true)]
     Build {
@@ -125,7 +125,7 @@ pub fn main() -> ExitCode {
         Command::Passwd { scheme } => passwd_cmd(&scheme),
         Command::Dkim { command } => dkim::run(command, color),
         Command::Build { spec, out } => build::run(spec, &out, color),
-        Command::Serve(args) => serve::run(args, color),
+        Command::Serve(args) => serve::run(*args, color),
         Command::Plan(args) => plan::plan(args, cli.color),
         Command::Apply(args) => plan::apply(args, cli.color),
         Command::Check(args) => check::run(args, cli.color),
