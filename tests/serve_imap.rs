@@ -86,6 +86,7 @@ struct Server {
     input: PathBuf,
     data: PathBuf,
     log: PathBuf,
+    host: String,
     port: u16,
 }
 
@@ -101,6 +102,21 @@ impl Server {
             input: input.to_path_buf(),
             data: data.to_path_buf(),
             log: data.with_extension("log"),
+            host: "127.0.0.1".into(),
+            port: free_port(),
+        };
+        s.spawn();
+        s
+    }
+
+    /// Serves on `host` instead of 127.0.0.1.
+    fn start_on(host: &str, data: &Path) -> Server {
+        let mut s = Server {
+            child: None,
+            input: root().join("tests/cases/embedded-imap/mailc.yaml"),
+            data: data.to_path_buf(),
+            log: data.with_extension("log"),
+            host: host.into(),
             port: free_port(),
         };
         s.spawn();
@@ -117,7 +133,7 @@ impl Server {
             .arg("serve")
             .arg(&self.input)
             .args(["--host", "mx1", "--imap"])
-            .arg(format!("127.0.0.1:{}", self.port))
+            .arg(format!("{}:{}", self.host, self.port))
             .arg("--data")
             .arg(&self.data)
             .stdin(Stdio::null())
@@ -131,7 +147,7 @@ impl Server {
             if let Some(status) = self.child.as_mut().unwrap().try_wait().unwrap() {
                 panic!("mailc serve exited with {status}:\n{}", self.log_text());
             }
-            if TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+            if TcpStream::connect((self.host.as_str(), self.port)).is_ok() {
                 return;
             }
             assert!(
@@ -183,6 +199,7 @@ impl Server {
         std::fs::write(&file, format!("{PRELUDE}\n{script}")).unwrap();
         let out = Command::new(tool("python3"))
             .arg(&file)
+            .env("HOST", &self.host)
             .env("PORT", self.port.to_string())
             .env("DATA", &self.data)
             .output()
@@ -213,10 +230,11 @@ impl Drop for Server {
 /// Helpers every script starts with.
 const PRELUDE: &str = r#"
 import imaplib, os, re, socket, ssl, base64, time
+HOST = os.environ["HOST"]
 PORT = int(os.environ["PORT"])
 DATA = os.environ["DATA"]
 def login(user, pw=None):
-    m = imaplib.IMAP4("127.0.0.1", PORT, timeout=60)
+    m = imaplib.IMAP4(HOST, PORT, timeout=60)
     typ, _ = m.login(user, pw or user.split("@")[0] + "-pw")
     assert typ == "OK"
     return m
@@ -428,7 +446,7 @@ fn hostile_names_other_users_and_bad_logins_are_refused() {
     server.deliver("bob@example.com", "1700000001.bob.test", PLAIN);
     server.python(
         r#"
-m = imaplib.IMAP4("127.0.0.1", PORT, timeout=60)
+m = imaplib.IMAP4(HOST, PORT, timeout=60)
 no(m.login, "alice@example.com", "wrong")
 no(m.login, "nobody@example.com", "nobody-pw")
 no(m.login, "alice@example.com", "")
@@ -437,7 +455,7 @@ no(m.select, "INBOX")
 no(m.list)
 m.logout()
 # Five wrong passwords in a row end the connection.
-m = imaplib.IMAP4("127.0.0.1", PORT, timeout=60)
+m = imaplib.IMAP4(HOST, PORT, timeout=60)
 for i in range(5):
     no(m.login, "alice@example.com", "guess%d" % i)
 try:
@@ -490,6 +508,10 @@ c = login("carol@example.org")
 ok(c.append("INBOX", None, None, b"Subject: small\r\n\r\nsmall\r\n"))
 typ, d = c.append("INBOX", None, None, b"Subject: big\r\n\r\n" + b"x" * 5000 + b"\r\n")
 assert typ == "NO" and b"OVERQUOTA" in d[0], (typ, d)
+ok(c.append("INBOX", None, None, b"Subject: mid\r\n\r\n" + b"x" * 2100 + b"\r\n"))
+ok(c.select("INBOX"))
+typ, d = c.copy("1:*", "INBOX")
+assert typ == "NO" and b"OVERQUOTA" in d[0], (typ, d)
 c.logout()
 "#,
     );
@@ -507,7 +529,7 @@ fn starttls_then_login_and_authenticate_plain() {
     let server = Server::start(&tmp.0);
     server.python(
         r#"
-m = imaplib.IMAP4("127.0.0.1", PORT, timeout=60)
+m = imaplib.IMAP4(HOST, PORT, timeout=60)
 assert "STARTTLS" in m.capabilities, m.capabilities
 ctx = ssl.create_default_context()
 ctx.check_hostname = False
@@ -519,14 +541,14 @@ ok(m.login("alice@example.com", "alice-pw"))
 ok(m.select("INBOX"))
 m.logout()
 # AUTHENTICATE PLAIN on loopback, with and without an initial response.
-m = imaplib.IMAP4("127.0.0.1", PORT, timeout=60)
+m = imaplib.IMAP4(HOST, PORT, timeout=60)
 ok(m.authenticate("PLAIN", lambda _: b"\0bob@example.com\0bob-pw"))
 ok(m.select("INBOX"))
 m.logout()
-m = imaplib.IMAP4("127.0.0.1", PORT, timeout=60)
+m = imaplib.IMAP4(HOST, PORT, timeout=60)
 no(m.authenticate, "PLAIN", lambda _: b"\0bob@example.com\0alice-pw")
 m.logout()
-s = socket.create_connection(("127.0.0.1", PORT), timeout=60)
+s = socket.create_connection((HOST, PORT), timeout=60)
 f = s.makefile("rb")
 f.readline()
 s.sendall(b"a1 AUTHENTICATE PLAIN " + base64.b64encode(b"\0alice@example.com\0alice-pw") + b"\r\n")
@@ -760,14 +782,14 @@ fn connections_over_the_limit_are_turned_away() {
         r#"
 a = login("alice@example.com")
 b = login("bob@example.com")
-s = socket.create_connection(("127.0.0.1", PORT), timeout=60)
+s = socket.create_connection((HOST, PORT), timeout=60)
 line = s.makefile("rb").readline()
 assert line.startswith(b"* BYE"), line
 a.logout()
 # A slot is free again once a session ends.
 c = None
 for _ in range(200):
-    s = socket.create_connection(("127.0.0.1", PORT), timeout=60)
+    s = socket.create_connection((HOST, PORT), timeout=60)
     line = s.makefile("rb").readline()
     if line.startswith(b"* OK"):
         break
@@ -817,7 +839,7 @@ assert ok(m.search(None, "TEXT", "core")) == [b"3"]
 import random
 rnd = random.Random(7)
 for n in range(30):
-    s = socket.create_connection(("127.0.0.1", PORT), timeout=60)
+    s = socket.create_connection((HOST, PORT), timeout=60)
     s.recv(1024)
     junk = bytes(rnd.randrange(256) for _ in range(rnd.randrange(1, 3000)))
     try:
@@ -870,6 +892,51 @@ while len(tags) < 3:
         tags.append(line)
 assert seen == 12, seen
 assert [t.split()[0] for t in tags] == [b"f1", b"f2", b"f3"] and all(b" OK " in t for t in tags), tags
+"#,
+    );
+}
+
+/// This machine's address on its default route: not loopback.
+fn outside_address() -> String {
+    let probe = std::net::UdpSocket::bind("0.0.0.0:0").unwrap();
+    // connect() on UDP only picks a route; nothing is sent.
+    probe
+        .connect("192.0.2.1:9")
+        .or_else(|_| probe.connect("10.255.255.1:9"))
+        .expect("this test needs a network interface besides loopback");
+    let ip = probe.local_addr().unwrap().ip();
+    assert!(
+        !ip.is_loopback() && !ip.is_unspecified(),
+        "this test needs a network interface besides loopback"
+    );
+    ip.to_string()
+}
+
+#[test]
+fn off_loopback_plaintext_login_waits_for_starttls() {
+    let tmp = Temp::new("outside");
+    let server = Server::start_on(&outside_address(), &tmp.0);
+    server.python(
+        r#"
+m = imaplib.IMAP4(HOST, PORT, timeout=60)
+assert "LOGINDISABLED" in m.capabilities and "AUTH=PLAIN" not in m.capabilities, m.capabilities
+s = m.socket()
+f = s.makefile("rb")
+s.sendall(b"a1 LOGIN alice@example.com alice-pw\r\n")
+line = f.readline()
+assert line.startswith(b"a1 NO"), line
+s.sendall(b"a2 AUTHENTICATE PLAIN " + base64.b64encode(b"\0alice@example.com\0alice-pw") + b"\r\n")
+line = f.readline()
+assert line.startswith(b"a2 NO"), line
+m = imaplib.IMAP4(HOST, PORT, timeout=60)
+ctx = ssl.create_default_context()
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+ok(m.starttls(ssl_context=ctx))
+caps = ok(m.capability())[0].decode().split()
+assert "LOGINDISABLED" not in caps and "AUTH=PLAIN" in caps, caps
+ok(m.login("alice@example.com", "alice-pw"))
+ok(m.select("INBOX"))
 "#,
     );
 }

@@ -126,6 +126,8 @@ pub enum Refusal {
     Inbox,
     #[error("mailbox has children; delete them first")]
     HasChildren,
+    #[error("quota exceeded")]
+    OverQuota,
     #[error("{0}")]
     Io(#[from] io::Error),
 }

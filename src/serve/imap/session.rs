@@ -1156,12 +1156,7 @@ impl Session {
                 )));
             }
             if let Some(q) = quota {
-                let mut used = 0u64;
-                for n in acct.list()? {
-                    let f = Folder::open(&acct, &n)?;
-                    used += f.entries.iter().map(|e| e.size).sum::<u64>();
-                }
-                if used + bytes.len() as u64 > q {
+                if used(&acct)? + bytes.len() as u64 > q {
                     return Ok(Err(status(
                         tag,
                         StatusKind::No,
@@ -1335,11 +1330,23 @@ impl Session {
             return no(tag, "cannot move a message into its own mailbox");
         }
         let uids: Vec<u32> = idx.iter().map(|&i| sel.msgs[i].uid).collect();
+        let adding: u64 = idx.iter().map(|&i| sel.msgs[i].size).sum();
+        let quota = self
+            .user
+            .as_ref()
+            .and_then(|u| self.shared.manifest.users.get(u))
+            .and_then(|u| u.quota)
+            .filter(|_| !moving);
         type Copied = (u32, Vec<(u32, u32)>);
         let res = blocking(|| -> Result<Option<Copied>, Refusal> {
             let _l = acct.lock()?;
             if !acct.exists(&dest) {
                 return Ok(None);
+            }
+            if let Some(q) = quota
+                && used(&acct)? + adding > q
+            {
+                return Err(Refusal::OverQuota);
             }
             let mut src = Folder::open(&acct, &sel.name)?;
             let mut dst = if dest == sel.name {
@@ -1375,6 +1382,9 @@ impl Session {
                     "no such mailbox",
                 );
             }
+            Err(Refusal::OverQuota) => {
+                return status(tag, StatusKind::No, Some(Code::OverQuota), "quota exceeded");
+            }
             Err(e) => return no(tag, &e.to_string()),
         };
         self.shared.store.notify();
@@ -1399,6 +1409,16 @@ impl Session {
             status(tag, StatusKind::Ok, code, "COPY done")
         }
     }
+}
+
+/// Bytes of mail in all of an account's mailboxes (for its quota).
+fn used(acct: &Account) -> Result<u64, Refusal> {
+    let mut used = 0u64;
+    for n in acct.list()? {
+        let f = Folder::open(acct, &n)?;
+        used += f.entries.iter().map(|e| e.size).sum::<u64>();
+    }
+    Ok(used)
 }
 
 /// Drops expunged messages from the session's view, saying so when `tell`.
