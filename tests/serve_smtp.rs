@@ -1325,3 +1325,45 @@ for n in range(300):
         server.log_text()
     );
 }
+
+#[test]
+fn chunking_bdat_takes_bytes_as_they_are() {
+    let (_tmp, server) = embedded("bdat");
+    // RFC 3030: chunks are counted, not dot-stuffed; every chunk's bytes
+    // are read even when the command is refused, so the session stays in
+    // step.
+    let out = py(
+        r#"
+s, f = sock(sys.argv[1])
+reply(f)
+s.sendall(b"EHLO c\r\n"); print("250-CHUNKING" in reply(f))
+msg = b"Subject: chunked\r\n\r\nline one\r\n.\r\n..dots stay\r\n"
+a, b = msg[:20], msg[20:]
+s.sendall(b"MAIL FROM:<x@remote.test>\r\nRCPT TO:<carol@example.org>\r\nBDAT %d\r\n" % len(a) + a
+          + b"BDAT %d LAST\r\n" % len(b) + b)
+print(" | ".join(reply(f)[:22] for _ in range(4)))
+s.sendall(b"BDAT 6 LAST\r\nNOOP\r\nNOOP\r\n")
+print(reply(f)[:9], reply(f)[:9])
+s.sendall(b"MAIL FROM:<x@remote.test>\r\nRCPT TO:<carol@example.org>\r\nBDAT 3\r\nabcDATA\r\nRSET\r\n")
+print(" ".join(reply(f)[:3] for _ in range(5)))
+s.sendall(b"MAIL FROM:<x@remote.test>\r\nRCPT TO:<carol@example.org>\r\nBDAT 99999999999 LAST\r\n")
+print(" ".join(reply(f)[:3] for _ in range(2)))
+s.sendall(b"x" * 4096)
+s.close()
+"#,
+        &[server.smtp.to_string()],
+    );
+    assert_eq!(
+        out,
+        "True\n250 2.1.0 OK | 250 2.1.5 OK | 250 2.0.0 20 octets re | 250 2.0.0 OK: queued a\n\
+         503 5.5.1 250 2.0.0\n250 250 250 503 250\n250 250\n",
+        "{out}"
+    );
+    let carol = server.inbox("carol@example.org");
+    assert_eq!(carol.len(), 1);
+    assert!(
+        carol[0].ends_with("\r\nSubject: chunked\r\n\r\nline one\r\n.\r\n..dots stay\r\n"),
+        "{:?}",
+        carol[0]
+    );
+}

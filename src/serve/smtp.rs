@@ -24,9 +24,9 @@ use std::time::Duration;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use smtp_proto::{
-    AUTH_LOGIN, AUTH_PLAIN, EXT_8BIT_MIME, EXT_AUTH, EXT_ENHANCED_STATUS_CODES, EXT_PIPELINING,
-    EXT_SIZE, EXT_SMTP_UTF8, EXT_START_TLS, EhloResponse, Error as ParseError, MailFrom, RcptTo,
-    Request,
+    AUTH_LOGIN, AUTH_PLAIN, EXT_8BIT_MIME, EXT_AUTH, EXT_CHUNKING, EXT_ENHANCED_STATUS_CODES,
+    EXT_PIPELINING, EXT_SIZE, EXT_SMTP_UTF8, EXT_START_TLS, EhloResponse, Error as ParseError,
+    MailFrom, RcptTo, Request,
 };
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
@@ -204,6 +204,10 @@ struct Transaction {
     rcpts: Vec<Recipient>,
     /// The client's `SIZE=` estimate (RFC 1870), 0 when not given.
     size: u64,
+    /// The message so far, when it comes in BDAT chunks (RFC 3030).
+    chunks: Option<Vec<u8>>,
+    /// A chunk went over the size limit: the rest is read and dropped.
+    too_big: bool,
 }
 
 struct Session {
@@ -301,10 +305,13 @@ impl Session {
                 self.conn.reply("221 2.0.0 bye");
                 return Ok(Flow::Quit);
             }
-            Request::Bdat { .. }
-            | Request::Etrn { .. }
-            | Request::Atrn { .. }
-            | Request::Burl { .. } => self.error("502 5.5.1 command not implemented"),
+            Request::Bdat {
+                chunk_size,
+                is_last,
+            } => self.bdat(chunk_size, is_last).await?,
+            Request::Etrn { .. } | Request::Atrn { .. } | Request::Burl { .. } => {
+                self.error("502 5.5.1 command not implemented")
+            }
         }
         Ok(Flow::Continue)
     }
@@ -336,8 +343,12 @@ impl Session {
             return;
         }
         let mut ehlo = EhloResponse::new(m.hostname.as_str());
-        ehlo.capabilities =
-            EXT_PIPELINING | EXT_SIZE | EXT_8BIT_MIME | EXT_ENHANCED_STATUS_CODES | EXT_SMTP_UTF8;
+        ehlo.capabilities = EXT_PIPELINING
+            | EXT_CHUNKING
+            | EXT_SIZE
+            | EXT_8BIT_MIME
+            | EXT_ENHANCED_STATUS_CODES
+            | EXT_SMTP_UTF8;
         ehlo.size = usize::try_from(m.limits.message_size).unwrap_or(usize::MAX);
         if !self.tls() {
             ehlo.capabilities |= EXT_START_TLS;
@@ -392,6 +403,8 @@ impl Session {
             from: address,
             rcpts: Vec::new(),
             size: from.size as u64,
+            chunks: None,
+            too_big: false,
         });
         self.conn.reply("250 2.1.0 OK");
     }
@@ -490,6 +503,11 @@ impl Session {
             self.error("554 5.5.1 no valid recipients");
             return Ok(());
         }
+        if tx.chunks.is_some() {
+            // RFC 3030 §3: no DATA in a BDAT transaction.
+            self.error("503 5.5.1 DATA after BDAT");
+            return Ok(());
+        }
         self.conn.reply("354 end data with <CR><LF>.<CR><LF>");
         let max = self.shared.manifest.limits.message_size;
         let body = self.conn.read_data(max).await?;
@@ -500,6 +518,61 @@ impl Session {
             self.error("552 5.3.4 message size exceeds fixed maximum message size");
             return Ok(());
         };
+        self.accept(tx, body).await;
+        Ok(())
+    }
+
+    /// One BDAT chunk (RFC 3030). Its bytes are always read, whatever the
+    /// answer, so that a pipelining client stays in step.
+    async fn bdat(&mut self, size: usize, last: bool) -> Result<(), End> {
+        let max = self.shared.manifest.limits.message_size;
+        let refusal = match &self.tx {
+            None => Some("503 5.5.1 need MAIL command"),
+            Some(tx) if tx.rcpts.is_empty() => Some("554 5.5.1 no valid recipients"),
+            Some(_) => None,
+        };
+        if let Some(reply) = refusal {
+            self.conn.read_chunk(size, None).await?;
+            self.error(reply);
+            return Ok(());
+        }
+        let Some(tx) = &mut self.tx else {
+            return Ok(());
+        };
+        let buf = tx.chunks.get_or_insert_with(Vec::new);
+        if !tx.too_big && (buf.len() as u64).saturating_add(size as u64) > max {
+            tx.too_big = true;
+            *buf = Vec::new();
+        }
+        if tx.too_big {
+            self.conn.read_chunk(size, None).await?;
+        } else {
+            self.conn.read_chunk(size, Some(buf)).await?;
+        }
+        let too_big = tx.too_big;
+        if !last {
+            if too_big {
+                self.error("552 5.3.4 message size exceeds fixed maximum message size");
+            } else {
+                self.conn
+                    .reply(&format!("250 2.0.0 {size} octets received"));
+            }
+            return Ok(());
+        }
+        let Some(mut tx) = self.tx.take() else {
+            return Ok(());
+        };
+        if too_big {
+            self.error("552 5.3.4 message size exceeds fixed maximum message size");
+            return Ok(());
+        }
+        let body = tx.chunks.take().unwrap_or_default();
+        self.accept(tx, body).await;
+        Ok(())
+    }
+
+    /// Delivers a whole message (after DATA or the last BDAT) and answers.
+    async fn accept(&mut self, tx: Transaction, body: Vec<u8>) {
         let id = message_id();
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -562,7 +635,6 @@ impl Session {
                 self.error("451 4.3.0 error: local delivery failed, try again later");
             }
         }
-        Ok(())
     }
 
     async fn start_tls(&mut self) -> Result<(), End> {

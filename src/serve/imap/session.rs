@@ -1155,15 +1155,15 @@ impl Session {
                     "no such mailbox",
                 )));
             }
-            if let Some(q) = quota {
-                if used(&acct)? + bytes.len() as u64 > q {
-                    return Ok(Err(status(
-                        tag,
-                        StatusKind::No,
-                        Some(Code::OverQuota),
-                        "quota exceeded",
-                    )));
-                }
+            if let Some(q) = quota
+                && used(&acct)? + bytes.len() as u64 > q
+            {
+                return Ok(Err(status(
+                    tag,
+                    StatusKind::No,
+                    Some(Code::OverQuota),
+                    "quota exceeded",
+                )));
             }
             let mut folder = Folder::open(&acct, &name)?;
             let uid = folder.add(bytes, flags, date.unwrap_or_else(maildir::now))?;

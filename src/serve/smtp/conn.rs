@@ -8,7 +8,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use smtp_proto::request::receiver::{DataReceiver, DummyDataReceiver};
+use smtp_proto::request::receiver::{BdatReceiver, DataReceiver, DummyDataReceiver};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
@@ -265,6 +265,32 @@ impl Conn {
                 }
                 msg.drain(..2);
                 return Ok(Some(msg));
+            }
+            self.fill(false).await?;
+        }
+    }
+
+    /// Reads the next `size` bytes as they are (a BDAT chunk), into `keep`
+    /// or nowhere.
+    pub async fn read_chunk(
+        &mut self,
+        size: usize,
+        mut keep: Option<&mut Vec<u8>>,
+    ) -> Result<(), End> {
+        let mut rx = BdatReceiver::new(size, false);
+        let mut dropped = Vec::new();
+        loop {
+            let mut it = self.inbuf[self.pos..].iter();
+            let done = match keep.as_deref_mut() {
+                Some(buf) => rx.ingest(&mut it, buf),
+                None => {
+                    dropped.clear();
+                    rx.ingest(&mut it, &mut dropped)
+                }
+            };
+            self.pos = self.inbuf.len() - it.as_slice().len();
+            if done {
+                return Ok(());
             }
             self.fill(false).await?;
         }
