@@ -1,0 +1,739 @@
+//! The outbound queue of `mailc serve`, run for real on 127.0.0.1: mail
+//! comes in through the server's own SMTP and submission ports (Python's
+//! smtplib, `../shared/ORACLES.md` §7) and leaves through `--relay-all` to a
+//! sink this test runs, which records every envelope and message.
+//!
+//! - a forward of an SRS domain leaves with an `SRS0=` sender, a forward of
+//!   a domain without SRS with the sender as it was;
+//! - a submission leaves DKIM-signed with both keys of its domain; dkimpy
+//!   (ORACLES.md §6) verifies the RSA signature with the key of the compiled
+//!   zone, and mail-auth verifies both, asking a DNS server on 127.0.0.1
+//!   that serves the compiled zone;
+//! - a sink that answers 451 first gets the message on a later attempt;
+//! - a sink that answers 550 makes a non-delivery report (RFC 3464) that
+//!   lands in the local sender's Maildir; for a forward, it finds the
+//!   original sender behind the SRS address;
+//! - kill -9 with mail queued for a sink that is down: after a restart,
+//!   the mail is delivered.
+//!
+//! The tools are required: a missing one fails the test, never a skip.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU16, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A free port in 29000-29999, different for every call in this process.
+fn free_port() -> u16 {
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    let base = (std::process::id() % 50) as u16 * 20;
+    loop {
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let port = 29000 + (base + n) % 1000;
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+        assert!(n < 2000, "no free port in 29000-29999");
+    }
+}
+
+/// A scratch folder, removed when dropped.
+struct Temp(PathBuf);
+
+impl Temp {
+    fn new(label: &str) -> Temp {
+        static N: AtomicU16 = AtomicU16::new(0);
+        let p = std::env::temp_dir().join(format!(
+            "mailc-queue-{label}-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).unwrap();
+        Temp(p)
+    }
+}
+
+impl Drop for Temp {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), &target).unwrap();
+        }
+    }
+}
+
+/// The case `tests/cases/embedded-queue` with its test keys, in a scratch
+/// folder.
+fn case(label: &str) -> Temp {
+    let t = Temp::new(label);
+    copy_dir(&root().join("tests/cases/embedded-queue"), &t.0);
+    copy_dir(&root().join("tests/keys/embedded-queue"), &t.0);
+    t
+}
+
+/// Polls `f` until it gives something, for at most two minutes.
+fn wait_for<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+// ---------------------------------------------------------------- the sink
+
+/// One message the sink took.
+#[derive(Clone, Debug)]
+struct Received {
+    from: String,
+    to: Vec<String>,
+    data: Vec<u8>,
+}
+
+/// The sink's reply to `RCPT TO:<address>`, given how many times that
+/// address was offered before.
+type Policy = Arc<dyn Fn(&str, usize) -> String + Send + Sync>;
+
+struct Sink {
+    port: u16,
+    got: Arc<Mutex<Vec<Received>>>,
+}
+
+impl Sink {
+    fn find(&self, f: impl Fn(&Received) -> bool) -> Option<Received> {
+        self.got.lock().unwrap().iter().find(|r| f(r)).cloned()
+    }
+}
+
+/// `retry…@` is deferred (451) at its first offer; `gone…@` is refused
+/// (550); everything else is taken.
+fn policy() -> Policy {
+    Arc::new(|a, seen| {
+        if a.starts_with("retry") && seen == 0 {
+            "451 4.3.0 busy, try again later".to_string()
+        } else if a.starts_with("gone") {
+            format!("550 5.1.1 <{a}>: no such user here")
+        } else {
+            "250 2.1.5 ok".to_string()
+        }
+    })
+}
+
+fn sink(port: u16) -> Sink {
+    let l = TcpListener::bind(("127.0.0.1", port)).unwrap();
+    let got = Arc::new(Mutex::new(Vec::new()));
+    let seen: Arc<Mutex<BTreeMap<String, usize>>> = Arc::default();
+    let g = got.clone();
+    let p = policy();
+    std::thread::spawn(move || {
+        for s in l.incoming() {
+            let Ok(s) = s else { return };
+            let (g, p, seen) = (g.clone(), p.clone(), seen.clone());
+            std::thread::spawn(move || {
+                let _ = sink_session(s, &p, &seen, &g);
+            });
+        }
+    });
+    Sink { port, got }
+}
+
+fn sink_session(
+    s: TcpStream,
+    policy: &Policy,
+    seen: &Mutex<BTreeMap<String, usize>>,
+    got: &Mutex<Vec<Received>>,
+) -> std::io::Result<()> {
+    let mut w = s.try_clone()?;
+    let mut r = BufReader::new(s);
+    w.write_all(b"220 sink.test ESMTP\r\n")?;
+    let mut cur = Received {
+        from: String::new(),
+        to: Vec::new(),
+        data: Vec::new(),
+    };
+    let inside = |l: &str| {
+        l.split_once('<')
+            .and_then(|(_, rest)| rest.split_once('>'))
+            .map(|(a, _)| a.to_string())
+            .unwrap_or_default()
+    };
+    loop {
+        let mut line = String::new();
+        if r.read_line(&mut line)? == 0 {
+            return Ok(());
+        }
+        let upper = line.to_ascii_uppercase();
+        if upper.starts_with("EHLO") {
+            w.write_all(b"250-sink.test\r\n250-8BITMIME\r\n250 SIZE 50000000\r\n")?;
+        } else if upper.starts_with("MAIL FROM:") {
+            cur = Received {
+                from: inside(&line),
+                to: Vec::new(),
+                data: Vec::new(),
+            };
+            w.write_all(b"250 2.1.0 ok\r\n")?;
+        } else if upper.starts_with("RCPT TO:") {
+            let a = inside(&line);
+            let n = {
+                let mut seen = seen.lock().unwrap();
+                let n = seen.entry(a.clone()).or_insert(0);
+                *n += 1;
+                *n - 1
+            };
+            let reply = policy(&a, n);
+            if reply.starts_with('2') {
+                cur.to.push(a);
+            }
+            w.write_all(format!("{reply}\r\n").as_bytes())?;
+        } else if upper.starts_with("DATA") {
+            w.write_all(b"354 end with .\r\n")?;
+            let mut data = Vec::new();
+            loop {
+                let mut l = Vec::new();
+                if r.read_until(b'\n', &mut l)? == 0 {
+                    return Ok(());
+                }
+                if l == b".\r\n" {
+                    break;
+                }
+                if l.starts_with(b"..") {
+                    l.remove(0);
+                }
+                data.extend_from_slice(&l);
+            }
+            cur.data = data;
+            got.lock().unwrap().push(cur.clone());
+            w.write_all(b"250 2.0.0 taken\r\n")?;
+        } else if upper.starts_with("QUIT") {
+            w.write_all(b"221 2.0.0 bye\r\n")?;
+            return Ok(());
+        } else {
+            w.write_all(b"250 2.0.0 ok\r\n")?;
+        }
+    }
+}
+
+// -------------------------------------------------------------- the server
+
+struct Server {
+    child: Child,
+    smtp: u16,
+    submission: u16,
+    data: PathBuf,
+    log: PathBuf,
+}
+
+impl Server {
+    /// `mailc serve` of the case in `dir`, everything out to `sink_port`.
+    fn start(dir: &Path, sink_port: u16) -> Server {
+        let (smtp, submission) = (free_port(), free_port());
+        let data = dir.join("data");
+        let log = dir.join(format!("serve-{smtp}.log"));
+        let child = Command::new(env!("CARGO_BIN_EXE_mailc"))
+            .current_dir(dir)
+            .args([
+                "serve",
+                "mailc.yaml",
+                "--host",
+                "mx1",
+                "--smtp",
+                &format!("127.0.0.1:{smtp}"),
+                "--submission",
+                &format!("127.0.0.1:{submission}"),
+                "--data",
+                data.to_str().unwrap(),
+                "--relay-all",
+                &format!("127.0.0.1:{sink_port}"),
+                "--retry-base",
+                "1",
+            ])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .expect("mailc runs");
+        let mut s = Server {
+            child,
+            smtp,
+            submission,
+            data,
+            log,
+        };
+        for port in [smtp, submission] {
+            wait_for("the server to listen", || {
+                if let Ok(Some(status)) = s.child.try_wait() {
+                    panic!("mailc serve exited with {status}:\n{}", s.log_text());
+                }
+                TcpStream::connect(("127.0.0.1", port)).ok().map(|_| ())
+            });
+        }
+        s
+    }
+
+    fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    fn kill9(&mut self) {
+        let _ = self.child.kill(); // SIGKILL
+        let _ = self.child.wait();
+    }
+
+    /// The queue's entries (envelopes) on disk.
+    fn queued(&self) -> usize {
+        std::fs::read_dir(self.data.join("queue"))
+            .map(|rd| {
+                rd.filter(|e| {
+                    e.as_ref()
+                        .is_ok_and(|e| e.file_name().to_string_lossy().ends_with(".env"))
+                })
+                .count()
+            })
+            .unwrap_or(0)
+    }
+
+    fn inbox(&self, address: &str) -> Vec<String> {
+        let (local, domain) = address.split_once('@').unwrap();
+        let new = self.data.join("mail").join(domain).join(local).join("new");
+        let Ok(rd) = std::fs::read_dir(new) else {
+            return Vec::new();
+        };
+        rd.map(|e| String::from_utf8_lossy(&std::fs::read(e.unwrap().path()).unwrap()).into_owned())
+            .collect()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+// -------------------------------------------------------------- the client
+
+/// Sends one message with Python's smtplib; with `login`, AUTH first.
+fn send(port: u16, login: Option<(&str, &str)>, from: &str, to: &[&str], message: &str) {
+    let script = r#"
+import smtplib, sys
+port, user, pw, frm, to = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
+msg = sys.stdin.buffer.read()
+s = smtplib.SMTP('127.0.0.1', port, timeout=60)
+s.ehlo('client.test')
+if user:
+    s.login(user, pw)
+refused = s.sendmail(frm, to.split(','), msg)
+s.quit()
+assert not refused, refused
+"#;
+    let (user, pw) = login.unwrap_or(("", ""));
+    let mut child = Command::new("python3")
+        .args([
+            "-c",
+            script,
+            &port.to_string(),
+            user,
+            pw,
+            from,
+            &to.join(","),
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("python3 (smtplib) is needed: run `.ci/install-oracles`");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(message.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "smtplib could not send from {from} to {to:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn message(from: &str, to: &str, subject: &str) -> String {
+    format!(
+        "From: {from}\r\nTo: {to}\r\nSubject: {subject}\r\n\
+         Date: Mon, 23 Nov 2026 12:00:00 +0000\r\nMessage-ID: <{subject}@client.test>\r\n\
+         MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n\
+         Hello from the queue test.\r\n.a line with a leading dot\r\n"
+    )
+}
+
+// ------------------------------------------------------------------- tests
+
+#[test]
+fn forwards_get_srs_senders_where_the_domain_asks() {
+    let dir = case("srs");
+    let sink = sink(free_port());
+    let server = Server::start(&dir.0, sink.port);
+    send(
+        server.smtp,
+        None,
+        "someone@origin.test",
+        &["fwd@queue.example"],
+        &message("someone@origin.test", "fwd@queue.example", "srs-forward"),
+    );
+    send(
+        server.smtp,
+        None,
+        "someone@origin.test",
+        &["fwd@plain.example"],
+        &message("someone@origin.test", "fwd@plain.example", "plain-forward"),
+    );
+    let srs = wait_for("the SRS forward at the sink", || {
+        sink.find(|r| String::from_utf8_lossy(&r.data).contains("Subject: srs-forward"))
+    });
+    assert_eq!(srs.to, ["someone@far.test"]);
+    assert!(
+        srs.from.starts_with("SRS0=") && srs.from.ends_with("=origin.test=someone@queue.example"),
+        "not an SRS sender: {}",
+        srs.from
+    );
+    let plain = wait_for("the plain forward at the sink", || {
+        sink.find(|r| String::from_utf8_lossy(&r.data).contains("Subject: plain-forward"))
+    });
+    assert_eq!(plain.from, "someone@origin.test");
+    assert_eq!(plain.to, ["someone@far.test"]);
+    let secret = server.data.join("srs.secret");
+    let mode = std::fs::metadata(&secret).expect("the SRS secret exists");
+    assert_eq!(
+        std::os::unix::fs::PermissionsExt::mode(&mode.permissions()) & 0o777,
+        0o600
+    );
+    wait_for("an empty queue", || (server.queued() == 0).then_some(()));
+}
+
+/// The compiled zones of the case (`mailc build`): file name → text.
+fn zones(dir: &Path) -> BTreeMap<String, String> {
+    let out = Command::new(env!("CARGO_BIN_EXE_mailc"))
+        .current_dir(dir)
+        .args(["build", "mailc.yaml", "--out", "out"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "mailc build: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::read_dir(dir.join("out/dns"))
+        .unwrap()
+        .map(|e| {
+            let p = e.unwrap().path();
+            (
+                p.file_name().unwrap().to_string_lossy().into_owned(),
+                std::fs::read_to_string(&p).unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// dkimpy verifies the RSA signatures of `message`, reading the key record
+/// from the compiled zone file (dkimpy without PyNaCl cannot check Ed25519).
+fn dkimpy_verifies_rsa(message: &[u8], zone: &Path) {
+    let t = Temp::new("dkimpy");
+    let msg = t.0.join("msg.eml");
+    std::fs::write(&msg, message).unwrap();
+    let script = r#"
+import sys, re, dkim
+zone = open(sys.argv[2]).read()
+def dnsfunc(name, timeout=5):
+    n = name.decode() if isinstance(name, bytes) else name
+    label = n.rstrip('.').split('.queue.example')[0]
+    for line in zone.splitlines():
+        if line.split() and line.split()[0] == label and ' TXT ' in line:
+            return ''.join(re.findall(r'"((?:[^"\\]|\\.)*)"', line)).encode()
+    return None
+msg = open(sys.argv[1], 'rb').read()
+d = dkim.DKIM(msg)
+sigs = [v for (k, v) in d.headers if k.lower() == b'dkim-signature']
+out = [str(dkim.DKIM(msg).verify(idx=i, dnsfunc=dnsfunc))
+       for i, v in enumerate(sigs) if b'a=rsa-sha256' in v.replace(b' ', b'')]
+print(' '.join(out))
+"#;
+    let py = "/opt/oracle-venv/bin/python";
+    let r = Command::new(py)
+        .args(["-c", script, msg.to_str().unwrap(), zone.to_str().unwrap()])
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("{py} with dkimpy is needed (ORACLES.md §6, `.ci/install-oracles`): {e}")
+        });
+    assert!(
+        r.status.success(),
+        "dkimpy: {}",
+        String::from_utf8_lossy(&r.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&r.stdout).trim(),
+        "True",
+        "dkimpy does not verify:\n{}",
+        String::from_utf8_lossy(message)
+    );
+}
+
+/// A DNS server on 127.0.0.1 (UDP) answering from the given zone texts.
+async fn zone_server(zones: &BTreeMap<String, String>) -> SocketAddr {
+    use hickory_proto::op::{Message, ResponseCode};
+    use hickory_proto::rr::{Name, Record};
+    use hickory_proto::serialize::binary::{BinDecodable, BinEncodable};
+    use hickory_proto::serialize::txt::Parser;
+    let mut records: Vec<Record> = Vec::new();
+    for (file, text) in zones {
+        let origin = Name::from_ascii(format!("{}.", file.trim_end_matches(".zone"))).unwrap();
+        let (_, sets) = Parser::new(text.as_str(), None, Some(origin))
+            .parse()
+            .unwrap_or_else(|e| panic!("{file} does not parse: {e}"));
+        for set in sets.values() {
+            records.extend(set.records_without_rrsigs().cloned());
+        }
+    }
+    let sock = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let addr = sock.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut buf = vec![0u8; 4096];
+        loop {
+            let Ok((n, from)) = sock.recv_from(&mut buf).await else {
+                return;
+            };
+            let Ok(q) = Message::from_bytes(&buf[..n]) else {
+                continue;
+            };
+            let mut resp = Message::response(q.metadata.id, q.metadata.op_code);
+            resp.metadata.authoritative = true;
+            resp.metadata.recursion_desired = q.metadata.recursion_desired;
+            let query = q.queries[0].clone();
+            let matching: Vec<Record> = records
+                .iter()
+                .filter(|r| r.name == *query.name() && r.record_type() == query.query_type())
+                .cloned()
+                .collect();
+            if !records.iter().any(|r| r.name == *query.name()) {
+                resp.metadata.response_code = ResponseCode::NXDomain;
+            }
+            resp.answers.extend(matching);
+            resp.queries.push(query);
+            let _ = sock.send_to(&resp.to_bytes().unwrap(), from).await;
+        }
+    });
+    addr
+}
+
+/// mail-auth's verdict on every DKIM signature of `message`, with the keys
+/// served by DNS from the compiled zones.
+fn mail_auth_results(
+    message: &[u8],
+    zones: &BTreeMap<String, String>,
+) -> Vec<mail_auth::DkimResult> {
+    use hickory_resolver::config::{NameServerConfig, ResolverConfig, ResolverOpts};
+    use mail_auth::{AuthenticatedMessage, MessageAuthenticator, Parameters};
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let server = zone_server(zones).await;
+        let mut ns = NameServerConfig::udp_and_tcp(server.ip());
+        for c in &mut ns.connections {
+            c.port = server.port();
+        }
+        let auth = MessageAuthenticator::new(
+            ResolverConfig::from_name_servers(vec![ns]),
+            ResolverOpts::default(),
+        )
+        .unwrap();
+        let parsed = AuthenticatedMessage::parse(message).expect("a parsable message");
+        auth.verify_dkim(Parameters::new(&parsed))
+            .await
+            .iter()
+            .map(|r| r.result().clone())
+            .collect()
+    })
+}
+
+#[test]
+fn submissions_leave_dkim_signed_and_verify() {
+    let dir = case("dkim");
+    let sink = sink(free_port());
+    let server = Server::start(&dir.0, sink.port);
+    send(
+        server.submission,
+        Some(("alice@queue.example", "alice-pw")),
+        "alice@queue.example",
+        &["someone@far.test"],
+        &message("alice@queue.example", "someone@far.test", "signed"),
+    );
+    let got = wait_for("the submission at the sink", || {
+        sink.find(|r| String::from_utf8_lossy(&r.data).contains("Subject: signed"))
+    });
+    assert_eq!(got.from, "alice@queue.example");
+    let text = String::from_utf8_lossy(&got.data).into_owned();
+    assert_eq!(text.matches("DKIM-Signature:").count(), 2, "{text}");
+    assert!(
+        text.contains("s=q2026") && text.contains("s=e2026"),
+        "{text}"
+    );
+    assert!(text.contains("d=queue.example"), "{text}");
+    let zones = zones(&dir.0);
+    dkimpy_verifies_rsa(&got.data, &dir.0.join("out/dns/queue.example.zone"));
+    let pass = mail_auth::DkimResult::Pass;
+    assert_eq!(
+        mail_auth_results(&got.data, &zones),
+        [pass.clone(), pass.clone()]
+    );
+    // A changed body no longer verifies: the check above means something.
+    let tampered = text.replace("Hello from", "Hullo from");
+    let results = mail_auth_results(tampered.as_bytes(), &zones);
+    assert_eq!(results.len(), 2);
+    assert!(!results.contains(&pass), "{results:?}");
+}
+
+#[test]
+fn a_deferred_message_arrives_after_a_retry() {
+    let dir = case("retry");
+    let sink = sink(free_port());
+    let server = Server::start(&dir.0, sink.port);
+    send(
+        server.submission,
+        Some(("alice@queue.example", "alice-pw")),
+        "alice@queue.example",
+        &["retry@far.test"],
+        &message("alice@queue.example", "retry@far.test", "deferred"),
+    );
+    let got = wait_for("the retried message at the sink", || {
+        sink.find(|r| r.to == ["retry@far.test"])
+    });
+    assert!(String::from_utf8_lossy(&got.data).contains("Subject: deferred"));
+    wait_for("an empty queue", || (server.queued() == 0).then_some(()));
+    assert!(
+        server.inbox("alice@queue.example").is_empty(),
+        "a deferral is no bounce"
+    );
+    assert!(
+        server.log_text().contains("deferred"),
+        "{}",
+        server.log_text()
+    );
+}
+
+#[test]
+fn a_refused_message_bounces_to_the_local_sender() {
+    let dir = case("bounce");
+    let sink = sink(free_port());
+    let server = Server::start(&dir.0, sink.port);
+    send(
+        server.submission,
+        Some(("alice@queue.example", "alice-pw")),
+        "alice@queue.example",
+        &["gone@far.test", "someone@far.test"],
+        &message("alice@queue.example", "gone@far.test", "refused"),
+    );
+    let report = wait_for("the report in alice's INBOX", || {
+        server.inbox("alice@queue.example").into_iter().next()
+    });
+    for want in [
+        "multipart/report",
+        "report-type",
+        "delivery-status",
+        "Final-Recipient: rfc822; gone@far.test",
+        "Action: failed",
+        "Status: 5.1.1",
+        "Diagnostic-Code: smtp; 550 5.1.1",
+        "text/rfc822-headers",
+        "Subject: refused",
+        "From: \"Mail Delivery System\" <MAILER-DAEMON@mail.queue.example>",
+    ] {
+        assert!(
+            report.contains(want),
+            "no `{want}` in the report:\n{report}"
+        );
+    }
+    assert!(!report.contains("Final-Recipient: rfc822; someone@far.test"));
+    let good = wait_for("the accepted copy", || {
+        sink.find(|r| r.to == ["someone@far.test"])
+    });
+    assert!(String::from_utf8_lossy(&good.data).contains("Subject: refused"));
+    wait_for("an empty queue", || (server.queued() == 0).then_some(()));
+}
+
+#[test]
+fn queued_mail_survives_kill_9() {
+    let dir = case("kill");
+    // The sink's port, with nobody listening yet.
+    let port = free_port();
+    let mut server = Server::start(&dir.0, port);
+    send(
+        server.smtp,
+        None,
+        "someone@origin.test",
+        &["fwd@plain.example"],
+        &message("someone@origin.test", "fwd@plain.example", "survivor"),
+    );
+    // Acknowledged means queued; let an attempt fail too.
+    wait_for("the message in the queue", || {
+        (server.queued() == 1 && server.log_text().contains("deferred")).then_some(())
+    });
+    server.kill9();
+    let sink = sink(port);
+    let server = Server::start(&dir.0, port);
+    let got = wait_for("the message after the restart", || {
+        sink.find(|r| String::from_utf8_lossy(&r.data).contains("Subject: survivor"))
+    });
+    assert_eq!(got.from, "someone@origin.test");
+    assert_eq!(got.to, ["someone@far.test"]);
+    wait_for("an empty queue", || (server.queued() == 0).then_some(()));
+}
+
+#[test]
+fn a_refused_forward_bounces_through_srs_to_the_original_sender() {
+    let dir = case("srs-bounce");
+    let sink = sink(free_port());
+    let server = Server::start(&dir.0, sink.port);
+    // bob@plain.example writes to lost@queue.example, which forwards to
+    // gone@far.test with an SRS sender; the sink refuses it.
+    send(
+        server.smtp,
+        None,
+        "bob@plain.example",
+        &["lost@queue.example"],
+        &message("bob@plain.example", "lost@queue.example", "lost-forward"),
+    );
+    let report = wait_for("the report in bob's INBOX", || {
+        server.inbox("bob@plain.example").into_iter().next()
+    });
+    for want in [
+        "Return-Path: <>",
+        "Final-Recipient: rfc822; gone@far.test",
+        "Status: 5.1.1",
+        "Subject: lost-forward",
+    ] {
+        assert!(
+            report.contains(want),
+            "no `{want}` in the report:\n{report}"
+        );
+    }
+    wait_for("an empty queue", || (server.queued() == 0).then_some(()));
+}
