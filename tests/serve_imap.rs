@@ -88,6 +88,8 @@ struct Server {
     log: PathBuf,
     host: String,
     port: u16,
+    /// Implicit TLS.
+    imaps: u16,
 }
 
 impl Server {
@@ -104,6 +106,7 @@ impl Server {
             log: data.with_extension("log"),
             host: "127.0.0.1".into(),
             port: free_port(),
+            imaps: free_port(),
         };
         s.spawn();
         s
@@ -118,6 +121,7 @@ impl Server {
             log: data.with_extension("log"),
             host: host.into(),
             port: free_port(),
+            imaps: free_port(),
         };
         s.spawn();
         s
@@ -134,6 +138,8 @@ impl Server {
             .arg(&self.input)
             .args(["--host", "mx1", "--imap"])
             .arg(format!("{}:{}", self.host, self.port))
+            .arg("--imaps")
+            .arg(format!("{}:{}", self.host, self.imaps))
             .arg("--data")
             .arg(&self.data)
             .stdin(Stdio::null())
@@ -147,7 +153,10 @@ impl Server {
             if let Some(status) = self.child.as_mut().unwrap().try_wait().unwrap() {
                 panic!("mailc serve exited with {status}:\n{}", self.log_text());
             }
-            if TcpStream::connect((self.host.as_str(), self.port)).is_ok() {
+            if [self.port, self.imaps]
+                .iter()
+                .all(|p| TcpStream::connect((self.host.as_str(), *p)).is_ok())
+            {
                 return;
             }
             assert!(
@@ -201,6 +210,7 @@ impl Server {
             .arg(&file)
             .env("HOST", &self.host)
             .env("PORT", self.port.to_string())
+            .env("IMAPS", self.imaps.to_string())
             .env("DATA", &self.data)
             .output()
             .expect("run python3");
@@ -232,6 +242,7 @@ const PRELUDE: &str = r#"
 import imaplib, os, re, socket, ssl, base64, time
 HOST = os.environ["HOST"]
 PORT = int(os.environ["PORT"])
+IMAPS = int(os.environ["IMAPS"])
 DATA = os.environ["DATA"]
 def login(user, pw=None):
     m = imaplib.IMAP4(HOST, PORT, timeout=60)
@@ -538,6 +549,12 @@ ok(m.starttls(ssl_context=ctx))
 caps = ok(m.capability())[0].decode().split()
 assert "STARTTLS" not in caps and "AUTH=PLAIN" in caps, caps
 ok(m.login("alice@example.com", "alice-pw"))
+ok(m.select("INBOX"))
+m.logout()
+# Implicit TLS (993).
+m = imaplib.IMAP4_SSL(HOST, IMAPS, ssl_context=ctx, timeout=60)
+assert "STARTTLS" not in m.capabilities and "AUTH=PLAIN" in m.capabilities, m.capabilities
+ok(m.login("bob@example.com", "bob-pw"))
 ok(m.select("INBOX"))
 m.logout()
 # AUTHENTICATE PLAIN on loopback, with and without an initial response.
