@@ -501,16 +501,28 @@ impl Delivery {
         let data = data.clone();
         let from = env.from.clone();
         let domain = domain_of(addr).unwrap_or_default().to_string();
-        let r = tokio::task::spawn_blocking(move || -> io::Result<()> {
+        let r = tokio::task::spawn_blocking(move || -> io::Result<Option<String>> {
+            let mut full = Vec::new();
             if !mailboxes.is_empty() {
                 // RFC 5321 §4.4: the delivering server adds Return-Path.
                 let mut local = Vec::with_capacity(data.len() + from.len() + 16);
                 local.extend_from_slice(format!("Return-Path: <{from}>\r\n").as_bytes());
                 local.extend_from_slice(&data);
                 for mb in &mailboxes {
+                    // The quota SMTP delivery keeps, with its reply.
+                    if !super::smtp::deliver::fits_quota(&shared, mb, local.len() as u64) {
+                        full.push((mb.clone(), format!("552 5.2.2 <{mb}>: mailbox full")));
+                        continue;
+                    }
                     shared.store.deliver(mb, &local)?;
                 }
             }
+            if full.len() == mailboxes.len() && forward.is_empty() {
+                // Nothing got through: the recipient failed.
+                return Ok(full.into_iter().next().map(|(_, why)| why));
+            }
+            // Some copies arrived: the full mailboxes are reported apart.
+            queue.bounce(&from, &full, &data)?;
             if !forward.is_empty() {
                 queue.enqueue(
                     Outgoing {
@@ -522,11 +534,12 @@ impl Delivery {
                     &data,
                 )?;
             }
-            Ok(())
+            Ok(None)
         })
         .await;
         match r {
-            Ok(Ok(())) => Outcome::Sent("delivered here".into()),
+            Ok(Ok(None)) => Outcome::Sent("delivered here".into()),
+            Ok(Ok(Some(why))) => Outcome::Permanent(why),
             Ok(Err(e)) => {
                 self.log(id, &format!("<{addr}>: local delivery failed: {e}"));
                 Outcome::Temporary(format!("4.3.0 local delivery failed: {e}"))

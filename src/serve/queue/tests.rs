@@ -213,6 +213,7 @@ fn manifest(data: &Path, lifetime: u32) -> Manifest {
     let mut recipients = BTreeMap::new();
     recipients.insert("alice".to_string(), target(&["alice@queue.test"], &[]));
     recipients.insert("fwd".to_string(), target(&[], &["far@remote.test"]));
+    recipients.insert("tiny".to_string(), target(&["tiny@queue.test"], &[]));
     let mut domains = BTreeMap::new();
     domains.insert(
         "queue.test".to_string(),
@@ -264,7 +265,16 @@ fn manifest(data: &Path, lifetime: u32) -> Manifest {
             queue_lifetime: lifetime,
             ..Limits::default()
         },
-        users: BTreeMap::new(),
+        users: [(
+            "tiny@queue.test".to_string(),
+            crate::manifest::User {
+                password: "{SHA512-CRYPT}x".into(),
+                quota: Some(10),
+                send_only: false,
+                send_as: vec!["tiny@queue.test".into()],
+            },
+        )]
+        .into(),
         domains,
         dkim,
     }
@@ -809,4 +819,25 @@ fn pkcs1_rsa_keys_sign_too() {
     assert!(problems.is_empty(), "{problems:?}");
     mail_auth_verifies(&signed, 2);
     dkimpy_verifies_rsa(&signed);
+}
+
+#[test]
+fn a_full_local_mailbox_bounces() {
+    let s = sink(accept_all());
+    let dir = tempfile::tempdir().unwrap();
+    let r = rig(dir.path(), s.port, 3600);
+    r.queue
+        .enqueue(
+            out("alice@queue.test", &["tiny@queue.test"], Kind::Relay),
+            MESSAGE,
+        )
+        .unwrap();
+    let bounce = wait_for("the report in alice's INBOX", || {
+        r.inbox("alice@queue.test").into_iter().next()
+    });
+    let text = String::from_utf8_lossy(&bounce);
+    assert!(text.contains("Status: 5.2.2"), "{text}");
+    assert!(r.inbox("tiny@queue.test").is_empty());
+    wait_for("an empty queue", || (r.queued() == 0).then_some(()));
+    r.stop();
 }
