@@ -14,7 +14,8 @@
 //!   lands in the local sender's Maildir; for a forward, it finds the
 //!   original sender behind the SRS address;
 //! - kill -9 with mail queued for a sink that is down: after a restart,
-//!   the mail is delivered.
+//!   the mail is delivered;
+//! - a DKIM key that cannot be read stops the start, naming the file.
 //!
 //! The tools are required: a missing one fails the test, never a skip.
 
@@ -736,4 +737,51 @@ fn a_refused_forward_bounces_through_srs_to_the_original_sender() {
         );
     }
     wait_for("an empty queue", || (server.queued() == 0).then_some(()));
+}
+
+#[test]
+fn an_unreadable_dkim_key_stops_the_start() {
+    let dir = case("badkey");
+    let out = Command::new(env!("CARGO_BIN_EXE_mailc"))
+        .current_dir(&dir.0)
+        .args(["build", "mailc.yaml", "--out", "out"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The compiled manifest, with one key damaged and one gone.
+    let keys = dir.0.join("out/server/mx1/keys/queue.example");
+    std::fs::write(keys.join("q2026.key"), "not a key\n").unwrap();
+    std::fs::remove_file(keys.join("e2026.key")).unwrap();
+    let port = free_port();
+    let out = Command::new(env!("CARGO_BIN_EXE_mailc"))
+        .current_dir(&dir.0)
+        .args([
+            "serve",
+            "out/server/mx1/manifest.json",
+            "--smtp",
+            &format!("127.0.0.1:{port}"),
+            "--data",
+            "data",
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("q2026.key") && stderr.contains("no PEM private key"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("e2026.key") && stderr.contains("cannot read"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("not a key"),
+        "key content in the error: {stderr}"
+    );
 }
