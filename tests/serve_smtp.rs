@@ -687,16 +687,19 @@ s = smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=120)
 body = "Subject: big\r\n\r\n" + ("q" * 98 + "\r\n") * 60
 for i in range(3):
     print(attempt(lambda: s.sendmail("x@remote.test", ["bob@example.com"], body)))
+# An alias with room elsewhere is accepted; bob's copy becomes a bounce.
+print(attempt(lambda: s.sendmail("x@remote.test", ["sales@example.com"], body)))
 s.quit()
 "#
         ),
         &[server.smtp.to_string()],
     );
     assert_eq!(
-        out, "{}\n{}\n{'bob@example.com': (552, b'5.2.2 <bob@example.com>: mailbox full')}\n",
+        out, "{}\n{}\n{'bob@example.com': (552, b'5.2.2 <bob@example.com>: mailbox full')}\n{}\n",
         "{out}"
     );
     assert_eq!(server.inbox("bob@example.com").len(), 2);
+    assert_eq!(server.inbox("alice@example.com").len(), 1);
 }
 
 #[test]

@@ -441,10 +441,13 @@ impl Session {
             }
         };
         if let Route::Deliver(t) = &route
-            && self.over_quota(&t.mailboxes, size).await
+            && t.forward.is_empty()
+            && self.all_full(&t.mailboxes, size).await
         {
             // RFC 5321 §4.2.2 (552: storage allocation exceeded), as
-            // Dovecot's quota-status says it.
+            // Dovecot's quota-status says it. Only when nobody could take
+            // the message: an alias with room somewhere is accepted, and
+            // its full members get a bounce after DATA (as Postfix does).
             return self.error(&format!("552 5.2.2 <{normalized}>: mailbox full"));
         }
         if let Some(tx) = &mut self.tx {
@@ -474,21 +477,21 @@ impl Session {
             .flatten()
     }
 
-    /// Whether one of `mailboxes` has no room for `size` more bytes (the
-    /// client's SIZE estimate, else one byte: full already).
-    async fn over_quota(&self, mailboxes: &[String], size: u64) -> bool {
+    /// Whether every one of `mailboxes` has a quota with no room for
+    /// `size` more bytes (the client's SIZE estimate, else one byte: full
+    /// already).
+    async fn all_full(&self, mailboxes: &[String], size: u64) -> bool {
         let users = &self.shared.manifest.users;
-        let limited: Vec<String> = mailboxes
-            .iter()
-            .filter(|m| users.get(*m).is_some_and(|u| u.quota.is_some()))
-            .cloned()
-            .collect();
-        if limited.is_empty() {
+        let all_limited = !mailboxes.is_empty()
+            && mailboxes
+                .iter()
+                .all(|m| users.get(m).is_some_and(|u| u.quota.is_some()));
+        if !all_limited {
             return false;
         }
-        let sh = self.shared.clone();
+        let (sh, mailboxes) = (self.shared.clone(), mailboxes.to_vec());
         tokio::task::spawn_blocking(move || {
-            limited.iter().any(|m| !deliver::fits_quota(&sh, m, size))
+            mailboxes.iter().all(|m| !deliver::fits_quota(&sh, m, size))
         })
         .await
         .unwrap_or(false)
