@@ -387,6 +387,24 @@ impl Folder {
         Ok((folder, given))
     }
 
+    /// What tells, cheaply, that a folder may have changed: its uidlist's
+    /// inode, modification time and length. Together with
+    /// [`Folder::has_new`] it lets an idle session skip a full sync.
+    pub fn stamp(dir: &Path) -> Option<(u64, SystemTime, u64)> {
+        use std::os::unix::fs::MetadataExt;
+        let m = fs::metadata(dir.join(UIDLIST)).ok()?;
+        Some((m.ino(), m.modified().ok()?, m.len()))
+    }
+
+    /// Whether mail waits in `new/`.
+    pub fn has_new(dir: &Path) -> bool {
+        fs::read_dir(dir.join("new"))
+            .map(|mut d| {
+                d.any(|e| e.is_ok_and(|e| !e.file_name().as_encoded_bytes().starts_with(b".")))
+            })
+            .unwrap_or(false)
+    }
+
     /// [`Folder::sync`] without the UIDs.
     pub fn open(account: &Account, name: &Name) -> Result<Folder, Refusal> {
         Folder::sync(account, name).map(|(f, _)| f)

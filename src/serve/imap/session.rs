@@ -64,6 +64,8 @@ pub(super) struct Selected {
     pub(super) uidnext: u32,
     pub(super) msgs: Vec<Entry>,
     pub(super) recent: HashSet<u32>,
+    /// The uidlist as of the last look ([`Folder::stamp`]).
+    stamp: Option<(u64, std::time::SystemTime, u64)>,
 }
 
 impl Selected {
@@ -429,7 +431,7 @@ pub(super) async fn run(
                             Ok(Err(StreamError::State(_))) => break,
                             Ok(Err(_)) => return,
                         },
-                        _ = tokio::time::sleep(IDLE_POLL) => session.refresh(&mut server, true),
+                        _ = tokio::time::sleep(IDLE_POLL) => session.refresh_if_changed(&mut server),
                         _ = changes.changed() => session.refresh(&mut server, true),
                         _ = shutdown.changed() => {
                             let h = server.enqueue_status(bye("server shutting down"));
@@ -549,6 +551,19 @@ impl Session {
             .unwrap_or(Mailbox::Inbox)
     }
 
+    /// [`Session::refresh`] when the mailbox may have changed since the
+    /// last look: for IDLE's polling, which must stay cheap.
+    fn refresh_if_changed(&mut self, server: &mut Server) {
+        let (Some(acct), Some(sel)) = (&self.account, &self.selected) else {
+            return;
+        };
+        let dir = acct.dir(&sel.name);
+        let changed = blocking(|| Folder::has_new(&dir) || Folder::stamp(&dir) != sel.stamp);
+        if changed {
+            self.refresh(server, true);
+        }
+    }
+
     /// Brings the selected mailbox up to date and tells the client: new
     /// messages (EXISTS, RECENT), changed flags (FETCH) and, when
     /// `expunges` (never during FETCH, STORE, SEARCH: RFC 3501 §7.4.1),
@@ -577,6 +592,7 @@ impl Session {
         if !sel.read_only {
             sel.recent.extend(given);
         }
+        sel.stamp = Folder::stamp(&folder.dir);
         if expunges {
             let mut i = 0;
             while i < sel.msgs.len() {
@@ -884,6 +900,7 @@ impl Session {
             read_only,
             uidvalidity: folder.uidvalidity,
             uidnext: folder.uidnext,
+            stamp: Folder::stamp(&folder.dir),
             msgs: folder.entries,
             recent,
         });
