@@ -15,6 +15,9 @@
 //!   original sender behind the SRS address;
 //! - kill -9 with mail queued for a sink that is down: after a restart,
 //!   the mail is delivered;
+//! - without `--relay-all`, mail leaves by MX lookup through `--resolver`
+//!   (a DNS server on 127.0.0.1; the MX host on 127.0.0.2:25, so as root),
+//!   and a null MX is reported as 5.1.10;
 //! - a DKIM key that cannot be read stops the start, naming the file.
 //!
 //! The tools are required: a missing one fails the test, never a skip.
@@ -143,7 +146,12 @@ fn policy() -> Policy {
 }
 
 fn sink(port: u16) -> Sink {
-    let l = TcpListener::bind(("127.0.0.1", port)).unwrap();
+    sink_at("127.0.0.1", port)
+}
+
+fn sink_at(ip: &str, port: u16) -> Sink {
+    let l = TcpListener::bind((ip, port))
+        .unwrap_or_else(|e| panic!("the sink cannot listen on {ip}:{port}: {e}"));
     let got = Arc::new(Mutex::new(Vec::new()));
     let seen: Arc<Mutex<BTreeMap<String, usize>>> = Arc::default();
     let g = got.clone();
@@ -249,6 +257,11 @@ struct Server {
 impl Server {
     /// `mailc serve` of the case in `dir`, everything out to `sink_port`.
     fn start(dir: &Path, sink_port: u16) -> Server {
+        Server::start_with(dir, &["--relay-all", &format!("127.0.0.1:{sink_port}")])
+    }
+
+    /// `mailc serve` of the case in `dir` with these outbound flags.
+    fn start_with(dir: &Path, outbound: &[&str]) -> Server {
         let (smtp, submission) = (free_port(), free_port());
         let data = dir.join("data");
         let log = dir.join(format!("serve-{smtp}.log"));
@@ -265,11 +278,10 @@ impl Server {
                 &format!("127.0.0.1:{submission}"),
                 "--data",
                 data.to_str().unwrap(),
-                "--relay-all",
-                &format!("127.0.0.1:{sink_port}"),
                 "--retry-base",
                 "1",
             ])
+            .args(outbound)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).unwrap())
@@ -784,4 +796,58 @@ fn an_unreadable_dkim_key_stops_the_start() {
         !stderr.contains("not a key"),
         "key content in the error: {stderr}"
     );
+}
+
+#[test]
+fn mail_leaves_by_mx_lookup_through_the_resolver() {
+    // MX hosts listen on port 25: only root may bind it.
+    let uid = Command::new("id").arg("-u").output().unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&uid.stdout).trim(),
+        "0",
+        "this test listens on 127.0.0.2:25 as far.test's MX: run it as root"
+    );
+    let dir = case("mx");
+    let soa = "$TTL 300\n@ IN SOA ns.test. hostmaster.test. 1 3600 600 86400 300\n";
+    let zones: BTreeMap<String, String> = [
+        (
+            "far.test.zone".to_string(),
+            format!("{soa}@ IN MX 10 mx.far.test.\nmx IN A 127.0.0.2\n"),
+        ),
+        (
+            "nomail.test.zone".to_string(),
+            format!("{soa}@ IN MX 0 .\n"),
+        ),
+    ]
+    .into();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let dns = rt.block_on(zone_server(&zones));
+    let sink = sink_at("127.0.0.2", 25);
+    let server = Server::start_with(&dir.0, &["--resolver", &dns.to_string()]);
+    send(
+        server.submission,
+        Some(("alice@queue.example", "alice-pw")),
+        "alice@queue.example",
+        &["someone@far.test"],
+        &message("alice@queue.example", "someone@far.test", "by-mx"),
+    );
+    let got = wait_for("the message at far.test's MX", || {
+        sink.find(|r| String::from_utf8_lossy(&r.data).contains("Subject: by-mx"))
+    });
+    assert_eq!(got.to, ["someone@far.test"]);
+    // A null MX (RFC 7505) is a permanent failure: 5.1.10, reported.
+    send(
+        server.submission,
+        Some(("alice@queue.example", "alice-pw")),
+        "alice@queue.example",
+        &["anyone@nomail.test"],
+        &message("alice@queue.example", "anyone@nomail.test", "null-mx"),
+    );
+    let report = wait_for("the null MX report in alice's INBOX", || {
+        server.inbox("alice@queue.example").into_iter().next()
+    });
+    assert!(report.contains("Status: 5.1.10"), "{report}");
+    assert!(report.contains("Subject: null-mx"), "{report}");
+    wait_for("an empty queue", || (server.queued() == 0).then_some(()));
+    drop(rt);
 }
