@@ -220,6 +220,13 @@ impl Queue {
             }
         }
         let t = now();
+        // One RCPT per address, even if the caller listed one twice.
+        let mut seen = BTreeSet::new();
+        let to: Vec<String> = msg
+            .to
+            .into_iter()
+            .filter(|a| seen.insert(a.to_lowercase()))
+            .collect();
         let env = Envelope {
             from,
             kind: msg.kind,
@@ -227,8 +234,7 @@ impl Queue {
             created: t,
             attempts: 0,
             next_attempt: t,
-            recipients: msg
-                .to
+            recipients: to
                 .into_iter()
                 .map(|address| Recipient {
                     address,

@@ -589,7 +589,7 @@ fn permanent_failure_bounces_to_local_sender() {
         .enqueue(
             out(
                 "alice@queue.test",
-                &["gone@remote.test", "here@remote.test"],
+                &["gone@remote.test", "here@remote.test", "Here@remote.test"],
                 Kind::Submission,
             ),
             MESSAGE,
