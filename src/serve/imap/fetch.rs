@@ -183,6 +183,11 @@ impl Session {
         idx: &[usize],
     ) -> Result<Option<ResponseHandle>, Status<'static>> {
         let (tag, names) = (&job.tag, &job.names);
+        // When nothing changed and nothing is to be written, this session's
+        // view serves: only a full read may be written back.
+        let writes =
+            names.iter().any(sets_seen) && self.selected.as_ref().is_some_and(|s| !s.read_only);
+        let unchanged = !writes && !self.may_have_changed();
         let Some(acct) = self.account.clone() else {
             return Err(bad(tag, "log in first"));
         };
@@ -196,10 +201,21 @@ impl Session {
         type Fetched = (Vec<Data<'static>>, Vec<(usize, Flags)>);
         let res = blocking(|| -> Result<Fetched, Refusal> {
             let _l = acct.lock()?;
-            let (mut folder, given) = Folder::sync(&acct, &sel.name)?;
-            if !read_only {
-                sel.recent.extend(given);
-            }
+            let mut folder = if unchanged {
+                // This session's view is the mailbox: no need to read it.
+                Folder {
+                    dir: acct.dir(&sel.name),
+                    uidvalidity: sel.uidvalidity,
+                    uidnext: sel.uidnext,
+                    entries: idx.iter().map(|&i| sel.msgs[i].clone()).collect(),
+                }
+            } else {
+                let (folder, given) = Folder::sync(&acct, &sel.name)?;
+                if !read_only {
+                    sel.recent.extend(given);
+                }
+                folder
+            };
             let mut out = Vec::new();
             let mut changed = Vec::new();
             let mut dirty = false;

@@ -431,7 +431,7 @@ pub(super) async fn run(
                             Ok(Err(StreamError::State(_))) => break,
                             Ok(Err(_)) => return,
                         },
-                        _ = tokio::time::sleep(IDLE_POLL) => session.refresh_if_changed(&mut server),
+                        _ = tokio::time::sleep(IDLE_POLL) => session.refresh(&mut server, true),
                         _ = changes.changed() => session.refresh(&mut server, true),
                         _ = shutdown.changed() => {
                             let h = server.enqueue_status(bye("server shutting down"));
@@ -551,16 +551,22 @@ impl Session {
             .unwrap_or(Mailbox::Inbox)
     }
 
-    /// [`Session::refresh`] when the mailbox may have changed since the
-    /// last look: for IDLE's polling, which must stay cheap.
-    fn refresh_if_changed(&mut self, server: &mut Server) {
+    /// Whether the selected mailbox may have changed since this session
+    /// last looked: mail waits in `new/`, or the uidlist was written. (A
+    /// file removed from `cur/` behind the server's back is noticed at the
+    /// next change or SELECT.) Every command asks, so it must stay cheap.
+    pub(super) fn may_have_changed(&self) -> bool {
         let (Some(acct), Some(sel)) = (&self.account, &self.selected) else {
-            return;
+            return false;
         };
         let dir = acct.dir(&sel.name);
-        let changed = blocking(|| Folder::has_new(&dir) || Folder::stamp(&dir) != sel.stamp);
-        if changed {
-            self.refresh(server, true);
+        blocking(|| Folder::has_new(&dir) || Folder::stamp(&dir) != sel.stamp)
+    }
+
+    /// [`Session::sync`] when [`Session::may_have_changed`].
+    pub(super) fn refresh(&mut self, server: &mut Server, expunges: bool) {
+        if self.may_have_changed() {
+            self.sync(server, expunges);
         }
     }
 
@@ -568,7 +574,7 @@ impl Session {
     /// messages (EXISTS, RECENT), changed flags (FETCH) and, when
     /// `expunges` (never during FETCH, STORE, SEARCH: RFC 3501 §7.4.1),
     /// messages removed by other sessions (EXPUNGE).
-    pub(super) fn refresh(&mut self, server: &mut Server, expunges: bool) {
+    fn sync(&mut self, server: &mut Server, expunges: bool) {
         let (Some(acct), Some(sel)) = (&self.account, &mut self.selected) else {
             return;
         };
