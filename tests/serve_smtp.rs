@@ -94,6 +94,8 @@ struct Input {
     host: Option<String>,
     /// More `mailc serve` flags (`--relay-all`, `--retry-base`).
     extra: Vec<String>,
+    /// Submission listens on every address, not only loopback.
+    open: bool,
 }
 
 /// One running `mailc serve`, killed (SIGKILL) when dropped.
@@ -137,7 +139,15 @@ impl Server {
         cmd.arg("--smtp")
             .arg(format!("127.0.0.1:{}", self.smtp))
             .arg("--submission")
-            .arg(format!("127.0.0.1:{}", self.submission))
+            .arg(format!(
+                "{}:{}",
+                if self.input.open {
+                    "0.0.0.0"
+                } else {
+                    "127.0.0.1"
+                },
+                self.submission
+            ))
             .arg("--submissions")
             .arg(format!("127.0.0.1:{}", self.submissions))
             .arg("--data")
@@ -221,6 +231,7 @@ fn embedded(label: &str) -> (Temp, Server) {
         path: root().join("tests/cases/embedded-stack/mailc.yaml"),
         host: Some("mx1".into()),
         extra: Vec::new(),
+        open: false,
     };
     let server = Server::start(&input, &tmp.0.join("data"));
     (tmp, server)
@@ -782,6 +793,7 @@ fn small_limits(tmp: &Path, timeout: u32) -> Input {
         path,
         host: None,
         extra: Vec::new(),
+        open: false,
     }
 }
 
@@ -930,6 +942,7 @@ fn every_route_table_row_gets_the_routes_reply_at_rcpt() {
                 path: work.join("mailc.yaml"),
                 host: Some(host.clone()),
                 extra: Vec::new(),
+                open: false,
             };
             let server = Server::start(&input, &tmp.0.join(format!("data-{host}")));
             let mut args = vec![server.smtp.to_string()];
@@ -1098,6 +1111,7 @@ fn forwards_relays_bounces_and_srs_returns_leave_through_the_queue() {
             "--retry-base".into(),
             "1".into(),
         ],
+        open: false,
     };
     let server = Server::start(&input, &tmp.0.join("data"));
     let out = py(
@@ -1207,6 +1221,7 @@ fn a_failed_store_is_451_for_the_whole_message() {
         path: root().join("tests/cases/embedded-stack/mailc.yaml"),
         host: Some("mx1".into()),
         extra: Vec::new(),
+        open: false,
     };
     let server = Server::start(&input, &data);
     let out = py(
@@ -1245,6 +1260,7 @@ fn over_quota_at_data_time_bounces_to_the_sender() {
             "--retry-base".into(),
             "1".into(),
         ],
+        open: false,
     };
     let server = Server::start(&input, &tmp.0.join("data"));
     // No SIZE= announced: the third 6K message fits nowhere but is only
@@ -1369,4 +1385,60 @@ s.close()
         "{:?}",
         carol[0]
     );
+}
+
+/// This machine's address on its default route (not loopback).
+fn outside_address() -> String {
+    let s = std::net::UdpSocket::bind("0.0.0.0:0").unwrap();
+    // No packet is sent: connecting a UDP socket only picks the route.
+    s.connect("192.0.2.1:9")
+        .or_else(|_| s.connect("8.8.8.8:53"))
+        .expect("a non-loopback route, to test submission from off loopback");
+    let ip = s.local_addr().unwrap().ip();
+    assert!(!ip.is_loopback(), "{ip}");
+    ip.to_string()
+}
+
+#[test]
+fn off_loopback_auth_needs_tls_first() {
+    let tmp = Temp::new("offlo");
+    let input = Input {
+        path: root().join("tests/cases/embedded-stack/mailc.yaml"),
+        host: Some("mx1".into()),
+        extra: Vec::new(),
+        open: true,
+    };
+    let server = Server::start(&input, &tmp.0.join("data"));
+    let out = py(
+        &format!(
+            "{SUBMIT}\n{}",
+            r#"
+host, port = sys.argv[1], int(sys.argv[2])
+s = smtplib.SMTP(host, port, timeout=120)
+s.ehlo("c")
+print(s.has_extn("auth"), s.has_extn("starttls"))
+print(attempt(lambda: s.docmd("AUTH", "PLAIN " + base64.b64encode(b"\0alice@example.com\0alice-pw").decode())))
+print(attempt(lambda: s.mail("alice@example.com")))
+s.starttls(context=unverified())
+s.ehlo("c")
+print(s.has_extn("auth"), s.has_extn("starttls"))
+print(attempt(lambda: login(s, "alice@example.com", "alice-pw", "PLAIN")))
+print(attempt(lambda: s.sendmail("alice@example.com", ["bob@example.com"], "Subject: tls\r\n\r\nx\r\n")))
+s.quit()
+"#
+        ),
+        &[outside_address(), server.submission.to_string()],
+    );
+    assert_eq!(
+        out,
+        "False True\n\
+         538 5.7.11 encryption required for requested authentication mechanism\n\
+         530 5.7.0 must issue a STARTTLS command first\n\
+         True False\n\
+         235 2.7.0 authentication successful\n{}\n",
+        "{out}"
+    );
+    let bob = server.inbox("bob@example.com");
+    assert_eq!(bob.len(), 1);
+    assert!(bob[0].contains("with ESMTPSA id"), "{}", bob[0]);
 }

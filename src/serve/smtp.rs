@@ -375,6 +375,10 @@ impl Session {
             return self.error("503 5.5.1 nested MAIL command");
         }
         if self.service.is_submission() && self.user.is_none() {
+            if !self.auth_offered() {
+                // RFC 3207 §4: no AUTH in the clear off loopback.
+                return self.error("530 5.7.0 must issue a STARTTLS command first");
+            }
             return self.error("530 5.7.0 authentication required");
         }
         if from.size as u64 > limits.message_size {
