@@ -14,7 +14,7 @@
 //!   lands in the local sender's Maildir; for a forward, it finds the
 //!   original sender behind the SRS address;
 //! - kill -9 with mail queued for a sink that is down: after a restart,
-//!   the mail is delivered;
+//!   the mail is delivered; a SIGTERM stop leaves it queued;
 //! - without `--relay-all`, mail leaves by MX lookup through `--resolver`
 //!   (a DNS server on 127.0.0.1; the MX host on 127.0.0.2:25, so as root),
 //!   and a null MX is reported as 5.1.10;
@@ -850,4 +850,27 @@ fn mail_leaves_by_mx_lookup_through_the_resolver() {
     assert!(report.contains("Subject: null-mx"), "{report}");
     wait_for("an empty queue", || (server.queued() == 0).then_some(()));
     drop(rt);
+}
+
+#[test]
+fn a_stop_leaves_undelivered_mail_in_the_queue() {
+    let dir = case("stop");
+    let port = free_port(); // nobody listens there
+    let mut server = Server::start(&dir.0, port);
+    send(
+        server.smtp,
+        None,
+        "someone@origin.test",
+        &["fwd@plain.example"],
+        &message("someone@origin.test", "fwd@plain.example", "kept"),
+    );
+    wait_for("a deferral", || {
+        server.log_text().contains("deferred").then_some(())
+    });
+    let pid = server.child.id().to_string();
+    let r = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    assert!(r.success());
+    let status = wait_for("the server to stop", || server.child.try_wait().unwrap());
+    assert!(status.success(), "{status}: {}", server.log_text());
+    assert_eq!(server.queued(), 1, "{}", server.log_text());
 }
