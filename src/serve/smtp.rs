@@ -2,15 +2,24 @@
 //! (587 with STARTTLS, 465 on implicit TLS). The grammar is smtp-proto's;
 //! the session state machine, the limits and the promises are here:
 //!
+//! - ESMTP with PIPELINING, SIZE, 8BITMIME, CHUNKING (BDAT),
+//!   ENHANCEDSTATUSCODES, SMTPUTF8 and STARTTLS (everything forgotten
+//!   after the handshake, RFC 3207 §4.2);
 //! - every recipient is decided at RCPT by [`router::decide`], so the server
-//!   answers what `mailc route` explains;
+//!   answers what `mailc route` explains; the one addition is an SRS
+//!   address we made, whose bounce goes on to the original sender;
+//! - quota: refused at RCPT (`552 5.2.2`) when no mailbox of the target has
+//!   room for the announced SIZE; a member found full after DATA bounces;
 //! - `250` after DATA only once every copy is stored and every forward,
-//!   relay and bounce queued, durably ([`deliver`]);
-//! - AUTH only on the submission ports, and only under TLS or from loopback
-//!   ([`super::plaintext_auth_allowed`]); port 25 takes mail for our domains
-//!   from anyone and relays for no one;
-//! - a hostile client meets line, size, recipient, error, time and
-//!   connection limits, and no input panics the server.
+//!   relay and bounce queued, durably ([`deliver`]); if any of it fails,
+//!   `451 4.3.0` for the whole message (a retry may duplicate, never lose);
+//! - AUTH PLAIN/LOGIN only on the submission ports, and only under TLS or
+//!   from loopback ([`super::plaintext_auth_allowed`]); a user sends only
+//!   as its `send_as` addresses. Port 25 offers no AUTH: it takes mail for
+//!   our domains from anyone and relays for no one;
+//! - a hostile client meets line, size, recipient, error (20), time and
+//!   connection limits, and no input panics the server; a stopping server
+//!   tells idle clients `421` and lets a message in flight finish.
 
 mod conn;
 pub mod deliver;
