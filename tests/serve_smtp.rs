@@ -19,7 +19,7 @@
 //! The clients are required: a missing one fails the test, never a skip.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -825,37 +825,70 @@ for s, f in held:
         "{out}"
     );
     drop(server);
-    // SIGTERM: an idle client hears 421 4.3.2 and the server exits 0.
+    // SIGTERM: an idle client hears 421 4.3.2 at once; a message in the
+    // middle of DATA is finished, stored and acknowledged first; the server
+    // exits 0.
     let input = small_limits(&tmp.0, 300);
     server = Server::start(&input, &tmp.0.join("data2"));
-    let mut client = Command::new(tool("python3"))
-        .arg("-c")
-        .arg(format!(
-            "{PY}\n{}",
-            r#"
+    let spawn = |script: &str| {
+        Command::new(tool("python3"))
+            .arg("-c")
+            .arg(format!("{PY}\n{script}"))
+            .arg(server.smtp.to_string())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let mut idle = spawn(
+        r#"
 s, f = sock(sys.argv[1])
 reply(f)
 s.sendall(b"EHLO c\r\n"); reply(f)
 print("ready", flush=True)
 print(reply(f)[:9], reply(f), flush=True)
-"#
-        ))
-        .arg(server.smtp.to_string())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(client.stdout.take().unwrap()).lines();
-    assert_eq!(lines.next().unwrap().unwrap(), "ready");
+"#,
+    );
+    let mut busy = spawn(
+        r#"
+s, f = sock(sys.argv[1])
+reply(f)
+s.sendall(b"EHLO c\r\nMAIL FROM:<x@remote.test>\r\nRCPT TO:<dave@example.org>\r\nDATA\r\n")
+for _ in range(4): reply(f)
+s.sendall(b"Subject: in flight\r\n\r\npart one\r\n")
+print("ready", flush=True)
+sys.stdin.readline()
+s.sendall(b"part two\r\n.\r\n")
+print(reply(f)[:9], flush=True)
+print(reply(f)[:9], reply(f), flush=True)
+"#,
+    );
+    let mut idle_out = BufReader::new(idle.stdout.take().unwrap()).lines();
+    let mut busy_out = BufReader::new(busy.stdout.take().unwrap()).lines();
+    assert_eq!(idle_out.next().unwrap().unwrap(), "ready");
+    assert_eq!(busy_out.next().unwrap().unwrap(), "ready");
     let term = Command::new(tool("kill"))
         .args(["-TERM", &server.pid().to_string()])
         .status()
         .unwrap();
     assert!(term.success());
-    assert_eq!(lines.next().unwrap().unwrap(), "421 4.3.2 <closed>");
-    assert!(client.wait().unwrap().success());
+    assert_eq!(idle_out.next().unwrap().unwrap(), "421 4.3.2 <closed>");
+    // The server is stopping now; the busy client finishes its message.
+    busy.stdin.take().unwrap().write_all(b"go\n").unwrap();
+    assert_eq!(busy_out.next().unwrap().unwrap(), "250 2.0.0");
+    assert_eq!(busy_out.next().unwrap().unwrap(), "421 4.3.2 <closed>");
+    assert!(idle.wait().unwrap().success());
+    assert!(busy.wait().unwrap().success());
     let status = server.child.as_mut().unwrap().wait().unwrap();
     assert!(status.success(), "{status}: {}", server.log_text());
     server.child = None;
+    let dave = server.inbox("dave@example.org");
+    assert_eq!(dave.len(), 1);
+    assert!(
+        dave[0].ends_with("part one\r\npart two\r\n"),
+        "{:?}",
+        dave[0]
+    );
 }
 
 /// Every route table's spec folder: an example or a test case.
