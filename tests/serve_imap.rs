@@ -445,6 +445,11 @@ assert typ == "OK"
 no(m.store, "1", "+FLAGS", "(\\Seen)")
 ok(m.fetch("1", "(BODY[])"))
 assert "\\Seen" not in ok(m.fetch("1", "(FLAGS)"))[0].decode()
+# RENAME INBOX moves its mail and leaves it empty (RFC 3501 §6.3.5).
+ok(m.unselect())
+ok(m.rename("INBOX", "Saved"))
+assert ok(m.status("INBOX", "(MESSAGES)"))[0].decode() == "INBOX (MESSAGES 0)"
+assert ok(m.status("Saved", "(MESSAGES UNSEEN)"))[0].decode() == "Saved (MESSAGES 1 UNSEEN 1)"
 m.logout()
 "#,
     );
