@@ -1475,3 +1475,25 @@ s.quit()
     assert_eq!(bob.len(), 1);
     assert!(bob[0].contains("with ESMTPSA id"), "{}", bob[0]);
 }
+
+#[test]
+fn an_endless_line_is_cut_off() {
+    let (_tmp, server) = embedded("flood");
+    // Over the line limit: answered at once; 64 limits' worth without an
+    // end: 421 and the connection closes.
+    let out = py(
+        r#"
+s, f = sock(sys.argv[1])
+reply(f)
+s.sendall(b"z" * 400000)
+print(reply(f))
+print(reply(f)[:9])
+print(reply(f))
+"#,
+        &[server.smtp.to_string()],
+    );
+    assert_eq!(
+        out, "500 5.5.2 line too long\n421 4.7.0\n<closed>\n",
+        "{out}"
+    );
+}

@@ -317,9 +317,21 @@ impl Conn {
         }
     }
 
-    /// Closes the write side politely (TLS close_notify), ignoring errors.
+    /// Closes the write side politely (TLS close_notify), then takes what
+    /// the client still sends for a moment (at most 2 s and 1 MiB): closing
+    /// on unread input would send a reset, which can destroy the last reply
+    /// before the client reads it. Errors are ignored.
     pub async fn close(&mut self) {
         let _ = self.flush().await;
         let _ = tokio::time::timeout(Duration::from_secs(5), self.stream.shutdown()).await;
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
+        let mut scratch = vec![0u8; 16 * 1024];
+        let mut budget: usize = 1 << 20;
+        while budget > 0 {
+            match tokio::time::timeout_at(deadline, self.stream.read(&mut scratch)).await {
+                Ok(Ok(n)) if n > 0 => budget = budget.saturating_sub(n),
+                _ => break,
+            }
+        }
     }
 }
