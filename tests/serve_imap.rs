@@ -776,6 +776,17 @@ assert b.untagged_responses.get("EXISTS")[-1] == b"2", b.untagged_responses
 fetches = b" ".join(b.untagged_responses.get("FETCH", [])).decode()
 assert "1 (FLAGS (\\Flagged" in fetches, fetches
 assert ok(b.uid("SEARCH", "ALL")) == [b"1 3"]
+# \Recent goes to the first session that selects the mailbox, only.
+ok(a.create("Fresh"))
+ok(a.append("Fresh", None, None, b"Subject: r1\r\n\r\nr1\r\n"))
+ok(a.append("Fresh", None, None, b"Subject: r2\r\n\r\nr2\r\n"))
+assert ok(a.status("Fresh", "(RECENT)"))[0] == b"Fresh (RECENT 2)"
+ok(a.select("Fresh"))
+assert a.response("RECENT")[1][-1] == b"2"
+assert ok(a.search(None, "RECENT")) == [b"1 2"]
+ok(b.select("Fresh"))
+assert b.response("RECENT")[1][-1] == b"0"
+assert ok(b.search(None, "RECENT")) == [b""]
 "#,
     );
 }

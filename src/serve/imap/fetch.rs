@@ -207,10 +207,11 @@ impl Session {
                     dir: acct.dir(&sel.name),
                     uidvalidity: sel.uidvalidity,
                     uidnext: sel.uidnext,
+                    recent_from: sel.uidnext,
                     entries: idx.iter().map(|&i| sel.msgs[i].clone()).collect(),
                 }
             } else {
-                let (folder, given) = Folder::sync(&acct, &sel.name)?;
+                let (folder, given) = Folder::sync(&acct, &sel.name, !read_only)?;
                 if !read_only {
                     sel.recent.extend(given);
                 }

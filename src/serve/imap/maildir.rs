@@ -96,6 +96,10 @@ pub struct Folder {
     pub dir: PathBuf,
     pub uidvalidity: u32,
     pub uidnext: u32,
+    /// The first UID no session has seen as `\Recent` yet: the first
+    /// session to select the mailbox after a message arrived gets it so
+    /// (RFC 3501 §2.3.2).
+    pub recent_from: u32,
     /// By UID, ascending.
     pub entries: Vec<Entry>,
 }
@@ -299,9 +303,13 @@ impl Account {
 impl Folder {
     /// Reads the folder's state, takes the mail in `new/` into `cur/` with
     /// fresh UIDs, forgets messages whose file is gone, and writes the
-    /// state back when it changed. Returns the UIDs given this time (the
-    /// caller's `\Recent`).
-    pub fn sync(account: &Account, name: &Name) -> Result<(Folder, Vec<u32>), Refusal> {
+    /// state back when it changed. With `claim`, also returns the UIDs that
+    /// are `\Recent` for the caller, who is then the only one to see them so.
+    pub fn sync(
+        account: &Account,
+        name: &Name,
+        claim: bool,
+    ) -> Result<(Folder, Vec<u32>), Refusal> {
         let dir = account.dir(name);
         if !dir.join("cur").is_dir() {
             return Err(Refusal::NoMailbox);
@@ -313,6 +321,7 @@ impl Folder {
                     dir: dir.clone(),
                     uidvalidity: account.next_uidvalidity()?,
                     uidnext: 1,
+                    recent_from: 1,
                     entries: Vec::new(),
                 },
                 true,
@@ -360,7 +369,6 @@ impl Folder {
         changed |= folder.entries.len() != before;
         // Oldest first, so UIDs follow arrival (names start with the time).
         unknown.sort();
-        let mut given = Vec::new();
         for n in unknown {
             let path = dir.join("cur").join(&n);
             let Ok(bytes) = fs::read(&path) else { continue };
@@ -378,13 +386,19 @@ impl Folder {
                 flags: flags_from_info(&n),
                 file: n,
             });
-            given.push(uid);
             changed = true;
+        }
+        let mut recent = Vec::new();
+        if claim {
+            let from = folder.recent_from;
+            recent.extend(folder.entries.iter().map(|e| e.uid).filter(|&u| u >= from));
+            changed |= folder.recent_from != folder.uidnext;
+            folder.recent_from = folder.uidnext;
         }
         if changed {
             folder.save()?;
         }
-        Ok((folder, given))
+        Ok((folder, recent))
     }
 
     /// What tells, cheaply, that a folder may have changed: its uidlist's
@@ -407,12 +421,15 @@ impl Folder {
 
     /// [`Folder::sync`] without the UIDs.
     pub fn open(account: &Account, name: &Name) -> Result<Folder, Refusal> {
-        Folder::sync(account, name).map(|(f, _)| f)
+        Folder::sync(account, name, false).map(|(f, _)| f)
     }
 
     /// Writes the uidlist (temporary file, fsync, rename).
     pub fn save(&self) -> io::Result<()> {
-        let mut text = format!("mailc-uidlist 1 {} {}\n", self.uidvalidity, self.uidnext);
+        let mut text = format!(
+            "mailc-uidlist 1 {} {} {}\n",
+            self.uidvalidity, self.uidnext, self.recent_from
+        );
         for e in &self.entries {
             let flags: Vec<&str> = e.flags.iter().map(String::as_str).collect();
             text.push_str(&format!(
@@ -506,6 +523,7 @@ fn parse_uidlist(dir: &Path, text: &str) -> Folder {
         dir: dir.to_path_buf(),
         uidvalidity: num(2).unwrap_or(1).max(1),
         uidnext: num(3).unwrap_or(1).max(1),
+        recent_from: num(4).or(num(3)).unwrap_or(1).max(1),
         entries: Vec::new(),
     };
     for line in lines {
@@ -660,11 +678,11 @@ mod tests {
         let acct = Account::new(dir.path().join("u"));
         let _l = acct.lock().unwrap();
         fs::write(dir.path().join("u/new/1.a.x"), b"Subject: a\n\nhi\n").unwrap();
-        let (f, given) = Folder::sync(&acct, &Name::inbox()).unwrap();
+        let (f, given) = Folder::sync(&acct, &Name::inbox(), true).unwrap();
         assert_eq!(given, vec![1]);
         assert_eq!(f.entries[0].size, 18);
         fs::write(dir.path().join("u/new/2.a.x"), b"Subject: b\r\n\r\nhi\r\n").unwrap();
-        let (g, given) = Folder::sync(&acct, &Name::inbox()).unwrap();
+        let (g, given) = Folder::sync(&acct, &Name::inbox(), true).unwrap();
         assert_eq!(given, vec![2]);
         assert_eq!(g.uidvalidity, f.uidvalidity);
         assert_eq!(g.uidnext, 3);

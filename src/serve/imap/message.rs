@@ -188,9 +188,14 @@ fn addresses(v: Option<&mail_parser::Address>) -> Vec<Address<'static>> {
     let one = |a: &mail_parser::Addr| {
         let addr = a.address.as_deref().unwrap_or("");
         let (local, host) = addr.rsplit_once('@').unwrap_or((addr, ""));
+        // A source route (`<@route:user@domain>`) is the address's adl.
+        let (adl, local) = match local.split_once(':') {
+            Some((route, local)) if route.starts_with('@') => (Some(route), local),
+            _ => (None, local),
+        };
         Address {
             name: nstring(a.name.as_deref()),
-            adl: NString(None),
+            adl: nstring(adl),
             mailbox: nstring(Some(local)),
             host: nstring(Some(host)),
         }
@@ -361,7 +366,12 @@ fn structure(m: &Message, part: &MessagePart, ext: bool) -> BodyStructure<'stati
         None => ("TEXT".to_string(), "PLAIN".to_string()),
     };
     let mut parameter_list = params(ct);
-    if ct.is_none() {
+    // RFC 2045 §5.2: text without a charset is US-ASCII.
+    if ty == "TEXT"
+        && !ct
+            .and_then(|c| c.attributes.as_ref())
+            .is_some_and(|a| a.iter().any(|a| a.name.eq_ignore_ascii_case("charset")))
+    {
         parameter_list.push((istring("CHARSET"), istring("us-ascii")));
     }
     let basic = BasicFields {

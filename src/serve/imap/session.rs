@@ -580,7 +580,7 @@ impl Session {
         };
         let res = blocking(|| {
             let _l = acct.lock()?;
-            Folder::sync(acct, &sel.name)
+            Folder::sync(acct, &sel.name, !sel.read_only)
         });
         let (folder, given) = match res {
             Ok(x) => x,
@@ -589,6 +589,7 @@ impl Session {
                     dir: Default::default(),
                     uidvalidity: sel.uidvalidity,
                     uidnext: sel.uidnext,
+                    recent_from: sel.uidnext,
                     entries: Vec::new(),
                 },
                 Vec::new(),
@@ -832,7 +833,7 @@ impl Session {
         let acct = self.account();
         let res = blocking(|| {
             let _l = acct.lock()?;
-            Folder::sync(&acct, &name)
+            Folder::sync(&acct, &name, !read_only)
         });
         let (folder, given) = match res {
             Ok(x) => x,
@@ -1103,9 +1104,9 @@ impl Session {
         let acct = self.account();
         let res = blocking(|| {
             let _l = acct.lock()?;
-            Folder::sync(&acct, &name)
+            Folder::sync(&acct, &name, false)
         });
-        let (folder, given) = match res {
+        let (folder, _) = match res {
             Ok(x) => x,
             Err(Refusal::NoMailbox) => return no(tag, "no such mailbox"),
             Err(e) => return no(tag, &e.to_string()),
@@ -1118,7 +1119,9 @@ impl Session {
                 StatusDataItemName::Messages => {
                     StatusDataItem::Messages(folder.entries.len() as u32)
                 }
-                StatusDataItemName::Recent => StatusDataItem::Recent(given.len() as u32),
+                StatusDataItemName::Recent => {
+                    StatusDataItem::Recent(count(&|e| e.uid >= folder.recent_from))
+                }
                 StatusDataItemName::UidNext => StatusDataItem::UidNext(nz(folder.uidnext)),
                 StatusDataItemName::UidValidity => {
                     StatusDataItem::UidValidity(nz(folder.uidvalidity))
