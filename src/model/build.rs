@@ -353,10 +353,11 @@ impl Builder<'_> {
             if !self.claim(&mut claimed, &l, local.span, name) {
                 continue;
             }
+            let address = format!("{l}@{name}");
             let password = m
                 .password
                 .as_ref()
-                .and_then(|p| validate::password::check(p, &format!("{l}@{name}"), self.diags));
+                .and_then(|p| validate::password::check(p, &address, self.diags));
             let quota = m
                 .quota
                 .as_ref()
@@ -375,7 +376,7 @@ impl Builder<'_> {
             mailboxes.insert(
                 l.clone(),
                 Mailbox {
-                    address: format!("{l}@{name}"),
+                    address,
                     local: l,
                     password: password.unwrap_or_default(),
                     quota,
