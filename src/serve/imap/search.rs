@@ -26,22 +26,18 @@ pub fn contains(set: &SequenceSet, n: u32, largest: u32) -> bool {
     })
 }
 
-/// The largest plain number in a sequence set (to refuse sequence numbers
-/// past the end).
-pub fn max_number(set: &SequenceSet) -> u32 {
+/// Whether a sequence set names a message past the last one, `count`:
+/// a single number past it, or a range wholly past it (`6:*` with five
+/// messages is message 5).
+pub fn past_the_end(set: &SequenceSet, count: u32) -> bool {
     let val = |s: &SeqOrUid| match s {
         SeqOrUid::Value(v) => v.get(),
-        SeqOrUid::Asterisk => 0,
+        SeqOrUid::Asterisk => count,
     };
-    set.0
-        .as_ref()
-        .iter()
-        .map(|s| match s {
-            Sequence::Single(v) => val(v),
-            Sequence::Range(a, b) => val(a).max(val(b)),
-        })
-        .max()
-        .unwrap_or(0)
+    set.0.as_ref().iter().any(|s| match s {
+        Sequence::Single(v) => val(v) > count,
+        Sequence::Range(a, b) => val(a).min(val(b)) > count,
+    })
 }
 
 /// One message as SEARCH sees it; the bytes are read only if a key needs
@@ -180,4 +176,25 @@ pub fn run<'a>(
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set(s: &str) -> SequenceSet {
+        SequenceSet::try_from(s).unwrap()
+    }
+
+    #[test]
+    fn sequence_sets() {
+        // RFC 3501 §6.4.8 and §9: `*` is the last, ranges go either way.
+        assert!(contains(&set("6:*"), 5, 5));
+        assert!(contains(&set("4:2"), 3, 5));
+        assert!(!contains(&set("1:3,5"), 4, 5));
+        assert!(!past_the_end(&set("6:*"), 5));
+        assert!(past_the_end(&set("6"), 5));
+        assert!(past_the_end(&set("6:7"), 5));
+        assert!(!past_the_end(&set("1:*"), 0));
+    }
 }

@@ -1231,7 +1231,7 @@ impl Session {
                 .collect())
         } else {
             let n = sel.msgs.len() as u32;
-            if search::max_number(set) > n || n == 0 {
+            if search::past_the_end(set, n) {
                 return Err(bad(tag, "invalid message sequence number"));
             }
             Ok((0..sel.msgs.len())
