@@ -395,6 +395,11 @@ ok(m.subscribe("Archive"))
 assert ok(m.lsub()) == [b'(\\HasChildren) "." Archive'], ok(m.lsub())
 ok(m.unsubscribe("Archive"))
 assert ok(m.lsub()) == [None]
+# A subscribed name under a `%` shows its superior as \Noselect.
+ok(m.subscribe("Archive.2026"))
+assert ok(m.lsub('""', "%")) == [b'(\\Noselect) "." Archive'], ok(m.lsub('""', "%"))
+assert ok(m.lsub('""', "*")) == [b'(\\HasNoChildren) "." Archive.2026']
+ok(m.unsubscribe("Archive.2026"))
 d = ok(m.list('""', '""'))
 assert d == [b'(\\Noselect) "." ""'], d
 ns = ok(m.namespace())
@@ -412,6 +417,12 @@ st = ok(m.status("Trash", "(MESSAGES UIDNEXT UNSEEN)"))[0].decode()
 assert st == "Trash (MESSAGES 1 UIDNEXT 2 UNSEEN 0)", st
 st = ok(m.status("Archive", "(MESSAGES UNSEEN UIDVALIDITY)"))[0].decode()
 assert st.startswith("Archive (MESSAGES 2 UNSEEN 1 UIDVALIDITY "), st
+# MOVE into the mailbox itself gives the message a new UID.
+ok(m.select("Archive"))
+typ, d = m.uid("MOVE", "2", "Archive")
+assert typ == "OK", d
+assert ok(m.uid("SEARCH", "ALL")) == [b"1 3"], ok(m.uid("SEARCH", "ALL"))
+ok(m.select("INBOX"))
 # APPEND with flags and a date, then EXPUNGE.
 typ, d = m.append("Trash", "(\\Seen \\Deleted)", imaplib.Time2Internaldate(1700000000), b"Subject: appended\r\n\r\nby imaplib\r\n")
 assert typ == "OK" and re.match(rb"\[APPENDUID \d+ 2\]", d[0]), d
@@ -427,7 +438,7 @@ assert ok(m.status("Trash", "(MESSAGES)"))[0].decode() == "Trash (MESSAGES 0)"
 # UID EXPUNGE expunges only the UIDs named.
 ok(m.select("Archive"))
 ok(m.store("1:2", "+FLAGS", "(\\Deleted)"))
-ok(m.uid("EXPUNGE", "2"))
+ok(m.uid("EXPUNGE", "3"))
 assert ok(m.uid("SEARCH", "ALL")) == [b"1"]
 ok(m.unselect())
 # RENAME and DELETE.

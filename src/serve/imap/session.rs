@@ -2,7 +2,7 @@
 //! states (RFC 3501 §3), every command but FETCH and STORE, IDLE (RFC
 //! 2177), STARTTLS, the autologout timer and shutdown.
 
-use std::collections::{BTreeSet, HashSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashSet, VecDeque};
 use std::net::SocketAddr;
 use std::num::NonZeroU32;
 use std::sync::Arc;
@@ -1052,25 +1052,53 @@ impl Session {
             let prefix = format!("{n}{DELIMITER}");
             names.iter().any(|m| m.as_str().starts_with(&prefix))
         };
-        let candidates: Vec<String> = if lsub {
-            subs.into_iter().collect()
-        } else {
-            names.iter().map(|n| n.as_str().to_string()).collect()
+        let hit = |n: &str| {
+            wildcard(&full, n.as_bytes())
+                || (n == "INBOX" && wildcard(&full.to_ascii_uppercase(), n.as_bytes()))
         };
-        for n in candidates {
-            let hit = wildcard(&full, n.as_bytes())
-                || (n == "INBOX" && wildcard(&full.to_ascii_uppercase(), n.as_bytes()));
-            if !hit {
-                continue;
+        // Each name once, with whether it is only there as the superior of
+        // a subscribed name that `%` stopped at (RFC 3501 §6.3.9: LSUB
+        // gives it as \Noselect).
+        let mut found: BTreeMap<String, bool> = BTreeMap::new();
+        if lsub {
+            for n in &subs {
+                if hit(n) {
+                    found.insert(n.clone(), false);
+                    continue;
+                }
+                for p in Name::parse(n.as_bytes())
+                    .map(|n| n.parents())
+                    .unwrap_or_default()
+                {
+                    if hit(p.as_str()) && !subs.contains(p.as_str()) {
+                        found.entry(p.as_str().to_string()).or_insert(true);
+                    }
+                }
             }
-            let attr = if children(&n) {
-                "HasChildren"
-            } else {
-                "HasNoChildren"
-            };
+        } else {
+            found.extend(
+                names
+                    .iter()
+                    .filter(|n| hit(n.as_str()))
+                    .map(|n| (n.as_str().to_string(), false)),
+            );
+        }
+        // INBOX first, as LIST has always shown it.
+        let mut order: Vec<(String, bool)> = found.into_iter().collect();
+        order.sort_by_key(|(n, _)| n != "INBOX");
+        for (n, noselect) in order {
             let mut items = Vec::new();
-            if let Ok(a) = Atom::try_from(attr) {
-                items.push(FlagNameAttribute::from(a).into_static());
+            if noselect {
+                items.push(FlagNameAttribute::Noselect);
+            } else {
+                let attr = if children(&n) {
+                    "HasChildren"
+                } else {
+                    "HasNoChildren"
+                };
+                if let Ok(a) = Atom::try_from(attr) {
+                    items.push(FlagNameAttribute::from(a).into_static());
+                }
             }
             let mailbox = Self::mailbox_of(&n);
             server.enqueue_data(if lsub {
@@ -1351,9 +1379,6 @@ impl Session {
         };
         if moving && sel.read_only {
             return no(tag, "mailbox is read-only");
-        }
-        if moving && dest == sel.name {
-            return no(tag, "cannot move a message into its own mailbox");
         }
         let uids: Vec<u32> = idx.iter().map(|&i| sel.msgs[i].uid).collect();
         let adding: u64 = idx.iter().map(|&i| sel.msgs[i].size).sum();
