@@ -450,9 +450,16 @@ fn addresses_text(a: &mail_parser::Address) -> Vec<String> {
     };
     match a {
         mail_parser::Address::List(l) => l.iter().map(one).collect(),
-        mail_parser::Address::Group(g) => {
-            g.iter().flat_map(|g| g.addresses.iter().map(one)).collect()
-        }
+        // A group's name is searched too.
+        mail_parser::Address::Group(g) => g
+            .iter()
+            .flat_map(|g| {
+                g.name
+                    .iter()
+                    .map(|n| format!("{n}:"))
+                    .chain(g.addresses.iter().map(one))
+            })
+            .collect(),
     }
 }
 
