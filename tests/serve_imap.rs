@@ -375,6 +375,9 @@ assert ok(m.search(None, "NEW")) == [b"2"]
 # STORE.
 d = ok(m.store("1:2", "+FLAGS", "(\\Flagged $Important)"))
 assert all("\\Flagged" in x.decode() and "$Important" in x.decode() for x in d), d
+# A new keyword is announced in FLAGS and PERMANENTFLAGS.
+assert b"$Important" in m.response("FLAGS")[1][-1], m.untagged_responses
+assert b"$Important" in m.response("PERMANENTFLAGS")[1][-1]
 assert ok(m.search(None, "FLAGGED")) == [b"1 2"]
 assert ok(m.search(None, "KEYWORD", "$Important")) == [b"1 2"]
 d = ok(m.store("2", "-FLAGS.SILENT", "(\\Flagged)"))

@@ -15,7 +15,7 @@ use imap_next::server::{ResponseHandle, Server};
 
 use super::maildir::{Flags, Folder, Refusal};
 use super::message::{Parsed, What};
-use super::session::{Session, bad, blocking, flag_names, no, ok};
+use super::session::{Session, announce_keywords, bad, blocking, flag_names, no, ok};
 
 /// The most message bytes one step of a FETCH reads before sending.
 const CHUNK_BYTES: u64 = 8 << 20;
@@ -370,6 +370,7 @@ impl Session {
             Ok(c) => c,
             Err(e) => return no(tag, &format!("cannot store flags: {e}")),
         };
+        announce_keywords(server, sel, changed.iter().flat_map(|(_, f)| f.iter()));
         for (i, f) in changed {
             sel.msgs[i].flags = f.clone();
             if response == StoreResponse::Silent {

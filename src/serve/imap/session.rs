@@ -66,6 +66,8 @@ pub(super) struct Selected {
     pub(super) recent: HashSet<u32>,
     /// The uidlist as of the last look ([`Folder::stamp`]).
     stamp: Option<(u64, std::time::SystemTime, u64)>,
+    /// The keywords the client was told of in FLAGS.
+    pub(super) keywords: BTreeSet<String>,
 }
 
 impl Selected {
@@ -611,6 +613,11 @@ impl Session {
                 }
             }
         }
+        announce_keywords(
+            server,
+            sel,
+            folder.entries.iter().flat_map(|e| e.flags.iter()),
+        );
         for (i, m) in sel.msgs.iter_mut().enumerate() {
             if let Some(e) = folder.find(m.uid)
                 && e.flags != m.flags
@@ -840,27 +847,12 @@ impl Session {
             Err(Refusal::NoMailbox) => return no(tag, "no such mailbox"),
             Err(e) => return no(tag, &format!("cannot open the mailbox: {e}")),
         };
-        let mut keywords: BTreeSet<&str> = BTreeSet::new();
-        for e in &folder.entries {
-            keywords.extend(
-                e.flags
-                    .iter()
-                    .map(String::as_str)
-                    .filter(|f| !f.starts_with('\\')),
-            );
-        }
-        let mut flags: Vec<Flag<'static>> = vec![
-            Flag::Answered,
-            Flag::Flagged,
-            Flag::Deleted,
-            Flag::Seen,
-            Flag::Draft,
-        ];
-        flags.extend(
-            keywords
-                .iter()
-                .filter_map(|k| Flag::try_from(*k).ok().map(|f| f.into_static())),
-        );
+        let keywords: BTreeSet<String> = folder
+            .entries
+            .iter()
+            .flat_map(|e| e.flags.iter().filter(|f| !f.starts_with('\\')).cloned())
+            .collect();
+        let flags = defined_flags(&keywords);
         server.enqueue_data(Data::Flags(flags.clone()));
         server.enqueue_data(Data::Exists(folder.entries.len() as u32));
         let recent: HashSet<u32> = if read_only {
@@ -908,6 +900,7 @@ impl Session {
             uidvalidity: folder.uidvalidity,
             uidnext: folder.uidnext,
             stamp: Folder::stamp(&folder.dir),
+            keywords,
             msgs: folder.entries,
             recent,
         });
@@ -1470,6 +1463,52 @@ fn used(acct: &Account) -> Result<u64, Refusal> {
         used += f.entries.iter().map(|e| e.size).sum::<u64>();
     }
     Ok(used)
+}
+
+/// FLAGS: the system flags and the mailbox's keywords.
+fn defined_flags(keywords: &BTreeSet<String>) -> Vec<Flag<'static>> {
+    let mut flags = vec![
+        Flag::Answered,
+        Flag::Flagged,
+        Flag::Deleted,
+        Flag::Seen,
+        Flag::Draft,
+    ];
+    flags.extend(
+        keywords
+            .iter()
+            .filter_map(|k| Flag::try_from(k.as_str()).ok().map(|f| f.into_static())),
+    );
+    flags
+}
+
+/// Tells the client of keywords new to the mailbox (RFC 3501 §7.2.6: FLAGS
+/// lists the flags defined in it), before the responses that use them.
+pub(super) fn announce_keywords<'f>(
+    server: &mut Server,
+    sel: &mut Selected,
+    flags: impl IntoIterator<Item = &'f String>,
+) {
+    let mut new = false;
+    for f in flags {
+        if !f.starts_with('\\') && !sel.keywords.contains(f) {
+            sel.keywords.insert(f.clone());
+            new = true;
+        }
+    }
+    if new {
+        let flags = defined_flags(&sel.keywords);
+        server.enqueue_data(Data::Flags(flags.clone()));
+        if !sel.read_only {
+            let mut perm: Vec<FlagPerm<'static>> = flags.into_iter().map(FlagPerm::Flag).collect();
+            perm.push(FlagPerm::Asterisk);
+            server.enqueue_status(untagged(
+                StatusKind::Ok,
+                Some(Code::PermanentFlags(perm)),
+                "flags kept",
+            ));
+        }
+    }
 }
 
 /// Drops expunged messages from the session's view, saying so when `tell`.
