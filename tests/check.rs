@@ -10,8 +10,11 @@
 use std::net::{TcpListener, UdpSocket};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicU16, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU16, Ordering};
 use std::time::Duration;
+
+mod support;
+use support::{Temp, copy_dir, model_of};
 
 struct Run {
     code: i32,
@@ -52,29 +55,6 @@ fn oracle(name: &str) -> PathBuf {
         }
     }
     panic!("`{name}` is not installed: run `bash .ci/install-oracles` (see ../shared/ORACLES.md)");
-}
-
-/// A folder under the system's temp dir, removed when dropped.
-struct Temp(PathBuf);
-
-impl Temp {
-    fn new(label: &str) -> Temp {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let p = std::env::temp_dir().join(format!(
-            "mailc-check-{}-{}-{label}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).unwrap();
-        Temp(p)
-    }
-}
-
-impl Drop for Temp {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 /// A port of 31000–31999 free for UDP and TCP on 127.0.0.1, not handed out
@@ -173,19 +153,6 @@ impl Drop for Bind {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-    }
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), &target).unwrap();
-        }
     }
 }
 
@@ -806,23 +773,4 @@ impl mailc::backend::Context for KeysIn<'_> {
     fn private_key(&self, path: &str) -> Option<Vec<u8>> {
         std::fs::read(self.0.join(path)).ok()
     }
-}
-
-/// A spec folder's `mailc.yaml` as the library's model.
-fn model_of(dir: &Path) -> mailc::model::Model {
-    struct Present;
-    impl mailc::validate::dkim::KeyFiles for Present {
-        fn exists(&self, _: &str) -> bool {
-            true
-        }
-    }
-    let text = std::fs::read_to_string(dir.join("mailc.yaml")).unwrap();
-    let source = mailc::source::Source::new("mailc.yaml", text, mailc::source::Dialect::Yaml);
-    let mut diags = mailc::diag::Diagnostics::new();
-    let spec = mailc::spec::parse(&source, &mut diags).expect("a spec");
-    let inputs = mailc::model::Inputs {
-        key_files: &Present,
-        missing_keys: mailc::validate::dkim::MissingKey::Warn,
-    };
-    mailc::model::build(&spec, &inputs, &mut diags).expect("a valid spec")
 }

@@ -26,7 +26,9 @@ use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
+
+mod support;
+use support::{Temp, copy_dir, model_of, root};
 
 struct Run {
     code: i32,
@@ -47,10 +49,6 @@ fn mailc(dir: &Path, args: &[&str]) -> Run {
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
-}
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
 fn bless() -> bool {
@@ -81,42 +79,6 @@ fn said(o: &Output) -> String {
         String::from_utf8_lossy(&o.stdout),
         String::from_utf8_lossy(&o.stderr)
     )
-}
-
-/// A folder under the system's temp dir, removed when dropped.
-struct Temp(PathBuf);
-
-impl Temp {
-    fn new(label: &str) -> Temp {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let p = std::env::temp_dir().join(format!(
-            "mailc-dns-{}-{}-{label}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).unwrap();
-        Temp(p)
-    }
-}
-
-impl Drop for Temp {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), &target).unwrap();
-        }
-    }
 }
 
 /// Every file under `dir`, by `/`-separated relative path.
@@ -727,25 +689,6 @@ fn bind_serves_exactly_the_intended_strings_and_the_keys_verify() {
         sig.to_str().unwrap(),
     ]);
     assert!(String::from_utf8_lossy(&out).contains("Signature Verified Successfully"));
-}
-
-/// Reads a spec through the library (every key file counted as present).
-fn model_of(dir: &Path) -> mailc::model::Model {
-    struct AllKeys;
-    impl mailc::validate::dkim::KeyFiles for AllKeys {
-        fn exists(&self, _: &str) -> bool {
-            true
-        }
-    }
-    let text = std::fs::read_to_string(dir.join("mailc.yaml")).unwrap();
-    let source = mailc::source::Source::new("mailc.yaml", text, mailc::source::Dialect::Yaml);
-    let mut diags = mailc::diag::Diagnostics::new();
-    let spec = mailc::spec::parse(&source, &mut diags).unwrap();
-    let inputs = mailc::model::Inputs {
-        key_files: &AllKeys,
-        missing_keys: mailc::validate::dkim::MissingKey::Warn,
-    };
-    mailc::model::build(&spec, &inputs, &mut diags).expect("a valid spec")
 }
 
 /// The bytes a zone's TXT string stands for, from what hickory's parser

@@ -23,9 +23,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU16, Ordering};
 use std::time::{Duration, Instant};
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+mod support;
+use support::{Temp, root};
 
 /// A program the tests need, or a failure saying how to install it.
 fn tool(name: &str) -> PathBuf {
@@ -54,29 +53,6 @@ fn free_port() -> u16 {
             return port;
         }
         assert!(n < 2000, "no free port in 30000-30999");
-    }
-}
-
-/// A scratch folder, removed when dropped.
-struct Temp(PathBuf);
-
-impl Temp {
-    fn new(label: &str) -> Temp {
-        static N: AtomicU16 = AtomicU16::new(0);
-        let p = std::env::temp_dir().join(format!(
-            "mailc-imap-{label}-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).unwrap();
-        Temp(p)
-    }
-}
-
-impl Drop for Temp {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 

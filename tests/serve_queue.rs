@@ -31,9 +31,8 @@ use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+mod support;
+use support::{Temp, copy_dir, root};
 
 /// A free port in 29000-29999, different for every call in this process.
 fn free_port() -> u16 {
@@ -46,42 +45,6 @@ fn free_port() -> u16 {
             return port;
         }
         assert!(n < 2000, "no free port in 29000-29999");
-    }
-}
-
-/// A scratch folder, removed when dropped.
-struct Temp(PathBuf);
-
-impl Temp {
-    fn new(label: &str) -> Temp {
-        static N: AtomicU16 = AtomicU16::new(0);
-        let p = std::env::temp_dir().join(format!(
-            "mailc-queue-{label}-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).unwrap();
-        Temp(p)
-    }
-}
-
-impl Drop for Temp {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), &target).unwrap();
-        }
     }
 }
 

@@ -3,42 +3,14 @@
 //! host (whatever its stack) and looked up by the server's router gives the
 //! same outcome, mailboxes, forwards, next hop and reply as the model.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use mailc::backend::Context;
 use mailc::model::route::{Outcome, route};
 use mailc::serve::router::{Decision, decide};
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn spec_dir(name: &str) -> PathBuf {
-    let ex = root().join("examples").join(name);
-    if ex.is_dir() {
-        ex
-    } else {
-        root().join("tests/cases").join(name)
-    }
-}
-
-fn model_of(dir: &Path) -> mailc::model::Model {
-    struct AllKeys;
-    impl mailc::validate::dkim::KeyFiles for AllKeys {
-        fn exists(&self, _: &str) -> bool {
-            true
-        }
-    }
-    let text = std::fs::read_to_string(dir.join("mailc.yaml")).unwrap();
-    let source = mailc::source::Source::new("mailc.yaml", text, mailc::source::Dialect::Yaml);
-    let mut diags = mailc::diag::Diagnostics::new();
-    let spec = mailc::spec::parse(&source, &mut diags).unwrap();
-    let inputs = mailc::model::Inputs {
-        key_files: &AllKeys,
-        missing_keys: mailc::validate::dkim::MissingKey::Warn,
-    };
-    mailc::model::build(&spec, &inputs, &mut diags).expect("a valid spec")
-}
+mod support;
+use support::{model_of, root, spec_dir};
 
 struct NoFiles;
 impl Context for NoFiles {

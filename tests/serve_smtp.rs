@@ -26,9 +26,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU16, Ordering};
 use std::time::{Duration, Instant};
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+mod support;
+use support::{Temp, copy_dir, model_of, root, spec_dir};
 
 fn mailc_bin() -> &'static str {
     env!("CARGO_BIN_EXE_mailc")
@@ -61,29 +60,6 @@ fn free_port() -> u16 {
             return port;
         }
         assert!(n < 2000, "no free port in 28000-28999");
-    }
-}
-
-/// A scratch folder, removed when dropped.
-struct Temp(PathBuf);
-
-impl Temp {
-    fn new(label: &str) -> Temp {
-        static N: AtomicU16 = AtomicU16::new(0);
-        let p = std::env::temp_dir().join(format!(
-            "mailc-smtp-{label}-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).unwrap();
-        Temp(p)
-    }
-}
-
-impl Drop for Temp {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 
@@ -889,47 +865,6 @@ print(reply(f)[:9], reply(f), flush=True)
         "{:?}",
         dave[0]
     );
-}
-
-/// Every route table's spec folder: an example or a test case.
-fn spec_dir(name: &str) -> PathBuf {
-    let ex = root().join("examples").join(name);
-    if ex.is_dir() {
-        ex
-    } else {
-        root().join("tests/cases").join(name)
-    }
-}
-
-fn model_of(dir: &Path) -> mailc::model::Model {
-    struct AllKeys;
-    impl mailc::validate::dkim::KeyFiles for AllKeys {
-        fn exists(&self, _: &str) -> bool {
-            true
-        }
-    }
-    let text = std::fs::read_to_string(dir.join("mailc.yaml")).unwrap();
-    let source = mailc::source::Source::new("mailc.yaml", text, mailc::source::Dialect::Yaml);
-    let mut diags = mailc::diag::Diagnostics::new();
-    let spec = mailc::spec::parse(&source, &mut diags).unwrap();
-    let inputs = mailc::model::Inputs {
-        key_files: &AllKeys,
-        missing_keys: mailc::validate::dkim::MissingKey::Warn,
-    };
-    mailc::model::build(&spec, &inputs, &mut diags).expect("a valid spec")
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let dest = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &dest);
-        } else {
-            std::fs::copy(e.path(), dest).unwrap();
-        }
-    }
 }
 
 #[test]
