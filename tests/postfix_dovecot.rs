@@ -25,7 +25,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use mail_stack::client::{Smtp, Tls, imap_subjects, submit};
+use mail_stack::client::{Smtp, Tls, imap_subjects, submission_rules};
 use mail_stack::instance::Instance;
 use mail_stack::{
     Nothing, model_of, postfix_specs, postmap_all, require_root, root, run, show, tool,
@@ -359,71 +359,11 @@ fn end_to_end_delivery_backup_and_submission() {
     // Submission: TLS + SASL on 587 (STARTTLS) and 465 (implicit TLS); a
     // login sends as itself and its own aliases, and as nobody else.
     let starttls = (p1.submission, Tls::StartTls);
-    for (port, from, subject) in [
-        (starttls, "alice@example.com", "submitted"),
-        (
-            (p1.submissions, Tls::Implicit),
-            "a.smith@example.com",
-            "submitted-as-alias",
-        ),
-    ] {
-        let (ok, transcript) = submit(
-            port,
-            "alice@example.com",
-            "alice-pw",
-            from,
-            "dave@example.org",
-            subject,
-        );
-        assert!(ok, "submission as {from} failed:\n{transcript}\n{}", log());
-        expected
-            .entry("dave@example.org".into())
-            .or_default()
-            .insert(subject.into());
-    }
-    for from in [
-        "bob@example.com",
-        "sales@example.com",
-        "someone@elsewhere.test",
-    ] {
-        let (ok, transcript) = submit(
-            starttls,
-            "alice@example.com",
-            "alice-pw",
-            from,
-            "dave@example.org",
-            "forged",
-        );
-        assert!(!ok, "alice could send as {from}:\n{transcript}");
-        assert!(
-            transcript.contains("not owned by user alice@example.com"),
-            "{transcript}"
-        );
-    }
-    let (ok, transcript) = submit(
+    submission_rules(
         starttls,
-        "alice@example.com",
-        "wrong",
-        "alice@example.com",
-        "dave@example.org",
-        "bad-password",
-    );
-    assert!(
-        !ok && transcript.contains("535"),
-        "a wrong password was accepted:\n{transcript}"
-    );
-    // Without a login, submission relays nothing.
-    let (ok, transcript) = submit(
-        starttls,
-        "",
-        "",
-        "alice@example.com",
-        "someone@elsewhere.test",
-        "no-login",
-    );
-    assert!(
-        !ok,
-        "submission without a login was accepted:\n{transcript}"
+        (p1.submissions, Tls::Implicit),
+        &log,
+        &mut expected,
     );
 
     // Quotas reach Dovecot: alice has 1G, bob none (unlimited).
@@ -695,18 +635,38 @@ fn differential(
         args.extend(wanted.iter().map(String::as_str));
         let out = run(&tool("sendmail"), &args);
         assert!(out.status.success(), "{name}: sendmail -bv: {}", show(&out));
-        // Until every address has its lines and none came for a second.
+        // How many final recipients each address should show: an alias's
+        // outside forward may be reported well after its mailboxes (a DNS
+        // lookup that times out here).
+        let need: BTreeMap<&str, usize> = wanted
+            .iter()
+            .map(|a| {
+                let r = mailc::model::route::route(model, &i.host, a);
+                (a.as_str(), (r.mailboxes.len() + r.forward.len()).max(1))
+            })
+            .collect();
+        // Until every address has its lines and none came for a second
+        // (or, should Postfix report fewer than expected, for eight).
         let mut last = (0, Instant::now());
         mail_stack::instance::wait_for(
             60,
             &format!("{name}: Postfix's -bv verdicts on {}", i.host),
             || {
                 let lines = mail_stack::client::statuses(&i.maillog());
-                let seen: BTreeSet<String> = lines.iter().map(|s| s.original()).collect();
+                let mut seen: BTreeMap<String, BTreeSet<&str>> = BTreeMap::new();
+                for l in &lines {
+                    seen.entry(l.original()).or_default().insert(&l.to);
+                }
                 if lines.len() != last.0 {
                     last = (lines.len(), Instant::now());
                 }
-                wanted.is_subset(&seen) && last.1.elapsed() > Duration::from_secs(1)
+                let all = wanted.iter().all(|a| seen.contains_key(a));
+                let complete = need
+                    .iter()
+                    .all(|(a, n)| seen.get(*a).is_some_and(|t| t.len() >= *n));
+                let quiet = last.1.elapsed();
+                all && ((complete && quiet > Duration::from_secs(1))
+                    || quiet > Duration::from_secs(8))
             },
             || i.maillog(),
         );

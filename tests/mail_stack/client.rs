@@ -309,3 +309,76 @@ pub fn statuses(log: &str) -> Vec<Status> {
     }
     out
 }
+
+/// The submission rules both stacks must keep, on 587 (`starttls`) and 465
+/// (`submissions`): alice sends as herself and her own alias (each message
+/// is added to `expected` for dave@example.org), and never as someone else;
+/// a wrong password gets 535; no login, no relaying.
+pub fn submission_rules(
+    starttls: (u16, Tls),
+    submissions: (u16, Tls),
+    log: &dyn Fn() -> String,
+    expected: &mut std::collections::BTreeMap<String, std::collections::BTreeSet<String>>,
+) {
+    for (port, from, subject) in [
+        (starttls, "alice@example.com", "submitted"),
+        (submissions, "a.smith@example.com", "submitted-as-alias"),
+    ] {
+        let (ok, transcript) = submit(
+            port,
+            "alice@example.com",
+            "alice-pw",
+            from,
+            "dave@example.org",
+            subject,
+        );
+        assert!(ok, "submission as {from} failed:\n{transcript}\n{}", log());
+        expected
+            .entry("dave@example.org".into())
+            .or_default()
+            .insert(subject.into());
+    }
+    for from in [
+        "bob@example.com",
+        "sales@example.com",
+        "someone@elsewhere.test",
+    ] {
+        let (ok, transcript) = submit(
+            starttls,
+            "alice@example.com",
+            "alice-pw",
+            from,
+            "dave@example.org",
+            "forged",
+        );
+        assert!(!ok, "alice could send as {from}:\n{transcript}");
+        assert!(
+            transcript.contains("not owned by user alice@example.com"),
+            "{transcript}"
+        );
+    }
+    let (ok, transcript) = submit(
+        starttls,
+        "alice@example.com",
+        "wrong",
+        "alice@example.com",
+        "dave@example.org",
+        "bad-password",
+    );
+    assert!(
+        !ok && transcript.contains("535"),
+        "a wrong password was accepted:\n{transcript}"
+    );
+    let (ok, transcript) = submit(
+        starttls,
+        "",
+        "",
+        "alice@example.com",
+        "someone@elsewhere.test",
+        "no-login",
+    );
+    assert!(
+        !ok,
+        "submission without a login was accepted:\n{transcript}"
+    );
+}
