@@ -17,7 +17,7 @@ use crate::diag::{Diagnostic, Severity, render};
 use crate::output::Output;
 use crate::plan::apply::{self, Step};
 use crate::plan::planfile::PlanFile;
-use crate::plan::{Current, Plan, render as show};
+use crate::plan::{Current, Plan, Prefetched, render as show};
 use crate::validate::dkim::MissingKey;
 
 /// For tests only: stop `mailc apply` (as a kill would, without cleaning up)
@@ -74,11 +74,15 @@ fn colour(choice: ColorChoice, terminal: bool) -> bool {
 pub fn plan(args: PlanArgs, choice: ColorChoice) -> ExitCode {
     let spec = load::spec_path(args.spec.as_deref());
     let err_colour = colour(choice, io::stderr().is_terminal());
+    // The output folder is read while the spec compiles.
+    let out_dir = args.out.clone();
+    let ahead = std::thread::spawn(move || Prefetched::read(&out_dir));
     let output = match compile(&spec, &args.out, args.format, err_colour) {
         Ok(o) => o,
         Err(code) => return code,
     };
-    let plan = match make_plan(&output, &args.out) {
+    let ahead = ahead.join().unwrap_or_default();
+    let plan = match make_plan(&output, &args.out, ahead) {
         Ok(p) => p,
         Err(code) => return code,
     };
@@ -141,7 +145,7 @@ pub fn apply(args: ApplyArgs, choice: ColorChoice) -> ExitCode {
                 Ok(o) => o,
                 Err(code) => return code,
             };
-            match make_plan(&output, &out) {
+            match make_plan(&output, &out, Prefetched::default()) {
                 Ok(p) => (p, out),
                 Err(code) => return code,
             }
@@ -279,8 +283,8 @@ fn backend_failure(diags: &[Diagnostic]) -> ExitCode {
 }
 
 /// The compiled output against `--out`.
-fn make_plan(output: &Output, out: &Path) -> Result<Plan, ExitCode> {
-    let current = Current::scan(out, output.files.keys().map(String::as_str))
+fn make_plan(output: &Output, out: &Path, ahead: Prefetched) -> Result<Plan, ExitCode> {
+    let current = Current::scan_with(out, output.files.keys().map(String::as_str), ahead)
         .map_err(|e| fail(&e.to_string(), None))?;
     Plan::new(output, current).map_err(|e| fail(&format!("internal error: {e}"), None))
 }

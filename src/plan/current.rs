@@ -23,23 +23,21 @@ pub struct Found {
     pub mode: u32,
     /// Modification time: seconds and nanoseconds since the Unix epoch.
     pub modified: (i64, u32),
-    pub fingerprint: Fingerprint,
 }
 
 impl Found {
     pub fn new(bytes: Vec<u8>, mode: u32, modified: (i64, u32)) -> Self {
-        let fingerprint = Fingerprint::of(&bytes);
         Found {
             bytes,
             mode: mode & 0o7777,
             modified,
-            fingerprint,
         }
     }
 
     pub fn stamp(&self) -> Stamp {
         Stamp {
-            sha256: self.fingerprint,
+            // Computed when asked (saved plans): a plain plan compares bytes.
+            sha256: Fingerprint::of(&self.bytes),
             mode: Mode(self.mode),
             mtime: [self.modified.0, i64::from(self.modified.1)],
         }
@@ -124,6 +122,21 @@ impl Current {
         out: &Path,
         paths: impl IntoIterator<Item = &'a str>,
     ) -> Result<Current, ScanError> {
+        Self::scan_with(out, paths, Prefetched::default())
+    }
+
+    /// [`Current::scan`], taking the files `ahead` already read.
+    pub fn scan_with<'a>(
+        out: &Path,
+        paths: impl IntoIterator<Item = &'a str>,
+        mut ahead: Prefetched,
+    ) -> Result<Current, ScanError> {
+        let mut read_at = |out: &Path, p: &str| -> Result<Option<Found>, ScanError> {
+            match ahead.files.remove(p) {
+                Some(f) => Ok(Some(f)),
+                None => read(&path::join(out, p)),
+            }
+        };
         let manifest_path = out.join(manifest::FILE_NAME);
         let manifest = read(&manifest_path)?;
         let managed = match &manifest {
@@ -137,12 +150,12 @@ impl Current {
         for p in paths {
             path::check(p)?;
             if !files.contains_key(p) {
-                files.insert(p.to_string(), read(&path::join(out, p))?);
+                files.insert(p.to_string(), read_at(out, p)?);
             }
         }
         for p in &managed {
             if !files.contains_key(p) {
-                files.insert(p.clone(), read(&path::join(out, p))?);
+                files.insert(p.clone(), read_at(out, p)?);
             }
         }
         Ok(Current {
@@ -165,6 +178,33 @@ impl Current {
             self.manifest.as_ref().map(Found::stamp),
         );
         m
+    }
+}
+
+/// Files of an output folder read ahead, while the spec still compiles: the
+/// managed files its `.mailc-managed` lists. Anything that cannot be read
+/// is left out, for [`Current::scan_with`] to read (and report) itself.
+/// Only for `plan`: `apply` reads under its lock.
+#[derive(Debug, Default)]
+pub struct Prefetched {
+    files: BTreeMap<String, Found>,
+}
+
+impl Prefetched {
+    pub fn read(out: &Path) -> Prefetched {
+        let mut files = BTreeMap::new();
+        let managed = match read(&out.join(manifest::FILE_NAME)) {
+            Ok(Some(m)) => manifest::parse(&m.bytes).unwrap_or_default(),
+            _ => BTreeSet::new(),
+        };
+        for p in managed {
+            if path::check(&p).is_ok()
+                && let Ok(Some(f)) = read(&path::join(out, &p))
+            {
+                files.insert(p, f);
+            }
+        }
+        Prefetched { files }
     }
 }
 

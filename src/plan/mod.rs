@@ -29,7 +29,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 use crate::output::Output;
-pub use current::{Current, Found, Stamp};
+pub use current::{Current, Found, Prefetched, Stamp};
 pub use fingerprint::Fingerprint;
 pub use path::PathError;
 
