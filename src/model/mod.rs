@@ -218,3 +218,24 @@ pub struct UserRecord {
     pub value: String,
     pub ttl: Option<u32>,
 }
+
+/// A YAML spec's model, for unit tests of the backends (every key file
+/// counted as present). Panics with the diagnostics when the spec is invalid.
+#[cfg(test)]
+pub(crate) fn from_test_yaml(yaml: &str) -> Model {
+    use crate::validate::dkim::{KeyFiles, MissingKey};
+    struct AllKeys;
+    impl KeyFiles for AllKeys {
+        fn exists(&self, _: &str) -> bool {
+            true
+        }
+    }
+    let source = crate::source::Source::new("t.yaml", yaml, crate::source::Dialect::Yaml);
+    let mut diags = crate::diag::Diagnostics::new();
+    let spec = crate::spec::parse(&source, &mut diags).expect("a spec");
+    let inputs = Inputs {
+        key_files: &AllKeys,
+        missing_keys: MissingKey::Warn,
+    };
+    build(&spec, &inputs, &mut diags).unwrap_or_else(|| panic!("{:#?}", diags.into_sorted()))
+}

@@ -283,20 +283,11 @@ fn backup(d: &Domain, primary: &str, t: &mut Tables) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::diag::Diagnostics;
-    use crate::source::{Dialect, Source};
-    use crate::validate::dkim::{KeyFiles, MissingKey};
 
     const HASH: &str = "'{SHA512-CRYPT}$6$z6MQEt/GaGznLHgp$Byj6wliyFlYZHsGkA4BNdNtrTqS5pXmwqZNxvUaM4udekNI5s8a/QT1eru.9fx11jrZ56JBhTYoI/a1fP.cNA.'";
 
     /// mx1 (local) and mx2 (backup) for `d.example`, configured by `domain`.
     fn tables(domain: &str, host: &str) -> Tables {
-        struct NoKeys;
-        impl KeyFiles for NoKeys {
-            fn exists(&self, _: &str) -> bool {
-                true
-            }
-        }
         let yaml = format!(
             "version: 1\n\
              defaults: {{nameservers: [ns1.example.net], hostmaster: h@example.net}}\n\
@@ -309,15 +300,7 @@ mod tests {
                elsewhere.example: {{mx: [mx.elsewhere.test]}}\n"
         )
         .replace("HASH", HASH);
-        let source = Source::new("t.yaml", yaml, Dialect::Yaml);
-        let mut diags = Diagnostics::new();
-        let spec = crate::spec::parse(&source, &mut diags).expect("a spec");
-        let inputs = crate::model::Inputs {
-            key_files: &NoKeys,
-            missing_keys: MissingKey::Warn,
-        };
-        let model = crate::model::build(&spec, &inputs, &mut diags)
-            .unwrap_or_else(|| panic!("{:#?}", diags.into_sorted()));
+        let model = crate::model::from_test_yaml(&yaml);
         build(&model, host, &|h: &str| format!("{h}::25"))
     }
 
