@@ -36,7 +36,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use mail_stack::client::{Smtp, Tls, imap_subjects, submission_rules, submit};
-use mail_stack::instance::{make_certificate, wait_for};
+use mail_stack::instance::{chown, listening, make_certificate, mkdir, read, wait_for};
 use mail_stack::{model_of, require_root, root, run, show, tool};
 use mailc::backend::install::{TestRoot, TestRootContext};
 use mailc::backend::{self, Context};
@@ -615,29 +615,6 @@ struct EximHost {
     var: PathBuf,
     dovecot: Option<Child>,
     exim: Option<Child>,
-}
-
-fn mkdir(p: &Path, mode: u32) {
-    std::fs::create_dir_all(p).unwrap_or_else(|e| panic!("mkdir {}: {e}", p.display()));
-    std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).unwrap();
-}
-
-fn chown(owner: &str, p: &Path) {
-    let out = run(&tool("chown"), &["-R", owner, p.to_str().unwrap()]);
-    assert!(
-        out.status.success(),
-        "chown {owner} {}: {}",
-        p.display(),
-        show(&out)
-    );
-}
-
-fn listening(port: u16) -> bool {
-    std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
-}
-
-fn read(p: &Path) -> String {
-    std::fs::read_to_string(p).unwrap_or_default()
 }
 
 /// Sends SIGTERM to `child`, then waits for it (SIGKILL after 10 s).

@@ -25,12 +25,12 @@ pub struct Instance {
     srs: Option<Child>,
 }
 
-fn mkdir(p: &Path, mode: u32) {
+pub fn mkdir(p: &Path, mode: u32) {
     std::fs::create_dir_all(p).unwrap_or_else(|e| panic!("mkdir {}: {e}", p.display()));
     std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).unwrap();
 }
 
-fn chown(owner: &str, p: &Path) {
+pub fn chown(owner: &str, p: &Path) {
     let out = run(&tool("chown"), &["-R", owner, p.to_str().unwrap()]);
     assert!(
         out.status.success(),
@@ -52,11 +52,11 @@ pub fn wait_for(secs: u64, what: &str, mut ready: impl FnMut() -> bool, log: imp
     panic!("timed out waiting for {what}\n{}", log());
 }
 
-fn listening(port: u16) -> bool {
+pub fn listening(port: u16) -> bool {
     TcpStream::connect(("127.0.0.1", port)).is_ok()
 }
 
-fn read(p: &Path) -> String {
+pub fn read(p: &Path) -> String {
     std::fs::read_to_string(p).unwrap_or_default()
 }
 
