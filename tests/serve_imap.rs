@@ -17,44 +17,18 @@
 //!
 //! The clients are required: a missing one fails the test, never a skip.
 
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU16, Ordering};
 use std::time::{Duration, Instant};
 
 mod support;
-use support::{Temp, root};
 
-/// A program the tests need, or a failure saying how to install it.
-fn tool(name: &str) -> PathBuf {
-    std::env::var_os("PATH")
-        .iter()
-        .flat_map(std::env::split_paths)
-        .chain(["/usr/sbin".into(), "/usr/bin".into()])
-        .map(|dir| dir.join(name))
-        .find(|p| p.is_file())
-        .unwrap_or_else(|| {
-            panic!(
-                "`{name}` is not installed; these tests drive `mailc serve` with real IMAP \
-                 clients (python3's imaplib, mbsync). Run `.ci/install-oracles`"
-            )
-        })
-}
-
-/// A free port in 30000-30999, different for every call in this process.
-fn free_port() -> u16 {
-    static NEXT: AtomicU16 = AtomicU16::new(0);
-    let base = (std::process::id() % 50) as u16 * 20;
-    loop {
-        let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let port = 30000 + (base + n) % 1000;
-        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
-            return port;
-        }
-        assert!(n < 2000, "no free port in 30000-30999");
-    }
-}
+/// What the tools found by `tool` are for.
+const WHY: &str =
+    "these tests drive `mailc serve` with real IMAP clients (python3's imaplib, mbsync)";
+use support::{Temp, free_port, root, tool};
 
 /// One running `mailc serve` (IMAP only), killed (SIGKILL) when dropped.
 struct Server {
@@ -81,8 +55,8 @@ impl Server {
             data: data.to_path_buf(),
             log: data.with_extension("log"),
             host: "127.0.0.1".into(),
-            port: free_port(),
-            imaps: free_port(),
+            port: free_port(30000),
+            imaps: free_port(30000),
         };
         s.spawn();
         s
@@ -96,8 +70,8 @@ impl Server {
             data: data.to_path_buf(),
             log: data.with_extension("log"),
             host: host.into(),
-            port: free_port(),
-            imaps: free_port(),
+            port: free_port(30000),
+            imaps: free_port(30000),
         };
         s.spawn();
         s
@@ -182,7 +156,7 @@ impl Server {
             .data
             .with_extension(format!("{}.py", N.fetch_add(1, Ordering::Relaxed)));
         std::fs::write(&file, format!("{PRELUDE}\n{script}")).unwrap();
-        let out = Command::new(tool("python3"))
+        let out = Command::new(tool("python3", WHY))
             .arg(&file)
             .env("HOST", &self.host)
             .env("PORT", self.port.to_string())
@@ -649,7 +623,7 @@ print(v, [b"2"], ok(m.status("Kept", "(UIDVALIDITY UIDNEXT)")))
 
 #[test]
 fn mbsync_syncs_down_and_changes_back_up() {
-    let mbsync = tool("mbsync");
+    let mbsync = tool("mbsync", WHY);
     let tmp = Temp::new("mbsync");
     let server = Server::start(&tmp.0.join("data"));
     server.deliver("alice@example.com", "1700000001.a.test", PLAIN);

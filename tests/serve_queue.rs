@@ -27,26 +27,11 @@ use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 mod support;
-use support::{Temp, copy_dir, root};
-
-/// A free port in 29000-29999, different for every call in this process.
-fn free_port() -> u16 {
-    static NEXT: AtomicU16 = AtomicU16::new(0);
-    let base = (std::process::id() % 50) as u16 * 20;
-    loop {
-        let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let port = 29000 + (base + n) % 1000;
-        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
-            return port;
-        }
-        assert!(n < 2000, "no free port in 29000-29999");
-    }
-}
+use support::{Temp, copy_dir, free_port, root};
 
 /// The case `tests/cases/embedded-queue` with its test keys, in a scratch
 /// folder.
@@ -225,7 +210,7 @@ impl Server {
 
     /// `mailc serve` of the case in `dir` with these outbound flags.
     fn start_with(dir: &Path, outbound: &[&str]) -> Server {
-        let (smtp, submission) = (free_port(), free_port());
+        let (smtp, submission) = (free_port(29000), free_port(29000));
         let data = dir.join("data");
         let log = dir.join(format!("serve-{smtp}.log"));
         let child = Command::new(env!("CARGO_BIN_EXE_mailc"))
@@ -368,7 +353,7 @@ fn message(from: &str, to: &str, subject: &str) -> String {
 #[test]
 fn forwards_get_srs_senders_where_the_domain_asks() {
     let dir = case("srs");
-    let sink = sink(free_port());
+    let sink = sink(free_port(29000));
     let server = Server::start(&dir.0, sink.port);
     send(
         server.smtp,
@@ -553,7 +538,7 @@ fn mail_auth_results(
 #[test]
 fn submissions_leave_dkim_signed_and_verify() {
     let dir = case("dkim");
-    let sink = sink(free_port());
+    let sink = sink(free_port(29000));
     let server = Server::start(&dir.0, sink.port);
     send(
         server.submission,
@@ -590,7 +575,7 @@ fn submissions_leave_dkim_signed_and_verify() {
 #[test]
 fn a_deferred_message_arrives_after_a_retry() {
     let dir = case("retry");
-    let sink = sink(free_port());
+    let sink = sink(free_port(29000));
     let server = Server::start(&dir.0, sink.port);
     send(
         server.submission,
@@ -618,7 +603,7 @@ fn a_deferred_message_arrives_after_a_retry() {
 #[test]
 fn a_refused_message_bounces_to_the_local_sender() {
     let dir = case("bounce");
-    let sink = sink(free_port());
+    let sink = sink(free_port(29000));
     let server = Server::start(&dir.0, sink.port);
     send(
         server.submission,
@@ -659,7 +644,7 @@ fn a_refused_message_bounces_to_the_local_sender() {
 fn queued_mail_survives_kill_9() {
     let dir = case("kill");
     // The sink's port, with nobody listening yet.
-    let port = free_port();
+    let port = free_port(29000);
     let mut server = Server::start(&dir.0, port);
     send(
         server.smtp,
@@ -686,7 +671,7 @@ fn queued_mail_survives_kill_9() {
 #[test]
 fn a_refused_forward_bounces_through_srs_to_the_original_sender() {
     let dir = case("srs-bounce");
-    let sink = sink(free_port());
+    let sink = sink(free_port(29000));
     let server = Server::start(&dir.0, sink.port);
     // bob@plain.example writes to lost@queue.example, which forwards to
     // gone@far.test with an SRS sender; the sink refuses it.
@@ -731,7 +716,7 @@ fn an_unreadable_dkim_key_stops_the_start() {
     let keys = dir.0.join("out/server/mx1/keys/queue.example");
     std::fs::write(keys.join("q2026.key"), "not a key\n").unwrap();
     std::fs::remove_file(keys.join("e2026.key")).unwrap();
-    let port = free_port();
+    let port = free_port(29000);
     let out = Command::new(env!("CARGO_BIN_EXE_mailc"))
         .current_dir(&dir.0)
         .args([
@@ -818,7 +803,7 @@ fn mail_leaves_by_mx_lookup_through_the_resolver() {
 #[test]
 fn a_stop_leaves_undelivered_mail_in_the_queue() {
     let dir = case("stop");
-    let port = free_port(); // nobody listens there
+    let port = free_port(29000); // nobody listens there
     let mut server = Server::start(&dir.0, port);
     send(
         server.smtp,

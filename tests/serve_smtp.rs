@@ -20,47 +20,20 @@
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicU16, Ordering};
 use std::time::{Duration, Instant};
 
 mod support;
-use support::{Temp, copy_dir, model_of, root, spec_dir};
+
+/// What the tools found by `tool` are for.
+const WHY: &str =
+    "these tests drive `mailc serve` with real SMTP clients (python3's smtplib, swaks)";
+use support::{Temp, copy_dir, free_port, model_of, root, spec_dir, tool};
 
 fn mailc_bin() -> &'static str {
     env!("CARGO_BIN_EXE_mailc")
-}
-
-/// A program the tests need, or a failure saying how to install it.
-fn tool(name: &str) -> PathBuf {
-    std::env::var_os("PATH")
-        .iter()
-        .flat_map(std::env::split_paths)
-        .chain(["/usr/sbin".into(), "/usr/bin".into()])
-        .map(|dir| dir.join(name))
-        .find(|p| p.is_file())
-        .unwrap_or_else(|| {
-            panic!(
-                "`{name}` is not installed; these tests drive `mailc serve` with real SMTP \
-                 clients (python3's smtplib, swaks). Run `.ci/install-oracles`"
-            )
-        })
-}
-
-/// A free port in 28000-28999, different for every call in this process.
-fn free_port() -> u16 {
-    static NEXT: AtomicU16 = AtomicU16::new(0);
-    let base = 28000 + (std::process::id() % 50) as u16 * 20;
-    loop {
-        let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let port = 28000 + (base - 28000 + n) % 1000;
-        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
-            return port;
-        }
-        assert!(n < 2000, "no free port in 28000-28999");
-    }
 }
 
 /// What `mailc serve` runs: a spec (with `--host`) or a manifest.
@@ -92,9 +65,9 @@ impl Server {
             input: input.clone(),
             data: data.to_path_buf(),
             log: data.with_extension("log"),
-            smtp: free_port(),
-            submission: free_port(),
-            submissions: free_port(),
+            smtp: free_port(28000),
+            submission: free_port(28000),
+            submissions: free_port(28000),
         };
         s.spawn();
         s
@@ -216,7 +189,7 @@ fn embedded(label: &str) -> (Temp, Server) {
 /// Runs a Python script (`python3 -c`) with arguments; fails unless it
 /// exits 0. Returns its stdout.
 fn python(script: &str, args: &[String]) -> String {
-    let out = Command::new(tool("python3"))
+    let out = Command::new(tool("python3", WHY))
         .arg("-c")
         .arg(script)
         .args(args)
@@ -236,7 +209,7 @@ fn python(script: &str, args: &[String]) -> String {
 /// non-zero when the server refuses something: the caller reads the
 /// transcript).
 fn swaks(port: u16, args: &[&str]) -> String {
-    let out = Command::new(tool("swaks"))
+    let out = Command::new(tool("swaks", WHY))
         .args(["--server", &format!("127.0.0.1:{port}"), "--timeout", "60"])
         .args(args)
         .output()
@@ -807,7 +780,7 @@ for s, f in held:
     let input = small_limits(&tmp.0, 300);
     server = Server::start(&input, &tmp.0.join("data2"));
     let spawn = |script: &str| {
-        Command::new(tool("python3"))
+        Command::new(tool("python3", WHY))
             .arg("-c")
             .arg(format!("{PY}\n{script}"))
             .arg(server.smtp.to_string())
@@ -843,7 +816,7 @@ print(reply(f)[:9], reply(f), flush=True)
     let mut busy_out = BufReader::new(busy.stdout.take().unwrap()).lines();
     assert_eq!(idle_out.next().unwrap().unwrap(), "ready");
     assert_eq!(busy_out.next().unwrap().unwrap(), "ready");
-    let term = Command::new(tool("kill"))
+    let term = Command::new(tool("kill", WHY))
         .args(["-TERM", &server.pid().to_string()])
         .status()
         .unwrap();
@@ -1011,9 +984,9 @@ S(("127.0.0.1", port), H).serve_forever()
 
 impl Sink {
     fn start(dir: &Path) -> Sink {
-        let port = free_port();
+        let port = free_port(28000);
         let file = dir.join("sink.jsonl");
-        let child = Command::new(tool("python3"))
+        let child = Command::new(tool("python3", WHY))
             .arg("-c")
             .arg(SINK)
             .arg(port.to_string())

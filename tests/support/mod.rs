@@ -77,3 +77,34 @@ pub fn spec_dir(name: &str) -> PathBuf {
         root().join("tests/cases").join(name)
     }
 }
+
+/// A port of `first..first+1000` free on 127.0.0.1, different for every
+/// call in this process (test crates own disjoint blocks; processes start
+/// at different offsets).
+pub fn free_port(first: u16) -> u16 {
+    use std::sync::atomic::AtomicU16;
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    let base = (std::process::id() % 50) as u16 * 20;
+    loop {
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let port = first + (base + n) % 1000;
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+        assert!(n < 2000, "no free port in {first}-{}", first + 999);
+    }
+}
+
+/// A program the tests need (on PATH, or in /usr/sbin, /usr/bin), or a
+/// failure saying what it is for and how to install it.
+pub fn tool(name: &str, for_what: &str) -> PathBuf {
+    std::env::var_os("PATH")
+        .iter()
+        .flat_map(std::env::split_paths)
+        .chain(["/usr/sbin".into(), "/usr/bin".into()])
+        .map(|dir| dir.join(name))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| {
+            panic!("`{name}` is not installed; {for_what}. Run `.ci/install-oracles`")
+        })
+}
