@@ -12,6 +12,7 @@ pub mod manifest;
 pub mod model;
 pub mod output;
 pub mod passwd;
+pub mod par;
 pub mod plan;
 pub mod serve;
 pub mod source;

@@ -157,13 +157,22 @@ fn build(
             .find(|n| names.contains(n))
             .map(str::to_string)
     };
+    // Each domain's own records, over the cores; merged in domain order.
+    let parts = crate::par::map_parts(&published, 256, |part| {
+        let mut found = Vec::new();
+        let mut b = Builder { diags: &mut found };
+        let zones: Vec<(String, Zone)> = part
+            .iter()
+            .filter_map(|d| Some((d.name.clone(), b.domain_zone(model, d, ctx)?)))
+            .collect();
+        (zones, found)
+    });
     let mut zones: BTreeMap<String, Zone> = BTreeMap::new();
-    let mut b = Builder { diags };
-    for d in &published {
-        if let Some(z) = b.domain_zone(model, d, ctx) {
-            zones.insert(d.name.clone(), z);
-        }
+    for (part, found) in parts {
+        zones.extend(part);
+        diags.extend(found);
     }
+    let b = Builder { diags };
 
     // Our hosts' addresses, in the zone that holds each name.
     for h in model.hosts.values() {

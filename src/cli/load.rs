@@ -17,6 +17,16 @@ pub struct Loaded {
     pub dir: PathBuf,
 }
 
+impl Loaded {
+    /// Lets go of the spec and model without freeing them, for commands
+    /// that exit soon after: a hosting-scale model is a million allocations,
+    /// and the OS takes the memory back at exit faster than freeing them
+    /// one by one (0.03 s of `validate` at 100,000 mailboxes).
+    pub fn release(self) {
+        std::mem::forget(self);
+    }
+}
+
 /// Key files looked up relative to the spec's folder.
 struct DiskKeys<'a> {
     dir: &'a Path,

@@ -186,6 +186,7 @@ fn validate(spec: Option<PathBuf>, format: Format, color: bool) -> ExitCode {
             }
         }
     }
+    loaded.release();
     if errors > 0 {
         ExitCode::FAILURE
     } else {

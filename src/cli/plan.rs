@@ -259,7 +259,9 @@ fn compile(spec: &Path, out: &Path, format: Format, colour: bool) -> Result<Outp
         );
     }
     let ctx = DiskContext::new(out, &loaded.dir);
-    backend::compile(model, &ctx).map_err(|diags| backend_failure(&diags))
+    let output = backend::compile(model, &ctx).map_err(|diags| backend_failure(&diags));
+    loaded.release();
+    output
 }
 
 /// Backend problems have no place in the spec: plain lines.

@@ -96,6 +96,11 @@ impl Diagnostics {
         self.items.push(d);
     }
 
+    /// Takes over every diagnostic of `other` (found on another thread).
+    pub fn append(&mut self, other: Diagnostics) {
+        self.items.extend(other.items);
+    }
+
     pub fn has_errors(&self) -> bool {
         self.items.iter().any(|d| d.severity == Severity::Error)
     }

@@ -14,7 +14,7 @@ use crate::spec::{Dkim, Sp};
 
 /// Whether a key file named by the spec exists, and what it holds. Passed in
 /// by the caller: this module never touches the file system.
-pub trait KeyFiles {
+pub trait KeyFiles: Sync {
     fn exists(&self, path: &str) -> bool;
     /// The bytes of an existing key file, so the key inside can be checked;
     /// `Err` with the reason when it cannot be read. `None`: not checked.
