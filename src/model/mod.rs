@@ -11,7 +11,7 @@ mod recipients;
 pub mod route;
 mod routing;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use serde::Serialize;
@@ -183,8 +183,83 @@ pub enum RecipientKind {
 /// each once. Empty means the mail is refused (e.g. only send-only mailboxes).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Expansion {
-    pub mailboxes: BTreeSet<String>,
-    pub external: BTreeSet<String>,
+    pub mailboxes: Addresses,
+    pub external: Addresses,
+}
+
+/// Addresses in order, each once: a set kept as a sorted vector. Nearly
+/// every expansion holds one address (a mailbox's own), where a tree set
+/// would allocate a whole node per recipient.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Addresses(Vec<String>);
+
+impl Addresses {
+    /// Adds `a`; false if it was there already.
+    pub fn insert(&mut self, a: String) -> bool {
+        match self.0.binary_search(&a) {
+            Ok(_) => false,
+            Err(at) => {
+                self.0.insert(at, a);
+                true
+            }
+        }
+    }
+
+    pub fn contains(&self, a: &str) -> bool {
+        self.0.binary_search_by(|x| x.as_str().cmp(a)).is_ok()
+    }
+
+    pub fn iter(&self) -> std::slice::Iter<'_, String> {
+        self.0.iter()
+    }
+
+    pub fn first(&self) -> Option<&String> {
+        self.0.first()
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl Extend<String> for Addresses {
+    fn extend<I: IntoIterator<Item = String>>(&mut self, items: I) {
+        let before = self.0.len();
+        self.0.extend(items);
+        if self.0.len() > before {
+            self.0.sort_unstable();
+            self.0.dedup();
+        }
+    }
+}
+
+impl FromIterator<String> for Addresses {
+    fn from_iter<I: IntoIterator<Item = String>>(items: I) -> Self {
+        let mut a = Addresses::default();
+        a.extend(items);
+        a
+    }
+}
+
+impl IntoIterator for Addresses {
+    type Item = String;
+    type IntoIter = std::vec::IntoIter<String>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter()
+    }
+}
+
+impl<'a> IntoIterator for &'a Addresses {
+    type Item = &'a String;
+    type IntoIter = std::slice::Iter<'a, String>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
 }
 
 impl Expansion {
@@ -238,4 +313,30 @@ pub(crate) fn from_test_yaml(yaml: &str) -> Model {
         missing_keys: MissingKey::Warn,
     };
     build(&spec, &inputs, &mut diags).unwrap_or_else(|| panic!("{:#?}", diags.into_sorted()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Addresses;
+
+    #[test]
+    fn addresses_stay_sorted_and_unique() {
+        let mut a: Addresses = ["c@x", "a@x", "c@x"]
+            .map(String::from)
+            .into_iter()
+            .collect();
+        assert!(a.insert("b@x".into()));
+        assert!(!a.insert("a@x".into()));
+        a.extend(["d@x".to_string(), "b@x".to_string()]);
+        assert_eq!(
+            a.iter().map(String::as_str).collect::<Vec<_>>(),
+            ["a@x", "b@x", "c@x", "d@x"]
+        );
+        assert!(a.contains("c@x") && !a.contains("e@x"));
+        assert_eq!((a.len(), a.first().map(String::as_str)), (4, Some("a@x")));
+        assert_eq!(
+            serde_json::to_string(&a).unwrap(),
+            r#"["a@x","b@x","c@x","d@x"]"#
+        );
+    }
 }
