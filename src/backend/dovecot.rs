@@ -153,10 +153,21 @@ struct Header<'a> {
 /// loop.
 fn users_file(model: &Model, host: &str, header: &Header) -> String {
     let mut text = render("dovecot/users.j2", header);
-    for d in model.domains.values() {
-        if d.roles.get(host) != Some(&Role::Local) {
-            continue;
-        }
+    let here = || {
+        model
+            .domains
+            .values()
+            .filter(|d| d.roles.get(host) == Some(&Role::Local))
+    };
+    // Sized up front: at 100,000 mailboxes the file is 19 MB, and growing
+    // it by doubling touches half as much memory again.
+    const QUOTA_RULE: usize = "userdb_quota_rule=*:storage=".len() + 8;
+    let lines: usize = here()
+        .flat_map(|d| d.mailboxes.values())
+        .map(|m| m.address.len() + m.password.len() + 8 + QUOTA_RULE)
+        .sum();
+    text.reserve(lines);
+    for d in here() {
         for m in d.mailboxes.values() {
             let quota = m.quota.map(size);
             for field in [&m.address, &m.password] {

@@ -258,15 +258,28 @@ pub fn build<'a>(model: &'a Model, host: &str, hops: &Hops) -> Tables<'a> {
     t
 }
 
-fn address(local: &str, d: &Domain) -> String {
+/// `local@domain`, borrowed from the mailbox when there is one (most
+/// addresses of a hosting server are).
+fn address<'a>(local: &str, d: &'a Domain) -> Text<'a> {
+    if let Some(m) = d.mailboxes.get(local) {
+        return Text::Borrowed(m.address.as_str());
+    }
     let mut a = String::with_capacity(local.len() + 1 + d.name.len());
     a.push_str(local);
     a.push('@');
     a.push_str(&d.name);
-    a
+    Text::Owned(a)
 }
 
-fn join(e: &Expansion) -> String {
+/// The expansion as a table value, `a@x, b@y`; borrowed when it is one
+/// address.
+fn join(e: &Expansion) -> Text<'_> {
+    if let (Some(one), true) = (
+        e.mailboxes.first(),
+        e.mailboxes.len() + e.external.len() == 1,
+    ) {
+        return Text::Borrowed(one.as_str());
+    }
     let mut all = String::new();
     for a in e.mailboxes.iter().chain(e.external.iter()) {
         if !all.is_empty() {
@@ -274,7 +287,7 @@ fn join(e: &Expansion) -> String {
         }
         all.push_str(a);
     }
-    all
+    Text::Owned(all)
 }
 
 /// Claimed addresses that receive nothing: refused like unknown ones, and
