@@ -28,9 +28,64 @@ where
     })
 }
 
+/// `f` applied to parts of exactly `size` items (the last may be shorter),
+/// on at most one thread per core; results in the order of the parts. For
+/// work whose answer could depend on where the parts are cut: here the cuts
+/// are the same on every machine.
+pub fn map_chunks<T, R, F>(items: &[T], size: usize, f: F) -> Vec<R>
+where
+    T: Sync,
+    R: Send,
+    F: Fn(&[T]) -> R + Sync,
+{
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    let chunks: Vec<&[T]> = items.chunks(size.max(1)).collect();
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let workers = cores.min(chunks.len());
+    if workers <= 1 {
+        return chunks.into_iter().map(&f).collect();
+    }
+    let next = AtomicUsize::new(0);
+    let done: Mutex<Vec<Option<R>>> = Mutex::new((0..chunks.len()).map(|_| None).collect());
+    std::thread::scope(|s| {
+        let running: Vec<_> = (0..workers)
+            .map(|_| {
+                s.spawn(|| {
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(chunk) = chunks.get(i) else { break };
+                        let r = f(chunk);
+                        done.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(r);
+                    }
+                })
+            })
+            .collect();
+        for t in running {
+            t.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+        }
+    });
+    done.into_inner()
+        .unwrap_or_else(|e| e.into_inner())
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
-    use super::map_parts;
+    use super::{map_chunks, map_parts};
+
+    #[test]
+    fn chunks_are_cut_by_size_and_come_back_in_order() {
+        let items: Vec<u32> = (0..1001).collect();
+        let parts = map_chunks(&items, 100, <[u32]>::to_vec);
+        assert_eq!(parts.len(), 11);
+        assert!(parts[..10].iter().all(|p| p.len() == 100));
+        assert_eq!(parts.concat(), items);
+        assert!(map_chunks(&[] as &[u32], 100, <[u32]>::len).is_empty());
+    }
 
     #[test]
     fn parts_come_back_in_order_and_cover_everything() {

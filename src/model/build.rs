@@ -960,4 +960,56 @@ mod tests {
             assert_eq!(run(), first);
         }
     }
+
+    /// Alias chains that cross the parts `resolve` cuts the domains into:
+    /// one cycle, reported once; a chain into it stays quiet; a chain to a
+    /// send-only mailbox is warned about once.
+    #[test]
+    fn alias_chains_across_parts_are_resolved_as_one() {
+        let mut yaml = String::from(
+            "defaults: {nameservers: [ns1.example.net], hostmaster: h@example.net}\n\
+             hosts: {mx: {hostname: mx.example.net, ipv4: 192.0.2.1}}\ndomains:\n",
+        );
+        let hash = "{ARGON2ID}$argon2id$v=19$m=65536,t=3,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g";
+        for i in 0..900 {
+            let aliases = match i {
+                0 => "loop: [loop@d899.example]",
+                899 => "loop: [loop@d0.example]",
+                450 => "into: [loop@d0.example]",
+                1 => "quiet: [so@d700.example]",
+                _ => "other: [a]",
+            };
+            let send_only = if i == 700 { ", send_only: true" } else { "" };
+            yaml.push_str(&format!(
+                "  d{i}.example:\n    mx: [mx]\n    mailboxes:\n      a: {{password: \"{hash}\"}}\n      so: {{password: \"{hash}\"{send_only}}}\n    aliases: {{{aliases}}}\n"
+            ));
+        }
+        let source = Source::new("t.yaml", yaml, Dialect::Yaml);
+        let mut diags = Diagnostics::new();
+        let spec = crate::spec::parse(&source, &mut diags).expect("a spec");
+        let inputs = super::Inputs {
+            key_files: &NoKeys,
+            missing_keys: MissingKey::Warn,
+        };
+        assert!(super::build(&spec, &inputs, &mut diags).is_none());
+        let diags = diags.into_sorted();
+        let aliases: Vec<_> = diags
+            .iter()
+            .filter(|d| matches!(d.code, Code::AliasCycle | Code::SendOnlyTarget))
+            .map(|d| (d.code, d.message.as_str()))
+            .collect();
+        assert_eq!(
+            aliases,
+            [
+                (
+                    Code::AliasCycle,
+                    "aliases form a cycle: `loop@d0.example` → `loop@d899.example` → `loop@d0.example`"
+                ),
+                (
+                    Code::SendOnlyTarget,
+                    "alias `quiet@d1.example` leads only to send-only mailboxes: mail to it is refused"
+                ),
+            ]
+        );
+    }
 }

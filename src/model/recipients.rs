@@ -60,24 +60,52 @@ struct Resolver<'a> {
     poisoned: HashSet<NodeId>,
 }
 
+/// Domains resolved by one thread: a hosting server has thousands.
+const PART: usize = 250;
+
 /// Expands every domain's claims.
+///
+/// Parts of [`PART`] domains are expanded on every core, each part with its
+/// own memo: an alias chain that crosses parts is expanded in each. The cuts
+/// do not depend on the machine, and a cycle is named from its smallest
+/// member wherever it is found, so the diagnostics (sorted and deduplicated
+/// later) are the same everywhere.
 pub fn resolve(
     domains: &BTreeMap<String, Claims>,
     diags: &mut Diagnostics,
 ) -> BTreeMap<String, Resolved> {
-    let mut r = Resolver {
-        domains,
-        diags,
-        state: HashMap::new(),
-        stack: Vec::new(),
-        poisoned: HashSet::new(),
-    };
-    for (name, claims) in domains {
-        r.poisoned
-            .extend(claims.broken.iter().map(|l| (name.clone(), l.clone())));
-    }
+    let all: Vec<(&String, &Claims)> = domains.iter().collect();
+    let parts = crate::par::map_chunks(&all, PART, |part| {
+        let mut found = Diagnostics::new();
+        let mut r = Resolver {
+            domains,
+            diags: &mut found,
+            state: HashMap::new(),
+            stack: Vec::new(),
+            poisoned: HashSet::new(),
+        };
+        for (name, claims) in domains {
+            r.poisoned
+                .extend(claims.broken.iter().map(|l| (name.clone(), l.clone())));
+        }
+        let done: Vec<(String, Resolved)> = part
+            .iter()
+            .map(|(name, claims)| ((*name).clone(), r.domain(name, claims)))
+            .collect();
+        (done, found)
+    });
     let mut out = BTreeMap::new();
-    for (name, claims) in domains {
+    for (done, found) in parts {
+        out.extend(done);
+        diags.append(found);
+    }
+    out
+}
+
+impl Resolver<'_> {
+    /// The recipients and catch-all of one domain.
+    fn domain(&mut self, name: &String, claims: &Claims) -> Resolved {
+        let r = self;
         let mut recipients = BTreeMap::new();
         for (local, (send_only, _)) in &claims.mailboxes {
             let mut target = Expansion::default();
@@ -141,18 +169,12 @@ pub fn resolve(
             }
             e
         });
-        out.insert(
-            name.clone(),
-            Resolved {
-                recipients,
-                catch_all,
-            },
-        );
+        Resolved {
+            recipients,
+            catch_all,
+        }
     }
-    out
-}
 
-impl Resolver<'_> {
     /// The expansion of alias `local@domain`.
     fn alias(&mut self, domain: &str, local: &str) -> Expansion {
         let id: NodeId = (domain.to_string(), local.to_string());
