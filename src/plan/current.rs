@@ -16,14 +16,25 @@ use super::manifest::{self, ManifestError};
 use super::path::{self, PathError};
 
 /// A file found in `--out`.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct Found {
     pub bytes: Vec<u8>,
     /// Permission bits (`0o644`).
     pub mode: u32,
     /// Modification time: seconds and nanoseconds since the Unix epoch.
     pub modified: (i64, u32),
+    /// The fingerprint of `bytes`, once computed (a function of `bytes`, so
+    /// it takes no part in comparisons).
+    fingerprint: std::sync::OnceLock<Fingerprint>,
 }
+
+impl PartialEq for Found {
+    fn eq(&self, other: &Self) -> bool {
+        (&self.bytes, self.mode, self.modified) == (&other.bytes, other.mode, other.modified)
+    }
+}
+
+impl Eq for Found {}
 
 impl Found {
     pub fn new(bytes: Vec<u8>, mode: u32, modified: (i64, u32)) -> Self {
@@ -31,13 +42,21 @@ impl Found {
             bytes,
             mode: mode & 0o7777,
             modified,
+            fingerprint: std::sync::OnceLock::new(),
         }
+    }
+
+    /// The SHA-256 of the bytes, computed once.
+    pub fn fingerprint(&self) -> Fingerprint {
+        *self
+            .fingerprint
+            .get_or_init(|| Fingerprint::of(&self.bytes))
     }
 
     pub fn stamp(&self) -> Stamp {
         Stamp {
-            // Computed when asked (saved plans): a plain plan compares bytes.
-            sha256: Fingerprint::of(&self.bytes),
+            // Files read ahead were fingerprinted on that thread.
+            sha256: self.fingerprint(),
             mode: Mode(self.mode),
             mtime: [self.modified.0, i64::from(self.modified.1)],
         }
@@ -201,6 +220,9 @@ impl Prefetched {
             if path::check(&p).is_ok()
                 && let Ok(Some(f)) = read(&path::join(out, &p))
             {
+                // Every plan records what it found: hashed here, off the
+                // compiling thread.
+                f.fingerprint();
                 files.insert(p, f);
             }
         }

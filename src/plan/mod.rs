@@ -156,7 +156,8 @@ impl Plan {
         } = current;
         let mut changes = Vec::new();
         for (path, file) in &output.files {
-            let new = Desired {
+            // Copied only for a file that changes.
+            let new = || Desired {
                 bytes: file.bytes.clone(),
                 mode: file.mode(),
                 secret: file.secret,
@@ -166,14 +167,14 @@ impl Plan {
                     path: path.clone(),
                     action: Action::Add,
                     old: None,
-                    new: Some(new),
+                    new: Some(new()),
                 }),
                 Some(old) if old.bytes == file.bytes && old.mode & 0o7777 == file.mode() => {}
                 Some(old) => changes.push(Change {
                     path: path.clone(),
                     action: Action::Change,
                     old: Some(old),
-                    new: Some(new),
+                    new: Some(new()),
                 }),
             }
         }
