@@ -24,7 +24,12 @@
 
 use kdl::{KdlDiagnostic, KdlDocument, KdlEntry, KdlNode, KdlValue};
 
-use super::tree::{Key, Node, Value};
+use super::tree;
+
+// KDL's parser keeps its own copy of every string: the tree owns its text.
+type Node = tree::Node<'static>;
+type Key = tree::Key<'static>;
+type Value = tree::Value<'static>;
 use crate::diag::{Code, Diagnostic};
 use crate::source::Span;
 
@@ -350,7 +355,7 @@ impl MapB {
                 };
                 self.entries.push((
                     Key {
-                        name: name.to_string(),
+                        name: name.to_string().into(),
                         span: key_span,
                     },
                     Node::new(span, value),
@@ -484,7 +489,7 @@ impl Builder<'_> {
 
     fn name_key(&self, n: &KdlNode, name: &str) -> Key {
         Key {
-            name: name.to_string(),
+            name: name.to_string().into(),
             span: self.span(n.name().span()),
         }
     }
@@ -509,7 +514,7 @@ impl Builder<'_> {
 
     fn value(&self, e: &KdlEntry) -> Node {
         let value = match e.value() {
-            KdlValue::String(s) => Value::Str(s.clone()),
+            KdlValue::String(s) => Value::Str(s.clone().into()),
             KdlValue::Integer(i) => Value::Int(*i),
             KdlValue::Float(f) => Value::Float(*f),
             KdlValue::Bool(b) => Value::Bool(*b),
@@ -525,7 +530,7 @@ impl Builder<'_> {
             .map_or_else(|| self.span(e.span()), |n| self.span(n.span()));
         (
             Key {
-                name: name.to_string(),
+                name: name.to_string().into(),
                 span: key_span,
             },
             self.value(e),
@@ -1020,7 +1025,7 @@ domains:
             Value::Bool(b) => Plain::Bool(*b),
             Value::Int(i) => Plain::Int(*i),
             Value::Float(f) => Plain::Float(*f),
-            Value::Str(s) => Plain::Str(s.clone()),
+            Value::Str(s) => Plain::Str(s.to_string()),
             Value::Seq(items) => Plain::Seq(items.iter().map(plain).collect()),
             Value::Map(entries) => {
                 let mut out: Vec<(String, Plain)> = entries
@@ -1046,10 +1051,10 @@ domains:
             .iter()
             .map(|(k, v)| {
                 let value = match &v.value {
-                    Value::Str(s) => Plain::Seq(vec![Plain::Str(s.clone())]),
+                    Value::Str(s) => Plain::Seq(vec![Plain::Str(s.to_string())]),
                     _ => plain(v),
                 };
-                (k.name.clone(), value)
+                (k.name.to_string(), value)
             })
             .collect();
         out.sort_by(|a, b| a.0.cmp(&b.0));
@@ -1110,7 +1115,7 @@ domains:
         let Value::Map(root) = &t.value else {
             panic!("root is not a map")
         };
-        let names: Vec<&str> = root.iter().map(|(k, _)| k.name.as_str()).collect();
+        let names: Vec<&str> = root.iter().map(|(k, _)| &*k.name).collect();
         assert_eq!(names, ["version", "defaults", "hosts", "domains"]);
         assert_eq!(get(&t, &["version"]).value, Value::Int(1));
         let mx = get(&t, &["domains", "example.org", "mx"]);

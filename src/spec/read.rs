@@ -22,7 +22,7 @@ struct Reader<'d> {
 
 /// The entries of one map being read, tracking which keys were consumed.
 struct Fields<'n> {
-    entries: &'n [(Key, Node)],
+    entries: &'n [(Key<'n>, Node<'n>)],
     used: Vec<bool>,
 }
 
@@ -31,10 +31,12 @@ impl<'d> Reader<'d> {
         self.diags.push(d);
     }
 
-    fn key_name(&self, key: &Key) -> String {
+    /// The key in YAML spelling; borrowed unless KDL's `-` must become `_`
+    /// (`take` asks this of every key it passes).
+    fn key_name<'k>(&self, key: &'k Key<'_>) -> std::borrow::Cow<'k, str> {
         match self.dialect {
-            Dialect::Yaml => key.name.clone(),
-            Dialect::Kdl => key.name.replace('-', "_"),
+            Dialect::Kdl if key.name.contains('-') => key.name.replace('-', "_").into(),
+            Dialect::Yaml | Dialect::Kdl => std::borrow::Cow::Borrowed(&*key.name),
         }
     }
 
@@ -49,7 +51,7 @@ impl<'d> Reader<'d> {
         self.push(d);
     }
 
-    fn fields<'n>(&mut self, node: &'n Node, what: &str) -> Option<Fields<'n>> {
+    fn fields<'n>(&mut self, node: &'n Node<'n>, what: &str) -> Option<Fields<'n>> {
         match &node.value {
             Value::Map(entries) => Some(Fields {
                 entries,
@@ -67,7 +69,7 @@ impl<'d> Reader<'d> {
     }
 
     /// Takes key `name` (YAML spelling); a second occurrence is an error.
-    fn take<'n>(&mut self, f: &mut Fields<'n>, name: &str) -> Option<&'n Node> {
+    fn take<'n>(&mut self, f: &mut Fields<'n>, name: &str) -> Option<&'n Node<'n>> {
         let mut found: Option<(usize, &'n Key)> = None;
         for (i, (key, _)) in f.entries.iter().enumerate() {
             if f.used[i] || self.key_name(key) != name {
@@ -124,7 +126,7 @@ impl<'d> Reader<'d> {
         span: Span,
         what: &str,
         example: &str,
-    ) -> Option<&'n Node> {
+    ) -> Option<&'n Node<'n>> {
         let found = self.take(f, name);
         if found.is_none() {
             let misspelt = f
@@ -168,7 +170,7 @@ impl<'d> Reader<'d> {
 
     fn string(&mut self, node: &Node, what: &str) -> Option<Sp<String>> {
         let s = match &node.value {
-            Value::Str(s) => s.clone(),
+            Value::Str(s) => s.to_string(),
             Value::Int(i) => i.to_string(),
             Value::Float(f) => f.to_string(),
             _ => {
@@ -182,7 +184,7 @@ impl<'d> Reader<'d> {
 
     fn key(&mut self, key: &Key) -> Option<Sp<String>> {
         self.check_text(&key.name, key.span)
-            .then(|| Sp::new(key.name.clone(), key.span))
+            .then(|| Sp::new(key.name.to_string(), key.span))
     }
 
     fn int<T: TryFrom<i128>>(&mut self, node: &Node, what: &str, range: &str) -> Option<Sp<T>> {
@@ -268,7 +270,7 @@ impl<'d> Reader<'d> {
     }
 
     /// A list of items; a single item counts as a list of one.
-    fn items<'n>(&mut self, node: &'n Node) -> &'n [Node] {
+    fn items<'n>(&mut self, node: &'n Node<'n>) -> &'n [Node<'n>] {
         match &node.value {
             Value::Seq(items) => items,
             Value::Null => &[],
@@ -677,7 +679,7 @@ impl<'d> Reader<'d> {
         match &node.value {
             Value::Map(entries) if entries.len() == 1 => {
                 let (k, v) = &entries[0];
-                match self.key_name(k).as_str() {
+                match &*self.key_name(k) {
                     "forward" => self
                         .string(v, "`forward`")
                         .map(|s| Sp::new(UnknownRecipients::Forward(s), node.span)),

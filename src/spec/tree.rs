@@ -1,38 +1,44 @@
 //! The spanned document tree both front ends produce: YAML's shape, with the
 //! byte span of every key and value. `read` turns it into the typed [`Spec`].
 //!
+//! Text borrows from the spec's source where the parser could hand it over
+//! as written (most keys and scalars of a YAML spec), and owns it where it
+//! had to be unescaped or came from a parser that keeps its own copy (KDL).
+//!
 //! [`Spec`]: super::Spec
+
+use std::borrow::Cow;
 
 use crate::source::Span;
 
 /// A value of the document with the span it came from.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Node {
+pub struct Node<'a> {
     pub span: Span,
-    pub value: Value,
+    pub value: Value<'a>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
-pub enum Value {
+pub enum Value<'a> {
     Null,
     Bool(bool),
     Int(i128),
     Float(f64),
-    Str(String),
-    Seq(Vec<Node>),
+    Str(Cow<'a, str>),
+    Seq(Vec<Node<'a>>),
     /// Entries in the order written; a key may repeat (reported by `read`).
-    Map(Vec<(Key, Node)>),
+    Map(Vec<(Key<'a>, Node<'a>)>),
 }
 
 /// A map key as written (`private-key` in KDL, `private_key` in YAML).
 #[derive(Clone, Debug, PartialEq)]
-pub struct Key {
-    pub name: String,
+pub struct Key<'a> {
+    pub name: Cow<'a, str>,
     pub span: Span,
 }
 
-impl Node {
-    pub fn new(span: Span, value: Value) -> Self {
+impl<'a> Node<'a> {
+    pub fn new(span: Span, value: Value<'a>) -> Self {
         Node { span, value }
     }
 

@@ -19,14 +19,14 @@ use super::Limits;
 use crate::source::Span;
 
 /// A collection being built.
-enum Open {
-    Seq(Span, Vec<Node>),
+enum Open<'a> {
+    Seq(Span, Vec<Node<'a>>),
     /// Entries so far, and the key read whose value comes next.
-    Map(Span, Vec<(Key, Node)>, Option<Key>),
+    Map(Span, Vec<(Key<'a>, Node<'a>)>, Option<Key<'a>>),
 }
 
 /// The tree of `text`, or `None` where serde-saphyr must decide.
-pub fn parse(text: &str, limits: &Limits) -> Option<Node> {
+pub fn parse<'a>(text: &'a str, limits: &Limits) -> Option<Node<'a>> {
     let options = serde_saphyr::granit_parser::options! {
         simple_key_max_lookahead: limits.simple_key_max_lookahead,
         flow_nesting_limit: limits.flow_nesting_limit,
@@ -114,7 +114,7 @@ pub fn parse(text: &str, limits: &Limits) -> Option<Node> {
     root.filter(|n| matches!(n.value, Value::Map(_) | Value::Seq(_)))
 }
 
-fn awaits_key(stack: &[Open]) -> bool {
+fn awaits_key(stack: &[Open<'_>]) -> bool {
     matches!(stack.last(), Some(Open::Map(_, _, None)))
 }
 
@@ -125,21 +125,21 @@ fn span_of(marked: &Marked) -> Option<Span> {
 }
 
 /// A key as serde-saphyr names it: its typed value written back as text.
-fn key_name(value: Cow<'_, str>, style: ScalarStyle) -> Option<String> {
+fn key_name(value: Cow<'_, str>, style: ScalarStyle) -> Option<Cow<'_, str>> {
     Some(match typed(value, style)? {
         Value::Str(s) => s,
-        Value::Int(i) => i.to_string(),
-        Value::Bool(b) => b.to_string(),
-        Value::Null => "~".to_string(),
+        Value::Int(i) => i.to_string().into(),
+        Value::Bool(b) => b.to_string().into(),
+        Value::Null => "~".into(),
         Value::Float(_) | Value::Seq(_) | Value::Map(_) => return None,
     })
 }
 
 /// An untagged scalar typed as serde-saphyr types it with strict (YAML 1.2)
 /// booleans, or `None` for spellings left to it.
-fn typed(value: Cow<'_, str>, style: ScalarStyle) -> Option<Value> {
+fn typed(value: Cow<'_, str>, style: ScalarStyle) -> Option<Value<'_>> {
     if style != ScalarStyle::Plain {
-        return Some(Value::Str(value.into_owned()));
+        return Some(Value::Str(value));
     }
     Some(match &*value {
         "" | "~" | "null" | "Null" | "NULL" => Value::Null,
@@ -148,7 +148,7 @@ fn typed(value: Cow<'_, str>, style: ScalarStyle) -> Option<Value> {
         v => match short_decimal(v) {
             Some(i) => Value::Int(i),
             None if maybe_number(v) => return None,
-            None => Value::Str(value.into_owned()),
+            None => Value::Str(value),
         },
     })
 }

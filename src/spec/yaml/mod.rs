@@ -42,7 +42,7 @@ const LIMITS: Limits = Limits {
 };
 
 /// Parses YAML text into the spanned tree, or one syntax diagnostic.
-pub fn parse(text: &str) -> Result<Node, Diagnostic> {
+pub fn parse(text: &str) -> Result<Node<'_>, Diagnostic> {
     if let Some(node) = fast::parse(text, &LIMITS) {
         return Ok(node);
     }
@@ -51,7 +51,7 @@ pub fn parse(text: &str) -> Result<Node, Diagnostic> {
 
 /// serde-saphyr's reading of `text`: the meaning of every YAML feature and
 /// every syntax error's message come from here.
-fn reference(text: &str) -> Result<Node, Diagnostic> {
+fn reference(text: &str) -> Result<Node<'static>, Diagnostic> {
     let options = serde_saphyr::options! {
         budget: serde_saphyr::budget! {
             max_nodes: LIMITS.max_nodes,
@@ -152,7 +152,7 @@ fn span_of(loc: &serde_saphyr::Location) -> Span {
 }
 
 /// A [`Node`] deserialized with its span.
-struct SpannedNode(Node);
+struct SpannedNode(Node<'static>);
 
 impl<'de> Deserialize<'de> for SpannedNode {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -166,7 +166,7 @@ impl<'de> Deserialize<'de> for SpannedNode {
     }
 }
 
-struct RawValue(Value);
+struct RawValue(Value<'static>);
 
 impl<'de> Deserialize<'de> for RawValue {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -177,62 +177,62 @@ impl<'de> Deserialize<'de> for RawValue {
 struct ValueVisitor;
 
 impl<'de> Visitor<'de> for ValueVisitor {
-    type Value = Value;
+    type Value = Value<'static>;
 
     fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
         f.write_str("any YAML value")
     }
 
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Value, E> {
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Value<'static>, E> {
         Ok(Value::Bool(v))
     }
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Value, E> {
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Value<'static>, E> {
         Ok(Value::Int(v.into()))
     }
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Value, E> {
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Value<'static>, E> {
         Ok(Value::Int(v.into()))
     }
-    fn visit_i128<E: de::Error>(self, v: i128) -> Result<Value, E> {
+    fn visit_i128<E: de::Error>(self, v: i128) -> Result<Value<'static>, E> {
         Ok(Value::Int(v))
     }
-    fn visit_u128<E: de::Error>(self, v: u128) -> Result<Value, E> {
+    fn visit_u128<E: de::Error>(self, v: u128) -> Result<Value<'static>, E> {
         Ok(i128::try_from(v).map_or(Value::Float(v as f64), Value::Int))
     }
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Value, E> {
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Value<'static>, E> {
         Ok(Value::Float(v))
     }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Value, E> {
-        Ok(Value::Str(v.to_string()))
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Value<'static>, E> {
+        Ok(Value::Str(v.to_string().into()))
     }
-    fn visit_string<E: de::Error>(self, v: String) -> Result<Value, E> {
-        Ok(Value::Str(v))
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Value<'static>, E> {
+        Ok(Value::Str(v.into()))
     }
-    fn visit_unit<E: de::Error>(self) -> Result<Value, E> {
+    fn visit_unit<E: de::Error>(self) -> Result<Value<'static>, E> {
         Ok(Value::Null)
     }
-    fn visit_none<E: de::Error>(self) -> Result<Value, E> {
+    fn visit_none<E: de::Error>(self) -> Result<Value<'static>, E> {
         Ok(Value::Null)
     }
-    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Value<'static>, D::Error> {
         RawValue::deserialize(d).map(|v| v.0)
     }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value<'static>, A::Error> {
         let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
         while let Some(SpannedNode(n)) = seq.next_element()? {
             items.push(n);
         }
         Ok(Value::Seq(items))
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value<'static>, A::Error> {
         let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0).min(4096));
         while let Some(SpannedNode(k)) = map.next_key()? {
             let SpannedNode(v) = map.next_value()?;
             let name = match k.value {
                 Value::Str(s) => s,
-                Value::Int(i) => i.to_string(),
-                Value::Bool(b) => b.to_string(),
-                Value::Float(f) => f.to_string(),
-                Value::Null => "~".to_string(),
+                Value::Int(i) => i.to_string().into(),
+                Value::Bool(b) => b.to_string().into(),
+                Value::Float(f) => f.to_string().into(),
+                Value::Null => "~".into(),
                 Value::Seq(_) | Value::Map(_) => {
                     return Err(de::Error::custom("a map key must be a plain string"));
                 }
