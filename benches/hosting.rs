@@ -4,7 +4,7 @@
 //! generated hosting specs (`benches/gen`: two hosts, N domains × 50
 //! mailboxes, 15 aliases per domain — nested ones, an outside forward and a
 //! mailbox's own —, a catch-all on every fourth domain, an SPF include) of
-//! 10,000 and 100,000 mailboxes, and prints for each, best of three runs:
+//! 10,000 and 100,000 mailboxes, and prints for each, best of five runs:
 //!
 //! - `mailc validate`;
 //! - `mailc apply --auto-approve` into an empty folder (the full compile and
@@ -22,7 +22,7 @@
 //! octoDNS YAML (one file per zone) and synced once with `--doit` into a
 //! zone folder; then, in one run, `octodns-sync` (plan only, against that
 //! up-to-date folder) and `mailc plan` (against its up-to-date `--out`) are
-//! timed, best of three, and the ratio printed (target ≥ 20×).
+//! timed, best of five, and the ratio printed (target ≥ 20×).
 //! `MAILC_OCTODNS_SYNC` names the `octodns-sync` to run (default
 //! `/opt/oracle-venv/bin/octodns-sync`); without it the comparison is
 //! skipped with a note. `MAILC_BENCH_ONLY=mail` or `=dns` runs one half.
@@ -36,7 +36,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const RUNS: usize = 3;
+const RUNS: usize = 5;
 /// Extra plain aliases per domain, beyond the generator's five.
 const EXTRA_ALIASES: usize = 10;
 const MAILBOXES: usize = 50;
