@@ -16,15 +16,19 @@ where
         return vec![f(items)];
     }
     let f = &f;
+    let mut chunks = items.chunks(items.len().div_ceil(parts));
+    let first = chunks.next().unwrap_or_default();
     std::thread::scope(|s| {
-        let running: Vec<_> = items
-            .chunks(items.len().div_ceil(parts))
-            .map(|part| s.spawn(move || f(part)))
-            .collect();
-        running
-            .into_iter()
-            .map(|t| t.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-            .collect()
+        let running: Vec<_> = chunks.map(|part| s.spawn(move || f(part))).collect();
+        // The calling thread takes the first part: its allocator reuses the
+        // memory this thread freed just before (e.g. the spec's tree).
+        let mut out = vec![f(first)];
+        out.extend(
+            running
+                .into_iter()
+                .map(|t| t.join().unwrap_or_else(|p| std::panic::resume_unwind(p))),
+        );
+        out
     })
 }
 
@@ -49,19 +53,18 @@ where
     }
     let next = AtomicUsize::new(0);
     let done: Mutex<Vec<Option<R>>> = Mutex::new((0..chunks.len()).map(|_| None).collect());
+    let work = || {
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(chunk) = chunks.get(i) else { break };
+            let r = f(chunk);
+            done.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(r);
+        }
+    };
     std::thread::scope(|s| {
-        let running: Vec<_> = (0..workers)
-            .map(|_| {
-                s.spawn(|| {
-                    loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(chunk) = chunks.get(i) else { break };
-                        let r = f(chunk);
-                        done.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(r);
-                    }
-                })
-            })
-            .collect();
+        let running: Vec<_> = (1..workers).map(|_| s.spawn(work)).collect();
+        // The calling thread is one of the workers (see `map_parts`).
+        work();
         for t in running {
             t.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
         }
