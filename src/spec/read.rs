@@ -323,12 +323,43 @@ impl<'d> Reader<'d> {
             }
         }
         if let Some(n) = self.take(&mut f, "domains") {
-            spec.domains = self
-                .entries(n, "`domains`", |r, k, v| Some(r.domain(k, v)))
-                .unwrap_or_default();
+            spec.domains = self.domains(n);
         }
         self.finish(f, &["version", "defaults", "hosts", "domains"], "the spec");
         spec
+    }
+
+    /// The domains, read on every core (a hosting spec has thousands; each
+    /// is read on its own). Diagnostics are merged, and sorted later.
+    fn domains(&mut self, node: &Node) -> Entries<Domain> {
+        let Value::Map(entries) = &node.value else {
+            return self
+                .entries(node, "`domains`", |r, k, v| Some(r.domain(k, v)))
+                .unwrap_or_default();
+        };
+        let dialect = self.dialect;
+        let parts = crate::par::map_parts(entries, 256, |part| {
+            let mut found = Diagnostics::new();
+            let mut r = Reader {
+                dialect,
+                diags: &mut found,
+            };
+            let read: Vec<(Sp<String>, Domain)> = part
+                .iter()
+                .filter_map(|(k, v)| {
+                    let key = r.key(k)?;
+                    let domain = r.domain(&key, v);
+                    Some((key, domain))
+                })
+                .collect();
+            (read, found)
+        });
+        let mut all = Vec::with_capacity(entries.len());
+        for (read, found) in parts {
+            all.extend(read);
+            self.diags.append(found);
+        }
+        Entries(all)
     }
 
     fn defaults(&mut self, node: &Node) -> Option<Defaults> {
