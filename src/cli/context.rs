@@ -5,20 +5,33 @@
 use std::path::{Component, Path, PathBuf};
 
 use crate::backend::Context;
+use crate::plan::Prefetched;
 
 /// The backends' view of the file system: nothing else is read.
-pub(crate) struct DiskContext {
+pub(crate) struct DiskContext<'a> {
     /// The output folder (`--out`).
     pub out_dir: PathBuf,
     /// The spec's folder: key paths are relative to it.
     pub spec_dir: PathBuf,
+    /// Files of `--out` `mailc plan` already read (a hosting server's 2,000
+    /// zone files are not read twice).
+    ahead: Option<&'a Prefetched>,
 }
 
-impl DiskContext {
+impl<'a> DiskContext<'a> {
     pub(crate) fn new(out_dir: impl Into<PathBuf>, spec_dir: impl Into<PathBuf>) -> Self {
         DiskContext {
             out_dir: out_dir.into(),
             spec_dir: spec_dir.into(),
+            ahead: None,
+        }
+    }
+
+    /// Answers `previous` from `ahead` where it holds the file.
+    pub(crate) fn with_ahead(self, ahead: &'a Prefetched) -> Self {
+        DiskContext {
+            ahead: Some(ahead),
+            ..self
         }
     }
 }
@@ -30,10 +43,13 @@ fn inside(path: &str) -> bool {
         .all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
 }
 
-impl Context for DiskContext {
+impl Context for DiskContext<'_> {
     fn previous(&self, path: &str) -> Option<Vec<u8>> {
         if !inside(path) {
             return None;
+        }
+        if let Some(bytes) = self.ahead.and_then(|a| a.get(path)) {
+            return Some(bytes.to_vec());
         }
         std::fs::read(self.out_dir.join(path)).ok()
     }

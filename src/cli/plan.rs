@@ -77,11 +77,11 @@ pub fn plan(args: PlanArgs, choice: ColorChoice) -> ExitCode {
     // The output folder is read while the spec compiles.
     let out_dir = args.out.clone();
     let ahead = std::thread::spawn(move || Prefetched::read(&out_dir));
-    let output = match compile(&spec, &args.out, args.format, err_colour) {
+    let ahead = || ahead.join().unwrap_or_default();
+    let (output, ahead) = match compile(&spec, &args.out, args.format, err_colour, ahead) {
         Ok(o) => o,
         Err(code) => return code,
     };
-    let ahead = ahead.join().unwrap_or_default();
     let plan = match make_plan(&output, &args.out, ahead) {
         Ok(p) => p,
         Err(code) => return code,
@@ -141,8 +141,9 @@ pub fn apply(args: ApplyArgs, choice: ColorChoice) -> ExitCode {
         }
         None => {
             let out = args.out.clone().unwrap_or_else(|| PathBuf::from("out"));
-            let output = match compile(&target, &out, Format::Text, err_colour) {
-                Ok(o) => o,
+            let output = match compile(&target, &out, Format::Text, err_colour, Prefetched::default)
+            {
+                Ok((o, _)) => o,
                 Err(code) => return code,
             };
             match make_plan(&output, &out, Prefetched::default()) {
@@ -226,8 +227,16 @@ fn fault_hook() -> impl FnMut(Step<'_>) -> ControlFlow<()> {
 }
 
 /// Spec → model (missing DKIM keys are errors) → every backend's output.
-/// Problems are printed as `validate` prints them.
-fn compile(spec: &Path, out: &Path, format: Format, colour: bool) -> Result<Output, ExitCode> {
+/// Problems are printed as `validate` prints them. `ahead` gives the files
+/// of `--out` read meanwhile (asked for once the spec is valid), which the
+/// backends then need not read again; they are handed back with the output.
+fn compile(
+    spec: &Path,
+    out: &Path,
+    format: Format,
+    colour: bool,
+    ahead: impl FnOnce() -> Prefetched,
+) -> Result<(Output, Prefetched), ExitCode> {
     let loaded = load::load(spec, MissingKey::Error);
     let errors = loaded
         .diagnostics
@@ -258,10 +267,12 @@ fn compile(spec: &Path, out: &Path, format: Format, colour: bool) -> Result<Outp
             render::graphical(&loaded.diagnostics, &loaded.source, colour)
         );
     }
-    let ctx = DiskContext::new(out, &loaded.dir);
+    let ahead = ahead();
+    let ctx = DiskContext::new(out, &loaded.dir).with_ahead(&ahead);
     let output = backend::compile(model, &ctx).map_err(|diags| backend_failure(&diags));
+    drop(ctx);
     loaded.release();
-    output
+    Ok((output?, ahead))
 }
 
 /// Backend problems have no place in the spec: plain lines.
@@ -295,7 +306,16 @@ fn make_plan(output: &Output, out: &Path, ahead: Prefetched) -> Result<Plan, Exi
 /// files compile differently now.
 fn saved_plan(file: PlanFile, out: &Path, colour: bool) -> Result<Plan, ExitCode> {
     let compiled = if file.needs_secrets() {
-        Some(compile(Path::new(&file.spec), out, Format::Text, colour)?)
+        Some(
+            compile(
+                Path::new(&file.spec),
+                out,
+                Format::Text,
+                colour,
+                Prefetched::default,
+            )?
+            .0,
+        )
     } else {
         None
     };

@@ -210,6 +210,11 @@ pub struct Prefetched {
 }
 
 impl Prefetched {
+    /// The bytes read of `path` (relative to `--out`), if it was read.
+    pub fn get(&self, path: &str) -> Option<&[u8]> {
+        self.files.get(path).map(|f| f.bytes.as_slice())
+    }
+
     pub fn read(out: &Path) -> Prefetched {
         let mut files = BTreeMap::new();
         let managed = match read(&out.join(manifest::FILE_NAME)) {
