@@ -82,7 +82,7 @@ pub fn plan(args: PlanArgs, choice: ColorChoice) -> ExitCode {
         Ok(o) => o,
         Err(code) => return code,
     };
-    let plan = match make_plan(&output, &args.out, ahead) {
+    let plan = match make_plan(&output, &args.out, ahead, args.save.is_some()) {
         Ok(p) => p,
         Err(code) => return code,
     };
@@ -146,7 +146,7 @@ pub fn apply(args: ApplyArgs, choice: ColorChoice) -> ExitCode {
                 Ok((o, _)) => o,
                 Err(code) => return code,
             };
-            match make_plan(&output, &out, Prefetched::default()) {
+            match make_plan(&output, &out, Prefetched::default(), true) {
                 Ok(p) => (p, out),
                 Err(code) => return code,
             }
@@ -296,10 +296,22 @@ fn backend_failure(diags: &[Diagnostic]) -> ExitCode {
 }
 
 /// The compiled output against `--out`.
-fn make_plan(output: &Output, out: &Path, ahead: Prefetched) -> Result<Plan, ExitCode> {
+/// The compiled output against `--out`; `to_keep` when the plan will be
+/// saved or applied (it then records what it found, by fingerprint).
+fn make_plan(
+    output: &Output,
+    out: &Path,
+    ahead: Prefetched,
+    to_keep: bool,
+) -> Result<Plan, ExitCode> {
     let current = Current::scan_with(out, output.files.keys().map(String::as_str), ahead)
         .map_err(|e| fail(&e.to_string(), None))?;
-    Plan::new(output, current).map_err(|e| fail(&format!("internal error: {e}"), None))
+    let plan = if to_keep {
+        Plan::new(output, current)
+    } else {
+        Plan::preview(output, current)
+    };
+    plan.map_err(|e| fail(&format!("internal error: {e}"), None))
 }
 
 /// A saved plan made current: refused when `--out` drifted or the secret

@@ -55,7 +55,6 @@ impl Found {
 
     pub fn stamp(&self) -> Stamp {
         Stamp {
-            // Files read ahead were fingerprinted on that thread.
             sha256: self.fingerprint(),
             mode: Mode(self.mode),
             mtime: [self.modified.0, i64::from(self.modified.1)],
@@ -225,9 +224,6 @@ impl Prefetched {
             if path::check(&p).is_ok()
                 && let Ok(Some(f)) = read(&path::join(out, &p))
             {
-                // Every plan records what it found: hashed here, off the
-                // compiling thread.
-                f.fingerprint();
                 files.insert(p, f);
             }
         }

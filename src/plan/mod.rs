@@ -143,13 +143,27 @@ impl Plan {
     /// should have been scanned for every path of `output` (see
     /// [`Current::scan`]); a path it lacks counts as absent.
     pub fn new(output: &Output, current: Current) -> Result<Plan, PathError> {
+        Self::build(output, current, true)
+    }
+
+    /// [`Plan::new`] for showing only: no fingerprints of what `--out`
+    /// holds (at hosting scale, hashing 50 MB), so `expected` stays empty
+    /// and the plan must be neither saved nor applied.
+    pub fn preview(output: &Output, current: Current) -> Result<Plan, PathError> {
+        Self::build(output, current, false)
+    }
+
+    fn build(output: &Output, current: Current, stamped: bool) -> Result<Plan, PathError> {
         for path in output.files.keys() {
             path::check(path)?;
         }
-        // A path the caller did not scan counts as absent.
-        let mut expected = current.stamps();
-        for path in output.files.keys() {
-            expected.entry(path.clone()).or_insert(None);
+        let mut expected = BTreeMap::new();
+        if stamped {
+            expected = current.stamps();
+            // A path the caller did not scan counts as absent.
+            for path in output.files.keys() {
+                expected.entry(path.clone()).or_insert(None);
+            }
         }
         let Current {
             mut files, managed, ..
@@ -250,6 +264,27 @@ mod tests {
             o.insert(*p, f.clone());
         }
         o
+    }
+
+    /// A preview shows the same changes and fingerprints nothing.
+    #[test]
+    fn a_preview_is_the_plan_without_stamps() {
+        let out = output(&[
+            ("a", OutputFile::public("same\n")),
+            ("b", OutputFile::public("new\n")),
+        ]);
+        let cur = || {
+            current(
+                &[("a", found("same\n", 0o644)), ("b", found("old\n", 0o644))],
+                &["a"],
+            )
+        };
+        let plan = Plan::new(&out, cur()).unwrap();
+        let preview = Plan::preview(&out, cur()).unwrap();
+        assert_eq!(preview.changes, plan.changes);
+        assert_eq!(preview.managed_after, plan.managed_after);
+        assert!(preview.expected.is_empty());
+        assert_eq!(plan.expected.len(), 3, "a, b and the manifest");
     }
 
     #[test]
