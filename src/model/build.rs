@@ -923,31 +923,38 @@ mod tests {
         }
     }
 
+    const HASH: &str = "{ARGON2ID}$argon2id$v=19$m=65536,t=3,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g";
+
+    /// A spec of one host and the `domains` given, which must not build:
+    /// its diagnostics in order.
+    fn problems(domains: &str) -> Vec<crate::diag::Diagnostic> {
+        let yaml = format!(
+            "defaults: {{nameservers: [ns1.example.net], hostmaster: h@example.net}}\n\
+             hosts: {{mx: {{hostname: mx.example.net, ipv4: 192.0.2.1}}}}\ndomains:\n{domains}"
+        );
+        let source = Source::new("t.yaml", yaml, Dialect::Yaml);
+        let mut diags = Diagnostics::new();
+        let spec = crate::spec::parse(&source, &mut diags).expect("a spec");
+        let inputs = super::Inputs {
+            key_files: &NoKeys,
+            missing_keys: MissingKey::Warn,
+        };
+        assert!(super::build(&spec, &inputs, &mut diags).is_none());
+        diags.into_sorted()
+    }
+
     /// Enough domains to be checked on several threads: every problem is
     /// found once, and the list is the same on every run.
     #[test]
     fn domains_checked_in_parallel_report_every_problem_once() {
-        let mut yaml = String::from(
-            "defaults: {nameservers: [ns1.example.net], hostmaster: h@example.net}\n\
-             hosts: {mx: {hostname: mx.example.net, ipv4: 192.0.2.1}}\ndomains:\n",
-        );
+        let mut domains = String::new();
         for i in 0..1200 {
             let quota = if i % 10 == 0 { "lots" } else { "1G" };
-            yaml.push_str(&format!(
-                "  d{i}.example:\n    mx: [mx]\n    mailboxes:\n      a: {{password: \"{{ARGON2ID}}$argon2id$v=19$m=65536,t=3,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g\", quota: {quota}}}\n"
+            domains.push_str(&format!(
+                "  d{i}.example:\n    mx: [mx]\n    mailboxes:\n      a: {{password: \"{HASH}\", quota: {quota}}}\n"
             ));
         }
-        let run = || {
-            let source = Source::new("t.yaml", yaml.clone(), Dialect::Yaml);
-            let mut diags = Diagnostics::new();
-            let spec = crate::spec::parse(&source, &mut diags).expect("a spec");
-            let inputs = super::Inputs {
-                key_files: &NoKeys,
-                missing_keys: MissingKey::Warn,
-            };
-            assert!(super::build(&spec, &inputs, &mut diags).is_none());
-            diags.into_sorted()
-        };
+        let run = || problems(&domains);
         let first = run();
         let quotas: Vec<_> = first.iter().filter(|d| d.code == Code::Quota).collect();
         assert_eq!(quotas.len(), 120, "{first:#?}");
@@ -966,11 +973,7 @@ mod tests {
     /// send-only mailbox is warned about once.
     #[test]
     fn alias_chains_across_parts_are_resolved_as_one() {
-        let mut yaml = String::from(
-            "defaults: {nameservers: [ns1.example.net], hostmaster: h@example.net}\n\
-             hosts: {mx: {hostname: mx.example.net, ipv4: 192.0.2.1}}\ndomains:\n",
-        );
-        let hash = "{ARGON2ID}$argon2id$v=19$m=65536,t=3,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g";
+        let mut domains = String::new();
         for i in 0..900 {
             let aliases = match i {
                 0 => "loop: [loop@d899.example]",
@@ -980,19 +983,11 @@ mod tests {
                 _ => "other: [a]",
             };
             let send_only = if i == 700 { ", send_only: true" } else { "" };
-            yaml.push_str(&format!(
-                "  d{i}.example:\n    mx: [mx]\n    mailboxes:\n      a: {{password: \"{hash}\"}}\n      so: {{password: \"{hash}\"{send_only}}}\n    aliases: {{{aliases}}}\n"
+            domains.push_str(&format!(
+                "  d{i}.example:\n    mx: [mx]\n    mailboxes:\n      a: {{password: \"{HASH}\"}}\n      so: {{password: \"{HASH}\"{send_only}}}\n    aliases: {{{aliases}}}\n"
             ));
         }
-        let source = Source::new("t.yaml", yaml, Dialect::Yaml);
-        let mut diags = Diagnostics::new();
-        let spec = crate::spec::parse(&source, &mut diags).expect("a spec");
-        let inputs = super::Inputs {
-            key_files: &NoKeys,
-            missing_keys: MissingKey::Warn,
-        };
-        assert!(super::build(&spec, &inputs, &mut diags).is_none());
-        let diags = diags.into_sorted();
+        let diags = problems(&domains);
         let aliases: Vec<_> = diags
             .iter()
             .filter(|d| matches!(d.code, Code::AliasCycle | Code::SendOnlyTarget))
