@@ -366,6 +366,24 @@ mod tests {
         }
         let deep = "[".repeat(70) + &"]".repeat(70);
         assert!(parse(&deep, &LIMITS).is_none());
+        // Around the depth limit both paths agree. (serde-saphyr recurses
+        // per level: in a debug build that needs more than a test thread's
+        // stack.)
+        let near_limit = || {
+            for depth in 60..68 {
+                same(&("[".repeat(depth) + &"]".repeat(depth)));
+                let block = (0..depth)
+                    .map(|i| format!("{}k{i}:\n", " ".repeat(i)))
+                    .collect::<String>();
+                same(&block);
+            }
+        };
+        std::thread::Builder::new()
+            .stack_size(64 << 20)
+            .spawn(near_limit)
+            .unwrap()
+            .join()
+            .unwrap();
         let deep = (0..70)
             .map(|i| format!("{}k{i}:\n", " ".repeat(i)))
             .collect::<String>();
