@@ -125,7 +125,7 @@ impl<'d> Reader<'d> {
         name: &str,
         span: Span,
         what: &str,
-        example: &str,
+        example: (&str, &str),
     ) -> Option<&'n Node<'n>> {
         let found = self.take(f, name);
         if found.is_none() {
@@ -141,11 +141,18 @@ impl<'d> Reader<'d> {
         found
     }
 
-    fn missing(&mut self, span: Span, key: &str, what: &str, example: &str) {
+    /// Reports a required key that is absent; `example` shows the fix in
+    /// YAML and in KDL (where scalar fields are properties and list keys
+    /// are nodes or arguments).
+    fn missing(&mut self, span: Span, key: &str, what: &str, example: (&str, &str)) {
         let key = self.dialect.spell(key);
+        let example = match self.dialect {
+            Dialect::Yaml => example.0,
+            Dialect::Kdl => example.1,
+        };
         let d = Diagnostic::error(Code::MissingKey, span, format!("{what} has no `{key}`"))
             .label(format!("`{key}` is required here"))
-            .help(if example.starts_with("add ") {
+            .help(if example.contains('`') {
                 example.to_string()
             } else {
                 format!("add `{example}`")
@@ -310,7 +317,12 @@ impl<'d> Reader<'d> {
         };
         match self.take(&mut f, "version") {
             Some(n) => spec.version = self.int(n, "`version`", "1"),
-            None => self.missing(node.span, "version", "the spec", "version: 1"),
+            None => self.missing(
+                node.span,
+                "version",
+                "the spec",
+                ("version: 1", "version 1"),
+            ),
         }
         if let Some(n) = self.take(&mut f, "defaults") {
             spec.defaults = self.defaults(n);
@@ -318,7 +330,15 @@ impl<'d> Reader<'d> {
         match self.take(&mut f, "hosts") {
             Some(n) => spec.hosts = self.entries(n, "`hosts`", |r, k, v| Some(r.host(k, v))),
             None => {
-                self.missing(node.span, "hosts", "the spec", "hosts: {}");
+                self.missing(
+                    node.span,
+                    "hosts",
+                    "the spec",
+                    (
+                        "hosts: {}",
+                        "add a `host` node, like `host mx1 hostname=\"mx1.example.com\" ipv4=\"203.0.113.10\" stack=postfix-dovecot`, or an empty `hosts` node",
+                    ),
+                );
                 spec.hosts = Some(Entries::default());
             }
         }
@@ -415,17 +435,29 @@ impl<'d> Reader<'d> {
             "hostname",
             key.span,
             &what,
-            "hostname: mx1.example.com",
+            ("hostname: mx1.example.com", "hostname=\"mx1.example.com\""),
         ) {
             h.hostname = self.string(n, "`hostname`");
         }
-        if let Some(n) = self.required(&mut f, "ipv4", key.span, &what, "ipv4: 203.0.113.10") {
+        if let Some(n) = self.required(
+            &mut f,
+            "ipv4",
+            key.span,
+            &what,
+            ("ipv4: 203.0.113.10", "ipv4=\"203.0.113.10\""),
+        ) {
             h.ipv4 = self.string(n, "`ipv4`");
         }
         if let Some(n) = self.take(&mut f, "ipv6") {
             h.ipv6 = self.string(n, "`ipv6`");
         }
-        if let Some(n) = self.required(&mut f, "stack", key.span, &what, "stack: postfix-dovecot") {
+        if let Some(n) = self.required(
+            &mut f,
+            "stack",
+            key.span,
+            &what,
+            ("stack: postfix-dovecot", "stack=postfix-dovecot"),
+        ) {
             h.stack = self.choice(n, "stack", STACKS);
         }
         self.finish(f, &["hostname", "ipv4", "ipv6", "stack"], &what);
@@ -446,7 +478,10 @@ impl<'d> Reader<'d> {
             "mx",
             key.span,
             &what,
-            "add `mx: [mx1]`, or `mx: []` for a domain that receives no mail",
+            (
+                "add `mx: [mx1]`, or `mx: []` for a domain that receives no mail",
+                "add a child node `mx mx1`, or a bare `mx` for a domain that receives no mail",
+            ),
         ) {
             d.mx = self.mx(n);
         }
@@ -509,7 +544,12 @@ impl<'d> Reader<'d> {
                     let host = match self.take(&mut f, "host") {
                         Some(n) => self.string(n, "an MX host"),
                         None => {
-                            self.missing(item.span, "host", "this MX entry", "host: mx1");
+                            self.missing(
+                                item.span,
+                                "host",
+                                "this MX entry",
+                                ("host: mx1", "add the host as the `mx` node's argument: `mx mx1 priority=10`"),
+                            );
                             None
                         }
                     };
@@ -573,7 +613,10 @@ impl<'d> Reader<'d> {
             "selector",
             node.span,
             "this DKIM key",
-            "selector: s2026",
+            (
+                "selector: s2026",
+                "add the selector as the `dkim` node's argument, like `dkim s2026`",
+            ),
         ) {
             k.selector = self.string(n, "a DKIM selector");
         }
@@ -688,7 +731,10 @@ impl<'d> Reader<'d> {
             "password",
             key.span,
             &what,
-            "add `password:` with a hash made by `mailc passwd`",
+            (
+                "add `password:` with a hash made by `mailc passwd`",
+                "add `password=` with a hash made by `mailc passwd`",
+            ),
         ) {
             m.password = self.string(n, "`password`");
         }
@@ -772,10 +818,12 @@ impl<'d> Reader<'d> {
             span: node.span,
             ..Record::default()
         };
+        const KDL_RECORD: &str =
+            "write it as `record NAME TYPE VALUE`, like `record www A \"203.0.113.20\"`";
         for (key, example) in [
-            ("name", "name: www"),
-            ("type", "type: A"),
-            ("value", "value: 203.0.113.20"),
+            ("name", ("name: www", KDL_RECORD)),
+            ("type", ("type: A", KDL_RECORD)),
+            ("value", ("value: 203.0.113.20", KDL_RECORD)),
         ] {
             if let Some(n) = self.required(&mut f, key, node.span, "this record", example) {
                 let v = self.string(n, &format!("a record's `{key}`"));
