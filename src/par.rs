@@ -32,6 +32,28 @@ where
     })
 }
 
+/// `f` applied to each item on a thread of its own (for a few unlike jobs,
+/// such as the backends); results in item order. A panic in one is
+/// re-raised here.
+pub fn map_each<T, R, F>(items: impl IntoIterator<Item = T>, f: F) -> Vec<R>
+where
+    T: Send,
+    R: Send,
+    F: Fn(T) -> R + Sync,
+{
+    let f = &f;
+    std::thread::scope(|s| {
+        let running: Vec<_> = items
+            .into_iter()
+            .map(|item| s.spawn(move || f(item)))
+            .collect();
+        running
+            .into_iter()
+            .map(|t| t.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    })
+}
+
 /// `f` applied to parts of exactly `size` items (the last may be shorter),
 /// on at most one thread per core; results in the order of the parts. For
 /// work whose answer could depend on where the parts are cut: here the cuts
@@ -79,6 +101,11 @@ where
 #[cfg(test)]
 mod tests {
     use super::{map_chunks, map_parts};
+
+    #[test]
+    fn each_item_on_its_own_thread_in_order() {
+        assert_eq!(super::map_each(1..=5, |i| i * 10), [10, 20, 30, 40, 50]);
+    }
 
     #[test]
     fn chunks_are_cut_by_size_and_come_back_in_order() {

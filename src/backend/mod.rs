@@ -51,24 +51,10 @@ pub fn compile(model: &Model, ctx: &dyn Context) -> Result<Output, Vec<Diagnosti
     ];
     // Backends share nothing but the model and the context: each runs on its
     // own thread into its own output, merged in this order.
-    let parts: Vec<(Output, Vec<Diagnostic>)> = std::thread::scope(|s| {
-        let running: Vec<_> = backends
-            .into_iter()
-            .map(|backend| {
-                s.spawn(move || {
-                    let mut part = (Output::default(), Vec::new());
-                    backend(model, ctx, &mut part.0, &mut part.1);
-                    part
-                })
-            })
-            .collect();
-        running
-            .into_iter()
-            .map(|t| {
-                t.join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            })
-            .collect()
+    let parts: Vec<(Output, Vec<Diagnostic>)> = crate::par::map_each(backends, |backend| {
+        let mut part = (Output::default(), Vec::new());
+        backend(model, ctx, &mut part.0, &mut part.1);
+        part
     });
     let mut out = Output::default();
     let mut diags = Vec::new();

@@ -48,26 +48,14 @@ pub const LMTP_TRANSPORT: &str = "lmtp:unix:private/dovecot-lmtp";
 pub fn compile(model: &Model, ctx: &dyn Context, out: &mut Output) {
     // Hosts are independent: each on its own thread (a hosting server's
     // tables hold a row per address), merged in host order.
-    let parts: Vec<Output> = std::thread::scope(|s| {
-        let running: Vec<_> = model
-            .hosts
-            .values()
-            .filter(|host| host.stack == Stack::PostfixDovecot)
-            .map(|host| {
-                s.spawn(move || {
-                    let mut part = Output::default();
-                    compile_host(model, ctx, host, &mut part);
-                    part
-                })
-            })
-            .collect();
-        running
-            .into_iter()
-            .map(|t| {
-                t.join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            })
-            .collect()
+    let hosts = model
+        .hosts
+        .values()
+        .filter(|host| host.stack == Stack::PostfixDovecot);
+    let parts: Vec<Output> = crate::par::map_each(hosts, |host| {
+        let mut part = Output::default();
+        compile_host(model, ctx, host, &mut part);
+        part
     });
     for part in parts {
         out.files.extend(part.files);
