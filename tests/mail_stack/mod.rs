@@ -11,6 +11,10 @@
 
 pub mod client;
 pub mod instance;
+#[path = "../support/mod.rs"]
+mod support;
+
+pub use support::{model_of, root};
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -18,11 +22,6 @@ use std::process::{Command, Output};
 use mailc::backend::install::{TestRoot, TestRootContext};
 use mailc::backend::{self, Context};
 use mailc::model::Model;
-
-/// The repository root.
-pub fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 /// Finds a program the tests need, or fails saying how to install it.
 pub fn tool(name: &str) -> PathBuf {
@@ -99,27 +98,6 @@ pub fn postfix_specs() -> Vec<(String, PathBuf, Model)> {
         }
     }
     out
-}
-
-/// Reads `DIR/mailc.yaml` through the library (key files count as present:
-/// these backends never read them).
-pub fn model_of(dir: &Path) -> Model {
-    struct AllKeys;
-    impl mailc::validate::dkim::KeyFiles for AllKeys {
-        fn exists(&self, _: &str) -> bool {
-            true
-        }
-    }
-    let text = std::fs::read_to_string(dir.join("mailc.yaml")).unwrap();
-    let source = mailc::source::Source::new("mailc.yaml", text, mailc::source::Dialect::Yaml);
-    let mut diags = mailc::diag::Diagnostics::new();
-    let spec = mailc::spec::parse(&source, &mut diags).expect("a readable spec");
-    let inputs = mailc::model::Inputs {
-        key_files: &AllKeys,
-        missing_keys: mailc::validate::dkim::MissingKey::Warn,
-    };
-    mailc::model::build(&spec, &inputs, &mut diags)
-        .unwrap_or_else(|| panic!("{}: invalid spec", dir.display()))
 }
 
 /// No previous output, no key files.
