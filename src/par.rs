@@ -1,37 +1,5 @@
 //! Independent work spread over the cores, results in input order.
 
-/// `f` applied to consecutive parts of `items`, one part per core but none
-/// smaller than `min_part` (a thread costs more than a little work saves).
-/// The results come back in the order of the parts, so callers that merge
-/// them in that order get the same answer on any machine.
-pub fn map_parts<T, R, F>(items: &[T], min_part: usize, f: F) -> Vec<R>
-where
-    T: Sync,
-    R: Send,
-    F: Fn(&[T]) -> R + Sync,
-{
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let parts = cores.min(items.len().div_ceil(min_part.max(1))).max(1);
-    if parts == 1 {
-        return vec![f(items)];
-    }
-    let f = &f;
-    let mut chunks = items.chunks(items.len().div_ceil(parts));
-    let first = chunks.next().unwrap_or_default();
-    std::thread::scope(|s| {
-        let running: Vec<_> = chunks.map(|part| s.spawn(move || f(part))).collect();
-        // The calling thread takes the first part: its allocator reuses the
-        // memory this thread freed just before (e.g. the spec's tree).
-        let mut out = vec![f(first)];
-        out.extend(
-            running
-                .into_iter()
-                .map(|t| t.join().unwrap_or_else(|p| std::panic::resume_unwind(p))),
-        );
-        out
-    })
-}
-
 /// `f` applied to each item on a thread of its own (for a few unlike jobs,
 /// such as the backends); results in item order. A panic in one is
 /// re-raised here.
@@ -55,9 +23,12 @@ where
 }
 
 /// `f` applied to parts of exactly `size` items (the last may be shorter),
-/// on at most one thread per core; results in the order of the parts. For
-/// work whose answer could depend on where the parts are cut: here the cuts
-/// are the same on every machine.
+/// on at most one thread per core, the calling thread among them (its
+/// allocator reuses the memory it freed just before, e.g. the spec's tree);
+/// results in the order of the parts. The cuts are the same on every
+/// machine, so even work whose answer could depend on them (alias cycles
+/// found from different ends) answers the same everywhere. `size` should
+/// be large enough that a part outweighs a thread.
 pub fn map_chunks<T, R, F>(items: &[T], size: usize, f: F) -> Vec<R>
 where
     T: Sync,
@@ -85,7 +56,7 @@ where
     };
     std::thread::scope(|s| {
         let running: Vec<_> = (1..workers).map(|_| s.spawn(work)).collect();
-        // The calling thread is one of the workers (see `map_parts`).
+        // The calling thread is one of the workers.
         work();
         for t in running {
             t.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
@@ -100,7 +71,7 @@ where
 
 #[cfg(test)]
 mod tests {
-    use super::{map_chunks, map_parts};
+    use super::map_chunks;
 
     #[test]
     fn each_item_on_its_own_thread_in_order() {
@@ -115,14 +86,5 @@ mod tests {
         assert!(parts[..10].iter().all(|p| p.len() == 100));
         assert_eq!(parts.concat(), items);
         assert!(map_chunks(&[] as &[u32], 100, <[u32]>::len).is_empty());
-    }
-
-    #[test]
-    fn parts_come_back_in_order_and_cover_everything() {
-        let items: Vec<u32> = (0..10_000).collect();
-        let sums = map_parts(&items, 100, |p| p.to_vec());
-        assert_eq!(sums.concat(), items);
-        assert_eq!(map_parts(&items[..5], 100, <[u32]>::len), vec![5]);
-        assert_eq!(map_parts(&[] as &[u32], 100, <[u32]>::len), vec![0]);
     }
 }

@@ -158,7 +158,7 @@ fn build(
             .map(str::to_string)
     };
     // Each domain's own records, over the cores; merged in domain order.
-    let parts = crate::par::map_parts(&published, 256, |part| {
+    let parts = crate::par::map_chunks(&published, 256, |part| {
         let mut found = Vec::new();
         let mut b = Builder { diags: &mut found };
         let zones: Vec<(String, Zone)> = part

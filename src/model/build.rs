@@ -274,7 +274,7 @@ impl Builder<'_> {
         inputs: &Inputs<'_>,
     ) -> Vec<(String, Pending)> {
         let defaults = self.defaults;
-        let parts = crate::par::map_parts(work, 256, |part| {
+        let parts = crate::par::map_chunks(work, 256, |part| {
             let mut diags = Diagnostics::new();
             let mut b = Builder {
                 diags: &mut diags,

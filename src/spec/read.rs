@@ -358,7 +358,7 @@ impl<'d> Reader<'d> {
                 .unwrap_or_default();
         };
         let dialect = self.dialect;
-        let parts = crate::par::map_parts(entries, 256, |part| {
+        let parts = crate::par::map_chunks(entries, 256, |part| {
             let mut found = Diagnostics::new();
             let mut r = Reader {
                 dialect,
