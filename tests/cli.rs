@@ -391,3 +391,56 @@ fn passwd_hashes_what_dovecot_verifies() {
     assert_eq!(run.code, 1);
     assert!(run.stderr.contains("SHA512-CRYPT"));
 }
+
+/// A usage error exits 1 for every command: 2 means only "changes pending"
+/// (`plan --detailed-exitcode`) or "drift" (`check`), so a typo in a CI job
+/// must not read as either.
+#[test]
+fn usage_errors_exit_1_for_every_command() {
+    let dir = std::env::temp_dir();
+    let commands: &[&[&str]] = &[
+        &["validate"],
+        &["route", "a@example.com"],
+        &["schema"],
+        &["plan"],
+        &["plan", "--detailed-exitcode"],
+        &["apply"],
+        &["passwd"],
+        &["dkim", "keygen"],
+        &["check"],
+        &["serve"],
+        &["build"],
+    ];
+    for cmd in commands {
+        let mut args = cmd.to_vec();
+        args.push("--no-such-flag");
+        let run = mailc(&dir, &args, Some(""));
+        assert_eq!(run.code, 1, "{args:?}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("--no-such-flag"),
+            "{args:?}: {}",
+            run.stderr
+        );
+    }
+    // Bad values, missing arguments, unknown commands.
+    for args in [
+        &["plan", "--detailed-exitcode", "--format", "yaml"][..],
+        &["validate", "--format", "xml"],
+        &["route"],
+        &["check", "--resolver", "not-an-address"],
+        &["serve", "--smtp", "nowhere"],
+        &["--color", "sometimes", "validate"],
+        &["dkim"],
+        &["frobnicate"],
+        &[],
+    ] {
+        let run = mailc(&dir, args, Some(""));
+        assert_eq!(run.code, 1, "{args:?}: {}", run.stderr);
+    }
+    // Help and version are answers, not errors.
+    for args in [&["--help"][..], &["plan", "--help"], &["--version"]] {
+        let run = mailc(&dir, args, None);
+        assert_eq!(run.code, 0, "{args:?}: {}", run.stderr);
+        assert!(!run.stdout.is_empty(), "{args:?}");
+    }
+}

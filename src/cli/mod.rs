@@ -100,8 +100,24 @@ enum Command {
     },
 }
 
+/// Exit code of a usage error (unknown flag or command, bad flag value).
+/// clap's own is 2, which `plan --detailed-exitcode` and `check` use for
+/// "changes pending" and "drift": a typo must never read as either.
+const USAGE: u8 = 1;
+
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            // `--help` and `--version` are answers, not errors.
+            return if e.use_stderr() {
+                ExitCode::from(USAGE)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
     let color = match cli.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
