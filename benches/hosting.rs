@@ -1,4 +1,4 @@
-//! Hosting-scale benchmark (issue 8): `cargo bench --bench hosting`.
+//! Hosting-scale benchmark: `cargo bench --bench hosting`.
 //!
 //! Runs the `mailc` binary as a child process, as a user or CI does, on
 //! generated hosting specs (`benches/gen`: two hosts, N domains × 50
@@ -17,7 +17,7 @@
 //! and how each time scales from 10k to 100k mailboxes (target ≤ 11×).
 //!
 //! Then the DNS side against octoDNS (`octodns` + `octodns-bind`, see
-//! `shared/ORACLES.md` §8): a spec whose zones hold about 10,000 records is
+//! `docs/testing.md`, "octoDNS"): a spec whose zones hold about 10,000 records is
 //! applied by mailc; the very records of those zone files are written as
 //! octoDNS YAML (one file per zone) and synced once with `--doit` into a
 //! zone folder; then, in one run, `octodns-sync` (plan only, against that
@@ -373,7 +373,7 @@ fn octodns_value(r: &Record) -> serde_json::Value {
             "port": f[2].parse::<u16>().unwrap(),
             "target": f[3],
         }),
-        // octoDNS escapes `;` in TXT values (ORACLES.md §8).
+        // octoDNS escapes `;` in TXT values (as octoDNS expects).
         "TXT" => json!(txt_value(&r.rdata).replace(';', "\\;")),
         _ => json!(r.rdata),
     }
@@ -437,7 +437,7 @@ fn dns(mailc: &Path, scratch: &Path) {
         .unwrap_or_else(|| PathBuf::from("/opt/oracle-venv/bin/octodns-sync"));
     if !sync.exists() {
         println!(
-            "octoDNS comparison skipped: {} not found (install as shared/ORACLES.md §8 says: \
+            "octoDNS comparison skipped: {} not found (see docs/testing.md: \
              python3 -m venv /opt/oracle-venv && /opt/oracle-venv/bin/pip install octodns octodns-bind; \
              or set MAILC_OCTODNS_SYNC)",
             sync.display()

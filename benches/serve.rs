@@ -9,7 +9,7 @@
 //!   which answers `250` only once the message is in the Maildir and both
 //!   the file and `new/` are fsynced, and
 //! - a real Postfix on the same machine, in the same run, delivering with
-//!   virtual(8) to a Maildir (configured as in `../shared/ORACLES.md` §3),
+//!   virtual(8) to a Maildir (as `tests/postfix_dovecot.rs` configures it),
 //!
 //! and prints both rates and their ratio. Postfix's `250` means "queued"
 //! (its queue file is fsynced), not yet delivered, so for Postfix two rates

@@ -1,5 +1,5 @@
-//! `mailc check` against a real BIND on 127.0.0.1 (`../shared/ORACLES.md`
-//! §2): the zones `mailc apply` wrote are in sync; a zone changed by hand
+//! `mailc check` against a real BIND on 127.0.0.1 (`docs/testing.md`,
+//! BIND): the zones `mailc apply` wrote are in sync; a zone changed by hand
 //! drifts in exactly the records changed (and not in those only spelled
 //! differently); a server that does not answer, or answers SERVFAIL, is an
 //! error naming the question and the server.
@@ -54,7 +54,7 @@ fn oracle(name: &str) -> PathBuf {
             return p;
         }
     }
-    panic!("`{name}` is not installed: run `bash .ci/install-oracles` (see ../shared/ORACLES.md)");
+    panic!("`{name}` is not installed: run `bash .ci/install-oracles` (see docs/testing.md)");
 }
 
 /// A port of 31000–31999 free for UDP and TCP on 127.0.0.1, not handed out
@@ -571,7 +571,7 @@ fn ptr_zone(origin: &str, owner: &str, target: &str) -> (String, String) {
 
 #[test]
 fn keys_from_key_files_and_split_rsa_records_are_in_sync() {
-    // The spec of ../shared/SPEC.md with its pinned test keys: an RSA key
+    // The complete example of docs/spec.md with its pinned test keys: an RSA key
     // (published as two strings) and an Ed25519 key from private key files,
     // a public-only key, three domains and two hosts.
     let tmp = Temp::new("spec-example");

@@ -227,7 +227,7 @@ fn examples_are_valid_in_both_dialects_and_give_one_model() {
     }
     assert!(
         seen >= 6,
-        "expected at least five examples and the SPEC.md case"
+        "expected at least five examples and the spec-example case"
     );
 }
 

@@ -1,5 +1,5 @@
 //! Zones, DKIM keys and MTA-STS policies, checked by the real programs that
-//! read them (`../shared/ORACLES.md` §1, §2, §6):
+//! read them (`docs/testing.md`):
 //!
 //! - every zone of every example and test case passes `named-checkzone` in
 //!   its strictest mode and `kzonecheck`, and parses with hickory;
@@ -66,7 +66,7 @@ fn oracle(name: &str) -> PathBuf {
             return p;
         }
     }
-    panic!("`{name}` is not installed: run `bash .ci/install-oracles` (see ../shared/ORACLES.md)");
+    panic!("`{name}` is not installed: run `bash .ci/install-oracles` (see docs/testing.md)");
 }
 
 fn run(cmd: &mut Command) -> Output {

@@ -1,6 +1,6 @@
 //! The `exim-dovecot` stack against real Exim 4.96 (Debian's builds,
 //! unpacked by `.ci/install-oracles` into `/opt/exim4/{light,heavy}`,
-//! `../shared/ORACLES.md` §5) and Dovecot 2.3:
+//! `docs/testing.md`) and Dovecot 2.3:
 //!
 //! - static: for every example and test case with an `exim-dovecot` host,
 //!   the production and the test-root `exim.conf` pass `exim -bV` in both
@@ -1087,8 +1087,8 @@ fn dkim_record(domain: &str, selector: &str) -> String {
     line.split('"').skip(1).step_by(2).collect()
 }
 
-/// Verifies a message's DKIM signature with dkimpy (`../shared/ORACLES.md`
-/// §6, in `/opt/oracle-venv`), answering the key lookup with `record`.
+/// Verifies a message's DKIM signature with dkimpy (`docs/testing.md`,
+/// in `/opt/oracle-venv`), answering the key lookup with `record`.
 fn dkim_verify(message: &[u8], record: &str) -> (bool, String) {
     let python = Path::new("/opt/oracle-venv/bin/python");
     assert!(

@@ -47,7 +47,7 @@ const BLF: &str = "{BLF-CRYPT}$2y$10$9A5PuhzQ8r/doq62QrnP5.Xk5Z8F4.emzwbJXIIIwAd
 /// RFC 8463's Ed25519 example public key.
 const ED25519_PUB: &str = "11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=";
 
-/// The SPEC.md example, with whole hashes and keys.
+/// The complete example of docs/spec.md, with whole hashes and keys.
 fn valid_yaml() -> String {
     format!(
         r#"version: 1

@@ -1,5 +1,5 @@
 //! The `postfix-dovecot` stack against real Postfix 3.7 and Dovecot 2.3
-//! (`../shared/ORACLES.md` §3–4):
+//! (`docs/testing.md`):
 //!
 //! - static: for every example and test case with a `postfix-dovecot` host,
 //!   the production configs and the test-root configs pass `postconf -n`

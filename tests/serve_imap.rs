@@ -1,5 +1,5 @@
 //! The IMAP side of `mailc serve`, run for real on 127.0.0.1 and driven by
-//! real clients (`../shared/ORACLES.md` §7): Python's imaplib and mbsync.
+//! real clients (`docs/testing.md`): Python's imaplib and mbsync.
 //!
 //! - a whole imaplib session: FETCH of bodies, sections, partials,
 //!   ENVELOPE and BODYSTRUCTURE; SEARCH; STORE; COPY and MOVE with

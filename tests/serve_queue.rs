@@ -1,12 +1,12 @@
 //! The outbound queue of `mailc serve`, run for real on 127.0.0.1: mail
 //! comes in through the server's own SMTP and submission ports (Python's
-//! smtplib, `../shared/ORACLES.md` §7) and leaves through `--relay-all` to a
+//! smtplib, `docs/testing.md`) and leaves through `--relay-all` to a
 //! sink this test runs, which records every envelope and message.
 //!
 //! - a forward of an SRS domain leaves with an `SRS0=` sender, a forward of
 //!   a domain without SRS with the sender as it was;
 //! - a submission leaves DKIM-signed with both keys of its domain; dkimpy
-//!   (ORACLES.md §6) verifies the RSA signature with the key of the compiled
+//!   (`docs/testing.md`) verifies the RSA signature with the key of the compiled
 //!   zone, and mail-auth verifies both, asking a DNS server on 127.0.0.1
 //!   that serves the compiled zone;
 //! - a sink that answers 451 first gets the message on a later attempt;
@@ -443,9 +443,7 @@ print(' '.join(out))
     let r = Command::new(py)
         .args(["-c", script, msg.to_str().unwrap(), zone.to_str().unwrap()])
         .output()
-        .unwrap_or_else(|e| {
-            panic!("{py} with dkimpy is needed (ORACLES.md §6, `.ci/install-oracles`): {e}")
-        });
+        .unwrap_or_else(|e| panic!("{py} with dkimpy is needed (`.ci/install-oracles`): {e}"));
     assert!(
         r.status.success(),
         "dkimpy: {}",

@@ -1,5 +1,5 @@
 //! The SMTP side of `mailc serve`, run for real on 127.0.0.1 and driven by
-//! real clients (`../shared/ORACLES.md` §7): Python's smtplib and swaks.
+//! real clients (`docs/testing.md`): Python's smtplib and swaks.
 //!
 //! - delivery to a mailbox, an alias and a catch-all lands in the right
 //!   Maildir `new/`, with `Return-Path:` and `Received:` on top and dots

@@ -164,8 +164,8 @@ pub fn kdl(domains: usize, mailboxes: usize) -> String {
 }
 
 /// The hosting spec of [`yaml`] with `extra_aliases` more plain aliases per
-/// domain (`alias000: user…`, spread over the mailboxes), as issue 8's
-/// benchmark asks: domains × mailboxes × aliases, catch-alls, an SPF
+/// domain (`alias000: user…`, spread over the mailboxes), as the hosting
+/// benchmark needs: domains × mailboxes × aliases, catch-alls, an SPF
 /// include, two hosts.
 // Only the hosting bench uses it; every bench includes this module.
 #[allow(dead_code)]

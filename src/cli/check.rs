@@ -1,5 +1,5 @@
 //! `mailc check`: compile the spec, ask DNS, print one line per check and a
-//! summary; exit 0 in sync, 2 drift, 1 error (`../shared/CLI.md`). The
+//! summary; exit 0 in sync, 2 drift, 1 error (docs/cli.md). The
 //! checking itself lives in [`crate::check`].
 
 use std::io::{IsTerminal, Write};

@@ -1,4 +1,4 @@
-//! The command line (`../shared/CLI.md`): parsing arguments, running a
+//! The command line (`docs/cli.md`): parsing arguments, running a
 //! command, turning results into output and an exit code.
 
 mod build;

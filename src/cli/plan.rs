@@ -1,7 +1,7 @@
 //! `mailc plan` and `mailc apply`: compile the spec (missing DKIM keys are
 //! errors here), compare with `--out`, show the plan, save it, and write it.
 //! The logic lives in [`crate::plan`]; this is the glue that prints, asks and
-//! picks exit codes (`../shared/CLI.md`).
+//! picks exit codes (`docs/cli.md`).
 
 use std::io::{self, BufRead, BufWriter, IsTerminal, Write};
 use std::ops::ControlFlow;

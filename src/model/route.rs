@@ -15,7 +15,7 @@ pub enum Outcome {
     Bounce,
 }
 
-/// The answer, in the JSON shape of CLI.md.
+/// The answer, in the JSON shape `mailc route --format json` prints (docs/cli.md).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Route {
     pub address: String,

@@ -1,6 +1,6 @@
 //! The KDL 2.0 front end: the `kdl` crate parses, and the document is walked
 //! by hand into the same YAML-shaped spanned [`Node`] tree that the YAML front
-//! end produces (see "KDL mapping, complete" in SPEC.md). `read` then types
+//! end produces (the mapping is described in docs/spec.md, "KDL"). `read` then types
 //! the tree, so unknown keys, wrong value kinds and duplicates are reported
 //! there, once, for both dialects.
 //!
@@ -884,7 +884,7 @@ fn props(n: &KdlNode) -> impl Iterator<Item = &KdlEntry> {
 mod tests {
     use super::*;
 
-    /// The KDL example of SPEC.md, verbatim.
+    /// The complete KDL example of docs/spec.md.
     const SPEC_KDL: &str = r##"
 version 1
 defaults ttl=3600 quota="2G" hostmaster=hostmaster@example.com {
@@ -928,7 +928,7 @@ domain forward.example srs=#true {
 }
 "##;
 
-    /// The YAML example of SPEC.md, verbatim.
+    /// The complete YAML example of docs/spec.md.
     const SPEC_YAML: &str = r##"
 version: 1
 

@@ -1,4 +1,4 @@
-//! The spec as written (v1 of `../shared/SPEC.md`): typed, every value with its
+//! The spec as written (version 1, described in `docs/spec.md`): typed, every value with its
 //! span, nothing resolved yet. Both front ends (YAML, KDL) produce these types
 //! through the spanned [`tree`]; the JSON Schema in `schemas/` is generated
 //! from them.

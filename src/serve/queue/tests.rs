@@ -389,7 +389,7 @@ fn key_records() -> Vec<(String, String)> {
         .collect()
 }
 
-/// dkimpy (ORACLES.md §6) verifies every RSA signature of `message`
+/// dkimpy (see docs/testing.md) verifies every RSA signature of `message`
 /// (without PyNaCl it cannot check Ed25519 ones), with the published keys.
 fn dkimpy_verifies_rsa(message: &[u8]) {
     let dir = tempfile::tempdir().unwrap();
@@ -416,7 +416,9 @@ print(' '.join(out))
     let r = std::process::Command::new(py)
         .args(["-c", script, msg.to_str().unwrap(), &table])
         .output()
-        .unwrap_or_else(|e| panic!("{py} (dkimpy, ORACLES.md §6) is needed: {e}"));
+        .unwrap_or_else(|e| {
+            panic!("{py} (dkimpy, installed by `.ci/install-oracles`) is needed: {e}")
+        });
     assert!(
         r.status.success(),
         "dkimpy failed: {}",
