@@ -1,0 +1,143 @@
+//! The spec front end: bytes read as YAML and as KDL go through
+//! `spec::parse`, `model::build` and the zone checks, their diagnostics are
+//! rendered (graphical and JSON), and a valid model is compiled by every
+//! backend. A panic, or a diagnostic whose span is not within the text on
+//! character boundaries, is a finding.
+
+use mailc::backend::{self, Context};
+use mailc::diag::{Diagnostics, render};
+use mailc::model::{self, Inputs};
+use mailc::source::{Dialect, Source};
+use mailc::spec;
+use mailc::validate::dkim::{KeyFiles, MissingKey};
+
+/// Every key file the spec names exists (its bytes are not read).
+struct AllFiles;
+
+impl KeyFiles for AllFiles {
+    fn exists(&self, _: &str) -> bool {
+        true
+    }
+}
+
+/// An empty output folder and no key material: backends that need a key
+/// report it instead of compiling.
+struct Nothing;
+
+impl Context for Nothing {
+    fn previous(&self, _: &str) -> Option<Vec<u8>> {
+        None
+    }
+    fn private_key(&self, _: &str) -> Option<Vec<u8>> {
+        None
+    }
+}
+
+/// Pieces of both dialects and of the spec language, for the replay's
+/// mutator.
+pub const TOKENS: &[&str] = &[
+    "\n",
+    "  ",
+    ": ",
+    "- ",
+    "{",
+    "}",
+    "[",
+    "]",
+    "\"",
+    "'",
+    "#",
+    "&a ",
+    "*a",
+    "<<: ",
+    "!!str ",
+    "|\n",
+    ">-\n",
+    "---\n",
+    "...",
+    "\\u{0}",
+    "#true",
+    "#false",
+    "=",
+    ";",
+    "/-",
+    "r#\"",
+    "version: 1\n",
+    "hosts:",
+    "domains:",
+    "mailboxes:",
+    "aliases:",
+    "records:",
+    "dkim:",
+    "password: ",
+    "{SHA512-CRYPT}$6$rounds=999999999$",
+    "{ARGON2ID}$argon2id$v=19$m=4194304,t=4294967295,p=255$",
+    "{BLF-CRYPT}$2y$31$",
+    "private_key: /etc/shadow",
+    "private_key: ../x",
+    "ttl: 4294967295",
+    "ttl: 2147483648",
+    "unknown_recipients: ",
+    "{forward: a}",
+    "mx: [mx1]",
+    "routing: backup",
+    "alias ",
+    "mailbox ",
+    "domain ",
+    "host ",
+    "record ",
+    "type: TXT",
+    "value: ",
+    "é",
+    "\u{202e}",
+    "xn--",
+    "@",
+    "postmaster",
+    "2001:db8::1",
+    "203.0.113.1",
+    "0/0",
+];
+
+pub fn run(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    for dialect in [Dialect::Yaml, Dialect::Kdl] {
+        let source = Source::new("fuzz", text.as_ref(), dialect);
+        let mut diags = Diagnostics::new();
+        let model = spec::parse(&source, &mut diags).and_then(|spec| {
+            let inputs = Inputs {
+                key_files: &AllFiles,
+                missing_keys: MissingKey::Error,
+            };
+            model::build(&spec, &inputs, &mut diags)
+        });
+        let model = model.filter(|m| {
+            let problems = backend::dns::check(m);
+            let ok = problems.is_empty();
+            for d in problems {
+                diags.push(d);
+            }
+            ok
+        });
+        let valid = !diags.has_errors();
+        let diags = diags.into_sorted();
+        for d in &diags {
+            for l in &d.labels {
+                let end = l.span.start.checked_add(l.span.len);
+                assert!(
+                    end.is_some_and(|end| end <= text.len()
+                        && text.is_char_boundary(l.span.start)
+                        && text.is_char_boundary(end)),
+                    "{dialect:?}: span {:?} of {:?} is outside the {}-byte text",
+                    l.span,
+                    d.code,
+                    text.len()
+                );
+            }
+        }
+        let _ = render::graphical(&diags, &source, false);
+        let _ = render::json(&diags, &source);
+        if let Some(model) = model.filter(|_| valid) {
+            let _ = backend::compile(&model, &Nothing);
+        }
+    }
+}
