@@ -929,7 +929,8 @@ for a in sys.argv[2:]:
 }
 
 /// A recording SMTP server: every message it is given becomes one JSON line
-/// `{"from", "to", "data"}` in its file. Killed when dropped.
+/// `{"from", "to", "data", "lines"}` in its file (`lines`: the `MAIL` and
+/// `RCPT` commands exactly as they came). Killed when dropped.
 struct Sink {
     child: Child,
     port: u16,
@@ -954,10 +955,12 @@ class H(socketserver.StreamRequestHandler):
             if verb == "EHLO" or verb == "HELO":
                 w("250-sink.test"); w("250 8BITMIME")
             elif verb == "MAIL":
-                env = {"from": cmd[cmd.index("<") + 1:cmd.index(">")], "to": []}
+                env = {"from": cmd[cmd.index("<") + 1:cmd.index(">")], "to": [],
+                       "lines": [line.decode("latin-1")]}
                 w("250 2.1.0 ok")
             elif verb == "RCPT":
                 env["to"].append(cmd[cmd.index("<") + 1:cmd.index(">")])
+                env["lines"].append(line.decode("latin-1"))
                 w("250 2.1.5 ok")
             elif verb == "DATA":
                 w("354 go")
@@ -1120,7 +1123,8 @@ s.quit()
             .any(|m| m.contains("Subject: out"))
     );
     // The forward's bounce comes back to its SRS address and goes on to the
-    // original sender; a forged SRS address is unknown.
+    // original sender; a forged SRS address is refused (as `mailc route`
+    // refuses `=` in a local part of ours).
     let forged = srs.replacen("SRS0=", "SRS0=AAAA", 1);
     let out = py(
         &format!(
@@ -1137,9 +1141,7 @@ s.quit()
     let lower = forged.to_lowercase();
     assert_eq!(
         out,
-        format!(
-            "{{}}\n{{'{forged}': (550, b'5.1.1 <{lower}>: recipient address rejected: user unknown in virtual mailbox table')}}\n"
-        ),
+        format!("{{}}\n{{'{forged}': (501, b'5.1.3 <{lower}>: bad recipient address syntax')}}\n"),
         "{out}"
     );
     let got = sink.wait_for(6, &server);
@@ -1149,6 +1151,128 @@ s.quit()
         .unwrap();
     assert_eq!(back["to"][0], "x@remote.test");
     assert_eq!(back["from"], "");
+}
+
+#[test]
+fn addresses_leave_as_parsed_and_routing_tricks_are_refused() {
+    // A quoted local part holding `>` and a parameter, NUL bytes, `%`
+    // routing: refused at RCPT in our domains (as `mailc route` does) and
+    // at MAIL when unwritable; a quoted sender that is fine is written back
+    // quoted, into the forward (SRS), the relay and the bounce; an
+    // authenticated user's quoted remote recipients leave quoted. The sink
+    // checks the exact command lines the next hop gets.
+    let tmp = Temp::new("quoted");
+    let sink = Sink::start(&tmp.0);
+    let input = Input {
+        path: root().join("tests/cases/embedded-stack/mailc.yaml"),
+        host: Some("mx1".into()),
+        extra: vec![
+            "--relay-all".into(),
+            format!("127.0.0.1:{}", sink.port),
+            "--retry-base".into(),
+            "1".into(),
+        ],
+        open: false,
+    };
+    let server = Server::start(&input, &tmp.0.join("data"));
+    let out = py(
+        &format!(
+            "{SUBMIT}\n{}",
+            r#"
+port, sub = int(sys.argv[1]), int(sys.argv[2])
+s = smtplib.SMTP("127.0.0.1", port, timeout=120)
+s.ehlo("client.remote.test")
+for c in ['MAIL FROM:<x@remote.test>',
+          'RCPT TO:<"victim@gmail.com> ORCPT=rfc822;x"@relay.example>',
+          'RCPT TO:<x%evil.com@example.org>',
+          'RCPT TO:<"a\0b"@relay.example>',
+          'RCPT TO:<a\0b@relay.example>',
+          'RCPT TO:<x@[192.0.2.1]>',
+          'RCPT TO:<Postmaster>']:
+    print(s.docmd(c)[0])
+print(s.data(b"Subject: to the postmaster\r\n\r\nhi\r\n")[0])
+for c in [
+          'MAIL FROM:<"a\0b"@remote.test>',
+          'MAIL FROM:<"x\x1b[2J"@remote.test>',
+          'MAIL FROM:<"x> SIZE=1 BODY=8BITMIME y"@remote.test>',
+          'RCPT TO:<hello@forward.example>',
+          'RCPT TO:<typo@relay.example>',
+          'RCPT TO:<typo@bounce.example>']:
+    print(s.docmd(c)[0])
+print(s.data(b"Subject: quoted\r\n\r\nhi\r\n")[0])
+s.quit()
+s = smtplib.SMTP("127.0.0.1", sub, timeout=120)
+login(s, "alice@example.com", "alice-pw", "PLAIN")
+for c in ['MAIL FROM:<alice@example.com>',
+          'RCPT TO:<"victim@gmail.com> ORCPT=rfc822;x"@elsewhere.test>',
+          'RCPT TO:<"john \\"jj\\" smith"@elsewhere.test>']:
+    print(s.docmd(c)[0])
+print(s.data(b"Subject: out quoted\r\n\r\nhi\r\n")[0])
+s.quit()
+"#
+        ),
+        &[server.smtp.to_string(), server.submission.to_string()],
+    );
+    assert_eq!(
+        out,
+        "250\n501\n501\n501\n501\n501\n250\n250\n501\n501\n250\n250\n250\n250\n250\n250\n250\n250\n250\n",
+        "{out}"
+    );
+    // RFC 5321 §4.5.1: the host's postmaster (example.com has none; the
+    // first domain that delivers one is example.org, to carol).
+    assert!(
+        server
+            .inbox("carol@example.org")
+            .iter()
+            .any(|m| m.contains("Subject: to the postmaster")),
+        "{}",
+        server.log_text()
+    );
+    let got = sink.wait_for(4, &server);
+    let lines: Vec<String> = got
+        .iter()
+        .map(|m| {
+            m["lines"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|l| l.as_str().unwrap())
+                .collect::<String>()
+        })
+        .collect();
+    assert_eq!(lines.len(), 4, "{lines:#?}");
+    let find = |prefix: &str| {
+        lines
+            .iter()
+            .find(|l| l.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no {prefix}: {lines:#?}"))
+    };
+    let quoted = "\"x> SIZE=1 BODY=8BITMIME y\"@remote.test";
+    assert_eq!(
+        find("MAIL FROM:<>"),
+        &format!("MAIL FROM:<>\r\nRCPT TO:<{quoted}>\r\n"),
+        "the bounce"
+    );
+    assert_eq!(
+        find("MAIL FROM:<alice"),
+        "MAIL FROM:<alice@example.com>\r\n\
+         RCPT TO:<\"john \\\"jj\\\" smith\"@elsewhere.test>\r\n\
+         RCPT TO:<\"victim@gmail.com> ORCPT=rfc822;x\"@elsewhere.test>\r\n",
+        "the submission"
+    );
+    let srs = find("MAIL FROM:<\"SRS0=");
+    assert!(
+        srs.ends_with(
+            "=remote.test=x> SIZE=1 BODY=8BITMIME y\"@forward.example>\r\n\
+             RCPT TO:<someone@mailbox.test>\r\n"
+        ),
+        "the forward: {srs}"
+    );
+    assert_eq!(
+        find("MAIL FROM:<\"x"),
+        &format!("MAIL FROM:<{quoted}>\r\nRCPT TO:<typo@relay.example>\r\n"),
+        "the relay"
+    );
 }
 
 #[test]

@@ -12,6 +12,7 @@
 //! Plaintext `LOGIN` / `AUTH PLAIN` are accepted on loopback connections
 //! (as Dovecot does); elsewhere only under TLS.
 
+pub mod address;
 pub mod imap;
 pub mod queue;
 pub mod router;

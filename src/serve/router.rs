@@ -51,17 +51,67 @@ pub fn normalize(address: &str) -> Option<(String, String)> {
     Some((local.to_lowercase(), domain))
 }
 
-/// Decides one recipient address (without angle brackets).
+/// Refusal for an address that is not well formed (or, in one of our
+/// domains, has a local part no mailbox of ours can have).
+pub fn syntax_reply(address: &str) -> String {
+    format!(
+        "501 5.1.3 <{}>: bad recipient address syntax",
+        crate::serve::address::display(address)
+    )
+}
+
+/// Whether a local part is one a spec can give a mailbox or alias: letters,
+/// digits and `. _ - +`, no dot leading, trailing or doubled, at most 64
+/// octets — what `mailc route` accepts (a test holds the two together).
+/// In our domains anything else is refused at RCPT: it can only reach a
+/// catch-all, and `%`, `!`, `@` or quotes in it would be routing a next
+/// hop might act on (as Postfix's `allow_untrusted_routing = no`).
+pub fn valid_local(local: &str) -> bool {
+    !local.is_empty()
+        && local.len() <= 64
+        && local
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '+'))
+        && !local.starts_with('.')
+        && !local.ends_with('.')
+        && !local.contains("..")
+}
+
+/// The address `RCPT TO:<Postmaster>` (no domain, RFC 5321 §4.5.1) stands
+/// for: `postmaster@` the host name, else its nearest parent domain that is
+/// ours, else the first of our domains (in name order) that delivers or
+/// relays mail for its postmaster. `None` when no domain of ours does.
+pub fn postmaster(m: &Manifest) -> Option<String> {
+    let takes = |a: &str| matches!(decide(m, a), Decision::Deliver(_) | Decision::Relay(_));
+    let mut name = m.hostname.trim_end_matches('.').to_ascii_lowercase();
+    loop {
+        let a = format!("postmaster@{name}");
+        if m.domains.contains_key(&name) && takes(&a) {
+            return Some(a);
+        }
+        match name.split_once('.') {
+            Some((_, parent)) if parent.contains('.') => name = parent.to_string(),
+            _ => break,
+        }
+    }
+    m.domains
+        .keys()
+        .map(|d| format!("postmaster@{d}"))
+        .find(|a| takes(a))
+}
+
+/// Decides one recipient address (internal form, without angle brackets).
 pub fn decide(m: &Manifest, address: &str) -> Decision {
     let Some((local, domain)) = normalize(address) else {
-        return Decision::Reject(format!(
-            "501 5.1.3 <{address}>: bad recipient address syntax"
-        ));
+        return Decision::Reject(syntax_reply(address));
     };
     let addr = format!("{local}@{domain}");
     let Some(d) = m.domains.get(&domain) else {
         return Decision::NotOurs;
     };
+    if !valid_local(&local) {
+        return Decision::Reject(syntax_reply(&addr));
+    }
     if d.role == Role::NullMx {
         return Decision::Reject(null_mx_reply(&addr, &domain));
     }

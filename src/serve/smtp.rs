@@ -5,9 +5,13 @@
 //! - ESMTP with PIPELINING, SIZE, 8BITMIME, CHUNKING (BDAT),
 //!   ENHANCEDSTATUSCODES, SMTPUTF8 and STARTTLS (everything forgotten
 //!   after the handshake, RFC 3207 §4.2);
+//! - every path of MAIL and RCPT is read by [`address::parse_path`]: one
+//!   that could not be written back safely (control characters, NUL) is
+//!   refused there, and what leaves again is written from the parsed form;
 //! - every recipient is decided at RCPT by [`router::decide`], so the server
-//!   answers what `mailc route` explains; the one addition is an SRS
-//!   address we made, whose bounce goes on to the original sender;
+//!   answers what `mailc route` explains; the additions are `<Postmaster>`
+//!   without a domain ([`router::postmaster`]) and an SRS address we made,
+//!   whose bounce (null sender only) goes on to the original sender;
 //! - quota: refused at RCPT (`552 5.2.2`) when no mailbox of the target has
 //!   room for the announced SIZE; a member found full after DATA bounces;
 //! - `250` after DATA only once every copy is stored and every forward,
@@ -35,13 +39,14 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use smtp_proto::{
     AUTH_LOGIN, AUTH_PLAIN, EXT_8BIT_MIME, EXT_AUTH, EXT_CHUNKING, EXT_ENHANCED_STATUS_CODES,
     EXT_PIPELINING, EXT_SIZE, EXT_SMTP_UTF8, EXT_START_TLS, EhloResponse, Error as ParseError,
-    MailFrom, RcptTo, Request,
+    MailFrom, Request,
 };
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
+use super::address::{self, Path, PathError};
 use super::router::{self, Decision};
 use super::{Shared, plaintext_auth_allowed};
 use conn::{Conn, End, Line};
@@ -289,8 +294,8 @@ impl Session {
             Request::Ehlo { host } => self.hello(host, true),
             Request::Helo { host } => self.hello(host, false),
             Request::Lhlo { .. } => self.error("500 5.5.1 this is SMTP, not LMTP"),
-            Request::Mail { from } => self.mail(from),
-            Request::Rcpt { to } => self.rcpt(to).await,
+            Request::Mail { from } => self.mail(from, line),
+            Request::Rcpt { .. } => self.rcpt(line).await,
             Request::Data => self.data().await?,
             Request::Auth {
                 mechanism,
@@ -375,7 +380,7 @@ impl Session {
         self.conn.reply_raw(&out[first..]);
     }
 
-    fn mail(&mut self, from: MailFrom<String>) {
+    fn mail(&mut self, from: MailFrom<String>, line: &[u8]) {
         let limits = &self.shared.manifest.limits;
         if self.helo.is_none() {
             return self.error("503 5.5.1 send HELO or EHLO first");
@@ -393,7 +398,17 @@ impl Session {
         if from.size as u64 > limits.message_size {
             return self.error("552 5.3.4 message size exceeds fixed maximum message size");
         }
-        let address = from.address.trim().to_string();
+        // smtp-proto has read the parameters; the path is read again here,
+        // keeping what its quotes held, and anything that could not be
+        // written back safely is refused now.
+        let address = match path_of(line) {
+            Ok(Path::Null) => String::new(),
+            Ok(Path::Mailbox(a)) => a,
+            Ok(Path::Postmaster) => {
+                return self.error("501 5.1.7 <postmaster>: a sender address needs a domain");
+            }
+            Err(e) => return self.error(&format!("501 5.1.7 {}", e.reason())),
+        };
         if let Some(user) = &self.user
             && self.service.is_submission()
         {
@@ -407,8 +422,10 @@ impl Session {
                         .is_some_and(|u| u.send_as.contains(&a))
                 });
             if !owned {
-                let reply =
-                    format!("553 5.7.1 <{address}>: sender address not owned by user {user}");
+                let reply = format!(
+                    "553 5.7.1 <{}>: sender address not owned by user {user}",
+                    address::display(&address)
+                );
                 return self.error(&reply);
             }
         }
@@ -422,7 +439,7 @@ impl Session {
         self.conn.reply("250 2.1.0 OK");
     }
 
-    async fn rcpt(&mut self, to: RcptTo<String>) {
+    async fn rcpt(&mut self, line: &[u8]) {
         let max = self.shared.manifest.limits.recipients as usize;
         let Some(tx) = &self.tx else {
             return self.error("503 5.5.1 need MAIL before RCPT");
@@ -431,10 +448,40 @@ impl Session {
             return self.error("452 4.5.3 too many recipients");
         }
         let size = tx.size.max(1);
-        let address = to.address.trim();
-        let normalized = router::normalize(address)
+        let bounce = tx.from.is_empty();
+        let address = match path_of(line) {
+            Ok(Path::Mailbox(a)) if address::is_literal(&a) => {
+                return self.error(&format!(
+                    "501 5.1.3 <{}>: {}",
+                    address::display(&a),
+                    PathError::Literal.reason()
+                ));
+            }
+            Ok(Path::Mailbox(a)) => a,
+            Ok(Path::Postmaster) => match router::postmaster(&self.shared.manifest) {
+                Some(a) => a,
+                None => return self.error(&router::unknown_reply("postmaster")),
+            },
+            Ok(Path::Null) => return self.error("501 5.1.3 <>: bad recipient address syntax"),
+            Err(PathError::Syntax) => {
+                let reply = match bracketed(line) {
+                    Some(a) => format!("501 5.1.3 <{a}>: bad recipient address syntax"),
+                    None => "501 5.1.3 bad recipient address syntax".to_string(),
+                };
+                return self.error(&reply);
+            }
+            Err(e) => return self.error(&format!("501 5.1.3 {}", e.reason())),
+        };
+        let address = address.as_str();
+        let mut normalized = router::normalize(address)
             .map_or_else(|| address.to_string(), |(l, d)| format!("{l}@{d}"));
-        if let Some(original) = self.srs_return(address, &normalized).await {
+        // An SRS address we made is honoured only for a bounce (null
+        // sender): anyone else could use it to reach the original sender.
+        let srs = match bounce {
+            true => self.srs_return(address, &normalized).await,
+            false => None,
+        };
+        if let Some(original) = srs {
             if let Some(tx) = &mut self.tx {
                 tx.rcpts.push(Recipient {
                     address: normalized,
@@ -448,7 +495,16 @@ impl Session {
             Decision::Relay(hop) => Route::Relay(hop),
             Decision::Bounce => Route::Bounce,
             Decision::Reject(reply) => return self.error(&reply),
-            Decision::NotOurs if self.user.is_some() => Route::Remote,
+            Decision::NotOurs if self.user.is_some() => {
+                // RFC 5321 §2.4: only the remote host may read its local
+                // parts: their case is kept.
+                if let (Some((local, _)), Some((_, domain))) =
+                    (address.rsplit_once('@'), normalized.rsplit_once('@'))
+                {
+                    normalized = format!("{local}@{domain}");
+                }
+                Route::Remote
+            }
             Decision::NotOurs => {
                 return self.error(&router::relay_denied_reply(&normalized));
             }
@@ -461,7 +517,10 @@ impl Session {
             // Dovecot's quota-status says it. Only when nobody could take
             // the message: an alias with room somewhere is accepted, and
             // its full members get a bounce after DATA (as Postfix does).
-            return self.error(&format!("552 5.2.2 <{normalized}>: mailbox full"));
+            return self.error(&format!(
+                "552 5.2.2 <{}>: mailbox full",
+                address::display(&normalized)
+            ));
         }
         if let Some(tx) = &mut self.tx {
             tx.rcpts.push(Recipient {
@@ -625,7 +684,7 @@ impl Session {
         };
         let sh = self.shared.clone();
         let count = env.rcpts.len();
-        let from = env.from.clone();
+        let from = address::display(&env.from).into_owned();
         let size = message.len();
         let done = tokio::task::spawn_blocking(move || deliver::deliver(&sh, &env, &message)).await;
         match done {
@@ -824,6 +883,16 @@ fn parse_error(e: &ParseError) -> String {
         }
         _ => "500 5.5.2 syntax error".to_string(),
     }
+}
+
+/// The path of a `MAIL FROM:` / `RCPT TO:` line: what follows its first
+/// `:` (the verb and its keyword hold none).
+fn path_of(line: &[u8]) -> Result<Path, PathError> {
+    let colon = line
+        .iter()
+        .position(|&b| b == b':')
+        .ok_or(PathError::Syntax)?;
+    address::parse_path(&line[colon + 1..]).map(|(p, _)| p)
 }
 
 /// The text between `<` and `>` of a command line, when it is printable.

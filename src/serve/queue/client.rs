@@ -16,6 +16,8 @@ use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWrite
 use tokio::net::TcpStream;
 use tokio::time::timeout;
 
+use crate::serve::address;
+
 /// RFC 5321 §4.5.3.2 timeouts (shortened where the RFC's are for slow links
 /// of another age).
 const CONNECT: Duration = Duration::from_secs(30);
@@ -423,7 +425,14 @@ async fn transaction(
     t: &Transaction<'_>,
     caps: &Ehlo,
 ) -> Result<Vec<Outcome>, Stop> {
-    let mut mail = format!("MAIL FROM:<{}>", t.from);
+    // Every address is written from its parsed form (RFC 5321 §4.1.2):
+    // quoted when it must be, and never at all when it cannot be.
+    let Some(from) = address::external(t.from) else {
+        return Err(Stop::All(Outcome::Permanent(
+            "553 5.1.7 the sender address cannot be written in SMTP".into(),
+        )));
+    };
+    let mut mail = format!("MAIL FROM:<{from}>");
     if caps.size {
         mail.push_str(&format!(" SIZE={}", t.data.len()));
     }
@@ -448,6 +457,12 @@ async fn transaction(
     }
     let mut out: Vec<Option<Outcome>> = Vec::with_capacity(t.to.len());
     for rcpt in t.to {
+        let Some(rcpt) = address::external(rcpt) else {
+            out.push(Some(Outcome::Permanent(
+                "553 5.1.3 the recipient address cannot be written in SMTP".into(),
+            )));
+            continue;
+        };
         let r = s.command(&format!("RCPT TO:<{rcpt}>")).await?;
         out.push(if r.class() == 2 {
             None

@@ -97,7 +97,7 @@ pub fn build(
     );
     let mut status = format!("Reporting-MTA: dns; {host}\r\n");
     for (addr, reason) in failed {
-        let (addr, reason) = (clean(addr), clean(reason));
+        let (addr, reason) = (clean(&crate::serve::address::display(addr)), clean(reason));
         human.push_str(&format!("<{addr}>: {reason}\r\n"));
         let code = status_of(&reason);
         // A reply from the remote server is an SMTP diagnostic; our own
@@ -142,7 +142,10 @@ pub fn build(
             Some("Mail Delivery System"),
             format!("MAILER-DAEMON@{host}"),
         ))
-        .to(Address::new_address(None::<&str>, sender.to_string()))
+        .to(Address::new_address(
+            None::<&str>,
+            crate::serve::address::display(sender).into_owned(),
+        ))
         .subject("Undelivered Mail Returned to Sender")
         .message_id(MessageId::new(id))
         .date(now)

@@ -512,7 +512,7 @@ impl Delivery {
             if !mailboxes.is_empty() {
                 // RFC 5321 §4.4: the delivering server adds Return-Path.
                 let mut local = Vec::with_capacity(data.len() + from.len() + 16);
-                local.extend_from_slice(format!("Return-Path: <{from}>\r\n").as_bytes());
+                local.extend_from_slice(super::smtp::deliver::return_path(&from).as_bytes());
                 local.extend_from_slice(&data);
                 for mb in &mailboxes {
                     // The quota SMTP delivery keeps, with its reply.

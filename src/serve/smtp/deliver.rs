@@ -10,8 +10,8 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
 
 use crate::manifest::{NextHop, Target};
-use crate::serve::Shared;
 use crate::serve::queue::{Kind, Outgoing};
+use crate::serve::{Shared, address};
 
 /// Where one accepted recipient's mail goes.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -47,9 +47,18 @@ pub struct Envelope {
     pub submission: bool,
 }
 
+/// RFC 5321 §4.4: the `Return-Path:` line the delivering server adds, with
+/// its CRLF.
+pub fn return_path(from: &str) -> String {
+    format!("Return-Path: <{}>\r\n", address::display(from))
+}
+
 /// Why a recipient of an accepted message got a non-delivery report.
 fn unknown_reason(address: &str) -> String {
-    format!("550 5.1.1 <{address}>: recipient address rejected: user unknown")
+    format!(
+        "550 5.1.1 <{}>: recipient address rejected: user unknown",
+        address::display(address)
+    )
 }
 
 fn full_reason(address: &str) -> String {
@@ -98,7 +107,7 @@ pub fn deliver(shared: &Shared, env: &Envelope, message: &[u8]) -> io::Result<()
     if !mailboxes.is_empty() {
         // RFC 5321 §4.4: the delivering server adds Return-Path.
         let mut local = Vec::with_capacity(message.len() + env.from.len() + 16);
-        local.extend_from_slice(format!("Return-Path: <{}>\r\n", env.from).as_bytes());
+        local.extend_from_slice(return_path(&env.from).as_bytes());
         local.extend_from_slice(message);
         for mb in &mailboxes {
             if !fits_quota(shared, mb, local.len() as u64) {
@@ -228,7 +237,7 @@ impl Trace<'_> {
         };
         let date = mail_builder::headers::date::Date::new(self.now).to_rfc822();
         let rcpt = match self.single_rcpt {
-            Some(r) => format!("\r\n\tfor <{r}>"),
+            Some(r) => format!("\r\n\tfor <{}>", address::display(r)),
             None => String::new(),
         };
         format!(
