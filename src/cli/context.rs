@@ -51,7 +51,9 @@ impl Context for DiskContext<'_> {
         if let Some(bytes) = self.ahead.and_then(|a| a.get(path)) {
             return Some(bytes.to_vec());
         }
-        std::fs::read(self.out_dir.join(path)).ok()
+        // Through the no-follow reader: a link in `--out` is never read.
+        let mut tree = crate::plan::tree::Tree::new(&self.out_dir);
+        tree.read(path).ok().flatten().map(|f| f.bytes)
     }
 
     fn private_key(&self, path: &str) -> Option<Vec<u8>> {

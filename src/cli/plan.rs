@@ -157,7 +157,7 @@ pub fn apply(args: ApplyArgs, choice: ColorChoice) -> ExitCode {
         if plan.manifest_stale()
             && let Err(e) = apply::apply(&plan, &out, &mut fault_hook())
         {
-            return fail(&e.to_string(), None);
+            return fail(&e.to_string(), e.help());
         }
         println!("No changes.");
         return ExitCode::SUCCESS;
@@ -202,7 +202,7 @@ pub fn apply(args: ApplyArgs, choice: ColorChoice) -> ExitCode {
             &e.to_string(),
             Some("someone changed the folder while the plan was shown; run `mailc apply` again"),
         ),
-        Err(e) => fail(&e.to_string(), None),
+        Err(e) => fail(&e.to_string(), e.help()),
     }
 }
 
@@ -305,7 +305,7 @@ fn make_plan(
     to_keep: bool,
 ) -> Result<Plan, ExitCode> {
     let current = Current::scan_with(out, output.files.keys().map(String::as_str), ahead)
-        .map_err(|e| fail(&e.to_string(), None))?;
+        .map_err(|e| fail(&e.to_string(), e.help()))?;
     let plan = if to_keep {
         Plan::new(output, current)
     } else {
@@ -332,7 +332,7 @@ fn saved_plan(file: PlanFile, out: &Path, colour: bool) -> Result<Plan, ExitCode
         None
     };
     let current =
-        Current::scan(out, file.expected_paths()).map_err(|e| fail(&e.to_string(), None))?;
+        Current::scan(out, file.expected_paths()).map_err(|e| fail(&e.to_string(), e.help()))?;
     let drift = file.drift(&current);
     if !drift.is_empty() {
         let list: Vec<String> = drift.iter().map(ToString::to_string).collect();

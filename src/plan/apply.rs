@@ -25,20 +25,21 @@
 //! A [`Step`] hook runs after each durable step; tests stop the apply there
 //! as a crash would.
 
-use std::collections::BTreeSet;
-use std::fs::{self, File, OpenOptions, TryLockError};
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs::{self, TryLockError};
 use std::io::{self, Write};
 use std::ops::ControlFlow;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use tempfile::TempPath;
 use thiserror::Error;
 
 use super::current::{self, Current, Drift, ScanError};
 use super::manifest;
 use super::path;
+use super::tree::{self, Folder, Tree, TreeError};
 use super::{Action, Plan, Summary};
 
 /// The lock file in `--out`.
@@ -79,6 +80,8 @@ pub enum ApplyError {
     Drift { out: PathBuf, drift: Vec<Drift> },
     #[error(transparent)]
     Scan(#[from] ScanError),
+    #[error(transparent)]
+    Tree(#[from] TreeError),
     #[error("cannot {what} `{}`: {source}", path.display())]
     Io {
         what: &'static str,
@@ -90,6 +93,17 @@ pub enum ApplyError {
     Staging,
     #[error("the apply was stopped after {0}")]
     Interrupted(String),
+}
+
+impl ApplyError {
+    /// The fix, for the command layer's `help:` line.
+    pub fn help(&self) -> Option<&'static str> {
+        match self {
+            ApplyError::Scan(e) => e.help(),
+            ApplyError::Tree(e) => e.help(),
+            _ => None,
+        }
+    }
 }
 
 fn io_err<'a>(what: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> ApplyError + 'a {
@@ -109,7 +123,9 @@ fn step(hook: &mut dyn FnMut(Step<'_>) -> ControlFlow<()>, s: Step<'_>) -> Resul
 }
 
 /// Writes `plan` into `out`. A plan with nothing to do and an up-to-date
-/// manifest touches nothing (not even creating `out`).
+/// manifest touches nothing (not even creating `out`). Every folder below
+/// `out` is reached through [`Tree`]: a symbolic link there is refused,
+/// never followed.
 pub fn apply(
     plan: &Plan,
     out: &Path,
@@ -119,22 +135,15 @@ pub fn apply(
     if plan.is_empty() && !plan.manifest_stale() {
         return Ok(summary);
     }
-    let mut dirs = Dirs::default();
-    dirs.ensure(out, out)?;
-    dirs.sync()?;
+    let mut tree = Tree::new(out);
+    let root = tree.folder_or_create("")?;
 
     // 1. The lock, held until this function returns.
-    let lock_path = out.join(LOCK_FILE);
-    let lock = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&lock_path)
-        .map_err(io_err("open the lock file", &lock_path))?;
+    let lock = root.open_lock(LOCK_FILE)?;
     match lock.try_lock() {
         Ok(()) => {}
         Err(TryLockError::WouldBlock) => return Err(ApplyError::Locked(out.to_path_buf())),
-        Err(TryLockError::Error(e)) => return Err(io_err("lock", &lock_path)(e)),
+        Err(TryLockError::Error(e)) => return Err(io_err("lock", &out.join(LOCK_FILE))(e)),
     }
 
     // 2. Nothing moved since the plan was made.
@@ -153,7 +162,7 @@ pub fn apply(
     }
 
     // 3. Leftovers of a killed apply.
-    remove_temporaries(out, plan)?;
+    remove_temporaries(&mut tree, plan)?;
 
     // 4. Claim the files to add. A person's file the plan overwrites is
     //    claimed only once overwritten (at the end): were the apply killed
@@ -166,7 +175,7 @@ pub fn apply(
             .map(|c| c.path.clone()),
     );
     if claim != plan.managed_before {
-        write_manifest(out, &claim)?;
+        write_manifest(&root, &claim)?;
         step(hook, Step::Claimed)?;
     }
 
@@ -175,67 +184,76 @@ pub fn apply(
     for c in &plan.changes {
         let Some(new) = &c.new else { continue };
         path::check(&c.path).map_err(ScanError::from)?;
-        let target = path::join(out, &c.path);
-        let dir = target.parent().unwrap_or(out).to_path_buf();
-        dirs.ensure(out, &dir)?;
+        let (dir, name) = tree::split(&c.path);
         jobs.push(Job {
+            folder: tree.folder_or_create(dir)?,
             dir,
-            target,
+            name,
             rel: &c.path,
             bytes: &new.bytes,
             mode: new.mode,
         });
     }
-    dirs.sync()?;
+    tree.sync_made()?;
     let staged = stage_all(&jobs)?;
     if !staged.is_empty() {
         step(hook, Step::Staged)?;
     }
 
     // 6. Rename into place, then make the renames durable.
-    let mut touched = BTreeSet::new();
-    for (tmp, Job { target, rel, .. }) in staged.into_iter().zip(&jobs) {
-        tmp.persist(target)
-            .map_err(|e| io_err("write", target)(e.error))?;
-        touched.insert(target.parent().unwrap_or(out).to_path_buf());
-        step(hook, Step::Written(rel))?;
+    let mut touched: BTreeMap<&str, Arc<Folder>> = BTreeMap::new();
+    for (tmp, job) in staged.into_iter().zip(&jobs) {
+        tmp.persist(job.name)?;
+        touched.insert(job.dir, job.folder.clone());
+        step(hook, Step::Written(job.rel))?;
     }
     if !touched.is_empty() {
-        for dir in &touched {
-            sync_dir(dir)?;
+        for folder in touched.values() {
+            folder.sync()?;
         }
         step(hook, Step::Synced)?;
     }
+    drop(touched);
+    drop(jobs);
 
     // 7. Delete.
     let mut emptied = BTreeSet::new();
     for c in plan.changes.iter().filter(|c| c.new.is_none()) {
         path::check(&c.path).map_err(ScanError::from)?;
-        let target = path::join(out, &c.path);
-        match fs::remove_file(&target) {
-            Ok(()) => {}
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-            Err(e) => return Err(io_err("delete", &target)(e)),
+        let (mut dir, name) = tree::split(&c.path);
+        if let Some(folder) = tree.folder(dir)? {
+            folder.remove_file(name)?;
         }
         // Remove the folders this empties, up to (not including) `out`;
         // sync the first one left standing.
-        let mut dir = target.parent();
-        while let Some(d) = dir {
-            if d == out || fs::remove_dir(d).is_err() {
-                emptied.insert(d.to_path_buf());
+        loop {
+            if dir.is_empty() {
+                emptied.insert(dir);
                 break;
             }
-            dir = d.parent();
+            let (parent, name) = tree::split(dir);
+            let removed = match tree.folder(parent)? {
+                Some(p) => p.remove_empty(name),
+                None => false,
+            };
+            if !removed {
+                emptied.insert(dir);
+                break;
+            }
+            tree.forget_below(dir);
+            dir = parent;
         }
         step(hook, Step::Deleted(&c.path))?;
     }
-    for dir in &emptied {
-        sync_dir(dir)?;
+    for dir in emptied {
+        if let Some(f) = tree.folder(dir)? {
+            f.sync()?;
+        }
     }
 
     // 8. The final manifest.
     if plan.managed_after != claim {
-        write_manifest(out, &plan.managed_after)?;
+        write_manifest(&root, &plan.managed_after)?;
         step(hook, Step::Done)?;
     }
     drop(lock);
@@ -244,21 +262,49 @@ pub fn apply(
 
 /// One file to stage.
 struct Job<'a> {
-    dir: PathBuf,
-    target: PathBuf,
+    folder: Arc<Folder>,
+    /// The folder, relative to `--out`.
+    dir: &'a str,
+    /// The file's name in it.
+    name: &'a str,
     rel: &'a str,
     bytes: &'a [u8],
     mode: u32,
+}
+
+/// A synced temporary file next to its target; removed again when dropped
+/// unless persisted.
+struct Staged {
+    folder: Arc<Folder>,
+    name: String,
+    persisted: bool,
+}
+
+impl Staged {
+    /// Renames it to `target` in the same folder.
+    fn persist(mut self, target: &str) -> Result<(), ApplyError> {
+        self.folder.rename(&self.name, target)?;
+        self.persisted = true;
+        Ok(())
+    }
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        if !self.persisted {
+            let _ = self.folder.remove_file(&self.name);
+        }
+    }
 }
 
 /// Stages every job, [`STAGING_THREADS`] at a time: concurrent fsyncs share
 /// journal commits, which makes thousands of small files several times
 /// faster to make durable than one after another. The result is in job
 /// order; on any failure every staged file is removed again.
-fn stage_all(jobs: &[Job<'_>]) -> Result<Vec<TempPath>, ApplyError> {
+fn stage_all(jobs: &[Job<'_>]) -> Result<Vec<Staged>, ApplyError> {
     let next = AtomicUsize::new(0);
     let threads = STAGING_THREADS.min(jobs.len());
-    let mut done: Vec<(usize, Result<TempPath, ApplyError>)> = std::thread::scope(|s| {
+    let mut done: Vec<(usize, Result<Staged, ApplyError>)> = std::thread::scope(|s| {
         let workers: Vec<_> = (0..threads)
             .map(|_| {
                 s.spawn(|| {
@@ -266,7 +312,7 @@ fn stage_all(jobs: &[Job<'_>]) -> Result<Vec<TempPath>, ApplyError> {
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
                         let Some(job) = jobs.get(i) else { break };
-                        let r = stage(&job.dir, job.bytes, job.mode);
+                        let r = stage(&job.folder, job.bytes, job.mode);
                         let failed = r.is_err();
                         mine.push((i, r));
                         if failed {
@@ -293,108 +339,68 @@ fn stage_all(jobs: &[Job<'_>]) -> Result<Vec<TempPath>, ApplyError> {
     Ok(staged)
 }
 
-/// A synced temporary file next to the target, with the right mode.
-fn stage(dir: &Path, bytes: &[u8], mode: u32) -> Result<TempPath, ApplyError> {
-    let mut tmp = tempfile::Builder::new()
-        .prefix(TMP_PREFIX)
-        .tempfile_in(dir)
-        .map_err(io_err("create a temporary file in", dir))?;
-    let path = tmp.path().to_path_buf();
+/// A fresh `.mailc-tmp.*` name.
+fn temp_name() -> String {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let mut r = [0u8; 6];
+    let _ = getrandom::fill(&mut r);
+    let hex: String = r.iter().map(|b| format!("{b:02x}")).collect();
+    format!(
+        "{TMP_PREFIX}{}.{}{hex}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// A synced temporary file in `folder`, with the right mode.
+fn stage(folder: &Arc<Folder>, bytes: &[u8], mode: u32) -> Result<Staged, ApplyError> {
+    let name = temp_name();
+    let mut file = folder.create_new(&name)?;
+    let staged = Staged {
+        folder: folder.clone(),
+        name,
+        persisted: false,
+    };
+    let path = folder.path().join(&staged.name);
     // Set explicitly: the creation mode is subject to the umask.
-    tmp.as_file()
-        .set_permissions(fs::Permissions::from_mode(mode))
+    file.set_permissions(fs::Permissions::from_mode(mode))
         .map_err(io_err("set the mode of", &path))?;
-    tmp.write_all(bytes).map_err(io_err("write", &path))?;
-    tmp.as_file().sync_all().map_err(io_err("sync", &path))?;
-    Ok(tmp.into_temp_path())
+    file.write_all(bytes).map_err(io_err("write", &path))?;
+    file.sync_all().map_err(io_err("sync", &path))?;
+    Ok(staged)
 }
 
 /// Writes the manifest atomically and durably.
-fn write_manifest(out: &Path, paths: &BTreeSet<String>) -> Result<(), ApplyError> {
-    let target = out.join(manifest::FILE_NAME);
-    let tmp = stage(out, &manifest::render(paths), 0o644)?;
-    tmp.persist(&target)
-        .map_err(|e| io_err("write", &target)(e.error))?;
-    sync_dir(out)
-}
-
-fn sync_dir(dir: &Path) -> Result<(), ApplyError> {
-    File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(io_err("sync the folder", dir))
+fn write_manifest(root: &Arc<Folder>, paths: &BTreeSet<String>) -> Result<(), ApplyError> {
+    let tmp = stage(root, &manifest::render(paths), 0o644)?;
+    tmp.persist(manifest::FILE_NAME)?;
+    Ok(root.sync()?)
 }
 
 /// Removes `.mailc-tmp.*` files in `out` and in the folders of every file
 /// mailc manages or writes: only a killed apply leaves them, and the lock is
 /// held.
-fn remove_temporaries(out: &Path, plan: &Plan) -> Result<(), ApplyError> {
-    let mut folders: BTreeSet<PathBuf> = BTreeSet::from([out.to_path_buf()]);
+fn remove_temporaries(tree: &mut Tree, plan: &Plan) -> Result<(), ApplyError> {
+    let mut folders: BTreeSet<&str> = BTreeSet::from([""]);
     let paths = plan
         .managed_before
         .iter()
         .chain(&plan.managed_after)
         .chain(plan.changes.iter().map(|c| &c.path));
     for p in paths {
-        if let Some(parent) = path::join(out, p).parent() {
-            folders.insert(parent.to_path_buf());
+        if path::check(p).is_ok() {
+            folders.insert(tree::split(p).0);
         }
     }
     for dir in folders {
-        let Ok(entries) = fs::read_dir(&dir) else {
+        let Some(folder) = tree.folder(dir)? else {
             continue;
         };
-        for entry in entries.flatten() {
-            let is_tmp = entry
-                .file_name()
-                .to_str()
-                .is_some_and(|n| n.starts_with(TMP_PREFIX));
-            if is_tmp && entry.file_type().is_ok_and(|t| t.is_file()) {
-                let p = entry.path();
-                fs::remove_file(&p).map_err(io_err("remove the leftover", &p))?;
+        for name in folder.files()? {
+            if name.starts_with(TMP_PREFIX) {
+                folder.remove_file(&name)?;
             }
         }
     }
     Ok(())
-}
-
-/// Creates folders as needed, remembering which parents must be synced so
-/// that the new entries survive a crash.
-#[derive(Default)]
-struct Dirs {
-    known: BTreeSet<PathBuf>,
-    to_sync: BTreeSet<PathBuf>,
-}
-
-impl Dirs {
-    fn ensure(&mut self, out: &Path, dir: &Path) -> Result<(), ApplyError> {
-        if self.known.contains(dir) {
-            return Ok(());
-        }
-        if !dir.is_dir() {
-            let parent = dir.parent().filter(|p| !p.as_os_str().is_empty());
-            match parent {
-                Some(p) if dir != out => self.ensure(out, p)?,
-                // `out`'s own parents are made as `mkdir -p` would.
-                Some(p) => fs::create_dir_all(p).map_err(io_err("create the folder", p))?,
-                None => {}
-            }
-            match fs::create_dir(dir) {
-                Ok(()) => {
-                    self.to_sync
-                        .insert(parent.unwrap_or(Path::new(".")).to_path_buf());
-                }
-                Err(e) if e.kind() == io::ErrorKind::AlreadyExists && dir.is_dir() => {}
-                Err(e) => return Err(io_err("create the folder", dir)(e)),
-            }
-        }
-        self.known.insert(dir.to_path_buf());
-        Ok(())
-    }
-
-    fn sync(&mut self) -> Result<(), ApplyError> {
-        for d in std::mem::take(&mut self.to_sync) {
-            sync_dir(&d)?;
-        }
-        Ok(())
-    }
 }

@@ -3,9 +3,6 @@
 //! The only place the plan stage reads the file system.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fs::File;
-use std::io::{self, Read};
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -14,6 +11,7 @@ use thiserror::Error;
 use super::fingerprint::Fingerprint;
 use super::manifest::{self, ManifestError};
 use super::path::{self, PathError};
+use super::tree::{Tree, TreeError};
 
 /// A file found in `--out`.
 #[derive(Clone, Debug)]
@@ -104,14 +102,8 @@ impl<'de> Deserialize<'de> for Mode {
 
 #[derive(Debug, Error)]
 pub enum ScanError {
-    #[error("cannot read `{}`: {source}", path.display())]
-    Read {
-        path: PathBuf,
-        #[source]
-        source: io::Error,
-    },
-    #[error("`{}` is not a regular file", .0.display())]
-    NotAFile(PathBuf),
+    #[error(transparent)]
+    Tree(#[from] TreeError),
     #[error("in `{}`: {source}", out.display())]
     Manifest {
         out: PathBuf,
@@ -120,6 +112,16 @@ pub enum ScanError {
     },
     #[error(transparent)]
     Path(#[from] PathError),
+}
+
+impl ScanError {
+    /// The fix, for the command layer's `help:` line.
+    pub fn help(&self) -> Option<&'static str> {
+        match self {
+            ScanError::Tree(e) => e.help(),
+            _ => None,
+        }
+    }
 }
 
 /// A snapshot of the paths of `--out` a plan is concerned with.
@@ -149,14 +151,14 @@ impl Current {
         paths: impl IntoIterator<Item = &'a str>,
         mut ahead: Prefetched,
     ) -> Result<Current, ScanError> {
-        let mut read_at = |out: &Path, p: &str| -> Result<Option<Found>, ScanError> {
+        let mut tree = Tree::new(out);
+        let mut read_at = |tree: &mut Tree, p: &str| -> Result<Option<Found>, ScanError> {
             match ahead.files.remove(p) {
                 Some(f) => Ok(Some(f)),
-                None => read(&path::join(out, p)),
+                None => Ok(tree.read(p)?),
             }
         };
-        let manifest_path = out.join(manifest::FILE_NAME);
-        let manifest = read(&manifest_path)?;
+        let manifest = tree.read(manifest::FILE_NAME)?;
         let managed = match &manifest {
             Some(m) => manifest::parse(&m.bytes).map_err(|source| ScanError::Manifest {
                 out: out.to_path_buf(),
@@ -168,12 +170,12 @@ impl Current {
         for p in paths {
             path::check(p)?;
             if !files.contains_key(p) {
-                files.insert(p.to_string(), read_at(out, p)?);
+                files.insert(p.to_string(), read_at(&mut tree, p)?);
             }
         }
         for p in &managed {
             if !files.contains_key(p) {
-                files.insert(p.clone(), read_at(out, p)?);
+                files.insert(p.clone(), read_at(&mut tree, p)?);
             }
         }
         Ok(Current {
@@ -216,13 +218,14 @@ impl Prefetched {
 
     pub fn read(out: &Path) -> Prefetched {
         let mut files = BTreeMap::new();
-        let managed = match read(&out.join(manifest::FILE_NAME)) {
+        let mut tree = Tree::new(out);
+        let managed = match tree.read(manifest::FILE_NAME) {
             Ok(Some(m)) => manifest::parse(&m.bytes).unwrap_or_default(),
             _ => BTreeSet::new(),
         };
         for p in managed {
             if path::check(&p).is_ok()
-                && let Ok(Some(f)) = read(&path::join(out, &p))
+                && let Ok(Some(f)) = tree.read(&p)
             {
                 files.insert(p, f);
             }
@@ -287,49 +290,6 @@ pub fn drift(
     out
 }
 
-/// Reads one file with its mode and mtime taken from the same open handle.
-/// Absent (or under something that is not a folder) is `None`.
-pub fn read(path: &Path) -> Result<Option<Found>, ScanError> {
-    let err = |source| ScanError::Read {
-        path: path.to_path_buf(),
-        source,
-    };
-    // stat first: opening a FIFO a person left there would block.
-    match std::fs::metadata(path) {
-        Ok(m) if !m.is_file() => return Err(ScanError::NotAFile(path.to_path_buf())),
-        Ok(_) => {}
-        Err(e)
-            if matches!(
-                e.kind(),
-                io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
-            ) =>
-        {
-            return Ok(None);
-        }
-        Err(e) => return Err(err(e)),
-    }
-    let mut file = match File::open(path) {
-        Ok(f) => f,
-        Err(e)
-            if matches!(
-                e.kind(),
-                io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
-            ) =>
-        {
-            return Ok(None);
-        }
-        Err(e) => return Err(err(e)),
-    };
-    let meta = file.metadata().map_err(err)?;
-    if !meta.is_file() {
-        return Err(ScanError::NotAFile(path.to_path_buf()));
-    }
-    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
-    file.read_to_end(&mut bytes).map_err(err)?;
-    let nanos = u32::try_from(meta.mtime_nsec()).unwrap_or(0);
-    Ok(Some(Found::new(bytes, meta.mode(), (meta.mtime(), nanos))))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -361,7 +321,7 @@ mod tests {
         std::fs::create_dir_all(dir.path().join("dns/a.zone")).unwrap();
         assert!(matches!(
             Current::scan(dir.path(), ["dns/a.zone"]),
-            Err(ScanError::NotAFile(_))
+            Err(ScanError::Tree(TreeError::NotAFile(_)))
         ));
     }
 
