@@ -19,6 +19,10 @@ use crate::validate::dkim::MissingKey;
 #[derive(Subcommand)]
 pub(crate) enum DkimCommand {
     /// Create every `private_key` file the spec names that does not exist yet (mode 0600).
+    #[command(after_help = super::manual::examples(&[
+        ("mailc dkim keygen", "Make the keys ./mailc.yaml names; existing files are left alone."),
+        ("mailc dkim keygen site/mailc.kdl", "The same for a spec elsewhere (paths are relative to it)."),
+    ]))]
     Keygen {
         /// The spec (default: mailc.yaml, else mailc.kdl).
         spec: Option<PathBuf>,
@@ -103,7 +107,7 @@ fn keygen(spec: Option<PathBuf>, color: bool) -> ExitCode {
 
 /// Writes a new key to `path`: folders 0700, the file 0600 from its
 /// creation, and never over an existing file (`create_new`).
-fn create(path: &Path, algorithm: DkimAlgorithm) -> Result<(), String> {
+pub(super) fn create(path: &Path, algorithm: DkimAlgorithm) -> Result<(), String> {
     let pem = crate::dkim::generate(algorithm).map_err(|e| e.to_string())?;
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::DirBuilder::new()

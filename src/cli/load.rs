@@ -89,7 +89,7 @@ pub fn load(path: &Path, missing: MissingKey) -> Loaded {
                 format!("cannot read `{name}`: {e}"),
             )
             .help(if e.kind() == std::io::ErrorKind::NotFound {
-                "give the spec's path, or run mailc in a folder with `mailc.yaml` or `mailc.kdl`"
+                "give the spec's path, run mailc in a folder with `mailc.yaml` or `mailc.kdl`, or start one with `mailc init`"
             } else {
                 "check the file's permissions"
             });

@@ -5,8 +5,11 @@ mod build;
 mod check;
 mod context;
 mod dkim;
+mod init;
 mod load;
+mod manual;
 mod plan;
+mod prompt;
 mod serve;
 
 use std::io::{IsTerminal, Read, Write};
@@ -25,7 +28,17 @@ use crate::validate::dkim::MissingKey;
     name = "mailc",
     version,
     about = "A declarative compiler for mail domains",
-    max_term_width = 100
+    long_about = "A declarative compiler for mail domains.\n\n\
+        mailc reads a spec (hosts, domains, mailboxes, aliases, catch-alls and routing, in \
+        YAML as mailc.yaml or in KDL as mailc.kdl), reports every problem in it at once, and \
+        compiles it into DNS zones and the configuration of Postfix, Exim, Dovecot and \
+        OpenDKIM, or into the manifest of its own SMTP and IMAP server, mailc serve.",
+    max_term_width = 100,
+    after_help = manual::examples(&[
+        ("mailc init example.org", "Start a spec in an empty folder."),
+        ("mailc validate", "Check ./mailc.yaml (else ./mailc.kdl): every problem at once."),
+        ("mailc plan && mailc apply", "See what would change in ./out, then write it."),
+    ])
 )]
 pub struct Cli {
     /// When to use colour: auto (on a terminal, unless NO_COLOR is set), always, never.
@@ -50,14 +63,30 @@ enum Format {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Write a starter spec (and a .gitignore for keys/) into the current folder.
+    #[command(after_help = manual::examples(&[
+        ("mailc init example.org", "Write mailc.yaml for example.org, asking for admin@example.org's password."),
+        ("printf '%s\\n' \"$PW\" | mailc init example.org --kdl", "The same in KDL, the password from a pipe."),
+    ]))]
+    Init(init::InitArgs),
     /// Parse and check a spec; report every problem at once.
+    #[command(after_help = manual::examples(&[
+        ("mailc validate", "Check ./mailc.yaml (else ./mailc.kdl)."),
+        ("mailc validate site/mailc.kdl --format json", "Every diagnostic as JSON, with line and column."),
+    ]))]
     Validate {
         /// The spec (default: mailc.yaml, else mailc.kdl).
         spec: Option<PathBuf>,
+        /// `text`: drawn diagnostics on stderr and a summary; `json`: one
+        /// document on stdout.
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
     /// Explain how one address is handled on a host.
+    #[command(after_help = manual::examples(&[
+        ("mailc route info@example.com", "What the spec's only host does with mail to info@."),
+        ("mailc route bob@example.com --host mx2 --format json", "The answer on host mx2, as JSON."),
+    ]))]
     Route {
         /// The recipient address.
         address: String,
@@ -66,30 +95,80 @@ enum Command {
         /// The host key (may be left out when the spec has one host).
         #[arg(long)]
         host: Option<String>,
+        /// `text`: one sentence; `json`: the outcome, mailboxes, forwards,
+        /// next hop and reply as one object.
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
     /// Print the JSON Schema of the spec language.
+    #[command(after_help = manual::examples(&[
+        ("mailc schema > mailc.schema.json", "Save it for an editor's YAML language server."),
+    ]))]
     Schema,
     /// Compile the spec and show what would change in the output folder.
+    #[command(after_help = manual::examples(&[
+        ("mailc plan", "Compare ./out with what ./mailc.yaml compiles to."),
+        ("mailc plan --save change.plan --detailed-exitcode", "Save the plan for review; exit 2 if anything would change."),
+    ]))]
     Plan(plan::PlanArgs),
     /// Show the plan, ask, then write exactly it (or a saved plan file).
+    #[command(after_help = manual::examples(&[
+        ("mailc apply", "Show the plan for ./out and write it once you answer `yes`."),
+        ("mailc apply change.plan", "Write a plan saved by `mailc plan --save`, if ./out has not changed since."),
+    ]))]
     Apply(plan::ApplyArgs),
     /// Read a password on stdin and print its Dovecot-style hash.
+    #[command(after_help = manual::examples(&[
+        ("mailc passwd", "Type the password (not shown); paste the hash into the spec."),
+        ("printf '%s\\n' \"$PW\" | mailc passwd --scheme ARGON2ID", "Hash one line from a pipe with Argon2id."),
+    ]))]
     Passwd {
         /// SHA512-CRYPT (default), SHA256-CRYPT, BLF-CRYPT, ARGON2I or ARGON2ID.
         #[arg(long, default_value = "SHA512-CRYPT")]
         scheme: String,
     },
     /// DKIM keys.
+    #[command(after_help = manual::examples(&[
+        ("mailc dkim keygen", "Create every private_key file ./mailc.yaml names that does not exist yet."),
+    ]))]
     Dkim {
         #[command(subcommand)]
         command: dkim::DkimCommand,
     },
     /// Compare live DNS with what the spec publishes and report drift.
+    #[command(after_help = manual::examples(&[
+        ("mailc check", "Ask the system's resolvers; exit 2 when DNS differs from the spec."),
+        ("mailc check --resolver 192.0.2.53:53 --format json", "Ask one server; the checks as JSON."),
+    ]))]
     Check(check::CheckArgs),
     /// Run the embedded SMTP (MX, submission) and IMAP server for a host.
+    #[command(after_help = manual::examples(&[
+        ("mailc serve out/server/mx1/manifest.json", "Run what `mailc apply` compiled for host mx1, on its own addresses."),
+        ("mailc serve --host mx1 --smtp 127.0.0.1:2525 --imap 127.0.0.1:2143 --data /tmp/mx1", "Try host mx1 of ./mailc.yaml on local ports."),
+    ]))]
     Serve(Box<serve::ServeArgs>),
+    /// Print a shell completion script.
+    #[command(after_help = manual::examples(&[
+        ("mailc completions bash > ~/.local/share/bash-completion/completions/mailc", "Complete mailc in bash."),
+        ("mailc completions zsh > ~/.zfunc/_mailc", "Complete mailc in zsh (with ~/.zfunc in $fpath)."),
+    ]))]
+    Completions {
+        /// The shell the script is for: bash, zsh, fish, elvish or powershell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print mailc's manual page (roff), or write every page into a folder.
+    #[command(after_help = manual::examples(&[
+        ("mailc man | man -l -", "Read the manual page of mailc."),
+        ("mailc man --dir /usr/local/share/man/man1", "Install mailc.1 and a page per command (mailc-plan.1, ...)."),
+    ]))]
+    Man {
+        /// The command whose page to print (`plan`, `dkim keygen`); none: mailc's own.
+        command: Vec<String>,
+        /// Write every page (`mailc.1`, `mailc-validate.1`, ...) into this folder instead.
+        #[arg(long, value_name = "DIR", conflicts_with = "command")]
+        dir: Option<PathBuf>,
+    },
     /// Compile and write every output file into a folder (development aid).
     #[command(hide = true)]
     Build {
@@ -139,6 +218,12 @@ pub fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Passwd { scheme } => passwd_cmd(&scheme),
+        Command::Init(args) => init::run(args),
+        Command::Completions { shell } => match manual::completions(shell) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => fail(&format!("cannot write the script: {e}"), None),
+        },
+        Command::Man { command, dir } => man_cmd(&command, dir.as_deref()),
         Command::Dkim { command } => dkim::run(command, color),
         Command::Build { spec, out } => build::run(spec, &out, color),
         Command::Serve(args) => serve::run(*args, color),
@@ -294,6 +379,28 @@ fn explain(r: &route::Route) -> String {
     }
     s.push('\n');
     s
+}
+
+fn man_cmd(command: &[String], dir: Option<&std::path::Path>) -> ExitCode {
+    if let Some(dir) = dir {
+        return match manual::write_pages(dir) {
+            Ok(names) => {
+                println!("wrote {} pages into {}", names.len(), dir.display());
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(&format!("cannot write into `{}`: {e}", dir.display()), None),
+        };
+    }
+    match manual::page(command) {
+        Ok(page) => {
+            let mut out = std::io::stdout().lock();
+            if out.write_all(&page).and_then(|()| out.flush()).is_err() {
+                return ExitCode::FAILURE;
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&e, Some("`mailc man` alone prints mailc's own page")),
+    }
 }
 
 fn passwd_cmd(scheme: &str) -> ExitCode {
