@@ -937,3 +937,52 @@ ok(m.select("INBOX"))
 "#,
     );
 }
+
+#[test]
+fn deeply_nested_mail_does_not_bring_the_server_down() {
+    // 1,300 nested multiparts (89 KB) and 2,000 nested message/rfc822
+    // (132 KB), taken by APPEND, then every FETCH item that parses them
+    // and SEARCH: answered (cut off at the depth limit), the session and
+    // the server go on, and so they do after a restart.
+    let tmp = Temp::new("deep");
+    let mut server = Server::start(&tmp.0);
+    let script = r#"
+multi = b"Subject: deep multipart\r\n"
+for i in range(1300):
+    multi += b'Content-Type: multipart/mixed; boundary="b%d"\r\n\r\n--b%d\r\n' % (i, i)
+multi += b"Content-Type: text/plain\r\n\r\nbottom\r\n"
+for i in reversed(range(1300)):
+    multi += b"--b%d--\r\n" % i
+rfc = b"Subject: wrap\r\nContent-Type: message/rfc822\r\n\r\n" * 2000
+rfc += b"Subject: bottom\r\n\r\nbottom\r\n"
+m = login("alice@example.com")
+if APPEND:
+    for msg in (multi, rfc):
+        ok(m.append("INBOX", None, None, msg))
+ok(m.select("INBOX"))
+for items in ["(BODYSTRUCTURE)", "(BODY)", "(ENVELOPE RFC822.SIZE)", "(BODY.PEEK[1.1.1.1])",
+              "(BODY.PEEK[" + ".".join(["1"] * 150) + "])", "(BODY.PEEK[TEXT])"]:
+    data = ok(m.fetch("1:2", items))
+    assert len(data) >= 2, (items, data[:1])
+bs = ok(m.fetch("1", "(BODYSTRUCTURE)"))[0].decode()
+print(bs.count("("))
+print(ok(m.search(None, "BODY", "bottom")), ok(m.search(None, "TEXT", "nowhere")))
+print(ok(m.noop()) is not None)
+m.logout()
+m = login("alice@example.com")
+ok(m.select("INBOX"))
+print(len(ok(m.fetch("1:2", "(BODYSTRUCTURE)"))))
+m.logout()
+"#;
+    // APPEND the two, then read them.
+    let first = server.python(&format!("APPEND = True\n{script}"));
+    let lines: Vec<&str> = first.lines().collect();
+    assert_eq!(lines.len(), 4, "{first}");
+    // The nest is shown down to the limit, not 1,300 levels.
+    let parens: usize = lines[0].parse().unwrap();
+    assert!((100..400).contains(&parens), "{first}");
+    assert_eq!(&lines[1..], ["[b'1 2'] [b'']", "True", "2"], "{first}");
+    server.restart();
+    let again = server.python(&format!("APPEND = False\n{script}"));
+    assert_eq!(again, first, "after a restart");
+}

@@ -85,6 +85,30 @@ pub fn plaintext_auth_allowed(peer: &SocketAddr) -> bool {
     }
 }
 
+/// Runs one connection's session as a task of its own, so that a panic in
+/// it (a bug; no input should cause one) ends that connection only: its
+/// socket is closed as the task unwinds, the panic is logged, and every
+/// other session and the listener go on.
+pub(crate) async fn guarded<F>(service: &'static str, peer: SocketAddr, session: F)
+where
+    F: std::future::Future<Output = ()> + Send + 'static,
+{
+    if let Err(e) = tokio::spawn(session).await
+        && e.is_panic()
+    {
+        let payload = e.into_panic();
+        let what = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        eprintln!(
+            "mailc serve: {service}: {peer}: session closed after an internal error: {}",
+            what.escape_debug()
+        );
+    }
+}
+
 fn resolve(base: &Path, p: &str) -> PathBuf {
     let p = Path::new(p);
     if p.is_absolute() {

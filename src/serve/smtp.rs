@@ -110,7 +110,8 @@ pub async fn serve(
                 sessions.spawn(async move {
                     match sh.smtp_slots.clone().try_acquire_owned() {
                         Ok(slot) => {
-                            session(tcp, peer, service, sh, stop).await;
+                            let run = session(tcp, peer, service, sh, stop);
+                            super::guarded(service.name(), peer, run).await;
                             drop(slot);
                         }
                         Err(_) => refuse_busy(tcp, service, &sh).await,

@@ -1,6 +1,13 @@
 //! What FETCH says about one message: ENVELOPE, BODYSTRUCTURE and the
 //! bytes of a body section (RFC 3501 §6.4.5, §7.4.2), from mail-parser's
 //! parse of the stored bytes.
+//!
+//! A message is anyone's input, so its shape is bounded here: parts nested
+//! deeper than [`MAX_DEPTH`] are shown as opaque leaves (as Postfix's
+//! `mime_nesting_limit` and Dovecot's message parser do), at most
+//! [`MAX_PARTS`] parts are listed, nothing recurses past those bounds, and
+//! a parse is freed level by level (mail-parser nests an attached message
+//! inside its parent, and dropping a deep nest would recurse).
 
 use std::num::NonZeroU32;
 
@@ -12,10 +19,40 @@ use imap_types::core::{IString, NString, Vec1};
 use imap_types::envelope::{Address, Envelope};
 use mail_parser::{HeaderValue, Message, MessageParser, MessagePart, MimeHeaders, PartType};
 
+/// How deep multiparts and attached messages are followed; a part deeper
+/// than this is an opaque `APPLICATION/OCTET-STREAM` leaf.
+pub const MAX_DEPTH: usize = 100;
+/// How many parts BODYSTRUCTURE lists; a multipart stops listing its
+/// children once this many are shown.
+pub const MAX_PARTS: usize = 10_000;
+
 /// A stored message and its parse.
 pub struct Parsed<'a> {
     pub raw: &'a [u8],
     pub msg: Option<Message<'a>>,
+}
+
+impl Drop for Parsed<'_> {
+    fn drop(&mut self) {
+        if let Some(m) = self.msg.take() {
+            drop_flat(m);
+        }
+    }
+}
+
+/// Frees a parse without recursing: every attached message is taken out of
+/// its parent first, so each is dropped on its own.
+fn drop_flat(root: Message<'_>) {
+    let mut stack = vec![root];
+    while let Some(mut m) = stack.pop() {
+        for part in &mut m.parts {
+            if matches!(part.body, PartType::Message(_))
+                && let PartType::Message(inner) = std::mem::take(&mut part.body)
+            {
+                stack.push(inner);
+            }
+        }
+    }
 }
 
 impl<'a> Parsed<'a> {
@@ -48,7 +85,7 @@ impl<'a> Parsed<'a> {
 
     pub fn body_structure(&self, ext: bool) -> BodyStructure<'static> {
         match &self.msg {
-            Some(m) => structure(m, m.root_part(), ext),
+            Some(m) => structure(m, m.root_part(), ext, 0, &mut 0),
             None => text_plain(self.text(), ext),
         }
     }
@@ -120,6 +157,9 @@ fn locate<'m>(
     msg: &'m Message<'m>,
     path: &[NonZeroU32],
 ) -> Option<(&'m Message<'m>, &'m MessagePart<'m>)> {
+    if path.len() > MAX_DEPTH {
+        return None;
+    }
     let mut m = msg;
     let mut part = msg.root_part();
     for (i, n) in path.iter().enumerate() {
@@ -330,15 +370,53 @@ fn disposition(part: &MessagePart) -> Option<Disposition<'static>> {
     })
 }
 
-fn structure(m: &Message, part: &MessagePart, ext: bool) -> BodyStructure<'static> {
+/// A part too deep to follow, or past [`MAX_PARTS`]: its bytes, opaque.
+fn opaque(body: &[u8], ext: bool) -> BodyStructure<'static> {
+    BodyStructure::Single {
+        body: Body {
+            basic: BasicFields {
+                parameter_list: Vec::new(),
+                id: NString(None),
+                description: NString(None),
+                content_transfer_encoding: istring("7BIT"),
+                size: body.len() as u32,
+            },
+            specific: SpecificFields::Basic {
+                r#type: istring("APPLICATION"),
+                subtype: istring("OCTET-STREAM"),
+            },
+        },
+        extension_data: ext.then_some(SinglePartExtensionData {
+            md5: NString(None),
+            tail: None,
+        }),
+    }
+}
+
+/// The BODYSTRUCTURE of `part` at `depth` (0: the message). `shown` counts
+/// the parts listed so far. Recursion stops at [`MAX_DEPTH`].
+fn structure(
+    m: &Message,
+    part: &MessagePart,
+    ext: bool,
+    depth: usize,
+    shown: &mut usize,
+) -> BodyStructure<'static> {
     let ct = part.content_type();
     let body = cut(m, part.offset_body, part.offset_end);
+    *shown += 1;
+    let nests = matches!(part.body, PartType::Multipart(_) | PartType::Message(_));
+    if nests && depth >= MAX_DEPTH {
+        return opaque(body, ext);
+    }
     if let PartType::Multipart(ids) = &part.body {
-        let bodies: Vec<BodyStructure<'static>> = ids
-            .iter()
-            .filter_map(|id| m.parts.get(*id as usize))
-            .map(|p| structure(m, p, ext))
-            .collect();
+        let mut bodies: Vec<BodyStructure<'static>> = Vec::new();
+        for p in ids.iter().filter_map(|id| m.parts.get(*id as usize)) {
+            if *shown >= MAX_PARTS {
+                break;
+            }
+            bodies.push(structure(m, p, ext, depth + 1, shown));
+        }
         if let Ok(bodies) = Vec1::try_from(bodies) {
             let subtype = ct
                 .and_then(|c| c.c_subtype.as_deref())
@@ -389,7 +467,7 @@ fn structure(m: &Message, part: &MessagePart, ext: bool) -> BodyStructure<'stati
     let specific = match &part.body {
         PartType::Message(inner) => SpecificFields::Message {
             envelope: Box::new(envelope(inner)),
-            body_structure: Box::new(structure(inner, inner.root_part(), ext)),
+            body_structure: Box::new(structure(inner, inner.root_part(), ext, depth + 1, shown)),
             number_of_lines: lines(body),
         },
         _ if ty == "TEXT" => SpecificFields::Text {
@@ -494,6 +572,78 @@ mod tests {
 
     fn n(v: &[u32]) -> Vec<NonZeroU32> {
         v.iter().map(|&x| NonZeroU32::new(x).unwrap()).collect()
+    }
+
+    /// `n` multiparts, each the only part of the one around it.
+    pub fn nested_multipart(n: usize) -> Vec<u8> {
+        let mut m = b"Subject: deep\r\n".to_vec();
+        for i in 0..n {
+            m.extend_from_slice(
+                format!("Content-Type: multipart/mixed; boundary=\"b{i}\"\r\n\r\n--b{i}\r\n")
+                    .as_bytes(),
+            );
+        }
+        m.extend_from_slice(b"Content-Type: text/plain\r\n\r\nbottom\r\n");
+        for i in (0..n).rev() {
+            m.extend_from_slice(format!("--b{i}--\r\n").as_bytes());
+        }
+        m
+    }
+
+    /// `n` messages, each attached (message/rfc822) to the one around it.
+    pub fn nested_rfc822(n: usize) -> Vec<u8> {
+        let mut m = Vec::new();
+        for _ in 0..n {
+            m.extend_from_slice(b"Subject: wrap\r\nContent-Type: message/rfc822\r\n\r\n");
+        }
+        m.extend_from_slice(b"Subject: bottom\r\n\r\nbottom\r\n");
+        m
+    }
+
+    fn depth(b: &BodyStructure) -> usize {
+        let mut d = 0;
+        let mut at = vec![(b, 1)];
+        while let Some((b, n)) = at.pop() {
+            d = d.max(n);
+            match b {
+                BodyStructure::Multi { bodies, .. } => {
+                    at.extend(bodies.as_ref().iter().map(|c| (c, n + 1)))
+                }
+                BodyStructure::Single {
+                    body:
+                        Body {
+                            specific: SpecificFields::Message { body_structure, .. },
+                            ..
+                        },
+                    ..
+                } => at.push((body_structure, n + 1)),
+                _ => {}
+            }
+        }
+        d
+    }
+
+    #[test]
+    fn deep_nesting_is_cut_off_without_recursing() {
+        // On a small stack (the runtime's workers have 2 MiB): parse, show,
+        // search and free a hostile nest.
+        std::thread::Builder::new()
+            .stack_size(1 << 20)
+            .spawn(|| {
+                for raw in [nested_multipart(1300), nested_rfc822(2000)] {
+                    let p = Parsed::new(&raw);
+                    let b = p.body_structure(true);
+                    assert!(depth(&b) <= MAX_DEPTH + 1, "{}", depth(&b));
+                    let _ = p.envelope();
+                    let _ = body_text(&p);
+                    let deep = vec![NonZeroU32::MIN; 150];
+                    assert_eq!(p.section(&deep, What::All), None);
+                    assert!(p.section(&deep[..3], What::All).is_some());
+                }
+            })
+            .unwrap()
+            .join()
+            .unwrap();
     }
 
     #[test]

@@ -46,7 +46,9 @@ pub async fn serve(
                 tokio::spawn(async move {
                     match permit {
                         Ok(permit) => {
-                            session::run(tcp, peer, implicit_tls, sh, sd).await;
+                            let name = if implicit_tls { "imaps" } else { "imap" };
+                            let run = session::run(tcp, peer, implicit_tls, sh, sd);
+                            super::guarded(name, peer, run).await;
                             drop(permit);
                         }
                         Err(_) if !implicit_tls => {
