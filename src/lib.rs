@@ -4,10 +4,10 @@
 //! every diagnostic collected on the way) → backends → plan → apply.
 
 pub mod backend;
-pub mod check;
 pub mod cli;
 pub mod diag;
 pub mod dkim;
+pub mod live;
 pub mod manifest;
 pub mod model;
 pub mod output;

@@ -735,7 +735,7 @@ fn every_spec_is_in_sync_with_its_applied_zones() {
         // Every check of a published domain was decided (and so compared):
         // the library's list of checks, key files read from the copy.
         let model = model_of(&tmp.0);
-        let expected = mailc::check::expect::expectations(&model, Some(&KeysIn(&tmp.0)));
+        let expected = mailc::live::check::expect::expectations(&model, Some(&KeysIn(&tmp.0)));
         assert!(expected.notes.is_empty(), "{:?}", expected.notes);
         for e in &expected.checks {
             let published = zones.iter().any(|(o, _)| *o == e.group);

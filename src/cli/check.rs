@@ -1,6 +1,6 @@
 //! `mailc check`: compile the spec, ask DNS, print one line per check and a
 //! summary; exit 0 in sync, 2 drift, 1 error (docs/cli.md). The
-//! checking itself lives in [`crate::check`].
+//! checking itself lives in [`crate::live::check`].
 
 use std::io::{IsTerminal, Write};
 use std::net::SocketAddr;
@@ -12,8 +12,8 @@ use clap::Args;
 
 use super::context::DiskContext;
 use super::{ColorChoice, Format, fail, load};
-use crate::check::{self, Check, QueryError, Report, Resolvers, Status};
 use crate::diag::{Severity, render};
+use crate::live::check::{self, Check, QueryError, Report, Resolvers, Status};
 use crate::validate::dkim::MissingKey;
 
 /// Exit code when DNS differs from the spec.

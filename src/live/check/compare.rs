@@ -25,41 +25,12 @@
 //!
 //! No record where one is expected (NXDOMAIN, or no data) is `missing`.
 
-use std::collections::BTreeMap;
-
 use hickory_proto::rr::{Name, RData, RecordType};
 use serde::Serialize;
 
 use super::expect::{Expected, Fix, Kind, Want, address_type, joined, reverse};
 use super::tags;
-
-/// What DNS said to one question.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Answer {
-    /// The records of the type asked for (after any CNAME).
-    Records(Vec<RData>),
-    /// The name exists, without records of that type.
-    NoData,
-    NxDomain,
-}
-
-/// Answers by question.
-#[derive(Clone, Debug, Default)]
-pub struct Answers(BTreeMap<(String, u16), Answer>);
-
-impl Answers {
-    fn key(name: &Name, rtype: RecordType) -> (String, u16) {
-        (name.to_ascii().to_ascii_lowercase(), u16::from(rtype))
-    }
-
-    pub fn insert(&mut self, name: &Name, rtype: RecordType, answer: Answer) {
-        self.0.insert(Self::key(name, rtype), answer);
-    }
-
-    pub fn get(&self, name: &Name, rtype: RecordType) -> Option<&Answer> {
-        self.0.get(&Self::key(name, rtype))
-    }
-}
+pub use crate::live::resolve::{Answer, Answers};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]

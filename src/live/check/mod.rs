@@ -6,21 +6,21 @@
 //!
 //! 1. [`expect`]: the checks and the records each wants, taken from the DNS
 //!    backend so the strings are exactly those `mailc apply` writes;
-//! 2. [`live`]: the questions asked of DNS (one server, or the system's);
+//! 2. [`resolve`](crate::live::resolve): the questions asked of DNS (one
+//!    server, or the system's);
 //! 3. [`compare`]: each check against the answers, by meaning (see there for
 //!    what counts as the same).
 
 pub mod compare;
 pub mod expect;
-pub mod live;
 mod tags;
 
 use std::collections::BTreeSet;
 
 use crate::backend::Context;
+pub use crate::live::resolve::{QueryError, Resolvers};
 use crate::model::Model;
 pub use compare::{Check, Status};
-pub use live::{QueryError, Resolvers};
 
 /// Every check's outcome, in the spec's order: domains, then hosts.
 #[derive(Clone, Debug)]
@@ -55,7 +55,7 @@ pub async fn run(model: &Model, ctx: Option<&dyn Context>, resolvers: &Resolvers
         .iter()
         .flat_map(|e| e.want.queries())
         .collect();
-    let (answers, errors) = live::ask(resolvers, questions).await;
+    let (answers, errors) = crate::live::resolve::ask(resolvers, questions).await;
     let mut checks = Vec::new();
     let mut unchecked = 0;
     for e in &expected.checks {

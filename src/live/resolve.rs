@@ -7,7 +7,7 @@
 //! is reported as a [`QueryError`] naming it and the servers; the checks
 //! that need it stay undecided (an error, exit 1, not drift).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,9 +18,35 @@ use hickory_net::tcp::TcpClientStream;
 use hickory_net::udp::UdpClientStream;
 use hickory_net::{DnsError, NetError};
 use hickory_proto::op::{DnsResponse, ResponseCode};
-use hickory_proto::rr::{DNSClass, Name, RecordType};
+use hickory_proto::rr::{DNSClass, Name, RData, RecordType};
 
-use super::compare::{Answer, Answers};
+/// What DNS said to one question.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Answer {
+    /// The records of the type asked for (after any CNAME).
+    Records(Vec<RData>),
+    /// The name exists, without records of that type.
+    NoData,
+    NxDomain,
+}
+
+/// Answers by question.
+#[derive(Clone, Debug, Default)]
+pub struct Answers(BTreeMap<(String, u16), Answer>);
+
+impl Answers {
+    fn key(name: &Name, rtype: RecordType) -> (String, u16) {
+        (name.to_ascii().to_ascii_lowercase(), u16::from(rtype))
+    }
+
+    pub fn insert(&mut self, name: &Name, rtype: RecordType, answer: Answer) {
+        self.0.insert(Self::key(name, rtype), answer);
+    }
+
+    pub fn get(&self, name: &Name, rtype: RecordType) -> Option<&Answer> {
+        self.0.get(&Self::key(name, rtype))
+    }
+}
 
 /// Questions asked at once.
 const IN_FLIGHT: usize = 32;
