@@ -1411,6 +1411,61 @@ for n in range(300):
 }
 
 #[test]
+fn only_crlf_dot_crlf_ends_data_and_bare_newlines_are_refused() {
+    // SMTP smuggling: `<CR><LF>.<CR><CR><LF>` or `<LF>.<LF>` must not end
+    // DATA, or what follows would run as a second transaction (here one
+    // "from admin@example.com" to bob). Only `<CR><LF>.<CR><LF>` ends it;
+    // a message with a bare CR or LF is refused whole (DATA and BDAT), and
+    // so is a command line ending in a bare LF.
+    let (_tmp, server) = embedded("smuggle");
+    let out = py(
+        r#"
+s, f = sock(sys.argv[1])
+reply(f)
+s.sendall(b"EHLO c\r\n"); reply(f)
+smuggled = (b"MAIL FROM:<admin@example.com>\r\nRCPT TO:<bob@example.com>\r\nDATA\r\n"
+            b"Subject: smuggled\r\n\r\nfrom admin\r\n.\r\n")
+for end in [b"\r\n.\r\r\n", b"\n.\n", b"\r\n.\n", b"\n.\r\n", b"\r.\r\n"]:
+    s.sendall(b"MAIL FROM:<x@remote.test>\r\nRCPT TO:<carol@example.org>\r\nDATA\r\n")
+    print(reply(f)[:3], reply(f)[:3], reply(f)[:3])
+    s.sendall(b"Subject: carrier\r\n\r\nhello" + end + smuggled)
+    print(reply(f))
+    s.sendall(b"NOOP\r\n"); print(reply(f))
+s.sendall(b"NOOP\n"); print(reply(f))
+s.sendall(b"NO\rOP\r\n"); print(reply(f))
+s.sendall(b"MAIL FROM:<x@remote.test>\r\nRCPT TO:<carol@example.org>\r\nBDAT 12 LAST\r\nSubject: x\n\n")
+print(reply(f)[:3], reply(f)[:3], reply(f)[:3])
+s.sendall(b"MAIL FROM:<x@remote.test>\r\nRCPT TO:<carol@example.org>\r\nDATA\r\n")
+print(reply(f)[:3], reply(f)[:3], reply(f)[:3])
+s.sendall(b"Subject: fine\r\n\r\n.. and dots\r\n.\r\n")
+print(reply(f)[:9])
+s.close()
+"#,
+        &[server.smtp.to_string()],
+    );
+    let refused = "554 5.6.0 message refused: a bare <CR> or <LF> in it; every line ends in <CR><LF> (RFC 5321 §2.3.8)";
+    let mut want = String::new();
+    for _ in 0..5 {
+        want.push_str(&format!("250 250 354\n{refused}\n250 2.0.0 OK\n"));
+    }
+    want.push_str(
+        "500 5.5.2 bare <CR> or <LF> received: every line ends in <CR><LF> (RFC 5321 §2.3.8)\n",
+    );
+    want.push_str(
+        "500 5.5.2 bare <CR> or <LF> received: every line ends in <CR><LF> (RFC 5321 §2.3.8)\n",
+    );
+    want.push_str("250 250 554\n250 250 354\n250 2.0.0\n");
+    assert_eq!(out, want, "{out}");
+    assert_eq!(server.inbox("bob@example.com"), Vec::<String>::new());
+    let carol = server.inbox("carol@example.org");
+    assert_eq!(carol.len(), 1, "{carol:?}");
+    assert!(
+        carol[0].ends_with("Subject: fine\r\n\r\n. and dots\r\n"),
+        "{carol:?}"
+    );
+}
+
+#[test]
 fn chunking_bdat_takes_bytes_as_they_are() {
     let (_tmp, server) = embedded("bdat");
     // RFC 3030: chunks are counted, not dot-stuffed; every chunk's bytes

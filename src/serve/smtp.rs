@@ -26,6 +26,7 @@
 //!   tells idle clients `421` and lets a message in flight finish.
 
 mod conn;
+pub mod data;
 pub mod deliver;
 
 use std::borrow::Cow;
@@ -49,7 +50,7 @@ use tokio::task::JoinSet;
 use super::address::{self, Path, PathError};
 use super::router::{self, Decision};
 use super::{Shared, plaintext_auth_allowed};
-use conn::{Conn, End, Line};
+use conn::{Conn, Data, End, Line};
 use deliver::{Envelope, Recipient, Route, Trace};
 
 /// Which service a listener runs.
@@ -76,6 +77,14 @@ impl Service {
         self != Service::Mx
     }
 }
+
+/// A command line with a bare CR or LF.
+const BARE_COMMAND: &str =
+    "500 5.5.2 bare <CR> or <LF> received: every line ends in <CR><LF> (RFC 5321 §2.3.8)";
+/// A message with a bare CR or LF (refused whole, never normalised: what
+/// a sender means by one is not knowable, and passing one on is how SMTP
+/// smuggling works).
+const BARE_MESSAGE: &str = "554 5.6.0 message refused: a bare <CR> or <LF> in it; every line ends in <CR><LF> (RFC 5321 §2.3.8)";
 
 /// Error replies a client may provoke before it is disconnected (as
 /// Postfix's `smtpd_hard_error_limit`).
@@ -251,6 +260,10 @@ impl Session {
             let line = match self.conn.read_line().await? {
                 Line::TooLong => {
                     self.error("500 5.5.2 line too long");
+                    continue;
+                }
+                Line::BareNewline => {
+                    self.error(BARE_COMMAND);
                     continue;
                 }
                 Line::Command(line) => line,
@@ -590,9 +603,16 @@ impl Session {
         let Some(tx) = self.tx.take() else {
             return Ok(());
         };
-        let Some(body) = body else {
-            self.error("552 5.3.4 message size exceeds fixed maximum message size");
-            return Ok(());
+        let body = match body {
+            Data::Message(b) => b,
+            Data::TooBig => {
+                self.error("552 5.3.4 message size exceeds fixed maximum message size");
+                return Ok(());
+            }
+            Data::BareNewline => {
+                self.error(BARE_MESSAGE);
+                return Ok(());
+            }
         };
         self.accept(tx, body).await;
         Ok(())
@@ -643,6 +663,10 @@ impl Session {
             return Ok(());
         }
         let body = tx.chunks.take().unwrap_or_default();
+        if data::has_bare_newline(&body) {
+            self.error(BARE_MESSAGE);
+            return Ok(());
+        }
         self.accept(tx, body).await;
         Ok(())
     }
@@ -820,6 +844,7 @@ impl Session {
     async fn sasl_line(&mut self) -> Result<Result<String, &'static str>, End> {
         match self.conn.read_line().await? {
             Line::TooLong => Ok(Err("500 5.5.2 line too long")),
+            Line::BareNewline => Ok(Err(BARE_COMMAND)),
             Line::Command(l) => {
                 let s = String::from_utf8_lossy(&l).trim().to_string();
                 if s == "*" {

@@ -265,22 +265,32 @@ pub fn tls_connector() -> Result<tokio_rustls::TlsConnector, String> {
     Ok(tokio_rustls::TlsConnector::from(Arc::new(config)))
 }
 
-/// The bytes after DATA: CRLF line ends, leading dots doubled (RFC 5321
-/// §4.5.2), and the final `.` line.
+/// The bytes after DATA: CRLF line ends (a bare CR or LF of a message
+/// queued by an older mailc becomes CRLF: never sent alone, RFC 5321
+/// §2.3.8), leading dots doubled (§4.5.2), and the final `.` line.
 pub fn dot_stuff(data: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(data.len() + data.len() / 50 + 8);
     let mut at_line_start = true;
-    let mut prev = 0u8;
-    for &b in data {
+    let mut i = 0;
+    while i < data.len() {
+        let b = data[i];
         if at_line_start && b == b'.' {
             out.push(b'.');
         }
-        if b == b'\n' && prev != b'\r' {
-            out.push(b'\r');
+        match b {
+            b'\r' | b'\n' => {
+                out.extend_from_slice(b"\r\n");
+                if b == b'\r' && data.get(i + 1) == Some(&b'\n') {
+                    i += 1;
+                }
+                at_line_start = true;
+            }
+            _ => {
+                out.push(b);
+                at_line_start = false;
+            }
         }
-        out.push(b);
-        at_line_start = b == b'\n';
-        prev = b;
+        i += 1;
     }
     if !out.is_empty() && !out.ends_with(b"\r\n") {
         out.extend_from_slice(b"\r\n");
@@ -503,6 +513,13 @@ mod tests {
         assert_eq!(dot_stuff(b"a\r\n.b\r\n"), b"a\r\n..b\r\n.\r\n");
         assert_eq!(dot_stuff(b".x\nlast"), b"..x\r\nlast\r\n.\r\n");
         assert_eq!(dot_stuff(b""), b".\r\n");
+        // Bare CR and LF never go out alone; no dot line can be made of them.
+        assert_eq!(dot_stuff(b"a\rb"), b"a\r\nb\r\n.\r\n");
+        assert_eq!(
+            dot_stuff(b"a\r\n.\r\r\nMAIL"),
+            b"a\r\n..\r\n\r\nMAIL\r\n.\r\n"
+        );
+        assert_eq!(dot_stuff(b"a\n.\nb"), b"a\r\n..\r\nb\r\n.\r\n");
     }
 
     #[tokio::test]

@@ -8,12 +8,14 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use smtp_proto::request::receiver::{BdatReceiver, DataReceiver, DummyDataReceiver};
+use smtp_proto::request::receiver::BdatReceiver;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::server::TlsStream;
+
+use super::data::Unstuffer;
 
 /// The socket, before or after the TLS handshake.
 enum Stream {
@@ -92,6 +94,18 @@ pub enum Line {
     Command(Vec<u8>),
     /// Longer than `limits.line_length`: answered, the rest of it dropped.
     TooLong,
+    /// Ended by a bare LF, or holding a bare CR (RFC 5321 §2.3.8: lines
+    /// end in CRLF, and a CR or LF alone is never sent).
+    BareNewline,
+}
+
+/// The body after `354`.
+pub enum Data {
+    Message(Vec<u8>),
+    /// Larger than the limit: read to its end and dropped.
+    TooBig,
+    /// Holding a bare CR or LF: read to its real end and dropped.
+    BareNewline,
 }
 
 /// How much of one overlong line is read and dropped before the client is
@@ -215,9 +229,13 @@ impl Conn {
                     continue;
                 }
                 let text = line.strip_suffix(b"\n").unwrap_or(&line);
+                let crlf = text.ends_with(b"\r");
                 let text = text.strip_suffix(b"\r").unwrap_or(text);
                 if text.len() > self.line_limit {
                     return Ok(Line::TooLong);
+                }
+                if !crlf || text.contains(&b'\r') {
+                    return Ok(Line::BareNewline);
                 }
                 return Ok(Line::Command(line));
             }
@@ -237,34 +255,29 @@ impl Conn {
         }
     }
 
-    /// The message after `354`, dot-unstuffed, without the final `.` line.
-    /// `None` when it is larger than `max` bytes (then read to its end and
-    /// dropped, so the session stays in step).
-    pub async fn read_data(&mut self, max: u64) -> Result<Option<Vec<u8>>, End> {
-        let mut rx = DataReceiver::new();
+    /// The message after `354`, dot-unstuffed, without the final `.` line
+    /// ([`Unstuffer`]). One that is too big or holds a bare CR or LF is
+    /// read to its end all the same, so the session stays in step.
+    pub async fn read_data(&mut self, max: u64) -> Result<Data, End> {
+        let mut rx = Unstuffer::new();
         let mut msg = Vec::with_capacity(4096);
-        // The body starts at the beginning of a line: a first line `.\r\n`
-        // ends it and a first `..` is unstuffed (RFC 5321 §4.5.2). Those two
-        // bytes are dropped again below.
-        rx.ingest(&mut b"\r\n".iter(), &mut msg);
-        let mut dropping: Option<DummyDataReceiver> = None;
+        let mut too_big = false;
         loop {
-            let mut it = self.inbuf[self.pos..].iter();
-            let done = match &mut dropping {
-                Some(d) => d.ingest(&mut it),
-                None => rx.ingest(&mut it, &mut msg),
-            };
-            self.pos = self.inbuf.len() - it.as_slice().len();
-            if dropping.is_none() && msg.len().saturating_sub(2) as u64 > max {
-                dropping = Some(DummyDataReceiver::new_data(&rx));
+            let avail = &self.inbuf[self.pos..];
+            let done = rx.feed(avail, &mut msg, !too_big);
+            self.pos += done.unwrap_or(avail.len());
+            if !too_big && msg.len() as u64 > max {
+                too_big = true;
                 msg = Vec::new();
             }
-            if done {
-                if dropping.is_some() {
-                    return Ok(None);
-                }
-                msg.drain(..2);
-                return Ok(Some(msg));
+            if done.is_some() {
+                return Ok(if too_big {
+                    Data::TooBig
+                } else if rx.bare {
+                    Data::BareNewline
+                } else {
+                    Data::Message(msg)
+                });
             }
             self.fill(false).await?;
         }
