@@ -251,27 +251,6 @@ fn spec_dir(name: &str) -> PathBuf {
         .unwrap_or_else(|| panic!("no example or case `{name}`"))
 }
 
-#[test]
-fn readme_yaml_blocks_are_valid_specs() {
-    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
-    let tmp = std::env::temp_dir().join(format!("mailc-readme-{}", std::process::id()));
-    std::fs::create_dir_all(&tmp).unwrap();
-    let mut n = 0;
-    for block in readme.split("```yaml\n").skip(1) {
-        let text = block.split("```").next().unwrap();
-        std::fs::write(tmp.join("mailc.yaml"), text).unwrap();
-        let run = mailc(&tmp, &["validate", "--color", "never"], None);
-        assert_eq!(
-            run.code, 0,
-            "README yaml block {n} is not valid:\n{text}\n{}",
-            run.stderr
-        );
-        n += 1;
-    }
-    std::fs::remove_dir_all(&tmp).ok();
-    assert!(n >= 1, "the README shows no spec");
-}
-
 /// One row of a route table: `host address outcome mailboxes forward next_hop reply`,
 /// tab-separated; lists comma-separated; `-` for empty/null; `reply` is a prefix.
 #[test]

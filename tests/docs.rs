@@ -93,3 +93,330 @@ fn no_tracked_file_points_outside_the_repository() {
         found.join("\n")
     );
 }
+
+// ---- Spec snippets: every `yaml` and `kdl` block of the pages is compiled ----
+//
+// A block's info string is the dialect, then words:
+// - none: the block is a whole spec;
+// - `fragment`: the block gives some top-level parts (`version`, `defaults`,
+//   `hosts`, `domains`; in KDL `version`, `defaults`, `host`, `domain`
+//   nodes), and the test adds the others from [`BASE_YAML`] / [`BASE_KDL`];
+// - `error=CODE`: the spec must be refused with that diagnostic code;
+// - `case=NAME`: the block is `tests/cases/NAME/mailc.{yaml,kdl}`, byte for byte.
+//
+// A `yaml` block directly followed by a `kdl` block (nothing but prose
+// between them) is a pair: both must give the same model (or the same error).
+
+/// What a fragment is completed with, part by part.
+const BASE_YAML: [(&str, &str); 4] = [
+    ("version", "version: 1\n"),
+    (
+        "defaults",
+        "defaults:\n  nameservers: [ns1.dns-host.example, ns2.dns-host.example]\n  hostmaster: hostmaster@example.com\n",
+    ),
+    (
+        "hosts",
+        "hosts:\n  mx1: {hostname: mx1.example.com, ipv4: 203.0.113.10, stack: postfix-dovecot}\n  mx2: {hostname: mx2.example.net, ipv4: 198.51.100.7, stack: exim-dovecot}\n",
+    ),
+    ("domains", "domains:\n  example.com: {mx: [mx1]}\n"),
+];
+
+const BASE_KDL: [(&str, &str); 4] = [
+    ("version", "version 1\n"),
+    (
+        "defaults",
+        "defaults hostmaster=hostmaster@example.com {\n    nameservers ns1.dns-host.example ns2.dns-host.example\n}\n",
+    ),
+    (
+        "host",
+        "host mx1 hostname=mx1.example.com ipv4=\"203.0.113.10\" stack=postfix-dovecot\nhost mx2 hostname=mx2.example.net ipv4=\"198.51.100.7\" stack=exim-dovecot\n",
+    ),
+    ("domain", "domain example.com {\n    mx mx1\n}\n"),
+];
+
+#[derive(Debug)]
+struct Block {
+    file: String,
+    line: usize,
+    dialect: mailc::source::Dialect,
+    words: Vec<String>,
+    text: String,
+    /// The `yaml` block this `kdl` block pairs with.
+    pairs_with: Option<usize>,
+}
+
+impl Block {
+    fn at(&self) -> String {
+        format!("{}:{}", self.file, self.line)
+    }
+    fn word(&self, key: &str) -> Option<&str> {
+        self.words
+            .iter()
+            .find_map(|w| w.strip_prefix(key)?.strip_prefix('='))
+    }
+    fn has(&self, word: &str) -> bool {
+        self.words.iter().any(|w| w == word)
+    }
+}
+
+/// The `yaml` and `kdl` blocks of a Markdown page, paired.
+fn spec_blocks(page: &str) -> Vec<Block> {
+    use mailc::source::Dialect;
+    let text = std::fs::read_to_string(root().join(page)).unwrap();
+    let mut blocks: Vec<Block> = Vec::new();
+    let mut lines = text.lines().enumerate();
+    // The index of the last block, and whether only prose followed it.
+    let mut last_yaml: Option<usize> = None;
+    while let Some((n, line)) = lines.next() {
+        let Some(info) = line.strip_prefix("```") else {
+            continue;
+        };
+        let mut words = info.split_whitespace().map(str::to_string);
+        let lang = words.next().unwrap_or_default();
+        let mut body = String::new();
+        for (_, l) in lines.by_ref() {
+            if l.starts_with("```") {
+                break;
+            }
+            body.push_str(l);
+            body.push('\n');
+        }
+        let dialect = match lang.as_str() {
+            "yaml" => Dialect::Yaml,
+            "kdl" => Dialect::Kdl,
+            _ => {
+                last_yaml = None;
+                continue;
+            }
+        };
+        let pairs_with = match dialect {
+            Dialect::Kdl => last_yaml.take(),
+            Dialect::Yaml => None,
+        };
+        blocks.push(Block {
+            file: page.to_string(),
+            line: n + 1,
+            dialect,
+            words: words.collect(),
+            text: body,
+            pairs_with,
+        });
+        if dialect == Dialect::Yaml {
+            last_yaml = Some(blocks.len() - 1);
+        }
+    }
+    blocks
+}
+
+/// The top-level parts a fragment gives.
+fn parts_of(b: &Block) -> Vec<String> {
+    b.text
+        .lines()
+        .filter(|l| !l.starts_with([' ', '\t', '#', '/', '}', '-']) && !l.trim().is_empty())
+        .filter_map(|l| {
+            let end = l.find([':', ' ', '{']).unwrap_or(l.len());
+            Some(l[..end].to_string()).filter(|w| !w.is_empty())
+        })
+        .collect()
+}
+
+/// The whole spec a block stands for.
+fn whole_spec(b: &Block) -> String {
+    if !b.has("fragment") {
+        return b.text.clone();
+    }
+    let given = parts_of(b);
+    let base = match b.dialect {
+        mailc::source::Dialect::Yaml => &BASE_YAML,
+        mailc::source::Dialect::Kdl => &BASE_KDL,
+    };
+    let mut spec = String::new();
+    let mut added_own = false;
+    for (part, text) in base {
+        if given.iter().any(|g| g == part) {
+            if !added_own {
+                spec.push_str(&b.text);
+                added_own = true;
+            }
+        } else {
+            spec.push_str(text);
+        }
+    }
+    if !added_own {
+        spec.push_str(&b.text);
+    }
+    spec
+}
+
+/// Compiles a spec the way `mailc validate` does (every key file present):
+/// the model, or the codes of the errors.
+fn compile(
+    name: &str,
+    text: &str,
+    dialect: mailc::source::Dialect,
+) -> Result<mailc::model::Model, Vec<String>> {
+    use mailc::diag::{Diagnostics, Severity};
+    struct AllKeys;
+    impl mailc::validate::dkim::KeyFiles for AllKeys {
+        fn exists(&self, _: &str) -> bool {
+            true
+        }
+    }
+    let source = mailc::source::Source::new(name, text.to_string(), dialect);
+    let mut diags = Diagnostics::new();
+    let inputs = mailc::model::Inputs {
+        key_files: &AllKeys,
+        missing_keys: mailc::validate::dkim::MissingKey::Warn,
+    };
+    let model = mailc::spec::parse(&source, &mut diags)
+        .and_then(|spec| mailc::model::build(&spec, &inputs, &mut diags));
+    let zone = model.as_ref().map(mailc::backend::dns::check);
+    let errors: Vec<mailc::diag::Diagnostic> = diags
+        .into_sorted()
+        .into_iter()
+        .chain(zone.into_iter().flatten())
+        .filter(|d| d.severity == Severity::Error)
+        .collect();
+    match model {
+        Some(m) if errors.is_empty() => Ok(m),
+        _ => Err(errors
+            .iter()
+            .map(|d| format!("{}: {}", d.code.as_str(), d.message))
+            .collect()),
+    }
+}
+
+/// Checks every block of `page`; returns the number of blocks and of pairs.
+fn check_page(page: &str) -> (usize, usize) {
+    let blocks = spec_blocks(page);
+    let mut failures = Vec::new();
+    let mut results = Vec::new();
+    for b in &blocks {
+        if let Some(case) = b.word("case") {
+            let ext = match b.dialect {
+                mailc::source::Dialect::Yaml => "yaml",
+                mailc::source::Dialect::Kdl => "kdl",
+            };
+            let file = root().join(format!("tests/cases/{case}/mailc.{ext}"));
+            let want = std::fs::read_to_string(&file).unwrap_or_default();
+            if want != b.text {
+                failures.push(format!(
+                    "{}: differs from {} (the case is what the tests compile; copy it)",
+                    b.at(),
+                    file.display()
+                ));
+            }
+            results.push(None);
+            continue;
+        }
+        let spec = whole_spec(b);
+        let result = compile(&b.at(), &spec, b.dialect);
+        match (b.word("error"), &result) {
+            (None, Err(errors)) => failures.push(format!(
+                "{}: not a valid spec:\n{}\n--- as compiled:\n{spec}",
+                b.at(),
+                errors.join("\n")
+            )),
+            (Some(code), Ok(_)) => failures.push(format!(
+                "{}: should be refused with {code}, but is valid",
+                b.at()
+            )),
+            (Some(code), Err(errors))
+                if !errors.iter().any(|e| e.starts_with(&format!("{code}:"))) =>
+            {
+                failures.push(format!(
+                    "{}: should be refused with {code}, got:\n{}",
+                    b.at(),
+                    errors.join("\n")
+                ))
+            }
+            _ => {}
+        }
+        results.push(Some(result));
+    }
+    let mut pairs = 0;
+    for (i, b) in blocks.iter().enumerate() {
+        let Some(y) = b.pairs_with else { continue };
+        pairs += 1;
+        if blocks[y].words != b.words {
+            failures.push(format!(
+                "{} pairs with {} but their info words differ",
+                b.at(),
+                blocks[y].at()
+            ));
+            continue;
+        }
+        match (&results[y], &results[i]) {
+            (Some(Ok(a)), Some(Ok(k))) if a != k => failures.push(format!(
+                "{} (YAML) and {} (KDL) give different models",
+                blocks[y].at(),
+                b.at()
+            )),
+            (Some(Err(a)), Some(Err(k))) => {
+                let codes = |e: &Vec<String>| {
+                    e.iter()
+                        .map(|s| s.split(':').next().unwrap_or("").to_string())
+                        .collect::<std::collections::BTreeSet<_>>()
+                };
+                if codes(a) != codes(k) {
+                    failures.push(format!(
+                        "{} and {} are refused differently:\n{}\n---\n{}",
+                        blocks[y].at(),
+                        b.at(),
+                        a.join("\n"),
+                        k.join("\n")
+                    ));
+                }
+            }
+            _ => {}
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+    (blocks.len(), pairs)
+}
+
+#[test]
+fn readme_specs_compile() {
+    let (blocks, _) = check_page("README.md");
+    assert!(blocks >= 1, "the README shows no spec");
+}
+
+#[test]
+fn spec_page_snippets_compile_in_both_dialects() {
+    let (blocks, pairs) = check_page("docs/spec.md");
+    assert!(blocks >= 20, "docs/spec.md shows only {blocks} specs");
+    // Every YAML block has its KDL twin, and the other way round.
+    let unpaired: Vec<String> = {
+        let all = spec_blocks("docs/spec.md");
+        let paired: std::collections::BTreeSet<usize> = all
+            .iter()
+            .enumerate()
+            .filter_map(|(i, b)| b.pairs_with.map(|y| [i, y]))
+            .flatten()
+            .collect();
+        all.iter()
+            .enumerate()
+            .filter(|(i, _)| !paired.contains(i))
+            .map(|(_, b)| b.at())
+            .collect()
+    };
+    assert!(
+        unpaired.is_empty(),
+        "blocks without their other dialect right after (YAML, then KDL): {unpaired:?}"
+    );
+    assert!(pairs * 2 == blocks);
+}
+
+#[test]
+fn spec_page_lists_every_diagnostic_code() {
+    let page = std::fs::read_to_string(root().join("docs/spec.md")).unwrap();
+    let missing: Vec<&str> = mailc::diag::Code::ALL
+        .iter()
+        .map(|c| c.as_str())
+        .filter(|c| !page.contains(&format!("`{c}`")))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "docs/spec.md, \"Diagnostics\", does not list: {missing:?}"
+    );
+}

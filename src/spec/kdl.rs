@@ -884,7 +884,7 @@ fn props(n: &KdlNode) -> impl Iterator<Item = &KdlEntry> {
 mod tests {
     use super::*;
 
-    /// The complete KDL example of docs/spec.md.
+    /// The complete example of docs/spec.md in KDL, hashes and keys shortened (parsing only).
     const SPEC_KDL: &str = r##"
 version 1
 defaults ttl=3600 quota="2G" hostmaster=hostmaster@example.com {
@@ -928,7 +928,7 @@ domain forward.example srs=#true {
 }
 "##;
 
-    /// The complete YAML example of docs/spec.md.
+    /// The complete example of docs/spec.md in YAML, hashes and keys shortened (parsing only).
     const SPEC_YAML: &str = r##"
 version: 1
 
