@@ -423,3 +423,144 @@ fn usage_errors_exit_1_for_every_command() {
         assert!(!run.stdout.is_empty(), "{args:?}");
     }
 }
+
+/// `mailc passwd` under a pseudo-terminal, driven by python3's `pty`: what
+/// the terminal showed, the exit code, and whether echo was back on after.
+struct Typed {
+    screen: String,
+    code: i32,
+    echo_after: bool,
+}
+
+fn passwd_on_a_terminal(args: &[&str], keys: &[&str]) -> Typed {
+    const SCRIPT: &str = r#"
+import json, os, pty, select, sys, termios, time
+exe, args, keys = sys.argv[1], json.loads(sys.argv[2]), json.loads(sys.argv[3])
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(exe, [exe] + args)
+screen = b""
+def read_until(want, limit=120.0):
+    global screen
+    end = time.time() + limit
+    while want not in screen and time.time() < end:
+        r, _, _ = select.select([fd], [], [], 1.0)
+        if r:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:
+                return
+            if not chunk:
+                return
+            screen += chunk
+prompts = [b"Password: ", b"Password (again): "]
+for i, key in enumerate(keys):
+    read_until(prompts[min(i, 1)])
+    time.sleep(0.2)
+    os.write(fd, key.encode("latin-1"))
+read_until(b"\x00never", 60.0)
+status = None
+for _ in range(600):
+    done, st = os.waitpid(pid, os.WNOHANG)
+    if done:
+        status = st
+        break
+    time.sleep(0.1)
+if status is None:
+    os.kill(pid, 9)
+    _, status = os.waitpid(pid, 0)
+    screen += b"\n(mailc did not exit; killed)"
+try:
+    echo = bool(termios.tcgetattr(fd)[3] & termios.ECHO)
+except termios.error:
+    echo = True
+print(json.dumps({"screen": screen.decode("utf-8", "replace"), "code": os.waitstatus_to_exitcode(status), "echo": echo}))
+"#;
+    let out = Command::new("python3")
+        .args([
+            "-c",
+            SCRIPT,
+            env!("CARGO_BIN_EXE_mailc"),
+            &serde_json::to_string(args).unwrap(),
+            &serde_json::to_string(keys).unwrap(),
+        ])
+        .output()
+        .expect("python3 (its `pty` module drives the terminal tests): run `.ci/install-oracles`");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    Typed {
+        screen: v["screen"].as_str().unwrap().to_string(),
+        code: v["code"].as_i64().unwrap() as i32,
+        echo_after: v["echo"].as_bool().unwrap(),
+    }
+}
+
+#[test]
+fn passwd_on_a_terminal_asks_twice_without_echo() {
+    let t = passwd_on_a_terminal(
+        &["passwd", "--scheme", "SHA256-CRYPT"],
+        &["s3cret pw\r", "s3cret pw\r"],
+    );
+    assert_eq!(t.code, 0, "{}", t.screen);
+    assert!(!t.screen.contains("s3cret"), "echoed: {}", t.screen);
+    assert!(t.screen.contains("Password (again): "), "{}", t.screen);
+    let hash = t
+        .screen
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with("{SHA256-CRYPT}$5$"))
+        .unwrap_or_else(|| panic!("no hash: {}", t.screen));
+    assert!(mailc::passwd::verify("s3cret pw", hash).unwrap());
+    assert!(t.echo_after);
+    // Backspace edits; Enter (either key code) ends each entry.
+    let t = passwd_on_a_terminal(
+        &["passwd", "--scheme", "SHA256-CRYPT"],
+        &["pw1x\x7f\n", "pw1\r"],
+    );
+    assert_eq!(t.code, 0, "{}", t.screen);
+    assert!(t.screen.contains("{SHA256-CRYPT}$5$"), "{}", t.screen);
+    // Two different entries: nothing is printed but the error.
+    let t = passwd_on_a_terminal(&["passwd"], &["one\r", "two\r"]);
+    assert_eq!(t.code, 1, "{}", t.screen);
+    assert!(
+        t.screen.contains("the two passwords differ"),
+        "{}",
+        t.screen
+    );
+    assert!(!t.screen.contains("{SHA"), "{}", t.screen);
+    assert!(t.echo_after);
+    // Ctrl-C cancels and gives the terminal back as it was.
+    let t = passwd_on_a_terminal(&["passwd"], &["half\x03"]);
+    assert_eq!(t.code, 1, "{}", t.screen);
+    assert!(t.screen.contains("cancelled"), "{}", t.screen);
+    assert!(t.echo_after, "echo left off: {}", t.screen);
+}
+
+#[test]
+fn passwd_from_a_pipe_takes_exactly_one_line() {
+    for input in ["pw from a pipe\n", "pw from a pipe"] {
+        let run = mailc(
+            &root(),
+            &["passwd", "--scheme", "SHA256-CRYPT"],
+            Some(input),
+        );
+        assert_eq!(run.code, 0, "{input:?}: {}", run.stderr);
+        assert!(mailc::passwd::verify("pw from a pipe", run.stdout.trim()).unwrap());
+        assert!(!run.stderr.contains("Password"), "{}", run.stderr);
+    }
+    for (input, says) in [
+        ("first\nsecond\n", "stdin holds 2 lines"),
+        ("first\n\n", "stdin holds 2 lines"),
+        ("", "the password is empty"),
+        ("\n", "the password is empty"),
+    ] {
+        let run = mailc(&root(), &["passwd"], Some(input));
+        assert_eq!(run.code, 1, "{input:?}: {}", run.stdout);
+        assert!(run.stdout.is_empty(), "{input:?}: {}", run.stdout);
+        assert!(run.stderr.contains(says), "{input:?}: {}", run.stderr);
+    }
+}

@@ -186,7 +186,7 @@ fn refuses_a_bad_domain_or_an_empty_password_and_writes_nothing() {
         ),
         (&["init", "localhost"], "pw\n", "at least two labels"),
         (&["init"], "", "the password is empty"),
-        (&["init"], "\nsecond line\n", "the password is empty"),
+        (&["init"], "\nsecond line\n", "stdin holds 2 lines"),
     ] {
         let run = mailc(&dir.0, args, stdin);
         assert_eq!(run.status.code(), Some(1), "{args:?}");

@@ -12,7 +12,7 @@ mod plan;
 mod prompt;
 mod serve;
 
-use std::io::{IsTerminal, Read, Write};
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -117,7 +117,8 @@ enum Command {
         ("mailc apply change.plan", "Write a plan saved by `mailc plan --save`, if ./out has not changed since."),
     ]))]
     Apply(plan::ApplyArgs),
-    /// Read a password on stdin and print its Dovecot-style hash.
+    /// Read a new password and print its Dovecot-style hash: typed twice
+    /// without echo on a terminal, exactly one line from a pipe.
     #[command(after_help = manual::examples(&[
         ("mailc passwd", "Type the password (not shown); paste the hash into the spec."),
         ("printf '%s\\n' \"$PW\" | mailc passwd --scheme ARGON2ID", "Hash one line from a pipe with Argon2id."),
@@ -411,21 +412,11 @@ fn passwd_cmd(scheme: &str) -> ExitCode {
             Some(&format!("use one of {}", names.join(", "))),
         );
     };
-    if std::io::stdin().is_terminal() {
-        eprint!("Password: ");
-    }
-    let mut input = String::new();
-    if let Err(e) = std::io::stdin().read_to_string(&mut input) {
-        return fail(&format!("cannot read the password from stdin: {e}"), None);
-    }
-    let pw = input.lines().next().unwrap_or("");
-    if pw.is_empty() {
-        return fail(
-            "the password is empty",
-            Some("pipe the password in: `printf '%s' \"$PW\" | mailc passwd`"),
-        );
-    }
-    match passwd::hash(pw, scheme) {
+    let pw = match prompt::password("Password") {
+        Ok(pw) => pw,
+        Err(e) => return fail(&e.to_string(), Some(e.help())),
+    };
+    match passwd::hash(&pw, scheme) {
         Ok(h) => {
             println!("{h}");
             ExitCode::SUCCESS
