@@ -564,3 +564,55 @@ fn passwd_from_a_pipe_takes_exactly_one_line() {
         assert!(run.stderr.contains(says), "{input:?}: {}", run.stderr);
     }
 }
+
+/// A DKIM key file not made yet: `validate` calls the spec valid and says
+/// plainly that `plan` and `apply` refuse until `mailc dkim keygen` ran;
+/// `plan` shows the problem itself instead of sending the reader to
+/// `validate` (which would call the spec valid).
+#[test]
+fn validate_and_plan_agree_on_missing_dkim_keys() {
+    let dir = root().join("tests/invalid");
+    let run = mailc(
+        &dir,
+        &["validate", "--color", "never", "dkim-key-missing.yaml"],
+        None,
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("is valid"), "{}", run.stdout);
+    assert!(
+        run.stderr.contains(
+            "note: `mailc plan` and `mailc apply` refuse this spec until `mailc dkim keygen` has made"
+        ),
+        "{}",
+        run.stderr
+    );
+    let out = std::env::temp_dir().join(format!("mailc-keys-out-{}", std::process::id()));
+    for cmd in ["plan", "apply"] {
+        let run = mailc(
+            &dir,
+            &[
+                cmd,
+                "--color",
+                "never",
+                "dkim-key-missing.yaml",
+                "--out",
+                out.to_str().unwrap(),
+            ],
+            None,
+        );
+        assert_eq!(run.code, 1, "{cmd}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("mailc::dkim::key_missing")
+                && run.stderr.contains("keys/example.com/s2026.key"),
+            "{cmd}: {}",
+            run.stderr
+        );
+        assert!(
+            run.stderr.contains("run `mailc dkim keygen` to create them"),
+            "{cmd}: {}",
+            run.stderr
+        );
+        assert!(!run.stderr.contains("mailc validate"), "{cmd}: {}", run.stderr);
+        assert!(!out.exists(), "{cmd} wrote {}", out.display());
+    }
+}

@@ -285,6 +285,23 @@ fn validate(spec: Option<PathBuf>, format: Format, color: bool) -> ExitCode {
                         String::new()
                     }
                 );
+                // `validate` judges the spec; `plan` and `apply` also need
+                // the keys to sign with, and say so as errors.
+                let missing_keys = loaded
+                    .diagnostics
+                    .iter()
+                    .filter(|d| d.code == crate::diag::Code::DkimKeyMissing)
+                    .count();
+                if missing_keys > 0 {
+                    eprintln!(
+                        "note: `mailc plan` and `mailc apply` refuse this spec until `mailc dkim keygen` has made the {} it names",
+                        if missing_keys == 1 {
+                            "missing DKIM key file".to_string()
+                        } else {
+                            format!("{missing_keys} missing DKIM key files")
+                        }
+                    );
+                }
             }
         }
     }

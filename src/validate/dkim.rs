@@ -166,10 +166,13 @@ fn private(
                 format!("the DKIM key file `{path}` does not exist"),
             ),
         };
-        diags.push(
-            d.label("no such file")
-                .help("run `mailc dkim keygen` to create every missing key"),
-        );
+        let help = match missing {
+            MissingKey::Warn => {
+                "run `mailc dkim keygen` to create every missing key; `mailc plan` and `mailc apply` refuse until it has"
+            }
+            MissingKey::Error => "run `mailc dkim keygen` to create every missing key",
+        };
+        diags.push(d.label("no such file").help(help));
     } else if let Some(read) = files.read(path) {
         key_file(p, algorithm, read, diags);
     }
