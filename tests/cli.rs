@@ -608,11 +608,16 @@ fn validate_and_plan_agree_on_missing_dkim_keys() {
             run.stderr
         );
         assert!(
-            run.stderr.contains("run `mailc dkim keygen` to create them"),
+            run.stderr
+                .contains("run `mailc dkim keygen` to create them"),
             "{cmd}: {}",
             run.stderr
         );
-        assert!(!run.stderr.contains("mailc validate"), "{cmd}: {}", run.stderr);
+        assert!(
+            !run.stderr.contains("mailc validate"),
+            "{cmd}: {}",
+            run.stderr
+        );
         assert!(!out.exists(), "{cmd} wrote {}", out.display());
     }
 }
