@@ -6,7 +6,7 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use support::root;
+use support::{Temp, root};
 
 /// Every file of the repository: `git ls-files` in a checkout, else every
 /// file below the root except build output and hidden folders.
@@ -419,4 +419,94 @@ fn spec_page_lists_every_diagnostic_code() {
         missing.is_empty(),
         "docs/spec.md, \"Diagnostics\", does not list: {missing:?}"
     );
+}
+
+// ---- contrib/: what deploy.md installs ----
+
+#[test]
+fn systemd_unit_passes_systemd_analyze() {
+    let unit = std::fs::read_to_string(root().join("contrib/mailc-serve.service")).unwrap();
+    let deploy = std::fs::read_to_string(root().join("docs/deploy.md")).unwrap();
+    // The unit runs what deploy.md installs, where it installs it.
+    for path in ["/usr/local/bin/mailc", "/etc/mailc/server/manifest.json"] {
+        assert!(unit.contains(path), "the unit does not name {path}");
+        assert!(
+            deploy.contains(path.rsplit_once('/').unwrap().0),
+            "deploy.md never names {path}"
+        );
+    }
+    // systemd-analyze wants the program to exist: this build's binary stands in.
+    let dir = Temp::new("unit");
+    let file = dir.0.join("mailc-serve.service");
+    std::fs::write(
+        &file,
+        unit.replace("/usr/local/bin/mailc", env!("CARGO_BIN_EXE_mailc")),
+    )
+    .unwrap();
+    let analyze = |args: &[&str]| {
+        let out = Command::new("systemd-analyze")
+            .args(args)
+            .arg(&file)
+            .output()
+            .unwrap_or_else(|e| {
+                panic!("`systemd-analyze` is needed: run `bash .ci/install-oracles` (docs/testing.md): {e}")
+            });
+        (
+            out.status.success(),
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ),
+        )
+    };
+    // Exit 0 is not enough: systemd ignores unknown keys and bad values with
+    // a line on stderr and still succeeds.
+    let (ok, said) = analyze(&["verify", "--man=no"]);
+    let complaints: Vec<&str> = said
+        .lines()
+        .filter(|l| {
+            ["ignoring", "Ignoring", "Unknown", "Failed", "not safe"]
+                .iter()
+                .any(|w| l.contains(w))
+        })
+        .collect();
+    assert!(
+        ok && complaints.is_empty(),
+        "systemd-analyze verify:\n{said}"
+    );
+    // The sandboxing stays tight: systemd's own exposure score (0-100, as
+    // `--threshold` counts it) at most 30.
+    let (ok, said) = analyze(&["security", "--offline=true", "--threshold=30"]);
+    assert!(ok, "systemd-analyze security:\n{said}");
+}
+/// Relative links of a Markdown file: `](target)`, without `#anchor`.
+fn relative_links(text: &str) -> Vec<String> {
+    text.match_indices("](")
+        .filter_map(|(i, _)| {
+            let rest = &text[i + 2..];
+            let end = rest.find(')')?;
+            let target = rest[..end].split('#').next()?.to_string();
+            (!target.is_empty() && !target.contains("://") && !target.starts_with("mailto:"))
+                .then_some(target)
+        })
+        .collect()
+}
+
+#[test]
+fn links_between_pages_lead_to_files() {
+    let mut broken = Vec::new();
+    for path in tracked_files() {
+        if path.extension().is_none_or(|e| e != "md") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        for link in relative_links(&text) {
+            let target = path.parent().unwrap().join(&link);
+            if !target.exists() {
+                broken.push(format!("{}: {link}", path.display()));
+            }
+        }
+    }
+    assert!(broken.is_empty(), "broken links:\n{}", broken.join("\n"));
 }
