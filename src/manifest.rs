@@ -80,14 +80,43 @@ pub struct Limits {
     pub recipients: u32,
     /// Open connections per service.
     pub connections: u32,
+    /// Open connections per service from one client address (an IPv6
+    /// client counts by its /64).
+    #[serde(default = "default_client_connections")]
+    pub client_connections: u32,
     /// Longest command line, bytes.
     pub line_length: u32,
-    /// Seconds a client may stay silent in SMTP (RFC 5321 §4.5.3.2).
+    /// Seconds an SMTP client has for each command line, and without
+    /// sending for a message (RFC 5321 §4.5.3.2): a deadline that bytes
+    /// trickling in do not move (a message earns time by arriving).
     pub smtp_timeout: u32,
     /// Seconds an idle IMAP client is kept (RFC 3501 §5.4: at least 30 min).
     pub imap_timeout: u32,
+    /// Seconds an IMAP client has from connecting to logging in.
+    #[serde(default = "default_login_timeout")]
+    pub login_timeout: u32,
+    /// Failed logins (SMTP AUTH and IMAP together) from one client address
+    /// before its logins are refused for a quarter of an hour.
+    #[serde(default = "default_auth_failures")]
+    pub auth_failures: u32,
+    /// Mailboxes one IMAP user may have, INBOX included.
+    #[serde(default = "default_mailboxes")]
+    pub mailboxes: u32,
     /// Seconds a queued message is retried before it bounces.
     pub queue_lifetime: u32,
+}
+
+fn default_client_connections() -> u32 {
+    Limits::default().client_connections
+}
+fn default_login_timeout() -> u32 {
+    Limits::default().login_timeout
+}
+fn default_auth_failures() -> u32 {
+    Limits::default().auth_failures
+}
+fn default_mailboxes() -> u32 {
+    Limits::default().mailboxes
 }
 
 impl Default for Limits {
@@ -96,9 +125,13 @@ impl Default for Limits {
             message_size: 25 * 1024 * 1024,
             recipients: 100,
             connections: 256,
+            client_connections: 50,
             line_length: 4096,
             smtp_timeout: 300,
             imap_timeout: 1800,
+            login_timeout: 120,
+            auth_failures: 10,
+            mailboxes: 1000,
             queue_lifetime: 5 * 24 * 3600,
         }
     }

@@ -722,6 +722,11 @@ print("\n".join(acked))
 
 /// A compiled manifest of embedded-stack's mx1 with small limits.
 fn small_limits(tmp: &Path, timeout: u32) -> Input {
+    limited(tmp, &[("connections", 3), ("smtp_timeout", timeout)])
+}
+
+/// A compiled manifest of embedded-stack's mx1 with these `limits` changed.
+fn limited(tmp: &Path, limits: &[(&str, u32)]) -> Input {
     let run = Command::new(mailc_bin())
         .current_dir(root().join("tests/cases/embedded-stack"))
         .args(["build", "mailc.yaml", "--out"])
@@ -735,8 +740,9 @@ fn small_limits(tmp: &Path, timeout: u32) -> Input {
     );
     let path = tmp.join("out/server/mx1/manifest.json");
     let mut m: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
-    m["limits"]["connections"] = 3.into();
-    m["limits"]["smtp_timeout"] = timeout.into();
+    for (k, v) in limits {
+        m["limits"][*k] = (*v).into();
+    }
     std::fs::write(&path, serde_json::to_vec_pretty(&m).unwrap()).unwrap();
     Input {
         path,
@@ -837,6 +843,132 @@ print(reply(f)[:9], reply(f), flush=True)
         dave[0].ends_with("part one\r\npart two\r\n"),
         "{:?}",
         dave[0]
+    );
+}
+
+#[test]
+fn one_client_cannot_hold_every_slot_nor_trickle_forever() {
+    // Two connections per client address, four per service: a client's
+    // third is turned away, other addresses fill the service, and port 25
+    // being full does not touch submission. A client trickling one byte of
+    // a command every half second is cut off at the 2 s deadline.
+    let tmp = Temp::new("slots");
+    let input = limited(
+        &tmp.0,
+        &[
+            ("connections", 4),
+            ("client_connections", 2),
+            ("smtp_timeout", 2),
+        ],
+    );
+    let server = Server::start(&input, &tmp.0.join("data"));
+    let out = py(
+        r#"
+import time
+port, sub = int(sys.argv[1]), int(sys.argv[2])
+def conn(p, src):
+    s = socket.create_connection(("127.0.0.1", p), timeout=120, source_address=(src, 0))
+    return s, s.makefile("rb")
+def fill():
+    held, seen = [], []
+    for src in ["127.0.0.2", "127.0.0.2", "127.0.0.2", "127.0.0.3", "127.0.0.3", "127.0.0.4"]:
+        s, f = conn(port, src)
+        r = reply(f)
+        seen.append("%s %s %s" % (src, r[:3], r[4:]))
+        held.append((s, f))
+    return held, seen
+# Until the readiness probes' sessions are gone (a busy machine is slow
+# to see them end), then once more for the record.
+for _ in range(100):
+    held, seen = fill()
+    busy = [l[10:13] for l in seen] != ["220", "220", "421", "220", "220", "421"]
+    if busy:
+        for s, f in held:
+            f.close(); s.close()
+        time.sleep(0.2)
+        continue
+    break
+print("\n".join(seen))
+s, f = conn(sub, "127.0.0.4")
+print("submission", reply(f)[:3])
+f.close(); s.close()
+for s, f in held:
+    f.close(); s.close()
+for _ in range(100):
+    s, f = conn(port, "127.0.0.5")
+    r = reply(f)
+    if r.startswith("220"):
+        break
+    f.close(); s.close()
+    time.sleep(0.2)
+print("trickle", r[:3])
+for i in range(120):
+    try:
+        s.sendall(b"N")
+    except OSError:
+        break
+    r, _, _ = __import__("select").select([s], [], [], 0.5)
+    if r:
+        print("cut off", reply(f)[:9], i < 110)
+        break
+"#,
+        &[server.smtp.to_string(), server.submission.to_string()],
+    );
+    assert_eq!(
+        out,
+        "127.0.0.2 220 mail.example.com ESMTP mailc\n\
+         127.0.0.2 220 mail.example.com ESMTP mailc\n\
+         127.0.0.2 421 4.7.0 mail.example.com too many connections from your address, try again later\n\
+         127.0.0.3 220 mail.example.com ESMTP mailc\n\
+         127.0.0.3 220 mail.example.com ESMTP mailc\n\
+         127.0.0.4 421 4.7.0 mail.example.com too many connections, try again later\n\
+         submission 220\n\
+         trickle 220\n\
+         cut off 421 4.4.2 True\n",
+        "{out}"
+    );
+}
+
+#[test]
+fn failed_logins_are_slowed_then_refused_per_address() {
+    // After limits.auth_failures (3 here) failed AUTHs from one address,
+    // that address gets 454 even with the right password; another address
+    // still logs in. Unknown users count as failures like wrong passwords.
+    let tmp = Temp::new("guess");
+    let input = limited(&tmp.0, &[("auth_failures", 3)]);
+    let server = Server::start(&input, &tmp.0.join("data"));
+    let out = py(
+        &format!(
+            "{SUBMIT}\n{}",
+            r#"
+port = int(sys.argv[1])
+def session(src):
+    s = smtplib.SMTP(timeout=120, source_address=(src, 0))
+    s.connect("127.0.0.1", port)
+    return s
+s = session("127.0.0.2")
+print(attempt(lambda: login(s, "alice@example.com", "wrong", "PLAIN")))
+print(attempt(lambda: login(s, "nobody@example.com", "x", "PLAIN")))
+s.quit()
+s = session("127.0.0.2")
+print(attempt(lambda: login(s, "bob@example.com", "nope", "LOGIN")))
+print(attempt(lambda: login(s, "alice@example.com", "alice-pw", "PLAIN")))
+s.quit()
+s = session("127.0.0.3")
+print(attempt(lambda: login(s, "alice@example.com", "alice-pw", "PLAIN")))
+s.quit()
+"#
+        ),
+        &[server.submission.to_string()],
+    );
+    assert_eq!(
+        out,
+        "535 5.7.8 authentication credentials invalid\n\
+         535 5.7.8 authentication credentials invalid\n\
+         535 5.7.8 authentication credentials invalid\n\
+         454 4.7.0 too many failed authentications from your address, try again later\n\
+         235 2.7.0 authentication successful\n",
+        "{out}"
     );
 }
 

@@ -13,7 +13,9 @@
 //! (as Dovecot does); elsewhere only under TLS.
 
 pub mod address;
+pub mod auth;
 pub mod imap;
+pub mod pool;
 pub mod queue;
 pub mod router;
 pub mod smtp;
@@ -25,7 +27,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use tokio::net::TcpListener;
-use tokio::sync::{Semaphore, watch};
+use tokio::sync::watch;
 
 use crate::manifest::{Manifest, NextHop};
 use queue::Queue;
@@ -63,12 +65,53 @@ pub struct Shared {
     pub store: Store,
     pub queue: Arc<Queue>,
     pub data_dir: PathBuf,
-    /// Open connections per service (limits.connections each).
-    pub smtp_slots: Arc<Semaphore>,
-    pub imap_slots: Arc<Semaphore>,
+    /// Connection slots, one pool per service.
+    pub pools: Pools,
+    /// Password checks, their concurrency and the failures per address.
+    pub logins: auth::Logins,
+}
+
+/// The connection pool of each service.
+pub struct Pools {
+    pub smtp: Arc<pool::Pool>,
+    pub submission: Arc<pool::Pool>,
+    pub submissions: Arc<pool::Pool>,
+    pub imap: Arc<pool::Pool>,
+    pub imaps: Arc<pool::Pool>,
 }
 
 impl Shared {
+    /// Everything the sessions share, with a pool per service and the
+    /// login checker made from the manifest's limits.
+    pub fn new(
+        manifest: Manifest,
+        options: Options,
+        tls: tokio_rustls::TlsAcceptor,
+        store: Store,
+        queue: Arc<Queue>,
+        data_dir: PathBuf,
+    ) -> Shared {
+        let l = &manifest.limits;
+        let pool = || pool::Pool::new(l.connections, l.client_connections);
+        let pools = Pools {
+            smtp: pool(),
+            submission: pool(),
+            submissions: pool(),
+            imap: pool(),
+            imaps: pool(),
+        };
+        Shared {
+            logins: auth::Logins::new(&manifest),
+            pools,
+            manifest,
+            options,
+            tls,
+            store,
+            queue,
+            data_dir,
+        }
+    }
+
     /// A path of the manifest, relative ones against its folder.
     pub fn path(&self, p: &str) -> PathBuf {
         resolve(&self.options.base_dir, p)
@@ -224,17 +267,14 @@ pub fn run(manifest: Manifest, options: Options) -> Result<(), ServeError> {
         })?;
         bound.push((service, addr, l));
     }
-    let conns = manifest.limits.connections as usize;
-    let shared = Arc::new(Shared {
-        options,
-        tls: tokio_rustls::TlsAcceptor::from(tls),
-        store,
-        queue: queue.clone(),
-        data_dir,
-        smtp_slots: Arc::new(Semaphore::new(conns)),
-        imap_slots: Arc::new(Semaphore::new(conns)),
+    let shared = Arc::new(Shared::new(
         manifest,
-    });
+        options,
+        tokio_rustls::TlsAcceptor::from(tls),
+        store,
+        queue.clone(),
+        data_dir,
+    ));
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

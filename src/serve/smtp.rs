@@ -48,6 +48,8 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 use super::address::{self, Path, PathError};
+use super::auth::Verdict;
+use super::pool::{Full, Pool};
 use super::router::{self, Decision};
 use super::{Shared, plaintext_auth_allowed};
 use conn::{Conn, Data, End, Line};
@@ -76,7 +78,23 @@ impl Service {
     fn is_submission(self) -> bool {
         self != Service::Mx
     }
+
+    fn pool(self, shared: &Shared) -> &Arc<Pool> {
+        match self {
+            Service::Mx => &shared.pools.smtp,
+            Service::Submission => &shared.pools.submission,
+            Service::Submissions => &shared.pools.submissions,
+        }
+    }
 }
+
+/// Commands that move no mail (NOOP, RSET, VRFY, HELP) a client may send
+/// in one session (as Postfix's `smtpd_junk_command_limit`): a client that
+/// only keeps its connection alive is let go.
+const JUNK_LIMIT: u32 = 100;
+/// The timeout for the next command while more than three quarters of
+/// the service's connections are taken (as Postfix's stress mode).
+const STRESS_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A command line with a bare CR or LF.
 const BARE_COMMAND: &str =
@@ -85,6 +103,10 @@ const BARE_COMMAND: &str =
 /// a sender means by one is not knowable, and passing one on is how SMTP
 /// smuggling works).
 const BARE_MESSAGE: &str = "554 5.6.0 message refused: a bare <CR> or <LF> in it; every line ends in <CR><LF> (RFC 5321 §2.3.8)";
+
+/// AUTH from an address with too many recent failures (RFC 4954 §6: a
+/// temporary failure).
+const LOCKED: &str = "454 4.7.0 too many failed authentications from your address, try again later";
 
 /// Error replies a client may provoke before it is disconnected (as
 /// Postfix's `smtpd_hard_error_limit`).
@@ -116,14 +138,15 @@ pub async fn serve(
                 let _ = tcp.set_nodelay(true);
                 let sh = shared.clone();
                 let stop = shutdown.clone();
+                let admitted = service.pool(&sh).admit(peer.ip());
                 sessions.spawn(async move {
-                    match sh.smtp_slots.clone().try_acquire_owned() {
+                    match admitted {
                         Ok(slot) => {
                             let run = session(tcp, peer, service, sh, stop);
                             super::guarded(service.name(), peer, run).await;
                             drop(slot);
                         }
-                        Err(_) => refuse_busy(tcp, service, &sh).await,
+                        Err(full) => refuse_busy(tcp, service, &sh, full).await,
                     }
                 });
             }
@@ -140,10 +163,15 @@ pub(crate) async fn stopped(shutdown: &mut watch::Receiver<bool>) {
     let _ = shutdown.wait_for(|stop| *stop).await;
 }
 
-/// Over `limits.connections`: one line and goodbye.
-async fn refuse_busy(mut tcp: TcpStream, service: Service, shared: &Shared) {
+/// Over `limits.connections` or `limits.client_connections`: one line
+/// and goodbye.
+async fn refuse_busy(mut tcp: TcpStream, service: Service, shared: &Shared, full: Full) {
+    let whose = match full {
+        Full::Service => "",
+        Full::Client => " from your address",
+    };
     let line = format!(
-        "421 4.7.0 {} too many connections, try again later\r\n",
+        "421 4.7.0 {} too many connections{whose}, try again later\r\n",
         shared.manifest.hostname
     );
     if service == Service::Submissions {
@@ -162,12 +190,8 @@ async fn session(
     shutdown: watch::Receiver<bool>,
 ) {
     let limits = &shared.manifest.limits;
-    let conn = Conn::new(
-        tcp,
-        Duration::from_secs(u64::from(limits.smtp_timeout.max(1))),
-        limits.line_length as usize,
-        shutdown,
-    );
+    let timeout = Duration::from_secs(u64::from(limits.smtp_timeout.max(1)));
+    let conn = Conn::new(tcp, timeout, limits.line_length as usize, shutdown);
     let mut s = Session {
         service,
         peer,
@@ -176,6 +200,8 @@ async fn session(
         user: None,
         tx: None,
         errors: 0,
+        junk: 0,
+        timeout,
         shared: shared.clone(),
     };
     if service == Service::Submissions
@@ -245,6 +271,10 @@ struct Session {
     user: Option<String>,
     tx: Option<Transaction>,
     errors: u32,
+    /// Commands that moved no mail (see [`JUNK_LIMIT`]).
+    junk: u32,
+    /// `limits.smtp_timeout`.
+    timeout: Duration,
 }
 
 impl Session {
@@ -257,6 +287,18 @@ impl Session {
             if self.conn.stopping() && self.tx.is_none() {
                 return Err(End::Shutdown);
             }
+            if self.junk > JUNK_LIMIT {
+                self.conn.reply(&format!(
+                    "421 4.7.0 {} too many commands without mail, closing transmission channel",
+                    self.shared.manifest.hostname
+                ));
+                return Ok(());
+            }
+            let wait = match self.service.pool(&self.shared).stressed() {
+                true => self.timeout.min(STRESS_TIMEOUT),
+                false => self.timeout,
+            };
+            self.conn.set_timeout(wait);
             let line = match self.conn.read_line().await? {
                 Line::TooLong => {
                     self.error("500 5.5.2 line too long");
@@ -317,18 +359,27 @@ impl Session {
             } => self.auth(mechanism, initial_response).await?,
             Request::StartTls => self.start_tls().await?,
             Request::Rset => {
+                self.junk += 1;
                 self.tx = None;
                 self.conn.reply("250 2.0.0 OK");
             }
-            Request::Noop { .. } => self.conn.reply("250 2.0.0 OK"),
+            Request::Noop { .. } => {
+                self.junk += 1;
+                self.conn.reply("250 2.0.0 OK")
+            }
             // RFC 5321 §3.5.3: no address harvesting, but not an error.
-            Request::Vrfy { .. } => self
-                .conn
-                .reply("252 2.5.2 cannot VRFY user, but will accept message and attempt delivery"),
+            Request::Vrfy { .. } => {
+                self.junk += 1;
+                self.conn.reply(
+                    "252 2.5.2 cannot VRFY user, but will accept message and attempt delivery",
+                )
+            }
             Request::Expn { .. } => self.error("502 5.5.1 EXPN not available"),
-            Request::Help { .. } => self
-                .conn
-                .reply("214 2.0.0 mailc: see RFC 5321 (https://www.rfc-editor.org/rfc/rfc5321)"),
+            Request::Help { .. } => {
+                self.junk += 1;
+                self.conn
+                    .reply("214 2.0.0 mailc: see RFC 5321 (https://www.rfc-editor.org/rfc/rfc5321)")
+            }
             Request::Quit => {
                 self.conn.reply("221 2.0.0 bye");
                 return Ok(Flow::Quit);
@@ -774,6 +825,10 @@ impl Session {
             self.error("503 5.5.1 AUTH not permitted during a mail transaction");
             return Ok(());
         }
+        if self.shared.logins.locked(self.peer.ip()) {
+            self.error(LOCKED);
+            return Ok(());
+        }
         let initial = initial.trim().to_string();
         let credentials = if mechanism == AUTH_PLAIN {
             let response = if initial.is_empty() {
@@ -829,12 +884,18 @@ impl Session {
             return Ok(());
         };
         let (login, password) = credentials;
-        match self.verify(&login, password).await {
-            Some(user) => {
+        let sh = self.shared.clone();
+        match sh
+            .logins
+            .check(&sh.manifest, self.peer.ip(), &login, password)
+            .await
+        {
+            Verdict::Ok(user) => {
                 self.user = Some(user);
                 self.conn.reply("235 2.7.0 authentication successful");
             }
-            None => self.error("535 5.7.8 authentication credentials invalid"),
+            Verdict::Wrong => self.error("535 5.7.8 authentication credentials invalid"),
+            Verdict::Locked => self.error(LOCKED),
         }
         Ok(())
     }
@@ -855,18 +916,6 @@ impl Session {
                 }
             }
         }
-    }
-
-    /// The user `login` names, when `password` is theirs. Hashing is slow:
-    /// it runs on the blocking pool.
-    async fn verify(&self, login: &str, password: String) -> Option<String> {
-        let address = router::normalize(login).map(|(l, d)| format!("{l}@{d}"))?;
-        let hash = self.shared.manifest.users.get(&address)?.password.clone();
-        let ok = tokio::task::spawn_blocking(move || crate::passwd::verify(&password, &hash))
-            .await
-            .ok()?
-            .ok()?;
-        ok.then_some(address)
     }
 }
 

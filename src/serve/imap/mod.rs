@@ -24,6 +24,7 @@ use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
 
 use super::Shared;
+use super::pool::Full;
 
 /// Accepts connections until shutdown; `implicit_tls` for port 993. At
 /// most `limits.connections` sessions run at once; one more is told
@@ -41,18 +42,27 @@ pub async fn serve(
         tokio::select! {
             accepted = listener.accept() => {
                 let Ok((mut tcp, peer)) = accepted else { continue };
-                let permit = shared.imap_slots.clone().try_acquire_owned();
+                let pool = if implicit_tls { &shared.pools.imaps } else { &shared.pools.imap };
+                let admitted = pool.admit(peer.ip());
                 let (sh, sd) = (shared.clone(), shutdown.clone());
                 tokio::spawn(async move {
-                    match permit {
-                        Ok(permit) => {
+                    match admitted {
+                        Ok(slot) => {
                             let name = if implicit_tls { "imaps" } else { "imap" };
                             let run = session::run(tcp, peer, implicit_tls, sh, sd);
                             super::guarded(name, peer, run).await;
-                            drop(permit);
+                            drop(slot);
                         }
-                        Err(_) if !implicit_tls => {
-                            let _ = tcp.write_all(b"* BYE too many connections, try again later\r\n").await;
+                        Err(full) if !implicit_tls => {
+                            let line: &[u8] = match full {
+                                Full::Service => b"* BYE too many connections, try again later\r\n",
+                                Full::Client => b"* BYE too many connections from your address, try again later\r\n",
+                            };
+                            let _ = tokio::time::timeout(
+                                std::time::Duration::from_secs(5),
+                                tcp.write_all(line),
+                            )
+                            .await;
                         }
                         Err(_) => {}
                     }

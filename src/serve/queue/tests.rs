@@ -305,8 +305,9 @@ fn rig(dir: &Path, port: u16, lifetime: u32) -> Rig {
         &dir.join("missing.key"),
     )
     .unwrap();
-    let shared = Arc::new(Shared {
-        options: Options {
+    let shared = Arc::new(Shared::new(
+        m,
+        Options {
             base_dir: dir.to_path_buf(),
             relay_all: Some(NextHop {
                 host: "127.0.0.1".into(),
@@ -315,14 +316,11 @@ fn rig(dir: &Path, port: u16, lifetime: u32) -> Rig {
             retry_base: Some(1),
             ..Options::default()
         },
-        tls: tokio_rustls::TlsAcceptor::from(tls),
-        store: Store::open(dir).unwrap(),
-        queue: queue.clone(),
-        data_dir: dir.to_path_buf(),
-        smtp_slots: Arc::new(tokio::sync::Semaphore::new(4)),
-        imap_slots: Arc::new(tokio::sync::Semaphore::new(4)),
-        manifest: m,
-    });
+        tokio_rustls::TlsAcceptor::from(tls),
+        Store::open(dir).unwrap(),
+        queue.clone(),
+        dir.to_path_buf(),
+    ));
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

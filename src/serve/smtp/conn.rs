@@ -12,6 +12,7 @@ use smtp_proto::request::receiver::BdatReceiver;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
+use tokio::time::Instant;
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::server::TlsStream;
 
@@ -112,6 +113,10 @@ pub enum Data {
 /// disconnected, in multiples of the line limit.
 const FLOOD_FACTOR: usize = 64;
 
+/// Bytes per second a message must arrive at, on average, to keep its
+/// deadline moving (as Postfix's `smtpd_min_data_rate`).
+const MIN_DATA_RATE: u64 = 500;
+
 /// Replies buffered beyond this are written out even mid-group.
 const OUT_HIGH_WATER: usize = 64 * 1024;
 
@@ -122,7 +127,13 @@ pub struct Conn {
     /// Bytes of `inbuf` already consumed.
     pos: usize,
     out: Vec<u8>,
+    /// How long a command line may take, and a message may go without
+    /// sending (the deadline's start).
     timeout: Duration,
+    /// When the read under way must be done: set per command line and per
+    /// message, never moved by a byte that trickles in (a message moves it
+    /// by [`MIN_DATA_RATE`]).
+    deadline: Instant,
     line_limit: usize,
     /// Inside an overlong line: its rest is dropped, up to its LF.
     discarding: usize,
@@ -142,10 +153,16 @@ impl Conn {
             pos: 0,
             out: Vec::with_capacity(1024),
             timeout,
+            deadline: Instant::now() + timeout,
             line_limit,
             discarding: 0,
             shutdown,
         }
+    }
+
+    /// The time the next command line may take.
+    pub fn set_timeout(&mut self, timeout: Duration) {
+        self.timeout = timeout;
     }
 
     pub fn is_tls(&self) -> bool {
@@ -191,7 +208,7 @@ impl Conn {
         }
         self.inbuf.reserve(16 * 1024);
         let mut stop = self.shutdown.clone();
-        let read = tokio::time::timeout(self.timeout, self.stream.read_buf(&mut self.inbuf));
+        let read = tokio::time::timeout_at(self.deadline, self.stream.read_buf(&mut self.inbuf));
         let n = if idle {
             tokio::select! {
                 r = read => r,
@@ -219,6 +236,7 @@ impl Conn {
         if self.out.len() > OUT_HIGH_WATER {
             self.flush().await?;
         }
+        self.deadline = Instant::now() + self.timeout;
         loop {
             let avail = &self.inbuf[self.pos..];
             if let Some(i) = avail.iter().position(|&b| b == b'\n') {
@@ -262,10 +280,13 @@ impl Conn {
         let mut rx = Unstuffer::new();
         let mut msg = Vec::with_capacity(4096);
         let mut too_big = false;
+        self.deadline = Instant::now() + self.timeout;
         loop {
             let avail = &self.inbuf[self.pos..];
             let done = rx.feed(avail, &mut msg, !too_big);
-            self.pos += done.unwrap_or(avail.len());
+            let took = done.unwrap_or(avail.len());
+            self.pos += took;
+            self.earn(took);
             if !too_big && msg.len() as u64 > max {
                 too_big = true;
                 msg = Vec::new();
@@ -292,6 +313,7 @@ impl Conn {
     ) -> Result<(), End> {
         let mut rx = BdatReceiver::new(size, false);
         let mut dropped = Vec::new();
+        self.deadline = Instant::now() + self.timeout;
         loop {
             let mut it = self.inbuf[self.pos..].iter();
             let done = match keep.as_deref_mut() {
@@ -301,12 +323,21 @@ impl Conn {
                     rx.ingest(&mut it, &mut dropped)
                 }
             };
+            let was = self.pos;
             self.pos = self.inbuf.len() - it.as_slice().len();
+            self.earn(self.pos - was);
             if done {
                 return Ok(());
             }
             self.fill(false).await?;
         }
+    }
+
+    /// `n` bytes of a message arrived: they move the deadline on by what
+    /// they are worth at [`MIN_DATA_RATE`], never past `timeout` from now.
+    fn earn(&mut self, n: usize) {
+        let worth = Duration::from_secs_f64(n as f64 / MIN_DATA_RATE as f64);
+        self.deadline = (self.deadline + worth).min(Instant::now() + self.timeout);
     }
 
     /// RFC 3207: answers already queued go out, then the handshake; input
