@@ -219,3 +219,149 @@ fn out_itself_may_be_a_link() {
     let run = mailc(d, &["plan", "--detailed-exitcode"]);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
 }
+
+// ---- saved plans -------------------------------------------------------
+
+/// A project applied once, then changed, with the change saved as
+/// `p.json`: what an operator reviews before `mailc apply p.json`.
+fn saved(two_hosts_then: bool) -> (tempfile::TempDir, std::path::PathBuf) {
+    let (dir, elsewhere) = project(!two_hosts_then);
+    let d = dir.path();
+    assert_eq!(mailc(d, &["apply", "--auto-approve"]).code, 0);
+    std::fs::write(d.join("mailc.yaml"), spec(two_hosts_then)).unwrap();
+    let run = mailc(d, &["plan", "--save", "p.json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    (dir, elsewhere)
+}
+
+fn plan_text(d: &Path) -> String {
+    std::fs::read_to_string(d.join("p.json")).unwrap()
+}
+
+/// Every refusal of a saved plan writes nothing.
+fn assert_plan_refused(d: &Path, run: &Run, says: &str) {
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains(says),
+        "expected `{says}`:\n{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("SECRET-SHADOW-LINE"), "{}", run.stderr);
+    assert!(!d.join("out/postfix/mx2").exists(), "nothing was written");
+}
+
+/// A plan file edited by hand — content with its fingerprint recomputed, a
+/// mode, a secret made world-readable, the spec or `out` pointed elsewhere —
+/// is refused; an untouched one applies.
+#[test]
+fn an_edited_plan_file_is_refused() {
+    let (dir, _) = saved(true);
+    let d = dir.path();
+    let original = plan_text(d);
+    let plan: serde_json::Value = serde_json::from_str(&original).unwrap();
+    let changes = plan["changes"].as_array().unwrap();
+    let public = changes
+        .iter()
+        .find(|c| c["text"].is_string())
+        .expect("a public file");
+    let old_text = public["text"].as_str().unwrap();
+    let old_sha = public["sha256"].as_str().unwrap();
+    let evil = format!("{old_text}# added by someone else\n");
+    let evil_sha = {
+        use std::fmt::Write as _;
+        let digest = mailc::plan::Fingerprint::of(evil.as_bytes());
+        let mut s = String::new();
+        write!(s, "{digest}").unwrap();
+        s
+    };
+    let secret = changes
+        .iter()
+        .find(|c| c["secret"] == true)
+        .expect("a secret file");
+    let secret_path = secret["path"].as_str().unwrap();
+
+    let edits: Vec<(&str, String)> = vec![
+        (
+            "seal does not verify",
+            original
+                .replacen(
+                    &serde_json::to_string(old_text).unwrap(),
+                    &serde_json::to_string(&evil).unwrap(),
+                    1,
+                )
+                .replacen(old_sha, &evil_sha, 1),
+        ),
+        ("the mode is not 0644", original.replacen("\"0644\"", "\"6777\"", 1)),
+        (
+            "the mode is not 0644",
+            original.replacen(
+                &format!("\"path\": \"{secret_path}\",\n      \"action\": \"add\",\n      \"mode\": \"0600\""),
+                &format!("\"path\": \"{secret_path}\",\n      \"action\": \"add\",\n      \"mode\": \"0644\""),
+                1,
+            ),
+        ),
+        (
+            "seal does not verify",
+            original.replacen("\"spec\": \"mailc.yaml\"", "\"spec\": \"elsewhere/shadow\"", 1),
+        ),
+        (
+            "`elsewhere` holds no plan key",
+            original.replacen("\"out\": \"out\"", "\"out\": \"elsewhere\"", 1),
+        ),
+    ];
+    for (says, edited) in edits {
+        assert_ne!(edited, original, "the edit for `{says}` applies");
+        std::fs::write(d.join("p.json"), &edited).unwrap();
+        let run = mailc(d, &["apply", "p.json"]);
+        assert_plan_refused(d, &run, says);
+    }
+    // `elsewhere` got no plan key either: a plan is sealed to its folder.
+    std::fs::write(d.join("p.json"), &original).unwrap();
+    let run = mailc(d, &["apply", "p.json", "--out", "elsewhere"]);
+    assert_plan_refused(d, &run, "holds no plan key");
+    let run = mailc(d, &["apply", "p.json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(d.join("out/postfix/mx2/main.cf").is_file());
+}
+
+/// Even a plan sealed with the folder's own key names a spec only by its
+/// fingerprint: another file at that path is refused without a word of it,
+/// and so is the spec edited since.
+#[test]
+fn a_plan_only_reads_the_spec_it_was_made_from() {
+    use mailc::plan::planfile::PlanFile;
+    use mailc::plan::seal::PlanKey;
+    let (dir, _) = saved(true);
+    let d = dir.path();
+    let key = PlanKey::load(&d.join("out")).unwrap().unwrap();
+    let mut file = PlanFile::load(&d.join("p.json")).unwrap();
+    file.spec = "elsewhere/shadow".to_string();
+    file.seal(&key);
+    file.save(&d.join("p2.json")).unwrap();
+    let run = mailc(d, &["apply", "p2.json"]);
+    assert_plan_refused(
+        d,
+        &run,
+        "`elsewhere/shadow` is not the spec this plan was made from",
+    );
+    // A missing file says the same: no existence oracle.
+    file.spec = "elsewhere/no-such-file".to_string();
+    file.seal(&key);
+    file.save(&d.join("p2.json")).unwrap();
+    let run = mailc(d, &["apply", "p2.json"]);
+    assert_plan_refused(
+        d,
+        &run,
+        "`elsewhere/no-such-file` is not the spec this plan was made from",
+    );
+
+    // The spec edited after the plan was saved.
+    let spec_now = std::fs::read_to_string(d.join("mailc.yaml")).unwrap();
+    std::fs::write(d.join("mailc.yaml"), format!("{spec_now}\n# edited\n")).unwrap();
+    let run = mailc(d, &["apply", "p.json"]);
+    assert_plan_refused(
+        d,
+        &run,
+        "`mailc.yaml` is not the spec this plan was made from",
+    );
+}

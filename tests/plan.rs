@@ -21,7 +21,7 @@ use mailc::output::{Output, OutputFile};
 use mailc::plan::apply::{self, ApplyError, Step};
 use mailc::plan::current::DriftKind;
 use mailc::plan::planfile::{PlanFile, PlanFileError};
-use mailc::plan::{Action, Current, Plan, render};
+use mailc::plan::{Action, Current, Fingerprint, Plan, render};
 
 fn output(files: &[(&str, &str, bool)]) -> Output {
     let mut o = Output::default();
@@ -34,6 +34,11 @@ fn output(files: &[(&str, &str, bool)]) -> Output {
         o.insert(*path, f);
     }
     o
+}
+
+/// A plan as `mailc plan --save` records it (unsealed).
+fn saved_plan(plan: &Plan) -> PlanFile {
+    PlanFile::new(plan, "mailc.yaml", Fingerprint::of(b"spec"), "out")
 }
 
 fn plan_for(output: &Output, dir: &Path) -> Plan {
@@ -250,7 +255,7 @@ fn secrets_never_leave_the_output() {
     let plan = plan_for(&v2(), &out);
     let text = text_of(&plan);
     let json = render::json(&plan);
-    let saved = String::from_utf8(PlanFile::new(&plan, "mailc.yaml", "out").to_bytes()).unwrap();
+    let saved = String::from_utf8(saved_plan(&plan).to_bytes()).unwrap();
     for (what, s) in [("text", &text), ("json", &json), ("plan file", &saved)] {
         for secret in [HASH, KEY, "bob@example.com"] {
             assert!(!s.contains(secret), "{what} shows `{secret}`:\n{s}");
@@ -269,10 +274,8 @@ fn saved_plans_are_0600_and_refused_when_stale() {
     let out = tmp.path().join("out");
     apply_all(&plan_for(&v1(), &out), &out);
     let planfile = tmp.path().join("plan.json");
-    let plan = plan_for(&v2(), &out);
-    PlanFile::new(&plan, "mailc.yaml", "out")
-        .save(&planfile)
-        .unwrap();
+    let saved = plan_for(&v2(), &out);
+    saved_plan(&saved).save(&planfile).unwrap();
     let mode = std::fs::metadata(&planfile).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600);
 
@@ -312,29 +315,32 @@ fn saved_plans_are_0600_and_refused_when_stale() {
             ("postfix/mx1/main.cf".to_string(), DriftKind::Content),
         ]
     );
-    // The apply itself re-checks under the lock, whatever the caller did.
+    // The spec compiled again no longer gives the saved plan; and the apply
+    // of the plan as saved re-checks under the lock, whatever the caller did.
     let f = load();
-    let current = scan(&f);
-    let plan = f.into_plan(current, Some(&v2())).unwrap();
-    match apply::apply(&plan, &out, &mut go) {
+    assert!(matches!(
+        f.confirm(Plan::new(&v2(), scan(&f)).unwrap()),
+        Err(PlanFileError::Differs(_))
+    ));
+    match apply::apply(&saved, &out, &mut go) {
         Err(ApplyError::Drift { drift, .. }) => assert_eq!(drift.len(), 3),
         other => panic!("{other:?}"),
     }
 
     // A fresh plan over the new state applies and converges.
     let plan = plan_for(&v2(), &out);
-    PlanFile::new(&plan, "mailc.yaml", "out")
-        .save(&planfile)
-        .unwrap();
+    saved_plan(&plan).save(&planfile).unwrap();
     let f = load();
     let current = scan(&f);
     assert!(f.drift(&current).is_empty());
-    // Without the secrets compiled again, it is refused.
+    // Compiled from other secrets, it is refused.
+    let mut other = v2();
+    other.insert("dovecot/mx1/users", OutputFile::secret("alice:other\n"));
     assert!(matches!(
-        f.clone().into_plan(current.clone(), None),
-        Err(PlanFileError::SecretsChanged(_))
+        f.confirm(Plan::new(&other, current.clone()).unwrap()),
+        Err(PlanFileError::Differs(_))
     ));
-    let plan = f.into_plan(current, Some(&v2())).unwrap();
+    let plan = f.confirm(Plan::new(&v2(), current).unwrap()).unwrap();
     apply_all(&plan, &out);
     assert!(plan_for(&v2(), &out).is_empty());
     assert_eq!(

@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::diag::{Code, Diagnostic, Diagnostics};
+use crate::limits::{self, ReadError};
 use crate::model::{self, Inputs, Model};
 use crate::source::{Dialect, Source, Span};
 use crate::validate::dkim::{KeyFiles, MissingKey};
@@ -53,48 +54,75 @@ pub fn spec_path(arg: Option<&Path>) -> PathBuf {
     }
 }
 
+/// Reads and compiles the spec at `path` (at most [`limits::SPEC_BYTES`]).
 pub fn load(path: &Path, missing: MissingKey) -> Loaded {
-    let name = path.display().to_string();
-    let dialect = Dialect::from_path(&name);
-    let dir = path
-        .parent()
+    match limits::read(path, limits::SPEC_BYTES) {
+        Ok(bytes) => load_bytes(path, bytes, missing),
+        Err(e) => {
+            let name = path.display().to_string();
+            let (message, help) = match e {
+                ReadError::Io(e) => (
+                    format!("cannot read `{name}`: {e}"),
+                    if e.kind() == std::io::ErrorKind::NotFound {
+                        "give the spec's path, run mailc in a folder with `mailc.yaml` or `mailc.kdl`, or start one with `mailc init`"
+                    } else {
+                        "check the file's permissions"
+                    },
+                ),
+                ReadError::NotAFile => (
+                    format!("`{name}` is not a regular file"),
+                    "give the path of the spec file",
+                ),
+                ReadError::TooLarge { limit } => (
+                    format!(
+                        "`{name}` is larger than {}, the most a spec may be",
+                        limits::bytes(limit)
+                    ),
+                    "a spec of a million mailboxes is about 200 MB; check that this is the spec",
+                ),
+            };
+            let d = Diagnostic::error(Code::Io, Span::default(), message).help(help);
+            Loaded {
+                source: Source::new(
+                    name,
+                    String::new(),
+                    Dialect::from_path(&path.display().to_string()),
+                ),
+                diagnostics: vec![d],
+                model: None,
+                dir: spec_dir(path),
+            }
+        }
+    }
+}
+
+/// The folder key paths are relative to: the spec's own.
+fn spec_dir(path: &Path) -> PathBuf {
+    path.parent()
         .map(Path::to_path_buf)
         .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or_else(|| PathBuf::from("."));
-    let text = match std::fs::read(path) {
-        Ok(bytes) => match String::from_utf8(bytes) {
-            Ok(t) => t,
-            Err(e) => {
-                let at = e.utf8_error().valid_up_to();
-                let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
-                let d = Diagnostic::error(
-                    Code::Io,
-                    Span::new(at, 1),
-                    format!("`{name}` is not UTF-8 text"),
-                )
-                .label("invalid byte here")
-                .help("save the spec as UTF-8");
-                return Loaded {
-                    source: Source::new(name, text, dialect),
-                    diagnostics: vec![d],
-                    model: None,
-                    dir,
-                };
-            }
-        },
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+/// Compiles a spec already read from `path`.
+pub fn load_bytes(path: &Path, bytes: Vec<u8>, missing: MissingKey) -> Loaded {
+    let name = path.display().to_string();
+    let dialect = Dialect::from_path(&name);
+    let dir = spec_dir(path);
+    let text = match String::from_utf8(bytes) {
+        Ok(t) => t,
         Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
             let d = Diagnostic::error(
                 Code::Io,
-                Span::default(),
-                format!("cannot read `{name}`: {e}"),
+                Span::new(at, 1),
+                format!("`{name}` is not UTF-8 text"),
             )
-            .help(if e.kind() == std::io::ErrorKind::NotFound {
-                "give the spec's path, run mailc in a folder with `mailc.yaml` or `mailc.kdl`, or start one with `mailc init`"
-            } else {
-                "check the file's permissions"
-            });
+            .label("invalid byte here")
+            .help("save the spec as UTF-8");
             return Loaded {
-                source: Source::new(name, String::new(), dialect),
+                source: Source::new(name, text, dialect),
                 diagnostics: vec![d],
                 model: None,
                 dir,

@@ -14,10 +14,12 @@ use super::context::DiskContext;
 use super::{ColorChoice, Format, fail, load};
 use crate::backend;
 use crate::diag::{Code, Diagnostic, Severity, render};
+use crate::limits;
 use crate::output::Output;
 use crate::plan::apply::{self, Step};
-use crate::plan::planfile::PlanFile;
-use crate::plan::{Current, Plan, Prefetched, render as show};
+use crate::plan::planfile::{PlanFile, PlanFileError};
+use crate::plan::seal::{PlanKey, SealError};
+use crate::plan::{Current, Fingerprint, Plan, Prefetched, render as show};
 use crate::validate::dkim::MissingKey;
 
 /// For tests only: stop `mailc apply` (as a kill would, without cleaning up)
@@ -78,16 +80,29 @@ pub fn plan(args: PlanArgs, choice: ColorChoice) -> ExitCode {
     let out_dir = args.out.clone();
     let ahead = std::thread::spawn(move || Prefetched::read(&out_dir));
     let ahead = || ahead.join().unwrap_or_default();
-    let (output, ahead) = match compile(&spec, &args.out, args.format, err_colour, ahead) {
-        Ok(o) => o,
-        Err(code) => return code,
-    };
+    let loaded = load::load(&spec, MissingKey::Error);
+    let (output, ahead, spec_sha256) =
+        match compile(loaded, &args.out, args.format, err_colour, ahead) {
+            Ok(o) => o,
+            Err(code) => return code,
+        };
     let plan = match make_plan(&output, &args.out, ahead, args.save.is_some()) {
         Ok(p) => p,
         Err(code) => return code,
     };
     if let Some(save) = &args.save {
-        let file = PlanFile::new(&plan, &spec.to_string_lossy(), &args.out.to_string_lossy());
+        // Sealed with the key of `--out` (made on the first save).
+        let key = match PlanKey::load_or_create(&args.out) {
+            Ok(k) => k,
+            Err(e) => return fail(&e.to_string(), seal_help(&e)),
+        };
+        let mut file = PlanFile::new(
+            &plan,
+            &spec.to_string_lossy(),
+            spec_sha256,
+            &args.out.to_string_lossy(),
+        );
+        file.seal(&key);
         if let Err(e) = file.save(save) {
             return fail(&e.to_string(), None);
         }
@@ -120,13 +135,14 @@ pub fn plan(args: PlanArgs, choice: ColorChoice) -> ExitCode {
 pub fn apply(args: ApplyArgs, choice: ColorChoice) -> ExitCode {
     let err_colour = colour(choice, io::stderr().is_terminal());
     let target = load::spec_path(args.target.as_deref());
-    let saved = match std::fs::read(&target) {
-        Ok(bytes) if PlanFile::sniff(&bytes) => match PlanFile::parse(&bytes) {
+    let saved = if PlanFile::sniff(&head(&target)) {
+        match PlanFile::load(&target) {
             Ok(f) => Some(f),
             Err(e) => return fail(&format!("`{}`: {e}", target.display()), None),
-        },
+        }
+    } else {
         // Not a plan file; reading it as a spec reports any problem.
-        _ => None,
+        None
     };
     // A saved plan was reviewed when it was made (as `terraform apply
     // PLANFILE`): it is shown again but not asked about.
@@ -141,9 +157,10 @@ pub fn apply(args: ApplyArgs, choice: ColorChoice) -> ExitCode {
         }
         None => {
             let out = args.out.clone().unwrap_or_else(|| PathBuf::from("out"));
-            let output = match compile(&target, &out, Format::Text, err_colour, Prefetched::default)
+            let loaded = load::load(&target, MissingKey::Error);
+            let output = match compile(loaded, &out, Format::Text, err_colour, Prefetched::default)
             {
-                Ok((o, _)) => o,
+                Ok((o, ..)) => o,
                 Err(code) => return code,
             };
             match make_plan(&output, &out, Prefetched::default(), true) {
@@ -226,18 +243,31 @@ fn fault_hook() -> impl FnMut(Step<'_>) -> ControlFlow<()> {
     }
 }
 
-/// Spec → model (missing DKIM keys are errors) → every backend's output.
-/// Problems are printed as `validate` prints them. `ahead` gives the files
-/// of `--out` read meanwhile (asked for once the spec is valid), which the
-/// backends then need not read again; they are handed back with the output.
+/// The first bytes of a file (none when it cannot be read): enough to tell
+/// a plan file from a spec.
+fn head(path: &Path) -> Vec<u8> {
+    use std::io::Read as _;
+    let mut buf = Vec::new();
+    if let Ok(f) = std::fs::File::open(path)
+        && f.metadata().is_ok_and(|m| m.is_file())
+    {
+        let _ = f.take(256).read_to_end(&mut buf);
+    }
+    buf
+}
+
+/// Model (missing DKIM keys are errors) → every backend's output, with the
+/// fingerprint of the spec's bytes. Problems are printed as `validate`
+/// prints them. `ahead` gives the files of `--out` read meanwhile (asked
+/// for once the spec is valid), which the backends then need not read
+/// again; they are handed back with the output.
 fn compile(
-    spec: &Path,
+    loaded: load::Loaded,
     out: &Path,
     format: Format,
     colour: bool,
     ahead: impl FnOnce() -> Prefetched,
-) -> Result<(Output, Prefetched), ExitCode> {
-    let loaded = load::load(spec, MissingKey::Error);
+) -> Result<(Output, Prefetched, Fingerprint), ExitCode> {
     let errors = loaded
         .diagnostics
         .iter()
@@ -289,8 +319,9 @@ fn compile(
     let ctx = DiskContext::new(out, &loaded.dir).with_ahead(&ahead);
     let output = backend::compile(model, &ctx).map_err(|diags| backend_failure(&diags));
     drop(ctx);
+    let spec_sha256 = Fingerprint::of(loaded.source.text.as_bytes());
     loaded.release();
-    Ok((output?, ahead))
+    Ok((output?, ahead, spec_sha256))
 }
 
 /// Backend problems have no place in the spec: plain lines.
@@ -332,23 +363,36 @@ fn make_plan(
     plan.map_err(|e| fail(&format!("internal error: {e}"), None))
 }
 
-/// A saved plan made current: refused when `--out` drifted or the secret
-/// files compile differently now.
-fn saved_plan(file: PlanFile, out: &Path, colour: bool) -> Result<Plan, ExitCode> {
-    let compiled = if file.needs_secrets() {
-        Some(
-            compile(
-                Path::new(&file.spec),
-                out,
-                Format::Text,
-                colour,
-                Prefetched::default,
-            )?
-            .0,
-        )
-    } else {
-        None
+/// The help line for a problem with `--out`'s plan key.
+fn seal_help(e: &SealError) -> Option<&'static str> {
+    match e {
+        SealError::Tree(t) => t.help(),
+        SealError::Random(_) => None,
+    }
+}
+
+/// A saved plan checked and made current: its seal verified under the plan
+/// key of `out`, its spec checked by fingerprint before it is read as a
+/// spec, `out` checked for drift, and the spec compiled again — the plan
+/// returned is the one just compiled, refused unless it is the saved one.
+fn saved_plan(mut file: PlanFile, out: &Path, colour: bool) -> Result<Plan, ExitCode> {
+    const AGAIN: &str = "run `mailc plan --save PLANFILE` again and review the new plan";
+    let refuse = |e: PlanFileError| fail(&e.to_string(), Some(AGAIN));
+    let key = match PlanKey::load(out) {
+        Ok(Some(k)) => k,
+        Ok(None) => return Err(refuse(PlanFileError::NoKey(out.to_path_buf()))),
+        Err(e) => return Err(fail(&e.to_string(), seal_help(&e))),
     };
+    file.verify(&key, out).map_err(refuse)?;
+    let spec = PathBuf::from(&file.spec);
+    // Whatever fails here is reported alike: no word of the file's content
+    // or of whether it exists.
+    let bytes = match limits::read(&spec, limits::SPEC_BYTES) {
+        Ok(b) if file.check_spec(&b).is_ok() => b,
+        _ => return Err(refuse(PlanFileError::SpecChanged(file.spec.clone()))),
+    };
+    let loaded = load::load_bytes(&spec, bytes, MissingKey::Error);
+    let (output, ..) = compile(loaded, out, Format::Text, colour, Prefetched::default)?;
     let current =
         Current::scan(out, file.expected_paths()).map_err(|e| fail(&e.to_string(), e.help()))?;
     let drift = file.drift(&current);
@@ -360,15 +404,12 @@ fn saved_plan(file: PlanFile, out: &Path, colour: bool) -> Result<Plan, ExitCode
                 out.display(),
                 list.join(", ")
             ),
-            Some("run `mailc plan --save PLANFILE` again and review the new plan"),
+            Some(AGAIN),
         ));
     }
-    file.into_plan(current, compiled.as_ref()).map_err(|e| {
-        fail(
-            &e.to_string(),
-            Some("run `mailc plan --save PLANFILE` again and review the new plan"),
-        )
-    })
+    let now =
+        Plan::new(&output, current).map_err(|e| fail(&format!("internal error: {e}"), None))?;
+    file.confirm(now).map_err(refuse)
 }
 
 #[cfg(test)]

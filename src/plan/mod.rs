@@ -22,6 +22,7 @@ pub mod manifest;
 pub mod path;
 pub mod planfile;
 pub mod render;
+pub mod seal;
 pub mod tree;
 pub mod zone;
 

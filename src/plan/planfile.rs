@@ -1,9 +1,18 @@
 //! Saved plans (`mailc plan --save PLANFILE`): a versioned JSON document with
 //! the exact bytes of every file to write — secret files by SHA-256
-//! fingerprint only — plus the stamp of every file the plan expected to find
-//! in `--out`. `mailc apply PLANFILE` writes those bytes without compiling
-//! again, except the secret files, which it compiles again and refuses when a
-//! fingerprint differs; and it refuses a plan whose `--out` has drifted.
+//! fingerprint only — the stamp of every file the plan expected to find in
+//! `--out`, the spec's path and fingerprint, and a seal (see [`super::seal`]).
+//!
+//! A plan file is for review; it is never the source of what is written.
+//! `mailc apply PLANFILE` accepts it only when
+//! 1. its seal verifies under the plan key of the folder it writes to;
+//! 2. the spec it names has the very bytes it was made from (checked before
+//!    the spec is parsed, so no other file is ever quoted);
+//! 3. `--out` has not drifted since; and
+//! 4. compiling that spec again gives exactly the saved changes — paths,
+//!    actions, fingerprints and modes (0644, or 0600 for secrets).
+//!
+//! Then it writes the plan it just compiled, which is that plan.
 //!
 //! A plan file is written atomically with mode 0600.
 
@@ -21,11 +30,15 @@ use super::current::{self, Current, Drift, Mode, Stamp};
 use super::fingerprint::Fingerprint;
 use super::manifest;
 use super::path::{self, PathError};
-use super::{Action, Change, Desired, Plan, Summary};
-use crate::output::Output;
+use super::seal::{PlanKey, SealError};
+use super::{Action, Plan, Summary};
+use crate::limits::ReadError;
 
 /// The plan file format this mailc writes and reads.
-pub const FORMAT: u32 = 1;
+pub const FORMAT: u32 = 2;
+
+/// How many differing paths an error names before it counts the rest.
+const NAMED: usize = 10;
 
 /// The marker key every plan file starts with; its value is the format.
 const MARKER: &str = "mailc_plan";
@@ -53,10 +66,44 @@ pub enum PlanFileError {
     #[error("the plan file is inconsistent at `{path}`: {why}")]
     Invalid { path: String, why: &'static str },
     #[error(
-        "the spec now compiles these secret files differently than when the plan was made: {}",
-        .0.join(", ")
+        "the plan file is larger than {}",
+        crate::limits::bytes(crate::limits::PLAN_FILE_BYTES)
     )]
-    SecretsChanged(Vec<String>),
+    TooLarge,
+    #[error("the plan file is not sealed")]
+    Unsealed,
+    #[error(
+        "`{}` holds no plan key, so no plan was saved for it; `mailc plan --save` makes one",
+        .0.display()
+    )]
+    NoKey(PathBuf),
+    #[error(
+        "the plan file's seal does not verify: it was changed after mailc saved it, or saved for another output folder than `{}`",
+        .0.display()
+    )]
+    BadSeal(PathBuf),
+    #[error(
+        "`{0}` is not the spec this plan was made from: it changed since, or cannot be read as it was"
+    )]
+    SpecChanged(String),
+    #[error("the spec now compiles differently than when the plan was made: {}", list(.0))]
+    Differs(Vec<String>),
+    #[error(transparent)]
+    Seal(#[from] SealError),
+}
+
+/// At most [`NAMED`] paths, then a count.
+fn list(paths: &[String]) -> String {
+    let mut s = paths
+        .iter()
+        .take(NAMED)
+        .map(|p| format!("`{p}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if paths.len() > NAMED {
+        s.push_str(&format!(" and {} more", paths.len() - NAMED));
+    }
+    s
 }
 
 /// A saved plan.
@@ -67,11 +114,13 @@ pub struct PlanFile {
     pub mailc_plan: u32,
     pub mailc_version: String,
     /// The spec as given to `mailc plan` (relative to the folder it ran in):
-    /// compiled again at apply time for the secret files.
+    /// compiled again at apply time.
     pub spec: String,
+    /// The fingerprint of the spec's bytes when the plan was made.
+    pub spec_sha256: Fingerprint,
     /// `--out` as given to `mailc plan`.
     pub out: String,
-    /// For people reading the file; not trusted on apply.
+    /// For people reading the file.
     pub summary: Summary,
     pub changes: Vec<SavedChange>,
     /// The files mailc owns after the apply.
@@ -79,6 +128,10 @@ pub struct PlanFile {
     /// What every path concerned held when the plan was made (`null`:
     /// absent), the manifest included.
     pub expected: BTreeMap<String, Option<Stamp>>,
+    /// HMAC-SHA256 of the file without this field, under `--out`'s plan
+    /// key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seal: Option<String>,
 }
 
 /// One file to add, change or delete.
@@ -112,8 +165,9 @@ struct Header {
 }
 
 impl PlanFile {
-    /// Records a plan; `spec` and `out` as the user gave them.
-    pub fn new(plan: &Plan, spec: &str, out: &str) -> PlanFile {
+    /// Records a plan, unsealed; `spec` and `out` as the user gave them,
+    /// `spec_sha256` the fingerprint of the spec's bytes.
+    pub fn new(plan: &Plan, spec: &str, spec_sha256: Fingerprint, out: &str) -> PlanFile {
         let changes = plan
             .changes
             .iter()
@@ -152,12 +206,87 @@ impl PlanFile {
             mailc_plan: FORMAT,
             mailc_version: env!("CARGO_PKG_VERSION").to_string(),
             spec: spec.to_string(),
+            spec_sha256,
             out: out.to_string(),
             summary: plan.summary(),
             changes,
             managed: plan.managed_after.clone(),
             expected: plan.expected.clone(),
+            seal: None,
         }
+    }
+
+    /// Seals the plan under `key`.
+    pub fn seal(&mut self, key: &PlanKey) {
+        self.seal = None;
+        self.seal = Some(key.seal(&self.to_bytes()));
+    }
+
+    /// Checks the seal under `key` (the key of the folder it writes to).
+    pub fn verify(&mut self, key: &PlanKey, out: &Path) -> Result<(), PlanFileError> {
+        let Some(seal) = self.seal.take() else {
+            return Err(PlanFileError::Unsealed);
+        };
+        let ok = key.verify(&self.to_bytes(), &seal);
+        self.seal = Some(seal);
+        if ok {
+            Ok(())
+        } else {
+            Err(PlanFileError::BadSeal(out.to_path_buf()))
+        }
+    }
+
+    /// Checks that `spec` holds the bytes the plan was made from. Nothing of
+    /// a file that fails is shown.
+    pub fn check_spec(&self, spec: &[u8]) -> Result<(), PlanFileError> {
+        if Fingerprint::of(spec) == self.spec_sha256 {
+            Ok(())
+        } else {
+            Err(PlanFileError::SpecChanged(self.spec.clone()))
+        }
+    }
+
+    /// Checks that `now` — the spec compiled again, against `--out` as it
+    /// is — makes exactly the saved changes and leaves exactly the saved
+    /// files managed; returns it to apply, expecting `--out` to be what the
+    /// saved plan saw (the apply checks that again under its lock).
+    pub fn confirm(&self, mut now: Plan) -> Result<Plan, PlanFileError> {
+        let saved: BTreeMap<&str, &SavedChange> =
+            self.changes.iter().map(|c| (c.path.as_str(), c)).collect();
+        let mut differ: BTreeSet<String> = BTreeSet::new();
+        for c in &now.changes {
+            let same = saved.get(c.path.as_str()).is_some_and(|s| {
+                s.action == c.action
+                    && match &c.new {
+                        None => s.sha256.is_none() && s.mode.is_none(),
+                        Some(n) => {
+                            s.mode == Some(Mode(n.mode))
+                                && s.secret == n.secret
+                                && s.sha256 == Some(Fingerprint::of(&n.bytes))
+                        }
+                    }
+            });
+            if !same {
+                differ.insert(c.path.clone());
+            }
+        }
+        let now_paths: BTreeSet<&str> = now.changes.iter().map(|c| c.path.as_str()).collect();
+        differ.extend(
+            saved
+                .keys()
+                .filter(|p| !now_paths.contains(*p))
+                .map(|p| p.to_string()),
+        );
+        differ.extend(
+            self.managed
+                .symmetric_difference(&now.managed_after)
+                .cloned(),
+        );
+        if !differ.is_empty() {
+            return Err(PlanFileError::Differs(differ.into_iter().collect()));
+        }
+        now.expected = self.expected.clone();
+        Ok(now)
     }
 
     /// Whether these bytes look like a plan file rather than a spec.
@@ -181,10 +310,18 @@ impl PlanFile {
     }
 
     pub fn load(path: &Path) -> Result<PlanFile, PlanFileError> {
-        let bytes = std::fs::read(path).map_err(|source| PlanFileError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let bytes =
+            crate::limits::read(path, crate::limits::PLAN_FILE_BYTES).map_err(|e| match e {
+                ReadError::TooLarge { .. } => PlanFileError::TooLarge,
+                ReadError::NotAFile => PlanFileError::Read {
+                    path: path.to_path_buf(),
+                    source: io::Error::other("not a regular file"),
+                },
+                ReadError::Io(source) => PlanFileError::Read {
+                    path: path.to_path_buf(),
+                    source,
+                },
+            })?;
         PlanFile::parse(&bytes)
     }
 
@@ -216,11 +353,6 @@ impl PlanFile {
         Ok(())
     }
 
-    /// Whether applying needs the secret files compiled again.
-    pub fn needs_secrets(&self) -> bool {
-        self.changes.iter().any(|c| c.secret)
-    }
-
     /// The paths `--out` must be scanned for to check this plan.
     pub fn expected_paths(&self) -> impl Iterator<Item = &str> {
         self.expected
@@ -232,66 +364,6 @@ impl PlanFile {
     /// How `--out` differs from what the plan expected.
     pub fn drift(&self, current: &Current) -> Vec<Drift> {
         current::drift(&self.expected, &current.stamps())
-    }
-
-    /// The plan to apply: new bytes from the file (secrets from `compiled`,
-    /// checked against their fingerprints), old bytes from `current`, which
-    /// must have been scanned for [`Self::expected_paths`] and found without
-    /// drift.
-    pub fn into_plan(
-        self,
-        mut current: Current,
-        compiled: Option<&Output>,
-    ) -> Result<Plan, PlanFileError> {
-        let mut changed_secrets = Vec::new();
-        let mut changes = Vec::with_capacity(self.changes.len());
-        for c in self.changes {
-            let old = current.files.remove(&c.path).flatten();
-            let new = match c.action {
-                Action::Delete => None,
-                Action::Add | Action::Change => {
-                    let (Some(mode), Some(sha256)) = (c.mode, c.sha256) else {
-                        return Err(invalid(
-                            &c.path,
-                            "a file to write has no mode or fingerprint",
-                        ));
-                    };
-                    let bytes = if c.secret {
-                        match compiled.and_then(|o| o.files.get(&c.path)) {
-                            Some(f) if f.secret && Fingerprint::of(&f.bytes) == sha256 => {
-                                f.bytes.clone()
-                            }
-                            _ => {
-                                changed_secrets.push(c.path.clone());
-                                continue;
-                            }
-                        }
-                    } else {
-                        content(&c)?
-                    };
-                    Some(Desired {
-                        bytes,
-                        mode: mode.0,
-                        secret: c.secret,
-                    })
-                }
-            };
-            changes.push(Change {
-                path: c.path,
-                action: c.action,
-                old,
-                new,
-            });
-        }
-        if !changed_secrets.is_empty() {
-            return Err(PlanFileError::SecretsChanged(changed_secrets));
-        }
-        Ok(Plan {
-            changes,
-            managed_before: current.managed,
-            managed_after: self.managed,
-            expected: self.expected,
-        })
     }
 
     /// Everything a hand-edited or truncated plan file could get wrong.
@@ -344,8 +416,17 @@ impl PlanFile {
                             ));
                         }
                     }
-                    if c.mode.is_none() {
-                        return Err(invalid(&c.path, "a file to write has no mode"));
+                    // Secrets 0600, the rest 0644: no other mode is ever written.
+                    let want = if c.secret { 0o600 } else { 0o644 };
+                    match c.mode {
+                        None => return Err(invalid(&c.path, "a file to write has no mode")),
+                        Some(Mode(m)) if m != want => {
+                            return Err(invalid(
+                                &c.path,
+                                "the mode is not 0644 (0600 for a secret file)",
+                            ));
+                        }
+                        Some(_) => {}
                     }
                 }
             }
@@ -386,53 +467,102 @@ fn content(c: &SavedChange) -> Result<Vec<u8>, PlanFileError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::output::OutputFile;
+    use crate::output::{Output, OutputFile};
 
-    fn plan() -> (Plan, Output) {
+    fn output(users: &str) -> Output {
         let mut o = Output::default();
         o.insert("dns/a.zone", OutputFile::public("a\n"));
         o.insert("bin", OutputFile::public(vec![0xff, 0x00]));
-        o.insert(
-            "users",
-            OutputFile::secret("alice:{SHA512-CRYPT}$6$salt$hash\n"),
-        );
-        let plan = Plan::new(&o, Current::default()).unwrap();
-        (plan, o)
+        o.insert("users", OutputFile::secret(users));
+        o
+    }
+
+    fn plan() -> Plan {
+        Plan::new(
+            &output("alice:{SHA512-CRYPT}$6$salt$hash\n"),
+            Current::default(),
+        )
+        .unwrap()
+    }
+
+    fn saved(plan: &Plan) -> PlanFile {
+        PlanFile::new(plan, "mailc.yaml", Fingerprint::of(b"spec"), "out")
+    }
+
+    fn key() -> (tempfile::TempDir, PlanKey) {
+        let dir = tempfile::tempdir().unwrap();
+        let k = PlanKey::load_or_create(dir.path()).unwrap();
+        (dir, k)
     }
 
     #[test]
     fn round_trips_without_secret_bytes() {
-        let (plan, out) = plan();
-        let file = PlanFile::new(&plan, "mailc.yaml", "out");
+        let plan = plan();
+        let (_dir, key) = key();
+        let mut file = saved(&plan);
+        file.seal(&key);
         let bytes = file.to_bytes();
         let text = String::from_utf8(bytes.clone()).unwrap();
         assert!(!text.contains("SHA512-CRYPT"), "{text}");
         assert!(PlanFile::sniff(&bytes));
         assert!(!PlanFile::sniff(b"version: 1\n"));
-        let back = PlanFile::parse(&bytes).unwrap();
+        let mut back = PlanFile::parse(&bytes).unwrap();
         assert_eq!(back, file);
-        assert!(back.needs_secrets());
-        let again = back.into_plan(Current::default(), Some(&out)).unwrap();
-        assert_eq!(again, plan);
+        back.verify(&key, Path::new("out")).unwrap();
+        back.check_spec(b"spec").unwrap();
+        assert!(matches!(
+            back.check_spec(b"root:x:0:0\n"),
+            Err(PlanFileError::SpecChanged(_))
+        ));
+        assert_eq!(back.confirm(plan.clone()).unwrap(), plan);
     }
 
+    /// What the spec compiles to now must be what was saved, secrets
+    /// included (by fingerprint).
     #[test]
-    fn refuses_changed_secrets() {
-        let (plan, mut out) = plan();
-        let file = PlanFile::new(&plan, "mailc.yaml", "out");
-        out.insert("users", OutputFile::secret("alice:other\n"));
-        match file.clone().into_plan(Current::default(), Some(&out)) {
-            Err(PlanFileError::SecretsChanged(p)) => assert_eq!(p, ["users"]),
+    fn confirms_only_the_same_changes() {
+        let file = saved(&plan());
+        let other = Plan::new(&output("alice:other\n"), Current::default()).unwrap();
+        match file.confirm(other) {
+            Err(PlanFileError::Differs(p)) => assert_eq!(p, ["users"]),
             other => panic!("{other:?}"),
         }
-        assert!(file.into_plan(Current::default(), None).is_err());
+        let mut fewer = output("alice:{SHA512-CRYPT}$6$salt$hash\n");
+        fewer.files.remove("bin");
+        let fewer = Plan::new(&fewer, Current::default()).unwrap();
+        match file.confirm(fewer) {
+            Err(PlanFileError::Differs(p)) => assert_eq!(p, ["bin"]),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
-    fn refuses_edited_files() {
-        let (plan, _) = plan();
-        let bytes = PlanFile::new(&plan, "mailc.yaml", "out").to_bytes();
-        let text = String::from_utf8(bytes).unwrap();
+    fn an_edited_plan_loses_its_seal() {
+        let (_dir, key) = key();
+        let mut file = saved(&plan());
+        file.seal(&key);
+        let text = String::from_utf8(file.to_bytes()).unwrap();
+        for edited in [
+            text.replace("\"spec\": \"mailc.yaml\"", "\"spec\": \"/etc/shadow\""),
+            text.replace("\"out\": \"out\"", "\"out\": \"/etc\""),
+        ] {
+            assert_ne!(edited, text);
+            let mut f = PlanFile::parse(edited.as_bytes()).unwrap();
+            assert!(matches!(
+                f.verify(&key, Path::new("out")),
+                Err(PlanFileError::BadSeal(_))
+            ));
+        }
+        let mut unsealed = saved(&plan());
+        assert!(matches!(
+            unsealed.verify(&key, Path::new("out")),
+            Err(PlanFileError::Unsealed)
+        ));
+    }
+
+    #[test]
+    fn refuses_inconsistent_files() {
+        let text = String::from_utf8(saved(&plan()).to_bytes()).unwrap();
         let edited = text.replace("\"text\": \"a\\n\"", "\"text\": \"evil\\n\"");
         assert_ne!(edited, text);
         assert!(matches!(
@@ -444,10 +574,21 @@ mod tests {
             PlanFile::parse(escaped.as_bytes()),
             Err(PlanFileError::Path(_))
         ));
-        let future = text.replace("\"mailc_plan\": 1", "\"mailc_plan\": 2");
+        let future = text.replace("\"mailc_plan\": 2", "\"mailc_plan\": 3");
         assert!(matches!(
             PlanFile::parse(future.as_bytes()),
-            Err(PlanFileError::Version { found: 2 })
+            Err(PlanFileError::Version { found: 3 })
         ));
+        for (from, to) in [("\"0644\"", "\"6777\""), ("\"0600\"", "\"0644\"")] {
+            let moded = text.replacen(from, to, 1);
+            assert_ne!(moded, text);
+            assert!(
+                matches!(
+                    PlanFile::parse(moded.as_bytes()),
+                    Err(PlanFileError::Invalid { .. })
+                ),
+                "{to}"
+            );
+        }
     }
 }

@@ -7,7 +7,7 @@
 //! `--out` itself is opened as given: the operator names it, and a link
 //! there is their choice. Below it, a file is read only when it is a
 //! regular file with no other hard link (a link to a file elsewhere would
-//! show that file's bytes in a diff), and at most [`MAX_FILE`] bytes long.
+//! show that file's bytes in a diff), and at most [`MAX_FILE`] long.
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -24,9 +24,8 @@ use thiserror::Error;
 use super::current::Found;
 use super::path;
 
-/// The largest file mailc reads in `--out` (1 GiB: larger than any file it
-/// writes, even for a million mailboxes).
-pub const MAX_FILE: u64 = 1 << 30;
+/// The largest file mailc reads in `--out`.
+pub const MAX_FILE: u64 = crate::limits::OUT_FILE_BYTES;
 
 #[derive(Debug, Error)]
 pub enum TreeError {
@@ -44,7 +43,16 @@ pub enum TreeError {
         .0.display()
     )]
     HardLinked(PathBuf),
-    #[error("`{}` is larger than {} bytes, more than any file mailc writes", .0.display(), MAX_FILE)]
+    #[error(
+        "`{}` must be a file of mailc's own: owned by the user mailc runs as, mode 0600",
+        .0.display()
+    )]
+    NotPrivate(PathBuf),
+    #[error(
+        "`{}` is larger than {}, more than any file mailc writes",
+        .0.display(),
+        crate::limits::bytes(MAX_FILE)
+    )]
     TooLarge(PathBuf),
     #[error("cannot {what} `{}`: {source}", path.display())]
     Io {
@@ -235,6 +243,41 @@ impl Folder {
         }
         let nanos = u32::try_from(meta.mtime_nsec()).unwrap_or(0);
         Ok(Some(Found::new(bytes, meta.mode(), (meta.mtime(), nanos))))
+    }
+
+    /// The bytes of a private file of exactly `len` bytes: a regular file
+    /// with one link, owned by the user mailc runs as and readable by it
+    /// alone. `None` when absent; anything else is refused.
+    pub fn read_private(&self, name: &str, len: usize) -> Result<Option<Vec<u8>>, TreeError> {
+        let at = self.child(name);
+        let fd = match rustix::fs::openat(
+            &self.fd,
+            name,
+            OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC,
+            Mode::empty(),
+        ) {
+            Ok(fd) => fd,
+            Err(Errno::NOENT) => return Ok(None),
+            Err(Errno::LOOP) => return Err(TreeError::Symlink(at)),
+            Err(e) => return Err(io("read", &at, e)),
+        };
+        let mut file = File::from(fd);
+        let meta = file.metadata().map_err(|e| io("read", &at, e))?;
+        if !meta.is_file() || meta.nlink() != 1 {
+            return Err(TreeError::NotAFile(at));
+        }
+        if meta.uid() != rustix::process::geteuid().as_raw() || meta.mode() & 0o077 != 0 {
+            return Err(TreeError::NotPrivate(at));
+        }
+        let mut bytes = Vec::with_capacity(len);
+        (&mut file)
+            .take(len as u64 + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| io("read", &at, e))?;
+        if bytes.len() != len {
+            return Err(TreeError::NotPrivate(at));
+        }
+        Ok(Some(bytes))
     }
 
     /// A new, empty file `name` (mode 0600 until `set_mode`), never over
