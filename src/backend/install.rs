@@ -337,6 +337,7 @@ mod tests {
         let mut model = crate::model::Model {
             hosts: BTreeMap::new(),
             domains: BTreeMap::new(),
+            dns_targets: BTreeMap::new(),
         };
         for k in ["mx2", "mx1"] {
             model.hosts.insert(k.into(), host(k));

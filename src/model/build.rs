@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 
+use super::push;
 use super::recipients::{self, Claims, Target};
 use super::routing::{self, HostInfo};
 use super::*;
@@ -40,7 +41,15 @@ pub fn build(spec: &Spec, inputs: &Inputs<'_>, diags: &mut Diagnostics) -> Optio
     let defaults = spec.defaults.as_ref().unwrap_or(&empty);
     let mut b = Builder { diags, defaults };
     let hosts = b.hosts(spec.hosts.as_ref().unwrap_or(&Entries::default()));
-    let domains = b.domains(&spec.domains, &hosts, inputs);
+    let (dns_targets, written) = push::targets(&spec.dns_targets, b.diags);
+    let mut domains = b.domains(&spec.domains, &hosts, inputs);
+    push::domains(
+        &spec.domains,
+        defaults,
+        (&dns_targets, &written),
+        &mut domains,
+        b.diags,
+    );
     if b.diags.has_errors() {
         return None;
     }
@@ -57,7 +66,11 @@ pub fn build(spec: &Spec, inputs: &Inputs<'_>, diags: &mut Diagnostics) -> Optio
             (h.key, host)
         })
         .collect();
-    Some(Model { hosts, domains })
+    Some(Model {
+        hosts,
+        domains,
+        dns_targets,
+    })
 }
 
 struct Builder<'a> {
@@ -541,6 +554,7 @@ impl Builder<'_> {
             unknown,
             srs,
             records,
+            push: None,
         };
         let srs_span = d.own.srs.as_ref().filter(|s| s.value).map(|s| s.span);
         Pending {

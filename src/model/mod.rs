@@ -7,6 +7,7 @@
 
 mod build;
 pub mod names;
+mod push;
 mod recipients;
 pub mod route;
 mod routing;
@@ -16,7 +17,9 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 
 use serde::Serialize;
 
-pub use crate::spec::{Alignment, DkimAlgorithm, DmarcPolicy, MtaStsMode, SpfAll, Stack};
+pub use crate::spec::{
+    Alignment, DkimAlgorithm, DmarcPolicy, MtaStsMode, Owns, SpfAll, Stack, TsigAlgorithm,
+};
 pub use build::{Inputs, build};
 
 /// A whole resolved spec.
@@ -26,6 +29,46 @@ pub struct Model {
     pub hosts: BTreeMap<String, Host>,
     /// By A-label domain name.
     pub domains: BTreeMap<String, Domain>,
+    /// The name servers zones are pushed to, by name.
+    pub dns_targets: BTreeMap<String, DnsTarget>,
+}
+
+/// A name server mailc pushes zones to. Its secret is named, never held:
+/// it is read from its file when a push needs it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct DnsTarget {
+    pub name: String,
+    pub kind: TargetKind,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "type")]
+pub enum TargetKind {
+    /// RFC 2136 UPDATE and AXFR, signed with TSIG (RFC 8945).
+    Rfc2136 {
+        server: std::net::SocketAddr,
+        /// The key's name, lowercase, without a trailing dot.
+        key_name: String,
+        algorithm: TsigAlgorithm,
+        /// As written in the spec (relative to its folder).
+        secret_file: String,
+    },
+    /// PowerDNS Authoritative's HTTP API.
+    PowerDns {
+        /// Scheme, host and port (and any path prefix), no trailing `/`.
+        url: String,
+        server_id: String,
+        /// As written in the spec (relative to its folder).
+        api_key_file: String,
+    },
+}
+
+/// Where a domain's zone is pushed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Push {
+    /// A key of [`Model::dns_targets`].
+    pub target: String,
+    pub owns: Owns,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -64,6 +107,8 @@ pub struct Domain {
     pub unknown: Unknown,
     pub srs: bool,
     pub records: Vec<UserRecord>,
+    /// Where the zone is pushed (`None`: it is not).
+    pub push: Option<Push>,
 }
 
 impl Domain {

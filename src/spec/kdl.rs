@@ -387,7 +387,7 @@ impl MapB {
 const LIST_NODES: &[&str] = &["nameservers", "aliases", "rua", "ruf", "include", "ip4", "ip6"];
 
 /// Node names that are maps with fixed fields: properties and children only.
-const FIXED_MAPS: &[&str] = &["defaults", "spf", "dmarc", "mta-sts", "tls-rpt"];
+const FIXED_MAPS: &[&str] = &["defaults", "spf", "dmarc", "mta-sts", "tls-rpt", "dns"];
 
 /// Every node name the mapping knows, for "did you mean" on a node no key fits.
 #[rustfmt::skip]
@@ -397,7 +397,8 @@ const KNOWN_NODES: &[&str] = &[
     "routing", "rua", "ruf", "include", "ip4", "ip6", "ttl", "quota", "hostmaster", "srs",
     "zone", "password", "send-only", "hostname", "ipv4", "ipv6", "stack", "algorithm",
     "private-key", "public-key", "sign", "policy", "subdomain-policy", "adkim", "aspf", "pct",
-    "mode", "max-age", "all",
+    "mode", "max-age", "all", "dns", "dns-target", "target", "owns", "type", "server",
+    "tsig-key", "tsig-algorithm", "tsig-secret-file", "url", "server-id", "api-key-file",
 ];
 
 /// How a node is written, for the `help:` of a shape error.
@@ -436,6 +437,12 @@ fn example(name: &str) -> Option<&'static str> {
         "routing" => {
             "`routing mx1=local mx2=backup`, or one mode for every host as the domain's \
              property: `domain example.com routing=local`"
+        }
+        "dns" => "`dns target=primary owns=mail`",
+        "dns-target" => {
+            "`dns-target primary type=rfc2136 server=\"192.0.2.53\" tsig-key=mailc-key \
+             tsig-secret-file=\"keys/mailc-key.secret\"`, or `dns-target pdns type=powerdns \
+             url=\"http://127.0.0.1:8081\" api-key-file=\"keys/powerdns-api.key\"`"
         }
         _ => return None,
     })
@@ -643,6 +650,7 @@ impl Builder<'_> {
             "host" => self.named_map(m, n, "host", "hosts", "the host key (`mx1`)"),
             "domain" => self.named_map(m, n, "domain", "domains", "the domain name"),
             "mailbox" => self.named_map(m, n, "mailbox", "mailboxes", "the local part"),
+            "dns-target" => self.named_map(m, n, "dns-target", "dns_targets", "the target's name"),
             "alias" => {
                 let args = args(n);
                 let Some(first) = args.first().copied() else {

@@ -95,6 +95,10 @@ pub struct Spec {
     /// The mail domains, by domain name.
     #[serde(default)]
     pub domains: Entries<Domain>,
+    /// Name servers mailc pushes zones to, by a name of your choice
+    /// (domains choose one with `dns.target`).
+    #[serde(default)]
+    pub dns_targets: Entries<DnsTarget>,
 }
 
 /// The keys `defaults` gives every domain and a domain may set for itself.
@@ -119,6 +123,112 @@ pub struct Defaults {
     pub hostmaster: Option<Sp<String>>,
     /// Rewrite envelope senders of forwarded mail (SRS). Default false.
     pub srs: Option<Sp<bool>>,
+    /// Where the zone is served and how much of it mailc owns there.
+    pub dns: Option<DnsPush>,
+}
+
+/// Which DNS target serves a domain's zone, and how much of the zone is
+/// mailc's. Fields merge with the default's.
+#[derive(Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DnsPush {
+    /// The name of an entry of `dns_targets`.
+    pub target: Option<Sp<String>>,
+    /// `mail` (default): only mail's records; `zone`: the whole zone.
+    pub owns: Option<Sp<Owns>>,
+    #[serde(skip)]
+    pub span: Span,
+}
+
+/// How much of a pushed zone mailc owns.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, JsonSchema, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Owns {
+    /// The whole zone: a record the spec does not produce is removed.
+    Zone,
+    /// Only the records mailc produces; any other record is left alone.
+    Mail,
+}
+
+/// A name server mailc pushes zones to.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct DnsTarget {
+    pub kind: Option<Sp<DnsTargetKind>>,
+    /// `rfc2136`: the primary's address, `IP` or `IP:PORT` (port 53).
+    pub server: Option<Sp<String>>,
+    /// `rfc2136`: the TSIG key's name, as the server knows it.
+    pub tsig_key: Option<Sp<String>>,
+    /// `rfc2136`: `hmac-sha256` (default) or `hmac-sha512`.
+    pub tsig_algorithm: Option<Sp<TsigAlgorithm>>,
+    /// `rfc2136`: the file holding the key's secret, relative to the spec.
+    pub tsig_secret_file: Option<Sp<String>>,
+    /// `powerdns`: the API's base URL, `http://HOST:PORT` or `https://…`.
+    pub url: Option<Sp<String>>,
+    /// `powerdns`: the server id in the API's paths. Default `localhost`.
+    pub server_id: Option<Sp<String>>,
+    /// `powerdns`: the file holding the API key, relative to the spec.
+    pub api_key_file: Option<Sp<String>>,
+    pub span: Span,
+}
+
+/// How mailc talks to a DNS target.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, JsonSchema, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum DnsTargetKind {
+    /// Dynamic updates (RFC 2136) signed with TSIG, zones read by AXFR.
+    Rfc2136,
+    /// PowerDNS Authoritative's HTTP API.
+    Powerdns,
+}
+
+/// A TSIG algorithm (RFC 8945 §6).
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, JsonSchema, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum TsigAlgorithm {
+    HmacSha256,
+    HmacSha512,
+}
+
+impl JsonSchema for DnsTarget {
+    fn schema_name() -> Cow<'static, str> {
+        "DnsTarget".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "A name server mailc pushes zones to: `rfc2136` (dynamic updates signed with TSIG) or `powerdns` (its HTTP API).",
+            "oneOf": [
+                {
+                    "type": "object",
+                    "additionalProperties": false,
+                    "required": ["type", "server", "tsig_key", "tsig_secret_file"],
+                    "properties": {
+                        "type": { "const": "rfc2136" },
+                        "server": { "type": "string", "description": "The primary's address: IP or IP:PORT (port 53 by default)." },
+                        "tsig_key": { "type": "string", "description": "The TSIG key's name, as the server knows it." },
+                        "tsig_algorithm": { "enum": ["hmac-sha256", "hmac-sha512"], "description": "Default hmac-sha256." },
+                        "tsig_secret_file": { "type": "string", "description": "The file holding the key's base64 secret (or a BIND key file), relative to the spec; mode 0600." }
+                    }
+                },
+                {
+                    "type": "object",
+                    "additionalProperties": false,
+                    "required": ["type", "url", "api_key_file"],
+                    "properties": {
+                        "type": { "const": "powerdns" },
+                        "url": { "type": "string", "description": "The API's base URL: http://HOST:PORT or https://HOST:PORT." },
+                        "server_id": { "type": "string", "description": "The server id in the API's paths. Default localhost." },
+                        "api_key_file": { "type": "string", "description": "The file holding the API key, relative to the spec; mode 0600." }
+                    }
+                }
+            ]
+        })
+    }
 }
 
 /// One mail server.

@@ -345,7 +345,16 @@ impl<'d> Reader<'d> {
         if let Some(n) = self.take(&mut f, "domains") {
             spec.domains = self.domains(n);
         }
-        self.finish(f, &["version", "defaults", "hosts", "domains"], "the spec");
+        if let Some(n) = self.take(&mut f, "dns_targets") {
+            spec.dns_targets = self
+                .entries(n, "`dns_targets`", |r, k, v| Some(r.dns_target(k, v)))
+                .unwrap_or_default();
+        }
+        self.finish(
+            f,
+            &["version", "defaults", "hosts", "domains", "dns_targets"],
+            "the spec",
+        );
         spec
     }
 
@@ -422,6 +431,130 @@ impl<'d> Reader<'d> {
         if let Some(n) = self.take(f, "srs") {
             d.srs = self.bool(n, "`srs`");
         }
+        if let Some(n) = self.take(f, "dns") {
+            d.dns = self.dns_push(n);
+        }
+    }
+
+    fn dns_push(&mut self, node: &Node) -> Option<DnsPush> {
+        let mut f = self.fields(node, "`dns`")?;
+        let mut d = DnsPush {
+            span: node.span,
+            ..DnsPush::default()
+        };
+        if let Some(n) = self.take(&mut f, "target") {
+            d.target = self.string(n, "a DNS target's name");
+        }
+        if let Some(n) = self.take(&mut f, "owns") {
+            d.owns = self.choice(n, "`owns`", &[("mail", Owns::Mail), ("zone", Owns::Zone)]);
+        }
+        self.finish(f, &["target", "owns"], "`dns`");
+        Some(d)
+    }
+
+    fn dns_target(&mut self, key: &Sp<String>, node: &Node) -> DnsTarget {
+        let mut t = DnsTarget {
+            span: node.span,
+            ..DnsTarget::default()
+        };
+        let what = format!("DNS target `{}`", key.value);
+        let Some(mut f) = self.fields(node, &what) else {
+            return t;
+        };
+        if let Some(n) = self.required(
+            &mut f,
+            "type",
+            key.span,
+            &what,
+            ("type: rfc2136", "type=rfc2136"),
+        ) {
+            t.kind = self.choice(
+                n,
+                "DNS target type",
+                &[
+                    ("rfc2136", DnsTargetKind::Rfc2136),
+                    ("powerdns", DnsTargetKind::Powerdns),
+                ],
+            );
+        }
+        let kind = t.kind.as_ref().map(|k| k.value);
+        let rfc2136 = kind != Some(DnsTargetKind::Powerdns);
+        let powerdns = kind != Some(DnsTargetKind::Rfc2136);
+        let mut known = vec!["type"];
+        if rfc2136 {
+            known.extend(["server", "tsig_key", "tsig_algorithm", "tsig_secret_file"]);
+            let req = |k| kind == Some(DnsTargetKind::Rfc2136) && k != "tsig_algorithm";
+            for (name, example) in [
+                ("server", ("server: 192.0.2.53", "server=\"192.0.2.53\"")),
+                ("tsig_key", ("tsig_key: mailc-key", "tsig-key=mailc-key")),
+                (
+                    "tsig_secret_file",
+                    (
+                        "tsig_secret_file: keys/mailc-key.secret",
+                        "tsig-secret-file=\"keys/mailc-key.secret\"",
+                    ),
+                ),
+                ("tsig_algorithm", ("", "")),
+            ] {
+                let n = if req(name) {
+                    self.required(&mut f, name, key.span, &what, example)
+                } else {
+                    self.take(&mut f, name)
+                };
+                let Some(n) = n else { continue };
+                match name {
+                    "server" => t.server = self.string(n, "`server`"),
+                    "tsig_key" => t.tsig_key = self.string(n, "`tsig_key`"),
+                    "tsig_secret_file" => t.tsig_secret_file = self.string(n, "`tsig_secret_file`"),
+                    _ => {
+                        t.tsig_algorithm = self.choice(
+                            n,
+                            "TSIG algorithm",
+                            &[
+                                ("hmac-sha256", TsigAlgorithm::HmacSha256),
+                                ("hmac-sha512", TsigAlgorithm::HmacSha512),
+                            ],
+                        )
+                    }
+                }
+            }
+        }
+        if powerdns {
+            known.extend(["url", "server_id", "api_key_file"]);
+            let req = |k| kind == Some(DnsTargetKind::Powerdns) && k != "server_id";
+            for (name, example) in [
+                (
+                    "url",
+                    (
+                        "url: http://127.0.0.1:8081",
+                        "url=\"http://127.0.0.1:8081\"",
+                    ),
+                ),
+                (
+                    "api_key_file",
+                    (
+                        "api_key_file: keys/powerdns-api.key",
+                        "api-key-file=\"keys/powerdns-api.key\"",
+                    ),
+                ),
+                ("server_id", ("", "")),
+            ] {
+                let n = if req(name) {
+                    self.required(&mut f, name, key.span, &what, example)
+                } else {
+                    self.take(&mut f, name)
+                };
+                let Some(n) = n else { continue };
+                let v = self.string(n, &format!("`{name}`"));
+                match name {
+                    "url" => t.url = v,
+                    "api_key_file" => t.api_key_file = v,
+                    _ => t.server_id = v,
+                }
+            }
+        }
+        self.finish(f, &known, &what);
+        t
     }
 
     fn host(&mut self, key: &Sp<String>, node: &Node) -> Host {
@@ -862,6 +995,7 @@ const DEFAULTS_KEYS: &[&str] = &[
     "nameservers",
     "hostmaster",
     "srs",
+    "dns",
 ];
 
 const DOMAIN_KEYS: &[&str] = &[
@@ -882,6 +1016,7 @@ const DOMAIN_KEYS: &[&str] = &[
     "quota",
     "nameservers",
     "hostmaster",
+    "dns",
 ];
 
 const STACKS: &[(&str, Stack)] = &[

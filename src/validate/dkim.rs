@@ -118,20 +118,14 @@ fn selector(s: &str) -> Result<String, String> {
     names::dns_name(s)
 }
 
-/// A key path: relative or absolute, but no `..`, and only characters that
-/// are safe in every config that names it.
-fn private(
-    p: &Sp<String>,
-    algorithm: DkimAlgorithm,
-    files: &dyn KeyFiles,
-    missing: MissingKey,
-    diags: &mut Diagnostics,
-) -> Option<String> {
-    let path = &p.value;
+/// Why a path to a key or secret file is not safe to name in configs and
+/// open: empty, characters other than letters, digits and `. _ - / + @`,
+/// a `..` component, or a folder. `None` when it is fine.
+pub fn unsafe_path(path: &str) -> Option<String> {
     let bad_char = path
         .chars()
         .find(|&c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '/' | '+' | '@')));
-    let why = if path.is_empty() {
+    if path.is_empty() {
         Some("it is empty".to_string())
     } else if let Some(c) = bad_char {
         Some(format!(
@@ -144,8 +138,20 @@ fn private(
         Some("it names a folder".to_string())
     } else {
         None
-    };
-    if let Some(why) = why {
+    }
+}
+
+/// A key path: relative or absolute, but no `..`, and only characters that
+/// are safe in every config that names it.
+fn private(
+    p: &Sp<String>,
+    algorithm: DkimAlgorithm,
+    files: &dyn KeyFiles,
+    missing: MissingKey,
+    diags: &mut Diagnostics,
+) -> Option<String> {
+    let path = &p.value;
+    if let Some(why) = unsafe_path(path) {
         diags.push(
             Diagnostic::error(Code::DkimKeyPath, p.span, format!("`{path}` is not a usable key path: {why}"))
                 .label("unsafe path")
