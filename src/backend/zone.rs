@@ -263,8 +263,8 @@ fn txt_text(txt: &TXT) -> String {
     strings.join(" ")
 }
 
-/// The data of a record other than TXT.
-fn rdata_text(data: &RData) -> String {
+/// A record's data in master-file syntax.
+pub fn rdata_text(data: &RData) -> String {
     match data {
         RData::A(a) => a.0.to_string(),
         RData::AAAA(a) => a.0.to_string(),

@@ -1,10 +1,15 @@
 //! Live DNS: what name servers serve, compared with what the spec
-//! publishes.
+//! publishes, and pushing zones to them.
 //!
 //! - [`resolve`]: asking DNS questions (one server, or the system's
 //!   resolvers);
 //! - [`check`]: `mailc check`, the spec's mail records against those
-//!   answers.
+//!   answers;
+//! - [`records`]: a zone's content as RRsets, the shape both sides of a
+//!   push are compared in; [`diff`]: what a push changes, within the part
+//!   of the zone mailc owns.
 
 pub mod check;
+pub mod diff;
+pub mod records;
 pub mod resolve;
