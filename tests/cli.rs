@@ -335,12 +335,96 @@ fn route_tables_match() {
     }
 }
 
+/// Without `--host`, every host answers; `--host` takes a key or a
+/// hostname; each answer says which rule decided.
 #[test]
-fn route_needs_a_host_when_there_are_several() {
+fn route_shows_every_host_and_the_rule_that_decided() {
     let dir = root().join("examples/primary-backup");
-    let run = mailc(&dir, &["route", "alice@example.com"], None);
-    assert_eq!(run.code, 1);
-    assert!(run.stderr.contains("--host"), "{}", run.stderr);
+    let run = mailc(&dir, &["route", "team@example.com"], None);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        run.stdout,
+        "team@example.com on mx1: delivered to alice@example.com, bob@example.com; also forwarded to partner@external.org\n  \
+         why: alias: team → alice; team → sales → bob; team → sales → partner@external.org\n\
+         team@example.com on mx2: relayed to mx1.example.com\n  \
+         why: host `mx2` is a backup MX of `example.com`: it accepts what the primary accepts and relays it there \
+         (the primary's rule: alias: team → alice; team → sales → bob; team → sales → partner@external.org)\n"
+    );
+    for (addr, why) in [
+        ("alice@example.com", "why: mailbox"),
+        (
+            "nobody@example.com",
+            "why: no mailbox or alias; catch-all: nobody → alice",
+        ),
+        (
+            "someone@elsewhere.test",
+            "why: `elsewhere.test` is not a domain of this spec",
+        ),
+    ] {
+        let run = mailc(&dir, &["route", addr, "--host", "mx1"], None);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        assert!(run.stdout.contains(why), "{addr}: {}", run.stdout);
+    }
+    // A hostname names the same host as its key, in any case and with a dot.
+    let by_key = mailc(
+        &dir,
+        &[
+            "route",
+            "bob@example.com",
+            "--host",
+            "mx2",
+            "--format",
+            "json",
+        ],
+        None,
+    );
+    for name in ["mx2.example.net", "MX2.Example.NET."] {
+        let run = mailc(
+            &dir,
+            &[
+                "route",
+                "bob@example.com",
+                "--host",
+                name,
+                "--format",
+                "json",
+            ],
+            None,
+        );
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        assert_eq!(run.stdout, by_key.stdout);
+    }
+    let v: serde_json::Value = serde_json::from_str(&by_key.stdout).unwrap();
+    for field in [
+        "address",
+        "host",
+        "outcome",
+        "mailboxes",
+        "forward",
+        "next_hop",
+        "reply",
+    ] {
+        assert!(v.get(field).is_some(), "no `{field}`: {v}");
+    }
+    assert_eq!(v["host"], "mx2");
+    assert_eq!(
+        (&v["rule"], &v["primary_rule"]),
+        (&"backup".into(), &"mailbox".into())
+    );
+    // JSON for every host: an array in host order.
+    let run = mailc(
+        &dir,
+        &["route", "bob@example.com", "--format", "json"],
+        None,
+    );
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let hosts: Vec<&str> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["host"].as_str().unwrap())
+        .collect();
+    assert_eq!(hosts, ["mx1", "mx2"]);
     let run = mailc(&dir, &["route", "alice@example.com", "--host", "mx3"], None);
     assert_eq!(run.code, 1);
     assert!(run.stderr.contains("did you mean `mx1`?"), "{}", run.stderr);

@@ -84,7 +84,7 @@ enum Command {
     },
     /// Explain how one address is handled on a host.
     #[command(after_help = manual::examples(&[
-        ("mailc route info@example.com", "What the spec's only host does with mail to info@."),
+        ("mailc route info@example.com", "What every host of the spec does with mail to info@, and why."),
         ("mailc route bob@example.com --host mx2 --format json", "The answer on host mx2, as JSON."),
     ]))]
     Route {
@@ -92,11 +92,12 @@ enum Command {
         address: String,
         /// The spec (default: mailc.yaml, else mailc.kdl).
         spec: Option<PathBuf>,
-        /// The host key (may be left out when the spec has one host).
+        /// The host, by key or hostname (default: every host).
         #[arg(long)]
         host: Option<String>,
-        /// `text`: one sentence; `json`: the outcome, mailboxes, forwards,
-        /// next hop and reply as one object.
+        /// `text`: the verdict and why; `json`: the outcome, mailboxes,
+        /// forwards, next hop, reply and rule as one object (an array of
+        /// them when several hosts answer).
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
@@ -338,45 +339,77 @@ fn route_cmd(
             Some("run `mailc validate`"),
         );
     };
-    let host = match host {
-        Some(h) if model.hosts.contains_key(&h) => h,
-        Some(h) => {
-            let keys: Vec<&str> = model.hosts.keys().map(String::as_str).collect();
-            let help = match crate::diag::suggest(&h, keys.iter().copied()) {
-                Some(s) => format!("did you mean `{s}`?"),
-                None => format!("the hosts are: {}", keys.join(", ")),
-            };
-            return fail(
-                &format!("`{h}` is not a host of {}", loaded.source.name),
-                Some(&help),
-            );
-        }
-        None if model.hosts.len() == 1 => model.hosts.keys().next().cloned().unwrap_or_default(),
-        None => {
-            let keys: Vec<&str> = model.hosts.keys().map(String::as_str).collect();
-            return fail(
-                "the spec has more than one host; say which with `--host`",
-                Some(&format!(
-                    "the hosts are: {}",
-                    if keys.is_empty() {
-                        "(none)".into()
-                    } else {
-                        keys.join(", ")
-                    }
-                )),
-            );
-        }
+    let hosts: Vec<String> = match host {
+        Some(h) => match host_key(model, &h) {
+            Some(k) => vec![k],
+            None => {
+                let keys: Vec<&str> = model.hosts.keys().map(String::as_str).collect();
+                let help = match crate::diag::suggest(&h, keys.iter().copied()) {
+                    Some(s) => format!("did you mean `{s}`?"),
+                    None => format!(
+                        "give a host key or hostname; the hosts are: {}",
+                        model
+                            .hosts
+                            .values()
+                            .map(|x| format!("{} ({})", x.key, x.hostname))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                };
+                return fail(
+                    &format!("`{h}` is not a host of {}", loaded.source.name),
+                    Some(&help),
+                );
+            }
+        },
+        // Without `--host`, every host answers.
+        None => model.hosts.keys().cloned().collect(),
     };
-    let r = route::route(model, &host, address);
+    if hosts.is_empty() {
+        return fail(
+            &format!("{} has no hosts to route on", loaded.source.name),
+            Some("define the mail servers under `hosts`"),
+        );
+    }
+    let routes: Vec<route::Route> = hosts
+        .iter()
+        .map(|h| route::route(model, h, address))
+        .collect();
     match format {
-        Format::Json => println!("{}", serde_json::to_string_pretty(&r).unwrap_or_default()),
-        Format::Text => print!("{}", explain(&r)),
+        // One host: the route object; several: an array of them, in host order.
+        Format::Json if routes.len() == 1 => println!(
+            "{}",
+            serde_json::to_string_pretty(&routes[0]).unwrap_or_default()
+        ),
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&routes).unwrap_or_default()
+        ),
+        Format::Text => {
+            for r in &routes {
+                print!("{}", explain(model, r));
+            }
+        }
     }
     ExitCode::SUCCESS
 }
 
-/// A route in words, for people.
-fn explain(r: &route::Route) -> String {
+/// The key of the host `given` names: a host key, else a hostname (any
+/// case, a final dot or not, Unicode or A-labels).
+fn host_key(model: &crate::model::Model, given: &str) -> Option<String> {
+    if model.hosts.contains_key(given) {
+        return Some(given.to_string());
+    }
+    let name = crate::model::names::fqdn(given.strip_suffix('.').unwrap_or(given)).ok()?;
+    model
+        .hosts
+        .values()
+        .find(|h| h.hostname == name)
+        .map(|h| h.key.clone())
+}
+
+/// A route in words, for people: the verdict, then the rule that decided.
+fn explain(model: &crate::model::Model, r: &route::Route) -> String {
     use route::Outcome::*;
     let mut s = format!("{} on {}: ", r.address, r.host);
     match r.outcome {
@@ -395,7 +428,7 @@ fn explain(r: &route::Route) -> String {
     if r.outcome == Deliver && !r.forward.is_empty() {
         s.push_str(&format!("; also forwarded to {}", r.forward.join(", ")));
     }
-    s.push('\n');
+    s.push_str(&format!("\n  why: {}\n", route::why(model, r)));
     s
 }
 

@@ -463,6 +463,7 @@ impl Builder<'_> {
             .unknown_recipients
             .as_ref()
             .or(def.unknown_recipients.as_ref());
+        let mut catch_all = None;
         let unknown = match unknown_spec.map(|u| (&u.value, u.span)) {
             None | Some((UnknownRecipients::Reject, _)) => Unknown::Reject,
             Some((UnknownRecipients::Bounce, span)) => {
@@ -475,6 +476,7 @@ impl Builder<'_> {
             }
             Some((UnknownRecipients::Forward(t), _)) => {
                 if let Some(target) = self.target(t, name) {
+                    catch_all = Some(target.address(name));
                     claims.catch_all = Some((target, t.span));
                 }
                 Unknown::Forward {
@@ -552,6 +554,7 @@ impl Builder<'_> {
             mailboxes,
             recipients: BTreeMap::new(),
             unknown,
+            catch_all,
             srs,
             records,
             push: None,

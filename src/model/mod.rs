@@ -105,6 +105,9 @@ pub struct Domain {
     /// where its mail goes.
     pub recipients: BTreeMap<String, Recipient>,
     pub unknown: Unknown,
+    /// The catch-all's target as written, as a full address (for `mailc
+    /// route`); `None` without a catch-all.
+    pub catch_all: Option<String>,
     pub srs: bool,
     pub records: Vec<UserRecord>,
     /// Where the zone is pushed (`None`: it is not).
@@ -213,6 +216,10 @@ pub struct Recipient {
     /// What claims the local part.
     pub kind: RecipientKind,
     pub target: Expansion,
+    /// The next step as written, as full addresses: an alias's own targets,
+    /// a mailbox alias's mailbox; empty for a mailbox. `mailc route` follows
+    /// these to show the chain that led to each recipient.
+    pub via: Vec<String>,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]

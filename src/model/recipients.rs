@@ -20,6 +20,16 @@ pub enum Target {
     Address(String, String),
 }
 
+impl Target {
+    /// The target as a full address, written in `domain`.
+    pub fn address(&self, domain: &str) -> String {
+        match self {
+            Target::Local(l) => format!("{l}@{domain}"),
+            Target::Address(l, d) => format!("{l}@{d}"),
+        }
+    }
+}
+
 /// What one domain claims, ready for expansion.
 #[derive(Debug, Default)]
 pub struct Claims {
@@ -117,6 +127,7 @@ impl Resolver<'_> {
                 Recipient {
                     kind: RecipientKind::Mailbox,
                     target,
+                    via: Vec::new(),
                 },
             );
         }
@@ -130,10 +141,11 @@ impl Resolver<'_> {
                 Recipient {
                     kind: RecipientKind::MailboxAlias,
                     target,
+                    via: vec![format!("{mailbox}@{name}")],
                 },
             );
         }
-        for (local, (_, span)) in &claims.aliases {
+        for (local, (targets, span)) in &claims.aliases {
             let target = r.alias(name, local);
             if target.is_empty() && !r.poisoned.contains(&(name.clone(), local.clone())) {
                 let d = Diagnostic::warning(
@@ -150,6 +162,7 @@ impl Resolver<'_> {
                 Recipient {
                     kind: RecipientKind::Alias,
                     target,
+                    via: targets.iter().map(|(t, _)| t.address(name)).collect(),
                 },
             );
         }
