@@ -758,23 +758,7 @@ assert ok(b.search(None, "RECENT")) == [b""]
 #[test]
 fn connections_over_the_limit_are_turned_away() {
     let tmp = Temp::new("limit");
-    let out = tmp.0.join("out");
-    let status = Command::new(env!("CARGO_BIN_EXE_mailc"))
-        .arg("apply")
-        .arg(root().join("tests/cases/embedded-imap/mailc.yaml"))
-        .arg("--out")
-        .arg(&out)
-        .arg("--auto-approve")
-        .stdout(Stdio::null())
-        .status()
-        .expect("run mailc apply");
-    assert!(status.success());
-    let path = out.join("server/mx1/manifest.json");
-    let mut manifest: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
-    manifest["limits"]["connections"] = 2.into();
-    std::fs::write(&path, serde_json::to_vec_pretty(&manifest).unwrap()).unwrap();
-    let server = Server::start_with(&path, &tmp.0.join("data"));
+    let server = limited(&tmp.0, &[("connections", 2)]);
     server.python(
         r#"
 a = login("alice@example.com")
@@ -794,6 +778,164 @@ for _ in range(200):
 assert line.startswith(b"* OK"), line
 "#,
     );
+}
+
+/// A server of embedded-imap's compiled manifest with these `limits`
+/// changed.
+fn limited(tmp: &Path, limits: &[(&str, u32)]) -> Server {
+    let out = tmp.join("out");
+    let status = Command::new(env!("CARGO_BIN_EXE_mailc"))
+        .arg("apply")
+        .arg(root().join("tests/cases/embedded-imap/mailc.yaml"))
+        .arg("--out")
+        .arg(&out)
+        .arg("--auto-approve")
+        .stdout(Stdio::null())
+        .status()
+        .expect("run mailc apply");
+    assert!(status.success());
+    let path = out.join("server/mx1/manifest.json");
+    let mut manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    for (k, v) in limits {
+        manifest["limits"][*k] = (*v).into();
+    }
+    std::fs::write(&path, serde_json::to_vec_pretty(&manifest).unwrap()).unwrap();
+    Server::start_with(&path, &tmp.join("data"))
+}
+
+#[test]
+fn before_login_literals_lines_time_and_guesses_are_bounded() {
+    // Before login: a literal over 1 KiB is refused (synchronising: BAD,
+    // the session goes on; LITERAL+: BYE at once, its bytes never read),
+    // so is a line over 8 KiB; limits.login_timeout (2 s here) is the
+    // whole time to log in, however busy the client keeps the line; after
+    // limits.auth_failures (2) failed logins from an address, it is refused
+    // even the right password. Small literals log in as ever, and after
+    // login the 2 s no longer count. A user has at most limits.mailboxes.
+    let tmp = Temp::new("preauth");
+    let server = limited(
+        &tmp.0,
+        &[("login_timeout", 2), ("auth_failures", 2), ("mailboxes", 5)],
+    );
+    let out = server.python(
+        r#"
+def rest(f):
+    # What follows a BYE: the end (or a reset, if the kernel got there first).
+    try:
+        return f.readline()
+    except ConnectionResetError:
+        return b""
+def raw(src="127.0.0.1"):
+    s = socket.create_connection((HOST, PORT), timeout=60, source_address=(src, 0))
+    f = s.makefile("rb")
+    f.readline()
+    return s, f
+s, f = raw()
+s.sendall(b"a LOGIN {2000}\r\n")
+print(f.readline().decode().strip())
+s.sendall(b"b CAPABILITY\r\n")
+f.readline(); print(f.readline().decode().strip())
+s.sendall(b"c LOGIN {17}\r\n")
+print(f.readline()[:1].decode())
+s.sendall(b"alice@example.com {8}\r\n")
+print(f.readline()[:1].decode())
+s.sendall(b"alice-pw\r\nd NOOP\r\n")
+print(f.readline().decode().split()[:2], f.readline().decode().strip())
+time.sleep(3)
+s.sendall(b"e NOOP\r\n"); print(f.readline().decode().strip())
+s.close()
+s, f = raw()
+s.sendall(b"a LOGIN {26214400+}\r\n" + b"x" * 65536)
+print(f.readline().decode().strip(), rest(f))
+s, f = raw()
+try:
+    s.sendall(b"a LOGIN " + b"x" * 9000)
+except OSError:
+    pass
+print(f.readline().decode().strip(), rest(f))
+s, f = raw()
+for i in range(120):
+    s.sendall(b"n%d NOOP\r\n" % i)
+    line = f.readline()
+    if line.startswith(b"* BYE"):
+        print(line.decode().strip(), i < 100)
+        break
+    time.sleep(0.5)
+s, f = raw("127.0.0.2")
+for pw in [b"wrong", b"wronger", b"alice-pw"]:
+    s.sendall(b"l LOGIN alice@example.com " + pw + b"\r\n")
+    print(f.readline().decode().strip())
+m = login("bob@example.com")
+for name in ["a", "b", "c", "d", "e", "x.y.z"]:
+    print(name, m.create(name))
+ok(m.delete("a"))
+print(m.create("e"))
+"#,
+    );
+    assert_eq!(
+        out,
+        "a BAD [TOOBIG] literal too large before login\n\
+         b OK capabilities listed\n\
+         +\n\
+         +\n\
+         ['c', 'OK'] d OK done\n\
+         e OK done\n\
+         * BYE literal too large before login b''\n\
+         * BYE command line too long before login b''\n\
+         * BYE autologout: no login in time True\n\
+         l NO [AUTHENTICATIONFAILED] authentication failed\n\
+         l NO [AUTHENTICATIONFAILED] authentication failed\n\
+         l NO [UNAVAILABLE] too many failed logins from your address, try again later\n\
+         a ('OK', [b'created'])\n\
+         b ('OK', [b'created'])\n\
+         c ('OK', [b'created'])\n\
+         d ('OK', [b'created'])\n\
+         e ('NO', [b'[LIMIT] too many mailboxes: 5 at most'])\n\
+         x.y.z ('NO', [b'[LIMIT] too many mailboxes: 5 at most'])\n\
+         ('OK', [b'created'])\n",
+        "{out}"
+    );
+}
+
+#[test]
+fn a_client_that_does_not_read_is_not_buffered() {
+    // Backpressure: commands pipelined behind a FETCH the client does not
+    // read stay in the client's socket; the server stops reading (only the
+    // kernel's buffers fill), instead of queueing all of them in memory.
+    let tmp = Temp::new("unread");
+    let server = Server::start(&tmp.0);
+    let body = format!("{}\n", "x".repeat(998)).repeat(2048);
+    for n in 0..8 {
+        server.deliver(
+            "alice@example.com",
+            &format!("17000000{n:02}.big.test"),
+            &format!("Subject: big {n}\n\n{body}"),
+        );
+    }
+    let out = server.python(
+        r#"
+import select
+m = login("alice@example.com")
+assert ok(m.select("INBOX")) == [b"8"]
+s = m.socket()
+s.sendall(b"f1 FETCH 1:* (BODY.PEEK[])\r\n")
+s.setblocking(False)
+chunk = b"n NOOP\r\n" * 8192
+sent = 0
+while sent < 64 << 20:
+    try:
+        sent += s.send(chunk)
+    except BlockingIOError:
+        if not select.select([], [s], [], 3)[1]:
+            break
+print(sent < 32 << 20)
+s.close()
+m = login("alice@example.com")
+print(ok(m.select("INBOX")))
+"#,
+    );
+    assert_eq!(out, "True\n[b'8']\n", "{out}");
 }
 
 #[test]

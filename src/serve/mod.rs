@@ -20,6 +20,7 @@ pub mod queue;
 pub mod router;
 pub mod smtp;
 pub mod store;
+pub mod stream;
 pub mod tls;
 
 use std::net::{IpAddr, SocketAddr};

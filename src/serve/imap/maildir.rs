@@ -132,6 +132,8 @@ pub enum Refusal {
     HasChildren,
     #[error("quota exceeded")]
     OverQuota,
+    #[error("too many mailboxes: {0} at most")]
+    TooMany(usize),
     #[error("{0}")]
     Io(#[from] io::Error),
 }
@@ -185,6 +187,21 @@ impl Account {
         let mut out = vec![Name::inbox()];
         out.extend(names);
         Ok(out)
+    }
+
+    /// Refuses when making `name` (and its missing parents) would give
+    /// the account more than `cap` mailboxes, INBOX included.
+    pub fn room_for(&self, name: &Name, cap: usize) -> Result<(), Refusal> {
+        let new = name
+            .parents()
+            .iter()
+            .chain([name])
+            .filter(|n| !self.exists(n))
+            .count();
+        if new > 0 && self.list()?.len() + new > cap {
+            return Err(Refusal::TooMany(cap));
+        }
+        Ok(())
     }
 
     pub fn create(&self, name: &Name) -> Result<(), Refusal> {

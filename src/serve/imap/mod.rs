@@ -4,6 +4,7 @@
 //! mail-parser.
 //!
 //! - [`session`]: one connection: states, commands, IDLE, STARTTLS;
+//! - [`wire`]: its bytes: backpressure, and the limits before login;
 //! - [`maildir`]: mailboxes on disk, UIDs, flags, subscriptions, locking;
 //! - [`fetch`]: FETCH items and STORE;
 //! - [`message`]: ENVELOPE, BODYSTRUCTURE and body sections;
@@ -17,6 +18,7 @@ pub mod maildir;
 pub mod message;
 mod search;
 mod session;
+pub mod wire;
 
 use std::sync::Arc;
 
@@ -26,8 +28,8 @@ use tokio::net::TcpListener;
 use super::Shared;
 use super::pool::Full;
 
-/// Accepts connections until shutdown; `implicit_tls` for port 993. At
-/// most `limits.connections` sessions run at once; one more is told
+/// Accepts connections until shutdown; `implicit_tls` for port 993. The
+/// service's pool ([`super::pool`]) decides who may stay; one more is told
 /// `* BYE` and closed.
 pub async fn serve(
     listener: TcpListener,

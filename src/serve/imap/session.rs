@@ -25,14 +25,15 @@ use imap_next::imap_types::search::SearchKey;
 use imap_next::imap_types::sequence::SequenceSet;
 use imap_next::imap_types::status::{StatusDataItem, StatusDataItemName};
 use imap_next::server::{Event, Options, ResponseHandle, Server};
-use imap_next::stream::{Error as StreamError, Stream};
 use imap_next::{Interrupt, Io, State};
 use tokio::net::TcpStream;
 use tokio::time::{Instant, timeout, timeout_at};
-use tokio_rustls::TlsStream;
 
 use super::maildir::{self, Account, DELIMITER, Entry, Flags, Folder, Name, Refusal};
 use super::search;
+use super::wire::{Wire, WireError};
+use crate::serve::auth::Verdict;
+use crate::serve::stream::Stream;
 use crate::serve::{Shared, plaintext_auth_allowed};
 
 /// How often an IDLE session looks at its mailbox (mail delivered by the
@@ -42,8 +43,6 @@ const IDLE_POLL: Duration = Duration::from_secs(2);
 const MAX_ERRORS: u32 = 20;
 /// Failed logins before the server hangs up.
 const MAX_FAILED_LOGINS: u32 = 5;
-/// How long a client that has not logged in may stay silent.
-const LOGIN_TIMEOUT: Duration = Duration::from_secs(120);
 
 pub(super) struct Session {
     pub(super) shared: Arc<Shared>,
@@ -171,7 +170,7 @@ fn server_without_greeting(shared: &Shared) -> Server {
 }
 
 /// Sends what is queued until `handle` has gone out.
-async fn send(stream: &mut Stream, server: &mut Server, handle: ResponseHandle) -> bool {
+async fn send(stream: &mut Wire, server: &mut Server, handle: ResponseHandle) -> bool {
     loop {
         match timeout(Duration::from_secs(30), stream.next(&mut *server)).await {
             Ok(Ok(Event::ResponseSent { handle: h, .. })) if h == handle => {
@@ -186,7 +185,7 @@ async fn send(stream: &mut Stream, server: &mut Server, handle: ResponseHandle) 
 /// Sends what is queued until `handle` has gone out, keeping the events
 /// that arrive meanwhile (pipelined commands) for later.
 async fn send_keeping(
-    stream: &mut Stream,
+    stream: &mut Wire,
     server: &mut Server,
     handle: ResponseHandle,
     pending: &mut VecDeque<Event>,
@@ -212,18 +211,36 @@ pub(super) async fn run(
     peer: SocketAddr,
     implicit_tls: bool,
     shared: Arc<Shared>,
-    mut shutdown: tokio::sync::watch::Receiver<bool>,
+    shutdown: tokio::sync::watch::Receiver<bool>,
 ) {
     let _ = tcp.set_nodelay(true);
-    let idle_limit = Duration::from_secs(u64::from(shared.manifest.limits.imap_timeout.max(60)));
+    // RFC 3501 §5.4 asks for 30 minutes of patience after login; before
+    // it, the whole exchange has limits.login_timeout (the TLS handshake
+    // of port 993 included).
+    let login_by = Instant::now()
+        + Duration::from_secs(u64::from(shared.manifest.limits.login_timeout.max(1)));
     let mut stream = if implicit_tls {
-        match timeout(Duration::from_secs(60), shared.tls.accept(tcp)).await {
-            Ok(Ok(s)) => Stream::tls(TlsStream::Server(s)),
+        match timeout_at(login_by, Wire::accept_tls(tcp, &shared.tls)).await {
+            Ok(Ok(w)) => w,
             _ => return,
         }
     } else {
-        Stream::insecure(tcp)
+        Wire::new(Stream::Plain(tcp))
     };
+    converse(&mut stream, peer, implicit_tls, login_by, shared, shutdown).await;
+    stream.close().await;
+}
+
+/// The session, from the greeting to the BYE.
+async fn converse(
+    stream: &mut Wire,
+    peer: SocketAddr,
+    implicit_tls: bool,
+    login_by: Instant,
+    shared: Arc<Shared>,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+) {
+    let idle_limit = Duration::from_secs(u64::from(shared.manifest.limits.imap_timeout.max(60)));
     let mut session = Session {
         shared: shared.clone(),
         peer,
@@ -247,34 +264,55 @@ pub(super) async fn run(
     loop {
         if session.failed_logins >= MAX_FAILED_LOGINS {
             let h = server.enqueue_status(bye("too many failed logins"));
-            let _ = send(&mut stream, &mut server, h).await;
+            let _ = send(stream, &mut server, h).await;
             return;
         }
-        let limit = if session.account.is_some() {
-            idle_limit
-        } else {
-            idle_limit.min(LOGIN_TIMEOUT)
+        if session.account.is_some() {
+            stream.trust();
+        }
+        let deadline = match session.account {
+            Some(_) => Instant::now() + idle_limit,
+            None => login_by,
         };
         let event = tokio::select! {
             ev = async {
                 match pending.pop_front() {
                     Some(e) => Ok(Ok(e)),
-                    None => timeout(limit, stream.next(&mut server)).await,
+                    None => timeout_at(deadline, stream.next(&mut server)).await,
                 }
             } => ev,
             _ = shutdown.changed() => {
                 let h = server.enqueue_status(bye("server shutting down"));
-                let _ = send(&mut stream, &mut server, h).await;
+                let _ = send(stream, &mut server, h).await;
                 return;
             }
         };
         let event = match event {
             Err(_) => {
-                let h = server.enqueue_status(bye("autologout: idle for too long"));
-                let _ = send(&mut stream, &mut server, h).await;
+                let why = match session.account {
+                    Some(_) => "autologout: idle for too long",
+                    None => "autologout: no login in time",
+                };
+                let h = server.enqueue_status(bye(why));
+                let _ = send(stream, &mut server, h).await;
                 return;
             }
-            Ok(Err(StreamError::State(e))) => {
+            Ok(Err(WireError::LiteralRefused(tag))) => {
+                errors += 1;
+                let tag = tag.and_then(|t| Tag::try_from(t).ok());
+                let msg = "literal too large before login";
+                server.enqueue_status(match tag {
+                    Some(t) => status(&t, StatusKind::Bad, Some(Code::TooBig), msg),
+                    None => untagged(StatusKind::Bad, Some(Code::TooBig), msg),
+                });
+                continue;
+            }
+            Ok(Err(WireError::Refused(why))) => {
+                let h = server.enqueue_status(bye(why));
+                let _ = send(stream, &mut server, h).await;
+                return;
+            }
+            Ok(Err(WireError::State(e))) => {
                 use imap_next::server::Error as E;
                 errors += 1;
                 let (msg, bytes) = match &e {
@@ -307,7 +345,7 @@ pub(super) async fn run(
                 }
                 if errors >= MAX_ERRORS {
                     let h = server.enqueue_status(bye("too many errors"));
-                    let _ = send(&mut stream, &mut server, h).await;
+                    let _ = send(stream, &mut server, h).await;
                     return;
                 }
                 continue;
@@ -323,7 +361,7 @@ pub(super) async fn run(
                 errors = if failed { errors + 1 } else { 0 };
                 if errors >= MAX_ERRORS {
                     let h = server.enqueue_status(bye("too many errors"));
-                    let _ = send(&mut stream, &mut server, h).await;
+                    let _ = send(stream, &mut server, h).await;
                     return;
                 }
                 match flow {
@@ -335,9 +373,7 @@ pub(super) async fn run(
                         for chunk in &job.chunks {
                             match session.fetch_chunk(&mut server, &job, chunk) {
                                 Ok(Some(h)) if job.chunks.len() > 1 => {
-                                    if !send_keeping(&mut stream, &mut server, h, &mut pending)
-                                        .await
-                                    {
+                                    if !send_keeping(stream, &mut server, h, &mut pending).await {
                                         return;
                                     }
                                 }
@@ -356,18 +392,16 @@ pub(super) async fn run(
                     Flow::Logout => {
                         server.enqueue_status(bye("logging out"));
                         let h = server.enqueue_status(st);
-                        let _ = send(&mut stream, &mut server, h).await;
+                        let _ = send(stream, &mut server, h).await;
                         return;
                     }
                     Flow::StartTls => {
                         let h = server.enqueue_status(st);
-                        if !send(&mut stream, &mut server, h).await {
+                        if !send(stream, &mut server, h).await {
                             return;
                         }
-                        let tcp: TcpStream = stream.into();
-                        match timeout(Duration::from_secs(60), shared.tls.accept(tcp)).await {
-                            Ok(Ok(s)) => stream = Stream::tls(TlsStream::Server(s)),
-                            _ => return,
+                        if stream.start_tls(&shared.tls).await.is_err() {
+                            return;
                         }
                         // Whatever came before the handshake is dropped with
                         // the old state (RFC 3501 §6.2.1).
@@ -427,17 +461,17 @@ pub(super) async fn run(
                             Ok(Ok(_)) => continue,
                             Err(_) => {
                                 let h = server.enqueue_status(bye("autologout: idle for too long"));
-                                let _ = send(&mut stream, &mut server, h).await;
+                                let _ = send(stream, &mut server, h).await;
                                 return;
                             }
-                            Ok(Err(StreamError::State(_))) => break,
+                            Ok(Err(WireError::State(_))) => break,
                             Ok(Err(_)) => return,
                         },
                         _ = tokio::time::sleep(IDLE_POLL) => session.refresh(&mut server, true),
                         _ = changes.changed() => session.refresh(&mut server, true),
                         _ = shutdown.changed() => {
                             let h = server.enqueue_status(bye("server shutting down"));
-                            let _ = send(&mut stream, &mut server, h).await;
+                            let _ = send(stream, &mut server, h).await;
                             return;
                         }
                     }
@@ -484,21 +518,25 @@ impl Session {
     }
 
     async fn login(&mut self, tag: &Tag<'static>, user: &[u8], pass: &[u8]) -> Status<'static> {
-        let address = String::from_utf8_lossy(user).trim().to_ascii_lowercase();
-        let hash = self
-            .shared
-            .manifest
-            .users
-            .get(&address)
-            .map(|u| u.password.clone());
+        let login = String::from_utf8_lossy(user).to_string();
         let pass = String::from_utf8_lossy(pass).to_string();
-        let good = match hash {
-            Some(hash) => tokio::task::spawn_blocking(move || {
-                crate::passwd::verify(&pass, &hash).unwrap_or(false)
-            })
-            .await
-            .unwrap_or(false),
-            None => false,
+        let sh = self.shared.clone();
+        let verdict = sh
+            .logins
+            .check(&sh.manifest, self.peer.ip(), &login, pass)
+            .await;
+        let (good, address) = match verdict {
+            Verdict::Ok(a) => (true, a),
+            Verdict::Locked => {
+                self.failed_logins += 1;
+                return status(
+                    tag,
+                    StatusKind::No,
+                    Some(code_other("UNAVAILABLE")),
+                    "too many failed logins from your address, try again later",
+                );
+            }
+            Verdict::Wrong => (false, String::new()),
         };
         let dir = self.shared.store.user_dir(&address);
         match (good, dir) {
@@ -513,9 +551,8 @@ impl Session {
                 )
             }
             _ => {
-                // Slows guessing down a little.
+                // The delay is the login checker's (serve/auth.rs).
                 self.failed_logins += 1;
-                tokio::time::sleep(Duration::from_millis(300)).await;
                 status(
                     tag,
                     StatusKind::No,
@@ -928,11 +965,20 @@ impl Session {
             Err(e) => return no(tag, e),
         };
         let acct = self.account();
+        let cap = self.shared.manifest.limits.mailboxes as usize;
         match blocking(|| {
             let _l = acct.lock()?;
+            acct.room_for(&name, cap)?;
             acct.create(&name)
         }) {
             Ok(()) => ok(tag, "created"),
+            // RFC 5530 §3.
+            Err(e @ Refusal::TooMany(_)) => status(
+                tag,
+                StatusKind::No,
+                Some(code_other("LIMIT")),
+                &e.to_string(),
+            ),
             Err(Refusal::Exists) => status(
                 tag,
                 StatusKind::No,
@@ -960,11 +1006,19 @@ impl Session {
             Some(Err(e)) => return no(tag, e),
         };
         let acct = self.account();
+        let cap = self.shared.manifest.limits.mailboxes as usize;
         let res = blocking(|| {
             let _l = acct.lock()?;
             match &to {
                 None => acct.delete(&from),
-                Some(to) => acct.rename(&from, to),
+                Some(to) => {
+                    // Renaming INBOX or into new parents makes mailboxes.
+                    let grows = from.is_inbox() || to.parents().iter().any(|p| !acct.exists(p));
+                    if grows {
+                        acct.room_for(to, cap + usize::from(!from.is_inbox()))?;
+                    }
+                    acct.rename(&from, to)
+                }
             }
         });
         match res {
@@ -985,6 +1039,12 @@ impl Session {
                 StatusKind::No,
                 Some(code_other("ALREADYEXISTS")),
                 "target mailbox already exists",
+            ),
+            Err(e @ Refusal::TooMany(_)) => status(
+                tag,
+                StatusKind::No,
+                Some(code_other("LIMIT")),
+                &e.to_string(),
             ),
             Err(e) => no(tag, &e.to_string()),
         }

@@ -4,76 +4,17 @@
 //! pipelined group go out together, before the server blocks on a read).
 
 use std::io;
-use std::pin::Pin;
-use std::task::{Context, Poll};
 use std::time::Duration;
 
 use smtp_proto::request::receiver::BdatReceiver;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
 use tokio::time::Instant;
 use tokio_rustls::TlsAcceptor;
-use tokio_rustls::server::TlsStream;
 
 use super::data::Unstuffer;
-
-/// The socket, before or after the TLS handshake.
-enum Stream {
-    Plain(TcpStream),
-    Tls(Box<TlsStream<TcpStream>>),
-    /// Only while the handshake holds the socket; a failed handshake leaves
-    /// it here.
-    Gone,
-}
-
-fn gone() -> io::Error {
-    io::Error::new(io::ErrorKind::NotConnected, "the connection is gone")
-}
-
-impl AsyncRead for Stream {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            Stream::Plain(s) => Pin::new(s).poll_read(cx, buf),
-            Stream::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
-            Stream::Gone => Poll::Ready(Err(gone())),
-        }
-    }
-}
-
-impl AsyncWrite for Stream {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        match self.get_mut() {
-            Stream::Plain(s) => Pin::new(s).poll_write(cx, buf),
-            Stream::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
-            Stream::Gone => Poll::Ready(Err(gone())),
-        }
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            Stream::Plain(s) => Pin::new(s).poll_flush(cx),
-            Stream::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
-            Stream::Gone => Poll::Ready(Err(gone())),
-        }
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            Stream::Plain(s) => Pin::new(s).poll_shutdown(cx),
-            Stream::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
-            Stream::Gone => Poll::Ready(Err(gone())),
-        }
-    }
-}
+use crate::serve::stream::Stream;
 
 /// Why a session ends before QUIT.
 #[derive(Debug)]
@@ -166,7 +107,7 @@ impl Conn {
     }
 
     pub fn is_tls(&self) -> bool {
-        matches!(self.stream, Stream::Tls(_))
+        self.stream.is_tls()
     }
 
     /// Queues a reply line; `line` has no CRLF.
@@ -348,34 +289,17 @@ impl Conn {
         self.inbuf.clear();
         self.pos = 0;
         self.discarding = 0;
-        let Stream::Plain(tcp) = std::mem::replace(&mut self.stream, Stream::Gone) else {
-            return Err(End::Io(gone()));
-        };
-        match tokio::time::timeout(self.timeout, acceptor.accept(tcp)).await {
-            Err(_) => Err(End::Timeout),
-            Ok(Err(e)) => Err(End::Io(e)),
-            Ok(Ok(tls)) => {
-                self.stream = Stream::Tls(Box::new(tls));
-                Ok(())
-            }
+        match self.stream.upgrade(acceptor, self.timeout).await {
+            Err(e) if e.kind() == io::ErrorKind::TimedOut => Err(End::Timeout),
+            Err(e) => Err(End::Io(e)),
+            Ok(()) => Ok(()),
         }
     }
 
-    /// Closes the write side politely (TLS close_notify), then takes what
-    /// the client still sends for a moment (at most 2 s and 1 MiB): closing
-    /// on unread input would send a reset, which can destroy the last reply
-    /// before the client reads it. Errors are ignored.
+    /// Writes what is queued, then closes politely
+    /// ([`Stream::linger_close`]).
     pub async fn close(&mut self) {
         let _ = self.flush().await;
-        let _ = tokio::time::timeout(Duration::from_secs(5), self.stream.shutdown()).await;
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
-        let mut scratch = vec![0u8; 16 * 1024];
-        let mut budget: usize = 1 << 20;
-        while budget > 0 {
-            match tokio::time::timeout_at(deadline, self.stream.read(&mut scratch)).await {
-                Ok(Ok(n)) if n > 0 => budget = budget.saturating_sub(n),
-                _ => break,
-            }
-        }
+        self.stream.linger_close().await;
     }
 }
