@@ -510,3 +510,126 @@ fn links_between_pages_lead_to_files() {
     }
     assert!(broken.is_empty(), "broken links:\n{}", broken.join("\n"));
 }
+
+// ---- README: the terminal sessions it shows are what mailc prints ----
+
+/// Runs the `console tested` blocks of the README: each `$ mailc ...` line
+/// is run (from the repository root, or in an empty folder when the block
+/// starts with `mailc init`, whose password comes from a pipe), and every
+/// line shown under it must be among the lines it printed, in order (`…`
+/// stands for lines left out).
+#[test]
+fn readme_sessions_are_what_mailc_prints() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let mut blocks = Vec::new();
+    let mut lines = readme.lines();
+    while let Some(line) = lines.next() {
+        if line.trim_end() == "```console tested" {
+            let body: Vec<&str> = lines
+                .by_ref()
+                .take_while(|l| !l.starts_with("```"))
+                .collect();
+            blocks.push(body);
+        }
+    }
+    assert!(blocks.len() >= 2, "the README shows no tested session");
+    let mut failures = Vec::new();
+    for block in blocks {
+        // (command, shown lines)
+        let mut steps: Vec<(&str, Vec<&str>)> = Vec::new();
+        for line in block {
+            match line.strip_prefix("$ ") {
+                Some(cmd) => steps.push((cmd, Vec::new())),
+                None if line.trim().is_empty() => {}
+                None => steps
+                    .last_mut()
+                    .expect("output before the first command")
+                    .1
+                    .push(line),
+            }
+        }
+        let scratch = Temp::new("readme");
+        let dir = if steps
+            .first()
+            .is_some_and(|(c, _)| c.starts_with("mailc init"))
+        {
+            scratch.0.clone()
+        } else {
+            root()
+        };
+        for (cmd, shown) in steps {
+            let words: Vec<&str> = cmd.split_whitespace().collect();
+            assert_eq!(words[0], "mailc", "README runs only mailc: `{cmd}`");
+            let mut child = Command::new(env!("CARGO_BIN_EXE_mailc"))
+                .args(&words[1..])
+                .current_dir(&dir)
+                .env("NO_COLOR", "1")
+                .env("COLUMNS", "100")
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap();
+            {
+                use std::io::Write;
+                let _ = child
+                    .stdin
+                    .take()
+                    .unwrap()
+                    .write_all(b"correct horse battery staple\n");
+            }
+            let out = child.wait_with_output().unwrap();
+            let printed = format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            if !out.status.success() {
+                failures.push(format!("`{cmd}` failed:\n{printed}"));
+                continue;
+            }
+            let mut got = printed.lines().map(str::trim_end);
+            for want in shown.iter().filter(|l| l.trim() != "…") {
+                if !got.any(|g| g == want.trim_end()) {
+                    failures.push(format!(
+                        "`{cmd}`: the README shows\n  {want}\nwhich is not (in this order) in what it printed:\n{printed}"
+                    ));
+                    break;
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn readme_error_example_is_what_validate_prints() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let spec = readme
+        .split("```yaml\n")
+        .nth(1)
+        .and_then(|b| b.split("```").next())
+        .expect("the README's spec");
+    let shown = readme
+        .split("```text\n")
+        .nth(1)
+        .and_then(|b| b.split("```").next())
+        .expect("the README's diagnostic");
+    let dir = Temp::new("readme-error");
+    std::fs::write(
+        dir.0.join("mailc.yaml"),
+        spec.replace("info: [alice, bob]", "info: [alcie, bob]"),
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_mailc"))
+        .args(["validate", "--color", "never"])
+        .current_dir(&dir.0)
+        .env("COLUMNS", "100")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.starts_with(shown),
+        "the README's diagnostic is not what validate prints:\n{stderr}"
+    );
+}

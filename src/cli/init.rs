@@ -208,23 +208,27 @@ defaults:
   hostmaster: hostmaster@{domain}
 
 hosts:
+  # hostname: the server's name (its address's PTR must say the same);
+  # ipv4: its public address (this one is a placeholder); add ipv6 if it has one;
+  # stack: embedded is mailc serve; or postfix-dovecot, exim-dovecot.
   mx1:
-    hostname: mail.{domain}   # the server's name; its address's PTR must say the same
-    ipv4: 203.0.113.10        # the server's public address (this one is a placeholder)
-    # ipv6: "2001:db8::10"
-    stack: embedded           # mailc serve; or postfix-dovecot, exim-dovecot
+    hostname: mail.{domain}
+    ipv4: 203.0.113.10
+    stack: embedded
 
 domains:
   {domain}:
     mx: [mx1]
+    # The key is made by mailc init / mailc dkim keygen.
     dkim:
       - selector: {SELECTOR}
-        private_key: keys/{domain}/{SELECTOR}.key   # made by mailc init / mailc dkim keygen
+        private_key: keys/{domain}/{SELECTOR}.key
     # Collect reports first; tighten to quarantine or reject once they look right.
     dmarc: {{policy: none, rua: ["mailto:dmarc@{domain}"]}}
     mailboxes:
+      # The password is a hash from `mailc passwd`, never the password itself.
       {MAILBOX}:
-        password: '{hash}'   # a hash from `mailc passwd`, never the password
+        password: '{hash}'
         aliases: [postmaster, abuse, hostmaster, dmarc]
 "#
     )
@@ -243,7 +247,7 @@ defaults hostmaster="hostmaster@{domain}" {{
 }}
 
 // hostname: the server's name (its address's PTR must say the same);
-// ipv4: its public address (this one is a placeholder); add ipv6="…" if it has one.
+// ipv4: its public address (this one is a placeholder); add ipv6="..." if it has one.
 // stack: embedded is mailc serve; or postfix-dovecot, exim-dovecot.
 host mx1 hostname="mail.{domain}" ipv4="203.0.113.10" stack=embedded
 
