@@ -1265,15 +1265,29 @@ s.quit()
 s = smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=120)
 print(attempt(lambda: s.sendmail("", [sys.argv[2]], "Subject: returned\r\n\r\nundeliverable\r\n")))
 print(attempt(lambda: s.sendmail("", [sys.argv[3]], "Subject: forged\r\n\r\nx\r\n")))
+# Only a bounce may use an SRS address: anyone else would be relayed
+# to the original sender through it.
+refused = lambda r: "(501, b'5.1.3 " in r and "bad recipient address syntax" in r
+print(refused(attempt(lambda: s.sendmail("y@remote.test", [sys.argv[2]], "Subject: not a bounce\r\n\r\nx\r\n"))))
+# The hash covers each part with its length: re-cutting them is forgery.
+print(refused(attempt(lambda: s.sendmail("", [sys.argv[4]], "Subject: recut\r\n\r\nx\r\n"))))
 s.quit()
 "#
         ),
-        &[server.smtp.to_string(), srs.clone(), forged.clone()],
+        &[
+            server.smtp.to_string(),
+            srs.clone(),
+            forged.clone(),
+            srs.replace("=remote.test=x@", "=remote.tes=tx@"),
+        ],
     );
     let lower = forged.to_lowercase();
     assert_eq!(
         out,
-        format!("{{}}\n{{'{forged}': (501, b'5.1.3 <{lower}>: bad recipient address syntax')}}\n"),
+        format!(
+            "{{}}\n{{'{forged}': (501, b'5.1.3 <{lower}>: bad recipient address syntax')}}\n\
+             True\nTrue\n"
+        ),
         "{out}"
     );
     let got = sink.wait_for(6, &server);

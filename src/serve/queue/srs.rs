@@ -3,8 +3,11 @@
 //! `SRS0=HHHH=TT=origin.example=alice@fwd.example`, so SPF at the next hop
 //! checks `fwd.example`, and a bounce to that address can be traced back to
 //! alice — only by us, because `HHHH` is an HMAC under our secret. The
-//! format is the one libsrs2 and postsrsd use (SRS0 for a first rewrite,
-//! SRS1 for a forward of an already rewritten address).
+//! address format is the one libsrs2 and postsrsd use (SRS0 for a first
+//! rewrite, SRS1 for a forward of an already rewritten address); the HMAC
+//! is over the parts with their lengths (see [`hash`]), so only this
+//! server reverses its addresses. It reverses them only for bounces (the
+//! null sender): to anyone else an SRS address is no way through.
 
 use std::fs::{self, OpenOptions};
 use std::io::{self, Write};
@@ -103,12 +106,16 @@ fn timestamp_value(tt: &str) -> Option<u64> {
 }
 
 /// The HMAC of the parts (lowercased: addresses are compared without case),
-/// base64, first [`HASH_LEN`] characters.
+/// base64, first [`HASH_LEN`] characters. Each part goes in with its
+/// length in front, so parts cannot be re-cut: `remote.test` + `a` and
+/// `remote.tes` + `ta` hash differently (joined bare, they would not).
 fn hash(secret: &[u8], parts: &[&str]) -> String {
     let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY, secret);
     let mut ctx = ring::hmac::Context::with_key(&key);
     for p in parts {
-        ctx.update(p.to_lowercase().as_bytes());
+        let p = p.to_lowercase();
+        ctx.update(&(p.len() as u64).to_be_bytes());
+        ctx.update(p.as_bytes());
     }
     let tag = ctx.sign();
     let mut s = base64::engine::general_purpose::STANDARD.encode(tag.as_ref());
@@ -235,6 +242,19 @@ mod tests {
         let addr = format!("SRS0={h}={tt}=o.example=a@f.example");
         assert!(reverse_at(K, &addr, today + 21).is_some());
         assert!(reverse_at(K, &addr, today + 22).is_none());
+    }
+
+    #[test]
+    fn parts_cannot_be_recut() {
+        let a = forward(K, "a@remote.test", "fwd.example").unwrap();
+        assert_eq!(reverse(K, &a).as_deref(), Some("a@remote.test"));
+        let recut = a.replace("=remote.test=a@", "=remote.tes=ta@");
+        assert_ne!(recut, a);
+        assert_eq!(reverse(K, &recut), None);
+        let first = forward(K, "alice@origin.example", "one.example").unwrap();
+        let second = forward(K, &first, "two.example").unwrap();
+        let recut = second.replacen("=one.example==", "=one.exampl==e", 1);
+        assert_eq!(reverse(K, &recut), None);
     }
 
     #[test]
