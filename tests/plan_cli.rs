@@ -656,3 +656,116 @@ fn an_apply_killed_after_any_step_is_old_or_new_and_converges() {
         assert!(killed >= 3, "only {killed} kill points");
     }
 }
+
+/// A new zone is shown once (its diff, not also a list of its records);
+/// `--compact` gives one line per file with line and record counts; past
+/// 1,000 changed lines that is the default, with `--full` one flag away;
+/// the JSON keeps every diff.
+#[test]
+fn plans_at_scale_are_compact() {
+    let dir = project("none", true);
+    let d = dir.path();
+    // A first plan: every file new, each zone shown once.
+    let run = mailc(d, &["plan", "--full"], &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let zone = run
+        .stdout
+        .split("\n\n")
+        .find(|b| b.starts_with("add    dns/example.com.zone"))
+        .expect("the zone's block");
+    assert!(
+        !zone.contains("\n    + "),
+        "records listed besides the diff:\n{zone}"
+    );
+    assert_eq!(zone.matches("MX").count(), 1, "{zone}");
+
+    let plan = json(&mailc(d, &["plan", "--format", "json"], &[]));
+    let n = changes_of(&plan).len();
+    for c in plan["changes"].as_array().unwrap() {
+        let shown = !c["diff"].is_null();
+        assert_eq!(c["added_lines"].is_u64(), shown, "{c}");
+        if shown {
+            let added = c["diff"]
+                .as_str()
+                .unwrap()
+                .lines()
+                .filter(|l| l.starts_with('+') && !l.starts_with("+++"))
+                .count();
+            assert_eq!(c["added_lines"].as_u64(), Some(added as u64), "{c}");
+        }
+    }
+    let run = mailc(d, &["plan", "--compact"], &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(lines.len(), n + 2, "{}", run.stdout);
+    assert_eq!(lines[n], "");
+    assert_eq!(
+        lines[n + 1],
+        format!("Plan: {n} to add, 0 to change, 0 to delete.")
+    );
+    let zone_line = lines
+        .iter()
+        .find(|l| l.contains("dns/example.com.zone"))
+        .unwrap();
+    assert!(
+        zone_line.starts_with("add    dns/example.com.zone"),
+        "{zone_line}"
+    );
+    assert!(zone_line.ends_with(" records"), "{zone_line}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.ends_with("(sensitive content hidden)")),
+        "{}",
+        run.stdout
+    );
+
+    // A change: the zone's line counts its lines and records.
+    assert_eq!(mailc(d, &["apply", "--auto-approve"], &[]).code, 0);
+    std::fs::write(d.join("mailc.yaml"), spec("reject", true)).unwrap();
+    let run = mailc(d, &["plan", "--compact"], &[]);
+    let zone_line = run
+        .stdout
+        .lines()
+        .find(|l| l.contains("dns/example.com.zone"))
+        .unwrap();
+    assert!(
+        zone_line.starts_with("change dns/example.com.zone")
+            && zone_line.ends_with("+2 -2 lines; records +1 -1"),
+        "{zone_line}"
+    );
+    assert!(
+        run.stderr.is_empty() || !run.stderr.contains("note:"),
+        "{}",
+        run.stderr
+    );
+
+    // Past 1,000 changed lines the default is compact, and says so.
+    let mut big = spec("reject", true);
+    big.push_str("  many.example:\n    mx: [mx1]\n    dmarc: {policy: none}\n    mailboxes:\n");
+    for i in 0..600 {
+        big.push_str(&format!("      user{i}: {{password: '{HASH_BOB}'}}\n"));
+    }
+    std::fs::write(d.join("mailc.yaml"), big).unwrap();
+    let run = mailc(d, &["plan"], &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("note: ") && run.stderr.contains("`--full` shows every diff"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !run.stdout.contains("\n@@ "),
+        "not compact:\n{}",
+        run.stdout
+    );
+    let full = mailc(d, &["plan", "--full"], &[]);
+    assert!(
+        full.stdout.contains("\n@@ ") && !full.stderr.contains("note: "),
+        "{}",
+        full.stderr
+    );
+    assert_eq!(last_line(&full.stdout), last_line(&run.stdout));
+    let run = mailc(d, &["plan", "--compact", "--full"], &[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+}

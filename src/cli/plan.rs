@@ -46,6 +46,47 @@ pub struct PlanArgs {
     /// `text` for people, `json` for bots.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
+    #[command(flatten)]
+    view: ViewArgs,
+}
+
+/// How much of a text plan to show.
+#[derive(Args)]
+struct ViewArgs {
+    /// One line per file: lines added and removed, a zone's records (the
+    /// default past 1,000 changed lines).
+    #[arg(long, conflicts_with = "full")]
+    compact: bool,
+    /// Every diff in full, however large the plan.
+    #[arg(long)]
+    full: bool,
+}
+
+impl ViewArgs {
+    /// Prints the plan as text in the view asked for, else the one its size
+    /// gives; says on stderr when it was made compact for its size.
+    fn print(&self, plan: &Plan, colour: bool) {
+        let (view, auto) = if self.compact {
+            (show::View::Compact, None)
+        } else if self.full {
+            (show::View::Full, None)
+        } else {
+            let (view, lines) = show::auto_view(plan);
+            (view, Some(lines))
+        };
+        {
+            let mut stdout = BufWriter::new(io::stdout().lock());
+            // A closed pipe (`mailc plan | head`) is not an error of the plan.
+            let _ = show::text_as(plan, &mut stdout, colour, view);
+            let _ = stdout.flush();
+        }
+        if let (show::View::Compact, Some(lines)) = (view, auto) {
+            eprintln!(
+                "note: {lines} changed lines (more than {}), so one line per file; `--full` shows every diff",
+                show::COMPACT_ABOVE
+            );
+        }
+    }
 }
 
 #[derive(Args)]
@@ -62,6 +103,8 @@ pub struct ApplyArgs {
     /// reviewed when it was made.)
     #[arg(long)]
     auto_approve: bool,
+    #[command(flatten)]
+    view: ViewArgs,
 }
 
 /// Colour for a stream: `auto` means a terminal and no `NO_COLOR`.
@@ -107,18 +150,17 @@ pub fn plan(args: PlanArgs, choice: ColorChoice) -> ExitCode {
             return fail(&e.to_string(), None);
         }
     }
-    let mut stdout = BufWriter::new(io::stdout().lock());
-    // A closed pipe (`mailc plan | head`) is not an error of the plan.
-    let _ = match args.format {
-        Format::Json => stdout.write_all(show::json(&plan).as_bytes()),
-        Format::Text => show::text(
-            &plan,
-            &mut stdout,
-            colour(choice, io::stdout().is_terminal()),
-        ),
-    };
-    let _ = stdout.flush();
-    drop(stdout);
+    match args.format {
+        Format::Json => {
+            let mut stdout = BufWriter::new(io::stdout().lock());
+            // A closed pipe (`mailc plan | head`) is not an error of the plan.
+            let _ = stdout.write_all(show::json(&plan).as_bytes());
+            let _ = stdout.flush();
+        }
+        Format::Text => args
+            .view
+            .print(&plan, colour(choice, io::stdout().is_terminal())),
+    }
     if let Some(save) = &args.save {
         eprintln!(
             "Saved the plan to {0}; `mailc apply {0}` writes exactly it.",
@@ -179,14 +221,8 @@ pub fn apply(args: ApplyArgs, choice: ColorChoice) -> ExitCode {
         println!("No changes.");
         return ExitCode::SUCCESS;
     }
-    {
-        let mut stdout = BufWriter::new(io::stdout().lock());
-        let _ = show::text(
-            &plan,
-            &mut stdout,
-            colour(choice, io::stdout().is_terminal()),
-        );
-    }
+    args.view
+        .print(&plan, colour(choice, io::stdout().is_terminal()));
     if ask {
         if !io::stdin().is_terminal() {
             return fail(

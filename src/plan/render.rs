@@ -1,6 +1,7 @@
 //! Showing a plan: text for people (a block per file — `add`, `change` or
-//! `delete` and the path, a record summary for zones, a unified diff —
-//! colour when asked) and JSON for bots.
+//! `delete` and the path, a record summary for a changed zone, a unified
+//! diff — or, compact, one line per file; colour when asked) and JSON for
+//! bots.
 //! The bytes of sensitive files never reach either: they show as
 //! "(sensitive content hidden)".
 
@@ -17,6 +18,20 @@ use super::{Action, Change, Plan, Summary};
 
 /// What a sensitive file shows instead of its content.
 pub const HIDDEN: &str = "(sensitive content hidden)";
+
+/// Past this many changed lines (added plus removed, over every file) a
+/// text plan is [`View::Compact`] unless the full one is asked for: a first
+/// plan at hosting scale would print hundreds of thousands of lines.
+pub const COMPACT_ABOVE: usize = 1_000;
+
+/// How much of each change a text plan shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum View {
+    /// Every file's block: records of a changed zone and the unified diff.
+    Full,
+    /// One line per file: lines added and removed, and a zone's records.
+    Compact,
+}
 
 /// Lines of context around each hunk, as `diff -u`.
 const CONTEXT: usize = 3;
@@ -93,6 +108,53 @@ fn records(c: &Change, body: &Body) -> Option<RecordDiff> {
     }
 }
 
+/// Lines added and removed by one change: `None` when its content is not
+/// shown (sensitive, binary) or only its mode changes.
+fn line_counts(body: &Body) -> Option<(usize, usize)> {
+    let Body::Text { old, new } = body else {
+        return None;
+    };
+    let lines = |t: &str| t.lines().count();
+    if old.is_empty() || new.is_empty() {
+        return Some((lines(new), lines(old)));
+    }
+    let diff = TextDiff::configure()
+        .algorithm(Algorithm::Myers)
+        .timeout(DIFF_TIMEOUT)
+        .diff_lines(*old, *new);
+    let (mut added, mut removed) = (0, 0);
+    for op in diff.ops() {
+        let (tag, o, n) = op.as_tag_tuple();
+        match tag {
+            similar::DiffTag::Equal => {}
+            similar::DiffTag::Delete => removed += o.len(),
+            similar::DiffTag::Insert => added += n.len(),
+            similar::DiffTag::Replace => {
+                removed += o.len();
+                added += n.len();
+            }
+        }
+    }
+    Some((added, removed))
+}
+
+/// The view a text plan gets unless one is asked for: compact past
+/// [`COMPACT_ABOVE`] changed lines. Also returns the count.
+pub fn auto_view(plan: &Plan) -> (View, usize) {
+    let changed: usize = plan
+        .changes
+        .iter()
+        .filter_map(|c| line_counts(&body(c)))
+        .map(|(a, r)| a + r)
+        .sum();
+    let view = if changed > COMPACT_ABOVE {
+        View::Compact
+    } else {
+        View::Full
+    };
+    (view, changed)
+}
+
 /// Writes `text` in `style` when colouring.
 struct Painter<W> {
     w: W,
@@ -148,9 +210,79 @@ fn unified(old: &str, new: &str, a: &str, b: &str, mut emit: impl FnMut(Style, &
     }
 }
 
-/// Renders the plan for people. The last line is the summary
-/// (`Plan: 1 to add, 0 to change, 0 to delete.` or `No changes.`).
+/// Renders the plan for people, every diff in full. The last line is the
+/// summary (`Plan: 1 to add, 0 to change, 0 to delete.` or `No changes.`).
 pub fn text(plan: &Plan, w: impl Write, color: bool) -> io::Result<()> {
+    text_as(plan, w, color, View::Full)
+}
+
+/// Renders the plan for people in `view`. The last line is the summary.
+pub fn text_as(plan: &Plan, w: impl Write, color: bool, view: View) -> io::Result<()> {
+    match view {
+        View::Full => full(plan, w, color),
+        View::Compact => compact(plan, w, color),
+    }
+}
+
+/// One line per file, paths aligned:
+/// `change dns/example.com.zone  +2 -1 lines; records +1 -1`.
+fn compact(plan: &Plan, w: impl Write, color: bool) -> io::Result<()> {
+    let mut p = Painter { w, color };
+    let width = plan
+        .changes
+        .iter()
+        .map(|c| c.path.chars().count() + mode_note(c).chars().count())
+        .max()
+        .unwrap_or(0)
+        .min(60);
+    for c in &plan.changes {
+        let style = match c.action {
+            Action::Add => ADD,
+            Action::Change => CHANGE,
+            Action::Delete => DEL,
+        };
+        p.put(style.bold(), &format!("{:<6}", c.action.verb()))?;
+        let path = format!("{}{}", c.path, mode_note(c));
+        let body = body(c);
+        let what = match (&body, line_counts(&body)) {
+            (Body::Hidden, _) => HIDDEN.to_string(),
+            (Body::ModeOnly, _) => "mode only".to_string(),
+            (Body::Binary { old, new }, _) => format!("binary, {old} → {new} bytes"),
+            (Body::Text { old, new }, Some((added, removed))) => {
+                let mut s = match c.action {
+                    Action::Add => format!("+{added} lines"),
+                    Action::Delete => format!("-{removed} lines"),
+                    Action::Change => format!("+{added} -{removed} lines"),
+                };
+                if zone::is_zone(&c.path) {
+                    match c.action {
+                        Action::Add => s.push_str(&format!("; {} records", zone::count(new))),
+                        Action::Delete => s.push_str(&format!("; {} records", zone::count(old))),
+                        Action::Change => {
+                            let r = zone::diff(old, new);
+                            s.push_str(&format!(
+                                "; records +{} -{}",
+                                r.added.len(),
+                                r.removed.len()
+                            ));
+                        }
+                    }
+                }
+                s
+            }
+            (Body::Text { .. }, None) => String::new(),
+        };
+        p.put(BOLD, &format!(" {path:<width$}"))?;
+        p.line(Style::new(), &format!("  {what}"))?;
+    }
+    if !plan.changes.is_empty() {
+        p.w.write_all(b"\n")?;
+    }
+    p.line(BOLD, &plan.summary().to_string())?;
+    p.w.flush()
+}
+
+fn full(plan: &Plan, w: impl Write, color: bool) -> io::Result<()> {
     let mut p = Painter { w, color };
     for c in &plan.changes {
         // A word, not a sign: a block's first line can never be mistaken
@@ -163,7 +295,10 @@ pub fn text(plan: &Plan, w: impl Write, color: bool) -> io::Result<()> {
         p.put(style.bold(), &format!("{:<6}", c.action.verb()))?;
         p.line(BOLD, &format!(" {}{}", c.path, mode_note(c)))?;
         let body = body(c);
-        if let Some(r) = records(c, &body) {
+        // A new or deleted zone is shown once, by its diff: the records
+        // summary would list every line again.
+        let summary = records(c, &body).filter(|_| c.action == Action::Change);
+        if let Some(r) = summary {
             for rec in &r.removed {
                 p.line(DEL, &format!("    - {rec}"))?;
             }
@@ -218,6 +353,9 @@ struct JsonChange<'a> {
     diff: Option<String>,
     /// For zone files: the records removed and added.
     records: Option<JsonRecords>,
+    /// Lines the diff adds and removes; `null` where `diff` is.
+    added_lines: Option<usize>,
+    removed_lines: Option<usize>,
 }
 
 #[derive(Serialize)]
@@ -237,6 +375,7 @@ pub fn json(plan: &Plan) -> String {
                 removed: r.removed,
                 added: r.added,
             });
+            let counts = line_counts(&body);
             let diff = match body {
                 Body::Text { old, new } => {
                     let (a, b) = headers(c);
@@ -258,6 +397,8 @@ pub fn json(plan: &Plan) -> String {
                 binary: matches!(body, Body::Binary { .. }),
                 diff,
                 records,
+                added_lines: counts.map(|(a, _)| a),
+                removed_lines: counts.map(|(_, r)| r),
             }
         })
         .collect();

@@ -28,6 +28,11 @@ pub fn is_zone(path: &str) -> bool {
     path.starts_with("dns/") && path.ends_with(".zone")
 }
 
+/// How many records a zone text holds.
+pub fn count(text: &str) -> usize {
+    records(text).len()
+}
+
 /// Compares the records of two zone texts (either may be empty).
 pub fn diff(old: &str, new: &str) -> RecordDiff {
     let old = records(old);
