@@ -530,6 +530,45 @@ s.quit()
 }
 
 #[test]
+fn header_from_of_a_submission_must_be_the_users() {
+    // DMARC alignment: as the envelope sender, the header From: of an
+    // authenticated user's message names only addresses the user owns
+    // (an alias of its mailbox too); one From: field at most.
+    let (_tmp, server) = embedded("header-from");
+    let out = py(
+        &format!(
+            "{SUBMIT}\n{}",
+            r#"
+s = smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=120)
+login(s, "alice@example.com", "alice-pw", "PLAIN")
+for head in ["From: Bob <bob@example.com>",
+             "From: Alice <alice@example.com>, bob@example.com",
+             "From: alice@example.com\r\nFrom: bob@example.com",
+             "From: Team: bob@example.com;",
+             "From: \"alice@example.com\" <mallory@elsewhere.test>",
+             "From: =?utf-8?q?Alice?= <A.Smith@Example.COM>",
+             "Subject: no From at all"]:
+    print(attempt(lambda: s.sendmail("alice@example.com", ["dave@example.org"], head + "\r\n\r\nx\r\n")))
+s.quit()
+"#
+        ),
+        &[server.submission.to_string()],
+    );
+    assert_eq!(
+        out,
+        "550 5.7.1 <bob@example.com>: header From not owned by user alice@example.com\n\
+         550 5.7.1 <bob@example.com>: header From not owned by user alice@example.com\n\
+         550 5.7.1 more than one header From (RFC 5322 §3.6 allows one)\n\
+         550 5.7.1 <bob@example.com>: header From not owned by user alice@example.com\n\
+         550 5.7.1 <mallory@elsewhere.test>: header From not owned by user alice@example.com\n\
+         {}\n\
+         {}\n",
+        "{out}"
+    );
+    assert_eq!(server.inbox("dave@example.org").len(), 2);
+}
+
+#[test]
 fn submissions_on_implicit_tls() {
     let (_tmp, server) = embedded("smtps");
     let out = py(

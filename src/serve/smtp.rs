@@ -724,6 +724,13 @@ impl Session {
 
     /// Delivers a whole message (after DATA or the last BDAT) and answers.
     async fn accept(&mut self, tx: Transaction, body: Vec<u8>) {
+        if let Some(user) = &self.user
+            && self.service.is_submission()
+            && let Err(reply) = header_from_owned(&self.shared, user, &body)
+        {
+            self.error(&reply);
+            return;
+        }
         let id = message_id();
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -916,6 +923,61 @@ impl Session {
                 }
             }
         }
+    }
+}
+
+/// DMARC alignment for submissions (RFC 7489 §3.1): the header `From:` of
+/// a user's message names only addresses the user may send as, as the
+/// envelope sender must. One that does not is refused, never rewritten (a
+/// rewritten From would surprise the user more than a refusal), and so is
+/// a message with more than one `From:` field (RFC 5322 §3.6: at most one;
+/// receivers differ on which they check). A message without one is taken.
+fn header_from_owned(shared: &Shared, user: &str, message: &[u8]) -> Result<(), String> {
+    let refuse = |what: &str| format!("550 5.7.1 {what}: header From not owned by user {user}");
+    let Some(parsed) = mail_parser::MessageParser::default().parse_headers(message) else {
+        return Ok(());
+    };
+    let froms = parsed
+        .root_part()
+        .headers
+        .iter()
+        .filter(|h| h.name == mail_parser::HeaderName::From)
+        .count();
+    if froms == 0 {
+        return Ok(());
+    }
+    if froms > 1 {
+        return Err("550 5.7.1 more than one header From (RFC 5322 §3.6 allows one)".into());
+    }
+    let owned = |a: &str| {
+        router::normalize(a)
+            .map(|(l, d)| format!("{l}@{d}"))
+            .is_some_and(|a| {
+                shared
+                    .manifest
+                    .users
+                    .get(user)
+                    .is_some_and(|u| u.send_as.contains(&a))
+            })
+    };
+    let addresses: Vec<&str> = match parsed.from() {
+        Some(mail_parser::Address::List(l)) => l
+            .iter()
+            .map(|a| a.address.as_deref().unwrap_or(""))
+            .collect(),
+        Some(mail_parser::Address::Group(g)) => g
+            .iter()
+            .flat_map(|g| g.addresses.iter())
+            .map(|a| a.address.as_deref().unwrap_or(""))
+            .collect(),
+        None => vec![""],
+    };
+    if addresses.is_empty() {
+        return Err(refuse("<>"));
+    }
+    match addresses.iter().find(|a| !owned(a)) {
+        Some(bad) => Err(refuse(&format!("<{}>", address::display(bad)))),
+        None => Ok(()),
     }
 }
 
