@@ -24,6 +24,10 @@
 
 use kdl::{KdlDiagnostic, KdlDocument, KdlEntry, KdlNode, KdlValue};
 
+pub mod document;
+mod lexer;
+pub mod parser;
+
 use super::tree;
 
 // KDL's parser keeps its own copy of every string: the tree owns its text.
