@@ -1,8 +1,9 @@
-//! The KDL 2.0 front end: the `kdl` crate parses, and the document is walked
-//! by hand into the same YAML-shaped spanned [`Node`] tree that the YAML front
-//! end produces (the mapping is described in docs/spec.md, "KDL"). `read` then types
-//! the tree, so unknown keys, wrong value kinds and duplicates are reported
-//! there, once, for both dialects.
+//! The KDL 2.0 front end: mailc's own reader ([`parser`], over [`lexer`])
+//! reads the [`document`], which is walked by hand into the same YAML-shaped
+//! spanned [`Node`] tree that the YAML front end produces (the mapping is
+//! described in docs/spec.md, "KDL"). `read` then types the tree, so unknown
+//! keys, wrong value kinds and duplicates are reported there, once, for both
+//! dialects.
 //!
 //! Tree shape decisions:
 //! - Key names keep the KDL spelling (`private-key`, `send-only`); `read`
@@ -21,102 +22,42 @@
 //!   fixed fields (`spf`, `dmarc`, `defaults`, ...) given twice, or a property
 //!   given twice, stays twice in the map for `read` to report.
 //! - Type annotations (`(ip)"192.0.2.1"`) are ignored.
-
-use kdl::{KdlDiagnostic, KdlDocument, KdlEntry, KdlNode, KdlValue};
+//! - Text borrows from the spec's source wherever it was written without
+//!   escapes.
 
 pub mod document;
 mod lexer;
 pub mod parser;
 
-use super::tree;
+use std::borrow::Cow;
 
-// KDL's parser keeps its own copy of every string: the tree owns its text.
-type Node = tree::Node<'static>;
-type Key = tree::Key<'static>;
-type Value = tree::Value<'static>;
+use self::document as doc;
+use self::parser::SyntaxError;
+use super::tree;
 use crate::diag::{Code, Diagnostic};
 use crate::source::Span;
 
-/// Deeper `{` nesting than this is refused before parsing: a spec needs four
-/// levels, and the KDL parser recurses once per level (a thread's stack would
-/// overflow, not panic, on thousands).
-const MAX_DEPTH: usize = 32;
-
-/// The kdl crate also recurses once per `*` or `/` inside a block comment and
-/// once per `(` after a bad node end, and its error recovery there is
-/// quadratic (3,000 `a (` take seconds). With [`PARSE_STACK`] these limits keep
-/// it far from the end of its stack (measured: about 1 KiB a level).
-const MAX_COMMENT_MARKS: usize = 20_000;
-const MAX_PARENS: usize = 2_000;
-/// The stack the kdl parser runs on (reserved, not committed, memory).
-const PARSE_STACK: usize = 256 << 20;
+type Node<'a> = tree::Node<'a>;
+type Key<'a> = tree::Key<'a>;
+type Value<'a> = tree::Value<'a>;
 
 /// Parses KDL 2.0 text into the spanned tree, or every diagnostic found.
-pub fn parse(text: &str) -> Result<Node, Vec<Diagnostic>> {
-    if let Some(d) = too_deep(text) {
-        return Err(vec![d]);
-    }
-    // The parser recurses deeply on some inputs: give it a large stack of its
-    // own, and catch a panic inside it as a syntax error.
-    let parsed = std::thread::scope(|scope| {
-        std::thread::Builder::new()
-            .name("kdl-parse".into())
-            .stack_size(PARSE_STACK)
-            .spawn_scoped(scope, || KdlDocument::parse_v2(text))
-            .map(|handle| handle.join())
-    });
-    let parsed = match parsed {
-        Ok(joined) => joined,
-        Err(e) => {
-            return Err(vec![
-                Diagnostic::error(
-                    Code::Syntax,
-                    Span::default(),
-                    format!("cannot start the KDL parser: {e}"),
-                )
-                .label("here"),
-            ]);
-        }
-    };
-    let doc = match parsed {
-        Ok(Ok(doc)) => doc,
-        Ok(Err(err)) => {
-            let mut diags: Vec<Diagnostic> = err
-                .diagnostics
-                .iter()
-                .map(|d| syntax_error(d, text))
-                .collect();
-            if diags.is_empty() {
-                diags.push(
-                    Diagnostic::error(Code::Syntax, Span::default(), "invalid KDL document")
-                        .label("here"),
-                );
-            }
-            return Err(diags);
-        }
-        Err(_) => {
-            return Err(vec![
-                Diagnostic::error(
-                    Code::Syntax,
-                    Span::default(),
-                    "invalid KDL: the KDL parser failed on this document",
-                )
-                .label("here"),
-            ]);
-        }
-    };
-    let mut b = Builder {
-        text,
-        diags: Vec::new(),
-    };
+pub fn parse(text: &str) -> Result<Node<'_>, Vec<Diagnostic>> {
+    let doc = parser::parse(text).map_err(|errors| {
+        errors
+            .iter()
+            .map(|e| syntax_error(e, text))
+            .collect::<Vec<_>>()
+    })?;
+    let mut b = Builder { diags: Vec::new() };
     let mut root = MapB::default();
-    for node in doc.nodes() {
+    for node in &doc.nodes {
         b.add_child(&mut root, node);
     }
     let span = doc
-        .nodes()
+        .nodes
         .first()
-        .map_or(Span::default(), |n| Span::new(b.node_span(n).start, 0));
+        .map_or(Span::default(), |n| Span::new(n.span.start, 0));
     if b.diags.is_empty() {
         Ok(Node::new(span, Value::Map(root.entries)))
     } else {
@@ -124,154 +65,20 @@ pub fn parse(text: &str) -> Result<Node, Vec<Diagnostic>> {
     }
 }
 
-/// Refuses `{` nested deeper than [`MAX_DEPTH`], skipping strings and
-/// comments the way KDL 2 lexes them (an unclosed one ends the scan: the
-/// parser reports it).
-fn too_deep(text: &str) -> Option<Diagnostic> {
-    let b = text.as_bytes();
-    let find = |from: usize, pat: &[u8]| {
-        b.get(from..)?
-            .windows(pat.len())
-            .position(|w| w == pat)
-            .map(|p| from + p + pat.len())
-    };
-    let refuse = |at: usize, what: &str, help: &str| {
-        Some(
-            Diagnostic::error(
-                Code::Syntax,
-                Span::new(at, 1),
-                format!("invalid KDL: {what}"),
-            )
-            .label("too much for the KDL parser")
-            .help(help.to_string()),
-        )
-    };
-    let mut depth = 0usize;
-    let mut parens = 0usize;
-    let mut i = 0;
-    while i < b.len() {
-        i = match b[i] {
-            b'{' => {
-                depth += 1;
-                if depth > MAX_DEPTH {
-                    return Some(
-                        Diagnostic::error(
-                            Code::Syntax,
-                            Span::new(i, 1),
-                            format!("invalid KDL: child blocks nested more than {MAX_DEPTH} deep"),
-                        )
-                        .label("too deep")
-                        .help(
-                            "a spec nests at most `domain { mailbox { ... } }`; close the blocks",
-                        ),
-                    );
-                }
-                i + 1
-            }
-            b'}' => {
-                depth = depth.saturating_sub(1);
-                i + 1
-            }
-            b'"' if b[i..].starts_with(b"\"\"\"") => find(i + 3, b"\"\"\"")?,
-            b'"' => {
-                let mut j = i + 1;
-                loop {
-                    match b.get(j)? {
-                        b'\\' => j += 2,
-                        b'"' => break j + 1,
-                        _ => j += 1,
-                    }
-                }
-            }
-            b'#' => {
-                let hashes = b[i..].iter().take_while(|&&c| c == b'#').count();
-                let quotes = b[i + hashes..].iter().take_while(|&&c| c == b'"').count();
-                if quotes == 0 {
-                    i + hashes
-                } else {
-                    let quote: &[u8] = if quotes >= 3 { b"\"\"\"" } else { b"\"" };
-                    let mut close = quote.to_vec();
-                    close.extend(std::iter::repeat_n(b'#', hashes));
-                    find(i + hashes + quote.len(), &close)?
-                }
-            }
-            b'/' if b[i..].starts_with(b"//") => find(i, b"\n")?,
-            b'/' if b[i..].starts_with(b"/*") => {
-                let mut nest = 1usize;
-                let mut marks = 0usize;
-                let mut j = i + 2;
-                while nest > 0 {
-                    if b.get(j..)?.starts_with(b"/*") {
-                        nest += 1;
-                        if nest > MAX_DEPTH {
-                            return refuse(
-                                j,
-                                &format!("block comments nested more than {MAX_DEPTH} deep"),
-                                "close the comments, or comment out with `//` lines",
-                            );
-                        }
-                        j += 2;
-                    } else if b[j..].starts_with(b"*/") {
-                        nest -= 1;
-                        j += 2;
-                    } else {
-                        if matches!(b.get(j)?, b'*' | b'/') {
-                            marks += 1;
-                            if marks > MAX_COMMENT_MARKS {
-                                return refuse(
-                                    i,
-                                    &format!(
-                                        "a block comment with more than {MAX_COMMENT_MARKS} `*` and `/` in it"
-                                    ),
-                                    "comment out large parts with `//` lines, or `/-` before a node",
-                                );
-                            }
-                        }
-                        j += 1;
-                    }
-                }
-                j
-            }
-            b'(' => {
-                parens += 1;
-                if parens > MAX_PARENS {
-                    return refuse(
-                        i,
-                        &format!("more than {MAX_PARENS} `(`"),
-                        "a spec has few type annotations `(type)`; this does not look like a spec",
-                    );
-                }
-                i + 1
-            }
-            _ => i + 1,
-        };
-    }
-    None
-}
-
-/// One `KdlDiagnostic` as a mailc diagnostic; KDL 1 spellings get their own code.
-fn syntax_error(d: &KdlDiagnostic, text: &str) -> Diagnostic {
-    let span = clamp(text, Span::from(d.span));
+/// One syntax error as a mailc diagnostic; KDL 1 spellings get their own code.
+fn syntax_error(e: &SyntaxError, text: &str) -> Diagnostic {
+    let span = clamp(text, e.span);
     let token = text.get(span.start..span.end()).unwrap_or("");
     if let Some(v1) = kdl_v1(token, span) {
         return v1;
     }
-    let message = d
-        .message
-        .clone()
-        .unwrap_or_else(|| "unexpected error".to_string());
-    let label = d.label.clone().unwrap_or_else(|| "here".to_string());
-    let help = d.help.clone().unwrap_or_else(|| {
+    let help = e.help.clone().unwrap_or_else(|| {
         "fix the KDL 2 syntax at this place; the rest of the spec is checked once it parses"
             .to_string()
     });
-    Diagnostic::error(
-        Code::Syntax,
-        span,
-        format!("invalid KDL: {}", first_lower(&message)),
-    )
-    .label(label)
-    .help(help)
+    Diagnostic::error(Code::Syntax, span, format!("invalid KDL: {}", e.message))
+        .label(e.label)
+        .help(help)
 }
 
 /// Recognizes a KDL 1 spelling in the token the KDL 2 parser stopped at.
@@ -315,14 +122,6 @@ fn kdl_v1(token: &str, span: Span) -> Option<Diagnostic> {
     )
 }
 
-fn first_lower(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) => f.to_lowercase().collect::<String>() + c.as_str(),
-        None => String::new(),
-    }
-}
-
 fn clamp(text: &str, span: Span) -> Span {
     let start = span.start.min(text.len());
     Span::new(start, span.len.min(text.len() - start))
@@ -332,19 +131,25 @@ fn clamp(text: &str, span: Span) -> Span {
 /// synthesized for continued lists and maps, by (key, is-a-map), so that the
 /// next `mx` or `mailbox` node continues them.
 #[derive(Default)]
-struct MapB {
-    entries: Vec<(Key, Node)>,
+struct MapB<'a> {
+    entries: Vec<(Key<'a>, Node<'a>)>,
     slots: Vec<(&'static str, bool, usize)>,
 }
 
-impl MapB {
-    fn push(&mut self, key: Key, node: Node) {
+impl<'a> MapB<'a> {
+    fn push(&mut self, key: Key<'a>, node: Node<'a>) {
         self.entries.push((key, node));
     }
 
     /// The entries of the synthesized list (`is_map` false) or map under `name`,
     /// created at `key_span` / `span` the first time.
-    fn slot(&mut self, name: &'static str, is_map: bool, key_span: Span, span: Span) -> &mut Node {
+    fn slot(
+        &mut self,
+        name: &'static str,
+        is_map: bool,
+        key_span: Span,
+        span: Span,
+    ) -> &mut Node<'a> {
         let index = match self
             .slots
             .iter()
@@ -359,7 +164,7 @@ impl MapB {
                 };
                 self.entries.push((
                     Key {
-                        name: name.to_string().into(),
+                        name: Cow::Borrowed(name),
                         span: key_span,
                     },
                     Node::new(span, value),
@@ -371,14 +176,19 @@ impl MapB {
         &mut self.entries[index].1
     }
 
-    fn seq(&mut self, name: &'static str, key_span: Span, span: Span) -> &mut Vec<Node> {
+    fn seq(&mut self, name: &'static str, key_span: Span, span: Span) -> &mut Vec<Node<'a>> {
         match &mut self.slot(name, false, key_span, span).value {
             Value::Seq(items) => items,
             _ => unreachable!("a list slot holds a list"),
         }
     }
 
-    fn map(&mut self, name: &'static str, key_span: Span, span: Span) -> &mut Vec<(Key, Node)> {
+    fn map(
+        &mut self,
+        name: &'static str,
+        key_span: Span,
+        span: Span,
+    ) -> &mut Vec<(Key<'a>, Node<'a>)> {
         match &mut self.slot(name, true, key_span, span).value {
             Value::Map(entries) => entries,
             _ => unreachable!("a map slot holds a map"),
@@ -461,91 +271,58 @@ fn help_for(name: &str) -> String {
     }
 }
 
-struct Builder<'a> {
-    text: &'a str,
+struct Builder {
     diags: Vec<Diagnostic>,
 }
 
-impl Builder<'_> {
-    fn span(&self, s: miette::SourceSpan) -> Span {
-        clamp(self.text, Span::from(s))
-    }
-
-    /// From the node's name (or type annotation) to its last argument,
-    /// property or closing `}`: no trailing blanks or comments.
-    fn node_span(&self, n: &KdlNode) -> Span {
-        let whole = self.span(n.span());
-        let name = self.span(n.name().span());
-        let start = match n.ty() {
-            Some(ty) => self
-                .span(ty.span())
-                .start
-                .saturating_sub(1)
-                .max(whole.start)
-                .min(name.start),
-            None => name.start,
-        };
-        let mut end = name.end();
-        for e in n.entries() {
-            end = end.max(self.span(e.span()).end());
-        }
-        if n.children().is_some()
-            && let Some(text) = self.text.get(end..whole.end().max(end))
-            && let Some(close) = text.rfind('}')
-        {
-            end += close + 1;
-        }
-        Span::new(start, end.saturating_sub(start))
-    }
-
-    fn name_key(&self, n: &KdlNode, name: &str) -> Key {
+impl Builder {
+    /// A synthesized key (`hosts`, `selector`, ...) at the node's name.
+    fn name_key<'a>(&self, n: &doc::Node<'a>, name: &'static str) -> Key<'a> {
         Key {
-            name: name.to_string().into(),
-            span: self.span(n.name().span()),
+            name: Cow::Borrowed(name),
+            span: n.name.span,
+        }
+    }
+
+    /// The node's own name as a key.
+    fn node_key<'a>(&self, n: &doc::Node<'a>) -> Key<'a> {
+        Key {
+            name: n.name.value.clone(),
+            span: n.name.span,
         }
     }
 
     /// The span of an entry's value token: for a property, without `key=`.
-    fn value_span(&self, e: &KdlEntry) -> Span {
-        let span = self.span(e.span());
-        if e.name().is_none() {
-            return span;
+    fn value_span(&self, e: &doc::Entry<'_>) -> Span {
+        match e.name {
+            None => e.span,
+            Some(_) => e.value_span,
         }
-        if let Some(fmt) = e.format() {
-            let repr = fmt.value_repr.as_str();
-            if !repr.is_empty() && repr.len() <= span.len {
-                let start = span.end() - repr.len();
-                if self.text.get(start..span.end()) == Some(repr) {
-                    return Span::new(start, repr.len());
-                }
-            }
-        }
-        span
     }
 
-    fn value(&self, e: &KdlEntry) -> Node {
-        let value = match e.value() {
-            KdlValue::String(s) => Value::Str(s.clone().into()),
-            KdlValue::Integer(i) => Value::Int(*i),
-            KdlValue::Float(f) => Value::Float(*f),
-            KdlValue::Bool(b) => Value::Bool(*b),
-            KdlValue::Null => Value::Null,
+    fn value<'a>(&self, e: &doc::Entry<'a>) -> Node<'a> {
+        let value = match &e.value {
+            doc::Value::String(s) => Value::Str(s.clone()),
+            doc::Value::Integer(i) => Value::Int(*i),
+            doc::Value::Float(f) => Value::Float(*f),
+            doc::Value::Bool(b) => Value::Bool(*b),
+            doc::Value::Null => Value::Null,
         };
         Node::new(self.value_span(e), value)
     }
 
-    fn prop(&self, e: &KdlEntry) -> (Key, Node) {
-        let name = e.name().map_or("", |n| n.value());
-        let key_span = e
-            .name()
-            .map_or_else(|| self.span(e.span()), |n| self.span(n.span()));
-        (
-            Key {
-                name: name.to_string().into(),
-                span: key_span,
+    fn prop<'a>(&self, e: &doc::Entry<'a>) -> (Key<'a>, Node<'a>) {
+        let key = match &e.name {
+            Some(k) => Key {
+                name: k.value.clone(),
+                span: k.span,
             },
-            self.value(e),
-        )
+            None => Key {
+                name: Cow::Borrowed(""),
+                span: e.span,
+            },
+        };
+        (key, self.value(e))
     }
 
     fn error(&mut self, code: Code, span: Span, message: String, label: &str, help: String) {
@@ -557,14 +334,14 @@ impl Builder<'_> {
     }
 
     /// A map of the node's properties, then its children by the child rules.
-    fn map_of(&mut self, n: &KdlNode) -> MapB {
+    fn map_of<'a>(&mut self, n: &doc::Node<'a>) -> MapB<'a> {
         let mut m = MapB::default();
         for e in props(n) {
             let (k, v) = self.prop(e);
             m.push(k, v);
         }
-        if let Some(children) = n.children() {
-            for child in children.nodes() {
+        if let Some(children) = &n.children {
+            for child in children {
                 self.add_child(&mut m, child);
             }
         }
@@ -573,7 +350,7 @@ impl Builder<'_> {
 
     /// Reports the arguments from `allowed` on of a node that takes `allowed`
     /// arguments and otherwise only properties and children.
-    fn extra_args(&mut self, n: &KdlNode, name: &str, allowed: usize, what: &str) {
+    fn extra_args(&mut self, n: &doc::Node<'_>, name: &str, allowed: usize, what: &str) {
         let args = args(n);
         if let Some(extra) = args.get(allowed) {
             let span = self.value_span(extra);
@@ -594,8 +371,15 @@ impl Builder<'_> {
 
     /// A node with a name argument (`host`, `domain`, `mailbox`) into the
     /// synthesized map `slot`, keyed by that name.
-    fn named_map(&mut self, m: &mut MapB, n: &KdlNode, name: &str, slot: &'static str, what: &str) {
-        let span = self.node_span(n);
+    fn named_map<'a>(
+        &mut self,
+        m: &mut MapB<'a>,
+        n: &doc::Node<'a>,
+        name: &str,
+        slot: &'static str,
+        what: &str,
+    ) {
+        let span = n.span;
         let Some(first) = args(n).first().copied() else {
             self.error(
                 Code::MissingKey,
@@ -632,12 +416,12 @@ impl Builder<'_> {
         ));
     }
 
-    fn add_child(&mut self, m: &mut MapB, n: &KdlNode) {
-        let name = n.name().value().to_string();
-        let span = self.node_span(n);
-        let key_span = self.span(n.name().span());
-        let has_children = n.children().is_some_and(|c| !c.nodes().is_empty());
-        match name.as_str() {
+    fn add_child<'a>(&mut self, m: &mut MapB<'a>, n: &doc::Node<'a>) {
+        let name: &str = &n.name.value;
+        let span = n.span;
+        let key_span = n.name.span;
+        let has_children = n.children.as_ref().is_some_and(|c| !c.is_empty());
+        match name {
             "version" => {
                 if args(n).len() != 1 || props(n).next().is_some() || has_children {
                     self.error(
@@ -649,7 +433,7 @@ impl Builder<'_> {
                     );
                     return;
                 }
-                self.generic(m, n, &name);
+                self.generic(m, n, name);
             }
             "host" => self.named_map(m, n, "host", "hosts", "the host key (`mx1`)"),
             "domain" => self.named_map(m, n, "domain", "domains", "the domain name"),
@@ -697,8 +481,8 @@ impl Builder<'_> {
                 let mut entries = Vec::new();
                 match args(n).first() {
                     Some(sel) => entries.push((self.name_key(n, "selector"), self.value(sel))),
-                    None if props(n).any(|e| e.name().is_some_and(|k| k.value() == "selector")) => {
-                    }
+                    None if props(n)
+                        .any(|e| e.name.as_ref().is_some_and(|k| k.value == "selector")) => {}
                     None => {
                         self.error(
                             Code::MissingKey,
@@ -719,7 +503,7 @@ impl Builder<'_> {
                 let args = args(n);
                 let mut entries = Vec::new();
                 let given: Vec<String> = props(n)
-                    .filter_map(|e| e.name().map(|k| k.value().to_string()))
+                    .filter_map(|e| e.name.as_ref().map(|k| k.value.to_string()))
                     .collect();
                 let mut missing = Vec::new();
                 for (i, field) in ["name", "type", "value"].into_iter().enumerate() {
@@ -790,10 +574,7 @@ impl Builder<'_> {
             fixed if FIXED_MAPS.contains(&fixed) => {
                 self.extra_args(n, fixed, 0, "");
                 let inner = self.map_of(n);
-                m.push(
-                    self.name_key(n, fixed),
-                    Node::new(span, Value::Map(inner.entries)),
-                );
+                m.push(self.node_key(n), Node::new(span, Value::Map(inner.entries)));
             }
             "unknown-recipients" => {
                 let nargs = args(n).len();
@@ -810,16 +591,16 @@ impl Builder<'_> {
                     );
                     return;
                 }
-                self.generic(m, n, &name);
+                self.generic(m, n, name);
             }
-            _ => self.generic(m, n, &name),
+            _ => self.generic(m, n, name),
         }
     }
 
     /// Reports properties and children on a node that takes only arguments.
-    fn only_args(&mut self, n: &KdlNode, name: &str) {
+    fn only_args(&mut self, n: &doc::Node<'_>, name: &str) {
         if let Some(p) = props(n).next() {
-            let span = self.span(p.span());
+            let span = p.span;
             self.error(
                 Code::Type,
                 span,
@@ -828,8 +609,8 @@ impl Builder<'_> {
                 help_for(name),
             );
         }
-        if n.children().is_some_and(|c| !c.nodes().is_empty()) {
-            let span = self.node_span(n);
+        if n.children.as_ref().is_some_and(|c| !c.is_empty()) {
+            let span = n.span;
             self.error(
                 Code::Type,
                 span,
@@ -842,12 +623,12 @@ impl Builder<'_> {
 
     /// Any other node: one argument is a scalar, several a list, none a map
     /// of its properties and children.
-    fn generic(&mut self, m: &mut MapB, n: &KdlNode, name: &str) {
-        let span = self.node_span(n);
-        let key = self.name_key(n, name);
+    fn generic<'a>(&mut self, m: &mut MapB<'a>, n: &doc::Node<'a>, name: &str) {
+        let span = n.span;
+        let key = self.node_key(n);
         let args = args(n);
         let has_props = props(n).next().is_some();
-        let has_children = n.children().is_some_and(|c| !c.nodes().is_empty());
+        let has_children = n.children.as_ref().is_some_and(|c| !c.is_empty());
         let node = match args.len() {
             0 => Node::new(span, Value::Map(self.map_of(n).entries)),
             _ if has_props || has_children => {
@@ -884,16 +665,17 @@ impl Builder<'_> {
     }
 }
 
-fn args(n: &KdlNode) -> Vec<&KdlEntry> {
-    n.entries().iter().filter(|e| e.name().is_none()).collect()
+fn args<'d, 'a>(n: &'d doc::Node<'a>) -> Vec<&'d doc::Entry<'a>> {
+    n.args().collect()
 }
 
-fn props(n: &KdlNode) -> impl Iterator<Item = &KdlEntry> {
-    n.entries().iter().filter(|e| e.name().is_some())
+fn props<'d, 'a>(n: &'d doc::Node<'a>) -> impl Iterator<Item = &'d doc::Entry<'a>> {
+    n.props()
 }
 
 #[cfg(test)]
 mod tests {
+    use super::parser::MAX_DEPTH;
     use super::*;
 
     /// The complete example of docs/spec.md in KDL, hashes and keys shortened (parsing only).
@@ -1077,7 +859,7 @@ domains:
         &src[span.start..span.end()]
     }
 
-    fn get<'a>(node: &'a Node, path: &[&str]) -> &'a Node {
+    fn get<'a, 't>(node: &'a Node<'t>, path: &[&str]) -> &'a Node<'t> {
         let mut node = node;
         for step in path {
             node = match &node.value {
@@ -1095,7 +877,7 @@ domains:
         node
     }
 
-    fn key<'a>(node: &'a Node, name: &str) -> &'a Key {
+    fn key<'a, 't>(node: &'a Node<'t>, name: &str) -> &'a Key<'t> {
         let Value::Map(entries) = &node.value else {
             panic!("not a map")
         };

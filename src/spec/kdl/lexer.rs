@@ -305,6 +305,18 @@ impl<'a> Lexer<'a> {
     /// Where node-space from `pos` ends, without reporting anything (None
     /// if it holds an error): the parser's look-ahead for `key=`.
     pub fn peek_node_space(&self) -> Option<usize> {
+        // Plain spaces, then anything but a comment, a line continuation or
+        // a non-ASCII character: no need for the full scan.
+        let mut i = self.pos;
+        while matches!(self.b.get(i), Some(b' ' | b'\t')) {
+            i += 1;
+        }
+        match self.b.get(i) {
+            None => return Some(i),
+            Some(b'\\' | b'/') => {}
+            Some(&c) if c < 0x80 => return Some(i),
+            Some(_) => {}
+        }
         let mut probe = Lexer {
             text: self.text,
             b: self.b,
@@ -363,6 +375,8 @@ impl<'a> Lexer<'a> {
                     i = self.escape(i, o, &mut bad, false);
                     seg = i;
                 }
+                // Printable ASCII, the bulk of every string.
+                0x20..=0x7E => i += 1,
                 _ => match self.class_at(i) {
                     (Class::Newline, _) => return self.unclosed(start, i),
                     (Class::Banned, n) => {
