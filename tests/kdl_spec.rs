@@ -396,6 +396,27 @@ const FRAGMENTS: &[&str] = &[
     "\\u{",
     "\\/",
     "r\"x\"",
+    "\\u{110000}",
+    "\\u{D800}",
+    "#-inf",
+    "0b",
+    "0o",
+    "1e",
+    "\t",
+    "\u{2028}",
+    "\"\"\"\n",
+    "##",
+    "\"#",
+    "\u{85}",
+    "x=",
+    "=1",
+    "/-{",
+    "\\ ",
+    "\\\n\\\n",
+    "\\ //c\n",
+    "\r\n",
+    "\u{3000}",
+    "\u{1680}",
 ];
 
 fn value(t: &mut Tape) -> String {
@@ -593,12 +614,35 @@ fn compare(text: &str) -> Result<(), String> {
     }
 }
 
+/// Text made of KDL's pieces in any order: mostly invalid.
+fn soup() -> impl Strategy<Value = String> {
+    let pieces: Vec<&'static str> = [
+        NAMES,
+        STRINGS,
+        NUMBERS,
+        KEYWORDS,
+        SPACES,
+        TYPES,
+        TERMINATORS,
+        FRAGMENTS,
+    ]
+    .concat();
+    prop::collection::vec(prop::sample::select(pieces), 0..24).prop_map(|p| p.concat())
+}
+
 proptest! {
     #![proptest_config(config())]
 
     #[test]
     fn agrees_with_the_kdl_crate(draws in prop::collection::vec(any::<u32>(), 0..120)) {
         let text = document(&draws);
+        if let Err(e) = compare(&text) {
+            return Err(TestCaseError::fail(e));
+        }
+    }
+
+    #[test]
+    fn agrees_on_token_soup(text in soup()) {
         if let Err(e) = compare(&text) {
             return Err(TestCaseError::fail(e));
         }

@@ -479,8 +479,7 @@ proptest! {
 }
 
 proptest! {
-    // Fewer cases: the KDL parser is slow in debug builds, and text of the
-    // other dialect mostly stops at its first line.
+    // Fewer cases: text of the other dialect mostly stops at its first line.
     #![proptest_config(Config { cases: config().cases / 4, ..config() })]
 
     /// Mutations of one dialect's spec read as the other.

@@ -171,7 +171,7 @@ impl<'a> Lexer<'a> {
         Span::new(i, n)
     }
 
-    fn banned(&mut self, i: usize) {
+    pub fn banned(&mut self, i: usize) {
         let (c, n) = self.char_at(i);
         self.error_help(
             Span::new(i, n),
@@ -784,12 +784,7 @@ pub(super) fn number(word: &str) -> Result<Value<'static>, String> {
         }
         Some(i)
     };
-    let not_a_number = || {
-        format!(
-            "`{word}` is not a number, and a string cannot start like one; quote it: \
-             `\"{word}\"`"
-        )
-    };
+    let not_a_number = || format!("`{word}` starts like a number but is not one");
     let Some(mut i) = digits_from(0) else {
         return Err(not_a_number());
     };

@@ -11,7 +11,7 @@
 use std::borrow::Cow;
 
 use super::document::{Document, Entry, Node, Text, Value};
-use super::lexer::{Lexer, Stop};
+use super::lexer::{Class, Lexer, Stop};
 use crate::source::Span;
 
 /// Children blocks nested deeper than this are refused: a spec needs four
@@ -198,6 +198,7 @@ struct Parser<'a> {
 }
 
 impl<'a> Parser<'a> {
+    /// Reports an error (or, at a character no KDL document may hold, that).
     fn fail_help(
         &mut self,
         span: Span,
@@ -205,7 +206,11 @@ impl<'a> Parser<'a> {
         label: &'static str,
         help: impl Into<String>,
     ) -> Stop {
-        self.lx.error_help(span, message, label, help);
+        if self.lx.class_at(span.start).0 == Class::Banned {
+            self.lx.banned(span.start);
+        } else {
+            self.lx.error_help(span, message, label, help);
+        }
         Stop
     }
 
@@ -216,7 +221,7 @@ impl<'a> Parser<'a> {
             Some(_) if self.lx.newline_len(i) > 0 => "the end of the line".to_string(),
             Some(_) => {
                 let (c, _) = self.lx.char_at(i);
-                format!("`{c}`")
+                format!("`{}`", c.escape_debug())
             }
         }
     }
@@ -541,7 +546,10 @@ impl<'a> Parser<'a> {
                                 Span::new(start, end - start),
                                 message,
                                 "not a number",
-                                "a bare word may not start like a number",
+                                format!(
+                                    "quote it if it is text: `\"{word}\"` (a bare word may not \
+                                     start like a number)"
+                                ),
                             );
                             Value::Null
                         }
@@ -571,7 +579,8 @@ impl<'a> Parser<'a> {
                     self.lx.char_span(start),
                     format!("expected a value, found {}", self.found(start)),
                     "not a value",
-                    "a value is a string, a number, #true, #false or #null",
+                    "a value is a string, a number, #true, #false or #null; quote text that \
+                     holds a space or any of `\\ / ( ) { } [ ] ; = \" #`: `\"...\"`",
                 ));
             }
         };
@@ -641,7 +650,7 @@ impl<'a> Parser<'a> {
         } else {
             None
         };
-        if matches!(self.lx.peek(), None | Some(b';' | b'}' | b'{'))
+        if matches!(self.lx.peek(), None | Some(b';' | b'}'))
             || self.lx.newline_len(self.lx.pos) > 0
             || self.lx.starts_with(b"//")
         {
@@ -664,24 +673,33 @@ impl<'a> Parser<'a> {
     }
 
     /// After an error: skips to the end of the node — past its newline or
-    /// `;`, before a `}` — over strings and comments. A `{` on the way is
-    /// its children block: its position is returned, for the caller to
+    /// `;`, before a `}` that closes an enclosing block — over strings and
+    /// comments. Braces opened and closed on the way are part of the bad
+    /// text (`key={X}y`); a `{` still open at the end of the line is the
+    /// node's children block: its position is returned, for the caller to
     /// open (and later drop).
     fn recover(&mut self) -> Option<usize> {
         let errors = self.lx.errors.len();
-        let mut opened = None;
+        // Braces open on the way, and where the outermost one opened.
+        let (mut depth, mut first) = (0usize, None);
         while let Some(c) = self.lx.peek() {
             let at = self.lx.pos;
             match c {
-                b';' => {
+                b';' if depth == 0 => {
                     self.lx.pos += 1;
                     break;
                 }
-                b'}' => break,
-                b'{' => {
+                b'}' if depth == 0 => break,
+                b'}' => {
+                    depth -= 1;
                     self.lx.pos += 1;
-                    opened = Some(at);
-                    break;
+                }
+                b'{' => {
+                    if depth == 0 {
+                        first = Some(at);
+                    }
+                    depth += 1;
+                    self.lx.pos += 1;
                 }
                 b'"' => {
                     self.lx.quoted();
@@ -711,6 +729,6 @@ impl<'a> Parser<'a> {
             }
         }
         self.lx.errors.truncate(errors);
-        opened
+        if depth > 0 { first } else { None }
     }
 }
