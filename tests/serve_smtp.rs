@@ -569,6 +569,107 @@ s.quit()
 }
 
 #[test]
+fn the_log_has_one_line_per_event_escaped() {
+    // `--log-format json`: every line one object with an RFC 3339 `ts`, the
+    // service, a session id and the event. Listeners and the data folder
+    // at start; connect/disconnect with the peer; each reply of 400 or
+    // more with its reason; a failed AUTH with the login (control bytes
+    // escaped, never the password); the accepted message; a restart
+    // reuses the data folder.
+    let tmp = Temp::new("log");
+    let input = Input {
+        path: root().join("tests/cases/embedded-stack/mailc.yaml"),
+        host: Some("mx1".into()),
+        extra: vec!["--log-format".into(), "json".into()],
+        open: false,
+    };
+    let mut server = Server::start(&input, &tmp.0.join("data"));
+    py(
+        &format!(
+            "{SUBMIT}\n{}",
+            r#"
+s = smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=120)
+attempt(lambda: s.sendmail("x@remote.test", ["nobody@example.com", "alice@example.com"], "Subject: logged\r\n\r\nhi\r\n"))
+s.quit()
+s = smtplib.SMTP("127.0.0.1", int(sys.argv[2]), timeout=120)
+print(attempt(lambda: login(s, "\x1b[2Jevil\x07@example.com", "sekrit-pw-123", "PLAIN")))
+s.quit()
+"#
+        ),
+        &[server.smtp.to_string(), server.submission.to_string()],
+    );
+    server.restart();
+    let raw = std::fs::read(&server.log).unwrap();
+    assert!(
+        !raw.iter().any(|&b| b < 0x20 && b != b'\n'),
+        "a raw control byte in the log"
+    );
+    let text = String::from_utf8(raw).unwrap();
+    assert!(!text.contains("sekrit"), "the password is in the log");
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    for l in &lines {
+        let ts = l["ts"].as_str().unwrap();
+        assert!(
+            ts.len() == 24 && ts.ends_with('Z') && &ts[10..11] == "T",
+            "{ts}"
+        );
+        assert!(l["service"].is_string() && l["session"].is_string() && l["event"].is_string());
+    }
+    let find = |pred: &dyn Fn(&serde_json::Value) -> bool, what: &str| {
+        lines
+            .iter()
+            .find(|l| pred(l))
+            .unwrap_or_else(|| panic!("no {what} in:\n{text}"))
+            .clone()
+    };
+    for service in ["smtp", "submission", "submissions"] {
+        find(
+            &|l| l["event"] == "listen" && l["service"] == service,
+            "listen",
+        );
+    }
+    find(
+        &|l| l["event"] == "data" && l["state"] == "created",
+        "data created",
+    );
+    find(
+        &|l| l["event"] == "data" && l["state"] == "reused",
+        "data reused",
+    );
+    let reply = find(
+        &|l| l["event"] == "reply" && l["code"] == "550",
+        "the 550 reply",
+    );
+    assert!(reply["text"].as_str().unwrap().contains("user unknown"));
+    let session = reply["session"].as_str().unwrap();
+    let connect = find(
+        &|l| l["event"] == "connect" && l["session"] == session,
+        "connect",
+    );
+    assert_eq!(connect["service"], "smtp");
+    assert!(connect["peer"].as_str().unwrap().starts_with("127.0.0.1:"));
+    let accepted = find(
+        &|l| l["event"] == "accepted" && l["session"] == session,
+        "accepted",
+    );
+    assert_eq!(accepted["from"], "<x@remote.test>");
+    assert_eq!(accepted["to"], "<alice@example.com>");
+    find(
+        &|l| l["event"] == "disconnect" && l["session"] == session,
+        "disconnect",
+    );
+    let failed = find(&|l| l["event"] == "login-failed", "login-failed");
+    assert_eq!(failed["login"], "\u{1b}[2Jevil\u{7}@example.com");
+    find(
+        &|l| l["event"] == "reply" && l["code"] == "535",
+        "the 535 reply",
+    );
+}
+
+#[test]
 fn submissions_on_implicit_tls() {
     let (_tmp, server) = embedded("smtps");
     let out = py(

@@ -51,6 +51,16 @@ pub struct ServeArgs {
     /// Seconds before the first retry of deferred mail (then backoff).
     #[arg(long, hide = true)]
     retry_base: Option<u64>,
+    /// How the log on stderr is written: one line per event, as text or as
+    /// one JSON object.
+    #[arg(long, value_enum, default_value = "text", value_name = "FORMAT")]
+    log_format: LogFormat,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum LogFormat {
+    Text,
+    Json,
 }
 
 fn parse_hop(s: &str) -> Option<NextHop> {
@@ -97,6 +107,10 @@ pub fn run(args: ServeArgs, color: bool) -> ExitCode {
         relay_all,
         resolver: args.resolver,
         retry_base: args.retry_base,
+        log_format: match args.log_format {
+            LogFormat::Text => serve::log::Format::Text,
+            LogFormat::Json => serve::log::Format::Json,
+        },
     };
     match serve::run(manifest, options) {
         Ok(()) => ExitCode::SUCCESS,

@@ -15,6 +15,7 @@
 pub mod address;
 pub mod auth;
 pub mod imap;
+pub mod log;
 pub mod pool;
 pub mod queue;
 pub mod router;
@@ -56,6 +57,8 @@ pub struct Options {
     /// Seconds between delivery attempts of a deferred message, before
     /// backoff (default 60; tests make it short).
     pub retry_base: Option<u64>,
+    /// How the log on stderr is written.
+    pub log_format: log::Format,
 }
 
 /// What every connection shares.
@@ -133,8 +136,12 @@ pub fn plaintext_auth_allowed(peer: &SocketAddr) -> bool {
 /// it (a bug; no input should cause one) ends that connection only: its
 /// socket is closed as the task unwinds, the panic is logged, and every
 /// other session and the listener go on.
-pub(crate) async fn guarded<F>(service: &'static str, peer: SocketAddr, session: F)
-where
+pub(crate) async fn guarded<F>(
+    service: &'static str,
+    session_id: &str,
+    peer: SocketAddr,
+    session: F,
+) where
     F: std::future::Future<Output = ()> + Send + 'static,
 {
     if let Err(e) = tokio::spawn(session).await
@@ -146,9 +153,11 @@ where
             .map(|s| s.to_string())
             .or_else(|| payload.downcast_ref::<String>().cloned())
             .unwrap_or_default();
-        eprintln!(
-            "mailc serve: {service}: {peer}: session closed after an internal error: {}",
-            what.escape_debug()
+        log::event(
+            service,
+            session_id,
+            "panic",
+            &[("peer", &peer), ("error", &what)],
         );
     }
 }
@@ -241,7 +250,16 @@ pub fn run(manifest: Manifest, options: Options) -> Result<(), ServeError> {
         path: data_dir.display().to_string(),
         source,
     };
+    log::set_format(options.log_format);
+    let reused = data_dir.is_dir();
     store::create_private_dir(&data_dir).map_err(data_err)?;
+    let state = if reused { "reused" } else { "created" };
+    log::event(
+        "serve",
+        "",
+        "data",
+        &[("path", &data_dir.display()), ("state", &state)],
+    );
     let store = Store::open(&data_dir).map_err(data_err)?;
     let queue = Arc::new(Queue::open(&data_dir).map_err(data_err)?);
     queue
@@ -254,10 +272,11 @@ pub fn run(manifest: Manifest, options: Options) -> Result<(), ServeError> {
     )
     .map_err(ServeError::Tls)?;
     if let tls::Origin::SelfSigned = origin {
-        eprintln!(
-            "mailc serve: no certificate at {}; using a self-signed one for {} (fine for trying, not for the Internet)",
+        let note = format!(
+            "no certificate at {}; using a self-signed one for {} (fine for trying, not for the Internet)",
             manifest.tls.cert, manifest.hostname
         );
+        log::event("serve", "", "warning", &[("text", &note)]);
     }
     let mut bound = Vec::new();
     for (service, addr) in listeners(&manifest, &options) {
@@ -285,7 +304,7 @@ pub fn run(manifest: Manifest, options: Options) -> Result<(), ServeError> {
         let mut tasks = Vec::new();
         for (service, addr, l) in bound {
             let l = TcpListener::from_std(l).map_err(ServeError::Runtime)?;
-            eprintln!("mailc serve: {service} on {addr}");
+            log::event(service, "", "listen", &[("addr", &addr)]);
             let (sh, rx) = (shared.clone(), stopped.clone());
             tasks.push(tokio::spawn(async move {
                 match service {
@@ -298,12 +317,17 @@ pub fn run(manifest: Manifest, options: Options) -> Result<(), ServeError> {
             }));
         }
         tasks.push(tokio::spawn(queue.run(shared.clone(), stopped.clone())));
-        eprintln!(
-            "mailc serve: {} ({}) ready",
-            shared.manifest.host, shared.manifest.hostname
+        log::event(
+            "serve",
+            "",
+            "ready",
+            &[
+                ("host", &shared.manifest.host),
+                ("hostname", &shared.manifest.hostname),
+            ],
         );
         wait_for_signal().await;
-        eprintln!("mailc serve: stopping");
+        log::event("serve", "", "stopping", &[]);
         let _ = stop.send(true);
         for t in tasks {
             let _ = tokio::time::timeout(std::time::Duration::from_secs(10), t).await;

@@ -49,6 +49,7 @@ use tokio::task::JoinSet;
 
 use super::address::{self, Path, PathError};
 use super::auth::Verdict;
+use super::log;
 use super::pool::{Full, Pool};
 use super::router::{self, Decision};
 use super::{Shared, plaintext_auth_allowed};
@@ -130,7 +131,7 @@ pub async fn serve(
                     Ok(x) => x,
                     Err(e) => {
                         // Out of file descriptors and the like: pause, do not spin.
-                        eprintln!("mailc serve: {}: accept: {e}", service.name());
+                        log::event(service.name(), "", "accept-failed", &[("error", &e)]);
                         tokio::time::sleep(Duration::from_millis(100)).await;
                         continue;
                     }
@@ -139,14 +140,15 @@ pub async fn serve(
                 let sh = shared.clone();
                 let stop = shutdown.clone();
                 let admitted = service.pool(&sh).admit(peer.ip());
+                let id = log::session_id();
                 sessions.spawn(async move {
                     match admitted {
                         Ok(slot) => {
-                            let run = session(tcp, peer, service, sh, stop);
-                            super::guarded(service.name(), peer, run).await;
+                            let run = session(tcp, peer, service, sh, stop, id.clone());
+                            super::guarded(service.name(), &id, peer, run).await;
                             drop(slot);
                         }
-                        Err(full) => refuse_busy(tcp, service, &sh, full).await,
+                        Err(full) => refuse_busy(tcp, peer, service, &sh, full, &id).await,
                     }
                 });
             }
@@ -165,11 +167,28 @@ pub(crate) async fn stopped(shutdown: &mut watch::Receiver<bool>) {
 
 /// Over `limits.connections` or `limits.client_connections`: one line
 /// and goodbye.
-async fn refuse_busy(mut tcp: TcpStream, service: Service, shared: &Shared, full: Full) {
+async fn refuse_busy(
+    mut tcp: TcpStream,
+    peer: SocketAddr,
+    service: Service,
+    shared: &Shared,
+    full: Full,
+    id: &str,
+) {
     let whose = match full {
         Full::Service => "",
         Full::Client => " from your address",
     };
+    let why = match full {
+        Full::Service => "service full",
+        Full::Client => "client's share full",
+    };
+    log::event(
+        service.name(),
+        id,
+        "refused",
+        &[("peer", &peer), ("reason", &why)],
+    );
     let line = format!(
         "421 4.7.0 {} too many connections{whose}, try again later\r\n",
         shared.manifest.hostname
@@ -188,11 +207,15 @@ async fn session(
     service: Service,
     shared: Arc<Shared>,
     shutdown: watch::Receiver<bool>,
+    id: String,
 ) {
     let limits = &shared.manifest.limits;
     let timeout = Duration::from_secs(u64::from(limits.smtp_timeout.max(1)));
-    let conn = Conn::new(tcp, timeout, limits.line_length as usize, shutdown);
+    log::event(service.name(), &id, "connect", &[("peer", &peer)]);
+    let mut conn = Conn::new(tcp, timeout, limits.line_length as usize, shutdown);
+    conn.log_replies(service.name(), id.clone());
     let mut s = Session {
+        id,
         service,
         peer,
         conn,
@@ -207,7 +230,7 @@ async fn session(
     if service == Service::Submissions
         && let Err(e) = s.conn.start_tls(&shared.tls).await
     {
-        log_end(&s, &e);
+        log_end(&s, Err(&e));
         return;
     }
     let ended = s.commands().await;
@@ -225,20 +248,25 @@ async fn session(
         )),
         Err(End::Closed | End::Io(_)) => {}
     }
-    if let Err(e) = &ended {
-        log_end(&s, e);
-    }
+    log_end(&s, ended.as_ref().map(|_| ()));
     s.conn.close().await;
 }
 
-fn log_end(s: &Session, e: &End) {
-    if let End::Io(err) = e {
-        eprintln!(
-            "mailc serve: {}: {}: connection ended: {err}",
-            s.service.name(),
-            s.peer
-        );
-    }
+fn log_end(s: &Session, ended: Result<(), &End>) {
+    let reason = match ended {
+        Ok(()) => "done".to_string(),
+        Err(End::Closed) => "closed by the client".to_string(),
+        Err(End::Timeout) => "timeout".to_string(),
+        Err(End::Shutdown) => "shutdown".to_string(),
+        Err(End::Flood) => "endless line".to_string(),
+        Err(End::Io(e)) => e.to_string(),
+    };
+    log::event(
+        s.service.name(),
+        &s.id,
+        "disconnect",
+        &[("peer", &s.peer), ("reason", &reason)],
+    );
 }
 
 /// What the next command may be.
@@ -261,6 +289,8 @@ struct Transaction {
 }
 
 struct Session {
+    /// The session id of the log.
+    id: String,
     service: Service,
     peer: SocketAddr,
     conn: Conn,
@@ -766,32 +796,33 @@ impl Session {
             submission: self.service.is_submission(),
         };
         let sh = self.shared.clone();
-        let count = env.rcpts.len();
-        let from = address::display(&env.from).into_owned();
+        let to = env
+            .rcpts
+            .iter()
+            .map(|r| format!("<{}>", address::display(&r.address)))
+            .collect::<Vec<_>>()
+            .join(",");
+        let from = format!("<{}>", address::display(&env.from));
         let size = message.len();
         let done = tokio::task::spawn_blocking(move || deliver::deliver(&sh, &env, &message)).await;
-        match done {
-            Ok(Ok(())) => {
-                eprintln!(
-                    "mailc serve: {}: {id}: from=<{from}> size={size} nrcpt={count} accepted",
-                    self.service.name()
-                );
-                self.conn.reply(&format!("250 2.0.0 OK: queued as {id}"));
-            }
-            Ok(Err(e)) => {
-                eprintln!(
-                    "mailc serve: {}: {id}: from=<{from}> not stored: {e}",
-                    self.service.name()
-                );
-                self.error("451 4.3.0 error: local delivery failed, try again later");
-            }
-            Err(e) => {
-                eprintln!(
-                    "mailc serve: {}: {id}: from=<{from}> not stored: {e}",
-                    self.service.name()
-                );
-                self.error("451 4.3.0 error: local delivery failed, try again later");
-            }
+        let failed = match done {
+            Ok(Ok(())) => None,
+            Ok(Err(e)) => Some(e.to_string()),
+            Err(e) => Some(e.to_string()),
+        };
+        let (event, why) = match &failed {
+            None => ("accepted", String::new()),
+            Some(e) => ("store-failed", format!("not stored: {e}")),
+        };
+        let mut fields: Vec<(&str, &dyn std::fmt::Display)> =
+            vec![("id", &id), ("from", &from), ("to", &to), ("size", &size)];
+        if failed.is_some() {
+            fields.push(("error", &why));
+        }
+        log::event(self.service.name(), &self.id, event, &fields);
+        match failed {
+            None => self.conn.reply(&format!("250 2.0.0 OK: queued as {id}")),
+            Some(_) => self.error("451 4.3.0 error: local delivery failed, try again later"),
         }
     }
 
@@ -898,11 +929,29 @@ impl Session {
             .await
         {
             Verdict::Ok(user) => {
+                log::event(self.service.name(), &self.id, "login", &[("user", &user)]);
                 self.user = Some(user);
                 self.conn.reply("235 2.7.0 authentication successful");
             }
-            Verdict::Wrong => self.error("535 5.7.8 authentication credentials invalid"),
-            Verdict::Locked => self.error(LOCKED),
+            Verdict::Wrong => {
+                let login = login.trim();
+                log::event(
+                    self.service.name(),
+                    &self.id,
+                    "login-failed",
+                    &[("peer", &self.peer), ("login", &login)],
+                );
+                self.error("535 5.7.8 authentication credentials invalid")
+            }
+            Verdict::Locked => {
+                log::event(
+                    self.service.name(),
+                    &self.id,
+                    "login-locked",
+                    &[("peer", &self.peer)],
+                );
+                self.error(LOCKED)
+            }
         }
         Ok(())
     }

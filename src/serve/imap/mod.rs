@@ -47,15 +47,25 @@ pub async fn serve(
                 let pool = if implicit_tls { &shared.pools.imaps } else { &shared.pools.imap };
                 let admitted = pool.admit(peer.ip());
                 let (sh, sd) = (shared.clone(), shutdown.clone());
+                let name = if implicit_tls { "imaps" } else { "imap" };
+                let id = super::log::session_id();
                 tokio::spawn(async move {
                     match admitted {
                         Ok(slot) => {
-                            let name = if implicit_tls { "imaps" } else { "imap" };
-                            let run = session::run(tcp, peer, implicit_tls, sh, sd);
-                            super::guarded(name, peer, run).await;
+                            let run = session::run(tcp, peer, implicit_tls, sh, sd, id.clone());
+                            super::guarded(name, &id, peer, run).await;
                             drop(slot);
                         }
-                        Err(full) if !implicit_tls => {
+                        Err(full) => {
+                            let why = match full {
+                                Full::Service => "service full",
+                                Full::Client => "client's share full",
+                            };
+                            super::log::event(name, &id, "refused", &[("peer", &peer), ("reason", &why)]);
+                            if implicit_tls {
+                                // No TLS handshake for a client that gets nothing anyway.
+                                return;
+                            }
                             let line: &[u8] = match full {
                                 Full::Service => b"* BYE too many connections, try again later\r\n",
                                 Full::Client => b"* BYE too many connections from your address, try again later\r\n",
@@ -66,7 +76,6 @@ pub async fn serve(
                             )
                             .await;
                         }
-                        Err(_) => {}
                     }
                 });
             }

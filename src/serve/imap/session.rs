@@ -33,6 +33,7 @@ use super::maildir::{self, Account, DELIMITER, Entry, Flags, Folder, Name, Refus
 use super::search;
 use super::wire::{Wire, WireError};
 use crate::serve::auth::Verdict;
+use crate::serve::log;
 use crate::serve::stream::Stream;
 use crate::serve::{Shared, plaintext_auth_allowed};
 
@@ -46,6 +47,9 @@ const MAX_FAILED_LOGINS: u32 = 5;
 
 pub(super) struct Session {
     pub(super) shared: Arc<Shared>,
+    /// The service (`imap`, `imaps`) and session id of the log.
+    service: &'static str,
+    id: String,
     peer: SocketAddr,
     tls: bool,
     pub(super) account: Option<Account>,
@@ -212,6 +216,7 @@ pub(super) async fn run(
     implicit_tls: bool,
     shared: Arc<Shared>,
     shutdown: tokio::sync::watch::Receiver<bool>,
+    id: String,
 ) {
     let _ = tcp.set_nodelay(true);
     // RFC 3501 §5.4 asks for 30 minutes of patience after login; before
@@ -222,16 +227,54 @@ pub(super) async fn run(
     let mut stream = if implicit_tls {
         match timeout_at(login_by, Wire::accept_tls(tcp, &shared.tls)).await {
             Ok(Ok(w)) => w,
-            _ => return,
+            _ => {
+                log::event("imaps", &id, "tls-failed", &[("peer", &peer)]);
+                return;
+            }
         }
     } else {
         Wire::new(Stream::Plain(tcp))
     };
-    converse(&mut stream, peer, implicit_tls, login_by, shared, shutdown).await;
+    let service = if implicit_tls { "imaps" } else { "imap" };
+    log::event(service, &id, "connect", &[("peer", &peer)]);
+    let why = converse(
+        &mut stream,
+        peer,
+        implicit_tls,
+        login_by,
+        shared,
+        shutdown,
+        &id,
+    )
+    .await;
     stream.close().await;
+    log::event(
+        service,
+        &id,
+        "disconnect",
+        &[("peer", &peer), ("reason", &why)],
+    );
 }
 
-/// The session, from the greeting to the BYE.
+/// Sends a BYE (RFC 3501 §7.1.5) and says why, for the log.
+async fn goodbye(stream: &mut Wire, server: &mut Server, why: &str) -> String {
+    let h = server.enqueue_status(bye(why));
+    let _ = send(stream, server, h).await;
+    why.to_string()
+}
+
+/// Why the wire ended a session, for the log.
+fn ended(e: WireError) -> String {
+    match e {
+        WireError::Closed => "closed by the client".into(),
+        WireError::Io(e) => e.to_string(),
+        WireError::State(e) => e.to_string(),
+        WireError::LiteralRefused(_) => "literal refused".into(),
+        WireError::Refused(why) => why.into(),
+    }
+}
+
+/// The session, from the greeting to the BYE; returns why it ended.
 async fn converse(
     stream: &mut Wire,
     peer: SocketAddr,
@@ -239,9 +282,12 @@ async fn converse(
     login_by: Instant,
     shared: Arc<Shared>,
     mut shutdown: tokio::sync::watch::Receiver<bool>,
-) {
+    id: &str,
+) -> String {
     let idle_limit = Duration::from_secs(u64::from(shared.manifest.limits.imap_timeout.max(60)));
     let mut session = Session {
+        service: if implicit_tls { "imaps" } else { "imap" },
+        id: id.to_string(),
         shared: shared.clone(),
         peer,
         tls: implicit_tls,
@@ -263,9 +309,7 @@ async fn converse(
     let mut pending: VecDeque<Event> = VecDeque::new();
     loop {
         if session.failed_logins >= MAX_FAILED_LOGINS {
-            let h = server.enqueue_status(bye("too many failed logins"));
-            let _ = send(stream, &mut server, h).await;
-            return;
+            return goodbye(stream, &mut server, "too many failed logins").await;
         }
         if session.account.is_some() {
             stream.trust();
@@ -282,9 +326,7 @@ async fn converse(
                 }
             } => ev,
             _ = shutdown.changed() => {
-                let h = server.enqueue_status(bye("server shutting down"));
-                let _ = send(stream, &mut server, h).await;
-                return;
+                return goodbye(stream, &mut server, "server shutting down").await;
             }
         };
         let event = match event {
@@ -293,24 +335,22 @@ async fn converse(
                     Some(_) => "autologout: idle for too long",
                     None => "autologout: no login in time",
                 };
-                let h = server.enqueue_status(bye(why));
-                let _ = send(stream, &mut server, h).await;
-                return;
+                return goodbye(stream, &mut server, why).await;
             }
             Ok(Err(WireError::LiteralRefused(tag))) => {
                 errors += 1;
                 let tag = tag.and_then(|t| Tag::try_from(t).ok());
                 let msg = "literal too large before login";
-                server.enqueue_status(match tag {
+                let st = match tag {
                     Some(t) => status(&t, StatusKind::Bad, Some(Code::TooBig), msg),
                     None => untagged(StatusKind::Bad, Some(Code::TooBig), msg),
-                });
+                };
+                session.note(&st);
+                server.enqueue_status(st);
                 continue;
             }
             Ok(Err(WireError::Refused(why))) => {
-                let h = server.enqueue_status(bye(why));
-                let _ = send(stream, &mut server, h).await;
-                return;
+                return goodbye(stream, &mut server, why).await;
             }
             Ok(Err(WireError::State(e))) => {
                 use imap_next::server::Error as E;
@@ -340,29 +380,27 @@ async fn converse(
                         }),
                     };
                     if let Some(st) = st {
+                        session.note(&st);
                         server.enqueue_status(st);
                     }
                 }
                 if errors >= MAX_ERRORS {
-                    let h = server.enqueue_status(bye("too many errors"));
-                    let _ = send(stream, &mut server, h).await;
-                    return;
+                    return goodbye(stream, &mut server, "too many errors").await;
                 }
                 continue;
             }
-            Ok(Err(_)) => return,
+            Ok(Err(e)) => return ended(e),
             Ok(Ok(ev)) => ev,
         };
         match event {
             Event::GreetingSent { .. } | Event::ResponseSent { .. } => {}
             Event::CommandReceived { command } => {
                 let (st, flow) = session.command(&mut server, command).await;
+                session.note(&st);
                 let failed = matches!(&st, Status::Tagged(t) if t.body.kind == StatusKind::Bad);
                 errors = if failed { errors + 1 } else { 0 };
                 if errors >= MAX_ERRORS {
-                    let h = server.enqueue_status(bye("too many errors"));
-                    let _ = send(stream, &mut server, h).await;
-                    return;
+                    return goodbye(stream, &mut server, "too many errors").await;
                 }
                 match flow {
                     Flow::Continue => {
@@ -374,7 +412,7 @@ async fn converse(
                             match session.fetch_chunk(&mut server, &job, chunk) {
                                 Ok(Some(h)) if job.chunks.len() > 1 => {
                                     if !send_keeping(stream, &mut server, h, &mut pending).await {
-                                        return;
+                                        return "a FETCH could not be sent".into();
                                     }
                                 }
                                 Ok(_) => {}
@@ -393,15 +431,15 @@ async fn converse(
                         server.enqueue_status(bye("logging out"));
                         let h = server.enqueue_status(st);
                         let _ = send(stream, &mut server, h).await;
-                        return;
+                        return "logout".into();
                     }
                     Flow::StartTls => {
                         let h = server.enqueue_status(st);
                         if !send(stream, &mut server, h).await {
-                            return;
+                            return "STARTTLS answer not sent".into();
                         }
-                        if stream.start_tls(&shared.tls).await.is_err() {
-                            return;
+                        if let Err(e) = stream.start_tls(&shared.tls).await {
+                            return ended(e);
                         }
                         // Whatever came before the handshake is dropped with
                         // the old state (RFC 3501 §6.2.1).
@@ -460,19 +498,15 @@ async fn converse(
                             Ok(Ok(Event::IdleDoneReceived)) => break,
                             Ok(Ok(_)) => continue,
                             Err(_) => {
-                                let h = server.enqueue_status(bye("autologout: idle for too long"));
-                                let _ = send(stream, &mut server, h).await;
-                                return;
+                                return goodbye(stream, &mut server, "autologout: idle for too long").await;
                             }
                             Ok(Err(WireError::State(_))) => break,
-                            Ok(Err(_)) => return,
+                            Ok(Err(e)) => return ended(e),
                         },
                         _ = tokio::time::sleep(IDLE_POLL) => session.refresh(&mut server, true),
                         _ = changes.changed() => session.refresh(&mut server, true),
                         _ = shutdown.changed() => {
-                            let h = server.enqueue_status(bye("server shutting down"));
-                            let _ = send(stream, &mut server, h).await;
-                            return;
+                            return goodbye(stream, &mut server, "server shutting down").await;
                         }
                     }
                 }
@@ -485,6 +519,27 @@ async fn converse(
 }
 
 impl Session {
+    /// Logs a refusal or an error answered to the client (NO, BAD).
+    fn note(&self, st: &Status) {
+        let (tag, body) = match st {
+            Status::Tagged(t) => (t.tag.as_ref(), &t.body),
+            Status::Untagged(b) => ("*", b),
+            Status::Bye(_) => return,
+        };
+        let kind = match body.kind {
+            StatusKind::No => "NO",
+            StatusKind::Bad => "BAD",
+            StatusKind::Ok => return,
+        };
+        let text = body.text.as_ref();
+        log::event(
+            self.service,
+            &self.id,
+            "reply",
+            &[("tag", &tag), ("status", &kind), ("text", &text)],
+        );
+    }
+
     fn plaintext_ok(&self) -> bool {
         self.tls || plaintext_auth_allowed(&self.peer)
     }
@@ -528,6 +583,12 @@ impl Session {
         let (good, address) = match verdict {
             Verdict::Ok(a) => (true, a),
             Verdict::Locked => {
+                log::event(
+                    self.service,
+                    &self.id,
+                    "login-locked",
+                    &[("peer", &self.peer)],
+                );
                 self.failed_logins += 1;
                 return status(
                     tag,
@@ -539,6 +600,15 @@ impl Session {
             Verdict::Wrong => (false, String::new()),
         };
         let dir = self.shared.store.user_dir(&address);
+        match good {
+            true => log::event(self.service, &self.id, "login", &[("user", &address)]),
+            false => log::event(
+                self.service,
+                &self.id,
+                "login-failed",
+                &[("peer", &self.peer), ("login", &login.trim())],
+            ),
+        }
         match (good, dir) {
             (true, Some(dir)) => {
                 self.account = Some(Account::new(dir));

@@ -31,8 +31,8 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::{Notify, Semaphore};
 use tokio::task::JoinSet;
 
-use super::Shared;
 use super::router::{Decision, decide};
+use super::{Shared, log};
 use crate::manifest::{Manifest, NextHop};
 use client::Outcome;
 use hop::Resolved;
@@ -119,7 +119,7 @@ impl Queue {
         let spool = Spool::open(data_dir)?;
         let (entries, problems) = spool.scan()?;
         for p in problems {
-            eprintln!("mailc serve: queue: {p}");
+            log::event("queue", "", "warning", &[("text", &p)]);
         }
         let t = now();
         let due = entries.into_iter().map(|(id, _)| (id, t)).collect();
@@ -211,7 +211,8 @@ impl Queue {
                     if let Some(d) = domain_of(&msg.from) {
                         let (bytes, problems) = c.signers.sign(d, data);
                         for p in problems {
-                            eprintln!("mailc serve: queue: not DKIM-signed by {d} {p}");
+                            let text = format!("not DKIM-signed by {d} {p}");
+                            log::event("queue", "", "warning", &[("text", &text)]);
                         }
                         signed = Some(bytes);
                     }
@@ -246,6 +247,25 @@ impl Queue {
             return Ok(());
         }
         let id = self.spool.add(&env, signed.as_deref().unwrap_or(data))?;
+        let kind = match &env.kind {
+            Kind::Submission => "submission",
+            Kind::Forward { .. } => "forward",
+            Kind::Relay => "relay",
+            Kind::Bounce => "bounce",
+        };
+        let to = env
+            .recipients
+            .iter()
+            .map(|r| format!("<{}>", super::address::display(&r.address)))
+            .collect::<Vec<_>>()
+            .join(",");
+        let from = format!("<{}>", super::address::display(&env.from));
+        log::event(
+            "queue",
+            &id,
+            "queued",
+            &[("kind", &kind), ("from", &from), ("to", &to)],
+        );
         self.due
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -268,6 +288,18 @@ impl Queue {
             .unwrap_or_else(|| sender.to_string());
         let secs = now() as i64;
         let report = dsn::build(&self.hostname(), &to, failed, data, secs)?;
+        let about = failed
+            .iter()
+            .map(|(a, _)| format!("<{}>", super::address::display(a)))
+            .collect::<Vec<_>>()
+            .join(",");
+        let to_shown = format!("<{}>", super::address::display(&to));
+        log::event(
+            "queue",
+            "",
+            "bounce",
+            &[("to", &to_shown), ("failed", &about)],
+        );
         self.enqueue(
             Outgoing {
                 from: String::new(),
@@ -312,7 +344,8 @@ impl Queue {
         let tls = match client::tls_connector() {
             Ok(t) => t,
             Err(e) => {
-                eprintln!("mailc serve: queue: cannot set up TLS ({e}); not delivering");
+                let text = format!("cannot set up TLS ({e}); not delivering");
+                log::event("queue", "", "error", &[("text", &text)]);
                 return;
             }
         };
@@ -382,7 +415,7 @@ impl Delivery {
                 match hop::resolver(self.shared.options.resolver) {
                     Ok(r) => Some(r),
                     Err(e) => {
-                        eprintln!("mailc serve: queue: {e}");
+                        log::event("queue", "", "error", &[("text", &e)]);
                         None
                     }
                 }
@@ -391,8 +424,15 @@ impl Delivery {
             .as_ref()
     }
 
+    /// A trouble with the entry itself (not with a recipient).
     fn log(&self, id: &str, what: &str) {
-        eprintln!("mailc serve: queue {id}: {what}");
+        log::event("queue", id, "error", &[("text", &what)]);
+    }
+
+    /// What one attempt did for one recipient.
+    fn outcome(&self, id: &str, event: &str, to: &str, reply: &str) {
+        let to = format!("<{}>", super::address::display(to));
+        log::event("queue", id, event, &[("to", &to), ("reply", &reply)]);
     }
 
     /// One attempt at every pending recipient of `id`; the next attempt's
@@ -547,7 +587,7 @@ impl Delivery {
             Ok(Ok(None)) => Outcome::Sent("delivered here".into()),
             Ok(Ok(Some(why))) => Outcome::Permanent(why),
             Ok(Err(e)) => {
-                self.log(id, &format!("<{addr}>: local delivery failed: {e}"));
+                self.outcome(id, "store-failed", addr, &e.to_string());
                 Outcome::Temporary(format!("4.3.0 local delivery failed: {e}"))
             }
             Err(e) => Outcome::Temporary(format!("4.3.0 local delivery failed: {e}")),
@@ -576,21 +616,21 @@ impl Delivery {
         for mut r in std::mem::take(&mut env.recipients) {
             match results.get(&r.address) {
                 Some(Outcome::Sent(reply)) => {
-                    self.log(id, &format!("<{}> delivered: {reply}", r.address));
+                    self.outcome(id, "sent", &r.address, reply);
                 }
                 Some(Outcome::Permanent(why)) => {
-                    self.log(id, &format!("<{}> failed: {why}", r.address));
+                    self.outcome(id, "failed", &r.address, why);
                     failed.push((r.address, why.clone()));
                 }
                 Some(Outcome::Temporary(why)) if expired => {
-                    self.log(id, &format!("<{}> expired: {why}", r.address));
+                    self.outcome(id, "expired", &r.address, why);
                     failed.push((
                         r.address,
                         format!("4.4.7 delivery time expired; the last attempt said: {why}"),
                     ));
                 }
                 Some(Outcome::Temporary(why)) => {
-                    self.log(id, &format!("<{}> deferred: {why}", r.address));
+                    self.outcome(id, "deferred", &r.address, why);
                     r.last_error = Some(why.clone());
                     left.push(r);
                 }

@@ -78,6 +78,8 @@ pub struct Conn {
     line_limit: usize,
     /// Inside an overlong line: its rest is dropped, up to its LF.
     discarding: usize,
+    /// The service and session id replies are logged under.
+    log: Option<(&'static str, String)>,
     shutdown: watch::Receiver<bool>,
 }
 
@@ -97,6 +99,7 @@ impl Conn {
             deadline: Instant::now() + timeout,
             line_limit,
             discarding: 0,
+            log: None,
             shutdown,
         }
     }
@@ -110,8 +113,25 @@ impl Conn {
         self.stream.is_tls()
     }
 
-    /// Queues a reply line; `line` has no CRLF.
+    /// Logs every reply of 400 or more under this service and session id.
+    pub fn log_replies(&mut self, service: &'static str, session: String) {
+        self.log = Some((service, session));
+    }
+
+    /// Queues a reply line; `line` has no CRLF. Refusals and errors (4xx,
+    /// 5xx) are logged with their reason.
     pub fn reply(&mut self, line: &str) {
+        if let Some((service, session)) = &self.log
+            && matches!(line.as_bytes().first(), Some(b'4' | b'5'))
+        {
+            let (code, text) = line.split_once(' ').unwrap_or((line, ""));
+            crate::serve::log::event(
+                service,
+                session,
+                "reply",
+                &[("code", &code), ("text", &text)],
+            );
+        }
         self.out.extend_from_slice(line.as_bytes());
         self.out.extend_from_slice(b"\r\n");
     }
