@@ -6,7 +6,8 @@
 //! mailbox's own —, a catch-all on every fourth domain, an SPF include) of
 //! 10,000 and 100,000 mailboxes, and prints for each, best of five runs:
 //!
-//! - `mailc validate`;
+//! - `mailc validate` (and, at 100k mailboxes, of the same spec in KDL:
+//!   target ≤ 1.5× the YAML time);
 //! - `mailc apply --auto-approve` into an empty folder (the full compile and
 //!   every file written);
 //! - `mailc plan` after it (no change, exit 0 with `--detailed-exitcode`);
@@ -193,6 +194,25 @@ fn mail_row(mailc: &Path, scratch: &Path, domains: usize) -> Row {
     }
 }
 
+/// KDL's `mailc validate` time, at most this many times YAML's.
+const KDL_TARGET: f64 = 1.5;
+
+/// `mailc validate` of the hosting spec of `domains` domains written in KDL.
+fn kdl_validate(mailc: &Path, scratch: &Path, domains: usize) -> Best {
+    let dir = scratch.join(format!("hosting-kdl-{domains}"));
+    std::fs::create_dir_all(&dir).expect("scratch folder");
+    let spec = generator::hosting_kdl(domains, MAILBOXES, EXTRA_ALIASES);
+    std::fs::write(dir.join("mailc.kdl"), &spec).expect("write the spec");
+    let validate = best(
+        "mailc validate (KDL)",
+        0,
+        || {},
+        || run(mailc, &dir, &["validate", "mailc.kdl"]),
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    validate
+}
+
 fn load_average() -> String {
     std::fs::read_to_string("/proc/loadavg")
         .ok()
@@ -250,12 +270,23 @@ fn mail(mailc: &Path, scratch: &Path) {
         shown.join(", "),
         if over { "  ← over target" } else { "" }
     );
-    let [_, apply, plan, _] = big.runs;
+    let [validate, apply, plan, _] = big.runs;
+    let kdl = kdl_validate(mailc, scratch, 2_000);
+    let kdl_ratio = f(validate.wall, kdl.wall);
+    println!(
+        "the same 100k spec in KDL: validate {:.0} ({:.0}) against YAML's {:.0} ({:.0}): {kdl_ratio:.2}× (CPU {:.2}×; target ≤ {KDL_TARGET}×)",
+        ms(kdl.wall),
+        ms(kdl.cpu),
+        ms(validate.wall),
+        ms(validate.cpu),
+        f(validate.cpu, kdl.cpu),
+    );
     let peak = big.runs.iter().filter_map(|b| b.peak_kib).max();
     let misses: Vec<&str> = [
         (plan.wall > Duration::from_secs(1), "no-change plan ≥ 1 s"),
         (apply.wall > Duration::from_secs(3), "apply ≥ 3 s"),
         (peak.is_some_and(|k| k >= 1 << 20), "peak ≥ 1 GiB"),
+        (kdl_ratio > KDL_TARGET, "KDL validate over 1.5× YAML's"),
     ]
     .into_iter()
     .filter_map(|(miss, what)| miss.then_some(what))

@@ -187,3 +187,23 @@ pub fn hosting_yaml(domains: usize, mailboxes: usize, extra_aliases: usize) -> S
     }
     s
 }
+
+/// [`hosting_yaml`] in KDL: the same spec.
+// Only the hosting bench uses it; every bench includes this module.
+#[allow(dead_code)]
+pub fn hosting_kdl(domains: usize, mailboxes: usize, extra_aliases: usize) -> String {
+    let base = kdl(domains, mailboxes);
+    if extra_aliases == 0 {
+        return base;
+    }
+    let mut s = String::with_capacity(base.len() + domains * extra_aliases * 32);
+    for line in base.split_inclusive('\n') {
+        s.push_str(line);
+        if line.starts_with("    alias partners ") {
+            for a in 0..extra_aliases {
+                let _ = writeln!(s, "    alias alias{a:03} {}", local(a % mailboxes));
+            }
+        }
+    }
+    s
+}

@@ -732,3 +732,123 @@ impl<'a> Parser<'a> {
         if depth > 0 { first } else { None }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(text: &str) -> Document<'_> {
+        parse(text).unwrap_or_else(|e| panic!("{text:?}: {e:#?}"))
+    }
+
+    fn errors(text: &str) -> Vec<SyntaxError> {
+        match parse(text) {
+            Ok(doc) => panic!("{text:?} read as {doc:#?}"),
+            Err(e) => e,
+        }
+    }
+
+    fn at(text: &str, span: Span) -> &str {
+        &text[span.start..span.end()]
+    }
+
+    #[test]
+    fn spans_are_the_tokens() {
+        let text = "(t)a 1 (u)\"x\" k = (v)#true { b }  // c\nc";
+        let doc = read(text);
+        let a = &doc.nodes[0];
+        assert_eq!(at(text, a.span), "(t)a 1 (u)\"x\" k = (v)#true { b }");
+        assert_eq!(at(text, a.name.span), "a");
+        assert_eq!(at(text, a.ty.as_ref().unwrap().span), "t");
+        let e = &a.entries;
+        assert_eq!(
+            (at(text, e[1].span), at(text, e[1].value_span)),
+            ("(u)\"x\"", "\"x\"")
+        );
+        assert_eq!(
+            (at(text, e[2].span), at(text, e[2].value_span)),
+            ("k = (v)#true", "#true")
+        );
+        assert_eq!(at(text, e[2].name.as_ref().unwrap().span), "k");
+        assert_eq!(e[2].value, Value::Bool(true));
+        assert_eq!(at(text, doc.nodes[1].span), "c");
+    }
+
+    #[test]
+    fn slashdash_drops_exactly_its_part() {
+        let doc = read("/-a 1\nb /-1 2 /-k=3 /-{ c } { d } /-{ e }\n/-f { g }; h /-\n  i");
+        let names: Vec<&str> = doc.nodes.iter().map(|n| &*n.name.value).collect();
+        assert_eq!(names, ["b", "h"]);
+        let b = &doc.nodes[0];
+        assert_eq!(b.entries.len(), 1);
+        assert_eq!(b.entries[0].value, Value::Integer(2));
+        let children = b.children.as_ref().unwrap();
+        assert_eq!(children.len(), 1);
+        assert_eq!(children[0].name.value, "d");
+        assert!(doc.nodes[1].entries.is_empty());
+    }
+
+    #[test]
+    fn strings() {
+        let doc = read(concat!(
+            "a plain \"quoted\" \"esc\\t\\u{e9}\\\n   joined\" #\"raw \\n\"# ##\"has \"# in\"##\n",
+            "b \"\"\"\n    one\n      two\n\n    three\\n\n    \"\"\"\n",
+        ));
+        let values: Vec<&Value> = doc.nodes[0].entries.iter().map(|e| &e.value).collect();
+        let s = |v: &'static str| Value::String(v.into());
+        assert_eq!(
+            values,
+            [
+                &s("plain"),
+                &s("quoted"),
+                &s("esc\téjoined"),
+                &s("raw \\n"),
+                &s("has \"# in")
+            ]
+        );
+        // Text written without escapes is borrowed from the source.
+        assert!(matches!(
+            &doc.nodes[0].entries[1].value,
+            Value::String(Cow::Borrowed("quoted"))
+        ));
+        assert_eq!(doc.nodes[1].entries[0].value, s("one\n  two\n\nthree\n"));
+    }
+
+    #[test]
+    fn one_error_per_bad_node_and_reading_goes_on() {
+        let text = "a [x] {\n  b\n}\nc 1x\nd true false\ne key={X}y; f\n}\n";
+        let e = errors(text);
+        let found: Vec<&str> = e.iter().map(|e| at(text, e.span)).collect();
+        assert_eq!(found, ["[", "1x", "true", "false", "{", "}"], "{e:#?}");
+    }
+
+    #[test]
+    fn unclosed_blocks_innermost_first() {
+        let text = "a {\n b {\n";
+        let e = errors(text);
+        let spans: Vec<(usize, usize)> = e.iter().map(|e| (e.span.start, e.span.len)).collect();
+        assert_eq!(spans, [(7, 1), (8, 1), (2, 1), (3, 6)]);
+        assert_eq!(e[0].message, "no closing '}' for child block");
+        assert_eq!(e[1].message, "closing '}' was not found after nodes");
+        // Nothing after the `{`: only the first of the two.
+        assert_eq!(errors("a {").len(), 1);
+    }
+
+    #[test]
+    fn hostile_input_is_read_in_one_pass() {
+        const N: usize = 100_000;
+        assert_eq!(errors(&"a (".repeat(N)).len(), 1);
+        assert_eq!(errors(&"/*".repeat(N)).len(), 1);
+        assert_eq!(errors(&("/* ".to_string() + &"a/*/".repeat(N))).len(), 1);
+        assert_eq!(errors(&"/-".repeat(N)).len(), 1);
+        assert!(errors(&"\"".repeat(N + 1)).len() <= 2);
+        assert_eq!(errors(&"}".repeat(N)).len(), MAX_ERRORS);
+        assert_eq!(errors(&"a {\n".repeat(N)).len(), 1);
+        assert!(errors(&"{".repeat(N)).len() <= 3);
+        assert_eq!(errors(&"a{".repeat(N)).last().unwrap().label, "too deep");
+        let deep = "a {".repeat(MAX_DEPTH) + &"}".repeat(MAX_DEPTH);
+        assert_eq!(read(&deep).nodes.len(), 1);
+        assert_eq!(read(&("a".to_string() + &" \\\n".repeat(N))).nodes.len(), 1);
+        assert_eq!(read(&"a;".repeat(N)).nodes.len(), N);
+    }
+}
