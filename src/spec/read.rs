@@ -24,6 +24,9 @@ struct Reader<'d> {
 struct Fields<'n> {
     entries: &'n [(Key<'n>, Node<'n>)],
     used: Vec<bool>,
+    /// Required keys found absent, with their report: sent by `finish`
+    /// unless an unknown key of the map is a misspelling of the key.
+    missing: Vec<(&'static str, Diagnostic)>,
 }
 
 impl<'d> Reader<'d> {
@@ -56,10 +59,12 @@ impl<'d> Reader<'d> {
             Value::Map(entries) => Some(Fields {
                 entries,
                 used: vec![false; entries.len()],
+                missing: Vec::new(),
             }),
             Value::Null => Some(Fields {
                 entries: &[],
                 used: Vec::new(),
+                missing: Vec::new(),
             }),
             _ => {
                 self.type_error(node, "a map", what);
@@ -95,12 +100,26 @@ impl<'d> Reader<'d> {
         found.map(|(i, _)| &f.entries[i].1)
     }
 
-    /// Reports the keys nobody took.
+    /// Reports the keys nobody took, and the required keys found absent —
+    /// unless a key nobody took is a misspelling of one (that key's report
+    /// says so: one typo, one error).
     fn finish(&mut self, f: Fields<'_>, known: &[&str], what: &str) {
-        for (i, (key, _)) in f.entries.iter().enumerate() {
-            if f.used[i] {
-                continue;
+        let unknown: Vec<&Key> = f
+            .entries
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !f.used[*i])
+            .map(|(_, (k, _))| k)
+            .collect();
+        for (name, d) in f.missing {
+            if !unknown
+                .iter()
+                .any(|k| suggest(&self.key_name(k), [name]).is_some())
+            {
+                self.push(d);
             }
+        }
+        for key in unknown {
             let name = self.key_name(key);
             let spelled: Vec<String> = known.iter().map(|k| self.dialect.spell(k)).collect();
             let mut d = Diagnostic::error(
@@ -117,26 +136,20 @@ impl<'d> Reader<'d> {
         }
     }
 
-    /// Takes a required key; when it is absent, reports it — unless an
-    /// unknown key nearby is a misspelling of it (that one gets the report).
+    /// Takes a required key; when it is absent, the report waits for
+    /// `finish` (see there).
     fn required<'n>(
         &mut self,
         f: &mut Fields<'n>,
-        name: &str,
+        name: &'static str,
         span: Span,
         what: &str,
         example: (&str, &str),
     ) -> Option<&'n Node<'n>> {
         let found = self.take(f, name);
         if found.is_none() {
-            let misspelt = f
-                .entries
-                .iter()
-                .enumerate()
-                .any(|(i, (k, _))| !f.used[i] && suggest(&self.key_name(k), [name]).is_some());
-            if !misspelt {
-                self.missing(span, name, what, example);
-            }
+            let d = self.missing_key(span, name, what, example);
+            f.missing.push((name, d));
         }
         found
     }
@@ -145,19 +158,24 @@ impl<'d> Reader<'d> {
     /// YAML and in KDL (where scalar fields are properties and list keys
     /// are nodes or arguments).
     fn missing(&mut self, span: Span, key: &str, what: &str, example: (&str, &str)) {
+        let d = self.missing_key(span, key, what, example);
+        self.push(d);
+    }
+
+    /// The report of an absent required key.
+    fn missing_key(&self, span: Span, key: &str, what: &str, example: (&str, &str)) -> Diagnostic {
         let key = self.dialect.spell(key);
         let example = match self.dialect {
             Dialect::Yaml => example.0,
             Dialect::Kdl => example.1,
         };
-        let d = Diagnostic::error(Code::MissingKey, span, format!("{what} has no `{key}`"))
+        Diagnostic::error(Code::MissingKey, span, format!("{what} has no `{key}`"))
             .label(format!("`{key}` is required here"))
             .help(if example.contains('`') {
                 example.to_string()
             } else {
                 format!("add `{example}`")
-            });
-        self.push(d);
+            })
     }
 
     fn check_text(&mut self, s: &str, span: Span) -> bool {
@@ -317,12 +335,15 @@ impl<'d> Reader<'d> {
         };
         match self.take(&mut f, "version") {
             Some(n) => spec.version = self.int(n, "`version`", "1"),
-            None => self.missing(
-                node.span,
-                "version",
-                "the spec",
-                ("version: 1", "version 1"),
-            ),
+            None => {
+                let d = self.missing_key(
+                    node.span,
+                    "version",
+                    "the spec",
+                    ("version: 1", "version 1"),
+                );
+                f.missing.push(("version", d));
+            }
         }
         if let Some(n) = self.take(&mut f, "defaults") {
             spec.defaults = self.defaults(n);
@@ -330,7 +351,7 @@ impl<'d> Reader<'d> {
         match self.take(&mut f, "hosts") {
             Some(n) => spec.hosts = self.entries(n, "`hosts`", |r, k, v| Some(r.host(k, v))),
             None => {
-                self.missing(
+                let d = self.missing_key(
                     node.span,
                     "hosts",
                     "the spec",
@@ -339,6 +360,7 @@ impl<'d> Reader<'d> {
                         "add a `host` node, like `host mx1 hostname=\"mx1.example.com\" ipv4=\"203.0.113.10\" stack=postfix-dovecot`, or an empty `hosts` node",
                     ),
                 );
+                f.missing.push(("hosts", d));
                 spec.hosts = Some(Entries::default());
             }
         }
