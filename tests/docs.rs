@@ -633,3 +633,35 @@ fn readme_error_example_is_what_validate_prints() {
         "the README's diagnostic is not what validate prints:\n{stderr}"
     );
 }
+
+/// Every valid spec the pages show (whole, or a fragment made whole)
+/// conforms to the JSON Schema editors use, read as an editor reads it.
+#[test]
+fn page_specs_conform_to_the_schema() {
+    let tmp = Temp::new("docs-schema");
+    let mut files = Vec::new();
+    let mut pages = vec!["README.md".to_string()];
+    for e in std::fs::read_dir(root().join("docs")).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "md") {
+            pages.push(format!("docs/{}", p.file_name().unwrap().to_str().unwrap()));
+        }
+    }
+    pages.sort();
+    for page in &pages {
+        for b in spec_blocks(page) {
+            if b.dialect != mailc::source::Dialect::Yaml || b.word("error").is_some() {
+                continue;
+            }
+            let spec = whole_spec(&b);
+            if compile(&b.at(), &spec, b.dialect).is_err() {
+                continue; // `check_page` reports it
+            }
+            let file = tmp.0.join(format!("{}.yaml", files.len()));
+            std::fs::write(&file, format!("# {}\n{spec}", b.at())).unwrap();
+            files.push(file);
+        }
+    }
+    assert!(files.len() >= 10, "only {} specs on the pages", files.len());
+    support::check_jsonschema(&files).unwrap();
+}

@@ -15,8 +15,12 @@ use crate::source::{Dialect, Source, Span};
 
 pub mod kdl;
 mod read;
+mod schema;
 pub mod tree;
 pub mod yaml;
+
+pub use schema::json_schema;
+use schema::{OneOrMany, OrNull, Text};
 
 /// A value with the span it was written at.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -75,7 +79,8 @@ impl<T: JsonSchema> JsonSchema for Entries<T> {
     }
     fn json_schema(g: &mut SchemaGenerator) -> Schema {
         let item = g.subschema_for::<T>();
-        json_schema!({ "type": "object", "additionalProperties": item })
+        // `read` takes an empty entry (`mailboxes:`) as no entries.
+        json_schema!({ "type": ["object", "null"], "additionalProperties": item })
     }
 }
 
@@ -85,12 +90,14 @@ impl<T: JsonSchema> JsonSchema for Entries<T> {
 #[schemars(title = "mailc spec, version 1")]
 pub struct Spec {
     /// The spec language version. Only `1` exists.
-    #[schemars(required, range(min = 1, max = 1))]
+    #[schemars(required, with = "u32", range(min = 1, max = 1))]
     pub version: Option<Sp<u32>>,
     /// Values every domain inherits unless it sets its own.
+    #[serde(default)]
+    #[schemars(with = "OrNull<Defaults>")]
     pub defaults: Option<Defaults>,
     /// The mail servers this spec configures, by host key (`[a-z0-9-]`, no dots).
-    #[schemars(required)]
+    #[schemars(required, with = "Entries<Host>")]
     pub hosts: Option<Entries<Host>>,
     /// The mail domains, by domain name.
     #[serde(default)]
@@ -108,22 +115,44 @@ pub struct Spec {
 #[serde(deny_unknown_fields)]
 pub struct Defaults {
     /// TTL of every record mailc writes (seconds). Default 3600.
+    #[serde(default)]
+    #[schemars(with = "u32")]
     pub ttl: Option<Sp<u32>>,
     /// What happens to mail for addresses no mailbox or alias claims. Default `reject`.
+    #[serde(default)]
+    #[schemars(with = "UnknownRecipients")]
     pub unknown_recipients: Option<Sp<UnknownRecipients>>,
+    #[serde(default)]
+    #[schemars(with = "OrNull<Spf>")]
     pub spf: Option<Spf>,
+    #[serde(default)]
+    #[schemars(with = "OrNull<Dmarc>")]
     pub dmarc: Option<Dmarc>,
+    #[serde(default)]
+    #[schemars(with = "OrNull<MtaSts>")]
     pub mta_sts: Option<MtaSts>,
+    #[serde(default)]
+    #[schemars(with = "OrNull<TlsRpt>")]
     pub tls_rpt: Option<TlsRpt>,
     /// Default mailbox quota (`500M`, `2G`, `1T`). Absent: unlimited.
+    #[serde(default)]
+    #[schemars(with = "Text")]
     pub quota: Option<Sp<String>>,
     /// NS records of every published zone.
+    #[serde(default)]
+    #[schemars(with = "OneOrMany<Text>")]
     pub nameservers: Option<Vec<Sp<String>>>,
     /// The SOA RNAME, as an address (`hostmaster@example.com`).
+    #[serde(default)]
+    #[schemars(with = "Text")]
     pub hostmaster: Option<Sp<String>>,
     /// Rewrite envelope senders of forwarded mail (SRS). Default false.
+    #[serde(default)]
+    #[schemars(with = "bool")]
     pub srs: Option<Sp<bool>>,
     /// Where the zone is served and how much of it mailc owns there.
+    #[serde(default)]
+    #[schemars(with = "OrNull<DnsPush>")]
     pub dns: Option<DnsPush>,
 }
 
@@ -133,8 +162,12 @@ pub struct Defaults {
 #[serde(deny_unknown_fields)]
 pub struct DnsPush {
     /// The name of an entry of `dns_targets`.
+    #[serde(default)]
+    #[schemars(with = "Text")]
     pub target: Option<Sp<String>>,
     /// `mail` (default): only mail's records; `zone`: the whole zone.
+    #[serde(default)]
+    #[schemars(with = "Owns")]
     pub owns: Option<Sp<Owns>>,
     #[serde(skip)]
     pub span: Span,
@@ -209,10 +242,10 @@ impl JsonSchema for DnsTarget {
                     "required": ["type", "server", "tsig_key", "tsig_secret_file"],
                     "properties": {
                         "type": { "const": "rfc2136" },
-                        "server": { "type": "string", "description": "The primary's address: IP or IP:PORT (port 53 by default)." },
-                        "tsig_key": { "type": "string", "description": "The TSIG key's name, as the server knows it." },
+                        "server": { "type": ["string", "number"], "description": "The primary's address: IP or IP:PORT (port 53 by default)." },
+                        "tsig_key": { "type": ["string", "number"], "description": "The TSIG key's name, as the server knows it." },
                         "tsig_algorithm": { "enum": ["hmac-sha256", "hmac-sha512"], "description": "Default hmac-sha256." },
-                        "tsig_secret_file": { "type": "string", "description": "The file holding the key's base64 secret (or a BIND key file), relative to the spec; mode 0600." }
+                        "tsig_secret_file": { "type": ["string", "number"], "description": "The file holding the key's base64 secret (or a BIND key file), relative to the spec; mode 0600." }
                     }
                 },
                 {
@@ -221,9 +254,9 @@ impl JsonSchema for DnsTarget {
                     "required": ["type", "url", "api_key_file"],
                     "properties": {
                         "type": { "const": "powerdns" },
-                        "url": { "type": "string", "description": "The API's base URL: http://HOST:PORT or https://HOST:PORT." },
-                        "server_id": { "type": "string", "description": "The server id in the API's paths. Default localhost." },
-                        "api_key_file": { "type": "string", "description": "The file holding the API key, relative to the spec; mode 0600." }
+                        "url": { "type": ["string", "number"], "description": "The API's base URL: http://HOST:PORT or https://HOST:PORT." },
+                        "server_id": { "type": ["string", "number"], "description": "The server id in the API's paths. Default localhost." },
+                        "api_key_file": { "type": ["string", "number"], "description": "The file holding the API key, relative to the spec; mode 0600." }
                     }
                 }
             ]
@@ -236,12 +269,14 @@ impl JsonSchema for DnsTarget {
 #[serde(deny_unknown_fields)]
 pub struct Host {
     /// FQDN: the HELO name, and what the PTR of `ipv4` must say.
-    #[schemars(required)]
+    #[schemars(required, with = "Text")]
     pub hostname: Option<Sp<String>>,
-    #[schemars(required)]
+    #[schemars(required, with = "Text")]
     pub ipv4: Option<Sp<String>>,
+    #[serde(default)]
+    #[schemars(with = "Text")]
     pub ipv6: Option<Sp<String>>,
-    #[schemars(required)]
+    #[schemars(required, with = "Stack")]
     pub stack: Option<Sp<Stack>>,
 }
 
@@ -271,11 +306,14 @@ pub enum Stack {
 #[serde(deny_unknown_fields)]
 pub struct Domain {
     /// How each host treats the domain. Default `auto`.
+    #[serde(default)]
+    #[schemars(with = "Routing")]
     pub routing: Option<Sp<Routing>>,
     /// MX entries: host keys or external FQDNs. `[]` publishes a null MX.
-    #[schemars(required)]
+    #[schemars(required, with = "OneOrMany<MxEntry>")]
     pub mx: Option<Sp<Vec<MxEntry>>>,
     #[serde(default)]
+    #[schemars(with = "OneOrMany<Dkim>")]
     pub dkim: Vec<Dkim>,
     #[serde(default)]
     pub mailboxes: Entries<Mailbox>,
@@ -284,8 +322,11 @@ pub struct Domain {
     pub aliases: Entries<Targets>,
     /// Other DNS records of the zone.
     #[serde(default)]
+    #[schemars(with = "OneOrMany<Record>")]
     pub records: Vec<Record>,
     /// Whether this spec publishes the domain's zone. Default true.
+    #[serde(default)]
+    #[schemars(with = "bool")]
     pub zone: Option<Sp<bool>>,
     /// The domain's own values of the inherited keys.
     #[serde(flatten)]
@@ -325,14 +366,17 @@ pub enum RoutingMode {
 #[derive(Clone, Debug, PartialEq, JsonSchema)]
 #[serde(untagged)]
 pub enum MxEntry {
-    Bare(Sp<String>),
+    Bare(#[schemars(with = "Text")] Sp<String>),
     WithPriority(MxWithPriority),
 }
 
 #[derive(Clone, Debug, PartialEq, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MxWithPriority {
+    #[schemars(with = "Text")]
     pub host: Sp<String>,
+    #[serde(default)]
+    #[schemars(with = "u16")]
     pub priority: Option<Sp<u16>>,
 }
 
@@ -355,10 +399,18 @@ impl MxEntry {
 #[derive(Clone, Debug, Default, PartialEq, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Spf {
+    #[serde(default)]
+    #[schemars(with = "OneOrMany<Text>")]
     pub include: Option<Vec<Sp<String>>>,
+    #[serde(default)]
+    #[schemars(with = "OneOrMany<Text>")]
     pub ip4: Option<Vec<Sp<String>>>,
+    #[serde(default)]
+    #[schemars(with = "OneOrMany<Text>")]
     pub ip6: Option<Vec<Sp<String>>>,
     /// `-all` (default), `~all` or `?all`.
+    #[serde(default)]
+    #[schemars(with = "SpfAll")]
     pub all: Option<Sp<SpfAll>>,
     #[serde(skip)]
     pub span: Span,
@@ -390,15 +442,23 @@ impl SpfAll {
 #[derive(Clone, Debug, Default, PartialEq, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Dkim {
-    #[schemars(required)]
+    #[schemars(required, with = "Text")]
     pub selector: Option<Sp<String>>,
     /// Default `rsa-2048`.
+    #[serde(default)]
+    #[schemars(with = "DkimAlgorithm")]
     pub algorithm: Option<Sp<DkimAlgorithm>>,
     /// Path of the PEM private key, relative to the spec file.
+    #[serde(default)]
+    #[schemars(with = "Text")]
     pub private_key: Option<Sp<String>>,
     /// Base64 SubjectPublicKeyInfo (or a raw Ed25519 key) of a key held elsewhere.
+    #[serde(default)]
+    #[schemars(with = "Text")]
     pub public_key: Option<Sp<String>>,
     /// Whether our hosts sign with it. Default true.
+    #[serde(default)]
+    #[schemars(with = "bool")]
     pub sign: Option<Sp<bool>>,
     #[serde(skip)]
     pub span: Span,
@@ -419,8 +479,12 @@ pub struct Dkim {
 )]
 #[serde(rename_all = "kebab-case")]
 pub enum DkimAlgorithm {
+    // Named by hand: serde's kebab-case writes `rsa2048`.
+    #[serde(rename = "rsa-2048")]
     Rsa2048,
+    #[serde(rename = "rsa-3072")]
     Rsa3072,
+    #[serde(rename = "rsa-4096")]
     Rsa4096,
     Ed25519,
 }
@@ -429,16 +493,30 @@ pub enum DkimAlgorithm {
 #[derive(Clone, Debug, Default, PartialEq, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Dmarc {
+    #[serde(default)]
+    #[schemars(with = "DmarcPolicy")]
     pub policy: Option<Sp<DmarcPolicy>>,
     /// Policy for subdomains (`sp=`). Default: as `policy`.
+    #[serde(default)]
+    #[schemars(with = "DmarcPolicy")]
     pub subdomain_policy: Option<Sp<DmarcPolicy>>,
     /// Aggregate report addresses (`mailto:` URIs).
+    #[serde(default)]
+    #[schemars(with = "OneOrMany<Text>")]
     pub rua: Option<Vec<Sp<String>>>,
     /// Failure report addresses (`mailto:` URIs).
+    #[serde(default)]
+    #[schemars(with = "OneOrMany<Text>")]
     pub ruf: Option<Vec<Sp<String>>>,
+    #[serde(default)]
+    #[schemars(with = "Alignment")]
     pub adkim: Option<Sp<Alignment>>,
+    #[serde(default)]
+    #[schemars(with = "Alignment")]
     pub aspf: Option<Sp<Alignment>>,
     /// Percentage of mail the policy applies to, 0–100.
+    #[serde(default)]
+    #[schemars(with = "u8")]
     pub pct: Option<Sp<u8>>,
     #[serde(skip)]
     pub span: Span,
@@ -470,8 +548,12 @@ pub enum Alignment {
 #[serde(deny_unknown_fields)]
 pub struct MtaSts {
     /// Default `testing`.
+    #[serde(default)]
+    #[schemars(with = "MtaStsMode")]
     pub mode: Option<Sp<MtaStsMode>>,
     /// Seconds, at most 31557600 (one year). Default 604800.
+    #[serde(default)]
+    #[schemars(with = "u32")]
     pub max_age: Option<Sp<u32>>,
     #[serde(skip)]
     pub span: Span,
@@ -492,6 +574,8 @@ pub enum MtaStsMode {
 #[serde(deny_unknown_fields)]
 pub struct TlsRpt {
     /// `mailto:` or `https:` report URIs.
+    #[serde(default)]
+    #[schemars(with = "OneOrMany<Text>")]
     pub rua: Option<Vec<Sp<String>>>,
     #[serde(skip)]
     pub span: Span,
@@ -502,24 +586,19 @@ pub struct TlsRpt {
 #[serde(deny_unknown_fields)]
 pub struct Mailbox {
     /// A Dovecot `{SCHEME}` hash: SHA512-CRYPT, SHA256-CRYPT, BLF-CRYPT, ARGON2I, ARGON2ID.
-    #[schemars(required)]
+    #[schemars(required, with = "Text")]
     pub password: Option<Sp<String>>,
+    #[serde(default)]
+    #[schemars(with = "Text")]
     pub quota: Option<Sp<String>>,
     /// Other local parts of this domain that deliver here.
     #[serde(default)]
+    #[schemars(with = "OneOrMany<Text>")]
     pub aliases: Vec<Sp<String>>,
     /// May send, receives nothing. Default false.
+    #[serde(default)]
+    #[schemars(with = "bool")]
     pub send_only: Option<Sp<bool>>,
-}
-
-/// Alias targets: one, or a list.
-#[derive(Clone, Debug, Default, PartialEq, JsonSchema)]
-#[serde(untagged)]
-pub enum TargetsSchema {
-    #[default]
-    None,
-    One(String),
-    Many(Vec<String>),
 }
 
 /// Alias targets as read: local parts or full addresses.
@@ -537,8 +616,8 @@ impl JsonSchema for Targets {
         json_schema!({
             "description": "A local part or full address, or a list of them.",
             "oneOf": [
-                { "type": "string" },
-                { "type": "array", "items": { "type": "string" }, "minItems": 1 }
+                { "type": ["string", "number"] },
+                { "type": "array", "items": { "type": ["string", "number"] }, "minItems": 1 }
             ]
         })
     }
@@ -553,9 +632,9 @@ pub enum UnknownRecipients {
     /// Accept and send a non-delivery report (backscatter).
     Bounce,
     /// Catch-all: deliver as an alias target would.
-    Forward(Sp<String>),
+    Forward(#[schemars(with = "Text")] Sp<String>),
     /// Pass such mail on to `HOST[:PORT]`.
-    Relay(Sp<String>),
+    Relay(#[schemars(with = "Text")] Sp<String>),
 }
 
 /// A DNS record of the zone beyond the ones mailc writes.
@@ -563,15 +642,17 @@ pub enum UnknownRecipients {
 #[serde(deny_unknown_fields)]
 pub struct Record {
     /// Relative to the zone (`www`), `@` for the apex.
-    #[schemars(required)]
+    #[schemars(required, with = "Text")]
     pub name: Option<Sp<String>>,
     /// A, AAAA, CNAME, TXT, SRV, CAA, TLSA, NS (below the apex).
-    #[schemars(required)]
+    #[schemars(required, with = "Text")]
     #[serde(rename = "type")]
     pub rtype: Option<Sp<String>>,
     /// Presentation form of the data (TXT: the text itself, unquoted).
-    #[schemars(required)]
+    #[schemars(required, with = "Text")]
     pub value: Option<Sp<String>>,
+    #[serde(default)]
+    #[schemars(with = "u32")]
     pub ttl: Option<Sp<u32>>,
     #[serde(skip)]
     pub span: Span,
@@ -593,10 +674,4 @@ pub fn parse(source: &Source, diags: &mut Diagnostics) -> Option<Spec> {
             None
         }
     }
-}
-
-/// The JSON Schema of the spec language.
-pub fn json_schema() -> String {
-    let schema = schemars::schema_for!(Spec);
-    serde_json::to_string_pretty(&schema).unwrap_or_default() + "\n"
 }

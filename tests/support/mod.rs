@@ -108,3 +108,74 @@ pub fn tool(name: &str, for_what: &str) -> PathBuf {
             panic!("`{name}` is not installed; {for_what}. Run `.ci/install-oracles`")
         })
 }
+
+/// Why the JSON Schema checks need Python's `jsonschema` and `check-jsonschema`.
+const SCHEMA_TOOLS: &str = "the JSON Schema tests check `schemas/mailc.schema.json` with \
+     Python's jsonschema and check-jsonschema, which `.ci/install-oracles` installs into /opt/oracle-venv";
+
+/// The Python of the oracles' virtualenv (it has `jsonschema`).
+fn schema_python() -> PathBuf {
+    let py = PathBuf::from("/opt/oracle-venv/bin/python");
+    assert!(py.is_file(), "{SCHEMA_TOOLS}");
+    py
+}
+
+/// Each document checked against `schemas/mailc.schema.json` by Python's
+/// `jsonschema` (draft 2020-12): `None` when it conforms, else the first
+/// complaint.
+pub fn schema_verdicts(docs: &[serde_json::Value]) -> Vec<Option<String>> {
+    use std::io::Write;
+    const SCRIPT: &str = r#"
+import json, sys
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import best_match
+schema = json.load(open(sys.argv[1]))
+Draft202012Validator.check_schema(schema)
+v = Draft202012Validator(schema)
+out = []
+for doc in json.load(sys.stdin):
+    if v.is_valid(doc):
+        out.append(None)
+        continue
+    e = best_match(v.iter_errors(doc))
+    out.append("/".join(map(str, e.absolute_path)) + ": " + e.message[:300])
+json.dump(out, sys.stdout)
+"#;
+    let mut child = std::process::Command::new(schema_python())
+        .args(["-c", SCRIPT])
+        .arg(root().join("schemas/mailc.schema.json"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{SCHEMA_TOOLS}: {e}"));
+    let input = serde_json::to_vec(docs).unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || stdin.write_all(&input));
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap().unwrap();
+    assert!(out.status.success(), "{SCHEMA_TOOLS}");
+    serde_json::from_slice(&out.stdout).expect("the checker's verdicts")
+}
+
+/// Checks YAML files against `schemas/mailc.schema.json` as an editor
+/// would: `check-jsonschema`, which reads the YAML itself. `Err` holds its
+/// report.
+pub fn check_jsonschema(files: &[PathBuf]) -> Result<(), String> {
+    let exe = PathBuf::from("/opt/oracle-venv/bin/check-jsonschema");
+    assert!(exe.is_file(), "{SCHEMA_TOOLS}");
+    let out = std::process::Command::new(exe)
+        .arg("--schemafile")
+        .arg(root().join("schemas/mailc.schema.json"))
+        .args(files)
+        .output()
+        .unwrap_or_else(|e| panic!("{SCHEMA_TOOLS}: {e}"));
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ))
+    }
+}
