@@ -7,9 +7,16 @@
 //!   answers;
 //! - [`records`]: a zone's content as RRsets, the shape both sides of a
 //!   push are compared in; [`diff`]: what a push changes, within the part
-//!   of the zone mailc owns.
+//!   of the zone mailc owns;
+//! - [`push`]: reading zones from their servers, pushing the difference,
+//!   reading it back; over [`wire`] (AXFR, UPDATE, TSIG) or [`powerdns`]
+//!   (the HTTP API), with the secrets of [`secret`].
 
 pub mod check;
 pub mod diff;
+pub mod powerdns;
+pub mod push;
 pub mod records;
 pub mod resolve;
+pub mod secret;
+pub mod wire;

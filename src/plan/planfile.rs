@@ -128,10 +128,30 @@ pub struct PlanFile {
     /// What every path concerned held when the plan was made (`null`:
     /// absent), the manifest included.
     pub expected: BTreeMap<String, Option<Stamp>>,
+    /// Zones pushed to DNS servers: the state each was read in, and what
+    /// the push changes there.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dns: Vec<SavedZone>,
     /// HMAC-SHA256 of the file without this field, under `--out`'s plan
     /// key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seal: Option<String>,
+}
+
+/// One zone's push in a saved plan. At apply time the zone is read from
+/// its server again and the push computed again; both must be these.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SavedZone {
+    pub zone: String,
+    pub target: String,
+    /// The zone's SOA serial when the plan was made.
+    pub serial: u32,
+    /// A fingerprint of every record the server served then.
+    pub fingerprint: Fingerprint,
+    /// The records removed (`- …`) and added (`+ …`), and TTLs changed
+    /// (`~ …`), as the plan shows them.
+    pub changes: Vec<String>,
 }
 
 /// One file to add, change or delete.
@@ -212,6 +232,7 @@ impl PlanFile {
             changes,
             managed: plan.managed_after.clone(),
             expected: plan.expected.clone(),
+            dns: Vec::new(),
             seal: None,
         }
     }
