@@ -5,156 +5,13 @@
 //! error naming the question and the server.
 //!
 //! `named` and `dig` are required: a missing one fails the test and names
-//! `.ci/install-oracles`. Ports come from 31000–31999.
+//! `.ci/install-oracles`. The BIND harness is `tests/support/dns.rs`.
 
-use std::net::{TcpListener, UdpSocket};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicU16, Ordering};
-use std::time::Duration;
 
 mod support;
-use support::{Temp, copy_dir, model_of};
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn said(&self) -> String {
-        format!("exit {}\n{}{}", self.code, self.stdout, self.stderr)
-    }
-}
-
-fn mailc(dir: &Path, args: &[&str]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_mailc"))
-        .current_dir(dir)
-        .args(args)
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .output()
-        .expect("run mailc");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
-/// A real program the test needs; missing is a failure, not a skip.
-fn oracle(name: &str) -> PathBuf {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    let dirs =
-        std::env::split_paths(&path).chain(["/usr/sbin", "/sbin", "/usr/bin"].map(PathBuf::from));
-    for d in dirs {
-        let p = d.join(name);
-        if p.is_file() {
-            return p;
-        }
-    }
-    panic!("`{name}` is not installed: run `bash .ci/install-oracles` (see docs/testing.md)");
-}
-
-/// A port of 31000–31999 free for UDP and TCP on 127.0.0.1, not handed out
-/// before by this process (the tests run in parallel).
-fn free_port() -> u16 {
-    static NEXT: AtomicU16 = AtomicU16::new(0);
-    let start = (std::process::id() % 50) as u16 * 20;
-    loop {
-        let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        assert!(n < 1000, "no free port in 31000-31999");
-        let port = 31000 + (start + n) % 1000;
-        let udp = UdpSocket::bind(("127.0.0.1", port));
-        let tcp = TcpListener::bind(("127.0.0.1", port));
-        if udp.is_ok() && tcp.is_ok() {
-            return port;
-        }
-    }
-}
-
-/// A BIND serving zone texts on 127.0.0.1; stopped (by its PID) when dropped.
-struct Bind {
-    child: Child,
-    port: u16,
-    dir: Temp,
-}
-
-impl Bind {
-    /// Serves `(origin, text)` zones; waits until `ready` answers its SOA.
-    fn start(zones: &[(String, String)], ready: &str) -> Bind {
-        let named = oracle("named");
-        let dir = Temp::new("bind");
-        let port = free_port();
-        let d = dir.0.display();
-        let mut conf = format!(
-            "options {{\n  directory \"{d}\";\n  pid-file \"{d}/named.pid\";\n  \
-             session-keyfile \"{d}/session.key\";\n  managed-keys-directory \"{d}\";\n  \
-             listen-on port {port} {{ 127.0.0.1; }};\n  listen-on-v6 {{ none; }};\n  \
-             recursion no;\n  dnssec-validation no;\n  notify no;\n}};\ncontrols {{ }};\n"
-        );
-        for (origin, text) in zones {
-            let file = dir.0.join(format!("{origin}.zone"));
-            std::fs::write(&file, text).unwrap();
-            conf.push_str(&format!(
-                "zone \"{origin}\" {{ type primary; file \"{}\"; }};\n",
-                file.display()
-            ));
-        }
-        std::fs::write(dir.0.join("named.conf"), conf).unwrap();
-        let log = std::fs::File::create(dir.0.join("named.log")).unwrap();
-        let child = Command::new(named)
-            .arg("-f")
-            .arg("-c")
-            .arg(dir.0.join("named.conf"))
-            .args(["-n", "1"])
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn()
-            .expect("start named");
-        let bind = Bind { child, port, dir };
-        for _ in 0..100 {
-            if bind.answers(ready) {
-                return bind;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        panic!(
-            "named did not answer:\n{}",
-            std::fs::read_to_string(bind.dir.0.join("named.log")).unwrap_or_default()
-        );
-    }
-
-    fn answers(&self, zone: &str) -> bool {
-        let o = Command::new(oracle("dig"))
-            .arg("@127.0.0.1")
-            .args([
-                "-p",
-                &self.port.to_string(),
-                "+short",
-                "+time=1",
-                "+tries=2",
-            ])
-            .args([zone, "SOA"])
-            .stdin(Stdio::null())
-            .output()
-            .expect("run dig");
-        !String::from_utf8_lossy(&o.stdout).trim().is_empty()
-    }
-
-    fn resolver(&self) -> String {
-        format!("127.0.0.1:{}", self.port)
-    }
-}
-
-impl Drop for Bind {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use support::dns::{Bind, free_port};
+use support::{Temp, copy_dir, mailc, model_of};
 
 /// `tests/cases/dns-records` applied into `out/` of a working copy: every
 /// kind of record, public DKIM keys only, one host (mx1.mail.example.net,
@@ -248,10 +105,10 @@ const CHECKS: [&str; 15] = [
 fn applied_zones_are_in_sync() {
     let (spec, mut zones) = applied();
     zones.extend(reverse_zones("mx1.mail.example.net."));
-    let bind = Bind::start(&zones, "example.net");
+    let bind = Bind::serving(&zones);
     let r = mailc(
         &spec.0,
-        &["check", "mailc.yaml", "--resolver", &bind.resolver()],
+        &["check", "mailc.yaml", "--resolver", &bind.addr()],
     );
     assert_eq!(r.code, 0, "{}", r.said());
     assert_eq!(lines_marked(&r.stdout, "✓ "), CHECKS, "{}", r.said());
@@ -268,7 +125,7 @@ fn applied_zones_are_in_sync() {
         &[
             "check",
             "--resolver",
-            &bind.resolver(),
+            &bind.addr(),
             "--format",
             "json",
             "mailc.yaml",
@@ -325,10 +182,10 @@ fn hand_edited_zone_drifts_in_exactly_the_records_changed() {
         served.push((origin, text));
     }
     served.extend(reverse_zones("mx1.mail.example.net."));
-    let bind = Bind::start(&served, "example.net");
+    let bind = Bind::serving(&served);
     let r = mailc(
         &spec.0,
-        &["check", "mailc.yaml", "--resolver", &bind.resolver()],
+        &["check", "mailc.yaml", "--resolver", &bind.addr()],
     );
     assert_eq!(r.code, 2, "{}", r.said());
     let drifted = [
@@ -365,7 +222,7 @@ fn hand_edited_zone_drifts_in_exactly_the_records_changed() {
             "check",
             "mailc.yaml",
             "--resolver",
-            &bind.resolver(),
+            &bind.addr(),
             "--format",
             "json",
         ],
@@ -403,10 +260,10 @@ fn wrong_or_unconfirmed_ptr_drifts() {
             *text = edit(text, "IN AAAA  2001:db8::10", "");
         }
     }
-    let bind = Bind::start(&zones, "example.net");
+    let bind = Bind::serving(&zones);
     let r = mailc(
         &spec.0,
-        &["check", "mailc.yaml", "--resolver", &bind.resolver()],
+        &["check", "mailc.yaml", "--resolver", &bind.addr()],
     );
     assert_eq!(r.code, 2, "{}", r.said());
     assert_eq!(
@@ -454,8 +311,8 @@ fn unpublished_domain_is_checked_with_a_by_hand_help() {
     }
     let mut zones = vec![("example.com".to_string(), zone)];
     zones.extend(reverse_zones("mx1.example.com.").into_iter().take(1));
-    let bind = Bind::start(&zones, "example.com");
-    let r = mailc(&tmp.0, &["check", "--resolver", &bind.resolver()]);
+    let bind = Bind::serving(&zones);
+    let r = mailc(&tmp.0, &["check", "--resolver", &bind.addr()]);
     assert_eq!(r.code, 2, "{}", r.said());
     assert_eq!(
         lines_marked(&r.stdout, "✓ "),
@@ -529,16 +386,16 @@ fn servfail_is_an_error_not_drift() {
             *text = "this is not a zone file\n".into();
         }
     }
-    let bind = Bind::start(&zones, "example.net");
+    let bind = Bind::config().zones(&zones).ready_on("example.net").start();
     let r = mailc(
         &spec.0,
-        &["check", "mailc.yaml", "--resolver", &bind.resolver()],
+        &["check", "mailc.yaml", "--resolver", &bind.addr()],
     );
     assert_eq!(r.code, 1, "{}", r.said());
     assert!(
         r.stderr.contains(&format!(
             "error: no usable answer for `_dmarc.example.org. TXT`: {}: answered SERVFAIL",
-            bind.resolver()
+            bind.addr()
         )),
         "{}",
         r.said()
@@ -604,8 +461,8 @@ fn keys_from_key_files_and_split_rsa_records_are_in_sync() {
         "0.1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0",
         "mx1.example.com.",
     ));
-    let bind = Bind::start(&zones, "example.com");
-    let r = mailc(&tmp.0, &["check", "--resolver", &bind.resolver()]);
+    let bind = Bind::serving(&zones);
+    let r = mailc(&tmp.0, &["check", "--resolver", &bind.addr()]);
     assert_eq!(r.code, 0, "{}", r.said());
     for dkim in [
         "example.com DKIM s2026",
@@ -633,7 +490,7 @@ fn keys_from_key_files_and_split_rsa_records_are_in_sync() {
 
     // Without the key files, their records are left unchecked, and said so.
     std::fs::remove_dir_all(tmp.0.join("keys")).unwrap();
-    let r = mailc(&tmp.0, &["check", "--resolver", &bind.resolver()]);
+    let r = mailc(&tmp.0, &["check", "--resolver", &bind.addr()]);
     assert_eq!(r.code, 0, "{}", r.said());
     assert!(!r.stdout.contains("DKIM s2025"), "{}", r.said());
     assert!(
@@ -647,7 +504,7 @@ fn keys_from_key_files_and_split_rsa_records_are_in_sync() {
 fn the_next_resolver_is_asked_when_one_does_not_answer() {
     let (spec, mut zones) = applied();
     zones.extend(reverse_zones("mx1.mail.example.net."));
-    let bind = Bind::start(&zones, "example.net");
+    let bind = Bind::serving(&zones);
     let silent = format!("127.0.0.1:{}", free_port());
     let r = mailc(
         &spec.0,
@@ -657,7 +514,7 @@ fn the_next_resolver_is_asked_when_one_does_not_answer() {
             "--resolver",
             &silent,
             "--resolver",
-            &bind.resolver(),
+            &bind.addr(),
             "--timeout",
             "1",
         ],
@@ -711,13 +568,13 @@ fn every_spec_is_in_sync_with_its_applied_zones() {
             zones.push((origin, std::fs::read_to_string(&p).unwrap()));
         }
         zones.sort();
-        let bind = Bind::start(&zones, &zones[0].0);
+        let bind = Bind::serving(&zones);
         let r = mailc(
             &tmp.0,
             &[
                 "check",
                 "--resolver",
-                &bind.resolver(),
+                &bind.addr(),
                 "--format",
                 "json",
                 "--timeout",

@@ -25,31 +25,11 @@
 use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 
 mod support;
-use support::{Temp, copy_dir, model_of, root};
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn mailc(dir: &Path, args: &[&str]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_mailc"))
-        .current_dir(dir)
-        .args(args)
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .output()
-        .expect("run mailc");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
+use support::dns::Bind;
+use support::{Temp, copy_dir, mailc, model_of, root};
 
 fn bless() -> bool {
     std::env::var_os("MAILC_BLESS").is_some()
@@ -396,105 +376,12 @@ fn rebuilding_changes_nothing_and_serials_follow_content() {
     );
 }
 
-/// A free port on 127.0.0.1 for UDP and TCP.
-fn free_port() -> u16 {
-    loop {
-        let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
-        let port = udp.local_addr().unwrap().port();
-        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
-            return port;
-        }
-    }
-}
-
-/// A BIND serving zone files on 127.0.0.1; stopped (by its PID) when dropped.
-struct Bind {
-    child: Child,
-    port: u16,
-    dir: Temp,
-}
-
-impl Bind {
-    fn start(zones: &[(&str, &Path)]) -> Bind {
-        let named = oracle("named");
-        let dir = Temp::new("bind");
-        let port = free_port();
-        let d = dir.0.display();
-        let mut conf = format!(
-            "options {{\n  directory \"{d}\";\n  pid-file \"{d}/named.pid\";\n  \
-             session-keyfile \"{d}/session.key\";\n  managed-keys-directory \"{d}\";\n  \
-             listen-on port {port} {{ 127.0.0.1; }};\n  listen-on-v6 {{ none; }};\n  \
-             recursion no;\n  dnssec-validation no;\n  notify no;\n}};\n"
-        );
-        for (origin, file) in zones {
-            let copy = dir.0.join(format!("{origin}.zone"));
-            std::fs::copy(file, &copy).unwrap();
-            conf.push_str(&format!(
-                "zone \"{origin}\" {{ type primary; file \"{}\"; }};\n",
-                copy.display()
-            ));
-        }
-        std::fs::write(dir.0.join("named.conf"), conf).unwrap();
-        let log = std::fs::File::create(dir.0.join("named.log")).unwrap();
-        let child = Command::new(named)
-            .arg("-f")
-            .arg("-c")
-            .arg(dir.0.join("named.conf"))
-            .args(["-n", "1"])
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn()
-            .expect("start named");
-        let bind = Bind { child, port, dir };
-        for _ in 0..100 {
-            let ok = zones
-                .iter()
-                .all(|(origin, _)| !bind.dig(origin, "SOA").is_empty());
-            if ok {
-                return bind;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(100));
-        }
-        panic!(
-            "named did not answer:\n{}",
-            std::fs::read_to_string(bind.dir.0.join("named.log")).unwrap_or_default()
-        );
-    }
-
-    /// `dig +short`: one line per record.
-    fn dig(&self, name: &str, rtype: &str) -> Vec<String> {
-        let o = run(Command::new(oracle("dig"))
-            .arg("@127.0.0.1")
-            .args([
-                "-p",
-                &self.port.to_string(),
-                "+short",
-                "+time=1",
-                "+tries=2",
-            ])
-            .args([name, rtype]));
-        String::from_utf8_lossy(&o.stdout)
-            .lines()
-            .filter(|l| !l.starts_with(';'))
-            .map(str::to_string)
-            .collect()
-    }
-
-    /// The TXT records at `name` as a resolver sees them: each record's
-    /// strings joined (RFC 7208 §3.3, RFC 6376 §3.6.2.2), sorted.
-    fn txt(&self, name: &str) -> Vec<Vec<u8>> {
-        let mut v: Vec<Vec<u8>> = self.dig(name, "TXT").iter().map(|l| unescape(l)).collect();
-        v.sort();
-        v
-    }
-}
-
-impl Drop for Bind {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// The TXT records at `name` as a resolver sees them: each record's
+/// strings joined (RFC 7208 §3.3, RFC 6376 §3.6.2.2), sorted.
+fn txt(bind: &Bind, name: &str) -> Vec<Vec<u8>> {
+    let mut v: Vec<Vec<u8>> = bind.dig(name, "TXT").iter().map(|l| unescape(l)).collect();
+    v.sort();
+    v
 }
 
 /// dig's presentation of one TXT record (`"a" "b"`, with `\"`, `\\` and
@@ -545,25 +432,32 @@ fn bind_serves_exactly_the_intended_strings_and_the_keys_verify() {
     build(&spec.0, "mailc.yaml", "out");
     let records = prepared(&root().join("tests/cases/dns-records"), false);
     build(&records.0, "mailc.yaml", "out");
-    let bind = Bind::start(&[
-        ("example.com", &spec.0.join("out/dns/example.com.zone")),
-        ("example.net", &records.0.join("out/dns/example.net.zone")),
-    ]);
+    let zone = |p: std::path::PathBuf| std::fs::read_to_string(p).unwrap();
+    let bind = Bind::config()
+        .zone(
+            "example.com",
+            &zone(spec.0.join("out/dns/example.com.zone")),
+        )
+        .zone(
+            "example.net",
+            &zone(records.0.join("out/dns/example.net.zone")),
+        )
+        .start();
     let one = |s: &str| vec![s.as_bytes().to_vec()];
 
     // SPF, DMARC: the strings the spec means.
     assert_eq!(
-        bind.txt("example.com"),
+        txt(&bind, "example.com"),
         one(
             "v=spf1 ip4:203.0.113.10 ip6:2001:db8::10 ip4:192.0.2.0/24 include:_spf.google.com -all"
         )
     );
     assert_eq!(
-        bind.txt("_dmarc.example.com"),
+        txt(&bind, "_dmarc.example.com"),
         one("v=DMARC1; p=reject; rua=mailto:dmarc@example.com; adkim=s; aspf=r; pct=100")
     );
     assert_eq!(
-        bind.txt("example.org._report._dmarc.example.com"),
+        txt(&bind, "example.org._report._dmarc.example.com"),
         one("v=DMARC1")
     );
 
@@ -587,26 +481,26 @@ fn bind_serves_exactly_the_intended_strings_and_the_keys_verify() {
         "DER",
     ]);
     assert_eq!(
-        bind.txt("s2025._domainkey.example.com"),
+        txt(&bind, "s2025._domainkey.example.com"),
         one(&format!("v=DKIM1; k=rsa; p={}", b64(&rsa_spki)))
     );
     let ed_raw = &ed_spki[ed_spki.len() - 32..];
     assert_eq!(
-        bind.txt("s2026._domainkey.example.com"),
+        txt(&bind, "s2026._domainkey.example.com"),
         one(&format!("v=DKIM1; k=ed25519; p={}", b64(ed_raw)))
     );
 
     // TXT values with quotes, backslashes, semicolons, non-ASCII, > 255 bytes.
-    let apex = bind.txt("example.net");
+    let apex = txt(&bind, "example.net");
     assert!(
         apex.contains(&br#"quote " backslash \ semicolon ; end"#.to_vec()),
         "{apex:?}"
     );
     assert_eq!(
-        bind.txt("unicode.example.net"),
+        txt(&bind, "unicode.example.net"),
         one("café — ünïcode ✓ 日本語")
     );
-    let long = bind.txt("long.example.net");
+    let long = txt(&bind, "long.example.net");
     assert_eq!(long[0].len(), 335);
     assert!(
         bind.dig("long.example.net", "TXT")[0].contains("\" \""),
@@ -662,7 +556,7 @@ fn bind_serves_exactly_the_intended_strings_and_the_keys_verify() {
         "-out",
         sig.to_str().unwrap(),
     ]);
-    let served = &bind.txt("s2026._domainkey.example.com")[0];
+    let served = &txt(&bind, "s2026._domainkey.example.com")[0];
     let p = String::from_utf8(served.clone()).unwrap();
     let p = p.split("p=").nth(1).unwrap();
     use base64::Engine as _;

@@ -3,6 +3,8 @@
 //! (Each `tests/*.rs` is its own crate, so not every one uses every helper.)
 #![allow(dead_code)]
 
+pub mod dns;
+
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -177,5 +179,35 @@ pub fn check_jsonschema(files: &[PathBuf]) -> Result<(), String> {
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         ))
+    }
+}
+
+/// What a run of the `mailc` binary did.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    /// Everything it said, for assertion messages.
+    pub fn said(&self) -> String {
+        format!("exit {}\n{}{}", self.code, self.stdout, self.stderr)
+    }
+}
+
+/// Runs `mailc ARGS` in `dir`, without colour and with no stdin.
+pub fn mailc(dir: &Path, args: &[&str]) -> Run {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mailc"))
+        .current_dir(dir)
+        .args(args)
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run mailc");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
 }
