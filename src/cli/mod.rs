@@ -10,6 +10,7 @@ mod load;
 mod manual;
 mod plan;
 mod prompt;
+mod push;
 mod serve;
 
 use std::io::{IsTerminal, Write};

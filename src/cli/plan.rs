@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use clap::Args;
 
 use super::context::DiskContext;
-use super::{ColorChoice, Format, fail, load};
+use super::{ColorChoice, Format, fail, load, push};
 use crate::backend;
 use crate::diag::{Code, Diagnostic, Severity, render};
 use crate::limits;
@@ -65,7 +65,7 @@ struct ViewArgs {
 impl ViewArgs {
     /// Prints the plan as text in the view asked for, else the one its size
     /// gives; says on stderr when it was made compact for its size.
-    fn print(&self, plan: &Plan, colour: bool) {
+    fn print(&self, plan: &Plan, live: Option<&push::LivePlan>, colour: bool) {
         let (view, auto) = if self.compact {
             (show::View::Compact, None)
         } else if self.full {
@@ -78,6 +78,9 @@ impl ViewArgs {
             let mut stdout = BufWriter::new(io::stdout().lock());
             // A closed pipe (`mailc plan | head`) is not an error of the plan.
             let _ = show::text_as(plan, &mut stdout, colour, view);
+            if let Some(lp) = live {
+                let _ = push::text(lp, &mut stdout, colour);
+            }
             let _ = stdout.flush();
         }
         if let (show::View::Compact, Some(lines)) = (view, auto) {
@@ -105,6 +108,10 @@ pub struct ApplyArgs {
     auto_approve: bool,
     #[command(flatten)]
     view: ViewArgs,
+    /// Push a zone even when the push removes or changes more than 30 % of
+    /// the records mailc owns there (in a zone of more than 10).
+    #[arg(long)]
+    allow_large_change: bool,
 }
 
 /// Colour for a stream: `auto` means a terminal and no `NO_COLOR`.
@@ -124,13 +131,17 @@ pub fn plan(args: PlanArgs, choice: ColorChoice) -> ExitCode {
     let ahead = std::thread::spawn(move || Prefetched::read(&out_dir));
     let ahead = || ahead.join().unwrap_or_default();
     let loaded = load::load(&spec, MissingKey::Error);
-    let (output, ahead, spec_sha256) =
+    let (output, ahead, spec_sha256, loaded) =
         match compile(loaded, &args.out, args.format, err_colour, ahead) {
             Ok(o) => o,
             Err(code) => return code,
         };
     let plan = match make_plan(&output, &args.out, ahead, args.save.is_some()) {
         Ok(p) => p,
+        Err(code) => return code,
+    };
+    let live = match live_plan(&loaded, &output, &plan) {
+        Ok(l) => l,
         Err(code) => return code,
     };
     if let Some(save) = &args.save {
@@ -145,29 +156,41 @@ pub fn plan(args: PlanArgs, choice: ColorChoice) -> ExitCode {
             spec_sha256,
             &args.out.to_string_lossy(),
         );
+        if let Some(lp) = &live {
+            file.dns = push::saved(lp);
+        }
         file.seal(&key);
         if let Err(e) = file.save(save) {
             return fail(&e.to_string(), None);
         }
     }
-    match args.format {
-        Format::Json => {
+    match (args.format, &live) {
+        (Format::Json, _) => {
+            let json = show::json(&plan);
+            let json = match &live {
+                Some(lp) => with_dns(json, lp),
+                None => json,
+            };
             let mut stdout = BufWriter::new(io::stdout().lock());
             // A closed pipe (`mailc plan | head`) is not an error of the plan.
-            let _ = stdout.write_all(show::json(&plan).as_bytes());
+            let _ = stdout.write_all(json.as_bytes());
             let _ = stdout.flush();
         }
-        Format::Text => args
-            .view
-            .print(&plan, colour(choice, io::stdout().is_terminal())),
+        (Format::Text, live) => args.view.print(
+            &plan,
+            live.as_ref(),
+            colour(choice, io::stdout().is_terminal()),
+        ),
     }
+    let pushes = live.as_ref().map_or(0, push::LivePlan::changes);
+    loaded.release();
     if let Some(save) = &args.save {
         eprintln!(
             "Saved the plan to {0}; `mailc apply {0}` writes exactly it.",
             save.display()
         );
     }
-    if args.detailed_exitcode && !plan.is_empty() {
+    if args.detailed_exitcode && (!plan.is_empty() || pushes > 0) {
         ExitCode::from(CHANGES)
     } else {
         ExitCode::SUCCESS
@@ -189,29 +212,36 @@ pub fn apply(args: ApplyArgs, choice: ColorChoice) -> ExitCode {
     // A saved plan was reviewed when it was made (as `terraform apply
     // PLANFILE`): it is shown again but not asked about.
     let ask = !args.auto_approve && saved.is_none();
-    let (plan, out) = match saved {
+    let (plan, out, mut live) = match saved {
         Some(file) => {
             let out = args.out.clone().unwrap_or_else(|| PathBuf::from(&file.out));
             match saved_plan(file, &out, err_colour) {
-                Ok(p) => (p, out),
+                Ok((p, live)) => (p, out, live),
                 Err(code) => return code,
             }
         }
         None => {
             let out = args.out.clone().unwrap_or_else(|| PathBuf::from("out"));
             let loaded = load::load(&target, MissingKey::Error);
-            let output = match compile(loaded, &out, Format::Text, err_colour, Prefetched::default)
-            {
-                Ok((o, ..)) => o,
+            let (output, _, _, loaded) =
+                match compile(loaded, &out, Format::Text, err_colour, Prefetched::default) {
+                    Ok(o) => o,
+                    Err(code) => return code,
+                };
+            let plan = match make_plan(&output, &out, Prefetched::default(), true) {
+                Ok(p) => p,
                 Err(code) => return code,
             };
-            match make_plan(&output, &out, Prefetched::default(), true) {
-                Ok(p) => (p, out),
+            let live = match live_plan(&loaded, &output, &plan) {
+                Ok(l) => l,
                 Err(code) => return code,
-            }
+            };
+            loaded.release();
+            (plan, out, live)
         }
     };
-    if plan.is_empty() {
+    let pushes = live.as_ref().map_or(0, push::LivePlan::changes);
+    if plan.is_empty() && pushes == 0 {
         // Nothing to write; an out-of-date manifest is still put right.
         if plan.manifest_stale()
             && let Err(e) = apply::apply(&plan, &out, &mut fault_hook())
@@ -221,8 +251,11 @@ pub fn apply(args: ApplyArgs, choice: ColorChoice) -> ExitCode {
         println!("No changes.");
         return ExitCode::SUCCESS;
     }
-    args.view
-        .print(&plan, colour(choice, io::stdout().is_terminal()));
+    args.view.print(
+        &plan,
+        live.as_ref(),
+        colour(choice, io::stdout().is_terminal()),
+    );
     if ask {
         if !io::stdin().is_terminal() {
             return fail(
@@ -243,10 +276,27 @@ pub fn apply(args: ApplyArgs, choice: ColorChoice) -> ExitCode {
             return ExitCode::FAILURE;
         }
     }
+    // Zones first: a push that fails leaves every file as it was.
+    let pushed = match live.as_mut() {
+        Some(lp) => match push::push_all(lp, args.allow_large_change) {
+            Ok(n) => n,
+            Err(code) => return code,
+        },
+        None => 0,
+    };
+    if plan.is_empty() && !plan.manifest_stale() {
+        println!("Apply complete: {pushed} zone{} pushed.", plural(pushed));
+        return ExitCode::SUCCESS;
+    }
     match apply::apply(&plan, &out, &mut fault_hook()) {
         Ok(s) => {
+            let zones = if live.is_some() {
+                format!(", {pushed} zone{} pushed", plural(pushed))
+            } else {
+                String::new()
+            };
             println!(
-                "Apply complete: {} added, {} changed, {} deleted.",
+                "Apply complete: {} added, {} changed, {} deleted{zones}.",
                 s.add, s.change, s.delete
             );
             ExitCode::SUCCESS
@@ -256,6 +306,36 @@ pub fn apply(args: ApplyArgs, choice: ColorChoice) -> ExitCode {
             Some("someone changed the folder while the plan was shown; run `mailc apply` again"),
         ),
         Err(e) => fail(&e.to_string(), e.help()),
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+/// The pushes of the zones the spec sends to DNS servers (`None` when it
+/// sends none), read against their servers.
+fn live_plan(
+    loaded: &load::Loaded,
+    output: &Output,
+    plan: &Plan,
+) -> Result<Option<push::LivePlan>, ExitCode> {
+    match &loaded.model {
+        Some(model) => push::plan(model, &loaded.dir, output, plan),
+        None => Ok(None),
+    }
+}
+
+/// `plan --format json` with the pushes under `dns`.
+fn with_dns(json: String, lp: &push::LivePlan) -> String {
+    match serde_json::from_str::<serde_json::Value>(&json) {
+        Ok(serde_json::Value::Object(mut doc)) => {
+            let changed = doc.get("changed").and_then(serde_json::Value::as_bool) == Some(true);
+            doc.insert("changed".into(), (changed || lp.changes() > 0).into());
+            doc.insert("dns".into(), push::json(lp));
+            serde_json::to_string_pretty(&doc).unwrap_or(json) + "\n"
+        }
+        _ => json,
     }
 }
 
@@ -303,7 +383,7 @@ fn compile(
     format: Format,
     colour: bool,
     ahead: impl FnOnce() -> Prefetched,
-) -> Result<(Output, Prefetched, Fingerprint), ExitCode> {
+) -> Result<(Output, Prefetched, Fingerprint, load::Loaded), ExitCode> {
     let errors = loaded
         .diagnostics
         .iter()
@@ -356,8 +436,14 @@ fn compile(
     let output = backend::compile(model, &ctx).map_err(|diags| backend_failure(&diags));
     drop(ctx);
     let spec_sha256 = Fingerprint::of(loaded.source.text.as_bytes());
-    loaded.release();
-    Ok((output?, ahead, spec_sha256))
+    let output = match output {
+        Ok(o) => o,
+        Err(code) => {
+            loaded.release();
+            return Err(code);
+        }
+    };
+    Ok((output, ahead, spec_sha256, loaded))
 }
 
 /// Backend problems have no place in the spec: plain lines.
@@ -411,7 +497,11 @@ fn seal_help(e: &SealError) -> Option<&'static str> {
 /// key of `out`, its spec checked by fingerprint before it is read as a
 /// spec, `out` checked for drift, and the spec compiled again — the plan
 /// returned is the one just compiled, refused unless it is the saved one.
-fn saved_plan(mut file: PlanFile, out: &Path, colour: bool) -> Result<Plan, ExitCode> {
+fn saved_plan(
+    mut file: PlanFile,
+    out: &Path,
+    colour: bool,
+) -> Result<(Plan, Option<push::LivePlan>), ExitCode> {
     const AGAIN: &str = "run `mailc plan --save PLANFILE` again and review the new plan";
     let refuse = |e: PlanFileError| fail(&e.to_string(), Some(AGAIN));
     let key = match PlanKey::load(out) {
@@ -428,7 +518,7 @@ fn saved_plan(mut file: PlanFile, out: &Path, colour: bool) -> Result<Plan, Exit
         _ => return Err(refuse(PlanFileError::SpecChanged(file.spec.clone()))),
     };
     let loaded = load::load_bytes(&spec, bytes, MissingKey::Error);
-    let (output, ..) = compile(loaded, out, Format::Text, colour, Prefetched::default)?;
+    let (output, _, _, loaded) = compile(loaded, out, Format::Text, colour, Prefetched::default)?;
     let current =
         Current::scan(out, file.expected_paths()).map_err(|e| fail(&e.to_string(), e.help()))?;
     let drift = file.drift(&current);
@@ -445,7 +535,22 @@ fn saved_plan(mut file: PlanFile, out: &Path, colour: bool) -> Result<Plan, Exit
     }
     let now =
         Plan::new(&output, current).map_err(|e| fail(&format!("internal error: {e}"), None))?;
-    file.confirm(now).map_err(refuse)
+    let plan = file.confirm(now).map_err(refuse)?;
+    // The zones are read from their servers again: each must be as it was
+    // when the plan was made, and the push the saved one.
+    let live = live_plan(&loaded, &output, &plan)?;
+    loaded.release();
+    match &live {
+        Some(lp) => push::confirm(lp, &file.dns).map_err(|why| fail(&why, Some(AGAIN)))?,
+        None if !file.dns.is_empty() => {
+            return Err(fail(
+                "the spec pushes no zone now, but the saved plan does",
+                Some(AGAIN),
+            ));
+        }
+        None => {}
+    }
+    Ok((plan, live))
 }
 
 #[cfg(test)]

@@ -176,7 +176,9 @@ fn secret_path(diags: &mut Diagnostics, file: &Sp<String>) -> Option<String> {
 }
 
 /// Each domain's `dns` (merged field by field with the default's) into its
-/// [`Push`].
+/// [`Push`]. A target inherited from `defaults` leaves out the domains whose
+/// zone the spec does not publish; a domain's own target on such a domain
+/// is an error.
 pub fn domains(
     spec_domains: &Entries<spec::Domain>,
     defaults: &spec::Defaults,
@@ -229,6 +231,10 @@ pub fn domains(
             continue;
         }
         if !domain.zone {
+            // A target from `defaults` is for the zones this spec publishes.
+            if own.and_then(|o| o.target.as_ref()).is_none() {
+                continue;
+            }
             let mut diag = Diagnostic::error(
                 Code::DnsUnpublished,
                 target.span,
