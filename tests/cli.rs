@@ -705,3 +705,31 @@ fn validate_and_plan_agree_on_missing_dkim_keys() {
         assert!(!out.exists(), "{cmd} wrote {}", out.display());
     }
 }
+
+/// One typo, one error: the cases of `tests/invalid` that say how many
+/// problems they hold (`# expect: 1 error`) get exactly that many; checks
+/// that depend on a section that could not be read stay quiet.
+#[test]
+fn one_typo_one_error() {
+    let dir = root().join("tests/invalid");
+    let mut seen = 0;
+    for spec in files_with_ext(&dir, &["yaml", "kdl"]) {
+        let text = std::fs::read_to_string(&spec).unwrap();
+        let Some(expect) = text.lines().find_map(|l| {
+            l.strip_prefix("# expect: ")
+                .or(l.strip_prefix("// expect: "))
+        }) else {
+            continue;
+        };
+        let name = spec.file_name().unwrap().to_str().unwrap();
+        let run = mailc(&dir, &["validate", "--color", "never", name], None);
+        let summary = run.stderr.lines().last().unwrap_or("");
+        assert!(
+            summary.contains(&format!("({expect}")),
+            "{name}: expected {expect}, got:\n{}",
+            run.stderr
+        );
+        seen += 1;
+    }
+    assert!(seen >= 9, "only {seen} cases say what they expect");
+}

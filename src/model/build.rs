@@ -39,7 +39,11 @@ pub fn build(spec: &Spec, inputs: &Inputs<'_>, diags: &mut Diagnostics) -> Optio
     }
     let empty = spec::Defaults::default();
     let defaults = spec.defaults.as_ref().unwrap_or(&empty);
-    let mut b = Builder { diags, defaults };
+    let mut b = Builder {
+        diags,
+        defaults,
+        hosts_broken: spec.broken.contains(&"hosts"),
+    };
     let hosts = b.hosts(spec.hosts.as_ref().unwrap_or(&Entries::default()));
     let (dns_targets, written) = push::targets(&spec.dns_targets, b.diags);
     let mut domains = b.domains(&spec.domains, &hosts, inputs);
@@ -76,6 +80,8 @@ pub fn build(spec: &Spec, inputs: &Inputs<'_>, diags: &mut Diagnostics) -> Optio
 struct Builder<'a> {
     diags: &'a mut Diagnostics,
     defaults: &'a spec::Defaults,
+    /// `hosts` could not be read whole: a host it may hold is no news.
+    hosts_broken: bool,
 }
 
 /// A host as far as it could be read (placeholders where it could not).
@@ -286,12 +292,13 @@ impl Builder<'_> {
         hosts: &[HostEntry],
         inputs: &Inputs<'_>,
     ) -> Vec<(String, Pending)> {
-        let defaults = self.defaults;
+        let (defaults, hosts_broken) = (self.defaults, self.hosts_broken);
         let parts = crate::par::map_chunks(work, 256, |part| {
             let mut diags = Diagnostics::new();
             let mut b = Builder {
                 diags: &mut diags,
                 defaults,
+                hosts_broken,
             };
             let done: Vec<(String, Pending)> = part
                 .iter()
@@ -337,12 +344,14 @@ impl Builder<'_> {
                     None
                 }
             });
+        // A key misspelt in the domain or its defaults is reported there.
+        let broken = |key: &str| d.own.broken.contains(&key) || def.broken.contains(&key);
         if zone {
             let mut missing = Vec::new();
-            if d.own.nameservers.is_none() && def.nameservers.is_none() {
+            if d.own.nameservers.is_none() && def.nameservers.is_none() && !broken("nameservers") {
                 missing.push("`nameservers`");
             }
-            if d.own.hostmaster.is_none() && def.hostmaster.is_none() {
+            if d.own.hostmaster.is_none() && def.hostmaster.is_none() && !broken("hostmaster") {
                 missing.push("`hostmaster`");
             }
             if !missing.is_empty() {
@@ -488,6 +497,7 @@ impl Builder<'_> {
             }
         };
         claims.closed = roles.values().any(|r| *r == Role::Local) || !claimed.is_empty();
+        claims.incomplete = broken("mailboxes") || broken("aliases");
 
         // DNS policies.
         let local_hosts: Vec<&HostEntry> = hosts
@@ -505,7 +515,12 @@ impl Builder<'_> {
             self.diags,
         );
         let dmarc = validate::policy::dmarc(d.own.dmarc.as_ref(), def.dmarc.as_ref(), self.diags);
-        if dmarc.is_none() && zone && d.own.dmarc.is_none() && def.dmarc.is_none() {
+        if dmarc.is_none()
+            && zone
+            && d.own.dmarc.is_none()
+            && def.dmarc.is_none()
+            && !broken("dmarc")
+        {
             self.diags.push(
                 Diagnostic::warning(Code::DmarcMissing, key_span, format!("`{name}` publishes no DMARC record"))
                     .label("no DMARC")
@@ -674,6 +689,9 @@ impl Builder<'_> {
     }
 
     fn unknown_host(&mut self, h: &Sp<String>, hosts: &[HostEntry], place: &str) {
+        if self.hosts_broken {
+            return; // `hosts` was reported; this host may be in it
+        }
         let mut d = Diagnostic::error(
             Code::UnknownHost,
             h.span,

@@ -45,6 +45,9 @@ pub struct Claims {
     /// Whether an address of this domain that nobody claims is an error as a
     /// target (the domain's recipients are known here), or an outside address.
     pub closed: bool,
+    /// The domain's `mailboxes` or `aliases` could not be read whole (that
+    /// was reported): a target it does not claim is no news.
+    pub incomplete: bool,
 }
 
 /// The resolved recipients of one domain.
@@ -270,6 +273,9 @@ impl Resolver<'_> {
             let mut e = Expansion::default();
             e.external.insert(format!("{local}@{dom}"));
             return Some(e);
+        }
+        if claims.incomplete {
+            return None;
         }
         let known = claims
             .mailboxes

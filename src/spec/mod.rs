@@ -106,6 +106,10 @@ pub struct Spec {
     /// (domains choose one with `dns.target`).
     #[serde(default)]
     pub dns_targets: Entries<DnsTarget>,
+    /// Keys of the spec that could not be read (misspelt, or a value of the
+    /// wrong kind): checks that depend on them stay quiet.
+    #[serde(skip)]
+    pub broken: Vec<&'static str>,
 }
 
 /// The keys `defaults` gives every domain and a domain may set for itself.
@@ -154,6 +158,11 @@ pub struct Defaults {
     #[serde(default)]
     #[schemars(with = "OrNull<DnsPush>")]
     pub dns: Option<DnsPush>,
+    /// Keys here that could not be read (misspelt, or a value of the wrong
+    /// kind; for a domain, its own keys too): checks that depend on them
+    /// stay quiet.
+    #[serde(skip)]
+    pub broken: Vec<&'static str>,
 }
 
 /// Which DNS target serves a domain's zone, and how much of the zone is

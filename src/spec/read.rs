@@ -102,8 +102,10 @@ impl<'d> Reader<'d> {
 
     /// Reports the keys nobody took, and the required keys found absent —
     /// unless a key nobody took is a misspelling of one (that key's report
-    /// says so: one typo, one error).
-    fn finish(&mut self, f: Fields<'_>, known: &[&str], what: &str) {
+    /// says so: one typo, one error). Returns the known keys that unknown
+    /// keys misspell: checks that depend on them stay quiet.
+    fn finish(&mut self, f: Fields<'_>, known: &[&'static str], what: &str) -> Vec<&'static str> {
+        let mut misspelt = Vec::new();
         let unknown: Vec<&Key> = f
             .entries
             .iter()
@@ -129,11 +131,15 @@ impl<'d> Reader<'d> {
             )
             .label("not a key of the spec language");
             d = match suggest(&name, known.iter().copied()) {
-                Some(s) => d.help(format!("did you mean `{}`?", self.dialect.spell(s))),
+                Some(s) => {
+                    misspelt.push(s);
+                    d.help(format!("did you mean `{}`?", self.dialect.spell(s)))
+                }
                 None => d.help(format!("the keys of {what} are: {}", quote_list(&spelled))),
             };
             self.push(d);
         }
+        misspelt
     }
 
     /// Takes a required key; when it is absent, the report waits for
@@ -349,7 +355,12 @@ impl<'d> Reader<'d> {
             spec.defaults = self.defaults(n);
         }
         match self.take(&mut f, "hosts") {
-            Some(n) => spec.hosts = self.entries(n, "`hosts`", |r, k, v| Some(r.host(k, v))),
+            Some(n) => {
+                spec.hosts = self.entries(n, "`hosts`", |r, k, v| Some(r.host(k, v)));
+                if !complete(n, &spec.hosts) {
+                    spec.broken.push("hosts");
+                }
+            }
             None => {
                 let d = self.missing_key(
                     node.span,
@@ -372,11 +383,12 @@ impl<'d> Reader<'d> {
                 .entries(n, "`dns_targets`", |r, k, v| Some(r.dns_target(k, v)))
                 .unwrap_or_default();
         }
-        self.finish(
+        let misspelt = self.finish(
             f,
             &["version", "defaults", "hosts", "domains", "dns_targets"],
             "the spec",
         );
+        spec.broken.extend(misspelt);
         spec
     }
 
@@ -417,7 +429,7 @@ impl<'d> Reader<'d> {
         let mut f = self.fields(node, "`defaults`")?;
         let mut d = Defaults::default();
         self.inherited(&mut f, &mut d);
-        self.finish(f, DEFAULTS_KEYS, "`defaults`");
+        d.broken = self.finish(f, DEFAULTS_KEYS, "`defaults`");
         Some(d)
     }
 
@@ -643,21 +655,26 @@ impl<'d> Reader<'d> {
         if let Some(n) = self.take(&mut f, "dkim") {
             d.dkim = self.items(n).iter().filter_map(|n| self.dkim(n)).collect();
         }
+        let mut broken = Vec::new();
         if let Some(n) = self.take(&mut f, "mailboxes") {
-            d.mailboxes = self
-                .entries(n, "`mailboxes`", |r, k, v| Some(r.mailbox(k, v)))
-                .unwrap_or_default();
+            let read = self.entries(n, "`mailboxes`", |r, k, v| Some(r.mailbox(k, v)));
+            if !complete(n, &read) {
+                broken.push("mailboxes");
+            }
+            d.mailboxes = read.unwrap_or_default();
         }
         if let Some(n) = self.take(&mut f, "aliases") {
-            d.aliases = self
-                .entries(n, "`aliases`", |r, _, v| {
-                    let targets = r.strings(v, "an alias target")?;
-                    Some(Targets {
-                        targets,
-                        span: v.span,
-                    })
+            let read = self.entries(n, "`aliases`", |r, _, v| {
+                let targets = r.strings(v, "an alias target")?;
+                Some(Targets {
+                    targets,
+                    span: v.span,
                 })
-                .unwrap_or_default();
+            });
+            if !complete(n, &read) {
+                broken.push("aliases");
+            }
+            d.aliases = read.unwrap_or_default();
         }
         if let Some(n) = self.take(&mut f, "records") {
             d.records = self
@@ -670,7 +687,8 @@ impl<'d> Reader<'d> {
             d.zone = self.bool(n, "`zone`");
         }
         self.inherited(&mut f, &mut d.own);
-        self.finish(f, DOMAIN_KEYS, &what);
+        broken.extend(self.finish(f, DOMAIN_KEYS, &what));
+        d.own.broken = broken;
         d
     }
 
@@ -994,6 +1012,17 @@ impl<'d> Reader<'d> {
         }
         self.finish(f, &["name", "type", "value", "ttl"], "a record");
         Some(rec)
+    }
+}
+
+/// Whether every entry of the map `node` was read into `read`: a map that
+/// is not one, or an entry dropped for an error, leaves what it names
+/// unknown to later checks.
+fn complete<T>(node: &Node, read: &Option<Entries<T>>) -> bool {
+    match (&node.value, read) {
+        (Value::Map(entries), Some(read)) => entries.len() == read.len(),
+        (_, Some(_)) => true,
+        (_, None) => false,
     }
 }
 
