@@ -291,6 +291,23 @@ pub fn classify(hashed: &str) -> Classification {
     }
 }
 
+/// The scheme a bare crypt(3) or PHC string (no `{SCHEME}` prefix, as
+/// `openssl passwd -6` or `/etc/shadow` give it) belongs to, by its marker:
+/// `$6$` SHA512-CRYPT, `$5$` SHA256-CRYPT, `$2y$`/`$2b$`/`$2a$` BLF-CRYPT,
+/// `$argon2id$` ARGON2ID, `$argon2i$` ARGON2I. Whether the rest is well
+/// formed is [`classify`]'s to say, once the prefix is added.
+pub fn bare_scheme(s: &str) -> Option<Scheme> {
+    let marker = s.strip_prefix('$')?.split('$').next()?;
+    Some(match marker {
+        "6" => Scheme::Sha512Crypt,
+        "5" => Scheme::Sha256Crypt,
+        "2y" | "2b" | "2a" => Scheme::BlfCrypt,
+        "argon2id" => Scheme::Argon2id,
+        "argon2i" => Scheme::Argon2i,
+        _ => return None,
+    })
+}
+
 /// Dovecot's plaintext schemes (`doveadm pw -l`).
 const PLAINTEXT_SCHEMES: &[&str] = &["PLAIN", "CLEAR", "CLEARTEXT", "PLAIN-TRUNC"];
 
@@ -530,6 +547,32 @@ mod tests {
         assert_eq!(classify("{no closing brace"), Plaintext);
         // A bare crypt string still lacks the prefix mailc requires.
         assert_eq!(classify(&SHA512["{SHA512-CRYPT}".len()..]), Plaintext);
+    }
+
+    #[test]
+    fn bare_hashes_are_recognised() {
+        for (hash, scheme) in [
+            (SHA512, Scheme::Sha512Crypt),
+            (SHA256, Scheme::Sha256Crypt),
+            (BLF, Scheme::BlfCrypt),
+            (ARGON2I, Scheme::Argon2i),
+            (ARGON2ID, Scheme::Argon2id),
+        ] {
+            let bare = &hash[hash.find('}').unwrap() + 1..];
+            assert_eq!(bare_scheme(bare), Some(scheme), "{bare}");
+        }
+        assert_eq!(bare_scheme("$2b$10$x"), Some(Scheme::BlfCrypt));
+        for not in [
+            "hunter2",
+            "$1$abc$def",
+            "$$",
+            "$",
+            "",
+            "6$x",
+            "{SHA512-CRYPT}$6$x",
+        ] {
+            assert_eq!(bare_scheme(not), None, "{not}");
+        }
     }
 
     #[test]

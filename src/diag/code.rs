@@ -63,6 +63,7 @@ codes! {
     RoutingNoMx => "mailc::routing::null_mx", "routing given for a domain that receives no mail";
     PlaintextPassword => "mailc::password::plaintext", "a password that is not a hash";
     PasswordScheme => "mailc::password::scheme", "a password hash in an unsupported scheme";
+    PasswordPrefix => "mailc::password::prefix", "a crypt hash without its `{SCHEME}` prefix";
     SpfLookups => "mailc::spf::lookups", "an SPF record over the 10-lookup limit";
     SpfTerm => "mailc::spf::term", "an invalid SPF term";
     DkimSelector => "mailc::dkim::selector", "an invalid DKIM selector";
