@@ -7,6 +7,7 @@ pub mod backend;
 pub mod cli;
 pub mod diag;
 pub mod dkim;
+pub mod expect;
 pub mod limits;
 pub mod live;
 pub mod manifest;

@@ -338,6 +338,7 @@ mod tests {
             hosts: BTreeMap::new(),
             domains: BTreeMap::new(),
             dns_targets: BTreeMap::new(),
+            tests: Vec::new(),
         };
         for k in ["mx2", "mx1"] {
             model.hosts.insert(k.into(), host(k));

@@ -12,6 +12,7 @@ mod plan;
 mod prompt;
 mod push;
 mod serve;
+mod test;
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -102,6 +103,13 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+    /// Check the spec's `tests`: against the compiled spec, or (`--live`)
+    /// against running servers over SMTP.
+    #[command(after_help = manual::examples(&[
+        ("mailc test", "Check every expectation of ./mailc.yaml against what it compiles to."),
+        ("mailc test --live mx1=192.0.2.10 --live mx2=192.0.2.20:2525", "Ask the running servers: the RCPT reply of each tested address."),
+    ]))]
+    Test(test::TestArgs),
     /// Print the JSON Schema of the spec language.
     #[command(after_help = manual::examples(&[
         ("mailc schema > mailc.schema.json", "Save it for an editor's YAML language server."),
@@ -233,6 +241,7 @@ pub fn main() -> ExitCode {
         Command::Plan(args) => plan::plan(args, cli.color),
         Command::Apply(args) => plan::apply(args, cli.color),
         Command::Check(args) => check::run(args, cli.color),
+        Command::Test(args) => test::run(args, color),
     }
 }
 

@@ -92,6 +92,8 @@ codes! {
     DnsTarget => "mailc::dns::target", "a DNS target that cannot be used: a bad server address, URL, key name or secret file path";
     DnsTargetUnknown => "mailc::dns::unknown_target", "a domain pushed to a DNS target the spec does not define";
     DnsUnpublished => "mailc::dns::unpublished", "a zone pushed to a DNS target although the spec does not publish it";
+    TestInvalid => "mailc::test::invalid", "an expectation of `tests` that contradicts itself, expects nothing or names nothing the spec defines";
+    TestFailed => "mailc::test::failed", "an expectation the compiled spec or a live server does not meet";
 }
 
 impl std::fmt::Display for Code {

@@ -70,11 +70,14 @@ pub fn build(spec: &Spec, inputs: &Inputs<'_>, diags: &mut Diagnostics) -> Optio
             (h.key, host)
         })
         .collect();
-    Some(Model {
+    let mut model = Model {
         hosts,
         domains,
         dns_targets,
-    })
+        tests: Vec::new(),
+    };
+    model.tests = crate::expect::resolve(&spec.tests, &model, b.diags);
+    (!b.diags.has_errors()).then_some(model)
 }
 
 struct Builder<'a> {

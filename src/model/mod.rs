@@ -31,6 +31,9 @@ pub struct Model {
     pub domains: BTreeMap<String, Domain>,
     /// The name servers zones are pushed to, by name.
     pub dns_targets: BTreeMap<String, DnsTarget>,
+    /// The spec's `tests`, resolved: what `mailc test` checks. No backend
+    /// reads them.
+    pub tests: Vec<crate::expect::Expectation>,
 }
 
 /// A name server mailc pushes zones to. Its secret is named, never held:

@@ -213,6 +213,8 @@ const KNOWN_NODES: &[&str] = &[
     "private-key", "public-key", "sign", "policy", "subdomain-policy", "adkim", "aspf", "pct",
     "mode", "max-age", "all", "dns", "dns-target", "target", "owns", "type", "server",
     "tsig-key", "tsig-algorithm", "tsig-secret-file", "url", "server-id", "api-key-file",
+    "tests", "address", "deliver", "forward", "relay", "reject", "bounce", "remote",
+    "spf-allows", "spf-denies", "dmarc-at-least",
 ];
 
 /// How a node is written, for the `help:` of a shape error.
@@ -257,6 +259,10 @@ fn example(name: &str) -> Option<&'static str> {
             "`dns-target primary type=rfc2136 server=\"192.0.2.53\" tsig-key=mailc-key \
              tsig-secret-file=\"keys/mailc-key.secret\"`, or `dns-target pdns type=powerdns \
              url=\"http://127.0.0.1:8081\" api-key-file=\"keys/powerdns-api.key\"`"
+        }
+        "tests" => {
+            "`tests { address info@example.com host=mx1 { deliver alice bob }; \
+             domain example.com dmarc-at-least=quarantine { mx mx1 } }`"
         }
         _ => return None,
     })
@@ -439,6 +445,7 @@ impl Builder {
             "domain" => self.named_map(m, n, "domain", "domains", "the domain name"),
             "mailbox" => self.named_map(m, n, "mailbox", "mailboxes", "the local part"),
             "dns-target" => self.named_map(m, n, "dns-target", "dns_targets", "the target's name"),
+            "tests" => self.tests(m, n),
             "alias" => {
                 let args = args(n);
                 let Some(first) = args.first().copied() else {
@@ -595,6 +602,80 @@ impl Builder {
             }
             _ => self.generic(m, n, name),
         }
+    }
+
+    /// `tests { address A host=mx1 { deliver alice bob }; domain D { mx mx1 } }`:
+    /// each child is one item of the `tests` list, its name the item's first
+    /// key and its argument that key's value; then its properties, and its
+    /// children by the generic rule (`mx` by its own).
+    fn tests<'a>(&mut self, m: &mut MapB<'a>, n: &doc::Node<'a>) {
+        self.extra_args(n, "tests", 0, "");
+        if let Some(p) = props(n).next() {
+            self.error(
+                Code::Type,
+                p.span,
+                "`tests` takes child nodes only".to_string(),
+                "unexpected property",
+                help_for("tests"),
+            );
+        }
+        let mut items = Vec::new();
+        for child in n.children.as_deref().unwrap_or_default() {
+            let name: &str = &child.name.value;
+            let (key, what): (&'static str, &str) = match name {
+                "address" => ("address", "the address"),
+                "domain" => ("domain", "the domain"),
+                _ => {
+                    let help = match crate::diag::suggest(name, ["address", "domain"]) {
+                        Some(s) => format!("did you mean `{s}`? {}", help_for("tests")),
+                        None => help_for("tests"),
+                    };
+                    self.error(
+                        Code::UnknownKey,
+                        child.name.span,
+                        format!("unknown node `{name}` in `tests`"),
+                        "not a kind of test",
+                        help,
+                    );
+                    continue;
+                }
+            };
+            let Some(first) = args(child).first().copied() else {
+                self.error(
+                    Code::MissingKey,
+                    child.span,
+                    format!("`{key}` needs {what} as its first argument"),
+                    "nothing to test",
+                    help_for("tests"),
+                );
+                continue;
+            };
+            if let Some(extra) = args(child).get(1) {
+                self.error(
+                    Code::Type,
+                    extra.value_span,
+                    format!("`{key}` takes one argument, {what}; the rest are properties"),
+                    "unexpected argument",
+                    help_for("tests"),
+                );
+            }
+            let mut inner = MapB::default();
+            inner.push(self.name_key(child, key), self.value(first));
+            for e in props(child) {
+                let (k, v) = self.prop(e);
+                inner.push(k, v);
+            }
+            for gc in child.children.as_deref().unwrap_or_default() {
+                if gc.name.value == "mx" {
+                    self.add_child(&mut inner, gc);
+                } else {
+                    let gname = gc.name.value.to_string();
+                    self.generic(&mut inner, gc, &gname);
+                }
+            }
+            items.push(Node::new(child.span, Value::Map(inner.entries)));
+        }
+        m.seq("tests", n.name.span, n.span).extend(items);
     }
 
     /// Reports properties and children on a node that takes only arguments.

@@ -110,6 +110,10 @@ pub struct Spec {
     /// wrong kind): checks that depend on them stay quiet.
     #[serde(skip)]
     pub broken: Vec<&'static str>,
+    /// Expectations `mailc test` checks: what becomes of mail to an
+    /// address on our hosts, and DNS facts of our domains.
+    #[serde(default)]
+    pub tests: Vec<Test>,
 }
 
 /// The keys `defaults` gives every domain and a domain may set for itself.
@@ -665,6 +669,115 @@ pub struct Record {
     pub ttl: Option<Sp<u32>>,
     #[serde(skip)]
     pub span: Span,
+}
+
+/// One expectation of the `tests` section: a route test (`address`, what
+/// must become of mail to it on which hosts) or a DNS test (`domain`, facts
+/// of its records). Which keys fit which kind is checked when the model is
+/// built (`expect::resolve`).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Test {
+    /// A route test's recipient address.
+    pub address: Option<Sp<String>>,
+    /// A DNS test's domain.
+    pub domain: Option<Sp<String>>,
+    /// The hosts (keys or hostnames) a route test is about; absent: every host.
+    pub host: Option<Sp<Vec<Sp<String>>>>,
+    /// Delivered into exactly these mailboxes (local parts of the
+    /// address's domain, or full addresses).
+    pub deliver: Option<Sp<Vec<Sp<String>>>>,
+    /// Forwarded to exactly these outside addresses.
+    pub forward: Option<Sp<Vec<Sp<String>>>>,
+    /// Relayed to this server: a host key, or `NAME[:PORT]`.
+    pub relay: Option<Sp<String>>,
+    /// Refused at RCPT: any refusal, or with this reply code (`550`,
+    /// `550 5.1.1`).
+    pub reject: Option<Sp<Reject>>,
+    /// Accepted, then returned with a non-delivery report.
+    pub bounce: Option<Sp<bool>>,
+    /// Not this host's domain: sent out by MX lookup.
+    pub remote: Option<Sp<bool>>,
+    /// The domain's MX set: host keys or names, bare or with a priority.
+    pub mx: Option<Sp<Vec<MxEntry>>>,
+    /// Addresses the domain's SPF record passes.
+    pub spf_allows: Option<Sp<Vec<Sp<String>>>>,
+    /// Addresses the domain's SPF record does not pass.
+    pub spf_denies: Option<Sp<Vec<Sp<String>>>>,
+    /// The least DMARC policy (`p=`) the domain must publish.
+    pub dmarc_at_least: Option<Sp<DmarcPolicy>>,
+    pub span: Span,
+}
+
+/// What a `reject` expectation asks of the refusal.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Reject {
+    /// `reject: true`: any refusal.
+    Any,
+    /// The reply's code, optionally with its enhanced status code.
+    Reply(String),
+}
+
+impl JsonSchema for Test {
+    fn schema_name() -> Cow<'static, str> {
+        "Test".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "An expectation `mailc test` checks: a route test (`address`: what must become of mail to it) or a DNS test (`domain`: facts of its records).",
+            "oneOf": [
+                {
+                    "type": "object",
+                    "additionalProperties": false,
+                    "required": ["address"],
+                    "properties": {
+                        "address": { "type": "string", "description": "The recipient address." },
+                        "host": {
+                            "description": "The hosts (keys or hostnames) the expectation is about; absent: every host.",
+                            "oneOf": [{ "type": "string" }, { "type": "array", "items": { "type": "string" } }]
+                        },
+                        "deliver": { "description": "Delivered into exactly these mailboxes (local parts of the address's domain, or full addresses).", "oneOf": [{ "type": "string" }, { "type": "array", "items": { "type": "string" } }] },
+                        "forward": { "description": "Forwarded to exactly these outside addresses.", "oneOf": [{ "type": "string" }, { "type": "array", "items": { "type": "string" } }] },
+                        "relay": { "type": "string", "description": "Relayed to this server: a host key, or NAME[:PORT]." },
+                        "reject": {
+                            "description": "Refused at RCPT: `true` for any refusal, or the reply code (`550`, `550 5.1.1`).",
+                            "oneOf": [{ "const": true }, { "type": "string" }, { "type": "integer" }]
+                        },
+                        "bounce": { "const": true, "description": "Accepted, then returned with a non-delivery report." },
+                        "remote": { "const": true, "description": "Not this host's domain: sent out by MX lookup." }
+                    }
+                },
+                {
+                    "type": "object",
+                    "additionalProperties": false,
+                    "required": ["domain"],
+                    "properties": {
+                        "domain": { "type": "string", "description": "A domain of the spec." },
+                        "mx": {
+                            "type": "array",
+                            "description": "The MX set: host keys or names, bare or {host, priority}.",
+                            "items": {
+                                "oneOf": [
+                                    { "type": "string" },
+                                    {
+                                        "type": "object",
+                                        "additionalProperties": false,
+                                        "required": ["host"],
+                                        "properties": {
+                                            "host": { "type": "string" },
+                                            "priority": { "type": "integer", "minimum": 0, "maximum": 65535 }
+                                        }
+                                    }
+                                ]
+                            }
+                        },
+                        "spf_allows": { "description": "IP addresses the SPF record passes.", "oneOf": [{ "type": "string" }, { "type": "array", "items": { "type": "string" } }] },
+                        "spf_denies": { "description": "IP addresses the SPF record does not pass.", "oneOf": [{ "type": "string" }, { "type": "array", "items": { "type": "string" } }] },
+                        "dmarc_at_least": { "enum": ["none", "quarantine", "reject"], "description": "The least DMARC policy the domain must publish." }
+                    }
+                }
+            ]
+        })
+    }
 }
 
 /// Reads a spec file's text in its dialect. Problems go to `diags`; the spec

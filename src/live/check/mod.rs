@@ -13,7 +13,7 @@
 
 pub mod compare;
 pub mod expect;
-mod tags;
+pub mod tags;
 
 use std::collections::BTreeSet;
 
