@@ -1276,3 +1276,53 @@ fn forwarded_mail_gets_an_srs_sender() {
     let (ok, said) = dkim_verify(&message, &dkim_record("example.com", "s1"));
     assert!(ok, "{said}\n{}", String::from_utf8_lossy(&message));
 }
+
+/// `mailc test --live` against Exim: for every spec with tests and an
+/// `exim-dovecot` host (the primary-backup example's backup, both hosts of
+/// `tests/cases/exim-stack`), the host runs for real and answers each route
+/// test of that host over SMTP as the spec's `tests` say.
+#[test]
+fn mailc_test_live_passes_against_exim() {
+    require_root();
+    exim(HEAVY);
+    let mut checked = 0;
+    for (name, dir, model) in exim_specs() {
+        if model.tests.is_empty() {
+            continue;
+        }
+        let tmp = tempfile::tempdir().unwrap();
+        let root = write_root(&name, &model, tmp.path(), 27300);
+        let hosts: Vec<EximHost> = model
+            .hosts
+            .values()
+            .filter(|h| h.stack == Stack::EximDovecot)
+            .map(|h| {
+                let local = model
+                    .domains
+                    .values()
+                    .any(|d| d.roles.get(&h.key) == Some(&mailc::model::Role::Local));
+                EximHost::start(&root, &model, &h.key, local)
+            })
+            .collect();
+        for h in &hosts {
+            let target = format!("{}=127.0.0.1:{}", h.host, h.install.ports.smtp);
+            let out = Command::new(env!("CARGO_BIN_EXE_mailc"))
+                .current_dir(&dir)
+                .args(["--color", "never", "test", "mailc.yaml", "--live", &target])
+                .output()
+                .unwrap();
+            let (stdout, stderr) = (
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr),
+            );
+            assert!(
+                out.status.success() && stdout.contains(" passed"),
+                "{name} on {}: {stdout}{stderr}\nexim log:\n{}",
+                h.host,
+                h.log()
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 3, "only {checked} Exim hosts tested");
+}

@@ -52,8 +52,18 @@ fn json(run: &Run) -> serde_json::Value {
 #[test]
 fn every_example_passes_its_tests_in_both_dialects() {
     let mut examples = 0;
-    for entry in std::fs::read_dir(root().join("examples")).unwrap() {
-        let dir = entry.unwrap().path();
+    let mut dirs: Vec<PathBuf> = Vec::new();
+    for parent in ["examples", "tests/cases"] {
+        for entry in std::fs::read_dir(root().join(parent)).unwrap() {
+            let dir = entry.unwrap().path();
+            // Every example; the test cases that have tests.
+            let yaml = std::fs::read_to_string(dir.join("mailc.yaml")).unwrap_or_default();
+            if parent == "examples" || yaml.contains("\ntests:") {
+                dirs.push(dir);
+            }
+        }
+    }
+    for dir in dirs {
         let mut reports = Vec::new();
         for file in ["mailc.yaml", "mailc.kdl"] {
             let run = mailc(&dir, &["test", file, "--format", "json"]);
@@ -89,7 +99,10 @@ fn every_example_passes_its_tests_in_both_dialects() {
         );
         examples += 1;
     }
-    assert!(examples >= 5, "only {examples} examples");
+    assert!(
+        examples >= 6,
+        "only {examples} examples and cases with tests"
+    );
 }
 
 #[test]

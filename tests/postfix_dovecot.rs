@@ -754,3 +754,44 @@ fn postfix_agrees_with_mailc_route() {
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
     assert!(compared >= 50, "only {compared} addresses compared");
 }
+
+/// `mailc test --live` against Postfix: for every spec with tests and a
+/// `postfix-dovecot` host, the host runs for real and answers each route
+/// test of that host over SMTP as the spec's `tests` say (the null-MX
+/// refusal is tested by its code, `556`, which Postfix sends as `556 5.1.0`).
+#[test]
+fn mailc_test_live_passes_against_postfix() {
+    require_root();
+    let mut checked = 0;
+    for (name, dir, model) in postfix_specs() {
+        if model.tests.is_empty() {
+            continue;
+        }
+        let tmp = tempfile::tempdir().unwrap();
+        let root = write_test_root(&model, tmp.path(), 26600);
+        for host in model.hosts.values() {
+            if host.stack != Stack::PostfixDovecot {
+                continue;
+            }
+            let instance = Instance::start(&root, &model, &host.key);
+            let target = format!("{}=127.0.0.1:{}", host.key, instance.install.ports.smtp);
+            let out = std::process::Command::new(env!("CARGO_BIN_EXE_mailc"))
+                .current_dir(&dir)
+                .args(["--color", "never", "test", "mailc.yaml", "--live", &target])
+                .output()
+                .unwrap();
+            let (stdout, stderr) = (
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr),
+            );
+            assert!(
+                out.status.success() && stdout.contains(" passed"),
+                "{name} on {}: {stdout}{stderr}\nmaillog:\n{}",
+                host.key,
+                instance.maillog()
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 4, "only {checked} Postfix hosts tested");
+}

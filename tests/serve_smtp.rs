@@ -1870,3 +1870,129 @@ print(reply(f))
         "{out}"
     );
 }
+
+/// `mailc test --live` against `mailc serve`: every host of every example,
+/// run by `mailc serve SPEC --host H`, answers each route test of that host
+/// over SMTP as the example's `tests` say; and a test the server does not
+/// meet fails at its place, naming the server and its reply.
+#[test]
+fn mailc_test_live_passes_against_every_example_host() {
+    let mut hosts = 0;
+    for entry in std::fs::read_dir(root().join("examples")).unwrap() {
+        let dir = entry.unwrap().path();
+        let name = dir.file_name().unwrap().to_str().unwrap().to_string();
+        let model = model_of(&dir);
+        let tmp = Temp::new(&format!("live-{name}"));
+        for host in model.hosts.keys() {
+            let input = Input {
+                path: dir.join("mailc.yaml"),
+                host: Some(host.clone()),
+                extra: Vec::new(),
+                open: false,
+            };
+            let server = Server::start(&input, &tmp.0.join(format!("data-{host}")));
+            for file in ["mailc.yaml", "mailc.kdl"] {
+                let out = Command::new(mailc_bin())
+                    .current_dir(&dir)
+                    .args(["test", file, "--live"])
+                    .arg(format!("{host}=127.0.0.1:{}", server.smtp))
+                    .output()
+                    .unwrap();
+                let (stdout, stderr) = (
+                    String::from_utf8_lossy(&out.stdout),
+                    String::from_utf8_lossy(&out.stderr),
+                );
+                assert!(
+                    out.status.success() && stdout.contains(" passed"),
+                    "{name}/{file} on {host}: {stdout}{stderr}\nserver log:\n{}",
+                    server.log_text()
+                );
+            }
+            hosts += 1;
+        }
+    }
+    assert!(hosts >= 6, "only {hosts} hosts");
+
+    // Wrong for the server: a refused address expected delivered, an
+    // accepted one expected refused, a reply code that differs.
+    let tmp = Temp::new("live-wrong");
+    let spec = tmp.0.join("mailc.yaml");
+    let quickstart =
+        std::fs::read_to_string(root().join("examples/quickstart/mailc.yaml")).unwrap();
+    let head = &quickstart[..quickstart.find("\n# What must become").unwrap()];
+    std::fs::write(
+        &spec,
+        format!(
+            "{head}\ntests:\n  - address: nobody@example.com\n    deliver: [alice]\n  \
+             - address: info@example.com\n    reject: true\n  \
+             - address: bob@example.com\n    deliver: [bob]\n  \
+             - address: x@elsewhere.example\n    reject: 550 5.1.1\n"
+        ),
+    )
+    .unwrap();
+    let input = Input {
+        path: spec.clone(),
+        host: Some("mx1".into()),
+        extra: Vec::new(),
+        open: false,
+    };
+    let server = Server::start(&input, &tmp.0.join("data"));
+    let out = Command::new(mailc_bin())
+        .current_dir(&tmp.0)
+        .args(["--color", "never", "test", "mailc.yaml", "--live"])
+        .arg(format!("mail.example.com=127.0.0.1:{}", server.smtp))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(
+        stderr.matches("mailc::test::failed\n").count(),
+        3,
+        "{stderr}"
+    );
+    assert!(stderr.contains("error: 3 of 4 checks failed"), "{stderr}");
+    let out = Command::new(mailc_bin())
+        .current_dir(&tmp.0)
+        .args(["test", "mailc.yaml", "--format", "json", "--live"])
+        .arg(format!("mx1=127.0.0.1:{}", server.smtp))
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let subject = |a: &str| format!("`{a}` on mx1 at 127.0.0.1:{}", server.smtp);
+    let got: Vec<(String, String, bool, u64)> = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let actual = c["actual"].as_str().unwrap();
+            (
+                c["subject"].as_str().unwrap().to_string(),
+                actual.split(' ').take(2).collect::<Vec<_>>().join(" "),
+                c["passed"].as_bool().unwrap(),
+                c["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (
+                subject("nobody@example.com"),
+                "`550 5.1.1".into(),
+                false,
+                35
+            ),
+            (subject("info@example.com"), "`250 2.1.5".into(), false, 37),
+            (subject("bob@example.com"), "`250 2.1.5".into(), true, 39),
+            (
+                subject("x@elsewhere.example"),
+                "`550 5.7.1".into(),
+                false,
+                41
+            ),
+        ],
+        "{report:#}"
+    );
+    // Nothing was sent: the store is empty.
+    assert!(server.inbox("bob@example.com").is_empty());
+}
