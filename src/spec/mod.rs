@@ -113,6 +113,7 @@ pub struct Spec {
     /// Expectations `mailc test` checks: what becomes of mail to an
     /// address on our hosts, and DNS facts of our domains.
     #[serde(default)]
+    #[schemars(with = "OneOrMany<Test>")]
     pub tests: Vec<Test>,
 }
 
@@ -721,7 +722,31 @@ impl JsonSchema for Test {
     fn schema_name() -> Cow<'static, str> {
         "Test".into()
     }
-    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+    // Shaped as `read` reads a test: text may be a number, a list may be
+    // one item, and no optional key may be written `null`.
+    fn json_schema(g: &mut SchemaGenerator) -> Schema {
+        let text = g.subschema_for::<Text>();
+        let list = |g: &mut SchemaGenerator, description: &str| {
+            let mut s = g.subschema_for::<OneOrMany<Text>>();
+            s.insert("description".into(), description.into());
+            s
+        };
+        let host = list(
+            g,
+            "The hosts (keys or hostnames) the expectation is about; absent: every host.",
+        );
+        let deliver = list(
+            g,
+            "Delivered into exactly these mailboxes (local parts of the address's domain, or full addresses).",
+        );
+        let forward = list(g, "Forwarded to exactly these outside addresses.");
+        let spf_allows = list(g, "IP addresses the SPF record passes.");
+        let spf_denies = list(g, "IP addresses the SPF record does not pass.");
+        let mut mx = g.subschema_for::<OneOrMany<MxEntry>>();
+        mx.insert(
+            "description".into(),
+            "The MX set: host keys or names, bare or {host, priority}.".into(),
+        );
         json_schema!({
             "description": "An expectation `mailc test` checks: a route test (`address`: what must become of mail to it) or a DNS test (`domain`: facts of its records).",
             "oneOf": [
@@ -730,17 +755,14 @@ impl JsonSchema for Test {
                     "additionalProperties": false,
                     "required": ["address"],
                     "properties": {
-                        "address": { "type": "string", "description": "The recipient address." },
-                        "host": {
-                            "description": "The hosts (keys or hostnames) the expectation is about; absent: every host.",
-                            "oneOf": [{ "type": "string" }, { "type": "array", "items": { "type": "string" } }]
-                        },
-                        "deliver": { "description": "Delivered into exactly these mailboxes (local parts of the address's domain, or full addresses).", "oneOf": [{ "type": "string" }, { "type": "array", "items": { "type": "string" } }] },
-                        "forward": { "description": "Forwarded to exactly these outside addresses.", "oneOf": [{ "type": "string" }, { "type": "array", "items": { "type": "string" } }] },
-                        "relay": { "type": "string", "description": "Relayed to this server: a host key, or NAME[:PORT]." },
+                        "address": { "type": ["string", "number"], "description": "The recipient address." },
+                        "host": host,
+                        "deliver": deliver,
+                        "forward": forward,
+                        "relay": { "type": ["string", "number"], "description": "Relayed to this server: a host key, or NAME[:PORT]." },
                         "reject": {
                             "description": "Refused at RCPT: `true` for any refusal, or the reply code (`550`, `550 5.1.1`).",
-                            "oneOf": [{ "const": true }, { "type": "string" }, { "type": "integer" }]
+                            "anyOf": [{ "const": true }, text]
                         },
                         "bounce": { "const": true, "description": "Accepted, then returned with a non-delivery report." },
                         "remote": { "const": true, "description": "Not this host's domain: sent out by MX lookup." }
@@ -751,27 +773,10 @@ impl JsonSchema for Test {
                     "additionalProperties": false,
                     "required": ["domain"],
                     "properties": {
-                        "domain": { "type": "string", "description": "A domain of the spec." },
-                        "mx": {
-                            "type": "array",
-                            "description": "The MX set: host keys or names, bare or {host, priority}.",
-                            "items": {
-                                "oneOf": [
-                                    { "type": "string" },
-                                    {
-                                        "type": "object",
-                                        "additionalProperties": false,
-                                        "required": ["host"],
-                                        "properties": {
-                                            "host": { "type": "string" },
-                                            "priority": { "type": "integer", "minimum": 0, "maximum": 65535 }
-                                        }
-                                    }
-                                ]
-                            }
-                        },
-                        "spf_allows": { "description": "IP addresses the SPF record passes.", "oneOf": [{ "type": "string" }, { "type": "array", "items": { "type": "string" } }] },
-                        "spf_denies": { "description": "IP addresses the SPF record does not pass.", "oneOf": [{ "type": "string" }, { "type": "array", "items": { "type": "string" } }] },
+                        "domain": { "type": ["string", "number"], "description": "A domain of the spec." },
+                        "mx": mx,
+                        "spf_allows": spf_allows,
+                        "spf_denies": spf_denies,
                         "dmarc_at_least": { "enum": ["none", "quarantine", "reject"], "description": "The least DMARC policy the domain must publish." }
                     }
                 }
