@@ -737,3 +737,117 @@ fn one_typo_one_error() {
     }
     assert!(seen >= 9, "only {seen} cases say what they expect");
 }
+
+/// Messages that name the fix: a catch-all or relay written as a bare word,
+/// an MX typo whose suggestion is already listed, an address under the
+/// wrong family, and an IPv6 relay with a port (accepted).
+#[test]
+fn messages_name_the_fix() {
+    let dir = std::env::temp_dir().join(format!("mailc-fixes-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let spec = |domain_extra: &str, host_extra: &str| {
+        format!(
+            "version: 1\n\
+             defaults: {{nameservers: [ns1.example.net], hostmaster: hostmaster@example.com, dmarc: {{policy: none}}}}\n\
+             hosts:\n  mx1: {{hostname: mx1.example.com, ipv4: 203.0.113.10, stack: embedded{host_extra}}}\n  \
+             mx2: {{hostname: mx2.example.com, ipv4: 203.0.113.11, stack: embedded}}\n\
+             domains:\n  example.com:\n    mx: [mx1]\n{domain_extra}"
+        )
+    };
+    let check = |name: &str, text: String, says: &[&str], never: &[&str]| {
+        std::fs::write(dir.join(name), text).unwrap();
+        let run = mailc(&dir, &["validate", "--color", "never", name], None);
+        // The report wraps at 100 columns.
+        let flat = run.stderr.split_whitespace().collect::<Vec<_>>().join(" ");
+        for s in says {
+            assert!(flat.contains(s), "{name}: no {s:?} in\n{}", run.stderr);
+        }
+        for s in never {
+            assert!(!flat.contains(s), "{name}: {s:?} in\n{}", run.stderr);
+        }
+        run
+    };
+    check(
+        "forward.yaml",
+        spec("    unknown_recipients: alice\n", ""),
+        &[
+            "`alice` is not an unknown-recipients policy",
+            "write `{forward: alice}`",
+            "`{relay: HOST[:PORT]}`",
+        ],
+        &[],
+    );
+    check(
+        "relay.yaml",
+        spec("    unknown_recipients: old.example.net:2525\n", ""),
+        &["write `{relay: old.example.net:2525}`"],
+        &[],
+    );
+    std::fs::write(
+        dir.join("forward.kdl"),
+        "version 1\ndefaults hostmaster=hostmaster@example.com { nameservers ns1.example.net; dmarc policy=none }\n\
+         host mx1 hostname=mx1.example.com ipv4=\"203.0.113.10\" stack=embedded\n\
+         domain example.com {\n    mx mx1\n    unknown-recipients alice\n}\n",
+    )
+    .unwrap();
+    let run = mailc(&dir, &["validate", "--color", "never", "forward.kdl"], None);
+    let flat = run.stderr.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        flat.contains("write `unknown-recipients forward=\"alice\"`"),
+        "{}",
+        run.stderr
+    );
+    check(
+        "mx.yaml",
+        spec("", "").replace("mx: [mx1]", "mx: [mx1, mx3]"),
+        &["did you mean `mx2`?"],
+        &["did you mean `mx1`?"],
+    );
+    check(
+        "family.yaml",
+        spec("", "").replace("ipv4: 203.0.113.10", "ipv4: \"2001:db8::1\""),
+        &[
+            "`2001:db8::1` is an IPv6 address, not an IPv4 one",
+            "write it under `ipv6:`",
+        ],
+        &[],
+    );
+    let run = check(
+        "v6relay.yaml",
+        spec(
+            "    unknown_recipients: {relay: \"[2001:db8::25]:2525\"}\n",
+            "",
+        ),
+        &[],
+        &["error"],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = mailc(
+        &dir,
+        &[
+            "route",
+            "nobody@example.com",
+            "v6relay.yaml",
+            "--host",
+            "mx1",
+            "--format",
+            "json",
+        ],
+        None,
+    );
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(
+        (&v["outcome"], &v["next_hop"]),
+        (&"relay".into(), &"[2001:db8::25]:2525".into())
+    );
+    check(
+        "v6bare.yaml",
+        spec(
+            "    unknown_recipients: {relay: \"2001:db8:0:0:0:0:0:25:2525\"}\n",
+            "",
+        ),
+        &["written in brackets, like `[2001:db8::25]:2525`"],
+        &[],
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}

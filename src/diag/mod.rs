@@ -6,7 +6,7 @@ pub mod render;
 
 pub use code::Code;
 
-use crate::source::Span;
+use crate::source::{Dialect, Span};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -31,6 +31,10 @@ pub struct Diagnostic {
     /// The first label is the primary place.
     pub labels: Vec<Label>,
     pub help: Option<String>,
+    /// The help as a KDL spec needs it, where it shows spec text that KDL
+    /// writes otherwise (`dmarc policy=none` for `dmarc: {policy: none}`).
+    /// [`Diagnostics::into_sorted`] puts it in place for a KDL spec.
+    pub kdl_help: Option<String>,
 }
 
 impl Diagnostic {
@@ -44,6 +48,7 @@ impl Diagnostic {
                 text: String::new(),
             }],
             help: None,
+            kdl_help: None,
         }
     }
 
@@ -76,6 +81,13 @@ impl Diagnostic {
         self
     }
 
+    /// A help that shows spec text: as YAML writes it, and as KDL does.
+    pub fn help_in(mut self, yaml: impl Into<String>, kdl: impl Into<String>) -> Self {
+        self.help = Some(yaml.into());
+        self.kdl_help = Some(kdl.into());
+        self
+    }
+
     pub fn span(&self) -> Span {
         self.labels.first().map(|l| l.span).unwrap_or_default()
     }
@@ -85,6 +97,8 @@ impl Diagnostic {
 #[derive(Debug, Default)]
 pub struct Diagnostics {
     items: Vec<Diagnostic>,
+    /// The dialect of the spec, which decides how helps show spec text.
+    dialect: Option<Dialect>,
 }
 
 impl Diagnostics {
@@ -124,8 +138,21 @@ impl Diagnostics {
         self.items.is_empty()
     }
 
-    /// The diagnostics in source order (then by code), each once.
+    /// Says which dialect the spec is written in (`spec::parse` does).
+    pub fn set_dialect(&mut self, dialect: Dialect) {
+        self.dialect = Some(dialect);
+    }
+
+    /// The diagnostics in source order (then by code), each once, their
+    /// helps in the spec's dialect.
     pub fn into_sorted(mut self) -> Vec<Diagnostic> {
+        let kdl = self.dialect == Some(Dialect::Kdl);
+        for d in &mut self.items {
+            match d.kdl_help.take() {
+                Some(h) if kdl => d.help = Some(h),
+                _ => {}
+            }
+        }
         self.items.sort_by(|a, b| {
             (a.span().start, a.code, &a.message).cmp(&(b.span().start, b.code, &b.message))
         });

@@ -169,14 +169,24 @@ impl Builder<'_> {
                     None
                 }
             });
-            let ipv4 = h
-                .ipv4
-                .as_ref()
-                .and_then(|ip| self.ip(ip, names::ipv4, "IPv4", "203.0.113.10"));
-            let ipv6 = h
-                .ipv6
-                .as_ref()
-                .and_then(|ip| self.ip(ip, names::ipv6, "IPv6", "2001:db8::10"));
+            let ipv4 = h.ipv4.as_ref().and_then(|ip| {
+                self.ip(
+                    ip,
+                    names::ipv4,
+                    "IPv4",
+                    "203.0.113.10",
+                    ("ipv6", names::ipv6(&ip.value).is_ok()),
+                )
+            });
+            let ipv6 = h.ipv6.as_ref().and_then(|ip| {
+                self.ip(
+                    ip,
+                    names::ipv6,
+                    "IPv6",
+                    "2001:db8::10",
+                    ("ipv4", names::ipv4(&ip.value).is_ok()),
+                )
+            });
             out.push(HostEntry {
                 hostname: hostname.unwrap_or_else(|| format!("{k}.invalid")),
                 key: k,
@@ -189,15 +199,36 @@ impl Builder<'_> {
         out
     }
 
+    /// An address of the host; `other` is the key of the other family and
+    /// whether the value is an address of that family (written under the
+    /// wrong key).
     fn ip<T>(
         &mut self,
         ip: &Sp<String>,
         parse: fn(&str) -> Result<T, String>,
         kind: &str,
         example: &str,
+        other: (&str, bool),
     ) -> Option<T> {
         match parse(&ip.value) {
             Ok(a) => Some(a),
+            Err(_) if other.1 => {
+                let (key, v) = (other.0, &ip.value);
+                let other_kind = if key == "ipv6" { "IPv6" } else { "IPv4" };
+                self.diags.push(
+                    Diagnostic::error(
+                        Code::IpAddress,
+                        ip.span,
+                        format!("`{v}` is an {other_kind} address, not an {kind} one"),
+                    )
+                    .label(format!("an {other_kind} address"))
+                    .help_in(
+                        format!("write it under `{key}:` (`{key}: \"{v}\"`)"),
+                        format!("write it as `{key}=\"{v}\"`"),
+                    ),
+                );
+                None
+            }
             Err(why) => {
                 self.err(
                     Code::IpAddress,
@@ -667,7 +698,10 @@ impl Builder<'_> {
                         host: Some(x.key.clone()),
                     },
                     None => {
-                        self.unknown_host(h, hosts, &format!("the MX list of `{domain}`"));
+                        // A host the list names already is no suggestion.
+                        let listed: Vec<&str> =
+                            mx.value.iter().map(|e| e.host().value.as_str()).collect();
+                        self.unknown_host(h, hosts, &listed, &format!("the MX list of `{domain}`"));
                         continue;
                     }
                 }
@@ -691,7 +725,9 @@ impl Builder<'_> {
         (out, spans)
     }
 
-    fn unknown_host(&mut self, h: &Sp<String>, hosts: &[HostEntry], place: &str) {
+    /// Reports a host key that names no host; `taken` are the keys the same
+    /// list gives already (never suggested).
+    fn unknown_host(&mut self, h: &Sp<String>, hosts: &[HostEntry], taken: &[&str], place: &str) {
         if self.hosts_broken {
             return; // `hosts` was reported; this host may be in it
         }
@@ -701,7 +737,11 @@ impl Builder<'_> {
             format!("`{}` in {place} is not a host of this spec", h.value),
         )
         .label("unknown host");
-        d = match suggest(&h.value, hosts.iter().map(|x| x.key.as_str())) {
+        let free = hosts
+            .iter()
+            .map(|x| x.key.as_str())
+            .filter(|k| !taken.contains(k));
+        d = match suggest(&h.value, free) {
             Some(s) => d.help(format!("did you mean `{s}`?")),
             None if hosts.is_empty() => {
                 d.help("define it under `hosts`, or write an outside MX as an FQDN")
@@ -737,7 +777,8 @@ impl Builder<'_> {
                     if hosts.iter().any(|h| h.key == k.value) {
                         out.insert(k.value.clone(), (m.value, Some(m.span)));
                     } else {
-                        self.unknown_host(k, hosts, &format!("the routing of `{domain}`"));
+                        let given: Vec<&str> = map.iter().map(|(k, _)| k.value.as_str()).collect();
+                        self.unknown_host(k, hosts, &given, &format!("the routing of `{domain}`"));
                     }
                 }
             }
@@ -826,7 +867,7 @@ impl Builder<'_> {
                 h.span,
                 format!("`{}` is not a valid relay destination: {why}", h.value),
                 "invalid relay",
-                "write a host key of this spec or an FQDN, with an optional port: `mx.example.net:2525`".into(),
+                "write a host key of this spec, an FQDN or an IP address, with an optional port: `mx.example.net:2525`, `192.0.2.25:2525`, `[2001:db8::25]:2525`".into(),
             );
             None
         };
@@ -834,6 +875,9 @@ impl Builder<'_> {
             Ok(x) => x,
             Err(why) => return bad(self, why),
         };
+        if host.parse::<std::net::IpAddr>().is_ok() {
+            return Some(Unknown::Relay { host, port });
+        }
         if let Some(x) = hosts.iter().find(|x| x.key == host) {
             return Some(Unknown::Relay {
                 host: x.hostname.clone(),

@@ -176,18 +176,42 @@ pub fn ipv6(input: &str) -> Result<Ipv6Addr, Reason> {
         .map_err(|_| "it is not an IPv6 address like `2001:db8::10`".to_string())
 }
 
-/// `HOST[:PORT]` of a relay destination.
+/// `HOST[:PORT]` of a relay destination. An IPv6 address is written in
+/// brackets, `[2001:db8::25]:2525` (as in a URL, RFC 3986 §3.2.2), and then
+/// returned without them; a bare IPv6 address has no port.
 pub fn host_port(input: &str) -> Result<(String, Option<u16>), Reason> {
-    let (host, port) = match input.rsplit_once(':') {
-        Some((h, p)) => {
-            let port: u16 = p
-                .parse()
-                .map_err(|_| format!("`{p}` is not a port number"))?;
-            if port == 0 {
-                return Err("port 0 is not a port".into());
-            }
-            (h, Some(port))
+    let port_of = |p: &str| -> Result<u16, Reason> {
+        match p.parse::<u16>() {
+            Ok(0) => Err("port 0 is not a port".into()),
+            Ok(port) => Ok(port),
+            Err(_) => Err(format!("`{p}` is not a port number")),
         }
+    };
+    if let Some(rest) = input.strip_prefix('[') {
+        let (addr, after) = rest
+            .split_once(']')
+            .ok_or("the `[` of an IPv6 address is not closed with `]`")?;
+        addr.parse::<Ipv6Addr>()
+            .map_err(|_| format!("`{addr}` in brackets is not an IPv6 address"))?;
+        let port = match after {
+            "" => None,
+            _ => Some(port_of(after.strip_prefix(':').ok_or_else(|| {
+                format!("`{after}` after the address is not `:PORT`")
+            })?)?),
+        };
+        return Ok((addr.to_string(), port));
+    }
+    if input.parse::<Ipv6Addr>().is_ok() {
+        return Ok((input.to_string(), None));
+    }
+    let (host, port) = match input.rsplit_once(':') {
+        Some((h, _)) if h.contains(':') => {
+            return Err(
+                "an IPv6 address with a port is written in brackets, like `[2001:db8::25]:2525`"
+                    .into(),
+            );
+        }
+        Some((h, p)) => (h, Some(port_of(p)?)),
         None => (input, None),
     };
     Ok((host.to_string(), port))
@@ -196,6 +220,29 @@ pub fn host_port(input: &str) -> Result<(String, Option<u16>), Reason> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn relay_destinations() {
+        let ok = |s: &str, h: &str, p: Option<u16>| {
+            assert_eq!(host_port(s), Ok((h.to_string(), p)), "{s}");
+        };
+        ok("mx.example.net", "mx.example.net", None);
+        ok("mx.example.net:2525", "mx.example.net", Some(2525));
+        ok("192.0.2.25:25", "192.0.2.25", Some(25));
+        ok("[2001:db8::1]:25", "2001:db8::1", Some(25));
+        ok("[2001:db8::1]", "2001:db8::1", None);
+        ok("2001:db8::1", "2001:db8::1", None);
+        for bad in [
+            "[2001:db8::1",
+            "[mx1]:25",
+            "[2001:db8::1]25",
+            "2001:db8::1:99999",
+            "mx:0",
+            "mx:x",
+        ] {
+            assert!(host_port(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn domains() {

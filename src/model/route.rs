@@ -142,6 +142,7 @@ pub fn route(model: &Model, host: &str, address: &str) -> Route {
             Unknown::Forward { target } => (Some(Verdict::Expand(target)), Rule::CatchAll),
             Unknown::Relay { host, port } => (
                 Some(Verdict::Relay(match port {
+                    Some(p) if host.contains(':') => format!("[{host}]:{p}"),
                     Some(p) => format!("{host}:{p}"),
                     None => host.clone(),
                 })),

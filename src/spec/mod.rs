@@ -788,6 +788,7 @@ impl JsonSchema for Test {
 /// Reads a spec file's text in its dialect. Problems go to `diags`; the spec
 /// holds what could be read (placeholders where a value was wrong).
 pub fn parse(source: &Source, diags: &mut Diagnostics) -> Option<Spec> {
+    diags.set_dialect(source.dialect);
     let tree = match source.dialect {
         Dialect::Yaml => yaml::parse(&source.text).map_err(|d| vec![d]),
         Dialect::Kdl => kdl::parse(&source.text),

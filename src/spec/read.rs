@@ -934,8 +934,83 @@ impl<'d> Reader<'d> {
         m
     }
 
+    /// Every unknown-recipients policy, as this dialect writes it.
+    fn policies(&self) -> &'static str {
+        match self.dialect {
+            Dialect::Yaml => {
+                "`reject`, `bounce`, `{forward: ADDRESS}` (a catch-all) or `{relay: HOST[:PORT]}`"
+            }
+            Dialect::Kdl => {
+                "`unknown-recipients reject` (or `bounce`), `unknown-recipients forward=ADDRESS` \
+                 (a catch-all) or `unknown-recipients relay=\"HOST:PORT\"`"
+            }
+        }
+    }
+
+    /// `unknown_recipients` written as one word: `reject`, `bounce`, or a
+    /// word that shows which map was meant (`alice` → `{forward: alice}`).
+    fn policy_word(&mut self, node: &Node) -> Option<Sp<UnknownRecipients>> {
+        let s = self.string(node, "`unknown_recipients`")?;
+        let policy = match s.value.as_str() {
+            "reject" => UnknownRecipients::Reject,
+            "bounce" => UnknownRecipients::Bounce,
+            _ => {
+                let word = &s.value;
+                let (yaml, kdl) = if word.eq_ignore_ascii_case("reject")
+                    || word.eq_ignore_ascii_case("bounce")
+                {
+                    let w = word.to_ascii_lowercase();
+                    (
+                        format!("write it in lowercase: `{w}`"),
+                        format!("write it in lowercase: `unknown-recipients {w}`"),
+                    )
+                } else if let Some(near) = suggest(word, ["reject", "bounce"]) {
+                    (
+                        format!("did you mean `{near}`?"),
+                        format!("did you mean `unknown-recipients {near}`?"),
+                    )
+                } else if !word.contains('@') && (word.contains('.') || word.contains(':')) {
+                    (
+                        format!(
+                            "to pass such mail on to the server `{word}`, write `{{relay: {word}}}`; the policies are {}",
+                            self.policies()
+                        ),
+                        format!(
+                            "to pass such mail on to the server `{word}`, write `unknown-recipients relay=\"{word}\"`; the policies are {}",
+                            self.policies()
+                        ),
+                    )
+                } else {
+                    (
+                        format!(
+                            "to deliver such mail to `{word}` (a catch-all), write `{{forward: {word}}}`; the policies are {}",
+                            self.policies()
+                        ),
+                        format!(
+                            "to deliver such mail to `{word}` (a catch-all), write `unknown-recipients forward=\"{word}\"`; the policies are {}",
+                            self.policies()
+                        ),
+                    )
+                };
+                let d = Diagnostic::error(
+                    Code::BadEnum,
+                    s.span,
+                    format!("`{word}` is not an unknown-recipients policy"),
+                )
+                .label("expected `reject`, `bounce`, a forward or a relay");
+                let d = match self.dialect {
+                    Dialect::Yaml => d.help(yaml),
+                    Dialect::Kdl => d.help(kdl),
+                };
+                self.push(d);
+                return None;
+            }
+        };
+        Some(Sp::new(policy, s.span))
+    }
+
     fn unknown_recipients(&mut self, node: &Node) -> Option<Sp<UnknownRecipients>> {
-        const HELP: &str = "use `reject`, `bounce`, `{forward: ADDRESS}` or `{relay: HOST[:PORT]}`";
+        let help = format!("use {}", self.policies());
         match &node.value {
             Value::Map(entries) if entries.len() == 1 => {
                 let (k, v) = &entries[0];
@@ -959,7 +1034,7 @@ impl<'d> Reader<'d> {
                         .label("not an unknown-recipients policy");
                         d = match suggest(other, ["forward", "relay"]) {
                             Some(s) => d.help(format!("did you mean `{s}`?")),
-                            None => d.help(HELP),
+                            None => d.help(help),
                         };
                         self.push(d);
                         None
@@ -973,25 +1048,11 @@ impl<'d> Reader<'d> {
                     "`unknown_recipients` takes one policy",
                 )
                 .label("more than one key")
-                .help(HELP);
+                .help(help);
                 self.push(d);
                 None
             }
-            _ => {
-                let c = self.choice(
-                    node,
-                    "unknown-recipients policy",
-                    &[("reject", false), ("bounce", true)],
-                );
-                c.map(|c| {
-                    let policy = if c.value {
-                        UnknownRecipients::Bounce
-                    } else {
-                        UnknownRecipients::Reject
-                    };
-                    Sp::new(policy, c.span)
-                })
-            }
+            _ => self.policy_word(node),
         }
     }
 

@@ -194,6 +194,15 @@ fn join(e: &Expansion) -> String {
 
 /// `host[:port]` as a one-item Exim host list (a port's colon doubled).
 pub fn route_data(host: &str, port: Option<u16>) -> String {
+    // The host list is colon-separated: a colon inside an item is doubled,
+    // and an IPv6 address with a port goes in brackets (Exim's manualroute).
+    if host.contains(':') {
+        let host = host.replace(':', "::");
+        return match port {
+            Some(p) => format!("[{host}]::{p}"),
+            None => host,
+        };
+    }
     match port {
         Some(p) => format!("{host}::{p}"),
         None => host.to_string(),
@@ -362,6 +371,12 @@ mod tests {
             "mx1",
         );
         assert_eq!(get(&t.relay_domains, "d.example"), Some("old.test::2525"));
+        // As `exim -bt` reads them: `host 2001:db8::25 [2001:db8::25] port=2525`.
+        assert_eq!(
+            route_data("2001:db8::25", Some(2525)),
+            "[2001::db8::::25]::2525"
+        );
+        assert_eq!(route_data("2001:db8::25", None), "2001::db8::::25");
         assert_eq!(
             get(&t.null_mx_domains, "parked.example"),
             Some("parked.example")
