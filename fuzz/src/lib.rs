@@ -7,6 +7,9 @@
 //! A body panics on any finding; it must not read the clock, the network or
 //! files outside what it is given.
 
+pub mod imap;
+pub mod mime;
+pub mod smtp;
 pub mod spec;
 
 /// One fuzz target: its name (also its corpus folder and `fuzz_targets/`
@@ -21,8 +24,25 @@ pub struct Target {
 /// Every target. A new one: a module here, a line below, a
 /// `fuzz_targets/<name>.rs`, a `[[bin]]` in `Cargo.toml` and seeds in
 /// `corpus/<name>/`.
-pub const TARGETS: &[Target] = &[Target {
-    name: "spec",
-    run: spec::run,
-    tokens: spec::TOKENS,
-}];
+pub const TARGETS: &[Target] = &[
+    Target {
+        name: "spec",
+        run: spec::run,
+        tokens: spec::TOKENS,
+    },
+    Target {
+        name: "smtp",
+        run: smtp::run,
+        tokens: smtp::TOKENS,
+    },
+    Target {
+        name: "imap",
+        run: imap::run,
+        tokens: imap::TOKENS,
+    },
+    Target {
+        name: "mime",
+        run: mime::run,
+        tokens: mime::TOKENS,
+    },
+];

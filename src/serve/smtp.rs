@@ -360,19 +360,10 @@ impl Session {
     }
 
     async fn command(&mut self, line: &[u8]) -> Result<Flow, End> {
-        let request = match Request::parse(&mut line.iter()) {
-            Ok(r) => r.into_owned(),
-            Err(ParseError::InvalidRecipientAddress) if self.tx.is_some() => {
-                // Name the address as `mailc route` does.
-                let reply = match bracketed(line) {
-                    Some(a) => format!("501 5.1.3 <{a}>: bad recipient address syntax"),
-                    None => parse_error(&ParseError::InvalidRecipientAddress),
-                };
+        let request = match parse_command(line, self.tx.is_some()) {
+            Ok(r) => r,
+            Err(reply) => {
                 self.error(&reply);
-                return Ok(Flow::Continue);
-            }
-            Err(e) => {
-                self.error(&parse_error(&e));
                 return Ok(Flow::Continue);
             }
         };
@@ -1071,9 +1062,23 @@ fn parse_error(e: &ParseError) -> String {
     }
 }
 
+/// One command line (with its CRLF) as smtp-proto reads it, or the reply
+/// for one it cannot read. `in_transaction`: a bad RCPT address is then
+/// named in the reply, as `mailc route` names it.
+pub fn parse_command(line: &[u8], in_transaction: bool) -> Result<Request<String>, String> {
+    match Request::parse(&mut line.iter()) {
+        Ok(r) => Ok(r.into_owned()),
+        Err(ParseError::InvalidRecipientAddress) if in_transaction => Err(match bracketed(line) {
+            Some(a) => format!("501 5.1.3 <{a}>: bad recipient address syntax"),
+            None => parse_error(&ParseError::InvalidRecipientAddress),
+        }),
+        Err(e) => Err(parse_error(&e)),
+    }
+}
+
 /// The path of a `MAIL FROM:` / `RCPT TO:` line: what follows its first
 /// `:` (the verb and its keyword hold none).
-fn path_of(line: &[u8]) -> Result<Path, PathError> {
+pub fn path_of(line: &[u8]) -> Result<Path, PathError> {
     let colon = line
         .iter()
         .position(|&b| b == b':')

@@ -233,7 +233,11 @@ impl Session {
                 } else {
                     Vec::new()
                 };
-                let parsed = with_body.then(|| Parsed::new(&bytes));
+                let mut scratch = Vec::new();
+                let parsed = match with_body {
+                    true => Some(Parsed::new(&bytes, &mut scratch)),
+                    false => None,
+                };
                 let mut flags = entry.flags.clone();
                 let newly_seen = marks_seen && !gone && !flags.contains("\\Seen");
                 if newly_seen {

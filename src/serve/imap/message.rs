@@ -5,9 +5,10 @@
 //! A message is anyone's input, so its shape is bounded here: parts nested
 //! deeper than [`MAX_DEPTH`] are shown as opaque leaves (as Postfix's
 //! `mime_nesting_limit` and Dovecot's message parser do), at most
-//! [`MAX_PARTS`] parts are listed, nothing recurses past those bounds, and
-//! a parse is freed level by level (mail-parser nests an attached message
-//! inside its parent, and dropping a deep nest would recurse).
+//! [`MAX_PARTS`] parts are listed, nothing recurses past those bounds, a
+//! parse is freed level by level (mail-parser nests an attached message
+//! inside its parent, and dropping a deep nest would recurse), and an
+//! encoded attached message is parsed in place ([`defuse`]).
 
 use std::num::NonZeroU32;
 
@@ -56,11 +57,26 @@ fn drop_flat(root: Message<'_>) {
 }
 
 impl<'a> Parsed<'a> {
-    pub fn new(raw: &'a [u8]) -> Parsed<'a> {
-        Parsed {
-            raw,
-            msg: MessageParser::default().parse(raw),
-        }
+    /// Parses `raw`; `scratch` holds the copy mail-parser reads instead
+    /// when the message must be defused first ([`defuse`]).
+    pub fn new(raw: &'a [u8], scratch: &'a mut Vec<u8>) -> Parsed<'a> {
+        let marks = defuse(raw);
+        let input: &'a [u8] = if marks.is_empty() {
+            raw
+        } else {
+            scratch.clear();
+            scratch.extend_from_slice(raw);
+            for &at in &marks {
+                scratch[at] = b'X';
+            }
+            scratch
+        };
+        // A parser panic (a bug of its own, on input it did not expect)
+        // leaves the message unparsed, shown as one opaque text part.
+        let msg = std::panic::catch_unwind(|| MessageParser::default().parse(input))
+            .ok()
+            .flatten();
+        Parsed { raw, msg }
     }
 
     /// The top-level header, blank line included.
@@ -85,7 +101,7 @@ impl<'a> Parsed<'a> {
 
     pub fn body_structure(&self, ext: bool) -> BodyStructure<'static> {
         match &self.msg {
-            Some(m) => structure(m, m.root_part(), ext, 0, &mut 0),
+            Some(m) => structure(&LineEnds::new(self.raw), m, m.root_part(), ext, 0, &mut 0),
             None => text_plain(self.text(), ext),
         }
     }
@@ -104,7 +120,7 @@ impl<'a> Parsed<'a> {
         }
         let msg = self.msg.as_ref()?;
         let (m, part) = locate(msg, path)?;
-        let slice = |a: u32, b: u32| cut(m, a, b).to_vec();
+        let slice = |a: u32, b: u32| cut(self.raw, m, a, b).to_vec();
         match what {
             What::All => Some(slice(part.offset_body, part.offset_end)),
             What::Mime => Some(slice(part.offset_header, part.offset_body)),
@@ -113,11 +129,11 @@ impl<'a> Parsed<'a> {
                     return None;
                 };
                 let root = inner.root_part();
-                let head = cut(inner, root.offset_header, root.offset_body);
+                let head = cut(self.raw, inner, root.offset_header, root.offset_body);
                 Some(match what {
                     What::Header => head.to_vec(),
                     What::Fields(names, not) => fields(head, names, not),
-                    _ => cut(inner, root.offset_body, root.offset_end).to_vec(),
+                    _ => cut(self.raw, inner, root.offset_body, root.offset_end).to_vec(),
                 })
             }
         }
@@ -130,15 +146,210 @@ impl<'a> Parsed<'a> {
     }
 }
 
-/// The bytes between two offsets of `m`'s parts. mail-parser counts the
-/// offsets of an attached message's parts from the start of the outermost
-/// message, while the attached message's own bytes start at its header.
-fn cut<'m>(m: &'m Message<'m>, a: u32, b: u32) -> &'m [u8] {
-    let raw = m.raw_message();
-    let base = m.root_part().offset_header;
-    let b = (b.saturating_sub(base) as usize).min(raw.len());
-    let a = (a.saturating_sub(base) as usize).min(b);
-    &raw[a..b]
+/// `* 1 FETCH (ENVELOPE … BODYSTRUCTURE … BODY …)` for the message, as the
+/// server writes it (imap-codec's encoder): what the `mime` fuzz target
+/// runs, the encoder's recursion included.
+pub fn fetch_response(p: &Parsed) -> Vec<u8> {
+    use imap_codec::encode::Encoder;
+    use imap_types::fetch::MessageDataItem;
+    use imap_types::response::{Data, Response};
+    let items = vec![
+        MessageDataItem::Envelope(p.envelope()),
+        MessageDataItem::BodyStructure(p.body_structure(true)),
+        MessageDataItem::Body(p.body_structure(false)),
+    ];
+    match Data::fetch(1, items) {
+        Ok(d) => imap_codec::ResponseCodec::default()
+            .encode(&Response::Data(d))
+            .dump(),
+        Err(_) => Vec::new(),
+    }
+}
+
+/// Where an attached message's `Content-Transfer-Encoding` field must be
+/// renamed (its first letter made `X`, so offsets stay) before mail-parser
+/// reads the message. mail-parser decodes a base64 or quoted-printable
+/// `message/*` part (which RFC 2046 §5.2.1 forbids) and copies what it
+/// parsed from it by recursion, as deep as that message nests: a stack
+/// overflow for a hostile one. Renamed, the field is not seen, and the
+/// part is parsed in place like any attached message, without recursion.
+///
+/// Found without parsing, so that it can only err on the safe side: a
+/// field is renamed when the blank-line-delimited block it is in (every
+/// header block is inside one) names `message` in a `Content-Type`, or has
+/// no `Content-Type` at all while the message mentions `digest` anywhere
+/// (a digest's parts are messages by default, RFC 2046 §5.1.5). Only the
+/// parse sees the renamed field; FETCH sends the stored bytes.
+pub fn defuse(raw: &[u8]) -> Vec<usize> {
+    let digest = contains_ci(raw, b"digest");
+    let mut marks = Vec::new();
+    // The block being read: field starts to rename, and what it said.
+    let mut ctes: Vec<usize> = Vec::new();
+    let (mut has_ct, mut ct_message, mut in_ct) = (false, false, false);
+    let mut start = 0;
+    while start <= raw.len() {
+        let end = raw[start..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(raw.len(), |i| start + i);
+        let line = &raw[start..end];
+        if line.is_empty() || line == b"\r" || end == raw.len() {
+            if end == raw.len() {
+                scan_line(
+                    line,
+                    start,
+                    &mut ctes,
+                    &mut has_ct,
+                    &mut ct_message,
+                    &mut in_ct,
+                );
+            }
+            if !ctes.is_empty() && (ct_message || (!has_ct && digest)) {
+                marks.append(&mut ctes);
+            }
+            ctes.clear();
+            (has_ct, ct_message, in_ct) = (false, false, false);
+        } else {
+            scan_line(
+                line,
+                start,
+                &mut ctes,
+                &mut has_ct,
+                &mut ct_message,
+                &mut in_ct,
+            );
+        }
+        start = end + 1;
+    }
+    marks
+}
+
+/// Reads one line of a block for [`defuse`]: a field may also start after
+/// a bare CR.
+fn scan_line(
+    line: &[u8],
+    at: usize,
+    ctes: &mut Vec<usize>,
+    has_ct: &mut bool,
+    ct_message: &mut bool,
+    in_ct: &mut bool,
+) {
+    let starts = std::iter::once(0).chain(
+        line.iter()
+            .enumerate()
+            .filter(|&(i, &b)| b == b'\r' && i + 1 < line.len())
+            .map(|(i, _)| i + 1),
+    );
+    for s in starts {
+        let piece = &line[s..];
+        let piece_end = piece
+            .iter()
+            .position(|&b| b == b'\r')
+            .unwrap_or(piece.len());
+        let piece = &piece[..piece_end];
+        if matches!(piece.first(), Some(b' ' | b'\t')) {
+            // A folded line: more of the field before it.
+            if *in_ct && contains_ci(piece, b"message") {
+                *ct_message = true;
+            }
+        }
+        if let Some(value) = field(piece, b"content-type") {
+            *has_ct = true;
+            *in_ct = true;
+            *ct_message |= contains_ci(value, b"message");
+        } else if !matches!(piece.first(), Some(b' ' | b'\t')) {
+            *in_ct = false;
+        }
+        if field(piece, b"content-transfer-encoding").is_some() {
+            let lead = piece
+                .iter()
+                .take_while(|&&b| b == b' ' || b == b'\t')
+                .count();
+            ctes.push(at + s + lead);
+        }
+    }
+}
+
+/// The value of `line` when it is the field `name` (any case, blanks
+/// allowed around the name).
+fn field<'l>(line: &'l [u8], name: &[u8]) -> Option<&'l [u8]> {
+    let lead = line
+        .iter()
+        .take_while(|&&b| b == b' ' || b == b'\t')
+        .count();
+    let rest = line.get(lead..)?;
+    if rest.len() < name.len() || !rest[..name.len()].eq_ignore_ascii_case(name) {
+        return None;
+    }
+    let rest = &rest[name.len()..];
+    let blanks = rest
+        .iter()
+        .take_while(|&&b| b == b' ' || b == b'\t')
+        .count();
+    rest.get(blanks..)?.strip_prefix(b":")
+}
+
+/// Whether `hay` holds `needle` (lowercase ASCII), in any case.
+fn contains_ci(hay: &[u8], needle: &[u8]) -> bool {
+    let Some((&first, rest)) = needle.split_first() else {
+        return true;
+    };
+    let mut i = 0;
+    while let Some(p) = hay[i..]
+        .iter()
+        .position(|&b| b.to_ascii_lowercase() == first)
+    {
+        let at = i + p + 1;
+        if hay.len() >= at + rest.len() && hay[at..at + rest.len()].eq_ignore_ascii_case(rest) {
+            return true;
+        }
+        i = at;
+    }
+    false
+}
+
+/// The stored bytes between two offsets of `m`'s parts, within `m`.
+/// mail-parser counts every offset from the start of the outermost message
+/// (attached messages are parsed in place, see [`defuse`]), so they index
+/// `raw`, the stored message, as they are.
+fn cut<'r>(raw: &'r [u8], m: &Message, a: u32, b: u32) -> &'r [u8] {
+    &raw[span(raw.len(), m, a, b)]
+}
+
+/// The range [`cut`] takes.
+fn span(len: usize, m: &Message, a: u32, b: u32) -> std::ops::Range<usize> {
+    let root = m.root_part();
+    let hi = (b.min(root.offset_end) as usize).min(len);
+    let lo = (a.max(root.offset_header) as usize).min(hi);
+    lo..hi
+}
+
+/// Where the lines of a message end, found once: BODYSTRUCTURE counts the
+/// lines of every nested part, and counting each part's bytes again would
+/// cost its size times its depth.
+struct LineEnds<'r> {
+    raw: &'r [u8],
+    at: Vec<u32>,
+}
+
+impl<'r> LineEnds<'r> {
+    fn new(raw: &'r [u8]) -> LineEnds<'r> {
+        let at = raw
+            .iter()
+            .enumerate()
+            .filter(|&(_, &b)| b == b'\n')
+            .map(|(i, _)| i as u32)
+            .collect();
+        LineEnds { raw, at }
+    }
+
+    /// What [`lines`] says of `raw[r]`.
+    fn count(&self, r: std::ops::Range<usize>) -> u32 {
+        let before = |x: usize| self.at.partition_point(|&p| (p as usize) < x);
+        let n = before(r.end) - before(r.start);
+        let tail = usize::from(r.end > r.start && self.raw[r.end - 1] != b'\n');
+        (n + tail) as u32
+    }
 }
 
 /// What of a part a section asks for.
@@ -396,6 +607,7 @@ fn opaque(body: &[u8], ext: bool) -> BodyStructure<'static> {
 /// The BODYSTRUCTURE of `part` at `depth` (0: the message). `shown` counts
 /// the parts listed so far. Recursion stops at [`MAX_DEPTH`].
 fn structure(
+    lines_of: &LineEnds,
     m: &Message,
     part: &MessagePart,
     ext: bool,
@@ -403,7 +615,10 @@ fn structure(
     shown: &mut usize,
 ) -> BodyStructure<'static> {
     let ct = part.content_type();
-    let body = cut(m, part.offset_body, part.offset_end);
+    let raw = lines_of.raw;
+    let range = span(raw.len(), m, part.offset_body, part.offset_end);
+    let body = &raw[range.clone()];
+    let body_lines = lines_of.count(range);
     *shown += 1;
     let nests = matches!(part.body, PartType::Multipart(_) | PartType::Message(_));
     if nests && depth >= MAX_DEPTH {
@@ -415,7 +630,7 @@ fn structure(
             if *shown >= MAX_PARTS {
                 break;
             }
-            bodies.push(structure(m, p, ext, depth + 1, shown));
+            bodies.push(structure(lines_of, m, p, ext, depth + 1, shown));
         }
         if let Ok(bodies) = Vec1::try_from(bodies) {
             let subtype = ct
@@ -467,12 +682,19 @@ fn structure(
     let specific = match &part.body {
         PartType::Message(inner) => SpecificFields::Message {
             envelope: Box::new(envelope(inner)),
-            body_structure: Box::new(structure(inner, inner.root_part(), ext, depth + 1, shown)),
-            number_of_lines: lines(body),
+            body_structure: Box::new(structure(
+                lines_of,
+                inner,
+                inner.root_part(),
+                ext,
+                depth + 1,
+                shown,
+            )),
+            number_of_lines: body_lines,
         },
         _ if ty == "TEXT" => SpecificFields::Text {
             subtype: istring(&sub),
-            number_of_lines: lines(body),
+            number_of_lines: body_lines,
         },
         _ => SpecificFields::Basic {
             r#type: istring(&ty),
@@ -509,7 +731,7 @@ pub fn header_text(p: &Parsed, name: &str) -> Option<String> {
             HeaderValue::Text(t) => out.push_str(t),
             HeaderValue::TextList(l) => out.push_str(&l.join(" ")),
             _ => {
-                let b = cut(m, h.offset_start, h.offset_end);
+                let b = cut(p.raw, m, h.offset_start, h.offset_end);
                 out.push_str(&String::from_utf8_lossy(b));
             }
         }
@@ -631,7 +853,8 @@ mod tests {
             .stack_size(1 << 20)
             .spawn(|| {
                 for raw in [nested_multipart(1300), nested_rfc822(2000)] {
-                    let p = Parsed::new(&raw);
+                    let mut scratch = Vec::new();
+                    let p = Parsed::new(&raw, &mut scratch);
                     let b = p.body_structure(true);
                     assert!(depth(&b) <= MAX_DEPTH + 1, "{}", depth(&b));
                     let _ = p.envelope();
@@ -647,8 +870,51 @@ mod tests {
     }
 
     #[test]
+    fn an_encoded_attached_message_is_parsed_in_place() {
+        // base64 message/rfc822 (forbidden, RFC 2046 §5.2.1): mail-parser
+        // would decode and copy it by recursion. Its encoding field is
+        // renamed for the parse; everything else is left alone.
+        let raw = b"Subject: outer\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: base64\r\n\r\naGk=\r\n--b\r\nContent-Type: Message/RFC822\r\ncontent-transfer-encoding : base64\r\n\r\nU3ViamVjdDogaW4NCg0KeA==\r\n--b--\r\n";
+        let marks = defuse(raw);
+        assert_eq!(marks.len(), 1);
+        assert_eq!(&raw[marks[0]..marks[0] + 7], b"content");
+        let folded =
+            b"Content-Type:\r\n message/rfc822\r\nContent-Transfer-Encoding: base64\r\n\r\nx";
+        assert_eq!(defuse(folded).len(), 1);
+        let digest = b"Content-Type: multipart/digest; boundary=b\r\n\r\n--b\r\nContent-Transfer-Encoding: base64\r\n\r\nx\r\n--b--\r\n";
+        assert_eq!(defuse(digest).len(), 1);
+        let plain = b"Content-Type: text/plain\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\nmessage digest=3D\r\n";
+        assert!(defuse(plain).is_empty());
+        // The parse sees no encoding; the bytes FETCH sends are the stored ones.
+        let mut scratch = Vec::new();
+        let p = Parsed::new(raw, &mut scratch);
+        assert_eq!(
+            p.section(&n(&[2]), What::Mime).unwrap(),
+            b"Content-Type: Message/RFC822\r\ncontent-transfer-encoding : base64\r\n\r\n"
+        );
+        assert!(body_text(&p).contains("hi"));
+        // A deep nest inside such a part cannot recurse.
+        use base64::Engine as _;
+        let inner = base64::engine::general_purpose::STANDARD.encode(nested_rfc822(3000));
+        let mut deep =
+            b"Content-Type: message/rfc822\r\nContent-Transfer-Encoding: base64\r\n\r\n".to_vec();
+        deep.extend_from_slice(inner.as_bytes());
+        std::thread::Builder::new()
+            .stack_size(1 << 20)
+            .spawn(move || {
+                let mut scratch = Vec::new();
+                let p = Parsed::new(&deep, &mut scratch);
+                let _ = fetch_response(&p);
+            })
+            .unwrap()
+            .join()
+            .unwrap();
+    }
+
+    #[test]
     fn sections() {
-        let p = Parsed::new(MIXED);
+        let mut scratch = Vec::new();
+        let p = Parsed::new(MIXED, &mut scratch);
         assert_eq!(p.section(&n(&[1]), What::All).unwrap(), b"body one");
         assert_eq!(
             p.section(&n(&[1]), What::Mime).unwrap(),
@@ -666,7 +932,8 @@ mod tests {
             p.section(&[], What::Fields(&subj, false)).unwrap(),
             b"Subject: hi\r\n\r\n"
         );
-        let single = Parsed::new(b"Subject: x\r\n\r\nline\r\n");
+        let mut scratch2 = Vec::new();
+        let single = Parsed::new(b"Subject: x\r\n\r\nline\r\n", &mut scratch2);
         assert_eq!(single.section(&n(&[1]), What::All).unwrap(), b"line\r\n");
         assert!(body_text(&single).contains("line"));
     }

@@ -62,7 +62,8 @@ impl Ctx<'_> {
             .bytes
             .get_or_init(|| (self.c.load)(self.c.entry))
             .as_ref()?;
-        Some(f(&Parsed::new(bytes)))
+        let mut scratch = Vec::new();
+        Some(f(&Parsed::new(bytes, &mut scratch)))
     }
 }
 

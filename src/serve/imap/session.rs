@@ -151,12 +151,7 @@ pub(super) fn blocking<T>(f: impl FnOnce() -> T) -> T {
 }
 
 fn options(shared: &Shared) -> Options {
-    let mut o = Options::default();
-    let lit = u32::try_from(shared.manifest.limits.message_size).unwrap_or(u32::MAX >> 1);
-    o.max_literal_size = lit;
-    o.max_command_size = lit.saturating_add(64 * 1024);
-    o.crlf_relaxed = true;
-    o
+    super::wire::options(shared.manifest.limits.message_size)
 }
 
 /// A server whose greeting was already given (after STARTTLS): its

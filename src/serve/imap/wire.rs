@@ -60,6 +60,13 @@ pub struct Wire {
     /// Bytes of `inbuf` passed on already.
     pos: usize,
     out: Vec<u8>,
+    gate: Gate,
+}
+
+/// What of the buffered input goes on to the state machine: all of it
+/// after login; before, one line at a time within the limits.
+#[derive(Debug)]
+pub struct Gate {
     /// Before login: the input is checked line by line.
     guarded: bool,
     /// Before login: bytes of an accepted literal still to pass on as they are.
@@ -67,6 +74,83 @@ pub struct Wire {
     /// Before login: the last line passed on announced a literal, so the
     /// command goes on after it.
     in_command: bool,
+}
+
+/// What [`Gate::pass`] decided about the input at hand.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Pass {
+    /// Pass on this many bytes.
+    Take(usize),
+    /// Nothing whole yet: read more.
+    Need,
+    /// Drop this many bytes (a line announcing a synchronising literal over
+    /// the limit) and answer `BAD` with the line's first word as the tag.
+    Skip(usize, Option<Vec<u8>>),
+    /// Over the limits: BYE.
+    Refuse(&'static str),
+}
+
+impl Default for Gate {
+    fn default() -> Self {
+        Gate {
+            guarded: true,
+            literal_left: 0,
+            in_command: false,
+        }
+    }
+}
+
+impl Gate {
+    /// After login everything passes.
+    pub fn trust(&mut self) {
+        self.guarded = false;
+    }
+
+    /// Decides about `avail`, the input not passed on yet.
+    pub fn pass(&mut self, avail: &[u8]) -> Pass {
+        if avail.is_empty() {
+            return Pass::Need;
+        }
+        if !self.guarded {
+            return Pass::Take(avail.len());
+        }
+        if self.literal_left > 0 {
+            let n = (avail.len() as u64).min(self.literal_left) as usize;
+            self.literal_left -= n as u64;
+            return Pass::Take(n);
+        }
+        let Some(end) = avail.iter().position(|&b| b == b'\n') else {
+            if avail.len() > PREAUTH_LINE {
+                return Pass::Refuse("command line too long before login");
+            }
+            return Pass::Need;
+        };
+        let line = &avail[..=end];
+        if line.len() > PREAUTH_LINE {
+            return Pass::Refuse("command line too long before login");
+        }
+        match literal_announced(line) {
+            Some((n, sync)) if n > PREAUTH_LITERAL => {
+                if !sync || self.in_command {
+                    return Pass::Refuse("literal too large before login");
+                }
+                let tag = line.split(|&b| b == b' ').next().map(<[u8]>::to_vec);
+                return Pass::Skip(line.len(), tag);
+            }
+            Some((n, _)) => {
+                self.literal_left = n;
+                self.in_command = true;
+            }
+            None => self.in_command = false,
+        }
+        Pass::Take(line.len())
+    }
+
+    /// Starts over (after STARTTLS: nothing sent before counts).
+    fn reset(&mut self) {
+        self.literal_left = 0;
+        self.in_command = false;
+    }
 }
 
 /// The length a line's literal announcement (`{N}`, `{N+}`, `~{N}`) asks
@@ -98,9 +182,7 @@ impl Wire {
             inbuf: Vec::with_capacity(8 * 1024),
             pos: 0,
             out: Vec::with_capacity(8 * 1024),
-            guarded: true,
-            literal_left: 0,
-            in_command: false,
+            gate: Gate::default(),
         }
     }
 
@@ -111,7 +193,7 @@ impl Wire {
     /// The client has logged in: its input is no longer checked line by
     /// line (what it pipelined behind the login is passed on as it is).
     pub fn trust(&mut self) {
-        self.guarded = false;
+        self.gate.trust();
     }
 
     /// The next event of `server`, reading and writing as it needs.
@@ -141,49 +223,19 @@ impl Wire {
     /// (whole) to pass on.
     fn feed(&mut self, server: &mut Server) -> Result<bool, WireError> {
         let avail = &self.inbuf[self.pos..];
-        if avail.is_empty() {
-            return Ok(false);
-        }
-        if !self.guarded {
-            server.enqueue_input(avail);
-            self.pos = self.inbuf.len();
-            return Ok(true);
-        }
-        if self.literal_left > 0 {
-            let n = (avail.len() as u64).min(self.literal_left) as usize;
-            server.enqueue_input(&avail[..n]);
-            self.pos += n;
-            self.literal_left -= n as u64;
-            return Ok(true);
-        }
-        let Some(end) = avail.iter().position(|&b| b == b'\n') else {
-            if avail.len() > PREAUTH_LINE {
-                return Err(WireError::Refused("command line too long before login"));
+        match self.gate.pass(avail) {
+            Pass::Take(n) => {
+                server.enqueue_input(&avail[..n]);
+                self.pos += n;
+                Ok(true)
             }
-            return Ok(false);
-        };
-        let line = &avail[..=end];
-        if line.len() > PREAUTH_LINE {
-            return Err(WireError::Refused("command line too long before login"));
-        }
-        match literal_announced(line) {
-            Some((n, sync)) if n > PREAUTH_LITERAL => {
-                if !sync || self.in_command {
-                    return Err(WireError::Refused("literal too large before login"));
-                }
-                let tag = line.split(|&b| b == b' ').next().map(<[u8]>::to_vec);
-                self.pos += line.len();
-                return Err(WireError::LiteralRefused(tag));
+            Pass::Need => Ok(false),
+            Pass::Skip(n, tag) => {
+                self.pos += n;
+                Err(WireError::LiteralRefused(tag))
             }
-            Some((n, _)) => {
-                self.literal_left = n;
-                self.in_command = true;
-            }
-            None => self.in_command = false,
+            Pass::Refuse(why) => Err(WireError::Refused(why)),
         }
-        server.enqueue_input(line);
-        self.pos += line.len();
-        Ok(true)
     }
 
     async fn read(&mut self) -> Result<(), WireError> {
@@ -229,8 +281,7 @@ impl Wire {
         self.flush().await?;
         self.inbuf.clear();
         self.pos = 0;
-        self.literal_left = 0;
-        self.in_command = false;
+        self.gate.reset();
         self.stream
             .upgrade(acceptor, Duration::from_secs(60))
             .await
@@ -252,6 +303,73 @@ impl Wire {
         stream.upgrade(acceptor, Duration::from_secs(60)).await?;
         Ok(Wire::new(stream))
     }
+}
+
+/// imap-next's options for a server taking literals (APPEND) of up to
+/// `message_size` bytes; a command may be 64 KiB more.
+pub fn options(message_size: u64) -> imap_next::server::Options {
+    let mut o = imap_next::server::Options::default();
+    let lit = u32::try_from(message_size).unwrap_or(u32::MAX >> 1);
+    o.max_literal_size = lit;
+    o.max_command_size = lit.saturating_add(64 * 1024);
+    o.crlf_relaxed = true;
+    o
+}
+
+/// Runs `input` through the [`Gate`] and imap-next's server as a
+/// connection does, without a socket or a session: a `LOGIN` opens the
+/// gate, AUTHENTICATE and IDLE are turned down, nothing is answered. What
+/// the `imap` fuzz target runs; returns one line per event.
+pub fn replay(input: &[u8], options: imap_next::server::Options) -> Vec<String> {
+    use imap_next::imap_types::command::CommandBody;
+    use imap_next::imap_types::response::{Greeting, Status};
+    let greeting = Greeting::ok(None, "ready").expect("a valid greeting");
+    let mut server = Server::new(options, greeting);
+    let mut gate = Gate::default();
+    let mut pos = 0;
+    let mut events = Vec::new();
+    let no = |tag| Status::bad(Some(tag), None, "no").expect("a valid status");
+    // Every call makes progress (output, an event, or input taken), and
+    // the input is finite; the bound is for safety only.
+    for _ in 0..(4 * input.len() + 64) {
+        match server.next() {
+            Ok(Event::CommandReceived { command }) => {
+                if matches!(command.body, CommandBody::Login { .. }) {
+                    gate.trust();
+                }
+                events.push(format!("command {}", command.body.name()));
+            }
+            Ok(Event::CommandAuthenticateReceived {
+                command_authenticate,
+            }) => {
+                let _ = server.authenticate_finish(no(command_authenticate.tag));
+                events.push("authenticate".into());
+            }
+            Ok(Event::IdleCommandReceived { tag }) => {
+                let _ = server.idle_reject(no(tag));
+                events.push("idle".into());
+            }
+            Ok(e) => events.push(format!("{e:?}").chars().take(40).collect()),
+            Err(Interrupt::Io(Io::Output(_))) => {}
+            Err(Interrupt::Error(e)) => events.push(format!("error {e}")),
+            Err(Interrupt::Io(Io::NeedMoreInput)) => match gate.pass(&input[pos..]) {
+                Pass::Take(n) => {
+                    server.enqueue_input(&input[pos..pos + n]);
+                    pos += n;
+                }
+                Pass::Need => break,
+                Pass::Skip(n, _) => {
+                    pos += n;
+                    events.push("literal refused".into());
+                }
+                Pass::Refuse(why) => {
+                    events.push(why.into());
+                    break;
+                }
+            },
+        }
+    }
+    events
 }
 
 #[cfg(test)]
