@@ -109,6 +109,18 @@ fn invalid_specs_give_pinned_diagnostics() {
         if run.stderr.contains("panicked") {
             failures.push(format!("{name}: panicked:\n{}", run.stderr));
         }
+        // Every diagnostic points at the spec entry behind it, in JSON too.
+        let json = mailc(&dir, &["validate", "--format", "json", &name], None);
+        match serde_json::from_str::<serde_json::Value>(&json.stdout) {
+            Ok(v) => {
+                for d in v["diagnostics"].as_array().into_iter().flatten() {
+                    if d["labels"].as_array().is_none_or(|l| l.is_empty()) {
+                        failures.push(format!("{name}: no place for {}", d["message"]));
+                    }
+                }
+            }
+            Err(e) => failures.push(format!("{name}: --format json: {e}\n{}", json.stdout)),
+        }
         if let Err(e) = pinned(
             &spec.with_extension(format!(
                 "{}.stderr",

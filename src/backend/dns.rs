@@ -49,7 +49,7 @@ use hickory_proto::rr::{Name, RData, RecordType};
 
 use super::zone::{Zone, serial_of, txt};
 use super::{Context, mta_sts, services};
-use crate::diag::{Code, Diagnostic};
+use crate::diag::{About, Code, Diagnostic};
 use crate::dkim::{self, KeyType, PublicKey};
 use crate::model::{
     Alignment, DkimAlgorithm, DkimKey, DkimSource, Dmarc, DmarcPolicy, Domain, Model,
@@ -61,9 +61,13 @@ pub fn path(domain: &str) -> String {
     format!("dns/{domain}.zone")
 }
 
-/// A diagnostic found while building zones: no span, the spec is not at hand.
-pub(super) fn problem(code: Code, message: String, help: &str) -> Diagnostic {
-    let mut d = Diagnostic::error(code, Default::default(), message).help(help);
+/// A diagnostic found while building zones: no span (the spec is not at
+/// hand), but what it is about, so that `model::locate` can point at the
+/// spec entry behind it.
+pub(super) fn problem(code: Code, message: String, help: &str, about: About) -> Diagnostic {
+    let mut d = Diagnostic::error(code, Default::default(), message)
+        .help(help)
+        .about(about);
     d.labels.clear();
     d
 }
@@ -202,6 +206,7 @@ fn build(
                     Code::Zone,
                     format!("the DMARC report authorization `{owner}` is too long for a DNS name"),
                     "receive the reports at an address of a shorter domain",
+                    About::DmarcReports(d.name.clone()),
                 )),
                 (Ok(_), None) => {}
             }
@@ -255,6 +260,7 @@ impl Builder<'_> {
             Code::Zone,
             format!("the zone of `{domain}` cannot be written: {why}"),
             "this is a bug in mailc; please report it with the spec",
+            About::Domain(domain.to_string()),
         ));
     }
 
@@ -280,6 +286,7 @@ impl Builder<'_> {
                     d.name
                 ),
                 "set `nameservers` and `hostmaster`, or `zone: false`",
+                About::Domain(d.name.clone()),
             ));
             return None;
         };
@@ -414,6 +421,10 @@ impl Builder<'_> {
                                 key.selector, d.name
                             ),
                             "paste the base64 of the key's SubjectPublicKeyInfo",
+                            About::DkimKey {
+                                domain: d.name.clone(),
+                                selector: key.selector.clone(),
+                            },
                         ));
                         None
                     }
@@ -444,6 +455,7 @@ pub(super) fn key_file_problem(path: &str, why: String) -> Diagnostic {
         Code::DkimKeyFile,
         format!("the DKIM key file `{path}` cannot be used: {why}"),
         "run `mailc dkim keygen` to create missing keys; a key file must be readable PEM (PKCS#8 or PKCS#1)",
+        About::File(path.to_string()),
     )
 }
 
@@ -549,6 +561,11 @@ fn integrity(zone: &Zone, diags: &mut Vec<Diagnostic>) {
                     show(owner)
                 ),
                 "a name with a CNAME may hold nothing else: use A/AAAA records, or another name",
+                About::Record {
+                    owner: show(owner),
+                    rtype: "CNAME",
+                    target: None,
+                },
             ));
         }
     }
@@ -571,6 +588,11 @@ fn integrity(zone: &Zone, diags: &mut Vec<Diagnostic>) {
                         show(cut)
                     ),
                     "give the name server an A/AAAA record (in the records of the domain it belongs to)",
+                    About::Record {
+                        owner: show(cut),
+                        rtype: "NS",
+                        target: Some(show(&ns.0)),
+                    },
                 ));
             }
             if !glue && !delegation {
@@ -582,42 +604,70 @@ fn integrity(zone: &Zone, diags: &mut Vec<Diagnostic>) {
                         show(&r.owner),
                         show(cut)
                     ),
-                    "put the record in the zone it belongs to (the delegated domain's own `records`), or remove it",
+                    "put the record in the zone it belongs to (the delegated domain's own records), or remove it",
+                    About::Record {
+                        owner: show(&r.owner),
+                        rtype: record_type_name(&r.data),
+                        target: None,
+                    },
                 ));
             }
             continue;
         }
         // In-zone targets need addresses (`-i local` with -m/-n/-S fail).
-        let (target, what, help) = match &r.data {
+        let (target, what, help, rtype) = match &r.data {
             RData::MX(mx) => (
                 &mx.exchange,
                 "MX host",
-                "add its A/AAAA record under the domain's `records`, or make it one of `hosts`",
+                "add its A/AAAA record under the domain's `records` (`- {name: NAME, type: A, value: ADDRESS}`), or make it one of `hosts`",
+                "MX",
             ),
             RData::NS(ns) => (
                 &ns.0,
                 "name server",
-                "add its A/AAAA record (the glue resolvers need) under the domain's `records`",
+                "add its A/AAAA record (the glue resolvers need) under the domain's `records` (`- {name: NAME, type: A, value: ADDRESS}`)",
+                "NS",
             ),
             RData::SRV(srv) => (
                 &srv.target,
                 "SRV target",
-                "add its A/AAAA record under the domain's `records`",
+                "add its A/AAAA record under the domain's `records` (`- {name: NAME, type: A, value: ADDRESS}`)",
+                "SRV",
             ),
             _ => continue,
         };
         if target.is_root() || !zone.contains(target) || below_cut(target).is_some() {
             continue;
         }
+        let about = About::Record {
+            owner: show(&r.owner),
+            rtype,
+            target: Some(show(target)),
+        };
         if !has_address(target) {
-            diags.push(problem(
+            let name = show(target);
+            let rel = name
+                .strip_suffix(&format!(".{origin}"))
+                .unwrap_or("@")
+                .to_string();
+            let mut d = problem(
                 Code::Zone,
                 format!(
-                    "the {what} `{}` is inside the zone `{origin}`, but the zone gives it no address",
-                    show(target)
+                    "the {what} `{name}` is inside the zone `{origin}`, but the zone gives it no address"
                 ),
                 help,
+                about,
+            );
+            d.help = Some(help.replace("NAME", &rel));
+            d.kdl_help = Some(format!(
+                "add its address to the domain: `record {rel} A ADDRESS`{}",
+                if rtype == "MX" {
+                    ", or make it one of the `host` nodes"
+                } else {
+                    ""
+                }
             ));
+            diags.push(d);
         } else if types
             .get(target)
             .is_some_and(|t| t.contains(&RecordType::CNAME))
@@ -626,8 +676,25 @@ fn integrity(zone: &Zone, diags: &mut Vec<Diagnostic>) {
                 Code::RecordCollision,
                 format!("the {what} `{}` is a CNAME (RFC 2181 §10.3)", show(target)),
                 "point it at a name with A/AAAA records",
+                about,
             ));
         }
+    }
+}
+
+/// The type of a record, as a spec's `records` writes it.
+fn record_type_name(data: &RData) -> &'static str {
+    match data.record_type() {
+        RecordType::A => "A",
+        RecordType::AAAA => "AAAA",
+        RecordType::CNAME => "CNAME",
+        RecordType::TXT => "TXT",
+        RecordType::SRV => "SRV",
+        RecordType::CAA => "CAA",
+        RecordType::TLSA => "TLSA",
+        RecordType::NS => "NS",
+        RecordType::MX => "MX",
+        _ => "",
     }
 }
 

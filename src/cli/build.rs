@@ -33,7 +33,8 @@ pub(crate) fn run(spec: Option<PathBuf>, out: &Path, color: bool) -> ExitCode {
     let ctx = DiskContext::new(out, &loaded.dir);
     let output = match crate::backend::compile(model, &ctx) {
         Ok(o) => o,
-        Err(diags) => {
+        Err(mut diags) => {
+            load::locate(&loaded.source, &mut diags);
             eprint!("{}", render::graphical(&diags, &loaded.source, color));
             return super::fail("the spec could not be compiled; nothing was written", None);
         }

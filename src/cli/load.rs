@@ -96,6 +96,15 @@ pub fn load(path: &Path, missing: MissingKey) -> Loaded {
     }
 }
 
+/// Points problems the backends found (no place in the spec, but what they
+/// are about) at the spec entries behind them, reading the spec again.
+pub fn locate(source: &Source, diags: &mut [Diagnostic]) {
+    let mut quiet = Diagnostics::new();
+    if let Some(spec) = crate::spec::parse(source, &mut quiet) {
+        model::locate(&spec, diags);
+    }
+}
+
 /// The folder key paths are relative to: the spec's own.
 fn spec_dir(path: &Path) -> PathBuf {
     path.parent()
@@ -132,10 +141,10 @@ pub fn load_bytes(path: &Path, bytes: Vec<u8>, missing: MissingKey) -> Loaded {
     let source = Source::new(name, text, dialect);
     let mut diags = Diagnostics::new();
     let spec = crate::spec::parse(&source, &mut diags);
-    let model = spec.and_then(|spec| {
+    let model = spec.as_ref().and_then(|spec| {
         let keys = DiskKeys { dir: &dir };
         model::build(
-            &spec,
+            spec,
             &Inputs {
                 key_files: &keys,
                 missing_keys: missing,
@@ -145,8 +154,11 @@ pub fn load_bytes(path: &Path, bytes: Vec<u8>, missing: MissingKey) -> Loaded {
     });
     // The zones the model would give must be ones DNS servers accept.
     let model = model.filter(|m| {
-        let problems = crate::backend::dns::check(m);
+        let mut problems = crate::backend::dns::check(m);
         let ok = problems.is_empty();
+        if let Some(spec) = &spec {
+            model::locate(spec, &mut problems);
+        }
         for d in problems {
             diags.push(d);
         }

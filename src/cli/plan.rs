@@ -20,6 +20,7 @@ use crate::plan::apply::{self, Step};
 use crate::plan::planfile::{PlanFile, PlanFileError};
 use crate::plan::seal::{PlanKey, SealError};
 use crate::plan::{Current, Fingerprint, Plan, Prefetched, render as show};
+use crate::source::Source;
 use crate::validate::dkim::MissingKey;
 
 /// For tests only: stop `mailc apply` (as a kill would, without cleaning up)
@@ -433,7 +434,8 @@ fn compile(
     }
     let ahead = ahead();
     let ctx = DiskContext::new(out, &loaded.dir).with_ahead(&ahead);
-    let output = backend::compile(model, &ctx).map_err(|diags| backend_failure(&diags));
+    let output = backend::compile(model, &ctx)
+        .map_err(|diags| backend_failure(diags, &loaded.source, format, colour));
     drop(ctx);
     let spec_sha256 = Fingerprint::of(loaded.source.text.as_bytes());
     let output = match output {
@@ -446,24 +448,20 @@ fn compile(
     Ok((output, ahead, spec_sha256, loaded))
 }
 
-/// Backend problems have no place in the spec: plain lines.
-fn backend_failure(diags: &[Diagnostic]) -> ExitCode {
-    let mut err = io::stderr().lock();
-    for d in diags {
-        let level = match d.severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-        };
-        let _ = writeln!(err, "{level}[{}]: {}", d.code.as_str(), d.message);
-        if let Some(h) = &d.help {
-            let _ = writeln!(err, "  help: {h}");
-        }
+/// Problems the backends found (a key file that cannot be read), shown at
+/// the spec entries behind them.
+fn backend_failure(
+    mut diags: Vec<Diagnostic>,
+    source: &Source,
+    format: Format,
+    colour: bool,
+) -> ExitCode {
+    load::locate(source, &mut diags);
+    match format {
+        Format::Json => print!("{}", render::json(&diags, source)),
+        Format::Text => eprint!("{}", render::graphical(&diags, source, colour)),
     }
-    let _ = writeln!(
-        err,
-        "error: the spec could not be compiled; nothing was written"
-    );
-    ExitCode::FAILURE
+    fail("the spec could not be compiled; nothing was written", None)
 }
 
 /// The compiled output against `--out`.

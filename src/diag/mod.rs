@@ -35,6 +35,30 @@ pub struct Diagnostic {
     /// writes otherwise (`dmarc policy=none` for `dmarc: {policy: none}`).
     /// [`Diagnostics::into_sorted`] puts it in place for a KDL spec.
     pub kdl_help: Option<String>,
+    /// For a problem found past the spec's text (in a zone mailc builds, in
+    /// a key file): what it is about, so that the spec entry behind it can
+    /// be pointed at (`model::locate`).
+    pub about: Option<Box<About>>,
+}
+
+/// What a problem found in mailc's own output is about, named as the model
+/// names it (A-labels, lowercase, no trailing dot).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum About {
+    /// A domain as a whole.
+    Domain(String),
+    /// A record of a zone: its owner, type and the name it points at.
+    Record {
+        owner: String,
+        rtype: &'static str,
+        target: Option<String>,
+    },
+    /// A domain's DMARC report addresses.
+    DmarcReports(String),
+    /// A DKIM key of a domain, by selector.
+    DkimKey { domain: String, selector: String },
+    /// A file the spec names (a DKIM private key), as written there.
+    File(String),
 }
 
 impl Diagnostic {
@@ -49,6 +73,7 @@ impl Diagnostic {
             }],
             help: None,
             kdl_help: None,
+            about: None,
         }
     }
 
@@ -85,6 +110,12 @@ impl Diagnostic {
     pub fn help_in(mut self, yaml: impl Into<String>, kdl: impl Into<String>) -> Self {
         self.help = Some(yaml.into());
         self.kdl_help = Some(kdl.into());
+        self
+    }
+
+    /// Says what a problem without a place in the spec is about.
+    pub fn about(mut self, about: About) -> Self {
+        self.about = Some(Box::new(about));
         self
     }
 

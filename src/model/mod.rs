@@ -6,6 +6,7 @@
 //! out only when no error was found.
 
 mod build;
+mod locate;
 pub mod names;
 mod push;
 mod recipients;
@@ -21,6 +22,7 @@ pub use crate::spec::{
     Alignment, DkimAlgorithm, DmarcPolicy, MtaStsMode, Owns, SpfAll, Stack, TsigAlgorithm,
 };
 pub use build::{Inputs, build};
+pub use locate::locate;
 
 /// A whole resolved spec.
 #[derive(Clone, Debug, PartialEq, Serialize)]

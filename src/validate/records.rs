@@ -187,7 +187,7 @@ pub fn check(
 
 /// `@`, or a name relative to the zone. An absolute name inside the zone
 /// (`www.example.com.`) is made relative.
-fn owner_name(name: &str, domain: &str) -> Result<String, String> {
+pub(crate) fn owner_name(name: &str, domain: &str) -> Result<String, String> {
     if name == "@" {
         return Ok("@".into());
     }
