@@ -3,15 +3,16 @@
 //! continuations; strings (identifier, quoted, raw, multi-line) with their
 //! escapes and dedent; numbers and `#` keywords.
 //!
-//! The parser asks for one token at a time at the current byte offset. Every
-//! scan moves forward only, so reading is linear in the text whatever it
-//! holds. A malformed token is reported into `errors` and skipped whole, so
-//! that the parser carries on with the rest of its node.
+//! The parser asks for one token at a time at the current byte offset. No
+//! text is scanned more than twice (the look-ahead for `key=` reads the
+//! spaces after a string again), so reading is linear in the text whatever
+//! it holds. A malformed token is reported into `errors` and skipped whole,
+//! so that the parser carries on with the rest of its node.
 
 use std::borrow::Cow;
 
 use super::document::Value;
-use super::parser::SyntaxError;
+use super::parser::{MAX_ERRORS, SyntaxError};
 use crate::source::Span;
 
 /// What a code point may be used for (the "Whitespace", "Newline",
@@ -88,7 +89,8 @@ pub(super) struct Lexer<'a> {
 enum Bad {
     /// Spans the whole string: an escape KDL does not have.
     Escape(String),
-    At(Span, &'static str),
+    /// A character no document may hold, at this offset.
+    Banned(usize),
 }
 
 impl<'a> Lexer<'a> {
@@ -117,8 +119,11 @@ impl<'a> Lexer<'a> {
         self.b[self.pos.min(self.b.len())..].starts_with(s)
     }
 
+    /// Records an error; past [`MAX_ERRORS`], the rest go unreported.
     pub fn error(&mut self, span: Span, message: impl Into<String>, label: &'static str) {
-        self.errors.push(SyntaxError::new(span, message, label));
+        if self.errors.len() < MAX_ERRORS {
+            self.errors.push(SyntaxError::new(span, message, label));
+        }
     }
 
     pub fn error_help(
@@ -128,8 +133,10 @@ impl<'a> Lexer<'a> {
         label: &'static str,
         help: impl Into<String>,
     ) {
-        self.errors
-            .push(SyntaxError::new(span, message, label).help(help));
+        if self.errors.len() < MAX_ERRORS {
+            self.errors
+                .push(SyntaxError::new(span, message, label).help(help));
+        }
     }
 
     /// The character at `i` (a character boundary before the end) and its length.
@@ -381,7 +388,7 @@ impl<'a> Lexer<'a> {
                     (Class::Newline, _) => return self.unclosed(start, i),
                     (Class::Banned, n) => {
                         if bad.is_none() {
-                            bad = Some(Bad::At(Span::new(i, n), ""));
+                            bad = Some(Bad::Banned(i));
                         }
                         i += n;
                     }
@@ -425,8 +432,7 @@ impl<'a> Lexer<'a> {
                 "the escapes are \\n \\r \\t \\\\ \\\" \\b \\f \\s and \\u{hex}; write a \
                  backslash as `\\\\`, or use a raw string `#\"...\"#`",
             ),
-            Bad::At(span, "") => self.banned(span.start),
-            Bad::At(span, message) => self.error(span, message, "here"),
+            Bad::Banned(i) => self.banned(i),
         }
     }
 
@@ -556,7 +562,7 @@ impl<'a> Lexer<'a> {
                     }
                     (Class::Banned, n) => {
                         if bad.is_none() {
-                            bad = Some(Bad::At(Span::new(i, n), ""));
+                            bad = Some(Bad::Banned(i));
                         }
                         i += n;
                     }
@@ -636,7 +642,7 @@ impl<'a> Lexer<'a> {
                     (Class::Newline, _) => return self.raw_unclosed(start, i, hashes),
                     (Class::Banned, n) => {
                         if bad.is_none() {
-                            bad = Some(Bad::At(Span::new(i, n), ""));
+                            bad = Some(Bad::Banned(i));
                         }
                         i += n;
                     }

@@ -19,7 +19,7 @@ use crate::source::Span;
 pub const MAX_DEPTH: usize = 32;
 
 /// Reading stops after this many syntax errors.
-const MAX_ERRORS: usize = 64;
+pub(super) const MAX_ERRORS: usize = 64;
 
 /// One syntax error: where, what, and how to fix it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -289,7 +289,7 @@ impl<'a> Parser<'a> {
     /// a `/-` may follow without a space (a name or value may not).
     fn tail(&mut self, mut p: Pending<'a>, mut after_brace: bool) -> Result<Step<'a>, Stop> {
         loop {
-            let spaced = self.lx.node_space()? || std::mem::take(&mut after_brace);
+            let spaced = std::mem::take(&mut after_brace) | self.lx.node_space()?;
             let at = self.lx.pos;
             let Some(c) = self.lx.peek() else {
                 return Ok(Step::Done(p));
@@ -843,6 +843,7 @@ mod tests {
         assert_eq!(errors(&"/-".repeat(N)).len(), 1);
         assert!(errors(&"\"".repeat(N + 1)).len() <= 2);
         assert_eq!(errors(&"}".repeat(N)).len(), MAX_ERRORS);
+        assert_eq!(errors(&format!("a{}", " 1x".repeat(N))).len(), MAX_ERRORS);
         assert_eq!(errors(&"a {\n".repeat(N)).len(), 1);
         assert!(errors(&"{".repeat(N)).len() <= 3);
         assert_eq!(errors(&"a{".repeat(N)).last().unwrap().label, "too deep");
