@@ -10,6 +10,8 @@
 //! - limits: SIZE and DATA over the message size, overlong lines, too many
 //!   recipients, too many errors, connections over the limit, idle clients
 //!   timed out, quota, garbage bytes; a stopping server says 421;
+//! - a certificate or key that is there but cannot be read stops the start
+//!   with its path (no self-signed stand-in); `--tls-cert`/`--tls-key`;
 //! - kill -9 right after the last `250`: every acknowledged message is in
 //!   the store after a restart;
 //! - every row of every route table (`tests/routes/*.tsv`): the live
@@ -687,6 +689,215 @@ s.quit()
     let carol = server.inbox("carol@example.org");
     assert_eq!(carol.len(), 1);
     assert!(carol[0].contains("with ESMTPSA id"), "{}", carol[0]);
+}
+
+/// `mailc serve MANIFEST` with more flags, as a user that is not root
+/// (setpriv to `nobody` when the test runs as root, so that permissions
+/// hold); returns its exit code and stderr. For starts that must fail.
+fn serve_unprivileged(manifest: &Path, extra: &[&str]) -> (Option<i32>, String) {
+    let uid = Command::new("id").arg("-u").output().expect("run id -u");
+    let root_user = String::from_utf8_lossy(&uid.stdout).trim() == "0";
+    let mut cmd = if root_user {
+        let mut c = Command::new(tool(
+            "setpriv",
+            "the test drops root to check what the server's user may read",
+        ));
+        c.args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            mailc_bin(),
+        ]);
+        c
+    } else {
+        Command::new(mailc_bin())
+    };
+    let port = free_port(28000);
+    let data = manifest.with_file_name("data-never-made");
+    let out = cmd
+        .arg("serve")
+        .arg(manifest)
+        .args(["--smtp", &format!("127.0.0.1:{port}"), "--data"])
+        .arg(&data)
+        .args(extra)
+        .stdin(Stdio::null())
+        .output()
+        .expect("start mailc serve");
+    assert!(!data.exists(), "a failed start made {}", data.display());
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A self-signed certificate and key for `name`, made by openssl, as
+/// `DIR/cert.pem` and `DIR/key.pem`.
+fn openssl_cert(dir: &Path, name: &str) {
+    std::fs::create_dir_all(dir).unwrap();
+    let out = Command::new(tool("openssl", "the test makes a certificate"))
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+        ])
+        .args(["-nodes", "-days", "2", "-subj", &format!("/CN={name}")])
+        .args(["-addext", &format!("subjectAltName=DNS:{name}")])
+        .arg("-keyout")
+        .arg(dir.join("key.pem"))
+        .arg("-out")
+        .arg(dir.join("cert.pem"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn a_certificate_the_server_cannot_read_stops_the_start() {
+    // The manifest's certificate is used when it is there, a self-signed
+    // one only when nothing is there at all: a certificate behind a folder
+    // the server's user may not enter (certbot's live/ is root's), a key it
+    // may not read, or a link to nothing stop the start with the file's
+    // path instead of a quiet self-signed stand-in. `--tls-cert` and
+    // `--tls-key` name other files, which must be there; STARTTLS then
+    // presents exactly that certificate.
+    let tmp = Temp::new("cert");
+    let input = limited(&tmp.0, &[]);
+    let dir = input.path.parent().unwrap().to_path_buf();
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&input.path).unwrap()).unwrap();
+    let with_tls = |cert: &str, key: &str| {
+        let mut m = manifest.clone();
+        m["tls"]["cert"] = cert.into();
+        m["tls"]["key"] = key.into();
+        let p = dir.join(format!("manifest-{cert}-{key}.json").replace('/', "-"));
+        std::fs::write(&p, serde_json::to_vec_pretty(&m).unwrap()).unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o644)).unwrap();
+        p
+    };
+    use std::os::unix::fs::PermissionsExt;
+    for d in [&tmp.0, &dir, &tmp.0.join("out"), &tmp.0.join("out/server")] {
+        std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    // live/: a folder nobody may enter (0000, as for the server's user).
+    openssl_cert(&dir.join("live"), "mx1.example.com");
+    openssl_cert(&dir.join("keyonly"), "mx1.example.com");
+    std::fs::set_permissions(dir.join("live"), std::fs::Permissions::from_mode(0o000)).unwrap();
+    std::fs::set_permissions(dir.join("keyonly"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(
+        dir.join("keyonly/cert.pem"),
+        std::fs::Permissions::from_mode(0o644),
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        dir.join("keyonly/key.pem"),
+        std::fs::Permissions::from_mode(0o000),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(dir.join("archive/cert1.pem"), dir.join("dangling.pem")).unwrap();
+    let cases = [
+        (
+            with_tls("live/cert.pem", "live/key.pem"),
+            vec![],
+            "live/cert.pem",
+            "Permission denied",
+        ),
+        (
+            with_tls("keyonly/cert.pem", "keyonly/key.pem"),
+            vec![],
+            "keyonly/key.pem",
+            "Permission denied",
+        ),
+        (
+            with_tls("dangling.pem", "live/key.pem"),
+            vec![],
+            "dangling.pem",
+            "No such file",
+        ),
+        (
+            with_tls("none/cert.pem", "keyonly/key.pem"),
+            vec![],
+            "none/cert.pem",
+            "No such file",
+        ),
+        (
+            with_tls("none/cert.pem", "none/key.pem"),
+            vec!["--tls-cert", "given.pem", "--tls-key", "given.key"],
+            "given.pem",
+            "No such file",
+        ),
+    ];
+    for (manifest, extra, file, why) in &cases {
+        let (code, stderr) = serve_unprivileged(manifest, extra);
+        assert_eq!(code, Some(1), "{file}: {stderr}");
+        assert!(
+            stderr.contains(file) && stderr.contains(why) && stderr.contains("--tls-cert"),
+            "{file}: {stderr}"
+        );
+        assert!(!stderr.contains("self-signed"), "{file}: {stderr}");
+    }
+    std::fs::set_permissions(dir.join("live"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    // One flag without the other is a usage error.
+    let (code, stderr) = serve_unprivileged(&cases[0].0, &["--tls-cert", "live/cert.pem"]);
+    assert_ne!(code, Some(0), "{stderr}");
+    assert!(stderr.contains("--tls-key"), "{stderr}");
+    // Nothing at the manifest's paths: the self-signed stand-in, said so.
+    let absent = with_tls("none/cert.pem", "none/key.pem");
+    let server = Server::start(
+        &Input {
+            path: absent.clone(),
+            ..input.clone()
+        },
+        &tmp.0.join("data-self-signed"),
+    );
+    assert!(
+        server.log_text().contains("self-signed"),
+        "{}",
+        server.log_text()
+    );
+    drop(server);
+    // Named files: used as they are, and nothing says self-signed.
+    openssl_cert(&tmp.0.join("given"), "given.example.net");
+    let given = tmp.0.join("given");
+    let server = Server::start(
+        &Input {
+            path: absent,
+            extra: vec![
+                "--tls-cert".into(),
+                given.join("cert.pem").display().to_string(),
+                "--tls-key".into(),
+                given.join("key.pem").display().to_string(),
+            ],
+            ..input.clone()
+        },
+        &tmp.0.join("data-given"),
+    );
+    let out = py(
+        r#"
+s = smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=120)
+s.ehlo("c")
+s.starttls(context=unverified())
+got = s.sock.getpeercert(binary_form=True)
+print(got == ssl.PEM_cert_to_DER_cert(open(sys.argv[2]).read()))
+s.quit()
+"#,
+        &[
+            server.submission.to_string(),
+            given.join("cert.pem").display().to_string(),
+        ],
+    );
+    assert_eq!(out, "True\n", "{out}");
+    assert!(
+        !server.log_text().contains("self-signed"),
+        "{}",
+        server.log_text()
+    );
 }
 
 #[test]

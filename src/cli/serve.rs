@@ -38,6 +38,13 @@ pub struct ServeArgs {
     /// IMAP on implicit TLS.
     #[arg(long, value_name = "ADDR")]
     imaps: Option<SocketAddr>,
+    /// The certificate chain (PEM) to use instead of the manifest's; needs
+    /// `--tls-key`. The files must be readable: no self-signed stand-in.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The private key (PEM) of `--tls-cert`.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
     /// The mail store and queue folder (default: the manifest's).
     #[arg(long, value_name = "DIR")]
     data: Option<PathBuf>,
@@ -111,6 +118,7 @@ pub fn run(args: ServeArgs, color: bool) -> ExitCode {
             LogFormat::Text => serve::log::Format::Text,
             LogFormat::Json => serve::log::Format::Json,
         },
+        tls: args.tls_cert.zip(args.tls_key),
     };
     match serve::run(manifest, options) {
         Ok(()) => ExitCode::SUCCESS,
@@ -121,6 +129,9 @@ pub fn run(args: ServeArgs, color: bool) -> ExitCode {
                 }
                 serve::ServeError::Listen { .. } => Some(
                     "choose free addresses with `--smtp`, `--submission`, `--imap` (ports below 1024 need root)",
+                ),
+                serve::ServeError::Tls(_) => Some(
+                    "let the server's user read the certificate and key (certbot keeps them root's: give them to the `ssl-cert` group, see docs/deploy.md), or name other files with `--tls-cert FILE --tls-key FILE`",
                 ),
                 _ => None,
             };

@@ -59,6 +59,9 @@ pub struct Options {
     pub retry_base: Option<u64>,
     /// How the log on stderr is written.
     pub log_format: log::Format,
+    /// The certificate chain and key to use instead of the manifest's
+    /// (both or neither); they must be there, no self-signed stand-in.
+    pub tls: Option<(PathBuf, PathBuf)>,
 }
 
 /// What every connection shares.
@@ -251,6 +254,23 @@ pub fn run(manifest: Manifest, options: Options) -> Result<(), ServeError> {
         source,
     };
     log::set_format(options.log_format);
+    // The certificate first: a start that cannot have it creates nothing.
+    let (cert, key) = match &options.tls {
+        Some((cert, key)) => (cert.clone(), key.clone()),
+        None => (
+            resolve(&options.base_dir, &manifest.tls.cert),
+            resolve(&options.base_dir, &manifest.tls.key),
+        ),
+    };
+    let (tls, origin) = tls::config(&manifest.hostname, &cert, &key, options.tls.is_none())
+        .map_err(ServeError::Tls)?;
+    if let tls::Origin::SelfSigned = origin {
+        let note = format!(
+            "no certificate at {}; using a self-signed one for {} (fine for trying, not for the Internet)",
+            manifest.tls.cert, manifest.hostname
+        );
+        log::event("serve", "", "warning", &[("text", &note)]);
+    }
     let reused = data_dir.is_dir();
     store::create_private_dir(&data_dir).map_err(data_err)?;
     let state = if reused { "reused" } else { "created" };
@@ -265,19 +285,6 @@ pub fn run(manifest: Manifest, options: Options) -> Result<(), ServeError> {
     queue
         .configure(&manifest, |p| resolve(&options.base_dir, p))
         .map_err(ServeError::Queue)?;
-    let (tls, origin) = tls::config(
-        &manifest.hostname,
-        &resolve(&options.base_dir, &manifest.tls.cert),
-        &resolve(&options.base_dir, &manifest.tls.key),
-    )
-    .map_err(ServeError::Tls)?;
-    if let tls::Origin::SelfSigned = origin {
-        let note = format!(
-            "no certificate at {}; using a self-signed one for {} (fine for trying, not for the Internet)",
-            manifest.tls.cert, manifest.hostname
-        );
-        log::event("serve", "", "warning", &[("text", &note)]);
-    }
     let mut bound = Vec::new();
     for (service, addr) in listeners(&manifest, &options) {
         let l = bind(&addr).map_err(|source| ServeError::Listen {

@@ -64,6 +64,7 @@ fn sink_on(l: TcpListener, policy: Policy, starttls: Starttls) -> Sink {
         "sink.test",
         Path::new("/nonexistent/cert.pem"),
         Path::new("/nonexistent/key.pem"),
+        true,
     )
     .unwrap()
     .0;
@@ -303,6 +304,7 @@ fn rig(dir: &Path, port: u16, lifetime: u32) -> Rig {
         &m.hostname,
         &dir.join("missing.pem"),
         &dir.join("missing.key"),
+        true,
     )
     .unwrap();
     let shared = Arc::new(Shared::new(
