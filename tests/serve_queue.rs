@@ -210,6 +210,11 @@ impl Server {
 
     /// `mailc serve` of the case in `dir` with these outbound flags.
     fn start_with(dir: &Path, outbound: &[&str]) -> Server {
+        Server::start_of(dir, "mailc.yaml", outbound)
+    }
+
+    /// `mailc serve WHAT` (the spec, or a compiled manifest) in `dir`.
+    fn start_of(dir: &Path, what: &str, outbound: &[&str]) -> Server {
         let (smtp, submission) = (free_port(29000), free_port(29000));
         let data = dir.join("data");
         let log = dir.join(format!("serve-{smtp}.log"));
@@ -217,7 +222,7 @@ impl Server {
             .current_dir(dir)
             .args([
                 "serve",
-                "mailc.yaml",
+                what,
                 "--host",
                 "mx1",
                 "--smtp",
@@ -510,11 +515,20 @@ fn mail_auth_results(
     message: &[u8],
     zones: &BTreeMap<String, String>,
 ) -> Vec<mail_auth::DkimResult> {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let server = rt.block_on(zone_server(zones));
+    let results = mail_auth_at(message, server);
+    drop(rt);
+    results
+}
+
+/// mail-auth's verdict on every DKIM signature of `message`, with the keys
+/// the DNS server at `server` serves.
+fn mail_auth_at(message: &[u8], server: SocketAddr) -> Vec<mail_auth::DkimResult> {
     use hickory_resolver::config::{NameServerConfig, ResolverConfig, ResolverOpts};
     use mail_auth::{AuthenticatedMessage, MessageAuthenticator, Parameters};
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
-        let server = zone_server(zones).await;
         let mut ns = NameServerConfig::udp_and_tcp(server.ip());
         for c in &mut ns.connections {
             c.port = server.port();
@@ -819,4 +833,169 @@ fn a_stop_leaves_undelivered_mail_in_the_queue() {
     let status = wait_for("the server to stop", || server.child.try_wait().unwrap());
     assert!(status.success(), "{status}: {}", server.log_text());
     assert_eq!(server.queued(), 1, "{}", server.log_text());
+}
+
+/// The selectors of the DKIM signatures of a message, in order.
+fn selectors(message: &[u8]) -> Vec<String> {
+    let text = String::from_utf8_lossy(message);
+    let unfolded = text.replace("\r\n ", " ").replace("\r\n\t", " ");
+    unfolded
+        .lines()
+        .filter(|l| l.to_ascii_lowercase().starts_with("dkim-signature:"))
+        .filter_map(|l| {
+            l.split(';')
+                .map(str::trim)
+                .find_map(|t| t.strip_prefix("s=").map(str::to_string))
+        })
+        .collect()
+}
+
+/// A DKIM rotation end to end, the zones pushed to a BIND: a key is
+/// published first and signs only once DNS serves it; a retired key stays
+/// published and signs no more. `mailc serve` runs the applied manifest.
+#[test]
+fn a_rotated_dkim_key_signs_only_once_published() {
+    use support::dns::{Bind, TsigKey};
+    use support::mailc;
+    let dir = case("rotate");
+    let key = TsigKey::new("mailc-key", "hmac-sha256");
+    let empty = |origin: &str| {
+        format!(
+            "$ORIGIN {origin}.\n$TTL 300\n@ IN SOA ns1.provider.test. hostmaster.provider.test. 1 3600 900 1209600 300\n@ IN NS ns1.provider.test.\n"
+        )
+    };
+    let bind = Bind::config()
+        .zone("queue.example", &empty("queue.example"))
+        .zone("plain.example", &empty("plain.example"))
+        .key(&key)
+        .start();
+    key.write_secret(&dir.0.join("secrets/tsig.key"));
+    let spec = dir.0.join("mailc.yaml");
+    let edit = |from: &str, to: &str| {
+        let text = std::fs::read_to_string(&spec).unwrap();
+        assert!(text.contains(from), "no `{from}` in the spec");
+        std::fs::write(&spec, text.replacen(from, to, 1)).unwrap();
+    };
+    edit(
+        "defaults:\n",
+        "defaults:\n  dns: {target: primary, owns: zone}\n",
+    );
+    let text = std::fs::read_to_string(&spec).unwrap();
+    std::fs::write(
+        &spec,
+        format!(
+            "{text}\ndns_targets:\n  primary: {{type: rfc2136, server: \"{}\", tsig_key: mailc-key, tsig_secret_file: secrets/tsig.key}}\n",
+            bind.addr()
+        ),
+    )
+    .unwrap();
+    let apply = |extra: &[&str]| mailc(&dir.0, &[&["apply", "--auto-approve"], extra].concat());
+
+    // A first deploy would sign before the zone serves the keys.
+    let r = apply(&[]);
+    assert_eq!(r.code, 1, "{}", r.said());
+    assert!(
+        r.stderr.contains("error: the DKIM key `q2026` of `queue.example` would start signing, but `primary` does not serve its record yet (this push publishes it); nothing was pushed or written"),
+        "{}",
+        r.said()
+    );
+    assert!(bind.dig("q2026._domainkey.queue.example", "TXT").is_empty());
+    let r = apply(&["--no-dns-wait"]);
+    assert_eq!(r.code, 0, "{}", r.said());
+
+    // Rotate: a new key, published only.
+    let r = mailc(
+        &dir.0,
+        &["dkim", "rotate", "queue.example", "--selector", "q2027"],
+    );
+    assert_eq!(r.code, 0, "{}", r.said());
+    let item = r
+        .stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("- {selector: q2027"))
+        .unwrap_or_else(|| panic!("no spec line in:\n{}", r.said()))
+        .to_string();
+    assert_eq!(
+        item.trim(),
+        "- {selector: q2027, algorithm: rsa-2048, private_key: keys/queue.example/q2027.key, state: published}"
+    );
+    assert!(r.stdout.contains("`state: retired`"), "{}", r.said());
+    edit("    dkim:\n", &format!("    dkim:\n{item}\n"));
+    let r = apply(&[]);
+    assert_eq!(r.code, 0, "{}", r.said());
+    assert!(
+        r.stdout.contains("+ q2027._domainkey.queue.example. TXT"),
+        "{}",
+        r.said()
+    );
+    assert_eq!(bind.dig("q2027._domainkey.queue.example", "TXT").len(), 1);
+
+    let manifest = "out/server/mx1/manifest.json";
+    let send_one = |subject: &str| {
+        let sink = sink(free_port(29000));
+        let server = Server::start_of(
+            &dir.0,
+            manifest,
+            &["--relay-all", &format!("127.0.0.1:{}", sink.port)],
+        );
+        send(
+            server.submission,
+            Some(("alice@queue.example", "alice-pw")),
+            "alice@queue.example",
+            &["someone@far.test"],
+            &message("alice@queue.example", "someone@far.test", subject),
+        );
+        let got = wait_for("the submission at the sink", || {
+            sink.find(|r| String::from_utf8_lossy(&r.data).contains(&format!("Subject: {subject}")))
+        });
+        got.data
+    };
+    let data = send_one("published");
+    assert_eq!(
+        selectors(&data),
+        ["q2026", "e2026"],
+        "no signature by q2027 yet"
+    );
+
+    // q2027 signs now that the zone serves it; q2026 is retired.
+    edit(
+        "private_key: keys/queue.example/q2027.key, state: published",
+        "private_key: keys/queue.example/q2027.key, state: signing",
+    );
+    edit(
+        "        private_key: keys/queue.example/q2026.key\n",
+        "        private_key: keys/queue.example/q2026.key\n        state: retired\n",
+    );
+    let r = apply(&[]);
+    assert_eq!(r.code, 0, "{}", r.said());
+    let data = send_one("rotated");
+    assert_eq!(selectors(&data), ["q2027", "e2026"]);
+    let verdicts = mail_auth_at(&data, bind.addr().parse().unwrap());
+    assert_eq!(
+        verdicts.first(),
+        Some(&mail_auth::DkimResult::Pass),
+        "{verdicts:?}"
+    );
+    // The retired key is still published: mail signed with it verifies.
+    assert_eq!(bind.dig("q2026._domainkey.queue.example", "TXT").len(), 1);
+
+    // A key made signing in the same apply that publishes it is refused.
+    let r = mailc(
+        &dir.0,
+        &["dkim", "rotate", "queue.example", "--selector", "q2028"],
+    );
+    assert_eq!(r.code, 0, "{}", r.said());
+    edit(
+        "    dkim:\n",
+        "    dkim:\n      - {selector: q2028, algorithm: rsa-2048, private_key: keys/queue.example/q2028.key}\n",
+    );
+    let r = apply(&[]);
+    assert_eq!(r.code, 1, "{}", r.said());
+    assert!(
+        r.stderr
+            .contains("the DKIM key `q2028` of `queue.example` would start signing"),
+        "{}",
+        r.said()
+    );
+    assert!(bind.dig("q2028._domainkey.queue.example", "TXT").is_empty());
 }

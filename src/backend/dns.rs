@@ -52,7 +52,7 @@ use super::{Context, mta_sts, services};
 use crate::diag::{About, Code, Diagnostic};
 use crate::dkim::{self, KeyType, PublicKey};
 use crate::model::{
-    Alignment, DkimAlgorithm, DkimKey, DkimSource, Dmarc, DmarcPolicy, Domain, Model,
+    Alignment, DkimAlgorithm, DkimKey, DkimSource, DkimState, Dmarc, DmarcPolicy, Domain, Model,
 };
 use crate::output::{Output, OutputFile};
 
@@ -330,11 +330,17 @@ impl Builder<'_> {
         z.push(origin.clone(), None, RData::TXT(txt(&spf)));
 
         for key in &d.dkim {
-            let Some(public) = self.dkim_public(d, key, ctx) else {
-                continue;
+            let record = if key.state == DkimState::Revoked {
+                // RFC 6376 §3.6.1: an empty `p=` revokes the key.
+                format!("v=DKIM1; k={}; p=", KeyType::of(key.algorithm).tag())
+            } else {
+                let Some(public) = self.dkim_public(d, key, ctx) else {
+                    continue;
+                };
+                dkim_record(&public)
             };
             match at(&format!("{}._domainkey", key.selector)) {
-                Ok(owner) => z.push(owner, None, RData::TXT(txt(&dkim_record(&public)))),
+                Ok(owner) => z.push(owner, None, RData::TXT(txt(&record))),
                 Err(why) => self.internal(&d.name, why),
             }
         }

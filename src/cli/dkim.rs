@@ -1,5 +1,6 @@
 //! `mailc dkim keygen [SPEC]`: creates every DKIM `private_key` file the spec
-//! names that does not exist yet — RSA (2048/3072/4096) or Ed25519 as the
+//! names that does not exist yet (`mailc dkim rotate` makes one new key and
+//! says how to bring it into the spec) — RSA (2048/3072/4096) or Ed25519 as the
 //! key's `algorithm` says, PEM (PKCS#8), mode 0600 from the moment it exists,
 //! folders made as needed (mode 0700). An existing file is never touched.
 
@@ -12,8 +13,7 @@ use std::process::ExitCode;
 use clap::Subcommand;
 
 use super::load;
-use crate::diag::{Severity, render};
-use crate::model::{DkimAlgorithm, DkimSource, Model};
+use crate::model::{DkimAlgorithm, DkimSource, DkimState, Model};
 use crate::validate::dkim::MissingKey;
 
 #[derive(Subcommand)]
@@ -27,19 +27,182 @@ pub(crate) enum DkimCommand {
         /// The spec (default: mailc.yaml, else mailc.kdl).
         spec: Option<PathBuf>,
     },
+    /// Make a new key for a domain and print the spec change that publishes
+    /// it without signing yet (the first step of a rotation).
+    #[command(after_help = super::manual::examples(&[
+        ("mailc dkim rotate example.com", "A new key of the algorithm the domain signs with, selector sYYYYMMDD."),
+        ("mailc dkim rotate example.com --selector s2 --algorithm ed25519", "A chosen selector and algorithm."),
+    ]))]
+    Rotate {
+        /// The domain whose key is replaced.
+        domain: String,
+        /// The spec (default: mailc.yaml, else mailc.kdl).
+        spec: Option<PathBuf>,
+        /// The new key's selector (default: `s` and today's date, UTC).
+        #[arg(long)]
+        selector: Option<String>,
+        /// rsa-2048, rsa-3072, rsa-4096 or ed25519 (default: that of the
+        /// key the domain signs with).
+        #[arg(long)]
+        algorithm: Option<String>,
+    },
 }
 
 pub(crate) fn run(cmd: DkimCommand, color: bool) -> ExitCode {
     match cmd {
         DkimCommand::Keygen { spec } => keygen(spec, color),
+        DkimCommand::Rotate {
+            domain,
+            spec,
+            selector,
+            algorithm,
+        } => rotate(&domain, spec, selector, algorithm.as_deref(), color),
     }
+}
+
+/// Today's date as `YYYYMMDD` (UTC).
+fn today() -> String {
+    let days = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() / 86_400);
+    let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
+    let date = epoch
+        .checked_add_days(chrono::Days::new(days))
+        .unwrap_or(epoch);
+    date.format("%Y%m%d").to_string()
+}
+
+/// `mailc dkim rotate DOMAIN`: a new key file, and the spec change that
+/// publishes it in state `published`; the steps that follow are printed.
+fn rotate(
+    domain: &str,
+    spec: Option<PathBuf>,
+    selector: Option<String>,
+    algorithm: Option<&str>,
+    color: bool,
+) -> ExitCode {
+    let path = load::spec_path(spec.as_deref());
+    let loaded = load::load(&path, MissingKey::Warn);
+    let Some(model) = &loaded.model else {
+        loaded.show_errors(color);
+        return super::fail(
+            &format!("{} is invalid; no key was made", loaded.source.name),
+            Some("fix the errors above (`mailc validate` shows them all), then rotate again"),
+        );
+    };
+    let name = crate::model::names::domain(domain).unwrap_or_else(|_| domain.to_string());
+    let Some(d) = model.domains.get(&name) else {
+        return super::fail(
+            &format!("`{domain}` is not a domain of {}", loaded.source.name),
+            Some("name one of the spec's domains"),
+        );
+    };
+    let algorithm = match algorithm {
+        Some(a) => match [
+            DkimAlgorithm::Rsa2048,
+            DkimAlgorithm::Rsa3072,
+            DkimAlgorithm::Rsa4096,
+            DkimAlgorithm::Ed25519,
+        ]
+        .into_iter()
+        .find(|x| algorithm_name(*x) == a)
+        {
+            Some(x) => x,
+            None => {
+                return super::fail(
+                    &format!("`{a}` is not a DKIM algorithm"),
+                    Some("use rsa-2048, rsa-3072, rsa-4096 or ed25519"),
+                );
+            }
+        },
+        None => d
+            .dkim
+            .iter()
+            .find(|k| k.sign)
+            .or(d.dkim.first())
+            .map_or(DkimAlgorithm::Rsa2048, |k| k.algorithm),
+    };
+    let taken = |s: &str| d.dkim.iter().any(|k| k.selector == s);
+    let selector = match selector {
+        Some(s) => match crate::model::names::dns_name(&s) {
+            Ok(s) if !taken(&s) => s,
+            Ok(s) => {
+                return super::fail(
+                    &format!("`{name}` has a DKIM key `{s}` already"),
+                    Some("choose another `--selector`"),
+                );
+            }
+            Err(why) => {
+                return super::fail(
+                    &format!("`{s}` is not a DKIM selector: {why}"),
+                    Some("a selector is one or more DNS labels, like `s2026`"),
+                );
+            }
+        },
+        None => {
+            let base = format!("s{}", today());
+            let mut s = base.clone();
+            for c in 'b'..='z' {
+                if !taken(&s) {
+                    break;
+                }
+                s = format!("{base}{c}");
+            }
+            s
+        }
+    };
+    let file = format!("keys/{name}/{selector}.key");
+    let full = loaded.dir.join(&file);
+    if full.exists() {
+        return super::fail(
+            &format!("`{file}` exists already; no key was made"),
+            Some("choose another `--selector`, or remove the file if it is not in use"),
+        );
+    }
+    if let Err(e) = create(&full, algorithm) {
+        return super::fail(&format!("cannot create `{file}`: {e}"), None);
+    }
+    let alg = algorithm_name(algorithm);
+    println!(
+        "created {file} ({alg})
+"
+    );
+    let replaces = d.dkim.iter().find(|k| k.sign).map(|k| k.selector.clone());
+    let spec_name = &loaded.source.name;
+    match loaded.source.dialect {
+        crate::source::Dialect::Kdl => println!(
+            "Add this node to `domain {name}` in {spec_name} (published, not signing yet):\n\n    \
+             dkim {selector} algorithm={alg} private-key=\"{file}\" state=published\n"
+        ),
+        crate::source::Dialect::Yaml => println!(
+            "Add this key to the `dkim` list of `{name}` in {spec_name} (published, not signing yet):\n\n      \
+             - {{selector: {selector}, algorithm: {alg}, private_key: {file}, state: published}}\n"
+        ),
+    }
+    let retire = match &replaces {
+        Some(old) => format!(", and the key it replaces (`{old}`) `state: retired`"),
+        None => String::new(),
+    };
+    println!(
+        "Then:\n  \
+         1. `mailc apply` publishes its record (signing with it is refused until DNS serves it);\n  \
+         2. once DNS serves it (`mailc check`), give it `state: signing`{retire}, and apply again;"
+    );
+    if replaces.is_some() {
+        println!(
+            "  3. when mail signed with the old key is no longer in flight (a few days), give the \
+             old key `state: revoked`, or remove it."
+        );
+    }
+    ExitCode::SUCCESS
 }
 
 /// Every key file the spec names, once, with the algorithm of its first use.
 fn key_files(model: &Model) -> BTreeMap<&str, DkimAlgorithm> {
     let mut files = BTreeMap::new();
     for d in model.domains.values() {
-        for k in &d.dkim {
+        // A revoked key publishes no key: its file is not needed.
+        for k in d.dkim.iter().filter(|k| k.state != DkimState::Revoked) {
             if let DkimSource::PrivateKey(path) = &k.source {
                 files.entry(path.as_str()).or_insert(k.algorithm);
             }
@@ -61,13 +224,7 @@ fn keygen(spec: Option<PathBuf>, color: bool) -> ExitCode {
     let path = load::spec_path(spec.as_deref());
     let loaded = load::load(&path, MissingKey::Warn);
     let Some(model) = &loaded.model else {
-        let errors: Vec<_> = loaded
-            .diagnostics
-            .iter()
-            .filter(|d| d.severity == Severity::Error)
-            .cloned()
-            .collect();
-        eprint!("{}", render::graphical(&errors, &loaded.source, color));
+        loaded.show_errors(color);
         return super::fail(
             &format!("{} is invalid; no keys were made", loaded.source.name),
             Some("fix the errors above (`mailc validate` shows them all), then run keygen again"),

@@ -26,6 +26,20 @@ impl Loaded {
     pub fn release(self) {
         std::mem::forget(self);
     }
+
+    /// Draws the spec's errors (not its warnings) on stderr.
+    pub fn show_errors(&self, color: bool) {
+        let errors: Vec<_> = self
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == crate::diag::Severity::Error)
+            .cloned()
+            .collect();
+        eprint!(
+            "{}",
+            crate::diag::render::graphical(&errors, &self.source, color)
+        );
+    }
 }
 
 /// Key files looked up relative to the spec's folder.

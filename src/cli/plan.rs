@@ -49,6 +49,8 @@ pub struct PlanArgs {
     format: Format,
     #[command(flatten)]
     view: ViewArgs,
+    #[command(flatten)]
+    wait: WaitArgs,
 }
 
 /// How much of a text plan to show.
@@ -93,6 +95,20 @@ impl ViewArgs {
     }
 }
 
+/// How a DKIM key that starts signing is checked against DNS.
+#[derive(Args)]
+struct WaitArgs {
+    /// Let a DKIM key start signing without checking that DNS serves its
+    /// record.
+    #[arg(long)]
+    no_dns_wait: bool,
+    /// For a zone mailc does not push: the DNS server (IP:PORT) asked
+    /// whether it serves the record of a DKIM key that starts signing
+    /// (default: the system's resolvers).
+    #[arg(long, value_name = "IP:PORT")]
+    resolver: Vec<std::net::SocketAddr>,
+}
+
 #[derive(Args)]
 pub struct ApplyArgs {
     /// A spec (default: mailc.yaml, else mailc.kdl), or a plan file saved by
@@ -113,6 +129,8 @@ pub struct ApplyArgs {
     /// the records mailc owns there (in a zone of more than 10).
     #[arg(long)]
     allow_large_change: bool,
+    #[command(flatten)]
+    wait: WaitArgs,
 }
 
 /// Colour for a stream: `auto` means a terminal and no `NO_COLOR`.
@@ -141,7 +159,7 @@ pub fn plan(args: PlanArgs, choice: ColorChoice) -> ExitCode {
         Ok(p) => p,
         Err(code) => return code,
     };
-    let live = match live_plan(&loaded, &output, &plan) {
+    let live = match live_plan(&loaded, &output, &plan, &args.out, &args.wait) {
         Ok(l) => l,
         Err(code) => return code,
     };
@@ -216,7 +234,7 @@ pub fn apply(args: ApplyArgs, choice: ColorChoice) -> ExitCode {
     let (plan, out, mut live) = match saved {
         Some(file) => {
             let out = args.out.clone().unwrap_or_else(|| PathBuf::from(&file.out));
-            match saved_plan(file, &out, err_colour) {
+            match saved_plan(file, &out, err_colour, &args.wait) {
                 Ok((p, live)) => (p, out, live),
                 Err(code) => return code,
             }
@@ -233,7 +251,7 @@ pub fn apply(args: ApplyArgs, choice: ColorChoice) -> ExitCode {
                 Ok(p) => p,
                 Err(code) => return code,
             };
-            let live = match live_plan(&loaded, &output, &plan) {
+            let live = match live_plan(&loaded, &output, &plan, &out, &args.wait) {
                 Ok(l) => l,
                 Err(code) => return code,
             };
@@ -316,15 +334,31 @@ fn plural(n: usize) -> &'static str {
 
 /// The pushes of the zones the spec sends to DNS servers (`None` when it
 /// sends none), read against their servers.
+/// Then refuses a DKIM key that would start signing before DNS serves its
+/// record, unless `--no-dns-wait`.
 fn live_plan(
     loaded: &load::Loaded,
     output: &Output,
     plan: &Plan,
+    out: &Path,
+    wait: &WaitArgs,
 ) -> Result<Option<push::LivePlan>, ExitCode> {
-    match &loaded.model {
-        Some(model) => push::plan(model, &loaded.dir, output, plan),
-        None => Ok(None),
+    let Some(model) = &loaded.model else {
+        return Ok(None);
+    };
+    let live = push::plan(model, &loaded.dir, output, plan)?;
+    if !wait.no_dns_wait {
+        push::dns_wait(
+            model,
+            &loaded.dir,
+            out,
+            output,
+            plan,
+            live.as_ref(),
+            &wait.resolver,
+        )?;
     }
+    Ok(live)
 }
 
 /// `plan --format json` with the pushes under `dns`.
@@ -499,6 +533,7 @@ fn saved_plan(
     mut file: PlanFile,
     out: &Path,
     colour: bool,
+    wait: &WaitArgs,
 ) -> Result<(Plan, Option<push::LivePlan>), ExitCode> {
     const AGAIN: &str = "run `mailc plan --save PLANFILE` again and review the new plan";
     let refuse = |e: PlanFileError| fail(&e.to_string(), Some(AGAIN));
@@ -536,7 +571,7 @@ fn saved_plan(
     let plan = file.confirm(now).map_err(refuse)?;
     // The zones are read from their servers again: each must be as it was
     // when the plan was made, and the push the saved one.
-    let live = live_plan(&loaded, &output, &plan)?;
+    let live = live_plan(&loaded, &output, &plan, out, wait)?;
     loaded.release();
     match &live {
         Some(lp) => push::confirm(lp, &file.dns).map_err(|why| fail(&why, Some(AGAIN)))?,

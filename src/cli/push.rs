@@ -393,3 +393,178 @@ pub(crate) fn push_all(lp: &mut LivePlan, allow_large: bool) -> Result<usize, Ex
     }
     Ok(done.len())
 }
+
+/// Refuses a DKIM key that starts signing with this apply while DNS does
+/// not serve its record yet (docs/cli.md, "DKIM keys and DNS"): a pushed
+/// zone as its server served it before the push, any other as `resolvers`
+/// (or the system's) answer.
+pub(crate) fn dns_wait(
+    model: &Model,
+    spec_dir: &Path,
+    out: &Path,
+    output: &Output,
+    files: &Plan,
+    live: Option<&LivePlan>,
+    resolvers: &[std::net::SocketAddr],
+) -> Result<(), ExitCode> {
+    use crate::live::signing;
+    let changed: BTreeMap<&str, &crate::plan::Change> =
+        files.changes.iter().map(|c| (c.path.as_str(), c)).collect();
+    let before_files = output
+        .files
+        .iter()
+        .filter(|(p, _)| !changed.contains_key(p.as_str()))
+        .map(|(p, f)| (p.as_str(), f.bytes.as_slice()))
+        .chain(files.changes.iter().filter_map(|c| {
+            c.old
+                .as_ref()
+                .map(|o| (c.path.as_str(), o.bytes.as_slice()))
+        }));
+    let before_paths: std::collections::BTreeSet<&str> = output
+        .files
+        .keys()
+        .map(String::as_str)
+        .filter(|p| !changed.contains_key(p))
+        .chain(
+            files
+                .changes
+                .iter()
+                .filter(|c| c.old.is_some())
+                .map(|c| c.path.as_str()),
+        )
+        .collect();
+    let mut before = signing::signed_before(before_files);
+    // A new key under the same selector starts signing as well.
+    for c in &files.changes {
+        if c.old.is_some()
+            && c.new.is_some()
+            && let Some(key) = signing::key_copy(&c.path)
+        {
+            before.remove(&key);
+        }
+    }
+    // A zone not pushed is checked once something of its domain was
+    // deployed: on a first deploy the zone file and the signers go out
+    // together, and mailc cannot order them.
+    let deployed = |domain: &str| {
+        before.iter().any(|(d, _)| d == domain)
+            || before_paths.contains(crate::backend::dns::path(domain).as_str())
+    };
+    let starting = signing::starting(model, &before);
+    if starting.is_empty() {
+        return Ok(());
+    }
+    // The record each key should be served with.
+    let ctx = super::context::DiskContext::new(out, spec_dir);
+    let wanted =
+        |key: &signing::KeyName| -> Option<(hickory_proto::rr::Name, hickory_proto::rr::RData)> {
+            let d = model.domains.get(&key.0)?;
+            let name = signing::record_name(key)?;
+            crate::backend::dns::domain_records(model, d, Some(&ctx))
+                .into_iter()
+                .find(|r| r.owner == name && matches!(r.data, hickory_proto::rr::RData::TXT(_)))
+                .map(|r| (name, r.data))
+        };
+    let mut missing: Vec<(signing::KeyName, String)> = Vec::new();
+    let mut ask: Vec<(
+        signing::KeyName,
+        hickory_proto::rr::Name,
+        hickory_proto::rr::RData,
+    )> = Vec::new();
+    for key in starting {
+        let Some((name, want)) = wanted(&key) else {
+            continue;
+        };
+        let pushed = live.and_then(|lp| lp.zones.iter().find(|z| z.domain == key.0));
+        match pushed {
+            Some(z) => {
+                let served = served_at(&z.served, &name);
+                if !served.iter().any(|d| signing::same_key(d, &want)) {
+                    let why = if z.diff.added() > 0 {
+                        format!(
+                            "`{}` does not serve its record yet (this push publishes it)",
+                            z.target
+                        )
+                    } else {
+                        format!("`{}` does not serve its record", z.target)
+                    };
+                    missing.push((key, why));
+                }
+            }
+            None if deployed(&key.0) => ask.push((key, name, want)),
+            None => {}
+        }
+    }
+    if !ask.is_empty() {
+        let resolvers = if resolvers.is_empty() {
+            match crate::live::resolve::Resolvers::system(None) {
+                Ok(r) => r,
+                Err(e) => {
+                    return Err(super::fail(
+                        &format!(
+                            "cannot check that DNS serves the DKIM keys that start signing: {e}"
+                        ),
+                        Some(
+                            "name a DNS server with `--resolver IP:PORT`, or skip the check with `--no-dns-wait`",
+                        ),
+                    ));
+                }
+            }
+        } else {
+            crate::live::resolve::Resolvers {
+                servers: resolvers.to_vec(),
+                timeout: Duration::from_secs(5),
+            }
+        };
+        let questions = ask
+            .iter()
+            .map(|(_, n, _)| (n.clone(), hickory_proto::rr::RecordType::TXT))
+            .collect();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| super::fail(&format!("cannot start the DNS client: {e}"), None))?;
+        let (answers, _) = runtime.block_on(crate::live::resolve::ask(&resolvers, questions));
+        let shown: Vec<String> = resolvers.servers.iter().map(|s| s.to_string()).collect();
+        for (key, name, want) in ask {
+            let served = match answers.get(&name, hickory_proto::rr::RecordType::TXT) {
+                Some(crate::live::resolve::Answer::Records(r)) => r.clone(),
+                _ => Vec::new(),
+            };
+            if !served.iter().any(|d| signing::same_key(d, &want)) {
+                missing.push((
+                    key,
+                    format!("DNS ({}) does not serve its record yet", shown.join(", ")),
+                ));
+            }
+        }
+    }
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let mut err = io::stderr().lock();
+    for ((domain, selector), why) in &missing {
+        let _ = writeln!(
+            err,
+            "error: the DKIM key `{selector}` of `{domain}` would start signing, but {why}; nothing was pushed or written"
+        );
+    }
+    let _ = writeln!(
+        err,
+        "  help: give the key `state: published` and apply, wait until DNS serves its record (`mailc check`), then make it `signing`; `--no-dns-wait` skips this check"
+    );
+    Err(ExitCode::FAILURE)
+}
+
+/// The records a read zone holds at `name`, of every type.
+fn served_at(
+    records: &crate::live::records::Records,
+    name: &hickory_proto::rr::Name,
+) -> Vec<hickory_proto::rr::RData> {
+    let key = crate::live::records::Key::new(name, hickory_proto::rr::RecordType::TXT);
+    records
+        .sets
+        .get(&key)
+        .map(|s| s.data.clone())
+        .unwrap_or_default()
+}

@@ -74,6 +74,8 @@ codes! {
     DkimKeyPath => "mailc::dkim::key_path", "a DKIM key path that is not safe";
     DkimKeyFile => "mailc::dkim::key_file", "a DKIM private key file that cannot be read or holds no usable key";
     DuplicateSelector => "mailc::dkim::duplicate_selector", "a DKIM selector used twice";
+    DkimState => "mailc::dkim::state", "a DKIM key state that cannot be: `state` beside `sign`, or a key held elsewhere signing";
+    DkimNoSigner => "mailc::dkim::no_signer", "a domain whose last signing DKIM key was retired or revoked";
     Dmarc => "mailc::dmarc::value", "a DMARC value out of range";
     DmarcMissing => "mailc::dmarc::missing", "a published domain without DMARC";
     MtaSts => "mailc::mta_sts::value", "an MTA-STS value out of range";

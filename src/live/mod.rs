@@ -10,7 +10,8 @@
 //!   of the zone mailc owns;
 //! - [`push`]: reading zones from their servers, pushing the difference,
 //!   reading it back; over [`wire`] (AXFR, UPDATE, TSIG) or [`powerdns`]
-//!   (the HTTP API), with the secrets of [`secret`].
+//!   (the HTTP API), with the secrets of [`secret`];
+//! - [`signing`]: a DKIM key starts signing only once DNS serves its record.
 
 pub mod check;
 pub mod diff;
@@ -19,4 +20,5 @@ pub mod push;
 pub mod records;
 pub mod resolve;
 pub mod secret;
+pub mod signing;
 pub mod wire;

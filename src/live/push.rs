@@ -308,23 +308,10 @@ pub struct ZonePush {
     /// The zone as read.
     pub stamp: Stamp,
     pub diff: ZoneDiff,
+    /// What the server served when it was read.
+    pub served: Records,
     soa: Option<SOA>,
     disabled: BTreeMap<Key, Vec<String>>,
-}
-
-impl ZonePush {
-    /// A push rebuilt from a saved plan (the zone is read again to push).
-    pub fn saved(domain: String, target: String, owns: Owns, stamp: Stamp, diff: ZoneDiff) -> Self {
-        ZonePush {
-            domain,
-            target,
-            owns,
-            stamp,
-            diff,
-            soa: None,
-            disabled: BTreeMap::new(),
-        }
-    }
 }
 
 /// The RRsets a domain's spec gives its zone besides mail's own names:
@@ -382,6 +369,7 @@ pub fn plan_zone(
             fingerprint: live.stamp,
         },
         diff,
+        served: live.records,
         soa: live.soa,
         disabled: live.disabled,
     })
@@ -514,30 +502,6 @@ fn stale(p: &ZonePush, c: &Connection, why: &str) -> ZoneError {
         reason: why.to_string(),
         help: Some("run `mailc plan` again and review the new plan".into()),
     }
-}
-
-/// Reads the zone again and checks it is as planned (`stamp`), keeping
-/// what the push needs from the fresh read (the SOA, disabled records).
-pub fn recheck(c: &Connection, p: &mut ZonePush) -> Result<(), ZoneError> {
-    let live = read(c, &p.domain)?;
-    if live.serial != p.stamp.serial || live.stamp != p.stamp.fingerprint {
-        let what = if live.serial != p.stamp.serial {
-            format!(
-                "its SOA serial is {} now, {} when the plan was made",
-                live.serial, p.stamp.serial
-            )
-        } else {
-            "its records differ from when the plan was made".to_string()
-        };
-        return Err(stale(
-            p,
-            c,
-            &format!("the zone changed on the server since the plan was made: {what}"),
-        ));
-    }
-    p.soa = live.soa;
-    p.disabled = live.disabled;
-    Ok(())
 }
 
 /// Reads the zone back after a push: every changed RRset must hold

@@ -19,7 +19,8 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 use serde::Serialize;
 
 pub use crate::spec::{
-    Alignment, DkimAlgorithm, DmarcPolicy, MtaStsMode, Owns, SpfAll, Stack, TsigAlgorithm,
+    Alignment, DkimAlgorithm, DkimState, DmarcPolicy, MtaStsMode, Owns, SpfAll, Stack,
+    TsigAlgorithm,
 };
 pub use build::{Inputs, build};
 pub use locate::locate;
@@ -167,8 +168,9 @@ pub struct DkimKey {
     pub selector: String,
     pub algorithm: DkimAlgorithm,
     pub source: DkimSource,
-    /// Whether our hosts sign with it.
+    /// Whether our hosts sign with it: a key of ours in state `signing`.
     pub sign: bool,
+    pub state: DkimState,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

@@ -214,7 +214,7 @@ const KNOWN_NODES: &[&str] = &[
     "mode", "max-age", "all", "dns", "dns-target", "target", "owns", "type", "server",
     "tsig-key", "tsig-algorithm", "tsig-secret-file", "url", "server-id", "api-key-file",
     "tests", "address", "deliver", "forward", "relay", "reject", "bounce", "remote",
-    "spf-allows", "spf-denies", "dmarc-at-least",
+    "spf-allows", "spf-denies", "dmarc-at-least", "state",
 ];
 
 /// How a node is written, for the `help:` of a shape error.

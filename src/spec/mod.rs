@@ -470,12 +470,44 @@ pub struct Dkim {
     #[serde(default)]
     #[schemars(with = "Text")]
     pub public_key: Option<Sp<String>>,
-    /// Whether our hosts sign with it. Default true.
+    /// Whether our hosts sign with it. Default true. (`state` says more.)
     #[serde(default)]
     #[schemars(with = "bool")]
     pub sign: Option<Sp<bool>>,
+    /// Where the key is in its life: `published`, `signing` (default for a
+    /// `private_key`), `retired` or `revoked`.
+    #[serde(default)]
+    #[schemars(with = "DkimState")]
+    pub state: Option<Sp<DkimState>>,
     #[serde(skip)]
     pub span: Span,
+}
+
+/// A DKIM key's place in its life (a rotation goes published → signing →
+/// retired → revoked, or is removed).
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    JsonSchema,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum DkimState {
+    /// Its record is published; nothing is signed with it yet.
+    Published,
+    /// Published, and our hosts sign with it.
+    Signing,
+    /// Still published (mail signed earlier keeps verifying), no longer signing.
+    Retired,
+    /// Published with an empty `p=` (RFC 6376 §3.6.1): signatures by it fail.
+    Revoked,
 }
 
 #[derive(

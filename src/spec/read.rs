@@ -815,9 +815,28 @@ impl<'d> Reader<'d> {
         if let Some(n) = self.take(&mut f, "sign") {
             k.sign = self.bool(n, "`sign`");
         }
+        if let Some(n) = self.take(&mut f, "state") {
+            k.state = self.choice(
+                n,
+                "DKIM key state",
+                &[
+                    ("published", DkimState::Published),
+                    ("signing", DkimState::Signing),
+                    ("retired", DkimState::Retired),
+                    ("revoked", DkimState::Revoked),
+                ],
+            );
+        }
         self.finish(
             f,
-            &["selector", "algorithm", "private_key", "public_key", "sign"],
+            &[
+                "selector",
+                "algorithm",
+                "private_key",
+                "public_key",
+                "sign",
+                "state",
+            ],
             "a DKIM key",
         );
         Some(k)

@@ -8,7 +8,7 @@ use spki::DecodePublicKey;
 
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::dkim::KeyType;
-use crate::model::{DkimAlgorithm, DkimKey, DkimSource, names};
+use crate::model::{DkimAlgorithm, DkimKey, DkimSource, DkimState, names};
 use crate::source::Span;
 use crate::spec::{Dkim, Sp};
 
@@ -76,7 +76,13 @@ pub fn check(
             .algorithm
             .as_ref()
             .map_or(DkimAlgorithm::Rsa2048, |a| a.value);
+        let state = state(&selector, k, diags);
         let source = match (&k.private_key, &k.public_key) {
+            // A revoked key publishes no key: its file is not needed.
+            (Some(p), None) if state == Some(DkimState::Revoked) => match unsafe_path(&p.value) {
+                None => Some(DkimSource::PrivateKey(p.value.clone())),
+                Some(_) => private(p, algorithm, files, missing, diags).map(DkimSource::PrivateKey),
+            },
             (Some(p), None) => {
                 private(p, algorithm, files, missing, diags).map(DkimSource::PrivateKey)
             }
@@ -100,17 +106,90 @@ pub fn check(
             }
         };
         if let Some(source) = source {
-            let sign = matches!(source, DkimSource::PrivateKey(_))
-                && k.sign.as_ref().is_none_or(|s| s.value);
+            let ours = matches!(source, DkimSource::PrivateKey(_));
+            let state = match state {
+                Some(s) => s,
+                // A key held elsewhere is only published here.
+                None if !ours => DkimState::Published,
+                None if k.sign.as_ref().is_some_and(|s| !s.value) => DkimState::Published,
+                None => DkimState::Signing,
+            };
+            if state == DkimState::Signing && !ours {
+                let at = k.state.as_ref().map_or(k.span, |s| s.span);
+                diags.push(
+                    Diagnostic::error(Code::DkimState, at, format!("DKIM key `{selector}` is held elsewhere (`public_key`): our hosts cannot sign with it"))
+                        .label("no private key here")
+                        .help("a `public_key` is `published`, `retired` or `revoked`; give a `private_key` for a key our hosts sign with"),
+                );
+            }
             out.push(DkimKey {
                 selector,
                 algorithm,
+                sign: ours && state == DkimState::Signing,
+                state,
                 source,
-                sign,
             });
         }
     }
+    last_signer(domain, keys, &out, diags);
     out
+}
+
+/// A key's state as written: `state`, or the older `sign` (both at once
+/// are an error). `None`: the default for its kind of key.
+fn state(selector: &str, k: &Dkim, diags: &mut Diagnostics) -> Option<DkimState> {
+    if let (Some(st), Some(sign)) = (&k.state, &k.sign) {
+        diags.push(
+            Diagnostic::error(
+                Code::DkimState,
+                sign.span,
+                format!("DKIM key `{selector}` has both `state` and `sign`"),
+            )
+            .label("`sign` beside `state`")
+            .with(st.span, "state")
+            .help("keep `state` alone (`sign: false` is `state: published`)"),
+        );
+    }
+    k.state.as_ref().map(|s| s.value)
+}
+
+/// RFC 6376 asks nothing of how many keys sign, but a domain whose last
+/// signing key was retired or revoked sends unsigned mail, which DMARC then
+/// judges by SPF alone: an error, pointing at the retired key.
+fn last_signer(domain: &str, written: &[Dkim], keys: &[DkimKey], diags: &mut Diagnostics) {
+    let ours = |k: &&DkimKey| matches!(k.source, DkimSource::PrivateKey(_));
+    if keys.iter().filter(ours).any(|k| k.sign) {
+        return;
+    }
+    let Some(gone) = keys
+        .iter()
+        .filter(ours)
+        .find(|k| matches!(k.state, DkimState::Retired | DkimState::Revoked))
+    else {
+        return;
+    };
+    let span = written
+        .iter()
+        .find(|w| {
+            w.selector
+                .as_ref()
+                .is_some_and(|s| s.value.eq_ignore_ascii_case(&gone.selector))
+        })
+        .map_or(Span::default(), |w| {
+            w.state.as_ref().map_or(w.span, |s| s.span)
+        });
+    diags.push(
+        Diagnostic::error(
+            Code::DkimNoSigner,
+            span,
+            format!("no DKIM key of `{domain}` signs: the last signing one, `{}`, is {}", gone.selector, match gone.state {
+                DkimState::Revoked => "revoked",
+                _ => "retired",
+            }),
+        )
+        .label("the last signer")
+        .help("keep it `signing` until another key signs: `mailc dkim rotate` publishes a new one, a later apply makes it `signing`"),
+    );
 }
 
 /// A selector: DNS labels, lowercased (underscores allowed, as DNS allows).
