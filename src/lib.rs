@@ -8,6 +8,7 @@ pub mod cli;
 pub mod diag;
 pub mod dkim;
 pub mod expect;
+pub mod import;
 pub mod limits;
 pub mod live;
 pub mod manifest;

@@ -5,6 +5,7 @@ mod build;
 mod check;
 mod context;
 mod dkim;
+mod import;
 mod init;
 mod load;
 mod manual;
@@ -110,6 +111,13 @@ enum Command {
         ("mailc test --live mx1=192.0.2.10 --live mx2=192.0.2.20:2525", "Ask the running servers: the RCPT reply of each tested address."),
     ]))]
     Test(test::TestArgs),
+    /// Write a spec from an existing setup: zone files, Postfix + Dovecot,
+    /// docker-mailserver, cPanel; report what could not be carried over.
+    #[command(after_help = manual::examples(&[
+        ("mailc import db.example.com /etc/postfix /etc/dovecot/users", "A zone, Postfix's maps and Dovecot's users into ./mailc.yaml."),
+        ("mailc import --root ./server-copy ./server-copy --dialect kdl", "A copy of a cPanel server's files into ./mailc.kdl."),
+    ]))]
+    Import(import::ImportArgs),
     /// Print the JSON Schema of the spec language.
     #[command(after_help = manual::examples(&[
         ("mailc schema > mailc.schema.json", "Save it for an editor's YAML language server."),
@@ -230,6 +238,7 @@ pub fn main() -> ExitCode {
         }
         Command::Passwd { scheme } => passwd_cmd(&scheme),
         Command::Init(args) => init::run(args),
+        Command::Import(args) => import::run(args),
         Command::Completions { shell } => match manual::completions(shell) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => fail(&format!("cannot write the script: {e}"), None),
