@@ -14,7 +14,9 @@
 //!    ones, both servers give the same RCPT reply on port 25 and the same
 //!    `sendmail -bv` resolution (which mailbox over LMTP, which outside
 //!    address, which relay), and every mailbox logs in on both with its old
-//!    password (`doveadm auth test`).
+//!    password (`doveadm auth test`); the `tests` the import wrote pass
+//!    against the spec and, over SMTP (`mailc test --live`), against both
+//!    servers.
 //!
 //! Root is required (Postfix); the programs are required (a missing one
 //! fails with a pointer to `.ci/install-oracles`). Ports 32000–32199 on
@@ -439,6 +441,36 @@ fn a_classic_postfix_dovecot_server_and_its_import_agree() {
                     "{user} logs in on the {name} server with a wrong password"
                 ));
             }
+        }
+    }
+    // The spec's `tests` record what the source does; both servers answer
+    // them alike over SMTP (`mailc test --live`), and so does the spec.
+    let spec_tests = spec.matches("- {address: ").count();
+    assert!(
+        spec_tests >= 10,
+        "only {spec_tests} tests in the spec:\n{spec}"
+    );
+    for live in [
+        None,
+        Some(format!("mail=127.0.0.1:{}", source.install.ports.smtp)),
+        Some(format!("mail=127.0.0.1:{}", compiled.install.ports.smtp)),
+    ] {
+        let mut args = vec!["test".to_string(), "mailc.yaml".to_string()];
+        if let Some(l) = &live {
+            args.extend(["--live".to_string(), l.clone()]);
+        }
+        let out = Command::new(env!("CARGO_BIN_EXE_mailc"))
+            .current_dir(&work)
+            .args(&args)
+            .output()
+            .unwrap();
+        if !out.status.success() {
+            failures.push(format!(
+                "mailc {}: {}{}",
+                args.join(" "),
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ));
         }
     }
     // The quota came along.

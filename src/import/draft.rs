@@ -12,6 +12,9 @@ pub struct Draft {
     pub hosts: BTreeMap<String, Host>,
     /// By domain name (lowercase A-labels).
     pub domains: BTreeMap<String, Domain>,
+    /// What the sources do with each address they name, where the spec
+    /// does the same: the spec's `tests` (route tests).
+    pub tests: Vec<crate::model::route::Route>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

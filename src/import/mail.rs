@@ -101,7 +101,7 @@ pub enum AliasUnknown {
 /// An address of `domain` no source defines: what each source does with
 /// unknown addresses is checked with it.
 pub fn unknown_probe(domain: &str) -> String {
-    format!("no-such-user-0@{domain}")
+    format!("no-such-user@{domain}")
 }
 
 /// A source address the spec cannot hold.

@@ -248,24 +248,32 @@ pub fn run(sources: &[String], opts: &Options) -> Result<Imported, Failure> {
     let model = match verify::compile(&opts.spec_name, &text, opts.kdl) {
         Ok(m) => m,
         Err((source, diags)) => {
-            // Places and messages only: the spec's lines hold password hashes.
-            let rendered = diags
-                .iter()
-                .map(|d| {
-                    let (line, col) = source.line_col(d.span().start);
-                    format!(
-                        "{}:{line}:{col}: {} [{}]\n",
-                        source.name,
-                        d.message,
-                        d.code.as_str()
-                    )
-                })
-                .collect();
-            return Err(Failure::Spec { rendered, text });
+            return Err(Failure::Spec {
+                rendered: places(&source, &diags),
+                text,
+            });
         }
     };
     verify::compare_zones(&model, &zones, &mut findings);
-    verify::compare_routes(&model, &expects, &mut findings);
+    let mut draft = draft;
+    draft.tests = verify::compare_routes(&model, &expects, &mut findings);
+    let text = if draft.tests.is_empty() {
+        text
+    } else {
+        // The same spec with its tests, which must compile too.
+        let with_tests = if opts.kdl {
+            write::kdl(&draft, &header)
+        } else {
+            write::yaml(&draft, &header)
+        };
+        if let Err((source, diags)) = verify::compile(&opts.spec_name, &with_tests, opts.kdl) {
+            return Err(Failure::Spec {
+                rendered: places(&source, &diags),
+                text: with_tests,
+            });
+        }
+        with_tests
+    };
     report::sort(&mut findings);
     Ok(Imported {
         text,
@@ -275,6 +283,23 @@ pub fn run(sources: &[String], opts: &Options) -> Result<Imported, Failure> {
         mailboxes: draft.domains.values().map(|d| d.mailboxes.len()).sum(),
         aliases: draft.domains.values().map(|d| d.aliases.len()).sum(),
     })
+}
+
+/// A spec's diagnostics by place and message only: its lines hold password
+/// hashes, which no message may show.
+fn places(source: &crate::source::Source, diags: &[crate::diag::Diagnostic]) -> String {
+    diags
+        .iter()
+        .map(|d| {
+            let (line, col) = source.line_col(d.span().start);
+            format!(
+                "{}:{line}:{col}: {} [{}]\n",
+                source.name,
+                d.message,
+                d.code.as_str()
+            )
+        })
+        .collect()
 }
 
 fn read_source(

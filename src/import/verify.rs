@@ -369,8 +369,14 @@ fn compare_soa(
     }
 }
 
-/// Routes every expectation through the spec and reports disagreements.
-pub fn compare_routes(model: &Model, expects: &[Expect], findings: &mut Vec<Finding>) {
+/// Routes every expectation through the spec and reports disagreements;
+/// returns the routes that agree, as the spec's `tests`.
+pub fn compare_routes(
+    model: &Model,
+    expects: &[Expect],
+    findings: &mut Vec<Finding>,
+) -> Vec<route::Route> {
+    let mut agreed = Vec::new();
     for e in expects {
         let r = route::route(model, &e.host, &e.address);
         let mine = Verdict::of(&r);
@@ -391,6 +397,9 @@ pub fn compare_routes(model: &Model, expects: &[Expect], findings: &mut Vec<Find
                     mine.describe()
                 ),
             ));
+        } else {
+            agreed.push(r);
         }
     }
+    agreed
 }

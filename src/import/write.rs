@@ -6,6 +6,7 @@
 use std::fmt::Write as _;
 
 use super::draft::{Draft, Host, Mailbox, Mx, Unknown};
+use crate::model::route::{Outcome, Route};
 
 /// What the header says the spec was made from.
 pub struct Header<'a> {
@@ -67,6 +68,52 @@ fn placeholder_note(h: &Host) -> Option<&'static str> {
 }
 
 const LOCKED_NOTE: &str = "no password in the source: nobody can log in until one is set";
+
+/// What the `tests` section says, above its items.
+const TESTS_NOTE: [&str; 3] = [
+    "What the source servers do with each address they name, and with an",
+    "unknown address of each domain, where this spec does the same: `mailc test`",
+    "checks it; `mailc test --live HOST=ADDRESS` asks a running server.",
+];
+
+/// One route test: its address, host (when the spec has several), and
+/// outcome as (key, values); a flag outcome has no values.
+fn test_parts(
+    r: &Route,
+    hosts: usize,
+) -> (String, Option<String>, Vec<(&'static str, Vec<String>)>) {
+    let domain = r.address.rsplit_once('@').map_or("", |(_, d)| d);
+    let outcome = match r.outcome {
+        Outcome::Deliver | Outcome::Forward => {
+            let mut o = Vec::new();
+            if !r.mailboxes.is_empty() {
+                o.push((
+                    "deliver",
+                    r.mailboxes.iter().map(|m| target(m, domain)).collect(),
+                ));
+            }
+            if !r.forward.is_empty() {
+                o.push(("forward", r.forward.clone()));
+            }
+            o
+        }
+        Outcome::Relay => vec![("relay", vec![r.next_hop.clone().unwrap_or_default()])],
+        Outcome::Reject => vec![("reject", Vec::new())],
+        Outcome::Bounce => vec![("bounce", Vec::new())],
+        Outcome::Remote => vec![("remote", Vec::new())],
+    };
+    (
+        r.address.clone(),
+        (hosts > 1).then(|| r.host.clone()),
+        outcome,
+    )
+}
+
+fn sorted_tests(d: &Draft) -> Vec<&Route> {
+    let mut t: Vec<&Route> = d.tests.iter().collect();
+    t.sort_by(|a, b| (&a.address, &a.host).cmp(&(&b.address, &b.host)));
+    t
+}
 
 // ---------------------------------------------------------------- YAML
 
@@ -159,6 +206,7 @@ pub fn yaml(d: &Draft, h: &Header) -> String {
         }
     }
     if d.domains.is_empty() {
+        yaml_tests(&mut o, d);
         return o;
     }
     o.push_str("domains:\n");
@@ -299,7 +347,68 @@ pub fn yaml(d: &Draft, h: &Header) -> String {
             }
         }
     }
+    yaml_tests(&mut o, d);
     o
+}
+
+fn yaml_tests(o: &mut String, d: &Draft) {
+    if d.tests.is_empty() {
+        return;
+    }
+    o.push_str("tests:\n");
+    for line in TESTS_NOTE {
+        let _ = writeln!(o, "  # {line}");
+    }
+    for r in sorted_tests(d) {
+        let (address, host, outcome) = test_parts(r, d.hosts.len());
+        let mut parts = vec![format!("address: {}", yaml_str(&address))];
+        if let Some(h) = host {
+            parts.push(format!("host: {}", yaml_str(&h)));
+        }
+        for (key, values) in outcome {
+            parts.push(match key {
+                "deliver" | "forward" => format!("{key}: {}", yaml_list(&values)),
+                "relay" => format!("relay: {}", yaml_str(&values[0])),
+                _ => format!("{key}: true"),
+            });
+        }
+        let _ = writeln!(o, "  - {{{}}}", parts.join(", "));
+    }
+}
+
+fn kdl_tests(o: &mut String, d: &Draft) {
+    if d.tests.is_empty() {
+        return;
+    }
+    for line in TESTS_NOTE {
+        let _ = writeln!(o, "// {line}");
+    }
+    o.push_str("tests {\n");
+    for r in sorted_tests(d) {
+        let (address, host, outcome) = test_parts(r, d.hosts.len());
+        let _ = write!(o, "    address {}", kdl_str(&address));
+        if let Some(h) = host {
+            let _ = write!(o, " host={}", kdl_str(&h));
+        }
+        let mut children = Vec::new();
+        for (key, values) in outcome {
+            match key {
+                "deliver" | "forward" => children.push(format!("{key} {}", kdl_args(&values))),
+                "relay" => {
+                    let _ = write!(o, " relay={}", kdl_quoted(&values[0]));
+                }
+                _ => {
+                    let _ = write!(o, " {key}=#true");
+                }
+            }
+        }
+        if children.is_empty() {
+            o.push('\n');
+        } else {
+            let _ = writeln!(o, " {{ {} }}", children.join("; "));
+        }
+    }
+    o.push_str("}\n");
 }
 
 fn yaml_mailbox(o: &mut String, m: &Mailbox) {
@@ -550,6 +659,7 @@ pub fn kdl(d: &Draft, h: &Header) -> String {
         }
         o.push_str("}\n");
     }
+    kdl_tests(&mut o, d);
     o
 }
 
