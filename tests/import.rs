@@ -603,6 +603,33 @@ fn check_routes(spec: &Path, host: &str, table: &str) -> Vec<String> {
     failures
 }
 
+/// The route tests the import wrote into `spec` (in `dir`): at least
+/// `least` of them, and `mailc test` passes them. The KDL spec imported from
+/// the same sources carries the same tests, which pass too.
+fn spec_tests_pass(dir: &Path, sources: &[&str], least: usize) -> Vec<String> {
+    let mut failures = Vec::new();
+    import(dir, &[sources, &["--out", "mailc.kdl"]].concat());
+    let yaml = std::fs::read_to_string(dir.join("mailc.yaml")).unwrap();
+    let kdl = std::fs::read_to_string(dir.join("mailc.kdl")).unwrap();
+    let in_yaml = yaml.matches("- {address: ").count();
+    let in_kdl = kdl
+        .lines()
+        .filter(|l| l.trim_start().starts_with("address "))
+        .count();
+    if in_yaml < least || in_yaml != in_kdl {
+        failures.push(format!(
+            "{in_yaml} route tests in mailc.yaml, {in_kdl} in mailc.kdl; want at least {least}, alike"
+        ));
+    }
+    for spec in ["mailc.yaml", "mailc.kdl"] {
+        let r = mailc(dir, &["test", spec]);
+        if r.code != 0 {
+            failures.push(format!("mailc test {spec}: {}{}", r.stdout, r.stderr));
+        }
+    }
+    failures
+}
+
 #[test]
 fn cpanel_routes_as_the_original() {
     let tmp = Temp::new("import-cpanel");
@@ -674,6 +701,11 @@ fn cpanel_routes_as_the_original() {
         someone@backup.example       relay    -                    -                        mx.primary.example
     ";
     let mut failures = check_routes(&tmp.0.join("mailc.yaml"), "server1", table);
+    failures.extend(spec_tests_pass(
+        &tmp.0,
+        &["server", "backup.example.zone"],
+        8,
+    ));
     // Where the spec language has no counterpart, the report says so: the
     // two `:blackhole:` (no drop action) and what the spec does instead.
     for said in [
@@ -748,6 +780,7 @@ fn docker_mailserver_routes_as_the_original() {
         nobody@example.net        bounce   -                                     -                        -
     ";
     let mut failures = check_routes(&tmp.0.join("mailc.yaml"), "mail", table);
+    failures.extend(spec_tests_pass(&tmp.0, &["config", "example.com.zone"], 8));
     let spec = std::fs::read_to_string(tmp.0.join("mailc.yaml")).unwrap();
     for kept in [
         "hostname: mail.example.com",

@@ -428,21 +428,14 @@ pub fn read(root: &Path, findings: &mut Vec<Finding>) -> Result<MailSource, Find
                 continue;
             }
             let local = key.rsplit_once('@').map_or("", |(l, _)| l).to_string();
-            if md.mailboxes.contains_key(&local) {
-                if !addresses.is_empty() {
-                    findings.push(super::mail::forwarded_mailbox(
-                        file,
-                        Some(*line),
-                        key,
-                        "cPanel",
-                        &addresses,
-                    ));
-                }
-                continue;
-            }
-            if !addresses.is_empty() {
-                md.aliases.insert(local, addresses);
-            }
+            md.forwarder(
+                (file, Some(*line)),
+                key,
+                &local,
+                &addresses,
+                "cPanel",
+                findings,
+            );
         }
     }
     for (alias, (target, file, line)) in &domain_aliases {

@@ -217,22 +217,14 @@ pub fn read(dir: &Path, findings: &mut Vec<Finding>) -> Result<MailSource, Findi
                 }
                 continue;
             }
-            let others: Vec<String> = targets.iter().filter(|t| **t != e.key).cloned().collect();
-            if md.mailboxes.contains_key(local) {
-                if !others.is_empty() {
-                    findings.push(super::mail::forwarded_mailbox(
-                        &e.file,
-                        Some(e.line),
-                        &e.key,
-                        "docker-mailserver",
-                        &others,
-                    ));
-                }
-                continue;
-            }
-            if !others.is_empty() {
-                md.aliases.insert(local.to_string(), others);
-            }
+            md.forwarder(
+                (&e.file, Some(e.line)),
+                &e.key,
+                local,
+                &targets,
+                "docker-mailserver",
+                findings,
+            );
         }
     }
     for (name, why) in OTHER_FILES {

@@ -113,23 +113,39 @@ pub fn unaccepted(file: &str, line: Option<usize>, address: &str) -> Finding {
     )
 }
 
-/// A mailbox the source also forwards: the spec keeps the mailbox only.
-pub fn forwarded_mailbox(
-    file: &str,
-    line: Option<usize>,
-    address: &str,
-    system: &str,
-    targets: &[String],
-) -> Finding {
-    Finding::warning(
-        file,
-        line,
-        format!(
-            "`{address}` is a mailbox that {system} also forwards (to {}); the spec keeps the mailbox only",
-            targets.join(", ")
-        ),
-    )
-    .help("a mailbox has no forward in the spec; make the forward an alias of another name, or forward from the mail client")
+impl MailDomain {
+    /// A forwarder of the source: `address` (local part `local`) to
+    /// `targets`, itself left out. It becomes an alias, unless `local` is a
+    /// mailbox: the spec keeps the mailbox only, and says so.
+    pub fn forwarder(
+        &mut self,
+        (file, line): (&str, Option<usize>),
+        address: &str,
+        local: &str,
+        targets: &[String],
+        system: &str,
+        findings: &mut Vec<Finding>,
+    ) {
+        let others: Vec<String> = targets.iter().filter(|t| **t != address).cloned().collect();
+        if others.is_empty() {
+            return;
+        }
+        if self.mailboxes.contains_key(local) {
+            findings.push(
+                Finding::warning(
+                    file,
+                    line,
+                    format!(
+                        "`{address}` is a mailbox that {system} also forwards (to {}); the spec keeps the mailbox only",
+                        others.join(", ")
+                    ),
+                )
+                .help("a mailbox has no forward in the spec; make the forward an alias of another name, or forward from the mail client"),
+            );
+            return;
+        }
+        self.aliases.insert(local.to_string(), others);
+    }
 }
 
 /// What the source does with each address, in `src.verdicts`, with the

@@ -800,23 +800,14 @@ pub fn read(
             findings.push(super::mail::unaccepted(&e.file, Some(e.line), &e.key));
             continue;
         }
-        let others: Vec<String> = targets.iter().filter(|t| **t != e.key).cloned().collect();
-        if md.mailboxes.contains_key(local) {
-            if !others.is_empty() {
-                findings.push(super::mail::forwarded_mailbox(
-                    &e.file,
-                    Some(e.line),
-                    &e.key,
-                    "Postfix",
-                    &others,
-                ));
-            }
-            continue;
-        }
-        if others.is_empty() {
-            continue;
-        }
-        md.aliases.insert(local.to_string(), others);
+        md.forwarder(
+            (&e.file, Some(e.line)),
+            &e.key,
+            local,
+            &targets,
+            "Postfix",
+            findings,
+        );
     }
 
     // What Postfix does with every address it knows, and an unknown one per domain.

@@ -76,12 +76,16 @@ const TESTS_NOTE: [&str; 3] = [
     "checks it; `mailc test --live HOST=ADDRESS` asks a running server.",
 ];
 
-/// One route test: its address, host (when the spec has several), and
-/// outcome as (key, values); a flag outcome has no values.
-fn test_parts(
-    r: &Route,
-    hosts: usize,
-) -> (String, Option<String>, Vec<(&'static str, Vec<String>)>) {
+/// One route test as the spec writes it.
+struct TestLine {
+    address: String,
+    /// Named when the spec has several hosts.
+    host: Option<String>,
+    /// The outcome as (key, values); a flag outcome has no values.
+    outcome: Vec<(&'static str, Vec<String>)>,
+}
+
+fn test_parts(r: &Route, hosts: usize) -> TestLine {
     let domain = r.address.rsplit_once('@').map_or("", |(_, d)| d);
     let outcome = match r.outcome {
         Outcome::Deliver | Outcome::Forward => {
@@ -102,11 +106,11 @@ fn test_parts(
         Outcome::Bounce => vec![("bounce", Vec::new())],
         Outcome::Remote => vec![("remote", Vec::new())],
     };
-    (
-        r.address.clone(),
-        (hosts > 1).then(|| r.host.clone()),
+    TestLine {
+        address: r.address.clone(),
+        host: (hosts > 1).then(|| r.host.clone()),
         outcome,
-    )
+    }
 }
 
 fn sorted_tests(d: &Draft) -> Vec<&Route> {
@@ -360,7 +364,11 @@ fn yaml_tests(o: &mut String, d: &Draft) {
         let _ = writeln!(o, "  # {line}");
     }
     for r in sorted_tests(d) {
-        let (address, host, outcome) = test_parts(r, d.hosts.len());
+        let TestLine {
+            address,
+            host,
+            outcome,
+        } = test_parts(r, d.hosts.len());
         let mut parts = vec![format!("address: {}", yaml_str(&address))];
         if let Some(h) = host {
             parts.push(format!("host: {}", yaml_str(&h)));
@@ -385,7 +393,11 @@ fn kdl_tests(o: &mut String, d: &Draft) {
     }
     o.push_str("tests {\n");
     for r in sorted_tests(d) {
-        let (address, host, outcome) = test_parts(r, d.hosts.len());
+        let TestLine {
+            address,
+            host,
+            outcome,
+        } = test_parts(r, d.hosts.len());
         let _ = write!(o, "    address {}", kdl_str(&address));
         if let Some(h) = host {
             let _ = write!(o, " host={}", kdl_str(&h));
