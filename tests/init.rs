@@ -85,6 +85,11 @@ fn init_validate_apply(args: &[&str], spec_name: &str, domain: &str) {
         .permissions()
         .mode();
     assert_eq!(mode & 0o777, 0o600, "{key}");
+    let mode = std::fs::metadata(dir.0.join(spec_name))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600, "{spec_name} holds a password hash");
 
     let validate = mailc(&dir.0, &["validate"], "");
     assert_eq!(

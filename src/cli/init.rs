@@ -83,7 +83,7 @@ fn run_in(dir: &Path, args: InitArgs) -> ExitCode {
             Some("give a shorter domain name"),
         );
     }
-    if let Err(e) = create_new(&dir.join(name), text.as_bytes()) {
+    if let Err(e) = create_new(&dir.join(name), text.as_bytes(), 0o600) {
         return fail(&format!("cannot write `{name}`: {e}"), None);
     }
     println!("wrote {name} ({address}, host mx1 running `mailc serve`)");
@@ -155,11 +155,14 @@ fn check(name: &str, text: &str) -> Result<(), String> {
     }
 }
 
-/// Writes `bytes` to a new file; an existing one is an error, never replaced.
-fn create_new(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+/// Writes `bytes` to a new file of this mode; an existing one is an
+/// error, never replaced.
+fn create_new(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
     let mut f = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
+        .mode(mode)
         .open(path)?;
     f.write_all(bytes)?;
     f.sync_all()
@@ -171,7 +174,7 @@ fn gitignore(path: &PathBuf) -> std::io::Result<Option<&'static str>> {
     const LINES: &str = "# DKIM private keys (mailc dkim keygen): never in git\n/keys/\n";
     match std::fs::read_to_string(path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            create_new(path, LINES.as_bytes())?;
+            create_new(path, LINES.as_bytes(), 0o644)?;
             Ok(Some("wrote"))
         }
         Err(e) => Err(e),
