@@ -427,9 +427,11 @@ fn hostile_names_other_users_and_bad_logins_are_refused() {
     server.python(
         r#"
 m = imaplib.IMAP4(HOST, PORT, timeout=60)
-no(m.login, "alice@example.com", "wrong")
-no(m.login, "nobody@example.com", "nobody-pw")
-no(m.login, "alice@example.com", "")
+# An unknown user and a wrong password read the same.
+wrong = no(m.login, "alice@example.com", "wrong")
+assert "AUTHENTICATIONFAILED" in wrong, wrong
+assert no(m.login, "nobody@example.com", "nobody-pw") == wrong
+assert no(m.login, "alice@example.com", "") == wrong
 # Commands before login.
 no(m.select, "INBOX")
 no(m.list)

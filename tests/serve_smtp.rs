@@ -1324,6 +1324,69 @@ s.quit()
 }
 
 #[test]
+fn a_flood_of_parallel_logins_is_cut_at_the_lock_and_mail_still_flows() {
+    // 24 sessions from one address send a wrong AUTH at the same moment,
+    // before any failure is counted. Hash checks run at most one per CPU,
+    // and one that waited for its turn is not made once the address is
+    // locked: at most auth_failures (3) + CPUs get 535, the rest 454
+    // without a check. Meanwhile port 25 takes a message and another
+    // address logs in.
+    let tmp = Temp::new("flood");
+    let input = limited(&tmp.0, &[("auth_failures", 3)]);
+    let server = Server::start(&input, &tmp.0.join("data"));
+    let out = py(
+        &format!(
+            "{SUBMIT}\n{}",
+            r#"
+import threading
+smtp, sub = int(sys.argv[1]), int(sys.argv[2])
+N = 24
+ready = threading.Barrier(N + 1)
+codes = [None] * N
+def flood(i):
+    s = smtplib.SMTP(timeout=120, source_address=("127.0.0.9", 0))
+    s.connect("127.0.0.1", sub)
+    s.ehlo("flood.example")
+    ready.wait()
+    codes[i] = attempt(lambda: s.auth("PLAIN", lambda c=None: "\0alice@example.com\0wrong%d" % i, initial_response_ok=True)).split()[0]
+    s.close()
+threads = [threading.Thread(target=flood, args=(i,)) for i in range(N)]
+for t in threads:
+    t.start()
+ready.wait()
+m = smtplib.SMTP("127.0.0.1", smtp, timeout=120)
+m.ehlo("mx.remote.test")
+print(m.sendmail("x@remote.test", ["alice@example.com"], "Subject: during the flood\r\n\r\nhi\r\n"))
+m.quit()
+for t in threads:
+    t.join()
+cpus = len(os.sched_getaffinity(0))
+wrong, locked = codes.count("535"), codes.count("454")
+print(wrong + locked == N, 3 <= wrong < 3 + cpus, wrong, locked)
+s = smtplib.SMTP(timeout=120, source_address=("127.0.0.10", 0))
+s.connect("127.0.0.1", sub)
+print(attempt(lambda: login(s, "alice@example.com", "alice-pw", "PLAIN")))
+s.quit()
+"#
+        ),
+        &[server.smtp.to_string(), server.submission.to_string()],
+    );
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 3, "{out}");
+    assert_eq!(lines[0], "{}", "{out}");
+    assert!(lines[1].starts_with("True True "), "{out}");
+    assert_eq!(lines[2], "235 2.7.0 authentication successful", "{out}");
+    assert!(
+        server
+            .inbox("alice@example.com")
+            .iter()
+            .any(|m| m.contains("Subject: during the flood")),
+        "{}",
+        server.log_text()
+    );
+}
+
+#[test]
 fn every_route_table_row_gets_the_routes_reply_at_rcpt() {
     use mailc::model::route::{Outcome, route};
     let mut tables: Vec<PathBuf> = std::fs::read_dir(root().join("tests/routes"))

@@ -2,7 +2,9 @@
 //! for guessers and cheap to protect:
 //!
 //! - at most one hash check per CPU runs at once (a slow hash of a spec
-//!   cannot occupy the whole blocking pool);
+//!   cannot occupy the whole blocking pool), and a check that waited for
+//!   its turn is not made when its address got locked meanwhile (a flood
+//!   of parallel attempts from one address costs at most its failures);
 //! - a login that names no user is checked against a real user's hash all
 //!   the same, so the answer takes as long as for a user who exists (no
 //!   timing tells which addresses have accounts);
@@ -57,6 +59,13 @@ pub struct Logins {
     /// Checked for a login that names no user.
     stand_in: Option<String>,
     limit: u32,
+    /// The hash check (tests count and slow it).
+    verify: fn(&str, &str) -> bool,
+}
+
+/// The real hash check: a hash it cannot read is no match.
+fn verify(password: &str, hash: &str) -> bool {
+    crate::passwd::verify(password, hash).unwrap_or(false)
 }
 
 /// The delay before answering the `n`-th failure (n ≥ 1).
@@ -74,6 +83,7 @@ impl Logins {
             // The first user's own hash: same scheme and cost as a real check.
             stand_in: m.users.values().next().map(|u| u.password.clone()),
             limit: m.limits.auth_failures.max(1),
+            verify,
         }
     }
 
@@ -126,27 +136,31 @@ impl Logins {
             (None, Some(h)) => Some(h.clone()),
             (None, None) => None,
         };
-        let good = match hash {
+        let failures = match hash {
             Some(hash) => {
                 let Ok(_permit) = self.hashing.acquire().await else {
                     return Verdict::Wrong;
                 };
-                tokio::task::spawn_blocking(move || {
-                    crate::passwd::verify(&password, &hash).unwrap_or(false)
-                })
-                .await
-                .unwrap_or(false)
+                // Failures counted while this one waited may have locked
+                // the address: then its turn is not spent on a hash.
+                if self.locked(ip) {
+                    return Verdict::Locked;
+                }
+                let verify = self.verify;
+                let good = tokio::task::spawn_blocking(move || verify(&password, &hash))
+                    .await
+                    .unwrap_or(false);
+                if let (true, Some((a, _))) = (good, &user) {
+                    return Verdict::Ok((*a).clone());
+                }
+                // Counted before the turn is passed on, so that the next
+                // check of this address sees it.
+                self.fail(ip)
             }
-            None => false,
+            None => self.fail(ip),
         };
-        match (good, user) {
-            (true, Some((a, _))) => Verdict::Ok(a.clone()),
-            _ => {
-                let n = self.fail(ip);
-                tokio::time::sleep(delay(n)).await;
-                Verdict::Wrong
-            }
-        }
+        tokio::time::sleep(delay(failures)).await;
+        Verdict::Wrong
     }
 }
 
@@ -217,5 +231,94 @@ mod tests {
         );
         let v4: IpAddr = "192.0.2.7".parse().unwrap();
         assert!(!l.locked(v4));
+    }
+
+    /// A stand-in hash check that takes a while and records how many run
+    /// at once, the most at once, and how many were made in all.
+    mod slow {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        pub static NOW: AtomicUsize = AtomicUsize::new(0);
+        pub static MOST: AtomicUsize = AtomicUsize::new(0);
+        pub static MADE: AtomicUsize = AtomicUsize::new(0);
+        pub fn verify(password: &str, hash: &str) -> bool {
+            let n = NOW.fetch_add(1, Ordering::SeqCst) + 1;
+            MOST.fetch_max(n, Ordering::SeqCst);
+            MADE.fetch_add(1, Ordering::SeqCst);
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            NOW.fetch_sub(1, Ordering::SeqCst);
+            super::verify(password, hash)
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_flood_of_checks_runs_one_per_cpu_and_stops_at_the_lock() {
+        use std::sync::atomic::Ordering;
+        let m = manifest(3);
+        let mut l = Logins::new(&m);
+        l.verify = slow::verify;
+        let l = std::sync::Arc::new(l);
+        let permits = l.hashing.available_permits();
+        let m = std::sync::Arc::new(m);
+        // 40 attempts at once from one address: all pass the first lock
+        // check (no failure yet), then wait for a turn.
+        let ip: IpAddr = "192.0.2.9".parse().unwrap();
+        let tasks: Vec<_> = (0..40)
+            .map(|i| {
+                let (l, m) = (l.clone(), m.clone());
+                tokio::spawn(async move {
+                    let login = if i % 2 == 0 {
+                        "a@x.example"
+                    } else {
+                        "nobody@x.example"
+                    };
+                    l.check(&m, ip, login, "wrong".into()).await
+                })
+            })
+            .collect();
+        let mut locked = 0;
+        for t in tasks {
+            match t.await.unwrap() {
+                Verdict::Locked => locked += 1,
+                Verdict::Wrong => {}
+                v => panic!("{v:?}"),
+            }
+        }
+        let made = slow::MADE.load(Ordering::SeqCst);
+        assert!(
+            slow::MOST.load(Ordering::SeqCst) <= permits,
+            "more checks at once than CPUs"
+        );
+        // At most the failures that lock, plus those already hashing then.
+        assert!(
+            made <= 3 + permits,
+            "{made} hash checks for a locked address"
+        );
+        assert_eq!(locked, 40 - made);
+    }
+
+    #[tokio::test]
+    async fn an_unknown_user_costs_one_check_as_a_wrong_password_does() {
+        use std::sync::atomic::Ordering;
+        // Every login that fails costs exactly one hash check, against a
+        // real user's hash, whether or not it names a user.
+        let m = manifest(100);
+        let mut l = Logins::new(&m);
+        l.verify = counted;
+        static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        static HASHES: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+        fn counted(password: &str, hash: &str) -> bool {
+            CALLS.fetch_add(1, Ordering::SeqCst);
+            HASHES.lock().unwrap().push(hash.to_string());
+            verify(password, hash)
+        }
+        let ip: IpAddr = "198.51.100.1".parse().unwrap();
+        for login in ["a@x.example", "nobody@x.example", "not an address", ""] {
+            let before = CALLS.load(Ordering::SeqCst);
+            assert_eq!(l.check(&m, ip, login, "wrong".into()).await, Verdict::Wrong);
+            assert_eq!(CALLS.load(Ordering::SeqCst), before + 1, "{login:?}");
+        }
+        // Each check against the real user's hash: same scheme, same cost.
+        let real = &m.users["a@x.example"].password;
+        assert!(HASHES.lock().unwrap().iter().all(|h| h == real));
     }
 }
