@@ -91,6 +91,9 @@ codes! {
     Relay => "mailc::unknown_recipients::relay", "an invalid relay destination";
     CatchAllTarget => "mailc::unknown_recipients::target", "a catch-all target that names nothing";
     SrsWithoutForward => "mailc::srs::unused", "SRS on a domain that forwards nothing";
+    ForwardWithoutSrs => "mailc::srs::missing", "mail forwarded to outside addresses without SRS";
+    MxPrivateAddress => "mailc::mx::private_address", "an MX host on a private, loopback, link-local or shared address";
+    BackupAcceptsNothing => "mailc::routing::backup_accepts_nothing", "a backup MX of an outside primary that knows no recipient";
     DnsTarget => "mailc::dns::target", "a DNS target that cannot be used: a bad server address, URL, key name or secret file path";
     DnsTargetUnknown => "mailc::dns::unknown_target", "a domain pushed to a DNS target the spec does not define";
     DnsUnpublished => "mailc::dns::unpublished", "a zone pushed to a DNS target although the spec does not publish it";

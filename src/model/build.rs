@@ -70,6 +70,7 @@ pub fn build(spec: &Spec, inputs: &Inputs<'_>, diags: &mut Diagnostics) -> Optio
             (h.key, host)
         })
         .collect();
+    super::warn::check(spec, &hosts, &domains, b.diags);
     let mut model = Model {
         hosts,
         domains,

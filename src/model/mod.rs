@@ -12,6 +12,7 @@ mod push;
 mod recipients;
 pub mod route;
 mod routing;
+mod warn;
 
 use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, Ipv6Addr};
