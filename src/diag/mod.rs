@@ -3,6 +3,7 @@
 
 mod code;
 pub mod render;
+pub mod snippet;
 
 pub use code::Code;
 

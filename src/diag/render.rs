@@ -3,26 +3,29 @@
 
 use std::fmt::Write as _;
 
-use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource};
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan};
 
+use super::snippet::{self, Lines, Window};
 use super::{Diagnostic, Severity};
 use crate::source::Source;
 
-/// A diagnostic bound to its source, as miette wants it.
+/// A diagnostic bound to the lines it shows ([`Window`]), as miette wants
+/// it; every text cleaned by [`snippet::clean`].
 struct Report<'a> {
     diag: &'a Diagnostic,
-    source: NamedSource<std::sync::Arc<str>>,
+    message: std::borrow::Cow<'a, str>,
+    window: Window,
 }
 
 impl std::fmt::Debug for Report<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.diag.message)
+        f.write_str(&self.message)
     }
 }
 
 impl std::fmt::Display for Report<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.diag.message)
+        f.write_str(&self.message)
     }
 }
 
@@ -44,23 +47,29 @@ impl miette::Diagnostic for Report<'_> {
         self.diag
             .help
             .as_ref()
-            .map(|h| Box::new(h) as Box<dyn std::fmt::Display>)
+            .map(|h| Box::new(snippet::clean(h)) as Box<dyn std::fmt::Display>)
     }
 
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
-        Some(&self.source)
+        Some(&self.window)
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        Some(Box::new(self.diag.labels.iter().map(|l| {
-            let text = (!l.text.is_empty()).then(|| l.text.clone());
-            LabeledSpan::new_with_span(text, l.span)
-        })))
+        Some(Box::new(
+            self.diag
+                .labels
+                .iter()
+                .zip(&self.window.spans)
+                .map(|(l, span)| {
+                    let text = (!l.text.is_empty()).then(|| snippet::clean(&l.text).into_owned());
+                    LabeledSpan::new_with_span(text, *span)
+                }),
+        ))
     }
 }
 
-/// At most this many diagnostics are drawn for a terminal (each drawing scans
-/// the file); the rest are counted, and `--format json` lists them all.
+/// At most this many diagnostics are drawn for a terminal; the rest are
+/// counted, and `--format json` lists them all.
 pub const MAX_DRAWN: usize = 200;
 
 /// Renders diagnostics for a terminal. `color` picks ANSI styling.
@@ -72,13 +81,16 @@ pub fn graphical(diags: &[Diagnostic], source: &Source, color: bool) -> String {
     };
     let handler = GraphicalReportHandler::new_themed(theme)
         .with_width(100)
+        .with_context_lines(snippet::CONTEXT)
         .with_links(false);
-    let named = NamedSource::new(&*source.name, source.text.clone());
+    let lines = Lines::new(&source.text);
     let mut out = String::new();
     for diag in diags.iter().take(MAX_DRAWN) {
+        let spans: Vec<_> = diag.labels.iter().map(|l| l.span).collect();
         let report = Report {
             diag,
-            source: named.clone(),
+            message: snippet::clean(&diag.message),
+            window: Window::new(&source.name, &source.text, &lines, &spans),
         };
         let _ = handler.render_report(&mut out, &report);
         out.push('\n');
@@ -112,18 +124,18 @@ struct JsonLabel<'a> {
     column: usize,
     offset: usize,
     length: usize,
-    text: &'a str,
+    text: std::borrow::Cow<'a, str>,
 }
 
 #[derive(serde::Serialize)]
 struct JsonDiagnostic<'a> {
     code: &'static str,
     severity: Severity,
-    message: &'a str,
+    message: std::borrow::Cow<'a, str>,
     file: &'a str,
     line: usize,
     column: usize,
-    help: Option<&'a str>,
+    help: Option<std::borrow::Cow<'a, str>>,
     labels: Vec<JsonLabel<'a>>,
 }
 
@@ -135,9 +147,10 @@ struct JsonReport<'a> {
     diagnostics: Vec<JsonDiagnostic<'a>>,
 }
 
-/// Renders diagnostics as one JSON document.
+/// Renders diagnostics as one JSON document (no source text; messages,
+/// help and label texts cleaned as in the graphical report).
 pub fn json(diags: &[Diagnostic], source: &Source) -> String {
-    let lines = LineIndex::new(&source.text);
+    let lines = Lines::new(&source.text);
     let errors = diags
         .iter()
         .filter(|d| d.severity == Severity::Error)
@@ -149,26 +162,26 @@ pub fn json(diags: &[Diagnostic], source: &Source) -> String {
         diagnostics: diags
             .iter()
             .map(|d| {
-                let (line, column) = lines.line_col(&source.text, d.span().start);
+                let (line, column) = lines.line_col(d.span().start);
                 JsonDiagnostic {
                     code: d.code.as_str(),
                     severity: d.severity,
-                    message: &d.message,
+                    message: snippet::clean(&d.message),
                     file: &source.name,
                     line,
                     column,
-                    help: d.help.as_deref(),
+                    help: d.help.as_deref().map(snippet::clean),
                     labels: d
                         .labels
                         .iter()
                         .map(|l| {
-                            let (line, column) = lines.line_col(&source.text, l.span.start);
+                            let (line, column) = lines.line_col(l.span.start);
                             JsonLabel {
                                 line,
                                 column,
                                 offset: l.span.start,
                                 length: l.span.len,
-                                text: &l.text,
+                                text: snippet::clean(&l.text),
                             }
                         })
                         .collect(),
@@ -179,47 +192,17 @@ pub fn json(diags: &[Diagnostic], source: &Source) -> String {
     serde_json::to_string_pretty(&report).unwrap_or_default() + "\n"
 }
 
-/// Line starts of a text, for line/column look-ups in O(log n).
-struct LineIndex {
-    starts: Vec<usize>,
-}
-
-impl LineIndex {
-    fn new(text: &str) -> Self {
-        let mut starts = vec![0];
-        starts.extend(
-            text.bytes()
-                .enumerate()
-                .filter(|(_, b)| *b == b'\n')
-                .map(|(i, _)| i + 1),
-        );
-        LineIndex { starts }
-    }
-
-    /// 1-based line and column (in characters) of a byte offset.
-    fn line_col(&self, text: &str, offset: usize) -> (usize, usize) {
-        let offset = offset.min(text.len());
-        let line = self.starts.partition_point(|&s| s <= offset);
-        let start = self.starts[line - 1];
-        let col = String::from_utf8_lossy(&text.as_bytes()[start..offset])
-            .chars()
-            .count()
-            + 1;
-        (line, col)
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use super::LineIndex;
+    use super::Lines;
 
     #[test]
     fn line_index_agrees_with_a_scan() {
         let text = "ab\nçd\n\nx";
-        let idx = LineIndex::new(text);
+        let idx = Lines::new(text);
         let src = crate::source::Source::new("t", text, crate::source::Dialect::Yaml);
         for off in [0, 1, 3, 5, 6, 7, 8, 9] {
-            assert_eq!(idx.line_col(text, off), src.line_col(off), "offset {off}");
+            assert_eq!(idx.line_col(off), src.line_col(off), "offset {off}");
         }
     }
 }

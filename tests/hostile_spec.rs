@@ -1,0 +1,90 @@
+//! Specs written to hurt the operator who compiles them: alias graphs that
+//! overflow a recursive expander or ask for quadratic tables, values and
+//! files of gigabytes, secrets next to an error, key paths that probe or
+//! write the file system, hash parameters that make logins a weapon. Each
+//! gets a diagnostic, in bounded time and output, and nothing else.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn mailc(dir: &Path, args: &[&str]) -> Run {
+    let out = Command::new(env!("CARGO_BIN_EXE_mailc"))
+        .current_dir(dir)
+        .args(args)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .output()
+        .expect("run mailc");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+const HASH: &str = "{SHA512-CRYPT}$6$z6MQEt/GaGznLHgp$Byj6wliyFlYZHsGkA4BNdNtrTqS5pXmwqZNxvUaM4udekNI5s8a/QT1eru.9fx11jrZ56JBhTYoI/a1fP.cNA.";
+
+/// A one-domain spec whose domain block ends with `tail` (indented by the
+/// caller, four spaces for a domain key).
+fn spec(tail: &str) -> String {
+    format!(
+        "version: 1\n\
+         defaults: {{nameservers: [ns1.example.net, ns2.example.net], hostmaster: hostmaster@example.com}}\n\
+         hosts:\n\
+         \x20 mx1: {{hostname: mail.example.com, ipv4: 203.0.113.10, stack: postfix-dovecot}}\n\
+         domains:\n\
+         \x20 example.com:\n\
+         \x20   mx: [mx1]\n\
+         \x20   dmarc: {{policy: none}}\n\
+         {tail}"
+    )
+}
+
+/// An error next to a mailbox never shows its password hash, in the
+/// graphical report or in JSON, in YAML or KDL, and even when the file
+/// does not parse.
+#[test]
+fn secrets_near_an_error_are_masked() {
+    let yaml = spec(&format!(
+        "    mailboxes:\n      alice:\n        password: '{HASH}'\n        quota: bogus\n"
+    ));
+    let kdl = format!(
+        "version 1\n\
+         defaults hostmaster=hostmaster@example.com {{\n    nameservers ns1.example.net\n}}\n\
+         host mx1 hostname=mail.example.com ipv4=\"203.0.113.10\" stack=postfix-dovecot\n\
+         domain example.com {{\n    mx mx1\n    mailbox alice password=\"{HASH}\" quota=bogus\n}}\n"
+    );
+    let broken = format!(
+        "version: 1\nhosts: {{}}\ndomains:\n  example.com:\n    mailboxes:\n      alice: {{password: '{HASH}'\n      bob: [\n"
+    );
+    for (file, text) in [
+        ("mailc.yaml", &yaml),
+        ("mailc.kdl", &kdl),
+        ("broken.yaml", &broken),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(file), text).unwrap();
+        for format in ["text", "json"] {
+            let run = mailc(dir.path(), &["validate", file, "--format", format]);
+            assert_eq!(run.code, 1, "{file}: {}", run.stdout);
+            let all = format!("{}{}", run.stdout, run.stderr);
+            assert!(all.contains("mailc::"), "{file}: {all}");
+            for secret in ["$6$z6MQEt", "Byj6wliyFlYZ", "SHA512-CRYPT}$"] {
+                assert!(
+                    !all.contains(secret),
+                    "{file} ({format}) shows the hash:\n{all}"
+                );
+            }
+        }
+        let run = mailc(dir.path(), &["validate", file]);
+        assert!(run.stderr.contains("********"), "{file}: {}", run.stderr);
+    }
+}
