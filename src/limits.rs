@@ -18,6 +18,12 @@ pub const VALUE_BYTES: usize = 64 << 10;
 /// A DKIM private key file: 64 KiB (an RSA-16384 key in PEM is 13 KB).
 pub const KEY_FILE_BYTES: u64 = 64 << 10;
 
+/// The addresses all alias expansions of a spec may list together: five
+/// million. Every alias lists each address it reaches, so a spec that nests
+/// aliases deeply can ask for tables quadratic in its size; a hosting spec
+/// of 100,000 mailboxes with 25 aliases per domain lists under 50,000.
+pub const ALIAS_ADDRESSES: usize = 5_000_000;
+
 /// A saved plan: 4 GiB (it holds every public file the plan writes).
 pub const PLAN_FILE_BYTES: u64 = 4 << 30;
 

@@ -48,6 +48,81 @@ fn spec(tail: &str) -> String {
     )
 }
 
+fn project(text: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("mailc.yaml"), text).unwrap();
+    dir
+}
+
+/// `aliases:` with `n` entries made by `entry(i)`, after one mailbox.
+fn aliases(n: usize, entry: impl Fn(usize) -> String) -> String {
+    let mut s = format!("    mailboxes:\n      alice: {{password: '{HASH}'}}\n    aliases:\n");
+    for i in 0..n {
+        s.push_str(&format!("      {}\n", entry(i)));
+    }
+    s
+}
+
+/// A chain of 20,000 aliases is expanded without recursion: valid, on every
+/// command that expands it.
+#[test]
+fn a_chain_of_20000_aliases_is_valid() {
+    let n = 20_000;
+    let dir = project(&spec(&aliases(n, |i| {
+        if i + 1 < n {
+            format!("a{i}: a{}", i + 1)
+        } else {
+            format!("a{i}: alice")
+        }
+    })));
+    let run = mailc(dir.path(), &["validate"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("is valid"), "{}", run.stdout);
+    let run = mailc(dir.path(), &["plan"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = mailc(dir.path(), &["route", "a0@example.com"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("alice@example.com"), "{}", run.stdout);
+}
+
+/// A cycle through 10,000 aliases is one short diagnostic.
+#[test]
+fn a_cycle_of_10000_aliases_is_one_short_error() {
+    let n = 10_000;
+    let dir = project(&spec(&aliases(n, |i| format!("a{i}: a{}", (i + 1) % n))));
+    for format in ["text", "json"] {
+        let run = mailc(dir.path(), &["validate", "--format", format]);
+        assert_eq!(run.code, 1, "{}", run.stdout);
+        let all = format!("{}{}", run.stdout, run.stderr);
+        assert!(all.contains("mailc::alias::cycle"), "{all}");
+        assert!(all.contains("(10000 aliases"), "{all}");
+        assert!(all.len() < 20_000, "{} bytes of diagnostics", all.len());
+    }
+}
+
+/// Aliases nested so that each lists every address of the next would need
+/// tables quadratic in the spec (72 million addresses from 480 KB): refused
+/// before anything is expanded.
+#[test]
+fn quadratic_alias_tables_are_refused() {
+    let n = 12_000;
+    let dir = project(&spec(&aliases(n, |i| {
+        format!("a{i}: [a{}, x{i}@elsewhere.example]", i + 1)
+    })));
+    let run = mailc(dir.path(), &["validate"]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(
+        run.stderr.contains("mailc::alias::expansion"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("more than the 5000000"),
+        "{}",
+        run.stderr
+    );
+}
+
 /// An error next to a mailbox never shows its password hash, in the
 /// graphical report or in JSON, in YAML or KDL, and even when the file
 /// does not parse.

@@ -53,6 +53,7 @@ codes! {
     DuplicateRecipient => "mailc::recipient::duplicate", "a local part that means two things";
     UnknownTarget => "mailc::alias::unknown_target", "an alias target that names nothing";
     AliasCycle => "mailc::alias::cycle", "aliases that lead back to themselves";
+    AliasExpansion => "mailc::alias::expansion", "aliases that would list more addresses in all than mailc allows";
     EmptyAlias => "mailc::alias::empty", "an alias with no targets";
     SendOnlyTarget => "mailc::alias::send_only", "an alias whose only target receives nothing";
     UnknownHost => "mailc::host::unknown", "a reference to a host the spec does not define";
