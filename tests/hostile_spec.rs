@@ -123,6 +123,58 @@ fn quadratic_alias_tables_are_refused() {
     );
 }
 
+/// A value of a megabyte is refused without being quoted, in either format.
+#[test]
+fn a_huge_value_is_refused_without_quoting_it() {
+    let big = "A".repeat(1 << 20);
+    let dir = project(&spec(&format!(
+        "    records:\n      - {{name: www, type: TXT, value: \"{big}\"}}\n"
+    )));
+    for format in ["text", "json"] {
+        let run = mailc(dir.path(), &["validate", "--format", format]);
+        assert_eq!(run.code, 1);
+        let all = format!("{}{}", run.stdout, run.stderr);
+        assert!(all.contains("mailc::value::size"), "{all}");
+        assert!(all.len() < 4_000, "{} bytes of diagnostics", all.len());
+        for line in all.lines() {
+            let chars = line.chars().count();
+            assert!(chars < 250, "a line of {chars} characters");
+        }
+    }
+}
+
+/// A spec file or a key file larger than its limit is refused before it is
+/// read (sparse files: nothing is written to disk).
+#[test]
+fn huge_files_are_refused_unread() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let spec_file = std::fs::File::create(d.join("mailc.yaml")).unwrap();
+    spec_file.set_len(600 << 20).unwrap();
+    let run = mailc(d, &["validate"]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr
+            .contains("is larger than 512 MiB, the most a spec may be"),
+        "{}",
+        run.stderr
+    );
+
+    std::fs::write(
+        d.join("mailc.yaml"),
+        spec("    dkim: [{selector: s1, algorithm: ed25519, private_key: keys/s1.key}]\n"),
+    )
+    .unwrap();
+    std::fs::create_dir(d.join("keys")).unwrap();
+    let key = std::fs::File::create(d.join("keys/s1.key")).unwrap();
+    key.set_len(3 << 30).unwrap();
+    for args in [&["validate"][..], &["plan"]] {
+        let run = mailc(d, args);
+        assert_eq!(run.code, 1, "{}", run.stdout);
+        assert!(run.stderr.contains("larger than 64 KiB"), "{}", run.stderr);
+    }
+}
+
 /// An error next to a mailbox never shows its password hash, in the
 /// graphical report or in JSON, in YAML or KDL, and even when the file
 /// does not parse.

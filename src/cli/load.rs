@@ -53,7 +53,7 @@ impl KeyFiles for DiskKeys<'_> {
     }
 
     fn read(&self, path: &str) -> Option<Result<Vec<u8>, String>> {
-        Some(std::fs::read(self.dir.join(path)).map_err(|e| e.to_string()))
+        Some(limits::read(&self.dir.join(path), limits::KEY_FILE_BYTES).map_err(|e| e.to_string()))
     }
 }
 

@@ -38,6 +38,7 @@ codes! {
     MissingKey => "mailc::key::missing", "a required key is absent";
     DuplicateKey => "mailc::key::duplicate", "the same key is given twice";
     Type => "mailc::value::type", "a value of the wrong kind (string, number, list, map)";
+    ValueSize => "mailc::value::size", "a value longer than any spec needs";
     ControlChar => "mailc::value::control_char", "a control character inside a value";
     BadEnum => "mailc::value::choice", "a value outside the allowed choices";
     Version => "mailc::version", "an unsupported spec version";

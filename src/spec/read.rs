@@ -7,6 +7,7 @@
 use super::tree::{Key, Node, Value};
 use super::*;
 use crate::diag::{Code, Diagnostic, Diagnostics, suggest};
+use crate::limits;
 use crate::source::{Dialect, Span};
 
 /// Reads the whole document.
@@ -185,6 +186,21 @@ impl<'d> Reader<'d> {
     }
 
     fn check_text(&mut self, s: &str, span: Span) -> bool {
+        if s.len() > limits::VALUE_BYTES {
+            let d = Diagnostic::error(
+                Code::ValueSize,
+                span,
+                format!(
+                    "this value is {} bytes long; a value may be at most {}",
+                    s.len(),
+                    limits::bytes(limits::VALUE_BYTES as u64)
+                ),
+            )
+            .label("too long")
+            .help("no value of a spec needs more (a DNS record holds at most 65,535 bytes); look for a quote that is not closed");
+            self.push(d);
+            return false;
+        }
         if let Some(c) = s.chars().find(|c| c.is_control()) {
             let d = Diagnostic::error(
                 Code::ControlChar,
@@ -201,7 +217,9 @@ impl<'d> Reader<'d> {
 
     fn string(&mut self, node: &Node, what: &str) -> Option<Sp<String>> {
         let s = match &node.value {
-            Value::Str(s) => s.to_string(),
+            // Checked before it is copied: it may be huge.
+            Value::Str(s) if !self.check_text(s, node.span) => return None,
+            Value::Str(s) => return Some(Sp::new(s.to_string(), node.span)),
             Value::Int(i) => i.to_string(),
             Value::Float(f) => f.to_string(),
             _ => {
