@@ -215,3 +215,36 @@ fn secrets_near_an_error_are_masked() {
         assert!(run.stderr.contains("********"), "{file}: {}", run.stderr);
     }
 }
+
+/// Key paths stay below the spec's folder: an absolute path is refused
+/// alike whether the file exists or not (no existence oracle), and
+/// `dkim keygen` creates nothing there.
+#[test]
+fn absolute_key_paths_are_refused_alike() {
+    let outside = tempfile::tempdir().unwrap();
+    let exists = outside.path().join("exists.key");
+    std::fs::write(&exists, "not a key").unwrap();
+    let absent = outside.path().join("absent.key");
+    let mut seen = Vec::new();
+    for path in [&exists, &absent] {
+        let dir = project(&spec(&format!(
+            "    dkim: [{{selector: s1, algorithm: ed25519, private_key: {}}}]\n",
+            path.display()
+        )));
+        let run = mailc(dir.path(), &["validate", "--format", "json"]);
+        assert_eq!(run.code, 1);
+        let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+        let d = &v["diagnostics"][0];
+        assert_eq!(d["code"], "mailc::dkim::key_path", "{}", run.stdout);
+        let message = d["message"]
+            .as_str()
+            .unwrap()
+            .replace(&path.display().to_string(), "PATH");
+        seen.push(message);
+        let run = mailc(dir.path(), &["dkim", "keygen"]);
+        assert_eq!(run.code, 1, "{}", run.stdout);
+        assert!(!absent.exists(), "keygen made {}", absent.display());
+    }
+    assert_eq!(seen[0], seen[1], "the messages tell the two apart");
+    assert_eq!(std::fs::read_to_string(&exists).unwrap(), "not a key");
+}

@@ -199,7 +199,12 @@ fn selector(s: &str) -> Result<String, String> {
 
 /// Why a path to a key or secret file is not safe to name in configs and
 /// open: empty, characters other than letters, digits and `. _ - / + @`,
-/// a `..` component, or a folder. `None` when it is fine.
+/// absolute, a `..` component, or a folder. `None` when it is fine.
+///
+/// Such paths are relative to the spec's folder and stay below it, so a
+/// spec can neither read nor make files elsewhere, nor learn whether a file
+/// exists elsewhere. A folder kept elsewhere is reached through a link in
+/// the spec's folder, which only whoever controls that folder can make.
 pub fn unsafe_path(path: &str) -> Option<String> {
     let bad_char = path
         .chars()
@@ -211,6 +216,8 @@ pub fn unsafe_path(path: &str) -> Option<String> {
             "`{}` is not allowed in a key path",
             c.escape_default()
         ))
+    } else if path.starts_with('/') {
+        Some("it is absolute; the files a spec names live under the spec's folder".to_string())
     } else if path.split('/').any(|c| c == "..") {
         Some("it climbs out of its folder with `..`".to_string())
     } else if path.ends_with('/') {
@@ -220,8 +227,8 @@ pub fn unsafe_path(path: &str) -> Option<String> {
     }
 }
 
-/// A key path: relative or absolute, but no `..`, and only characters that
-/// are safe in every config that names it.
+/// A key path, checked by [`unsafe_path`]; then whether the file exists
+/// and holds a usable key.
 fn private(
     p: &Sp<String>,
     algorithm: DkimAlgorithm,
@@ -234,7 +241,7 @@ fn private(
         diags.push(
             Diagnostic::error(Code::DkimKeyPath, p.span, format!("`{path}` is not a usable key path: {why}"))
                 .label("unsafe path")
-                .help("use a path relative to the spec, of letters, digits and `. _ - /`, like `keys/example.com/s2026.key`"),
+                .help("use a path below the spec's folder, of letters, digits and `. _ - /`, like `keys/example.com/s2026.key` (to keep keys elsewhere, link a folder there to them)"),
         );
         return None;
     }
