@@ -248,3 +248,30 @@ fn absolute_key_paths_are_refused_alike() {
     assert_eq!(seen[0], seen[1], "the messages tell the two apart");
     assert_eq!(std::fs::read_to_string(&exists).unwrap(), "not a key");
 }
+
+/// Hash parameters that make each login cost minutes or gigabytes are
+/// refused; Dovecot's defaults pass.
+#[test]
+fn costly_hashes_are_refused() {
+    for (hash, ok) in [
+        (HASH.replace("$6$", "$6$rounds=999999999$"), false),
+        (
+            "{ARGON2ID}$argon2id$v=19$m=2097152,t=4,p=1$szefYfDWwupw42MWfCZGng$WEKui/ZYtrovBTDdT/13oDFUZjyhMsPek/dPDIQTKjk".to_string(),
+            false,
+        ),
+        (
+            "{ARGON2ID}$argon2id$v=19$m=65536,t=4294967295,p=1$szefYfDWwupw42MWfCZGng$WEKui/ZYtrovBTDdT/13oDFUZjyhMsPek/dPDIQTKjk".to_string(),
+            false,
+        ),
+        (HASH.to_string(), true),
+    ] {
+        let dir = project(&spec(&format!(
+            "    mailboxes:\n      alice: {{password: '{hash}'}}\n"
+        )));
+        let run = mailc(dir.path(), &["validate"]);
+        assert_eq!(run.code == 0, ok, "{hash}: {}", run.stderr);
+        if !ok {
+            assert!(run.stderr.contains("mailc::password::cost"), "{}", run.stderr);
+        }
+    }
+}

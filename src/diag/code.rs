@@ -66,6 +66,7 @@ codes! {
     PlaintextPassword => "mailc::password::plaintext", "a password that is not a hash";
     PasswordScheme => "mailc::password::scheme", "a password hash in an unsupported scheme";
     PasswordPrefix => "mailc::password::prefix", "a crypt hash without its `{SCHEME}` prefix";
+    PasswordCost => "mailc::password::cost", "a password hash too costly to check, or too cheap to guess";
     SpfLookups => "mailc::spf::lookups", "an SPF record over the 10-lookup limit";
     SpfTerm => "mailc::spf::term", "an invalid SPF term";
     DkimSelector => "mailc::dkim::selector", "an invalid DKIM selector";
