@@ -275,3 +275,22 @@ fn costly_hashes_are_refused() {
         }
     }
 }
+
+/// A record's TTL has the range of a domain's (RFC 2181 §8).
+#[test]
+fn record_and_domain_ttls_share_one_range() {
+    for (ttl, ok) in [
+        (2_147_483_647u64, true),
+        (2_147_483_648, false),
+        (4_294_967_295, false),
+    ] {
+        for tail in [
+            format!("    ttl: {ttl}\n"),
+            format!("    records: [{{name: www, type: A, value: 203.0.113.20, ttl: {ttl}}}]\n"),
+        ] {
+            let dir = project(&spec(&tail));
+            let run = mailc(dir.path(), &["validate"]);
+            assert_eq!(run.code == 0, ok, "{tail}: {}", run.stderr);
+        }
+    }
+}

@@ -22,6 +22,21 @@ pub const DEFAULT_TTL: u32 = 3600;
 /// RFC 2181 §8: a TTL is at most 2^31 - 1.
 pub const MAX_TTL: u32 = 2_147_483_647;
 
+/// The error for a TTL above [`MAX_TTL`], a domain's and a record's alike.
+pub fn ttl_error(t: &Sp<u32>) -> Option<Diagnostic> {
+    (t.value > MAX_TTL).then(|| {
+        Diagnostic::error(
+            Code::Ttl,
+            t.span,
+            format!("TTL {} is larger than DNS allows", t.value),
+        )
+        .label("out of range")
+        .help(format!(
+            "use at most {MAX_TTL} (RFC 2181 §8); 3600 is common"
+        ))
+    })
+}
+
 /// Lowers `spec`. Returns the model only when no error was reported.
 pub fn build(spec: &Spec, inputs: &Inputs<'_>, diags: &mut Diagnostics) -> Option<Model> {
     if let Some(v) = &spec.version
@@ -620,17 +635,13 @@ impl Builder<'_> {
     fn ttl(&mut self, t: Option<&Sp<u32>>) -> u32 {
         match t {
             None => DEFAULT_TTL,
-            Some(t) if t.value > MAX_TTL => {
-                self.err(
-                    Code::Ttl,
-                    t.span,
-                    format!("TTL {} is larger than DNS allows", t.value),
-                    "out of range",
-                    format!("use at most {MAX_TTL} (RFC 2181 §8); 3600 is common"),
-                );
-                DEFAULT_TTL
-            }
-            Some(t) => t.value,
+            Some(t) => match ttl_error(t) {
+                Some(d) => {
+                    self.diags.push(d);
+                    DEFAULT_TTL
+                }
+                None => t.value,
+            },
         }
     }
 

@@ -23,7 +23,7 @@ pub use crate::spec::{
     Alignment, DkimAlgorithm, DkimState, DmarcPolicy, MtaStsMode, Owns, SpfAll, Stack,
     TsigAlgorithm,
 };
-pub use build::{Inputs, build};
+pub use build::{Inputs, build, ttl_error};
 pub use locate::locate;
 
 /// A whole resolved spec.

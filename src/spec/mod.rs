@@ -123,9 +123,10 @@ pub struct Spec {
 #[derive(Clone, Debug, Default, PartialEq, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Defaults {
-    /// TTL of every record mailc writes (seconds). Default 3600.
+    /// TTL of every record mailc writes (seconds, at most 2^31 - 1 as RFC
+    /// 2181 §8 says). Default 3600.
     #[serde(default)]
-    #[schemars(with = "u32")]
+    #[schemars(with = "u32", range(max = 2147483647))]
     pub ttl: Option<Sp<u32>>,
     /// What happens to mail for addresses no mailbox or alias claims. Default `reject`.
     #[serde(default)]
@@ -697,8 +698,10 @@ pub struct Record {
     /// Presentation form of the data (TXT: the text itself, unquoted).
     #[schemars(required, with = "Text")]
     pub value: Option<Sp<String>>,
+    /// This record's TTL (seconds, at most 2^31 - 1 as RFC 2181 §8 says);
+    /// default the domain's.
     #[serde(default)]
-    #[schemars(with = "u32")]
+    #[schemars(with = "u32", range(max = 2147483647))]
     pub ttl: Option<Sp<u32>>,
     #[serde(skip)]
     pub span: Span,

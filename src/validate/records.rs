@@ -127,6 +127,11 @@ pub fn check(
             );
             continue;
         }
+        // The same range as a domain's `ttl` (RFC 2181 §8).
+        if let Some(d) = r.ttl.as_ref().and_then(crate::model::ttl_error) {
+            diags.push(d);
+            continue;
+        }
         let rec = UserRecord {
             name: owner,
             rtype: t,
