@@ -94,6 +94,17 @@ fn pem_block(bytes: &[u8]) -> Result<(String, Zeroizing<Vec<u8>>), KeyError> {
         return err("its PEM header is cut short");
     };
     let label = rest[..label_end].to_string();
+    // RFC 7468 §2: a label is printable ASCII without `-` at its ends; real
+    // ones are a few uppercase words. Anything else is not echoed, since the
+    // message would quote the file.
+    if label.is_empty()
+        || label.len() > 64
+        || !label
+            .bytes()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == b' ')
+    {
+        return err("its PEM header is not `-----BEGIN PRIVATE KEY-----` or another PEM label");
+    }
     let body = &rest[label_end + "-----".len()..];
     let end_marker = format!("-----END {label}-----");
     let Some(body_end) = body.find(&end_marker) else {
@@ -296,5 +307,9 @@ mod tests {
             e(b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n").contains("PKCS#8")
         );
         assert!(e(b"-----BEGIN PRIVATE KEY-----\nAAAA\n").contains("END"));
+        // What stands between the markers of a header that is not a label
+        // is never quoted.
+        let e = e(b"-----BEGIN root:secret-line:19000\nmore secret -----\n");
+        assert!(!e.contains("secret"), "{e}");
     }
 }

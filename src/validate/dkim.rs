@@ -290,7 +290,10 @@ fn key_file(
     let bytes = match read {
         Ok(b) => b,
         Err(why) => {
-            diags.push(unusable(why).help("make the file readable by the user running mailc"));
+            diags.push(unusable(why).help(format!(
+                "a key file is a regular file of at most {}, readable by the user running mailc",
+                crate::limits::bytes(crate::limits::KEY_FILE_BYTES)
+            )));
             return;
         }
     };
