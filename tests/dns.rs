@@ -707,25 +707,83 @@ fn opendkim_accepts_the_signer_config_and_keys_stay_in_key_files() {
         }
     }
 
-    // OpenDKIM reads the configuration (installed in a scratch folder).
+    // OpenDKIM reads the configuration (installed in a scratch folder,
+    // its run folder and socket there too, as the user running the test).
+    let conf = String::from_utf8(files["dkim/mx1/opendkim.conf"].clone()).unwrap();
+    assert!(
+        conf.lines().any(|l| l
+            .split_whitespace()
+            .eq(["PidFile", "/run/opendkim/opendkim.pid"])),
+        "{conf}"
+    );
     let etc = tmp.0.join("etc-opendkim");
     copy_dir(&out.join("dkim/mx1"), &etc);
+    let pid_file = etc.join("run/opendkim.pid");
+    std::fs::create_dir(etc.join("run")).unwrap();
     for f in ["opendkim.conf", "KeyTable"] {
         let p = etc.join(f);
         let t = std::fs::read_to_string(&p).unwrap();
-        let t = t.replace("/etc/opendkim", etc.to_str().unwrap());
+        let t = t
+            .replace("/run/opendkim", etc.join("run").to_str().unwrap())
+            .replace("/etc/opendkim", etc.to_str().unwrap());
         let t = t
             .lines()
-            .filter(|l| !l.starts_with("UserID") && !l.starts_with("PidFile"))
+            .filter(|l| !l.starts_with("UserID"))
+            .map(|l| match l.starts_with("Socket") {
+                true => format!("Socket local:{}", etc.join("run/opendkim.sock").display()),
+                false => l.to_string(),
+            })
             .collect::<Vec<_>>()
             .join("\n");
         std::fs::write(&p, t + "\n").unwrap();
     }
-    let o = run(Command::new(opendkim)
+    let o = run(Command::new(&opendkim)
         .arg("-n")
         .arg("-x")
         .arg(etc.join("opendkim.conf")));
     assert!(o.status.success(), "opendkim -n: {}", said(&o));
+
+    // And runs on it: the milter writes its PidFile, which is what a
+    // service manager waits for.
+    struct Running(std::process::Child);
+    impl Drop for Running {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let mut daemon = Running(
+        Command::new(&opendkim)
+            .arg("-f")
+            .arg("-x")
+            .arg(etc.join("opendkim.conf"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start opendkim"),
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    let written = loop {
+        if let Ok(t) = std::fs::read_to_string(&pid_file)
+            && !t.trim().is_empty()
+        {
+            break t;
+        }
+        if let Some(status) = daemon.0.try_wait().unwrap() {
+            let mut err = String::new();
+            std::io::Read::read_to_string(daemon.0.stderr.as_mut().unwrap(), &mut err).unwrap();
+            panic!("opendkim stopped ({status}) without writing its PidFile: {err}");
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "opendkim wrote no {} within 120 s",
+            pid_file.display()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    assert_eq!(written.trim(), daemon.0.id().to_string());
+    drop(daemon);
 }
 
 #[test]

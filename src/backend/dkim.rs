@@ -4,7 +4,8 @@
 //!
 //! - `opendkim.conf`: the milter on the socket Postfix is told to use
 //!   ([`Install::dkim_milter`], `inet:127.0.0.1:8891`), reading the tables
-//!   below by their installed paths;
+//!   below by their installed paths, with the `PidFile` Debian's service
+//!   waits for (`Type=forking`, `/run/opendkim/opendkim.pid`);
 //! - `KeyTable`: `SELECTOR._domainkey.DOMAIN DOMAIN:SELECTOR:PATH`;
 //! - `SigningTable` (a `refile:`): `*@DOMAIN SELECTOR._domainkey.DOMAIN`;
 //! - `TrustedHosts`: loopback and the host's own names and addresses, whose
@@ -158,6 +159,7 @@ fn conf(host: &Host, install: &Install) -> String {
          Syslog                  yes\n\
          UMask                   007\n\
          UserID                  opendkim\n\
+         PidFile                 {}\n\
          Socket                  {}\n\
          Mode                    sv\n\
          Canonicalization        relaxed/simple\n\
@@ -169,6 +171,7 @@ fn conf(host: &Host, install: &Install) -> String {
          InternalHosts           {dir}/TrustedHosts\n\
          ExternalIgnoreList      {dir}/TrustedHosts\n",
         install.dkim_milter,
+        install.dkim_pid_file,
         opendkim_socket(&install.dkim_milter),
     );
     s

@@ -77,6 +77,8 @@ pub struct Install {
     pub dkim_milter: String,
     /// Where `dkim/HOST/` (OpenDKIM's config, tables and keys) is installed.
     pub dkim_dir: String,
+    /// OpenDKIM's `PidFile`: where a service manager looks for its process.
+    pub dkim_pid_file: String,
     /// postsrsd's forward and reverse lookup ports (on 127.0.0.1).
     pub srs_ports: (u16, u16),
     pub srs_secret: String,
@@ -170,6 +172,7 @@ impl Install {
             tls_key: format!("{live}/privkey.pem"),
             dkim_milter: "inet:127.0.0.1:8891".into(),
             dkim_dir: "/etc/opendkim".into(),
+            dkim_pid_file: "/run/opendkim/opendkim.pid".into(),
             srs_ports: (10001, 10002),
             srs_secret: "/etc/postsrsd.secret".into(),
             srs_user: "postsrsd".into(),
@@ -272,6 +275,7 @@ impl TestRoot {
             tls_key: format!("{var}/tls/key.pem"),
             dkim_milter: format!("inet:127.0.0.1:{}", base + 91),
             dkim_dir: format!("{}/dkim/{}", self.root, host.key),
+            dkim_pid_file: format!("{var}/opendkim.pid"),
             srs_ports: (base + 1, base + 2),
             srs_secret: format!("{var}/postsrsd.secret"),
             srs_user: "nobody".into(),
