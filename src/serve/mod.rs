@@ -359,3 +359,34 @@ async fn wait_for_signal() {
         _ = term => {}
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panicking_session_ends_alone() {
+        // The session's slot is released as its task unwinds, and the
+        // caller (the listener's task) goes on to the next session.
+        let pool = pool::Pool::new(1, 1);
+        let peer: SocketAddr = "192.0.2.1:25".parse().unwrap();
+        let Ok(slot) = pool.admit(peer.ip()) else {
+            panic!("no slot");
+        };
+        guarded("smtp", "t1", peer, async move {
+            let _slot = slot;
+            panic!("a bug in one session");
+        })
+        .await;
+        let Ok(slot) = pool.admit(peer.ip()) else {
+            panic!("the slot did not come back");
+        };
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        guarded("smtp", "t2", peer, async move {
+            let _slot = slot;
+            let _ = tx.send(());
+        })
+        .await;
+        assert!(rx.await.is_ok());
+    }
+}
