@@ -853,3 +853,153 @@ fn build_refuses_a_missing_key() {
     assert!(r.stderr.contains("mailc dkim keygen"), "{}", r.stderr);
     assert!(!tmp.0.join("out").exists());
 }
+
+/// Every stack signs with the `signing` keys only: OpenDKIM's tables, Exim's
+/// key copies and `mailc serve`'s manifest; `published` and `retired` keys
+/// stay in the zone, a `revoked` one with an empty `p=` and no key file.
+#[test]
+fn every_stack_signs_with_signing_keys_only() {
+    let tmp = Temp::new("dkim-states");
+    let mut spec = String::from(
+        "version: 1\n\
+         defaults: {nameservers: [ns1.example.net], hostmaster: hostmaster@example.com, dmarc: {policy: none}}\n\
+         hosts:\n\
+         \x20 mx1: {hostname: mx1.example.com, ipv4: 203.0.113.10, stack: postfix-dovecot}\n\
+         \x20 mx2: {hostname: mx2.example.com, ipv4: 203.0.113.11, stack: exim-dovecot}\n\
+         \x20 mx3: {hostname: mx3.example.com, ipv4: 203.0.113.12, stack: embedded}\n\
+         domains:\n",
+    );
+    let domains = [
+        ("mx1", "one.example"),
+        ("mx2", "two.example"),
+        ("mx3", "three.example"),
+    ];
+    for (host, domain) in domains {
+        spec.push_str(&format!("  {domain}:\n    mx: [{host}]\n    dkim:\n"));
+        for (selector, state) in [
+            ("s4", "signing"),
+            ("s3", "published"),
+            ("s2", "retired"),
+            ("s1", "revoked"),
+        ] {
+            spec.push_str(&format!(
+                "      - {{selector: {selector}, algorithm: ed25519, private_key: keys/{domain}/{selector}.key, state: {state}}}\n"
+            ));
+        }
+    }
+    std::fs::write(tmp.0.join("mailc.yaml"), spec).unwrap();
+    let r = mailc(&tmp.0, &["dkim", "keygen", "mailc.yaml"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let files = build(&tmp.0, "mailc.yaml", "out");
+    let text = |p: &str| String::from_utf8_lossy(&files[p]).into_owned();
+
+    // The signers' key copies: s4 of each domain, by its own host only.
+    let copies: Vec<&str> = files
+        .keys()
+        .map(String::as_str)
+        .filter(|p| p.ends_with(".key") && !p.starts_with("dns/"))
+        .collect();
+    assert_eq!(
+        copies,
+        [
+            "dkim/mx1/keys/one.example/s4.key",
+            "exim/mx2/dkim/two.example/s4.key",
+            "server/mx3/keys/three.example/s4.key",
+        ]
+    );
+    let signing_table = text("dkim/mx1/SigningTable");
+    let key_table = text("dkim/mx1/KeyTable");
+    assert!(
+        signing_table.contains("s4._domainkey.one.example"),
+        "{signing_table}"
+    );
+    assert!(key_table.contains("one.example:s4:"), "{key_table}");
+    for gone in ["s3", "s2", "s1"] {
+        assert!(
+            !signing_table.contains(&format!("{gone}._domainkey")),
+            "{signing_table}"
+        );
+        assert!(!key_table.contains(&format!(":{gone}:")), "{key_table}");
+    }
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&files["server/mx3/manifest.json"]).unwrap();
+    let selectors: Vec<&str> = manifest["dkim"]["three.example"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["selector"].as_str().unwrap())
+        .collect();
+    assert_eq!(selectors, ["s4"]);
+
+    // Every key stays in the zone; the revoked one with an empty p= and
+    // no key file needed.
+    for (_, domain) in domains {
+        assert!(!tmp.0.join(format!("keys/{domain}/s1.key")).exists());
+        let zone = text(&format!("dns/{domain}.zone"));
+        let record = |selector: &str| {
+            zone.lines()
+                .find(|l| l.starts_with(&format!("{selector}._domainkey")))
+                .unwrap_or_else(|| panic!("no {selector} record in\n{zone}"))
+                .to_string()
+        };
+        for published in ["s4", "s3", "s2"] {
+            let r = record(published);
+            assert!(r.contains("k=ed25519; p=") && !r.ends_with("p=\""), "{r}");
+        }
+        let r = record("s1");
+        assert!(r.ends_with("\"v=DKIM1; k=ed25519; p=\""), "{r}");
+    }
+}
+
+/// A plan that would leave a domain our hosts signed for without a signing
+/// key (the signer removed while a published key stays) is refused; a
+/// successor that signs lets it through.
+#[test]
+fn removing_the_last_signing_key_is_refused() {
+    let tmp = Temp::new("last-signer");
+    let spec = |keys: &str| {
+        std::fs::write(
+            tmp.0.join("mailc.yaml"),
+            format!(
+                "version: 1\n\
+                 defaults: {{nameservers: [ns1.example.net], hostmaster: hostmaster@example.com, dmarc: {{policy: none}}}}\n\
+                 hosts:\n\
+                 \x20 mx1: {{hostname: mx1.example.com, ipv4: 203.0.113.10, stack: postfix-dovecot}}\n\
+                 domains:\n\
+                 \x20 example.com:\n\
+                 \x20   mx: [mx1]\n\
+                 \x20   dkim:\n{keys}"
+            ),
+        )
+        .unwrap();
+    };
+    let a = "      - {selector: a, algorithm: ed25519, private_key: keys/a.key}\n";
+    let b = |state: &str| {
+        format!(
+            "      - {{selector: b, algorithm: ed25519, private_key: keys/b.key, state: {state}}}\n"
+        )
+    };
+    spec(&format!("{a}{}", b("published")));
+    let r = mailc(&tmp.0, &["dkim", "keygen", "mailc.yaml"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let r = mailc(&tmp.0, &["apply", "--auto-approve"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let before = tree(&tmp.0.join("out"));
+
+    spec(&b("published"));
+    let r = mailc(&tmp.0, &["plan"]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr
+            .contains("error: no DKIM key of `example.com` would sign any more"),
+        "{}",
+        r.stderr
+    );
+    let r = mailc(&tmp.0, &["apply", "--auto-approve", "--no-dns-wait"]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert_eq!(tree(&tmp.0.join("out")), before, "nothing written");
+
+    spec(&b("signing"));
+    let r = mailc(&tmp.0, &["apply", "--auto-approve", "--no-dns-wait"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+}

@@ -346,6 +346,7 @@ fn live_plan(
     let Some(model) = &loaded.model else {
         return Ok(None);
     };
+    push::signers_kept(model, output, plan)?;
     let live = push::plan(model, &loaded.dir, output, plan)?;
     if !wait.no_dns_wait {
         push::dns_wait(

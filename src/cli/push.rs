@@ -394,6 +394,79 @@ pub(crate) fn push_all(lp: &mut LivePlan, allow_large: bool) -> Result<usize, Ex
     Ok(done.len())
 }
 
+/// What the output in `--out` held before this apply: the keys its hosts
+/// signed with, and its paths.
+struct Before<'a> {
+    signed: std::collections::BTreeSet<crate::live::signing::KeyName>,
+    paths: std::collections::BTreeSet<&'a str>,
+}
+
+impl<'a> Before<'a> {
+    fn of(output: &'a Output, files: &'a Plan) -> Self {
+        use crate::live::signing;
+        let changed: BTreeMap<&str, &crate::plan::Change> =
+            files.changes.iter().map(|c| (c.path.as_str(), c)).collect();
+        let unchanged = output
+            .files
+            .iter()
+            .filter(|(p, _)| !changed.contains_key(p.as_str()))
+            .map(|(p, f)| (p.as_str(), f.bytes.as_slice()));
+        let old = files.changes.iter().filter_map(|c| {
+            c.old
+                .as_ref()
+                .map(|o| (c.path.as_str(), o.bytes.as_slice()))
+        });
+        let paths = unchanged
+            .clone()
+            .chain(old.clone())
+            .map(|(p, _)| p)
+            .collect();
+        let mut signed = signing::signed_before(unchanged.chain(old));
+        // A new key under the same selector starts signing as well.
+        for c in &files.changes {
+            if c.old.is_some()
+                && c.new.is_some()
+                && let Some(key) = signing::key_copy(&c.path)
+            {
+                signed.remove(&key);
+            }
+        }
+        Before { signed, paths }
+    }
+}
+
+/// Refuses an apply after which a domain our hosts signed mail of has no
+/// signing key left while its spec still lists DKIM keys (its last signer
+/// removed, or made `published`): its mail would go out unsigned.
+pub(crate) fn signers_kept(model: &Model, output: &Output, files: &Plan) -> Result<(), ExitCode> {
+    let before = Before::of(output, files);
+    let now = crate::live::signing::signing_now(model);
+    let mut lost = Vec::new();
+    for (name, d) in &model.domains {
+        let signed = before.signed.iter().any(|(dom, _)| dom == name);
+        let signs = now.iter().any(|(dom, _)| dom == name);
+        let local = d.roles.values().any(|r| *r == crate::model::Role::Local);
+        if signed && !signs && local && !d.dkim.is_empty() {
+            lost.push(name.as_str());
+        }
+    }
+    if lost.is_empty() {
+        return Ok(());
+    }
+    let mut err = io::stderr().lock();
+    for domain in lost {
+        let _ = writeln!(
+            err,
+            "error: no DKIM key of `{domain}` would sign any more (its last signing key is gone or no longer `signing`); nothing was pushed or written"
+        );
+    }
+    let _ = writeln!(
+        err,
+        "  help: keep a key `signing` until its successor signs (`mailc dkim rotate`); a domain that should stop signing has its `dkim` list removed"
+    );
+    Err(ExitCode::FAILURE)
+}
+
 /// Refuses a DKIM key that starts signing with this apply while DNS does
 /// not serve its record yet (docs/cli.md, "DKIM keys and DNS"): a pushed
 /// zone as its server served it before the push, any other as `resolvers`
@@ -408,41 +481,10 @@ pub(crate) fn dns_wait(
     resolvers: &[std::net::SocketAddr],
 ) -> Result<(), ExitCode> {
     use crate::live::signing;
-    let changed: BTreeMap<&str, &crate::plan::Change> =
-        files.changes.iter().map(|c| (c.path.as_str(), c)).collect();
-    let before_files = output
-        .files
-        .iter()
-        .filter(|(p, _)| !changed.contains_key(p.as_str()))
-        .map(|(p, f)| (p.as_str(), f.bytes.as_slice()))
-        .chain(files.changes.iter().filter_map(|c| {
-            c.old
-                .as_ref()
-                .map(|o| (c.path.as_str(), o.bytes.as_slice()))
-        }));
-    let before_paths: std::collections::BTreeSet<&str> = output
-        .files
-        .keys()
-        .map(String::as_str)
-        .filter(|p| !changed.contains_key(p))
-        .chain(
-            files
-                .changes
-                .iter()
-                .filter(|c| c.old.is_some())
-                .map(|c| c.path.as_str()),
-        )
-        .collect();
-    let mut before = signing::signed_before(before_files);
-    // A new key under the same selector starts signing as well.
-    for c in &files.changes {
-        if c.old.is_some()
-            && c.new.is_some()
-            && let Some(key) = signing::key_copy(&c.path)
-        {
-            before.remove(&key);
-        }
-    }
+    let Before {
+        signed: before,
+        paths: before_paths,
+    } = Before::of(output, files);
     // A zone not pushed is checked once something of its domain was
     // deployed: on a first deploy the zone file and the signers go out
     // together, and mailc cannot order them.
