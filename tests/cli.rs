@@ -863,3 +863,79 @@ fn messages_name_the_fix() {
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// Where the spec is: no spec, a folder, two specs, a spec in another
+/// folder. Messages say what is wrong and show paths from where mailc runs.
+#[test]
+fn spec_paths_are_clear() {
+    let dir = std::env::temp_dir().join(format!("mailc-paths-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("site")).unwrap();
+    // No spec here: a message, no empty source frame.
+    let run = mailc(&dir, &["validate", "--color", "never"], None);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr
+            .contains("cannot read `mailc.yaml`: there is no such file"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains('╭'), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("error: no spec was read"),
+        "{}",
+        run.stderr
+    );
+    let json = mailc(&dir, &["validate", "--format", "json"], None);
+    let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert!(v["diagnostics"][0]["line"].is_null(), "{}", json.stdout);
+    // A folder: says so, and names the spec inside it.
+    let spec = "version: 1\n\
+                defaults: {nameservers: [ns1.example.net, ns2.example.net], hostmaster: hostmaster@example.com, dmarc: {policy: none}}\n\
+                hosts:\n  mx1: {hostname: mx1.example.net, ipv4: 203.0.113.10, stack: embedded}\n\
+                domains:\n  example.com:\n    mx: [mx1]\n    dkim: {selector: s1, private_key: keys/s1.pem}\n";
+    std::fs::write(dir.join("site/mailc.yaml"), spec).unwrap();
+    let run = mailc(&dir, &["validate", "--color", "never", "site"], None);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains("`site` is a folder, not a spec file"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("give the spec inside it: `site/mailc.yaml`"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("permissions"), "{}", run.stderr);
+    // A key path is shown from here, not from the spec's folder.
+    let run = mailc(
+        &dir,
+        &["validate", "--color", "never", "site/mailc.yaml"],
+        None,
+    );
+    assert!(
+        run.stderr
+            .contains("the DKIM key file `site/keys/s1.pem` does not exist yet"),
+        "{}",
+        run.stderr
+    );
+    let run = mailc(&dir, &["dkim", "keygen", "site/mailc.yaml"], None);
+    assert!(
+        run.stdout.contains("created site/keys/s1.pem"),
+        "{}",
+        run.stdout
+    );
+    // Two specs: the YAML is read, and a warning says so.
+    std::fs::write(dir.join("mailc.yaml"), spec).unwrap();
+    std::fs::write(dir.join("mailc.kdl"), "version 1\n").unwrap();
+    let run = mailc(&dir, &["validate", "--color", "never"], None);
+    assert!(
+        run.stderr
+            .contains("both mailc.yaml and mailc.kdl are in this folder; reading mailc.yaml"),
+        "{}",
+        run.stderr
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}

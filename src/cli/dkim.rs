@@ -151,8 +151,9 @@ fn rotate(
             s
         }
     };
-    let file = format!("keys/{name}/{selector}.key");
-    let full = loaded.dir.join(&file);
+    let written = format!("keys/{name}/{selector}.key");
+    let full = loaded.dir.join(&written);
+    let file = load::shown(&loaded.dir, &written);
     if full.exists() {
         return super::fail(
             &format!("`{file}` exists already; no key was made"),
@@ -172,11 +173,11 @@ fn rotate(
     match loaded.source.dialect {
         crate::source::Dialect::Kdl => println!(
             "Add this node to `domain {name}` in {spec_name} (published, not signing yet):\n\n    \
-             dkim {selector} algorithm={alg} private-key=\"{file}\" state=published\n"
+             dkim {selector} algorithm={alg} private-key=\"{written}\" state=published\n"
         ),
         crate::source::Dialect::Yaml => println!(
             "Add this key to the `dkim` list of `{name}` in {spec_name} (published, not signing yet):\n\n      \
-             - {{selector: {selector}, algorithm: {alg}, private_key: {file}, state: published}}\n"
+             - {{selector: {selector}, algorithm: {alg}, private_key: {written}, state: published}}\n"
         ),
     }
     let retire = match &replaces {
@@ -233,6 +234,7 @@ fn keygen(spec: Option<PathBuf>, color: bool) -> ExitCode {
     let (mut created, mut present, mut failed) = (0, 0, 0);
     for (file, algorithm) in key_files(model) {
         let full = loaded.dir.join(file);
+        let file = load::shown(&loaded.dir, file);
         if full.exists() {
             present += 1;
             continue;

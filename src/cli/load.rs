@@ -55,16 +55,38 @@ impl KeyFiles for DiskKeys<'_> {
     fn read(&self, path: &str) -> Option<Result<Vec<u8>, String>> {
         Some(limits::read(&self.dir.join(path), limits::KEY_FILE_BYTES).map_err(|e| e.to_string()))
     }
+
+    fn shown(&self, path: &str) -> String {
+        shown(self.dir, path)
+    }
+}
+
+/// A path the spec names (relative to its folder `dir`) as the user finds
+/// it from the current folder: `keys/a.key` beside `./mailc.yaml`,
+/// `site/keys/a.key` for `site/mailc.yaml`.
+pub fn shown(dir: &Path, path: &str) -> String {
+    if dir == Path::new(".") || Path::new(path).is_absolute() {
+        path.to_string()
+    } else {
+        dir.join(path).display().to_string()
+    }
 }
 
 /// `SPEC` defaults to `mailc.yaml`, else `mailc.kdl`, in the current folder.
+/// With both there, the YAML is read and a warning says so.
 pub fn spec_path(arg: Option<&Path>) -> PathBuf {
+    let (yaml, kdl) = (Path::new("mailc.yaml"), Path::new("mailc.kdl"));
     match arg {
         Some(p) => p.to_path_buf(),
-        None if Path::new("mailc.yaml").exists() || !Path::new("mailc.kdl").exists() => {
-            PathBuf::from("mailc.yaml")
+        None if yaml.exists() && kdl.exists() => {
+            eprintln!(
+                "warning: both mailc.yaml and mailc.kdl are in this folder; reading mailc.yaml\n  \
+                 help: name the spec to read (`mailc validate mailc.kdl`), or remove the one that is not in use"
+            );
+            yaml.to_path_buf()
         }
-        None => PathBuf::from("mailc.kdl"),
+        None if yaml.exists() || !kdl.exists() => yaml.to_path_buf(),
+        None => kdl.to_path_buf(),
     }
 }
 
@@ -75,27 +97,48 @@ pub fn load(path: &Path, missing: MissingKey) -> Loaded {
         Err(e) => {
             let name = path.display().to_string();
             let (message, help) = match e {
-                ReadError::Io(e) => (
-                    format!("cannot read `{name}`: {e}"),
-                    if e.kind() == std::io::ErrorKind::NotFound {
-                        "give the spec's path, run mailc in a folder with `mailc.yaml` or `mailc.kdl`, or start one with `mailc init`"
-                    } else {
-                        "check the file's permissions"
+                ReadError::Io(e) if e.kind() == std::io::ErrorKind::NotFound => (
+                    match path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                        Some(dir) if !dir.is_dir() => {
+                            format!("cannot read `{name}`: there is no folder `{}`", dir.display())
+                        }
+                        _ => format!("cannot read `{name}`: there is no such file"),
                     },
+                    "give the spec's path, run mailc in a folder with `mailc.yaml` or `mailc.kdl`, or start one with `mailc init`".to_string(),
                 ),
+                ReadError::Io(e) if e.kind() == std::io::ErrorKind::PermissionDenied => (
+                    format!("cannot read `{name}`: permission denied"),
+                    "check the file's permissions and owner (`ls -l`); mailc only needs to read it".to_string(),
+                ),
+                ReadError::Io(e) => (format!("cannot read `{name}`: {e}"), "check that the path is the spec file".to_string()),
+                ReadError::NotAFile if path.is_dir() => {
+                    let inside = ["mailc.yaml", "mailc.kdl"]
+                        .iter()
+                        .map(|f| path.join(f))
+                        .find(|p| p.is_file());
+                    (
+                        format!("`{name}` is a folder, not a spec file"),
+                        match inside {
+                            Some(p) => format!("give the spec inside it: `{}`", p.display()),
+                            None => "give the path of the spec file (`mailc.yaml` or `mailc.kdl`)".to_string(),
+                        },
+                    )
+                }
                 ReadError::NotAFile => (
                     format!("`{name}` is not a regular file"),
-                    "give the path of the spec file",
+                    "give the path of the spec file".to_string(),
                 ),
                 ReadError::TooLarge { limit } => (
                     format!(
                         "`{name}` is larger than {}, the most a spec may be",
                         limits::bytes(limit)
                     ),
-                    "a spec of a million mailboxes is about 200 MB; check that this is the spec",
+                    "a spec of a million mailboxes is about 200 MB; check that this is the spec".to_string(),
                 ),
             };
-            let d = Diagnostic::error(Code::Io, Span::default(), message).help(help);
+            // No text was read: nothing to point at.
+            let mut d = Diagnostic::error(Code::Io, Span::default(), message).help(help);
+            d.labels.clear();
             Loaded {
                 source: Source::new(
                     name,

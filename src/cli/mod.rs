@@ -21,7 +21,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::diag::{Severity, render};
+use crate::diag::{Code, Severity, render};
 use crate::model::route;
 use crate::passwd::{self, Scheme};
 use crate::validate::dkim::MissingKey;
@@ -263,6 +263,11 @@ fn fail(msg: &str, help: Option<&str>) -> ExitCode {
     ExitCode::FAILURE
 }
 
+/// The spec file could not be read at all (missing, a folder, unreadable).
+fn unread(loaded: &load::Loaded) -> bool {
+    loaded.diagnostics.iter().any(|d| d.code == Code::Io) && loaded.source.text.is_empty()
+}
+
 fn validate(spec: Option<PathBuf>, format: Format, color: bool) -> ExitCode {
     let path = load::spec_path(spec.as_deref());
     let loaded = load::load(&path, MissingKey::Warn);
@@ -279,7 +284,9 @@ fn validate(spec: Option<PathBuf>, format: Format, color: bool) -> ExitCode {
                 "{}",
                 render::graphical(&loaded.diagnostics, &loaded.source, color)
             );
-            if errors > 0 {
+            if unread(&loaded) {
+                eprintln!("error: no spec was read");
+            } else if errors > 0 {
                 eprintln!(
                     "error: {} is invalid ({})",
                     loaded.source.name,

@@ -133,8 +133,9 @@ struct JsonDiagnostic<'a> {
     severity: Severity,
     message: std::borrow::Cow<'a, str>,
     file: &'a str,
-    line: usize,
-    column: usize,
+    /// `null` for a problem with no place in the spec (it could not be read).
+    line: Option<usize>,
+    column: Option<usize>,
     help: Option<std::borrow::Cow<'a, str>>,
     labels: Vec<JsonLabel<'a>>,
 }
@@ -162,14 +163,14 @@ pub fn json(diags: &[Diagnostic], source: &Source) -> String {
         diagnostics: diags
             .iter()
             .map(|d| {
-                let (line, column) = lines.line_col(d.span().start);
+                let place = (!d.labels.is_empty()).then(|| lines.line_col(d.span().start));
                 JsonDiagnostic {
                     code: d.code.as_str(),
                     severity: d.severity,
                     message: snippet::clean(&d.message),
                     file: &source.name,
-                    line,
-                    column,
+                    line: place.map(|p| p.0),
+                    column: place.map(|p| p.1),
                     help: d.help.as_deref().map(snippet::clean),
                     labels: d
                         .labels

@@ -22,6 +22,11 @@ pub trait KeyFiles: Sync {
         let _ = path;
         None
     }
+    /// The path as the user finds it from where mailc runs (the spec names
+    /// it relative to the spec's own folder).
+    fn shown(&self, path: &str) -> String {
+        path.to_string()
+    }
 }
 
 /// How a missing private key file is judged.
@@ -246,6 +251,7 @@ fn private(
         return None;
     }
     if !files.exists(path) {
+        let path = files.shown(path);
         let d = match missing {
             MissingKey::Warn => Diagnostic::warning(
                 Code::DkimKeyMissing,
@@ -266,7 +272,7 @@ fn private(
         };
         diags.push(d.label("no such file").help(help));
     } else if let Some(read) = files.read(path) {
-        key_file(p, algorithm, read, diags);
+        key_file(p, algorithm, read, &files.shown(path), diags);
     }
     Some(path.clone())
 }
@@ -276,9 +282,9 @@ fn key_file(
     p: &Sp<String>,
     algorithm: DkimAlgorithm,
     read: Result<Vec<u8>, String>,
+    path: &str,
     diags: &mut Diagnostics,
 ) {
-    let path = &p.value;
     let unusable = |why: String| {
         Diagnostic::error(
             Code::DkimKeyFile,
