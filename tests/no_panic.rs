@@ -75,6 +75,7 @@ hosts:
 domains:
   example.com:
     routing: auto
+    srs: false
     mx: [mx1, mx2]
     spf:
       include: [_spf.google.com]
@@ -141,7 +142,7 @@ defaults ttl=3600 quota="2G" hostmaster=hostmaster@example.com {{
 }}
 host mx1 hostname=mx1.example.com ipv4="203.0.113.10" ipv6="2001:db8::10" stack=postfix-dovecot
 host mx2 hostname=mx2.example.net ipv4="198.51.100.7" stack=embedded
-domain example.com routing=auto {{
+domain example.com routing=auto srs=#false {{
     mx mx1 mx2
     spf all="-all" {{ include _spf.google.com; ip4 "192.0.2.0/24" }}
     dkim s2026 algorithm=ed25519 private-key="keys/example.com/s2026.key"
