@@ -303,7 +303,8 @@ fn hand_written(dir: &Path) -> Vec<HandWritten> {
          web.example.net. 300 IN A 198.51.100.80\n\
          private.example.net. 7200 IN TYPE65280 \\# 4 0A000001\n",
     );
-    // An SPF record in a form mailc does not write.
+    // An SPF record in a form mailc does not write; TLS-RPT, and MTA-STS
+    // served from elsewhere.
     write(
         &dir.join("example.org.db"),
         "$TTL 86400\n\
@@ -314,7 +315,10 @@ fn hand_written(dir: &Path) -> Vec<HandWritten> {
          @ IN MX 5 alt1.aspmx.l.google.com.\n\
          @ IN TXT \"v=spf1 mx a:mail.example.org ip4:198.51.100.0/24 ~all\"\n\
          @ IN TXT \"google-site-verification=abc123\"\n\
-         _dmarc IN TXT \"v=DMARC1; p=none; rua=mailto:dmarc@example.org; fo=1\"\n",
+         _dmarc IN TXT \"v=DMARC1; p=none; rua=mailto:dmarc@example.org; fo=1\"\n\
+         _smtp._tls IN TXT \"v=TLSRPTv1; rua=mailto:tls-reports@example.org\"\n\
+         _mta-sts IN TXT \"v=STSv1; id=20240101T000000\"\n\
+         mta-sts IN CNAME web.example.net.\n",
     );
     vec![
         (
@@ -397,6 +401,7 @@ fn hand_written_zones_round_trip_except_what_the_report_names() {
         "keys/dkim.inc:2: the strings of the TXT record at `s1._domainkey.example.com.` are joined",
         "DKIM key `s1` of `example.com` is imported as published only",
         "example.org.db:9: the DMARC record has tags the spec's `dmarc` does not hold",
+        "example.org.db:11: MTA-STS is kept as records",
     ] {
         if !report.contains(said) {
             failures.push(format!("the report does not say `{said}`:\n{report}"));
@@ -407,6 +412,7 @@ fn hand_written_zones_round_trip_except_what_the_report_names() {
         "{name: '*.dev', type: A, value: 203.0.113.50}",
         "{name: www, type: CNAME, value: web.example.net., ttl: 300}",
         "mx: []",
+        "tls_rpt: {rua: ['mailto:tls-reports@example.org']}",
     ] {
         if !spec.contains(kept) {
             failures.push(format!("the spec lacks `{kept}`:\n{spec}"));

@@ -246,7 +246,7 @@ pub fn map(
                                 Some(e.line),
                                 format!("DKIM key `{sel}` of `{domain}` is imported as published only (its public key): mailc hosts do not sign with it"),
                             )
-                            .help(format!("to sign with it, copy its private key to `keys/{domain}/{sel}.key` and write `private_key` instead of `public_key`; or add a new key (`mailc dkim keygen`) and retire this one")),
+                            .help(format!("to sign with it, copy its private key to `keys/{domain}/{sel}.key` and write `private_key` instead of `public_key`; or make a new key with `mailc dkim rotate {domain}` and retire this one once the new one signs")),
                         );
                         d.dkim.push(k);
                         continue;
