@@ -99,7 +99,8 @@ pub fn map(
     let mut mx: Vec<(u16, Name, &Entry)> = Vec::new();
     let mut nameservers: Vec<String> = Vec::new();
     let mut spf_seen = false;
-    let mut spf_dropped: Option<(Vec<String>, String, usize)> = None;
+    // The terms the spec's keys cannot hold, the record, and its place.
+    let mut spf_dropped: Option<(Vec<String>, String, String, usize)> = None;
     let mut seen_records: BTreeSet<Record> = BTreeSet::new();
 
     for e in &zone.entries {
@@ -230,7 +231,7 @@ pub fn map(
                         spf_seen = true;
                         let (spf, dropped) = parse_spf(&text);
                         if !dropped.is_empty() {
-                            spf_dropped = Some((dropped, e.file.clone(), e.line));
+                            spf_dropped = Some((dropped, text.clone(), e.file.clone(), e.line));
                             imp.explained.insert(key);
                         }
                         d.spf = Some(spf);
@@ -430,7 +431,7 @@ pub fn map(
     );
     // `mx` in SPF stands for the MX hosts' addresses: when the only MX is
     // the domain's local host, mailc lists that address itself.
-    if let Some((mut dropped, f, line)) = spf_dropped {
+    if let Some((mut dropped, text, f, line)) = spf_dropped {
         let local_name = d
             .local
             .as_ref()
@@ -445,7 +446,30 @@ pub fn map(
                 "the SPF term `mx` is written as the address of the domain's local host, its only MX",
             ));
         }
-        if !dropped.is_empty() {
+        // Other terms: the record is kept whole, where mailc can write it.
+        let whole = {
+            let words: Vec<&str> = text.split_whitespace().collect();
+            let mut diags = crate::diag::Diagnostics::default();
+            let record = crate::spec::Sp::new(words.join(" "), crate::source::Span::default());
+            crate::validate::spf::record(&domain, &record, &mut diags);
+            diags.is_empty().then_some(record.value)
+        };
+        if dropped.is_empty() {
+            // Only `mx`, noted above.
+        } else if let Some(record) = whole {
+            findings.push(
+                Finding::warning(
+                    &f,
+                    Some(line),
+                    format!("the SPF record has terms the spec's `spf` keys cannot hold (`{}`): it is kept whole as `spf: {{record: ...}}`, and mailc adds nothing to it", dropped.join(" ")),
+                )
+                .help("the addresses of new hosts must then be added to the record by hand; to let mailc write it, list the senders under `spf` as `ip4`, `ip6` or `include` instead"),
+            );
+            d.spf = Some(Spf {
+                record: Some(record),
+                ..Spf::default()
+            });
+        } else {
             findings.push(
                 Finding::warning(
                     &f,

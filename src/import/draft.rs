@@ -89,6 +89,8 @@ pub struct Spf {
     pub ip4: Vec<String>,
     pub ip6: Vec<String>,
     pub all: String,
+    /// The whole record, where its terms do not fit the keys above.
+    pub record: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -255,7 +255,9 @@ pub fn yaml(d: &Draft, h: &Header) -> String {
                 );
             }
         }
-        if let Some(spf) = &dom.spf {
+        if let Some(record) = dom.spf.as_ref().and_then(|s| s.record.as_ref()) {
+            let _ = writeln!(o, "    spf: {{record: {}}}", yaml_str(record));
+        } else if let Some(spf) = &dom.spf {
             let mut parts = Vec::new();
             if !spf.include.is_empty() {
                 parts.push(format!("include: {}", yaml_list(&spf.include)));
@@ -563,7 +565,9 @@ pub fn kdl(d: &Draft, h: &Header) -> String {
                 let _ = writeln!(o, "    mx {} priority={}", kdl_str(&m.host), m.priority);
             }
         }
-        if let Some(spf) = &dom.spf {
+        if let Some(record) = dom.spf.as_ref().and_then(|s| s.record.as_ref()) {
+            let _ = writeln!(o, "    spf record={}", kdl_quoted(record));
+        } else if let Some(spf) = &dom.spf {
             let _ = write!(o, "    spf all={}", kdl_quoted(&spf.all));
             let mut lists = Vec::new();
             for (key, items) in [

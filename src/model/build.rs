@@ -912,6 +912,19 @@ impl Builder<'_> {
     ) -> Spf {
         let own = d.own.spf.as_ref();
         let def = self.defaults.spf.as_ref();
+        // The whole record: the domain's own, or the defaults' where the
+        // domain gives no SPF key of its own.
+        let own_keys = own.is_some_and(|s| {
+            s.include.is_some() || s.ip4.is_some() || s.ip6.is_some() || s.all.is_some()
+        });
+        let record = own.and_then(|s| s.record.as_ref()).or_else(|| {
+            (!own_keys)
+                .then(|| def.and_then(|s| s.record.as_ref()))
+                .flatten()
+        });
+        if let Some(r) = record {
+            return validate::spf::record(name, r, self.diags);
+        }
         let list = |g: fn(&spec::Spf) -> Option<&Vec<Sp<String>>>| -> &[Sp<String>] {
             own.and_then(g)
                 .or_else(|| def.and_then(g))

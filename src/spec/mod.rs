@@ -427,6 +427,11 @@ pub struct Spf {
     #[serde(default)]
     #[schemars(with = "SpfAll")]
     pub all: Option<Sp<SpfAll>>,
+    /// The whole record, `v=spf1 ...`, written as given: mailc adds
+    /// nothing to it. Not beside the other keys.
+    #[serde(default)]
+    #[schemars(with = "Text")]
+    pub record: Option<Sp<String>>,
     #[serde(skip)]
     pub span: Span,
 }

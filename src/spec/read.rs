@@ -799,7 +799,24 @@ impl<'d> Reader<'d> {
                 ],
             );
         }
-        self.finish(f, &["include", "ip4", "ip6", "all"], "`spf`");
+        if let Some(n) = self.take(&mut f, "record") {
+            s.record = self.string(n, "an SPF record");
+        }
+        self.finish(f, &["include", "ip4", "ip6", "all", "record"], "`spf`");
+        if let Some(r) = &s.record
+            && (s.include.is_some() || s.ip4.is_some() || s.ip6.is_some() || s.all.is_some())
+        {
+            let record = self.dialect.spell("record");
+            self.push(
+                Diagnostic::error(
+                    Code::SpfRecord,
+                    r.span,
+                    format!("`{record}` gives the whole SPF record: it cannot stand beside `include`, `ip4`, `ip6` or `all`"),
+                )
+                .label("the whole record")
+                .help(format!("write those terms into the record, or remove `{record}` to let mailc write the record")),
+            );
+        }
         Some(s)
     }
 

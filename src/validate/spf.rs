@@ -85,6 +85,63 @@ pub fn check(
     Spf { terms, lookups }
 }
 
+/// A record given whole (`spf: {record: ...}`): `v=spf1` and its terms,
+/// US-ASCII (RFC 7208 §3), written as given; only the 10-lookup limit is
+/// checked (RFC 7208 §4.6.4: `include`, `a`, `mx`, `ptr`, `exists` and
+/// `redirect` each cost one).
+pub fn record(domain: &str, record: &Sp<String>, diags: &mut Diagnostics) -> Spf {
+    let text = record.value.as_str();
+    let bad = |message: String, help: &str| {
+        Diagnostic::error(Code::SpfRecord, record.span, message)
+            .label("this SPF record")
+            .help(help.to_string())
+    };
+    let mut words = text.split(' ').filter(|w| !w.is_empty());
+    let version = words.next().unwrap_or("");
+    let terms: Vec<String> = words.map(str::to_string).collect();
+    if !version.eq_ignore_ascii_case("v=spf1") {
+        diags.push(bad(
+            format!("the SPF record of `{domain}` does not start with `v=spf1`"),
+            "write the record as published, like `v=spf1 mx include:_spf.example.net -all`",
+        ));
+    } else if let Some(c) = text
+        .chars()
+        .find(|c| (!c.is_ascii_graphic() && *c != ' ') || *c == '"' || *c == '\\')
+    {
+        diags.push(bad(
+            format!("the SPF record of `{domain}` holds `{c}`, which an SPF record cannot (RFC 7208 §3: US-ASCII, no quotes or backslashes)"),
+            "write the record as published, without quotes",
+        ));
+    } else if terms.is_empty() {
+        diags.push(bad(
+            format!("the SPF record of `{domain}` has no term after `v=spf1`"),
+            "for a domain that sends no mail, write `v=spf1 -all`",
+        ));
+    }
+    let lookups = terms
+        .iter()
+        .filter(|t| {
+            let t = t
+                .trim_start_matches(['+', '-', '~', '?'])
+                .to_ascii_lowercase();
+            let name = t.split([':', '/', '=']).next().unwrap_or("");
+            matches!(name, "include" | "a" | "mx" | "ptr" | "exists") || t.starts_with("redirect=")
+        })
+        .count();
+    if lookups > MAX_LOOKUPS {
+        diags.push(
+            Diagnostic::error(
+                Code::SpfLookups,
+                record.span,
+                format!("the SPF record of `{domain}` needs {lookups} DNS lookups; receivers allow at most {MAX_LOOKUPS} (RFC 7208 §4.6.4)"),
+            )
+            .label("this SPF record")
+            .help("replace some of `include`, `a`, `mx`, `ptr`, `exists` with the `ip4:`/`ip6:` networks they stand for"),
+        );
+    }
+    Spf { terms, lookups }
+}
+
 /// `ADDR` or `ADDR/LEN`, written back in canonical form.
 fn parse_net<A: std::str::FromStr + std::fmt::Display>(
     s: &str,
@@ -124,6 +181,35 @@ fn bad_term(v: &Sp<String>, kind: &str, why: &str, example: &str) -> Diagnostic 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_record_given_whole() {
+        let sp = |s: &str| Sp::new(s.to_string(), Span::default());
+        let mut diags = Diagnostics::default();
+        let spf = record(
+            "example.org",
+            &sp("v=spf1 mx a:mail.example.org ip4:198.51.100.0/24 redirect=_spf.example.net"),
+            &mut diags,
+        );
+        assert!(diags.is_empty());
+        assert_eq!(spf.terms[0], "mx");
+        assert_eq!(spf.lookups, 3);
+        for bad in [
+            "spf1 -all",
+            "v=spf10 -all",
+            "v=spf1",
+            "v=spf1 \"-all\"",
+            "v=spf1 ip4:192.0.2.1 -all é",
+        ] {
+            let mut diags = Diagnostics::default();
+            record("example.org", &sp(bad), &mut diags);
+            assert_eq!(diags.len(), 1, "{bad}");
+        }
+        let mut diags = Diagnostics::default();
+        let many = format!("v=spf1 {}-all", "include:x.example ".repeat(11));
+        record("example.org", &sp(&many), &mut diags);
+        assert_eq!(diags.len(), 1);
+    }
 
     #[test]
     fn nets() {
