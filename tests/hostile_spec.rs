@@ -123,15 +123,31 @@ fn quadratic_alias_tables_are_refused() {
     );
 }
 
-/// A value of a megabyte is refused without being quoted, in either format.
+/// A value of a megabyte is refused without being quoted, in either
+/// format and either dialect.
 #[test]
 fn a_huge_value_is_refused_without_quoting_it() {
     let big = "A".repeat(1 << 20);
     let dir = project(&spec(&format!(
         "    records:\n      - {{name: www, type: TXT, value: \"{big}\"}}\n"
     )));
-    for format in ["text", "json"] {
-        let run = mailc(dir.path(), &["validate", "--format", format]);
+    std::fs::write(
+        dir.path().join("mailc.kdl"),
+        format!(
+            "version 1\n\
+             defaults hostmaster=hostmaster@example.com {{\n    nameservers ns1.example.net\n}}\n\
+             host mx1 hostname=mail.example.com ipv4=\"203.0.113.10\" stack=postfix-dovecot\n\
+             domain example.com {{\n    mx mx1\n    record www TXT \"{big}\"\n}}\n"
+        ),
+    )
+    .unwrap();
+    for (file, format) in [
+        ("mailc.yaml", "text"),
+        ("mailc.yaml", "json"),
+        ("mailc.kdl", "text"),
+        ("mailc.kdl", "json"),
+    ] {
+        let run = mailc(dir.path(), &["validate", file, "--format", format]);
         assert_eq!(run.code, 1);
         let all = format!("{}{}", run.stdout, run.stderr);
         assert!(all.contains("mailc::value::size"), "{all}");
