@@ -6,6 +6,7 @@
 pub mod backend;
 pub mod cli;
 pub mod diag;
+pub mod diff;
 pub mod dkim;
 pub mod expect;
 pub mod import;

@@ -10,19 +10,14 @@ use std::process::ExitCode;
 
 use super::context::DiskContext;
 use super::load;
-use crate::diag::{Severity, render};
+use crate::diag::render;
 use crate::output::OutputFile;
 use crate::validate::dkim::MissingKey;
 
 pub(crate) fn run(spec: Option<PathBuf>, out: &Path, color: bool) -> ExitCode {
     let path = load::spec_path(spec.as_deref());
     let loaded = load::load(&path, MissingKey::Error);
-    let errors: Vec<_> = loaded
-        .diagnostics
-        .iter()
-        .filter(|d| d.severity == Severity::Error)
-        .cloned()
-        .collect();
+    let errors = loaded.errors();
     let Some(model) = loaded.model.as_ref().filter(|_| errors.is_empty()) else {
         eprint!("{}", render::graphical(&errors, &loaded.source, color));
         return super::fail(

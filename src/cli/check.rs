@@ -12,7 +12,6 @@ use clap::Args;
 
 use super::context::DiskContext;
 use super::{ColorChoice, Format, fail, load};
-use crate::diag::{Severity, render};
 use crate::live::check::{self, Check, QueryError, Report, Resolvers, Status};
 use crate::validate::dkim::MissingKey;
 
@@ -55,13 +54,7 @@ pub fn run(args: CheckArgs, choice: ColorChoice) -> ExitCode {
     // A key file not made yet only leaves its DKIM record unchecked.
     let loaded = load::load(&path, MissingKey::Warn);
     let Some(model) = &loaded.model else {
-        let errors: Vec<_> = loaded
-            .diagnostics
-            .iter()
-            .filter(|d| d.severity == Severity::Error)
-            .cloned()
-            .collect();
-        eprint!("{}", render::graphical(&errors, &loaded.source, err_colour));
+        loaded.show_errors(err_colour);
         return fail(
             &format!(
                 "{} is invalid; fix it before checking DNS",

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::diag::{Code, Diagnostic, Diagnostics};
+use crate::diag::{Code, Diagnostic, Diagnostics, Severity};
 use crate::limits::{self, ReadError};
 use crate::model::{self, Inputs, Model};
 use crate::source::{Dialect, Source, Span};
@@ -19,6 +19,16 @@ pub struct Loaded {
 }
 
 impl Loaded {
+    /// The error diagnostics (warnings left out), for a command that stops
+    /// on them.
+    pub fn errors(&self) -> Vec<Diagnostic> {
+        self.diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .cloned()
+            .collect()
+    }
+
     /// Lets go of the spec and model without freeing them, for commands
     /// that exit soon after: a hosting-scale model is a million allocations,
     /// and the OS takes the memory back at exit faster than freeing them
@@ -29,15 +39,9 @@ impl Loaded {
 
     /// Draws the spec's errors (not its warnings) on stderr.
     pub fn show_errors(&self, color: bool) {
-        let errors: Vec<_> = self
-            .diagnostics
-            .iter()
-            .filter(|d| d.severity == crate::diag::Severity::Error)
-            .cloned()
-            .collect();
         eprint!(
             "{}",
-            crate::diag::render::graphical(&errors, &self.source, color)
+            crate::diag::render::graphical(&self.errors(), &self.source, color)
         );
     }
 }
@@ -172,9 +176,29 @@ fn spec_dir(path: &Path) -> PathBuf {
 
 /// Compiles a spec already read from `path`.
 pub fn load_bytes(path: &Path, bytes: Vec<u8>, missing: MissingKey) -> Loaded {
-    let name = path.display().to_string();
-    let dialect = Dialect::from_path(&name);
     let dir = spec_dir(path);
+    let keys = DiskKeys { dir: &dir };
+    load_with_keys(
+        &path.display().to_string(),
+        bytes,
+        missing,
+        &keys,
+        dir.clone(),
+    )
+}
+
+/// Compiles a spec's bytes under the display name `name` (whose ending
+/// picks the dialect), its key files looked up in `keys`; `dir` is the
+/// folder its key paths are relative to.
+pub fn load_with_keys(
+    name: &str,
+    bytes: Vec<u8>,
+    missing: MissingKey,
+    keys: &dyn KeyFiles,
+    dir: PathBuf,
+) -> Loaded {
+    let name = name.to_string();
+    let dialect = Dialect::from_path(&name);
     let text = match String::from_utf8(bytes) {
         Ok(t) => t,
         Err(e) => {
@@ -199,11 +223,10 @@ pub fn load_bytes(path: &Path, bytes: Vec<u8>, missing: MissingKey) -> Loaded {
     let mut diags = Diagnostics::new();
     let spec = crate::spec::parse(&source, &mut diags);
     let model = spec.as_ref().and_then(|spec| {
-        let keys = DiskKeys { dir: &dir };
         model::build(
             spec,
             &Inputs {
-                key_files: &keys,
+                key_files: keys,
                 missing_keys: missing,
             },
             &mut diags,

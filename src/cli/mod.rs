@@ -4,7 +4,9 @@
 mod build;
 mod check;
 mod context;
+mod diff;
 mod dkim;
+mod git;
 mod import;
 mod init;
 mod load;
@@ -118,6 +120,13 @@ enum Command {
         ("mailc import --root ./server-copy ./server-copy --dialect kdl", "A copy of a cPanel server's files into ./mailc.kdl."),
     ]))]
     Import(import::ImportArgs),
+    /// Compare what the spec compiles to at two git revisions: records,
+    /// routing verdicts and files (exit 2 when they differ).
+    #[command(after_help = manual::examples(&[
+        ("mailc diff", "What the uncommitted changes to ./mailc.yaml change: HEAD against the working tree."),
+        ("mailc diff origin/main HEAD --format markdown", "A pull request's changes, as a comment to paste."),
+    ]))]
+    Diff(diff::DiffArgs),
     /// Print the JSON Schema of the spec language.
     #[command(after_help = manual::examples(&[
         ("mailc schema > mailc.schema.json", "Save it for an editor's YAML language server."),
@@ -251,6 +260,7 @@ pub fn main() -> ExitCode {
         Command::Apply(args) => plan::apply(args, cli.color),
         Command::Check(args) => check::run(args, cli.color),
         Command::Test(args) => test::run(args, color),
+        Command::Diff(args) => diff::run(args, cli.color),
     }
 }
 
@@ -350,13 +360,7 @@ fn route_cmd(
     let path = load::spec_path(spec.as_deref());
     let loaded = load::load(&path, MissingKey::Warn);
     let Some(model) = &loaded.model else {
-        let errs: Vec<_> = loaded
-            .diagnostics
-            .iter()
-            .filter(|d| d.severity == Severity::Error)
-            .cloned()
-            .collect();
-        eprint!("{}", render::graphical(&errs, &loaded.source, color));
+        loaded.show_errors(color);
         return fail(
             &format!(
                 "{} is invalid; fix it before asking for routes",

@@ -134,7 +134,7 @@ pub struct ApplyArgs {
 }
 
 /// Colour for a stream: `auto` means a terminal and no `NO_COLOR`.
-fn colour(choice: ColorChoice, terminal: bool) -> bool {
+pub(super) fn colour(choice: ColorChoice, terminal: bool) -> bool {
     match choice {
         ColorChoice::Always => true,
         ColorChoice::Never => false,

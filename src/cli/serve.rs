@@ -10,7 +10,6 @@ use clap::Args;
 
 use super::context::DiskContext;
 use super::{fail, load};
-use crate::diag::{Severity, render};
 use crate::manifest::{Manifest, NextHop};
 use crate::serve::{self, Options};
 use crate::validate::dkim::MissingKey;
@@ -172,13 +171,7 @@ fn from_spec(
 ) -> Result<(Manifest, PathBuf), ExitCode> {
     let loaded = load::load(path, MissingKey::Error);
     let Some(model) = &loaded.model else {
-        let errs: Vec<_> = loaded
-            .diagnostics
-            .iter()
-            .filter(|d| d.severity == Severity::Error)
-            .cloned()
-            .collect();
-        eprint!("{}", render::graphical(&errs, &loaded.source, color));
+        loaded.show_errors(color);
         return Err(fail(
             &format!(
                 "{} is invalid; fix it before serving it",

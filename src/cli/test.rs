@@ -9,7 +9,7 @@ use clap::Args;
 use serde::Serialize;
 
 use super::{Format, fail, load};
-use crate::diag::{Severity, render};
+use crate::diag::render;
 use crate::expect::check::{self, Checked};
 use crate::expect::live::{self, Target};
 use crate::source::Source;
@@ -55,13 +55,7 @@ pub fn run(args: TestArgs, color: bool) -> ExitCode {
     let loaded = load::load(&path, MissingKey::Warn);
     let name = loaded.source.name.clone();
     let Some(model) = &loaded.model else {
-        let errs: Vec<_> = loaded
-            .diagnostics
-            .iter()
-            .filter(|d| d.severity == Severity::Error)
-            .cloned()
-            .collect();
-        eprint!("{}", render::graphical(&errs, &loaded.source, color));
+        loaded.show_errors(color);
         return fail(
             &format!("{name} is invalid; fix it before testing it"),
             Some("run `mailc validate`"),
