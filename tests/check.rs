@@ -312,7 +312,7 @@ fn unpublished_domain_is_checked_with_a_by_hand_help() {
     let mut zones = vec![("example.com".to_string(), zone)];
     zones.extend(reverse_zones("mx1.example.com.").into_iter().take(1));
     let bind = Bind::serving(&zones);
-    let r = mailc(&tmp.0, &["check", "--resolver", &bind.addr()]);
+    let r = mailc(&tmp.0, &["check", "mailc.yaml", "--resolver", &bind.addr()]);
     assert_eq!(r.code, 2, "{}", r.said());
     assert_eq!(
         lines_marked(&r.stdout, "✓ "),
@@ -462,7 +462,7 @@ fn keys_from_key_files_and_split_rsa_records_are_in_sync() {
         "mx1.example.com.",
     ));
     let bind = Bind::serving(&zones);
-    let r = mailc(&tmp.0, &["check", "--resolver", &bind.addr()]);
+    let r = mailc(&tmp.0, &["check", "mailc.yaml", "--resolver", &bind.addr()]);
     assert_eq!(r.code, 0, "{}", r.said());
     for dkim in [
         "example.com DKIM s2026",
@@ -490,7 +490,7 @@ fn keys_from_key_files_and_split_rsa_records_are_in_sync() {
 
     // Without the key files, their records are left unchecked, and said so.
     std::fs::remove_dir_all(tmp.0.join("keys")).unwrap();
-    let r = mailc(&tmp.0, &["check", "--resolver", &bind.addr()]);
+    let r = mailc(&tmp.0, &["check", "mailc.yaml", "--resolver", &bind.addr()]);
     assert_eq!(r.code, 0, "{}", r.said());
     assert!(!r.stdout.contains("DKIM s2025"), "{}", r.said());
     assert!(
