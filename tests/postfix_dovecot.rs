@@ -28,8 +28,8 @@ use std::time::{Duration, Instant};
 use mail_stack::client::{Smtp, Tls, imap_subjects, submission_rules};
 use mail_stack::instance::Instance;
 use mail_stack::{
-    Nothing, model_of, postfix_specs, postmap_all, require_root, root, run, show, tool,
-    write_stack, write_test_root,
+    Nothing, mailc_test_live, model_of, postfix_specs, postmap_all, require_root, root, run, show,
+    tool, write_stack, write_test_root,
 };
 use mailc::model::Stack;
 
@@ -775,21 +775,13 @@ fn mailc_test_live_passes_against_postfix() {
             }
             let instance = Instance::start(&root, &model, &host.key);
             let target = format!("{}=127.0.0.1:{}", host.key, instance.install.ports.smtp);
-            let out = std::process::Command::new(env!("CARGO_BIN_EXE_mailc"))
-                .current_dir(&dir)
-                .args(["--color", "never", "test", "mailc.yaml", "--live", &target])
-                .output()
-                .unwrap();
-            let (stdout, stderr) = (
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr),
-            );
-            assert!(
-                out.status.success() && stdout.contains(" passed"),
-                "{name} on {}: {stdout}{stderr}\nmaillog:\n{}",
-                host.key,
-                instance.maillog()
-            );
+            if let Err(said) = mailc_test_live(&dir, &target) {
+                panic!(
+                    "{name} on {}: {said}\nmaillog:\n{}",
+                    host.key,
+                    instance.maillog()
+                );
+            }
             checked += 1;
         }
     }

@@ -47,6 +47,26 @@ pub fn tool(name: &str) -> PathBuf {
 
 /// Fails unless running as root: Postfix's `postfix start` and `check` are
 /// reserved for the superuser.
+/// Runs `mailc test mailc.yaml --live TARGET` in `dir` (the spec's own
+/// tests against a running server); `Err` holds what it said when it did
+/// not pass.
+pub fn mailc_test_live(dir: &Path, target: &str) -> Result<(), String> {
+    let out = Command::new(env!("CARGO_BIN_EXE_mailc"))
+        .current_dir(dir)
+        .args(["--color", "never", "test", "mailc.yaml", "--live", target])
+        .output()
+        .expect("run mailc");
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    if out.status.success() && stdout.contains(" passed") {
+        Ok(())
+    } else {
+        Err(format!("{stdout}{stderr}"))
+    }
+}
+
 pub fn require_root() {
     let out = Command::new(tool("id")).arg("-u").output().expect("run id");
     assert_eq!(
