@@ -203,6 +203,28 @@ def ok(res):
     typ, data = res
     assert typ == "OK", (typ, data)
     return data
+def raw_login(user):
+    """A socket session logged in as `user`, for byte-exact replies."""
+    s = socket.create_connection((HOST, PORT), timeout=60)
+    f = s.makefile("rb")
+    assert f.readline().startswith(b"* OK")
+    pw = user.split("@")[0] + "-pw"
+    assert b"l OK" in cmd(s, f, "l", "LOGIN %s %s" % (user, pw))
+    return s, f
+def cmd(s, f, tag, line):
+    """Sends one command; returns every byte up to its tagged reply."""
+    s.sendall(("%s %s\r\n" % (tag, line)).encode())
+    out = b""
+    while True:
+        l = f.readline()
+        assert l, ("connection closed", out)
+        out += l
+        lit = re.search(rb"~?\{(\d+)\}\r\n$", l)
+        if lit:
+            out += f.read(int(lit.group(1)))
+            continue
+        if l.startswith(tag.encode() + b" "):
+            return out
 def no(fn, *args):
     try:
         typ, data = fn(*args)
@@ -1129,4 +1151,99 @@ m.logout()
     server.restart();
     let again = server.python(&format!("APPEND = False\n{script}"));
     assert_eq!(again, first, "after a restart");
+}
+
+/// A message/rfc822 part whose message is a multipart: BODY[1.TEXT] runs to
+/// the end of the part, the multipart's epilogue included.
+#[test]
+fn body_text_of_an_attached_multipart_keeps_the_epilogue() {
+    let tmp = Temp::new("rfc822-text");
+    let server = Server::start(&tmp.0);
+    server.deliver(
+        "alice@example.com",
+        "1700000001.digest.test",
+        "From: user@domain.org\nMime-Version: 1.0\nContent-Type: message/rfc822\n\n\
+         From: sub@domain.org\nSubject: submsg\nContent-Type: multipart/digest; boundary=\"foo\"\n\n\
+         prologue\n\n--foo \n\nFrom: m1@example.com\nSubject: m1\n\nm1 body\n\n\
+         --foo \nX-Mime: m2 header\n\nFrom: m2@example.com\nSubject: m2\n\nm2 body\n\n--foo--\n\nepilogue\n",
+    );
+    server.python(
+        r#"
+s, f = raw_login("alice@example.com")
+cmd(s, f, "s", "SELECT INBOX")
+text = (b"prologue\r\n\r\n--foo \r\n\r\nFrom: m1@example.com\r\nSubject: m1\r\n\r\nm1 body\r\n\r\n"
+        b"--foo \r\nX-Mime: m2 header\r\n\r\nFrom: m2@example.com\r\nSubject: m2\r\n\r\nm2 body\r\n\r\n"
+        b"--foo--\r\n\r\nepilogue\r\n")
+got = cmd(s, f, "f1", "FETCH 1 (BODY.PEEK[1.TEXT])")
+want = b"* 1 FETCH (BODY[1.TEXT] {%d}\r\n" % len(text) + text + b")\r\nf1 OK FETCH done\r\n"
+assert got == want, got
+got = cmd(s, f, "f2", "FETCH 1 (BODY.PEEK[1.2.TEXT])")
+assert got == b"* 1 FETCH (BODY[1.2.TEXT] {9}\r\nm2 body\r\n)\r\nf2 OK FETCH done\r\n", got
+"#,
+    );
+}
+
+/// Address groups in ENVELOPE (RFC 3501 §7.4.2): the group's name, its
+/// members, its end; an empty group and a group that ends the field too.
+#[test]
+fn envelope_shows_address_groups_as_the_grammar_says() {
+    let tmp = Temp::new("groups");
+    let server = Server::start(&tmp.0);
+    server.deliver(
+        "alice@example.com",
+        "1700000001.groups.test",
+        "Date: Thu, 15 Feb 2007 01:02:03 +0200\nFrom: user@domain (Real Name)\n\
+         To: group: g1@d1.org, g2@d2.org;, group2: g3@d3.org;\nCc: group:;, group2: (foo) ;\n\nbody\n",
+    );
+    server.python(
+        r#"
+s, f = raw_login("alice@example.com")
+cmd(s, f, "s", "SELECT INBOX")
+got = cmd(s, f, "f", "FETCH 1 ENVELOPE")
+want = (b'* 1 FETCH (ENVELOPE ("Thu, 15 Feb 2007 01:02:03 +0200" NIL (("Real Name" NIL "user" "domain")) '
+        b'(("Real Name" NIL "user" "domain")) (("Real Name" NIL "user" "domain")) '
+        b'((NIL NIL "group" NIL)(NIL NIL "g1" "d1.org")(NIL NIL "g2" "d2.org")(NIL NIL NIL NIL)'
+        b'(NIL NIL "group2" NIL)(NIL NIL "g3" "d3.org")(NIL NIL NIL NIL)) '
+        b'((NIL NIL "group" NIL)(NIL NIL NIL NIL)(NIL NIL "group2" NIL)(NIL NIL NIL NIL)) NIL NIL NIL))\r\n'
+        b'f OK FETCH done\r\n')
+assert got == want, got
+"#,
+    );
+}
+
+/// \Recent (RFC 3501 §2.3.2, §6.3.2): EXAMINE shows what no session has
+/// claimed without claiming it; the SELECT after it claims; a session
+/// that comes later sees none.
+#[test]
+fn examine_shows_recent_without_claiming_it() {
+    let tmp = Temp::new("recent");
+    let server = Server::start(&tmp.0);
+    server.deliver("alice@example.com", "1700000001.a.test", PLAIN);
+    server.deliver("alice@example.com", "1700000002.b.test", PLAIN);
+    server.python(
+        r#"
+s, f = raw_login("alice@example.com")
+def opened(tag, verb, recent, access):
+    got = cmd(s, f, tag, verb + " INBOX")
+    v = re.search(rb"UIDVALIDITY (\d+)", got).group(1)
+    perm = b"" if access == b"READ-ONLY" else b" \\*"
+    flags = b"\\Answered \\Flagged \\Deleted \\Seen \\Draft"
+    want = (b"* FLAGS (" + flags + b")\r\n* 2 EXISTS\r\n* %d RECENT\r\n" % recent +
+            b"* OK [UNSEEN 1] first unseen\r\n"
+            b"* OK [PERMANENTFLAGS (" + (flags + perm if perm else b"") + b")] flags kept\r\n"
+            b"* OK [UIDVALIDITY " + v + b"] UIDs valid\r\n* OK [UIDNEXT 3] next UID\r\n" +
+            tag.encode() + b" OK [" + access + b"] " + verb.encode() + b" done\r\n")
+    assert got == want, (got, want)
+opened("e1", "EXAMINE", 2, b"READ-ONLY")
+cmd(s, f, "c1", "CLOSE")
+got = cmd(s, f, "t1", "STATUS INBOX (MESSAGES RECENT)")
+assert got == b"* STATUS INBOX (MESSAGES 2 RECENT 2)\r\nt1 OK STATUS done\r\n", got
+opened("s1", "SELECT", 2, b"READ-WRITE")
+s2, f2 = s, f
+s, f = raw_login("alice@example.com")
+opened("e2", "EXAMINE", 0, b"READ-ONLY")
+got = cmd(s, f, "t2", "STATUS INBOX (RECENT)")
+assert got == b"* STATUS INBOX (RECENT 0)\r\nt2 OK STATUS done\r\n", got
+"#,
+    );
 }

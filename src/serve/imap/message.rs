@@ -133,7 +133,10 @@ impl<'a> Parsed<'a> {
                 Some(match what {
                     What::Header => head.to_vec(),
                     What::Fields(names, not) => fields(head, names, not),
-                    _ => cut(self.raw, inner, root.offset_body, root.offset_end).to_vec(),
+                    // The attached message's body runs to the end of the
+                    // part that holds it: a multipart's epilogue included,
+                    // which mail-parser leaves out of the inner root part.
+                    _ => cut(self.raw, m, root.offset_body, part.offset_end).to_vec(),
                 })
             }
         }
@@ -464,7 +467,9 @@ fn addresses(v: Option<&mail_parser::Address>) -> Vec<Address<'static>> {
                         mailbox: nstring(Some(name)),
                         host: NString(None),
                     });
-                    out.extend(g.addresses.iter().map(one));
+                    // A member without an address (only a comment, as in
+                    // `group: (foo) ;`) is no mailbox: left out.
+                    out.extend(g.addresses.iter().filter(|a| a.address.is_some()).map(one));
                     out.push(Address {
                         name: NString(None),
                         adl: NString(None),
@@ -936,5 +941,31 @@ mod tests {
         let single = Parsed::new(b"Subject: x\r\n\r\nline\r\n", &mut scratch2);
         assert_eq!(single.section(&n(&[1]), What::All).unwrap(), b"line\r\n");
         assert!(body_text(&single).contains("line"));
+    }
+
+    #[test]
+    fn envelope_groups_end_where_their_syntax_ends() {
+        // RFC 3501 §7.4.2: a group is (NIL NIL "name" NIL), its members,
+        // then (NIL NIL NIL NIL); an empty group is the two alone.
+        let raw = b"From: user@domain (Real Name)\r\nTo: group: g1@d1.org, g2@d2.org;, group2: g3@d3.org;\r\nCc: group:;, group2: (foo) ;\r\n\r\nbody\r\n";
+        let mut scratch = Vec::new();
+        let p = Parsed::new(raw, &mut scratch);
+        let out = String::from_utf8(fetch_response(&p)).unwrap();
+        let want = "ENVELOPE (NIL NIL ((\"Real Name\" NIL \"user\" \"domain\")) ((\"Real Name\" NIL \"user\" \"domain\")) ((\"Real Name\" NIL \"user\" \"domain\")) \
+            ((NIL NIL \"group\" NIL)(NIL NIL \"g1\" \"d1.org\")(NIL NIL \"g2\" \"d2.org\")(NIL NIL NIL NIL)(NIL NIL \"group2\" NIL)(NIL NIL \"g3\" \"d3.org\")(NIL NIL NIL NIL)) \
+            ((NIL NIL \"group\" NIL)(NIL NIL NIL NIL)(NIL NIL \"group2\" NIL)(NIL NIL NIL NIL)) NIL NIL NIL)";
+        assert!(out.starts_with(&format!("* 1 FETCH ({want} ")), "{out}");
+    }
+
+    #[test]
+    fn text_of_an_attached_multipart_message_keeps_its_epilogue() {
+        let raw = b"Content-Type: message/rfc822\r\n\r\nSubject: in\r\nContent-Type: multipart/digest; boundary=\"foo\"\r\n\r\nprologue\r\n\r\n--foo \r\n\r\nFrom: m1@example.com\r\n\r\nm1 body\r\n\r\n--foo--\r\n\r\nepilogue\r\n";
+        let mut scratch = Vec::new();
+        let p = Parsed::new(raw, &mut scratch);
+        assert_eq!(
+            p.section(&n(&[1]), What::Text).unwrap(),
+            b"prologue\r\n\r\n--foo \r\n\r\nFrom: m1@example.com\r\n\r\nm1 body\r\n\r\n--foo--\r\n\r\nepilogue\r\n"
+        );
+        assert_eq!(p.section(&n(&[1, 1]), What::Text).unwrap(), b"m1 body\r\n");
     }
 }

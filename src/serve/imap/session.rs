@@ -700,7 +700,9 @@ impl Session {
             ),
             Err(_) => return,
         };
-        if !sel.read_only {
+        if sel.read_only {
+            sel.recent.extend(unclaimed(&folder));
+        } else {
             sel.recent.extend(given);
         }
         sel.stamp = Folder::stamp(&folder.dir);
@@ -958,7 +960,10 @@ impl Session {
         server.enqueue_data(Data::Flags(flags.clone()));
         server.enqueue_data(Data::Exists(folder.entries.len() as u32));
         let recent: HashSet<u32> = if read_only {
-            HashSet::new()
+            // RFC 3501 §6.3.2: EXAMINE changes nothing, so it shows the
+            // messages no session has claimed as \Recent yet without
+            // claiming them: the next SELECT still gets them.
+            unclaimed(&folder)
         } else {
             given.into_iter().collect()
         };
@@ -1578,6 +1583,16 @@ impl Session {
             status(tag, StatusKind::Ok, code, "COPY done")
         }
     }
+}
+
+/// The UIDs no session has been told are `\Recent` yet.
+fn unclaimed(folder: &Folder) -> HashSet<u32> {
+    folder
+        .entries
+        .iter()
+        .map(|e| e.uid)
+        .filter(|&u| u >= folder.recent_from)
+        .collect()
 }
 
 /// Bytes of mail in all of an account's mailboxes (for its quota).
