@@ -326,6 +326,7 @@ mod tests {
             ipv4: "192.0.2.1".parse().unwrap(),
             ipv6: None,
             stack: Stack::PostfixDovecot,
+            relay: None,
         }
     }
 
@@ -342,6 +343,8 @@ mod tests {
             hosts: BTreeMap::new(),
             domains: BTreeMap::new(),
             dns_targets: BTreeMap::new(),
+            relays: BTreeMap::new(),
+            senders: BTreeMap::new(),
             tests: Vec::new(),
         };
         for k in ["mx2", "mx1"] {

@@ -24,7 +24,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::diag::{Code, Severity, render};
-use crate::model::route;
+use crate::model::{relay, route};
 use crate::passwd::{self, Scheme};
 use crate::validate::dkim::MissingKey;
 
@@ -91,15 +91,22 @@ enum Command {
     #[command(after_help = manual::examples(&[
         ("mailc route info@example.com", "What every host of the spec does with mail to info@, and why."),
         ("mailc route bob@example.com --host mx2 --format json", "The answer on host mx2, as JSON."),
+        ("mailc route --from news@example.com", "Which relay mail from news@example.com to outside addresses leaves each host through."),
     ]))]
     Route {
-        /// The recipient address.
-        address: String,
+        /// The recipient address (not with `--from`).
+        #[arg(required_unless_present = "from")]
+        address: Option<String>,
         /// The spec (default: mailc.yaml, else mailc.kdl).
         spec: Option<PathBuf>,
         /// The host, by key or hostname (default: every host).
         #[arg(long)]
         host: Option<String>,
+        /// Instead of a recipient's route: which outbound relay mail from
+        /// this sender (an address, or `<>`) to outside addresses leaves
+        /// through. The one argument is then the spec.
+        #[arg(long, value_name = "SENDER")]
+        from: Option<String>,
         /// `text`: the verdict and why; `json`: the outcome, mailboxes,
         /// forwards, next hop, reply and rule as one object (an array of
         /// them when several hosts answer).
@@ -239,8 +246,25 @@ pub fn main() -> ExitCode {
             address,
             spec,
             host,
+            from,
             format,
-        } => route_cmd(&address, spec, host, format, color),
+        } => match (from, address) {
+            (Some(sender), address) => match (address, spec) {
+                (Some(_), Some(_)) => fail(
+                    "with --from, give only the spec, not a recipient address",
+                    Some("`mailc route --from SENDER [SPEC]`"),
+                ),
+                (address, spec) => from_cmd(
+                    &sender,
+                    spec.or(address.map(PathBuf::from)),
+                    host,
+                    format,
+                    color,
+                ),
+            },
+            (None, Some(address)) => route_cmd(&address, spec, host, format, color),
+            (None, None) => fail("give a recipient address, or --from SENDER", None),
+        },
         Command::Schema => {
             print!("{}", crate::spec::json_schema());
             ExitCode::SUCCESS
@@ -350,24 +374,24 @@ fn validate(spec: Option<PathBuf>, format: Format, color: bool) -> ExitCode {
     }
 }
 
-fn route_cmd(
-    address: &str,
+/// The spec's model and the hosts a route question is asked of (`--host`,
+/// else every host), or the exit code of the failure already reported.
+fn route_hosts(
     spec: Option<PathBuf>,
     host: Option<String>,
-    format: Format,
     color: bool,
-) -> ExitCode {
+) -> Result<(load::Loaded, Vec<String>), ExitCode> {
     let path = load::spec_path(spec.as_deref());
     let loaded = load::load(&path, MissingKey::Warn);
     let Some(model) = &loaded.model else {
         loaded.show_errors(color);
-        return fail(
+        return Err(fail(
             &format!(
                 "{} is invalid; fix it before asking for routes",
                 loaded.source.name
             ),
             Some("run `mailc validate`"),
-        );
+        ));
     };
     let hosts: Vec<String> = match host {
         Some(h) => match host_key(model, &h) {
@@ -386,42 +410,136 @@ fn route_cmd(
                             .join(", ")
                     ),
                 };
-                return fail(
+                return Err(fail(
                     &format!("`{h}` is not a host of {}", loaded.source.name),
                     Some(&help),
-                );
+                ));
             }
         },
         // Without `--host`, every host answers.
         None => model.hosts.keys().cloned().collect(),
     };
     if hosts.is_empty() {
-        return fail(
+        return Err(fail(
             &format!("{} has no hosts to route on", loaded.source.name),
             Some("define the mail servers under `hosts`"),
-        );
+        ));
     }
+    Ok((loaded, hosts))
+}
+
+/// Prints one answer per host: the object alone for one host, else an
+/// array in host order (JSON), or each answer's text.
+fn print_answers<T: serde::Serialize>(answers: &[T], format: Format, text: impl Fn(&T) -> String) {
+    match format {
+        Format::Json if answers.len() == 1 => println!(
+            "{}",
+            serde_json::to_string_pretty(&answers[0]).unwrap_or_default()
+        ),
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(answers).unwrap_or_default()
+        ),
+        Format::Text => {
+            for a in answers {
+                print!("{}", text(a));
+            }
+        }
+    }
+}
+
+fn route_cmd(
+    address: &str,
+    spec: Option<PathBuf>,
+    host: Option<String>,
+    format: Format,
+    color: bool,
+) -> ExitCode {
+    let (loaded, hosts) = match route_hosts(spec, host, color) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    let Some(model) = &loaded.model else {
+        return ExitCode::FAILURE;
+    };
     let routes: Vec<route::Route> = hosts
         .iter()
         .map(|h| route::route(model, h, address))
         .collect();
-    match format {
-        // One host: the route object; several: an array of them, in host order.
-        Format::Json if routes.len() == 1 => println!(
-            "{}",
-            serde_json::to_string_pretty(&routes[0]).unwrap_or_default()
-        ),
-        Format::Json => println!(
-            "{}",
-            serde_json::to_string_pretty(&routes).unwrap_or_default()
-        ),
-        Format::Text => {
-            for r in &routes {
-                print!("{}", explain(model, r));
-            }
-        }
-    }
+    print_answers(&routes, format, |r| explain(model, r));
     ExitCode::SUCCESS
+}
+
+/// `mailc route --from SENDER`: the outbound relay of each host.
+fn from_cmd(
+    sender: &str,
+    spec: Option<PathBuf>,
+    host: Option<String>,
+    format: Format,
+    color: bool,
+) -> ExitCode {
+    let sender = match relay::sender_syntax(sender) {
+        Ok(s) => s,
+        Err(why) => {
+            return fail(
+                &format!("`{sender}` is not a sender address: {why}"),
+                Some("give an address like `news@example.com`, or `<>` for bounces"),
+            );
+        }
+    };
+    let (loaded, hosts) = match route_hosts(spec, host, color) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    let Some(model) = &loaded.model else {
+        return ExitCode::FAILURE;
+    };
+    let answers: Vec<relay::Outbound> = hosts
+        .iter()
+        .filter_map(|h| model.hosts.get(h))
+        .map(|h| relay::outbound(model, h, &sender))
+        .collect();
+    print_answers(&answers, format, explain_outbound);
+    ExitCode::SUCCESS
+}
+
+/// An outbound answer in words.
+fn explain_outbound(o: &relay::Outbound) -> String {
+    let who = if o.sender.is_empty() {
+        "<>".to_string()
+    } else {
+        o.sender.clone()
+    };
+    let way = match (&o.relay, &o.next_hop, o.tls) {
+        (Some(name), Some(hop), Some(tls)) => {
+            let tls = match tls {
+                crate::model::RelayTls::Implicit => "TLS from the first byte",
+                crate::model::RelayTls::Starttls => "STARTTLS required",
+                crate::model::RelayTls::Opportunistic => "STARTTLS when offered",
+            };
+            let auth = if o.auth { ", logged in" } else { "" };
+            format!("through relay `{name}` ({hop}, {tls}{auth})")
+        }
+        _ => "straight to each recipient domain's MX".to_string(),
+    };
+    let why = match o.rule {
+        relay::OutboundRule::Address => format!(
+            "the address is among relay `{}`'s senders",
+            o.relay.as_deref().unwrap_or("")
+        ),
+        relay::OutboundRule::Domain => format!(
+            "the sender's domain is among relay `{}`'s senders",
+            o.relay.as_deref().unwrap_or("")
+        ),
+        relay::OutboundRule::Host => format!(
+            "host `{}` sends all other outbound mail through it (`outbound_relay`)",
+            o.host
+        ),
+        relay::OutboundRule::Direct => {
+            "no relay's senders name the sender, and the host has no `outbound_relay`".to_string()
+        }
+    };
+    format!("mail from {who} on {} leaves {way}\n  why: {why}\n", o.host)
 }
 
 /// The key of the host `given` names: a host key, else a hostname (any

@@ -101,6 +101,11 @@ codes! {
     DnsTarget => "mailc::dns::target", "a DNS target that cannot be used: a bad server address, URL, key name or secret file path";
     DnsTargetUnknown => "mailc::dns::unknown_target", "a domain pushed to a DNS target the spec does not define";
     DnsUnpublished => "mailc::dns::unpublished", "a zone pushed to a DNS target although the spec does not publish it";
+    RelayInvalid => "mailc::relay::invalid", "an outbound relay that cannot be used: a bad host, a user name without a password file or the other way round, an unsafe secret path";
+    RelayCleartextAuth => "mailc::relay::cleartext_auth", "relay credentials without TLS required: the password would cross the network in clear";
+    RelayUnknown => "mailc::relay::unknown", "a host naming an outbound relay the spec does not define";
+    RelaySender => "mailc::relay::sender", "a relay sender that is not a domain or address of the spec, or is given to two relays";
+    RelayUnused => "mailc::relay::unused", "an outbound relay no host and no sender uses";
     TestInvalid => "mailc::test::invalid", "an expectation of `tests` that contradicts itself, expects nothing or names nothing the spec defines";
     TestFailed => "mailc::test::failed", "an expectation the compiled spec or a live server does not meet";
 }

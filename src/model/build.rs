@@ -62,6 +62,21 @@ pub fn build(spec: &Spec, inputs: &Inputs<'_>, diags: &mut Diagnostics) -> Optio
     let hosts = b.hosts(spec.hosts.as_ref().unwrap_or(&Entries::default()));
     let (dns_targets, written) = push::targets(&spec.dns_targets, b.diags);
     let mut domains = b.domains(&spec.domains, &hosts, inputs);
+    let spec_domains = spec
+        .domains
+        .iter()
+        .filter_map(|(k, _)| names::domain(&k.value).ok())
+        .collect();
+    let relays = super::relay::relays(&spec.outbound_relays, &spec_domains, b.diags);
+    let host_relays: BTreeMap<String, Option<String>> = spec
+        .hosts
+        .iter()
+        .flat_map(|h| h.iter())
+        .filter_map(|(k, h)| {
+            let r = h.outbound_relay.as_ref()?;
+            Some((k.value.clone(), relays.host_relay(r, b.diags)))
+        })
+        .collect();
     push::domains(
         &spec.domains,
         defaults,
@@ -81,15 +96,20 @@ pub fn build(spec: &Spec, inputs: &Inputs<'_>, diags: &mut Diagnostics) -> Optio
                 ipv4: h.ipv4,
                 ipv6: h.ipv6,
                 stack: h.stack,
+                relay: host_relays.get(&h.key).cloned().flatten(),
             };
             (h.key, host)
         })
         .collect();
     super::warn::check(spec, &hosts, &domains, b.diags);
+    let used = host_relays.into_values().flatten().collect();
+    relays.unused(&used, b.diags);
     let mut model = Model {
         hosts,
         domains,
         dns_targets,
+        relays: relays.relays,
+        senders: relays.senders,
         tests: Vec::new(),
     };
     model.tests = crate::expect::resolve(&spec.tests, &model, b.diags);

@@ -10,6 +10,7 @@ mod locate;
 pub mod names;
 mod push;
 mod recipients;
+pub mod relay;
 pub mod route;
 mod routing;
 mod warn;
@@ -20,11 +21,12 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 use serde::Serialize;
 
 pub use crate::spec::{
-    Alignment, DkimAlgorithm, DkimState, DmarcPolicy, MtaStsMode, Owns, SpfAll, Stack,
+    Alignment, DkimAlgorithm, DkimState, DmarcPolicy, MtaStsMode, Owns, RelayTls, SpfAll, Stack,
     TsigAlgorithm,
 };
 pub use build::{Inputs, build, ttl_error};
 pub use locate::locate;
+pub use relay::{Relay, RelayAuth, RelayRule};
 
 /// A whole resolved spec.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -35,6 +37,11 @@ pub struct Model {
     pub domains: BTreeMap<String, Domain>,
     /// The name servers zones are pushed to, by name.
     pub dns_targets: BTreeMap<String, DnsTarget>,
+    /// Outbound relays (smart hosts), by name.
+    pub relays: BTreeMap<String, Relay>,
+    /// Sender rules: a sender address (`local@domain`) or domain, normalized,
+    /// → the name of the relay its mail leaves through on every host.
+    pub senders: BTreeMap<String, String>,
     /// The spec's `tests`, resolved: what `mailc test` checks. No backend
     /// reads them.
     pub tests: Vec<crate::expect::Expectation>,
@@ -86,6 +93,9 @@ pub struct Host {
     pub ipv4: Ipv4Addr,
     pub ipv6: Option<Ipv6Addr>,
     pub stack: Stack,
+    /// The relay (a key of [`Model::relays`]) this host's outbound mail
+    /// leaves through when no sender rule picks one.
+    pub relay: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]

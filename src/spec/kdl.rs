@@ -198,7 +198,16 @@ impl<'a> MapB<'a> {
 
 /// Node names whose arguments are list items; repeated nodes continue one list.
 #[rustfmt::skip]
-const LIST_NODES: &[&str] = &["nameservers", "aliases", "rua", "ruf", "include", "ip4", "ip6"];
+const LIST_NODES: &[&str] = &[
+    "nameservers",
+    "aliases",
+    "rua",
+    "ruf",
+    "include",
+    "ip4",
+    "ip6",
+    "senders",
+];
 
 /// Node names that are maps with fixed fields: properties and children only.
 const FIXED_MAPS: &[&str] = &["defaults", "spf", "dmarc", "mta-sts", "tls-rpt", "dns"];
@@ -214,7 +223,8 @@ const KNOWN_NODES: &[&str] = &[
     "mode", "max-age", "all", "dns", "dns-target", "target", "owns", "type", "server",
     "tsig-key", "tsig-algorithm", "tsig-secret-file", "url", "server-id", "api-key-file",
     "tests", "address", "deliver", "forward", "relay", "reject", "bounce", "remote",
-    "spf-allows", "spf-denies", "dmarc-at-least", "state",
+    "spf-allows", "spf-denies", "dmarc-at-least", "state", "outbound-relay", "host", "port",
+    "tls", "username", "password-file", "senders",
 ];
 
 /// How a node is written, for the `help:` of a shape error.
@@ -260,6 +270,11 @@ fn example(name: &str) -> Option<&'static str> {
              tsig-secret-file=\"keys/mailc-key.secret\"`, or `dns-target pdns type=powerdns \
              url=\"http://127.0.0.1:8081\" api-key-file=\"keys/powerdns-api.key\"`"
         }
+        "outbound-relay" => {
+            "`outbound-relay provider host=smtp.provider.example port=587 tls=starttls \
+             username=acct password-file=\"keys/provider.secret\" { senders example.com }`"
+        }
+        "senders" => "`senders example.com news@example.org`",
         "tests" => {
             "`tests { address info@example.com host=mx1 { deliver alice bob }; \
              domain example.com dmarc-at-least=quarantine { mx mx1 } }`"
@@ -445,6 +460,15 @@ impl Builder {
             "domain" => self.named_map(m, n, "domain", "domains", "the domain name"),
             "mailbox" => self.named_map(m, n, "mailbox", "mailboxes", "the local part"),
             "dns-target" => self.named_map(m, n, "dns-target", "dns_targets", "the target's name"),
+            // A relay's definition has properties or children; a bare
+            // `outbound-relay NAME` (inside a host) names one.
+            "outbound-relay" if props(n).next().is_some() || has_children => self.named_map(
+                m,
+                n,
+                "outbound-relay",
+                "outbound_relays",
+                "the relay's name",
+            ),
             "tests" => self.tests(m, n),
             "alias" => {
                 let args = args(n);

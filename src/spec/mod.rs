@@ -106,6 +106,11 @@ pub struct Spec {
     /// (domains choose one with `dns.target`).
     #[serde(default)]
     pub dns_targets: Entries<DnsTarget>,
+    /// Smart hosts outbound mail may leave through, by a name of your
+    /// choice: a host's `outbound_relay` sends all its outbound mail there,
+    /// a relay's `senders` send one domain's or one address's mail there.
+    #[serde(default)]
+    pub outbound_relays: Entries<OutboundRelay>,
     /// Keys of the spec that could not be read (misspelt, or a value of the
     /// wrong kind): checks that depend on them stay quiet.
     #[serde(skip)]
@@ -293,6 +298,66 @@ pub struct Host {
     pub ipv6: Option<Sp<String>>,
     #[schemars(required, with = "Stack")]
     pub stack: Option<Sp<Stack>>,
+    /// The name of an entry of `outbound_relays` this host sends all its
+    /// outbound mail through, unless a relay's `senders` names the sender.
+    /// Absent: mail goes straight to the recipient domain's MX.
+    #[serde(default)]
+    #[schemars(with = "Text")]
+    pub outbound_relay: Option<Sp<String>>,
+}
+
+/// A smart host outbound mail leaves through.
+#[derive(Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OutboundRelay {
+    /// The relay's host name or IP address. mailc connects to it as
+    /// written: no MX lookup.
+    #[schemars(required, with = "Text")]
+    pub host: Option<Sp<String>>,
+    /// TCP port. Default by `tls`: 465 for `implicit`, 587 for `starttls`,
+    /// 25 for `opportunistic`.
+    #[serde(default)]
+    #[schemars(with = "u16", range(min = 1))]
+    pub port: Option<Sp<u16>>,
+    /// `starttls` (default): STARTTLS is required, mail waits rather than
+    /// cross in clear; `implicit`: TLS from the first byte (port 465);
+    /// `opportunistic`: STARTTLS when offered, else in clear.
+    #[serde(default)]
+    #[schemars(with = "RelayTls")]
+    pub tls: Option<Sp<RelayTls>>,
+    /// The user name to authenticate with (SMTP AUTH). Needs
+    /// `password_file`, and `tls` other than `opportunistic`.
+    #[serde(default)]
+    #[schemars(with = "Text")]
+    pub username: Option<Sp<String>>,
+    /// The file holding the password (its first line), relative to the
+    /// spec; keep it mode 0600. The compiled files that hold it are 0600.
+    #[serde(default)]
+    #[schemars(with = "Text")]
+    pub password_file: Option<Sp<String>>,
+    /// Sender domains of the spec (`example.com`) and sender addresses
+    /// (`news@example.com`) whose mail leaves through this relay on every
+    /// host. An address wins over its domain, a domain over the host's
+    /// `outbound_relay`.
+    #[serde(default)]
+    #[schemars(with = "OneOrMany<Text>")]
+    pub senders: Vec<Sp<String>>,
+    #[serde(skip)]
+    pub span: Span,
+}
+
+/// How mailc's hosts use TLS towards an outbound relay.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, JsonSchema, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum RelayTls {
+    /// TLS from the first byte (RFC 8314 §3.3), port 465.
+    Implicit,
+    /// STARTTLS (RFC 3207) required: without it the mail waits.
+    Starttls,
+    /// STARTTLS when the relay offers it, else in clear.
+    Opportunistic,
 }
 
 /// The software a host runs.

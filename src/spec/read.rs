@@ -401,6 +401,13 @@ impl<'d> Reader<'d> {
                 .entries(n, "`dns_targets`", |r, k, v| Some(r.dns_target(k, v)))
                 .unwrap_or_default();
         }
+        if let Some(n) = self.take(&mut f, "outbound_relays") {
+            spec.outbound_relays = self
+                .entries(n, "`outbound_relays`", |r, k, v| {
+                    Some(r.outbound_relay(k, v))
+                })
+                .unwrap_or_default();
+        }
         if let Some(n) = self.take(&mut f, "tests") {
             spec.tests = self.items(n).iter().filter_map(|n| self.test(n)).collect();
         }
@@ -412,6 +419,7 @@ impl<'d> Reader<'d> {
                 "hosts",
                 "domains",
                 "dns_targets",
+                "outbound_relays",
                 "tests",
             ],
             "the spec",
@@ -655,8 +663,71 @@ impl<'d> Reader<'d> {
         ) {
             h.stack = self.choice(n, "stack", STACKS);
         }
-        self.finish(f, &["hostname", "ipv4", "ipv6", "stack"], &what);
+        if let Some(n) = self.take(&mut f, "outbound_relay") {
+            h.outbound_relay = self.string(n, "`outbound_relay`");
+        }
+        self.finish(
+            f,
+            &["hostname", "ipv4", "ipv6", "stack", "outbound_relay"],
+            &what,
+        );
         h
+    }
+
+    fn outbound_relay(&mut self, key: &Sp<String>, node: &Node) -> OutboundRelay {
+        let mut r = OutboundRelay {
+            span: node.span,
+            ..OutboundRelay::default()
+        };
+        let what = format!("outbound relay `{}`", key.value);
+        let Some(mut f) = self.fields(node, &what) else {
+            return r;
+        };
+        if let Some(n) = self.required(
+            &mut f,
+            "host",
+            key.span,
+            &what,
+            ("host: smtp.provider.example", "host=smtp.provider.example"),
+        ) {
+            r.host = self.string(n, "`host`");
+        }
+        if let Some(n) = self.take(&mut f, "port") {
+            r.port = self.int(n, "`port`", "1..=65535");
+        }
+        if let Some(n) = self.take(&mut f, "tls") {
+            r.tls = self.choice(
+                n,
+                "`tls`",
+                &[
+                    ("starttls", RelayTls::Starttls),
+                    ("implicit", RelayTls::Implicit),
+                    ("opportunistic", RelayTls::Opportunistic),
+                ],
+            );
+        }
+        if let Some(n) = self.take(&mut f, "username") {
+            r.username = self.string(n, "`username`");
+        }
+        if let Some(n) = self.take(&mut f, "password_file") {
+            r.password_file = self.string(n, "`password_file`");
+        }
+        if let Some(n) = self.take(&mut f, "senders") {
+            r.senders = self.strings(n, "a sender").unwrap_or_default();
+        }
+        self.finish(
+            f,
+            &[
+                "host",
+                "port",
+                "tls",
+                "username",
+                "password_file",
+                "senders",
+            ],
+            &what,
+        );
+        r
     }
 
     fn domain(&mut self, key: &Sp<String>, node: &Node) -> Domain {
