@@ -361,19 +361,21 @@ assert ok(m.search(None, "UNFLAGGED")) == [b"2"]
 # Mailboxes.
 ok(m.create("Archive"))
 ok(m.create("Archive.2026"))
-ok(m.create("Trash"))
+# Drafts, Junk, Sent and Trash are there from the first login.
+assert "ALREADYEXISTS" in no(m.create, "Trash")[0].decode()
 no(m.create, "Archive")
 lst = b" ".join(ok(m.list())).decode()
 assert '(\\HasChildren) "." Archive' in lst and '"." Archive.2026' in lst and "INBOX" in lst, lst
-assert [x.decode() for x in ok(m.list('""', "%"))] == ['(\\HasNoChildren) "." INBOX', '(\\HasChildren) "." Archive', '(\\HasNoChildren) "." Trash'], ok(m.list('""', "%"))
+assert [x.decode() for x in ok(m.list('""', "%"))] == ['(\\HasNoChildren) "." INBOX', '(\\HasChildren) "." Archive', '(\\HasNoChildren \\Drafts) "." Drafts', '(\\HasNoChildren \\Junk) "." Junk', '(\\HasNoChildren \\Sent) "." Sent', '(\\HasNoChildren \\Trash) "." Trash'], ok(m.list('""', "%"))
+special = [b'(\\HasNoChildren) "." %s' % n for n in (b"Drafts", b"Junk", b"Sent", b"Trash")]
 ok(m.subscribe("Archive"))
-assert ok(m.lsub()) == [b'(\\HasChildren) "." Archive'], ok(m.lsub())
+assert ok(m.lsub()) == [b'(\\HasChildren) "." Archive'] + special, ok(m.lsub())
 ok(m.unsubscribe("Archive"))
-assert ok(m.lsub()) == [None]
+assert ok(m.lsub()) == special
 # A subscribed name under a `%` shows its superior as \Noselect.
 ok(m.subscribe("Archive.2026"))
-assert ok(m.lsub('""', "%")) == [b'(\\Noselect) "." Archive'], ok(m.lsub('""', "%"))
-assert ok(m.lsub('""', "*")) == [b'(\\HasNoChildren) "." Archive.2026']
+assert ok(m.lsub('""', "A%")) == [b'(\\Noselect) "." Archive'], ok(m.lsub('""', "A%"))
+assert ok(m.lsub('""', "A*")) == [b'(\\HasNoChildren) "." Archive.2026']
 ok(m.unsubscribe("Archive.2026"))
 d = ok(m.list('""', '""'))
 assert d == [b'(\\Noselect) "." ""'], d
@@ -655,7 +657,6 @@ fn mbsync_syncs_down_and_changes_back_up() {
     server.python(
         r#"
 m = login("alice@example.com")
-ok(m.create("Junk"))
 ok(m.append("Junk", None, None, b"Subject: junk\r\n\r\nbuy now\r\n"))
 "#,
     );
@@ -1244,6 +1245,53 @@ s, f = raw_login("alice@example.com")
 opened("e2", "EXAMINE", 0, b"READ-ONLY")
 got = cmd(s, f, "t2", "STATUS INBOX (RECENT)")
 assert got == b"* STATUS INBOX (RECENT 0)\r\nt2 OK STATUS done\r\n", got
+"#,
+    );
+}
+
+/// ENABLE (RFC 5161), QUOTA (RFC 9208: one root, `""`, the spec's quota in
+/// KiB) and SPECIAL-USE (RFC 6154: Drafts, Junk, Sent and Trash made at
+/// the first login and named in LIST).
+#[test]
+fn enable_quota_and_special_use() {
+    let tmp = Temp::new("quota");
+    let server = Server::start(&tmp.0);
+    server.deliver(
+        "carol@example.org",
+        "1700000001.q.test",
+        &format!("Subject: q\n\n{}", "y".repeat(2100)),
+    );
+    server.python(
+        r#"
+s, f = raw_login("carol@example.org")
+caps = cmd(s, f, "c", "CAPABILITY").split(b"\r\n")[0].split()
+for c in (b"ENABLE", b"QUOTA", b"QUOTA=RES-STORAGE", b"SPECIAL-USE"):
+    assert c in caps, caps
+assert b"QUOTASET" not in caps, caps
+got = cmd(s, f, "e", "ENABLE X-NOTHING")
+assert got == b"* ENABLED\r\ne OK ENABLE done\r\n", got
+got = cmd(s, f, "q1", "GETQUOTAROOT INBOX")
+assert got == b'* QUOTAROOT INBOX ""\r\n* QUOTA "" (STORAGE 2 4)\r\nq1 OK GETQUOTAROOT done\r\n', got
+got = cmd(s, f, "q2", 'GETQUOTA ""')
+assert got == b'* QUOTA "" (STORAGE 2 4)\r\nq2 OK GETQUOTA done\r\n', got
+assert cmd(s, f, "q3", 'GETQUOTA "other"').startswith(b"q3 NO [NONEXISTENT]")
+assert cmd(s, f, "q4", 'SETQUOTA "" (STORAGE 100)').startswith(b"q4 NO [NOPERM]")
+assert cmd(s, f, "q5", "GETQUOTAROOT Nowhere").startswith(b"q5 NO [NONEXISTENT]")
+got = cmd(s, f, "l", 'LIST "" "*"')
+assert got == (b'* LIST (\\HasNoChildren) "." INBOX\r\n'
+               b'* LIST (\\HasNoChildren \\Drafts) "." Drafts\r\n'
+               b'* LIST (\\HasNoChildren \\Junk) "." Junk\r\n'
+               b'* LIST (\\HasNoChildren \\Sent) "." Sent\r\n'
+               b'* LIST (\\HasNoChildren \\Trash) "." Trash\r\n'
+               b'l OK LIST done\r\n'), got
+# Deleted, they come back at the next login, subscribed.
+assert cmd(s, f, "d", "DELETE Junk").startswith(b"d OK")
+s, f = raw_login("carol@example.org")
+assert b"Junk" in cmd(s, f, "l", 'LSUB "" "J*"')
+# Without a quota in the spec there is no quota root.
+s, f = raw_login("alice@example.com")
+got = cmd(s, f, "q", "GETQUOTAROOT INBOX")
+assert got == b"* QUOTAROOT INBOX\r\nq OK GETQUOTAROOT done\r\n", got
 "#,
     );
 }

@@ -22,6 +22,14 @@ use crate::serve::store::create_private_dir;
 /// folder's name on disk after a leading `.`.
 pub const DELIMITER: char = '.';
 
+/// The mailboxes every account has, with their special use (RFC 6154).
+pub const SPECIAL_USE: [(&str, &str); 4] = [
+    ("Drafts", "Drafts"),
+    ("Junk", "Junk"),
+    ("Sent", "Sent"),
+    ("Trash", "Trash"),
+];
+
 const UIDLIST: &str = "mailc-uidlist";
 const SUBSCRIPTIONS: &str = "mailc-subscriptions";
 const LOCK: &str = "mailc-lock";
@@ -60,6 +68,11 @@ impl Name {
 
     pub fn is_inbox(&self) -> bool {
         self.0 == "INBOX"
+    }
+
+    /// One of the mailboxes every account has ([`SPECIAL_USE`]).
+    pub fn is_special_use(&self) -> bool {
+        SPECIAL_USE.iter().any(|(n, _)| *n == self.0)
     }
 
     /// The names above this one (`a`, `a.b` for `a.b.c`).
@@ -190,15 +203,17 @@ impl Account {
     }
 
     /// Refuses when making `name` (and its missing parents) would give
-    /// the account more than `cap` mailboxes, INBOX included.
+    /// the account more than `cap` mailboxes, INBOX included and the
+    /// special-use ones ([`SPECIAL_USE`]) not counted.
     pub fn room_for(&self, name: &Name, cap: usize) -> Result<(), Refusal> {
         let new = name
             .parents()
             .iter()
             .chain([name])
-            .filter(|n| !self.exists(n))
+            .filter(|n| !self.exists(n) && !n.is_special_use())
             .count();
-        if new > 0 && self.list()?.len() + new > cap {
+        let have = self.list()?.iter().filter(|n| !n.is_special_use()).count();
+        if new > 0 && have + new > cap {
             return Err(Refusal::TooMany(cap));
         }
         Ok(())
@@ -275,6 +290,21 @@ impl Account {
         for c in children {
             let new = Name(format!("{}{}", to.0, &c.0[from.0.len()..]));
             fs::rename(self.dir(&c), self.dir(&new))?;
+        }
+        Ok(())
+    }
+
+    /// Creates and subscribes the special-use mailboxes ([`SPECIAL_USE`])
+    /// the account lacks, as the Dovecot configuration mailc writes does
+    /// (`auto = subscribe`). They are not counted against the mailbox
+    /// limit: every account has them.
+    pub fn ensure_special_use(&self) -> Result<(), Refusal> {
+        for (name, _) in SPECIAL_USE {
+            let n = Name(name.to_string());
+            if !self.exists(&n) {
+                self.create(&n)?;
+                self.subscribe(&n, true)?;
+            }
         }
         Ok(())
     }

@@ -11,9 +11,10 @@ use std::time::Duration;
 use imap_next::imap_types::IntoStatic;
 use imap_next::imap_types::auth::{AuthMechanism, AuthenticateData};
 use imap_next::imap_types::command::{Command, CommandBody};
-use imap_next::imap_types::core::{Atom, IString, NString, QuotedChar, Tag, Text, Vec1};
+use imap_next::imap_types::core::{AString, Atom, IString, NString, QuotedChar, Tag, Text, Vec1};
 use imap_next::imap_types::extensions::binary::LiteralOrLiteral8;
 use imap_next::imap_types::extensions::namespace::Namespace;
+use imap_next::imap_types::extensions::quota::{QuotaGet, Resource};
 use imap_next::imap_types::extensions::uidplus::{UidElement, UidSet};
 use imap_next::imap_types::flag::{Flag, FlagNameAttribute, FlagPerm};
 use imap_next::imap_types::mailbox::{ListMailbox, Mailbox};
@@ -561,8 +562,15 @@ impl Session {
             Capability::Id,
             Capability::Unselect,
         ]);
-        if let Ok(children) = Capability::try_from("CHILDREN") {
-            c.push(children);
+        c.extend([
+            Capability::Enable,
+            Capability::Quota,
+            Capability::QuotaRes(Resource::Storage),
+        ]);
+        for other in ["CHILDREN", "SPECIAL-USE"] {
+            if let Ok(cap) = Capability::try_from(other) {
+                c.push(cap);
+            }
         }
         Vec1::try_from(c).expect("not empty")
     }
@@ -606,7 +614,20 @@ impl Session {
         }
         match (good, dir) {
             (true, Some(dir)) => {
-                self.account = Some(Account::new(dir));
+                let acct = Account::new(dir);
+                let made = blocking(|| {
+                    let _l = acct.lock()?;
+                    acct.ensure_special_use()
+                });
+                if let Err(e) = made {
+                    log::event(
+                        self.service,
+                        &self.id,
+                        "special-use-failed",
+                        &[("user", &address), ("error", &e)],
+                    );
+                }
+                self.account = Some(acct);
                 self.user = Some(address);
                 status(
                     tag,
@@ -817,7 +838,23 @@ impl Session {
                 });
                 ok(&tag, "NAMESPACE done")
             }
-            C::Enable { .. } => ok(&tag, "nothing enabled"),
+            C::Enable { .. } => {
+                // RFC 5161 §3.1: the capabilities enabled now; none of
+                // those offered needs enabling.
+                server.enqueue_data(Data::Enabled {
+                    capabilities: Vec::new(),
+                });
+                ok(&tag, "ENABLE done")
+            }
+            C::GetQuotaRoot { mailbox } => self.quota_root(server, &tag, &mailbox),
+            C::GetQuota { root } => self.quota(server, &tag, root.as_ref()),
+            // RFC 9208 §4.1.3: limits are the spec's; QUOTASET is not offered.
+            C::SetQuota { .. } => status(
+                &tag,
+                StatusKind::No,
+                Some(code_other("NOPERM")),
+                "quotas are set in the spec",
+            ),
             C::Select { mailbox, .. } => self.select(server, &tag, &mailbox, false),
             C::Examine { mailbox, .. } => self.select(server, &tag, &mailbox, true),
             C::Create { mailbox } => self.create(&tag, &mailbox),
@@ -923,6 +960,79 @@ impl Session {
         };
         self.refresh(server, true);
         (st, Flow::Continue)
+    }
+
+    /// The user's quota in bytes, when the spec sets one.
+    fn quota_limit(&self) -> Option<u64> {
+        self.user
+            .as_ref()
+            .and_then(|u| self.shared.manifest.users.get(u))
+            .and_then(|u| u.quota)
+    }
+
+    /// `* QUOTA "" (STORAGE used limit)`, in units of 1024 octets (RFC 9208
+    /// §5.1): one root, `""`, holds every mailbox of the user.
+    fn send_quota(&self, server: &mut Server, limit: u64) -> Result<(), Refusal> {
+        let acct = self.account();
+        let used = blocking(|| {
+            let _l = acct.lock()?;
+            used(&acct)
+        })?;
+        let q = QuotaGet::new(Resource::Storage, used / 1024, limit / 1024);
+        server.enqueue_data(Data::Quota {
+            root: AString::try_from("").expect("valid"),
+            quotas: Vec1::from(q),
+        });
+        Ok(())
+    }
+
+    fn quota_root(
+        &mut self,
+        server: &mut Server,
+        tag: &Tag<'static>,
+        mailbox: &Mailbox,
+    ) -> Status<'static> {
+        let name = match Self::name(mailbox) {
+            Ok(n) => n,
+            Err(e) => return no(tag, e),
+        };
+        if !self.account().exists(&name) {
+            return status(
+                tag,
+                StatusKind::No,
+                Some(code_other("NONEXISTENT")),
+                "no such mailbox",
+            );
+        }
+        let limit = self.quota_limit();
+        server.enqueue_data(Data::QuotaRoot {
+            mailbox: Self::mailbox_of(name.as_str()),
+            roots: limit
+                .map(|_| AString::try_from("").expect("valid"))
+                .into_iter()
+                .collect(),
+        });
+        if let Some(l) = limit
+            && let Err(e) = self.send_quota(server, l)
+        {
+            return no(tag, &e.to_string());
+        }
+        ok(tag, "GETQUOTAROOT done")
+    }
+
+    fn quota(&mut self, server: &mut Server, tag: &Tag<'static>, root: &[u8]) -> Status<'static> {
+        match self.quota_limit() {
+            Some(l) if root.is_empty() => match self.send_quota(server, l) {
+                Ok(()) => ok(tag, "GETQUOTA done"),
+                Err(e) => no(tag, &e.to_string()),
+            },
+            _ => status(
+                tag,
+                StatusKind::No,
+                Some(code_other("NONEXISTENT")),
+                "no such quota root",
+            ),
+        }
     }
 
     fn account(&self) -> Account {
@@ -1219,8 +1329,16 @@ impl Session {
                 } else {
                     "HasNoChildren"
                 };
-                if let Ok(a) = Atom::try_from(attr) {
-                    items.push(FlagNameAttribute::from(a).into_static());
+                // RFC 6154 §2: LIST itself names the special-use mailboxes.
+                let special = maildir::SPECIAL_USE
+                    .iter()
+                    .find(|(name, _)| *name == n)
+                    .filter(|_| !lsub)
+                    .map(|(_, use_)| *use_);
+                for a in std::iter::once(attr).chain(special) {
+                    if let Ok(a) = Atom::try_from(a) {
+                        items.push(FlagNameAttribute::from(a).into_static());
+                    }
                 }
             }
             let mailbox = Self::mailbox_of(&n);
@@ -1315,11 +1433,7 @@ impl Session {
         if bytes.len() as u64 > self.shared.manifest.limits.message_size {
             return status(tag, StatusKind::No, Some(Code::TooBig), "message too big");
         }
-        let quota = self
-            .user
-            .as_ref()
-            .and_then(|u| self.shared.manifest.users.get(u))
-            .and_then(|u| u.quota);
+        let quota = self.quota_limit();
         let flags = flag_names(flags);
         let acct = self.account();
         let res = blocking(|| -> Result<Result<(u32, u32), Status<'static>>, Refusal> {
@@ -1497,6 +1611,7 @@ impl Session {
             Err(e) => return no(tag, e),
         };
         let acct = self.account();
+        let quota = self.quota_limit().filter(|_| !moving);
         let Some(sel) = self.selected.as_mut() else {
             return bad(tag, "select a mailbox first");
         };
@@ -1505,12 +1620,6 @@ impl Session {
         }
         let uids: Vec<u32> = idx.iter().map(|&i| sel.msgs[i].uid).collect();
         let adding: u64 = idx.iter().map(|&i| sel.msgs[i].size).sum();
-        let quota = self
-            .user
-            .as_ref()
-            .and_then(|u| self.shared.manifest.users.get(u))
-            .and_then(|u| u.quota)
-            .filter(|_| !moving);
         type Copied = (u32, Vec<(u32, u32)>);
         let res = blocking(|| -> Result<Option<Copied>, Refusal> {
             let _l = acct.lock()?;
