@@ -4,7 +4,8 @@
 //! mailboxes each, with well-formed (fake) SHA512-CRYPT hashes; a few aliases
 //! per domain, nested ones and an external forward among them; every fourth
 //! domain has a catch-all forwarding to `postmaster`; defaults carry an SPF
-//! include, DMARC, nameservers and the hostmaster.
+//! include, DMARC, nameservers, the hostmaster and `srs: false` (the
+//! external forwards keep their senders on purpose, without a warning each).
 
 use std::fmt::Write as _;
 
@@ -58,6 +59,7 @@ pub fn yaml(domains: usize, mailboxes: usize) -> String {
          defaults:\n\
          \x20 ttl: 3600\n\
          \x20 unknown_recipients: reject\n\
+         \x20 srs: false\n\
          \x20 spf: {include: [_spf.relay.example], all: \"-all\"}\n\
          \x20 dmarc: {policy: quarantine, rua: [\"mailto:dmarc@hosting.example\"]}\n\
          \x20 quota: 2G\n\
@@ -121,6 +123,7 @@ pub fn kdl(domains: usize, mailboxes: usize) -> String {
          defaults ttl=3600 quota=\"2G\" hostmaster=hostmaster@hosting.example {\n\
          \x20   nameservers ns1.dns-host.example ns2.dns-host.example\n\
          \x20   unknown-recipients reject\n\
+         \x20   srs #false\n\
          \x20   spf all=\"-all\" { include _spf.relay.example }\n\
          \x20   dmarc policy=quarantine { rua \"mailto:dmarc@hosting.example\" }\n\
          }\n\
