@@ -18,6 +18,7 @@ pub mod output;
 pub mod par;
 pub mod passwd;
 pub mod plan;
+pub mod rules;
 pub mod serve;
 pub mod source;
 pub mod spec;

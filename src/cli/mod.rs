@@ -577,6 +577,13 @@ fn explain(model: &crate::model::Model, r: &route::Route) -> String {
         s.push_str(&format!("; also forwarded to {}", r.forward.join(", ")));
     }
     s.push_str(&format!("\n  why: {}\n", route::why(model, r)));
+    if !r.rules.is_empty() {
+        s.push_str(&format!(
+            "  rules: {} {} rules or an autoresponder; they apply after delivery, to each message as it comes\n",
+            r.rules.join(", "),
+            if r.rules.len() == 1 { "has" } else { "have" }
+        ));
+    }
     s
 }
 

@@ -56,6 +56,11 @@ codes! {
     AliasCycle => "mailc::alias::cycle", "aliases that lead back to themselves";
     AliasExpansion => "mailc::alias::expansion", "aliases that would list more addresses in all than mailc allows";
     EmptyAlias => "mailc::alias::empty", "an alias with no targets";
+    EmptyCondition => "mailc::rule::empty_condition", "a rule condition that compares nothing, or an empty list of conditions";
+    RuleValue => "mailc::rule::value", "a rule value that cannot be used: a size, folder, header name or text";
+    RuleTarget => "mailc::rule::unknown_target", "a rule forwarding to an address of our domains that names nothing";
+    RuleLoop => "mailc::rule::loop", "rules and aliases that forward mail back to where it came from";
+    Vacation => "mailc::vacation::value", "an autoresponder value out of range";
     SendOnlyTarget => "mailc::alias::send_only", "an alias whose only target receives nothing";
     UnknownHost => "mailc::host::unknown", "a reference to a host the spec does not define";
     DuplicateMx => "mailc::mx::duplicate", "the same MX host listed twice";

@@ -139,6 +139,9 @@ struct Pending {
     claims: Claims,
     /// Where `srs: true` was set on the domain itself.
     srs_span: Option<Span>,
+    /// The forwards of its mailboxes' rules, checked once every domain's
+    /// recipients are known.
+    forwards: Vec<validate::rules::Forward>,
 }
 
 impl Builder<'_> {
@@ -327,7 +330,11 @@ impl Builder<'_> {
             .map(|(n, p)| (n.clone(), std::mem::take(&mut p.claims)))
             .collect();
         let mut resolved = recipients::resolve(&claims, self.diags);
-        pending
+        let forwards: Vec<validate::rules::Forward> = pending
+            .values_mut()
+            .flat_map(|p| std::mem::take(&mut p.forwards))
+            .collect();
+        let built: BTreeMap<String, Domain> = pending
             .into_iter()
             .map(|(name, mut p)| {
                 if let Some(r) = resolved.remove(&name) {
@@ -349,7 +356,11 @@ impl Builder<'_> {
                 }
                 (name, p.domain)
             })
-            .collect()
+            .collect();
+        if !claims.values().any(|c| c.incomplete) {
+            validate::rules::forwards(&built, &forwards, self.diags);
+        }
+        built
     }
 
     /// Each domain's own checks, spread over the cores: they read only the
@@ -472,6 +483,7 @@ impl Builder<'_> {
         let mut claims = Claims::default();
         let mut claimed: BTreeMap<String, Span> = BTreeMap::new();
         let mut mailboxes = BTreeMap::new();
+        let mut forwards = Vec::new();
         for (local, m) in d.mailboxes.iter() {
             let Some(l) = self.local(local, "mailbox") else {
                 continue;
@@ -491,14 +503,27 @@ impl Builder<'_> {
                 .and_then(|q| self.quota(q));
             let send_only = m.send_only.as_ref().is_some_and(|s| s.value);
             claims.mailboxes.insert(l.clone(), (send_only, local.span));
+            let mut own_aliases = Vec::new();
             for a in &m.aliases {
                 let Some(al) = self.local(a, "mailbox alias") else {
                     continue;
                 };
+                own_aliases.push(format!("{al}@{name}"));
                 if self.claim(&mut claimed, &al, a.span, name) {
                     claims.mailbox_aliases.insert(al, (l.clone(), a.span));
                 }
             }
+            let rules = validate::rules::rules(&m.rules, &address, name, &mut forwards, self.diags);
+            let reject = m
+                .rules
+                .iter()
+                .flat_map(|r| r.actions.iter())
+                .flat_map(|a| &a.value)
+                .find_map(|a| matches!(a.kind, spec::ActionKind::Reject(_)).then_some(a.span));
+            let vacation = m
+                .vacation
+                .as_ref()
+                .and_then(|v| validate::rules::vacation(v, name, &own_aliases, reject, self.diags));
             mailboxes.insert(
                 l.clone(),
                 Mailbox {
@@ -507,6 +532,8 @@ impl Builder<'_> {
                     password: password.unwrap_or_default(),
                     quota,
                     send_only,
+                    rules,
+                    vacation,
                 },
             );
         }
@@ -649,6 +676,7 @@ impl Builder<'_> {
             domain,
             claims,
             srs_span,
+            forwards,
         }
     }
 

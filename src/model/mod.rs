@@ -226,6 +226,9 @@ pub struct Mailbox {
     /// Bytes; `None` is unlimited.
     pub quota: Option<u64>,
     pub send_only: bool,
+    /// Rules run on every message delivered here, in order.
+    pub rules: Vec<crate::rules::Rule>,
+    pub vacation: Option<crate::rules::Vacation>,
 }
 
 /// Where mail for one claimed local part goes, fully expanded.

@@ -67,6 +67,23 @@ pub struct Route {
     /// outside address, from the address itself, through aliases (or the
     /// catch-all), to the recipient. Empty when no alias is involved.
     pub via: Vec<Vec<String>>,
+    /// Mailboxes of `mailboxes` with rules or an autoresponder: they run
+    /// after delivery, on each message, so the route cannot say what they
+    /// will do.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<String>,
+}
+
+/// Whether the mailbox `address` has rules or an autoresponder.
+fn has_rules(model: &Model, address: &str) -> bool {
+    let Some((local, dom)) = address.rsplit_once('@') else {
+        return false;
+    };
+    model
+        .domains
+        .get(dom)
+        .and_then(|d| d.mailboxes.get(local))
+        .is_some_and(|m| !m.rules.is_empty() || m.vacation.is_some())
 }
 
 /// Explains what host `host` (a key of `model.hosts`) does with mail to `address`.
@@ -82,6 +99,7 @@ pub fn route(model: &Model, host: &str, address: &str) -> Route {
         rule: Rule::NotOurDomain,
         primary_rule: None,
         via: Vec::new(),
+        rules: Vec::new(),
     };
     let (local, domain) =
         match names::address(address.trim_start_matches('<').trim_end_matches('>')) {
@@ -188,6 +206,12 @@ pub fn route(model: &Model, host: &str, address: &str) -> Route {
             }
             r.forward.extend(e.external.iter().cloned());
             r.mailboxes.sort();
+            r.rules = r
+                .mailboxes
+                .iter()
+                .filter(|m| has_rules(model, m))
+                .cloned()
+                .collect();
             r.forward.sort();
             r.forward.dedup();
             r.outcome = if r.mailboxes.is_empty() {
@@ -328,6 +352,23 @@ mod tests {
              unknown_recipients: {{forward: team}}\n  other.example:\n    mx: [mx1]\n    \
              unknown_recipients: bounce\n"
         ))
+    }
+
+    #[test]
+    fn routes_name_the_mailboxes_whose_rules_apply_after_delivery() {
+        let m = crate::model::from_test_yaml(&format!(
+            "version: 1\n\
+             defaults: {{nameservers: [ns1.example.net], hostmaster: h@example.net, dmarc: {{policy: none}}}}\n\
+             hosts:\n  mx1: {{hostname: mx1.example.net, ipv4: 192.0.2.1, stack: embedded}}\n\
+             domains:\n  example.com:\n    mx: [mx1]\n    mailboxes:\n      \
+             alice: {{password: \"{HASH}\", rules: [{{then: [{{fileinto: Archive}}]}}]}}\n      \
+             bob: {{password: \"{HASH}\", vacation: {{text: Away}}}}\n      \
+             carol: {{password: \"{HASH}\"}}\n    \
+             aliases:\n      team: [alice, bob, carol]\n"
+        ));
+        let r = route(&m, "mx1", "team@example.com");
+        assert_eq!(r.rules, ["alice@example.com", "bob@example.com"]);
+        assert!(route(&m, "mx1", "carol@example.com").rules.is_empty());
     }
 
     #[test]

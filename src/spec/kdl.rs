@@ -210,7 +210,9 @@ const LIST_NODES: &[&str] = &[
 ];
 
 /// Node names that are maps with fixed fields: properties and children only.
-const FIXED_MAPS: &[&str] = &["defaults", "spf", "dmarc", "mta-sts", "tls-rpt", "dns"];
+const FIXED_MAPS: &[&str] = &[
+    "defaults", "spf", "dmarc", "mta-sts", "tls-rpt", "dns", "vacation",
+];
 
 /// Every node name the mapping knows, for "did you mean" on a node no key fits.
 #[rustfmt::skip]
@@ -224,7 +226,8 @@ const KNOWN_NODES: &[&str] = &[
     "tsig-key", "tsig-algorithm", "tsig-secret-file", "url", "server-id", "api-key-file",
     "tests", "address", "deliver", "forward", "relay", "reject", "bounce", "remote",
     "spf-allows", "spf-denies", "dmarc-at-least", "state", "outbound-relay", "host", "port",
-    "tls", "username", "password-file", "senders",
+    "tls", "username", "password-file", "senders", "rule", "vacation", "match", "if", "then",
+    "subject", "text", "start", "end", "days", "addresses",
 ];
 
 /// How a node is written, for the `help:` of a shape error.
@@ -265,6 +268,14 @@ fn example(name: &str) -> Option<&'static str> {
              property: `domain example.com routing=local`"
         }
         "dns" => "`dns target=primary owns=mail`",
+        "rule" => {
+            "`rule match=any { if { subject contains=\"[list]\"; header List-Id contains=lists }; \
+             then { fileinto Lists; stop } }`"
+        }
+        "vacation" => {
+            "`vacation subject=\"Away\" days=7 start=\"2026-12-20\" end=\"2027-01-03\" \
+             { text \"Back in January.\"; addresses a.smith }`"
+        }
         "dns-target" => {
             "`dns-target primary type=rfc2136 server=\"192.0.2.53\" tsig-key=mailc-key \
              tsig-secret-file=\"keys/mailc-key.secret\"`, or `dns-target pdns type=powerdns \
@@ -470,6 +481,7 @@ impl Builder {
                 "the relay's name",
             ),
             "tests" => self.tests(m, n),
+            "rule" => self.rule(m, n),
             "alias" => {
                 let args = args(n);
                 let Some(first) = args.first().copied() else {
@@ -700,6 +712,101 @@ impl Builder {
             items.push(Node::new(child.span, Value::Map(inner.entries)));
         }
         m.seq("tests", n.name.span, n.span).extend(items);
+    }
+
+    /// `rule match=any { if { subject contains=X; header NAME is=Y }; then {
+    /// fileinto F; forward A copy=#true; discard } }` into one item of the
+    /// `rules` list, shaped as YAML writes it: `if` and `then` are lists of
+    /// one-key maps (a bare word for an action without a value).
+    fn rule<'a>(&mut self, m: &mut MapB<'a>, n: &doc::Node<'a>) {
+        self.extra_args(n, "rule", 0, "");
+        let mut inner = MapB::default();
+        for e in props(n) {
+            let (k, v) = self.prop(e);
+            inner.push(k, v);
+        }
+        for child in n.children.as_deref().unwrap_or_default() {
+            let cname: &str = &child.name.value;
+            match cname {
+                "if" | "then" => {
+                    self.extra_args(child, cname, 0, "");
+                    if let Some(p) = props(child).next() {
+                        self.error(
+                            Code::Type,
+                            p.span,
+                            format!("`{cname}` takes child nodes only"),
+                            "unexpected property",
+                            help_for("rule"),
+                        );
+                    }
+                    let items: Vec<Node<'a>> = child
+                        .children
+                        .as_deref()
+                        .unwrap_or_default()
+                        .iter()
+                        .map(|gc| {
+                            if cname == "if" {
+                                self.rule_condition(gc)
+                            } else {
+                                self.rule_action(gc)
+                            }
+                        })
+                        .collect();
+                    inner.push(
+                        self.node_key(child),
+                        Node::new(child.span, Value::Seq(items)),
+                    );
+                }
+                _ => {
+                    let gname = cname.to_string();
+                    self.generic(&mut inner, child, &gname);
+                }
+            }
+        }
+        m.seq("rules", n.name.span, n.span)
+            .push(Node::new(n.span, Value::Map(inner.entries)));
+    }
+
+    /// `subject contains=X` → `{subject: {contains: X}}`; `header NAME is=Y`
+    /// → `{header: {name: NAME, is: Y}}`.
+    fn rule_condition<'a>(&mut self, n: &doc::Node<'a>) -> Node<'a> {
+        let mut entries = Vec::new();
+        let args = args(n);
+        if let Some(first) = args.first() {
+            entries.push((self.name_key(n, "name"), self.value(first)));
+        }
+        self.extra_args(n, &n.name.value, 1, "the header's name");
+        entries.extend(self.map_of(n).entries);
+        Node::new(
+            n.span,
+            Value::Map(vec![(
+                self.node_key(n),
+                Node::new(n.span, Value::Map(entries)),
+            )]),
+        )
+    }
+
+    /// `discard` → `discard`; `fileinto F` → `{fileinto: F}`; `forward A
+    /// copy=#true` → `{forward: {to: A, copy: true}}`.
+    fn rule_action<'a>(&mut self, n: &doc::Node<'a>) -> Node<'a> {
+        let args = args(n);
+        let has_props = props(n).next().is_some();
+        let has_children = n.children.as_ref().is_some_and(|c| !c.is_empty());
+        if args.is_empty() && !has_props && !has_children {
+            return Node::new(n.name.span, Value::Str(n.name.value.clone()));
+        }
+        self.extra_args(n, &n.name.value, 1, "the action's value");
+        let value = if has_props || has_children {
+            let mut entries = Vec::new();
+            if let Some(first) = args.first() {
+                entries.push((self.name_key(n, "to"), self.value(first)));
+            }
+            entries.extend(self.map_of(n).entries);
+            Node::new(n.span, Value::Map(entries))
+        } else {
+            self.value(args[0])
+        };
+        Node::new(n.span, Value::Map(vec![(self.node_key(n), value)]))
     }
 
     /// Reports properties and children on a node that takes only arguments.

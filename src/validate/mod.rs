@@ -6,4 +6,5 @@ pub mod dkim;
 pub mod password;
 pub mod policy;
 pub mod records;
+pub mod rules;
 pub mod spf;
