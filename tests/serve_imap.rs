@@ -1227,12 +1227,14 @@ s, f = raw_login("alice@example.com")
 def opened(tag, verb, recent, access):
     got = cmd(s, f, tag, verb + " INBOX")
     v = re.search(rb"UIDVALIDITY (\d+)", got).group(1)
+    hm = re.search(rb"HIGHESTMODSEQ (\d+)", got).group(1)
     perm = b"" if access == b"READ-ONLY" else b" \\*"
     flags = b"\\Answered \\Flagged \\Deleted \\Seen \\Draft"
     want = (b"* FLAGS (" + flags + b")\r\n* 2 EXISTS\r\n* %d RECENT\r\n" % recent +
             b"* OK [UNSEEN 1] first unseen\r\n"
             b"* OK [PERMANENTFLAGS (" + (flags + perm if perm else b"") + b")] flags kept\r\n"
-            b"* OK [UIDVALIDITY " + v + b"] UIDs valid\r\n* OK [UIDNEXT 3] next UID\r\n" +
+            b"* OK [UIDVALIDITY " + v + b"] UIDs valid\r\n* OK [UIDNEXT 3] next UID\r\n"
+            b"* OK [HIGHESTMODSEQ " + hm + b"] highest mod-sequence\r\n" +
             tag.encode() + b" OK [" + access + b"] " + verb.encode() + b" done\r\n")
     assert got == want, (got, want)
 opened("e1", "EXAMINE", 2, b"READ-ONLY")
@@ -1294,4 +1296,87 @@ got = cmd(s, f, "q", "GETQUOTAROOT INBOX")
 assert got == b"* QUOTAROOT INBOX\r\nq OK GETQUOTAROOT done\r\n", got
 "#,
     );
+}
+
+/// CONDSTORE and QRESYNC (RFC 7162): mod-sequences on FETCH, STORE and
+/// SEARCH, the conditional STORE, a resync by SELECT (QRESYNC ...) and UID
+/// FETCH (CHANGEDSINCE ... VANISHED), VANISHED instead of EXPUNGE; the
+/// mod-sequences survive kill -9 and a restart, like UIDs.
+#[test]
+fn condstore_and_qresync_resync_and_survive_kill_9() {
+    let tmp = Temp::new("condstore");
+    let mut server = Server::start(&tmp.0);
+    for n in 1..=4 {
+        server.deliver(
+            "alice@example.com",
+            &format!("170000000{n}.m.test"),
+            &format!("Subject: m{n}\n\nbody {n}\n"),
+        );
+    }
+    let out = server.python(
+        r#"
+s, f = raw_login("alice@example.com")
+caps = cmd(s, f, "c", "CAPABILITY")
+assert b" CONDSTORE" in caps and b" QRESYNC" in caps, caps
+got = cmd(s, f, "s", "SELECT INBOX (CONDSTORE)")
+hm = int(re.search(rb"\[HIGHESTMODSEQ (\d+)\]", got).group(1))
+v = int(re.search(rb"\[UIDVALIDITY (\d+)\]", got).group(1))
+got = cmd(s, f, "f", "FETCH 1:* (UID MODSEQ)")
+ms = [int(x) for x in re.findall(rb"MODSEQ \((\d+)\)", got)]
+assert len(ms) == 4 and ms == sorted(ms) and max(ms) <= hm, got
+# A STORE tells the new mod-sequence, above every earlier one.
+got = cmd(s, f, "st", "STORE 2 +FLAGS (\\Flagged)")
+# (All four are \Recent to this first session.)
+m2 = int(re.search(rb"\* 2 FETCH \(FLAGS \(\\Flagged \\Recent\) MODSEQ \((\d+)\)\)", got).group(1))
+assert m2 > hm, got
+# Conditional STORE: message 2 changed after hm, so it is left alone.
+got = cmd(s, f, "cs", "STORE 1:2 (UNCHANGEDSINCE %d) +FLAGS.SILENT (\\Seen)" % hm)
+m1 = int(re.search(rb"\* 1 FETCH \(MODSEQ \((\d+)\)\)", got).group(1))
+assert m1 > m2 and got.endswith(b"cs OK [MODIFIED 2] conditional STORE failed for some messages\r\n"), got
+# A STORE that changes nothing takes no mod-sequence.
+got = cmd(s, f, "n", "STORE 1 +FLAGS.SILENT (\\Seen)")
+assert got == b"* 1 FETCH (MODSEQ (%d))\r\nn OK STORE done\r\n" % m1 or got == b"n OK STORE done\r\n", got
+got = cmd(s, f, "cf", "FETCH 1:* (FLAGS) (CHANGEDSINCE %d)" % hm)
+assert got == (b"* 1 FETCH (FLAGS (\\Seen \\Recent) MODSEQ (%d))\r\n* 2 FETCH (FLAGS (\\Flagged \\Recent) MODSEQ (%d))\r\n" % (m1, m2) +
+               b"cf OK FETCH done\r\n"), got
+got = cmd(s, f, "se", "SEARCH MODSEQ %d" % (hm + 1))
+assert got == b"* SEARCH 1 2 (MODSEQ %d)\r\nse OK SEARCH done\r\n" % m1, got
+got = cmd(s, f, "sx", "STATUS Trash (HIGHESTMODSEQ)")
+assert re.match(rb"\* STATUS Trash \(HIGHESTMODSEQ \d+\)\r\n", got), got
+# QRESYNC: ENABLE it, expunge message 3, then VANISHED replaces EXPUNGE.
+assert cmd(s, f, "e", "ENABLE QRESYNC") == b"* ENABLED QRESYNC\r\ne OK ENABLE done\r\n"
+cmd(s, f, "d", "STORE 3 +FLAGS.SILENT (\\Deleted)")
+got = cmd(s, f, "x", "EXPUNGE")
+assert got == b"* VANISHED 3\r\nx OK EXPUNGE done\r\n", got
+got = cmd(s, f, "s2", "SELECT INBOX")
+hm2 = int(re.search(rb"\[HIGHESTMODSEQ (\d+)\]", got).group(1))
+assert got.startswith(b"* OK [CLOSED] closed\r\n"), got
+print(v, hm, m1, m2, hm2)
+"#,
+    );
+    let nums: Vec<u64> = out.split_whitespace().map(|x| x.parse().unwrap()).collect();
+    let (v, hm, m1, m2, hm2) = (nums[0], nums[1], nums[2], nums[3], nums[4]);
+    // Killed without warning and restarted: the same mod-sequences.
+    server.restart();
+    server.python(&format!(
+        r#"
+s, f = raw_login("alice@example.com")
+assert cmd(s, f, "e", "ENABLE QRESYNC") == b"* ENABLED QRESYNC\r\ne OK ENABLE done\r\n"
+got = cmd(s, f, "s", "SELECT INBOX (QRESYNC ({v} {hm} 1:4))")
+assert b"[HIGHESTMODSEQ {hm2}]" in got, got
+tail = got[got.index(b"* OK [HIGHESTMODSEQ"):]
+assert tail == (b"* OK [HIGHESTMODSEQ {hm2}] highest mod-sequence\r\n* VANISHED (EARLIER) 3\r\n"
+                b"* 1 FETCH (UID 1 FLAGS (\\Seen) MODSEQ ({m1}))\r\n"
+                b"* 2 FETCH (UID 2 FLAGS (\\Flagged) MODSEQ ({m2}))\r\n"
+                b"s OK [READ-WRITE] SELECT done\r\n"), tail
+got = cmd(s, f, "u", "UID FETCH 1:* (FLAGS) (CHANGEDSINCE {m2} VANISHED)")
+assert got == b"* VANISHED (EARLIER) 3\r\n* 1 FETCH (UID 1 FLAGS (\\Seen) MODSEQ ({m1}))\r\nu OK FETCH done\r\n", got
+# Up to date: nothing to say.
+got = cmd(s, f, "s2", "SELECT INBOX (QRESYNC ({v} {hm2}))")
+assert b"VANISHED" not in got and b"FETCH" not in got, got
+# Without ENABLE QRESYNC the parameter is refused.
+s, f = raw_login("alice@example.com")
+assert cmd(s, f, "q", "SELECT INBOX (QRESYNC ({v} 1))").startswith(b"q BAD")
+"#
+    ));
 }

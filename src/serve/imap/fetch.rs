@@ -1,8 +1,9 @@
 //! FETCH (RFC 3501 §6.4.5) and STORE (§6.4.6) on the selected mailbox.
 
-use std::num::NonZeroU32;
+use std::num::{NonZeroU32, NonZeroU64};
 
 use imap_next::imap_types::IntoStatic;
+use imap_next::imap_types::command::FetchModifier;
 use imap_next::imap_types::core::{IString, Literal, NString, Tag, Vec1};
 use imap_next::imap_types::datetime::DateTime;
 use imap_next::imap_types::fetch::{
@@ -13,9 +14,11 @@ use imap_next::imap_types::response::{Data, Status};
 use imap_next::imap_types::sequence::SequenceSet;
 use imap_next::server::{ResponseHandle, Server};
 
-use super::maildir::{Flags, Folder, Refusal};
+use super::maildir::{Entry, Flags, Folder, Refusal};
 use super::message::{Parsed, What};
-use super::session::{Session, announce_keywords, bad, blocking, flag_names, no, ok};
+use super::session::{
+    Session, announce_keywords, bad, blocking, flag_names, missing, no, ok, uid_sequence_set,
+};
 
 /// The most message bytes one step of a FETCH reads before sending.
 const CHUNK_BYTES: u64 = 8 << 20;
@@ -40,6 +43,31 @@ pub(super) fn flags_item(flags: &Flags, recent: bool) -> MessageDataItem<'static
         out.push(FlagFetch::Recent);
     }
     MessageDataItem::Flags(out)
+}
+
+/// The items of an unsolicited flag change: `FLAGS`, with `UID` when
+/// QRESYNC is on and `MODSEQ` when CONDSTORE is (RFC 7162 §3.2.4, §3.1.4).
+pub(super) fn flags_items(
+    e: &Entry,
+    recent: bool,
+    with_uid: bool,
+    with_modseq: bool,
+) -> Vec<MessageDataItem<'static>> {
+    let mut items = Vec::new();
+    if with_uid {
+        items.push(MessageDataItem::Uid(
+            NonZeroU32::new(e.uid).unwrap_or(NonZeroU32::MIN),
+        ));
+    }
+    items.push(flags_item(&e.flags, recent));
+    if with_modseq {
+        items.push(modseq_item(e.modseq));
+    }
+    items
+}
+
+pub(super) fn modseq_item(modseq: u64) -> MessageDataItem<'static> {
+    MessageDataItem::ModSeq(NonZeroU64::new(modseq).unwrap_or(NonZeroU64::MIN))
 }
 
 /// Message bytes as a literal. A literal cannot hold NUL (RFC 3501 §4.3),
@@ -77,6 +105,7 @@ fn needs_body(n: &MessageDataItemName) -> bool {
     !matches!(
         n,
         MessageDataItemName::Flags
+            | MessageDataItemName::ModSeq
             | MessageDataItemName::Uid
             | MessageDataItemName::InternalDate
             | MessageDataItemName::Rfc822Size
@@ -131,12 +160,34 @@ impl Session {
     /// mailbox never holds more than [`CHUNK_BYTES`] of it in memory.
     pub(super) fn fetch_job(
         &mut self,
+        server: &mut Server,
         tag: &Tag<'static>,
         set: &SequenceSet,
         items: MacroOrMessageDataItemNames<'static>,
         uid: bool,
+        modifiers: &[FetchModifier],
     ) -> Result<FetchJob, Status<'static>> {
-        let idx = self.resolve(tag, set, uid)?;
+        let mut changed_since = None;
+        let mut vanished = false;
+        for m in modifiers {
+            match m {
+                FetchModifier::ChangedSince(n) => changed_since = Some(n.get()),
+                FetchModifier::Vanished => vanished = true,
+            }
+        }
+        // RFC 7162 §3.2.6: VANISHED only in UID FETCH with CHANGEDSINCE,
+        // after ENABLE QRESYNC.
+        if vanished && !(uid && self.qresync && changed_since.is_some()) {
+            return Err(bad(
+                tag,
+                "VANISHED needs UID FETCH, CHANGEDSINCE and ENABLE QRESYNC",
+            ));
+        }
+        if changed_since.is_some() {
+            // The mod-sequences compared are the mailbox's, not an old view.
+            self.refresh(server, false);
+        }
+        let mut idx = self.resolve(tag, set, uid)?;
         let mut names: Vec<MessageDataItemName<'static>> = match items {
             MacroOrMessageDataItemNames::Macro(m) => {
                 m.expand().into_iter().map(|n| n.into_static()).collect()
@@ -153,6 +204,27 @@ impl Session {
         }
         if uid && !names.contains(&MessageDataItemName::Uid) {
             names.insert(0, MessageDataItemName::Uid);
+        }
+        // RFC 7162 §3.1.4.1: CHANGEDSINCE implies MODSEQ; either turns
+        // CONDSTORE on.
+        if changed_since.is_some() && !names.contains(&MessageDataItemName::ModSeq) {
+            names.push(MessageDataItemName::ModSeq);
+        }
+        if names.contains(&MessageDataItemName::ModSeq) {
+            self.condstore = true;
+        }
+        let sel = self.selected.as_ref().expect("resolved");
+        if let Some(since) = changed_since {
+            idx.retain(|&i| sel.msgs[i].modseq > since);
+            if vanished {
+                let uids: Vec<u32> = sel.msgs.iter().map(|m| m.uid).collect();
+                if let Some(gone) = missing(set, &uids, sel.uidnext) {
+                    server.enqueue_data(Data::Vanished {
+                        earlier: true,
+                        known_uids: gone,
+                    });
+                }
+            }
         }
         let with_body = names.iter().any(needs_body);
         let mut chunks: Vec<Vec<usize>> = Vec::new();
@@ -196,9 +268,10 @@ impl Session {
         };
         let read_only = sel.read_only;
         let marks_seen = !read_only && names.iter().any(sets_seen);
+        let condstore = self.condstore;
         let with_body = names.iter().any(needs_body);
         let uids: Vec<(usize, u32)> = idx.iter().map(|&i| (i, sel.msgs[i].uid)).collect();
-        type Fetched = (Vec<Data<'static>>, Vec<(usize, Flags)>);
+        type Fetched = (Vec<Data<'static>>, Vec<(usize, Flags, u64)>);
         let res = blocking(|| -> Result<Fetched, Refusal> {
             let _l = acct.lock()?;
             let mut folder = if unchanged {
@@ -209,6 +282,7 @@ impl Session {
                     uidnext: sel.uidnext,
                     recent_from: sel.uidnext,
                     entries: idx.iter().map(|&i| sel.msgs[i].clone()).collect(),
+                    highestmodseq: sel.highestmodseq,
                 }
             } else {
                 let (folder, given) = Folder::sync(&acct, &sel.name, !read_only)?;
@@ -239,12 +313,12 @@ impl Session {
                     false => None,
                 };
                 let mut flags = entry.flags.clone();
+                let mut modseq = entry.modseq;
                 let newly_seen = marks_seen && !gone && !flags.contains("\\Seen");
                 if newly_seen {
                     flags.insert("\\Seen".to_string());
-                    if let Some(e) = folder.find_mut(*u) {
-                        e.flags = flags.clone();
-                    }
+                    folder.set_flags(*u, flags.clone());
+                    modseq = folder.find(*u).map_or(modseq, |e| e.modseq);
                     dirty = true;
                 }
                 let recent = sel.recent.contains(u);
@@ -255,6 +329,7 @@ impl Session {
                             MessageDataItem::Uid(NonZeroU32::new(*u).unwrap_or(NonZeroU32::MIN))
                         }
                         (MessageDataItemName::Flags, _) => flags_item(&flags, recent),
+                        (MessageDataItemName::ModSeq, _) => modseq_item(modseq),
                         (MessageDataItemName::InternalDate, _) => match internal_date(entry.date) {
                             Some(d) => MessageDataItem::InternalDate(d),
                             None => continue,
@@ -300,8 +375,11 @@ impl Session {
                 if newly_seen && !names.contains(&MessageDataItemName::Flags) {
                     items.push(flags_item(&flags, recent));
                 }
+                if newly_seen && condstore && !names.contains(&MessageDataItemName::ModSeq) {
+                    items.push(modseq_item(modseq));
+                }
                 if newly_seen {
-                    changed.push((*i, flags.clone()));
+                    changed.push((*i, flags.clone(), modseq));
                 }
                 if let Ok(items) = Vec1::try_from(items) {
                     out.push(Data::Fetch {
@@ -317,8 +395,9 @@ impl Session {
         });
         match res {
             Ok((data, changed)) => {
-                for (i, f) in changed {
+                for (i, f, m) in changed {
                     sel.msgs[i].flags = f;
+                    sel.msgs[i].modseq = m;
                 }
                 Ok(data.into_iter().map(|d| server.enqueue_data(d)).last())
             }
@@ -326,17 +405,24 @@ impl Session {
         }
     }
 
+    /// STORE, and with `unchanged_since` the conditional STORE of RFC 7162
+    /// §3.1.3: a message changed after that mod-sequence is left alone and
+    /// named in `[MODIFIED]`.
     #[allow(clippy::too_many_arguments)]
     pub(super) fn store(
         &mut self,
         server: &mut Server,
         tag: &Tag<'static>,
         set: &SequenceSet,
-        kind: StoreType,
-        response: StoreResponse,
+        (kind, response): (StoreType, StoreResponse),
         flags: &[Flag<'static>],
         uid: bool,
+        unchanged_since: Option<u64>,
     ) -> Status<'static> {
+        if unchanged_since.is_some() {
+            self.condstore = true;
+        }
+        let condstore = self.condstore;
         let idx = match self.resolve(tag, set, uid) {
             Ok(i) => i,
             Err(st) => return st,
@@ -352,43 +438,80 @@ impl Session {
         }
         let given = flag_names(flags);
         let uids: Vec<(usize, u32)> = idx.iter().map(|&i| (i, sel.msgs[i].uid)).collect();
-        let res = blocking(|| -> Result<Vec<(usize, Flags)>, Refusal> {
+        // (index, flags, mod-sequence, whether this STORE changed them)
+        type Stored = (Vec<(usize, Flags, u64, bool)>, Vec<u32>);
+        let res = blocking(|| -> Result<Stored, Refusal> {
             let _l = acct.lock()?;
             let mut folder = Folder::open(&acct, &sel.name)?;
             let mut out = Vec::new();
+            let mut modified = Vec::new();
             for (i, u) in &uids {
-                let Some(e) = folder.find_mut(*u) else {
+                let Some(e) = folder.find(*u) else {
                     continue;
                 };
-                match kind {
-                    StoreType::Replace => e.flags = given.clone(),
-                    StoreType::Add => e.flags.extend(given.iter().cloned()),
-                    StoreType::Remove => e.flags.retain(|f| !given.contains(f)),
+                if unchanged_since.is_some_and(|n| e.modseq > n) {
+                    modified.push(if uid { *u } else { *i as u32 + 1 });
+                    continue;
                 }
-                out.push((*i, e.flags.clone()));
+                let mut new = e.flags.clone();
+                match kind {
+                    StoreType::Replace => new = given.clone(),
+                    StoreType::Add => new.extend(given.iter().cloned()),
+                    StoreType::Remove => new.retain(|f| !given.contains(f)),
+                }
+                let changed = folder.set_flags(*u, new);
+                let e = folder.find(*u).expect("found above");
+                out.push((*i, e.flags.clone(), e.modseq, changed));
             }
-            folder.save()?;
-            Ok(out)
+            // Nothing changed, nothing to make durable.
+            if out.iter().any(|o| o.3) {
+                folder.save()?;
+            }
+            Ok((out, modified))
         });
-        let changed = match res {
+        let (changed, modified) = match res {
             Ok(c) => c,
             Err(e) => return no(tag, &format!("cannot store flags: {e}")),
         };
-        announce_keywords(server, sel, changed.iter().flat_map(|(_, f)| f.iter()));
-        for (i, f) in changed {
+        announce_keywords(
+            server,
+            sel,
+            changed.iter().flat_map(|(_, f, _, _)| f.iter()),
+        );
+        for (i, f, modseq, did) in changed {
             sel.msgs[i].flags = f.clone();
-            if response == StoreResponse::Silent {
+            sel.msgs[i].modseq = modseq;
+            // RFC 7162 §3.1.3: with CONDSTORE on, even a silent STORE tells
+            // the new mod-sequence of what it changed.
+            let silent = response == StoreResponse::Silent;
+            if silent && !(condstore && did) {
                 continue;
             }
-            let mut items = vec![flags_item(&f, sel.recent.contains(&sel.msgs[i].uid))];
+            let mut items = Vec::new();
+            if !silent {
+                items.push(flags_item(&f, sel.recent.contains(&sel.msgs[i].uid)));
+            }
             if uid {
                 items.push(MessageDataItem::Uid(
                     NonZeroU32::new(sel.msgs[i].uid).unwrap_or(NonZeroU32::MIN),
                 ));
             }
+            if condstore {
+                items.push(modseq_item(modseq));
+            }
             if let Ok(d) = Data::fetch(i as u32 + 1, items) {
                 server.enqueue_data(d);
             }
+        }
+        if let Some(set) = super::session::uid_set(modified.into_iter()) {
+            return super::session::status(
+                tag,
+                imap_next::imap_types::response::StatusKind::Ok,
+                Some(imap_next::imap_types::response::Code::Modified(
+                    uid_sequence_set(&set),
+                )),
+                "conditional STORE failed for some messages",
+            );
         }
         ok(tag, "STORE done")
     }

@@ -1,9 +1,11 @@
 //! One user's mailboxes on disk, as IMAP sees them: the Maildir++ folders
 //! under the user's root (INBOX is the root itself, `Work.Old` is
 //! `.Work.Old/`), and beside each folder's `cur/` a `mailc-uidlist` file
-//! holding UIDVALIDITY, UIDNEXT and one line per message (UID, internal
-//! date, size, file name, flags). UIDs are given once and kept in that file,
-//! so they and UIDVALIDITY survive restarts (RFC 3501 §2.3.1.1).
+//! holding UIDVALIDITY, UIDNEXT, the highest MODSEQ and one line per message
+//! (UID, internal date, size, file name, flags, MODSEQ). UIDs are given once
+//! and kept in that file, so they and UIDVALIDITY survive restarts (RFC 3501
+//! §2.3.1.1); so do the mod-sequences of CONDSTORE (RFC 7162 §3.1.1),
+//! written in the same atomic replace as the change they count.
 //!
 //! Every function here is blocking and must be called with the account's
 //! lock held ([`Account::lock`]): one lock per user, taken by every session
@@ -101,6 +103,8 @@ pub struct Entry {
     /// The file's name in `cur/`.
     pub file: String,
     pub flags: Flags,
+    /// The mod-sequence of the message's last change (RFC 7162 §3.1.1).
+    pub modseq: u64,
 }
 
 /// A folder's state as read from its uidlist, new mail taken in.
@@ -115,6 +119,9 @@ pub struct Folder {
     pub recent_from: u32,
     /// By UID, ascending.
     pub entries: Vec<Entry>,
+    /// The highest mod-sequence given in the folder: every change (new
+    /// message, flags, expunge) takes the next one.
+    pub highestmodseq: u64,
 }
 
 /// One user's mail.
@@ -370,6 +377,7 @@ impl Folder {
                     uidnext: 1,
                     recent_from: 1,
                     entries: Vec::new(),
+                    highestmodseq: 1,
                 },
                 true,
             ),
@@ -413,7 +421,10 @@ impl Folder {
         }
         let before = folder.entries.len();
         folder.entries.retain(|e| on_disk.contains(&e.file));
-        changed |= folder.entries.len() != before;
+        if folder.entries.len() != before {
+            changed = true;
+            folder.next_modseq();
+        }
         // Oldest first, so UIDs follow arrival (names start with the time).
         unknown.sort();
         for n in unknown {
@@ -426,12 +437,14 @@ impl Folder {
                 .map_or_else(now, |d| d.as_secs() as i64);
             let uid = folder.uidnext;
             folder.uidnext += 1;
+            let modseq = folder.next_modseq();
             folder.entries.push(Entry {
                 uid,
                 date,
                 size: crlf_len(&bytes),
                 flags: flags_from_info(&n),
                 file: n,
+                modseq,
             });
             changed = true;
         }
@@ -471,21 +484,44 @@ impl Folder {
         Folder::sync(account, name, false).map(|(f, _)| f)
     }
 
+    /// Takes the next mod-sequence (for a change about to be saved).
+    pub fn next_modseq(&mut self) -> u64 {
+        self.highestmodseq += 1;
+        self.highestmodseq
+    }
+
+    /// Sets a message's flags; a real change takes the next mod-sequence.
+    /// Returns whether they changed.
+    pub fn set_flags(&mut self, uid: u32, flags: Flags) -> bool {
+        let Ok(i) = self.entries.binary_search_by_key(&uid, |e| e.uid) else {
+            return false;
+        };
+        if self.entries[i].flags == flags {
+            return false;
+        }
+        let modseq = self.next_modseq();
+        let e = &mut self.entries[i];
+        e.flags = flags;
+        e.modseq = modseq;
+        true
+    }
+
     /// Writes the uidlist (temporary file, fsync, rename).
     pub fn save(&self) -> io::Result<()> {
         let mut text = format!(
-            "mailc-uidlist 1 {} {} {}\n",
-            self.uidvalidity, self.uidnext, self.recent_from
+            "mailc-uidlist 1 {} {} {} {}\n",
+            self.uidvalidity, self.uidnext, self.recent_from, self.highestmodseq
         );
         for e in &self.entries {
             let flags: Vec<&str> = e.flags.iter().map(String::as_str).collect();
             text.push_str(&format!(
-                "{}\t{}\t{}\t{}\t{}\n",
+                "{}\t{}\t{}\t{}\t{}\t{}\n",
                 e.uid,
                 e.date,
                 e.size,
                 e.file,
-                flags.join(" ")
+                flags.join(" "),
+                e.modseq
             ));
         }
         write_atomically(&self.dir.join(UIDLIST), text.as_bytes())
@@ -539,12 +575,14 @@ impl Folder {
         File::open(&cur)?.sync_all()?;
         let uid = self.uidnext;
         self.uidnext += 1;
+        let modseq = self.next_modseq();
         self.entries.push(Entry {
             uid,
             date,
             size: crlf_len(message),
             file: name,
             flags,
+            modseq,
         });
         Ok(uid)
     }
@@ -558,6 +596,7 @@ impl Folder {
             }
         }
         self.entries.retain(|e| !uids.contains(&e.uid));
+        self.next_modseq();
         self.save()
     }
 }
@@ -572,9 +611,15 @@ fn parse_uidlist(dir: &Path, text: &str) -> Folder {
         uidnext: num(3).unwrap_or(1).max(1),
         recent_from: num(4).or(num(3)).unwrap_or(1).max(1),
         entries: Vec::new(),
+        // A uidlist written before mod-sequences has none: 1 for all.
+        highestmodseq: head
+            .get(5)
+            .and_then(|s| s.parse::<u64>().ok())
+            .unwrap_or(1)
+            .max(1),
     };
     for line in lines {
-        let c: Vec<&str> = line.splitn(5, '\t').collect();
+        let c: Vec<&str> = line.splitn(6, '\t').collect();
         if c.len() < 4 {
             continue;
         }
@@ -595,9 +640,18 @@ fn parse_uidlist(dir: &Path, text: &str) -> Folder {
                         .collect()
                 })
                 .unwrap_or_default(),
+            modseq: c
+                .get(5)
+                .and_then(|s| s.trim().parse::<u64>().ok())
+                .unwrap_or(1)
+                .max(1),
         });
     }
     f.entries.sort_by_key(|e| e.uid);
+    // Never behind a message's own (a hand-edited or older file).
+    if let Some(m) = f.entries.iter().map(|e| e.modseq).max() {
+        f.highestmodseq = f.highestmodseq.max(m);
+    }
     f.entries.dedup_by_key(|e| e.uid);
     if let Some(last) = f.entries.last() {
         f.uidnext = f.uidnext.max(last.uid + 1);

@@ -1,6 +1,6 @@
 //! IMAP4rev1 (RFC 3501) over the mail store, with IDLE, UIDPLUS, MOVE,
-//! NAMESPACE, ID, UNSELECT, LITERAL+, SASL-IR, ENABLE, QUOTA and
-//! SPECIAL-USE. The protocol is
+//! NAMESPACE, ID, UNSELECT, LITERAL+, SASL-IR, ENABLE, CONDSTORE, QRESYNC,
+//! QUOTA and SPECIAL-USE. The protocol is
 //! imap-next's server flow over imap-codec; messages are read with
 //! mail-parser.
 //!

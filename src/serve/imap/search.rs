@@ -152,7 +152,20 @@ fn matches(ctx: &Ctx, key: &SearchKey) -> bool {
         }
         SearchKey::Not(k) => !matches(ctx, k),
         SearchKey::Or(a, b) => matches(ctx, a) || matches(ctx, b),
+        // RFC 7162 §3.1.5: changed at or after that mod-sequence.
+        SearchKey::ModSequence { modseq, .. } => e.modseq >= *modseq,
         #[allow(unreachable_patterns)]
+        _ => false,
+    }
+}
+
+/// Whether a key (or one inside it) is MODSEQ.
+pub fn uses_modseq(key: &SearchKey) -> bool {
+    match key {
+        SearchKey::ModSequence { .. } => true,
+        SearchKey::And(keys) => keys.as_ref().iter().any(uses_modseq),
+        SearchKey::Not(k) => uses_modseq(k),
+        SearchKey::Or(a, b) => uses_modseq(a) || uses_modseq(b),
         _ => false,
     }
 }

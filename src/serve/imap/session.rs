@@ -4,18 +4,19 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashSet, VecDeque};
 use std::net::SocketAddr;
-use std::num::NonZeroU32;
+use std::num::{NonZeroU32, NonZeroU64};
 use std::sync::Arc;
 use std::time::Duration;
 
 use imap_next::imap_types::IntoStatic;
 use imap_next::imap_types::auth::{AuthMechanism, AuthenticateData};
-use imap_next::imap_types::command::{Command, CommandBody};
+use imap_next::imap_types::command::{Command, CommandBody, SelectParameter, StoreModifier};
 use imap_next::imap_types::core::{AString, Atom, IString, NString, QuotedChar, Tag, Text, Vec1};
 use imap_next::imap_types::extensions::binary::LiteralOrLiteral8;
 use imap_next::imap_types::extensions::namespace::Namespace;
 use imap_next::imap_types::extensions::quota::{QuotaGet, Resource};
 use imap_next::imap_types::extensions::uidplus::{UidElement, UidSet};
+use imap_next::imap_types::fetch::MessageDataItem;
 use imap_next::imap_types::flag::{Flag, FlagNameAttribute, FlagPerm};
 use imap_next::imap_types::mailbox::{ListMailbox, Mailbox};
 use imap_next::imap_types::response::{
@@ -57,6 +58,11 @@ pub(super) struct Session {
     user: Option<String>,
     pub(super) selected: Option<Selected>,
     failed_logins: u32,
+    /// CONDSTORE is on (RFC 7162 §3.1: ENABLEd or used): FETCH responses
+    /// carry MODSEQ.
+    pub(super) condstore: bool,
+    /// QRESYNC is ENABLEd (RFC 7162 §3.2.3): VANISHED replaces EXPUNGE.
+    pub(super) qresync: bool,
 }
 
 /// The selected mailbox as this session knows it: sequence number `n` is
@@ -68,6 +74,7 @@ pub(super) struct Selected {
     pub(super) uidnext: u32,
     pub(super) msgs: Vec<Entry>,
     pub(super) recent: HashSet<u32>,
+    pub(super) highestmodseq: u64,
     /// The uidlist as of the last look ([`Folder::stamp`]).
     stamp: Option<(u64, std::time::SystemTime, u64)>,
     /// The keywords the client was told of in FLAGS.
@@ -291,6 +298,8 @@ async fn converse(
         user: None,
         selected: None,
         failed_logins: 0,
+        condstore: false,
+        qresync: false,
     };
     let greeting = Greeting {
         kind: GreetingKind::Ok,
@@ -564,6 +573,8 @@ impl Session {
         ]);
         c.extend([
             Capability::Enable,
+            Capability::CondStore,
+            Capability::QResync,
             Capability::Quota,
             Capability::QuotaRes(Resource::Storage),
         ]);
@@ -716,6 +727,7 @@ impl Session {
                     uidnext: sel.uidnext,
                     recent_from: sel.uidnext,
                     entries: Vec::new(),
+                    highestmodseq: sel.highestmodseq,
                 },
                 Vec::new(),
             ),
@@ -728,15 +740,13 @@ impl Session {
         }
         sel.stamp = Folder::stamp(&folder.dir);
         if expunges {
-            let mut i = 0;
-            while i < sel.msgs.len() {
-                if folder.find(sel.msgs[i].uid).is_none() {
-                    server.enqueue_data(Data::Expunge(nz(i as u32 + 1)));
-                    sel.msgs.remove(i);
-                } else {
-                    i += 1;
-                }
-            }
+            let gone: BTreeSet<u32> = sel
+                .msgs
+                .iter()
+                .map(|m| m.uid)
+                .filter(|&u| folder.find(u).is_none())
+                .collect();
+            report_expunged(server, sel, &gone, true, self.qresync);
         }
         announce_keywords(
             server,
@@ -744,19 +754,25 @@ impl Session {
             folder.entries.iter().flat_map(|e| e.flags.iter()),
         );
         for (i, m) in sel.msgs.iter_mut().enumerate() {
-            if let Some(e) = folder.find(m.uid)
-                && e.flags != m.flags
-            {
+            let Some(e) = folder.find(m.uid) else {
+                continue;
+            };
+            let flags_changed = e.flags != m.flags;
+            m.modseq = e.modseq;
+            if flags_changed {
                 m.flags = e.flags.clone();
-                let items = vec![super::fetch::flags_item(
-                    &m.flags,
+                let items = super::fetch::flags_items(
+                    m,
                     sel.recent.contains(&m.uid),
-                )];
+                    self.qresync,
+                    self.condstore,
+                );
                 if let Ok(d) = Data::fetch(i as u32 + 1, items) {
                     server.enqueue_data(d);
                 }
             }
         }
+        sel.highestmodseq = folder.highestmodseq;
         let max = sel.max_uid();
         let before = sel.msgs.len();
         sel.msgs
@@ -838,12 +854,22 @@ impl Session {
                 });
                 ok(&tag, "NAMESPACE done")
             }
-            C::Enable { .. } => {
-                // RFC 5161 §3.1: the capabilities enabled now; none of
-                // those offered needs enabling.
-                server.enqueue_data(Data::Enabled {
-                    capabilities: Vec::new(),
-                });
+            C::Enable { capabilities } => {
+                // RFC 5161 §3.1: ENABLED lists what this command turned on.
+                let mut on = Vec::new();
+                for c in capabilities.into_iter() {
+                    let name = c.to_string().to_ascii_uppercase();
+                    if name == "CONDSTORE" && !self.condstore {
+                        self.condstore = true;
+                        on.push(c);
+                    } else if name == "QRESYNC" && !self.qresync {
+                        // RFC 7162 §3.2.3: QRESYNC implies CONDSTORE.
+                        self.condstore = true;
+                        self.qresync = true;
+                        on.push(c);
+                    }
+                }
+                server.enqueue_data(Data::Enabled { capabilities: on });
                 ok(&tag, "ENABLE done")
             }
             C::GetQuotaRoot { mailbox } => self.quota_root(server, &tag, &mailbox),
@@ -855,8 +881,14 @@ impl Session {
                 Some(code_other("NOPERM")),
                 "quotas are set in the spec",
             ),
-            C::Select { mailbox, .. } => self.select(server, &tag, &mailbox, false),
-            C::Examine { mailbox, .. } => self.select(server, &tag, &mailbox, true),
+            C::Select {
+                mailbox,
+                parameters,
+            } => self.select(server, &tag, &mailbox, false, &parameters),
+            C::Examine {
+                mailbox,
+                parameters,
+            } => self.select(server, &tag, &mailbox, true, &parameters),
             C::Create { mailbox } => self.create(&tag, &mailbox),
             C::Delete { mailbox } => self.mailbox_op(&tag, &mailbox, None),
             C::Rename { from, to } => self.mailbox_op(&tag, &from, Some(&to)),
@@ -925,9 +957,17 @@ impl Session {
                 sequence_set,
                 macro_or_item_names,
                 uid,
-                ..
+                modifiers,
             } => {
-                return match self.fetch_job(&tag, &sequence_set, macro_or_item_names, uid) {
+                let job = self.fetch_job(
+                    server,
+                    &tag,
+                    &sequence_set,
+                    macro_or_item_names,
+                    uid,
+                    &modifiers,
+                );
+                return match job {
                     Ok(job) => (ok(&tag, "FETCH done"), Flow::Fetch(job)),
                     Err(st) => (st, Flow::Continue),
                 };
@@ -938,9 +978,21 @@ impl Session {
                 response,
                 flags,
                 uid,
-                ..
+                modifiers,
             } => {
-                let st = self.store(server, &tag, &sequence_set, kind, response, &flags, uid);
+                let unchanged_since = modifiers
+                    .iter()
+                    .map(|StoreModifier::UnchangedSince(n)| *n)
+                    .next();
+                let st = self.store(
+                    server,
+                    &tag,
+                    &sequence_set,
+                    (kind, response),
+                    &flags,
+                    uid,
+                    unchanged_since,
+                );
                 if uid {
                     self.refresh(server, true);
                 }
@@ -1045,8 +1097,30 @@ impl Session {
         tag: &Tag<'static>,
         mailbox: &Mailbox,
         read_only: bool,
+        parameters: &[SelectParameter],
     ) -> Status<'static> {
-        self.selected = None;
+        let mut qresync = None;
+        for p in parameters {
+            match p {
+                SelectParameter::CondStore => self.condstore = true,
+                SelectParameter::QResync {
+                    uid_validity,
+                    mod_sequence_value,
+                    known_uids,
+                    ..
+                } => {
+                    // RFC 7162 §3.2.5: only after ENABLE QRESYNC.
+                    if !self.qresync {
+                        return bad(tag, "QRESYNC needs ENABLE QRESYNC first");
+                    }
+                    qresync = Some((uid_validity.get(), mod_sequence_value.get(), known_uids));
+                }
+            }
+        }
+        if self.selected.take().is_some() {
+            // RFC 7162 §3.2.11: where the old mailbox's responses end.
+            server.enqueue_status(untagged(StatusKind::Ok, Some(Code::Closed), "closed"));
+        }
         let name = match Self::name(mailbox) {
             Ok(n) => n,
             Err(e) => return no(tag, e),
@@ -1111,11 +1185,50 @@ impl Session {
             Some(Code::UidNext(nz(folder.uidnext))),
             "next UID",
         ));
+        // RFC 7162 §3.1.2.1: mod-sequences are kept for every mailbox.
+        server.enqueue_status(untagged(
+            StatusKind::Ok,
+            Some(Code::HighestModSeq(nz64(folder.highestmodseq))),
+            "highest mod-sequence",
+        ));
+        if let Some((validity, since, known)) = qresync
+            && validity == folder.uidvalidity
+        {
+            // RFC 7162 §3.2.5.1: what vanished (every known UID that is no
+            // longer there: expunges are not remembered one by one), then
+            // what changed since the client's mod-sequence.
+            if since < folder.highestmodseq {
+                let wanted = known.clone().unwrap_or_else(|| {
+                    SequenceSet::try_from(format!("1:{}", folder.uidnext.max(2) - 1).as_str())
+                        .expect("valid")
+                });
+                let uids: Vec<u32> = folder.entries.iter().map(|e| e.uid).collect();
+                if let Some(gone) = missing(&wanted, &uids, folder.uidnext) {
+                    server.enqueue_data(Data::Vanished {
+                        earlier: true,
+                        known_uids: gone,
+                    });
+                }
+            }
+            for (i, e) in folder.entries.iter().enumerate() {
+                if e.modseq > since {
+                    let items = vec![
+                        MessageDataItem::Uid(nz(e.uid)),
+                        super::fetch::flags_item(&e.flags, recent.contains(&e.uid)),
+                        MessageDataItem::ModSeq(nz64(e.modseq)),
+                    ];
+                    if let Ok(d) = Data::fetch(i as u32 + 1, items) {
+                        server.enqueue_data(d);
+                    }
+                }
+            }
+        }
         self.selected = Some(Selected {
             name,
             read_only,
             uidvalidity: folder.uidvalidity,
             uidnext: folder.uidnext,
+            highestmodseq: folder.highestmodseq,
             stamp: Folder::stamp(&folder.dir),
             keywords,
             msgs: folder.entries,
@@ -1370,6 +1483,10 @@ impl Session {
             Ok(n) => n,
             Err(e) => return no(tag, e),
         };
+        if names.contains(&StatusDataItemName::HighestModSeq) {
+            // RFC 7162 §3.1: a CONDSTORE-enabling command.
+            self.condstore = true;
+        }
         let acct = self.account();
         let res = blocking(|| {
             let _l = acct.lock()?;
@@ -1400,6 +1517,9 @@ impl Session {
                 }
                 StatusDataItemName::Deleted => {
                     StatusDataItem::Deleted(count(&|e| e.flags.contains("\\Deleted")))
+                }
+                StatusDataItemName::HighestModSeq => {
+                    StatusDataItem::HighestModSeq(folder.highestmodseq)
                 }
                 _ => StatusDataItem::DeletedStorage(
                     folder
@@ -1549,7 +1669,7 @@ impl Session {
             Ok(g) => g,
             Err(e) => return no(tag, &e.to_string()),
         };
-        report_expunged(server, sel, &gone, tell);
+        report_expunged(server, sel, &gone, tell, self.qresync);
         ok(tag, "EXPUNGE done")
     }
 
@@ -1582,11 +1702,18 @@ impl Session {
             })
             .collect();
         let hits = blocking(|| search::run(&candidates, keys, sel.max_uid()));
+        // RFC 7162 §3.1.5: with a MODSEQ key, the highest mod-sequence of
+        // the messages found comes along.
+        let by_modseq = keys.iter().any(search::uses_modseq);
+        let highest = hits.iter().map(|&i| sel.msgs[i].modseq).max();
         let found: Vec<NonZeroU32> = hits
             .into_iter()
             .map(|i| nz(if uid { sel.msgs[i].uid } else { i as u32 + 1 }))
             .collect();
-        server.enqueue_data(Data::Search(found));
+        server.enqueue_data(Data::Search(found, highest.filter(|_| by_modseq).map(nz64)));
+        if by_modseq {
+            self.condstore = true;
+        }
         if uid {
             self.refresh(server, true);
         }
@@ -1686,7 +1813,7 @@ impl Session {
             // RFC 6851 §4.3: COPYUID comes untagged, before the EXPUNGEs.
             server.enqueue_status(untagged(StatusKind::Ok, code, "moved"));
             let gone: BTreeSet<u32> = pairs.iter().map(|p| p.0).collect();
-            report_expunged(server, sel, &gone, true);
+            report_expunged(server, sel, &gone, true, self.qresync);
             ok(tag, "MOVE done")
         } else {
             status(tag, StatusKind::Ok, code, "COPY done")
@@ -1760,22 +1887,121 @@ pub(super) fn announce_keywords<'f>(
     }
 }
 
-/// Drops expunged messages from the session's view, saying so when `tell`.
-fn report_expunged(server: &mut Server, sel: &mut Selected, gone: &BTreeSet<u32>, tell: bool) {
+/// Drops expunged messages from the session's view, saying so when
+/// `tell`: EXPUNGE for each, or one VANISHED of their UIDs when QRESYNC is
+/// on (RFC 7162 §3.2.10).
+fn report_expunged(
+    server: &mut Server,
+    sel: &mut Selected,
+    gone: &BTreeSet<u32>,
+    tell: bool,
+    vanished: bool,
+) {
+    if gone.is_empty() {
+        return;
+    }
+    let mut said = Vec::new();
     let mut i = 0;
     while i < sel.msgs.len() {
         if gone.contains(&sel.msgs[i].uid) {
-            if tell {
+            if tell && !vanished {
                 server.enqueue_data(Data::Expunge(nz(i as u32 + 1)));
             }
+            said.push(sel.msgs[i].uid);
             sel.msgs.remove(i);
         } else {
             i += 1;
         }
     }
+    if tell
+        && vanished
+        && let Some(set) = uid_set(said.into_iter())
+    {
+        server.enqueue_data(Data::Vanished {
+            earlier: false,
+            known_uids: uid_sequence_set(&set),
+        });
+    }
 }
 
-fn uid_set(uids: impl Iterator<Item = u32>) -> Option<UidSet> {
+/// The same UIDs as a sequence set.
+pub(super) fn uid_sequence_set(set: &UidSet) -> SequenceSet {
+    use imap_next::imap_types::sequence::{SeqOrUid, Sequence};
+    let seqs: Vec<Sequence> = set
+        .0
+        .as_ref()
+        .iter()
+        .map(|e| match e {
+            UidElement::Single(n) => Sequence::Single(SeqOrUid::Value(*n)),
+            UidElement::Range(a, b) => Sequence::Range(SeqOrUid::Value(*a), SeqOrUid::Value(*b)),
+        })
+        .collect();
+    SequenceSet(Vec1::try_from(seqs).expect("a UID set is not empty"))
+}
+
+/// The UIDs of `wanted` (below `uidnext`) that are not among `present`
+/// (ascending), as a sequence set; found gap by gap, so a huge range costs
+/// no more than the mailbox's size.
+pub(super) fn missing(wanted: &SequenceSet, present: &[u32], uidnext: u32) -> Option<SequenceSet> {
+    use imap_next::imap_types::sequence::{SeqOrUid, Sequence};
+    let last = uidnext.saturating_sub(1);
+    if last == 0 {
+        return None;
+    }
+    let raw = |s: &SeqOrUid| match s {
+        SeqOrUid::Value(v) => v.get(),
+        SeqOrUid::Asterisk => last,
+    };
+    let mut ranges: Vec<(u32, u32)> = Vec::new();
+    for seq in wanted.0.as_ref() {
+        let (a, b) = match seq {
+            Sequence::Single(v) => (raw(v), raw(v)),
+            Sequence::Range(x, y) => (raw(x).min(raw(y)), raw(x).max(raw(y))),
+        };
+        if a > last {
+            continue;
+        }
+        let b = b.min(last);
+        // The gaps of `present` within a..=b.
+        let mut at = a;
+        let start = present.partition_point(|&u| u < a);
+        for &u in present[start..].iter().take_while(|&&u| u <= b) {
+            if u > at {
+                ranges.push((at, u - 1));
+            }
+            at = u + 1;
+        }
+        if at <= b {
+            ranges.push((at, b));
+        }
+    }
+    ranges.sort_unstable();
+    let mut text = String::new();
+    let mut merged: Vec<(u32, u32)> = Vec::new();
+    for (a, b) in ranges {
+        match merged.last_mut() {
+            Some(m) if a <= m.1.saturating_add(1) => m.1 = m.1.max(b),
+            _ => merged.push((a, b)),
+        }
+    }
+    for (a, b) in merged {
+        if !text.is_empty() {
+            text.push(',');
+        }
+        if a == b {
+            text.push_str(&a.to_string());
+        } else {
+            text.push_str(&format!("{a}:{b}"));
+        }
+    }
+    SequenceSet::try_from(text.as_str()).ok()
+}
+
+fn nz64(n: u64) -> NonZeroU64 {
+    NonZeroU64::new(n).unwrap_or(NonZeroU64::MIN)
+}
+
+pub(super) fn uid_set(uids: impl Iterator<Item = u32>) -> Option<UidSet> {
     let mut out: Vec<UidElement> = Vec::new();
     let push = |out: &mut Vec<UidElement>, (a, b): (u32, u32)| {
         out.push(if a == b {
