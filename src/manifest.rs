@@ -41,6 +41,47 @@ pub struct Manifest {
     pub domains: BTreeMap<String, Domain>,
     /// DKIM keys outbound mail is signed with, by the sender's domain.
     pub dkim: BTreeMap<String, Vec<DkimKey>>,
+    /// Outbound relays (smart hosts), by id: mail to domains that are not
+    /// ours leaves through the relay of its sender (`sender_relays`), else
+    /// through `relay`, else by MX lookup.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub relays: BTreeMap<String, Relay>,
+    /// Sender address (`local@domain`) or domain → the id of its relay.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub sender_relays: BTreeMap<String, String>,
+    /// The id of the relay of every other sender's outbound mail.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relay: Option<String>,
+}
+
+/// A smart host outbound mail leaves through.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Relay {
+    /// The relay's name in the spec (for logs).
+    pub name: String,
+    /// Where to connect: no MX lookup.
+    pub next_hop: NextHop,
+    pub tls: RelayTls,
+    /// The user name to log in with (AUTH PLAIN), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    /// The file holding the password (one line; a relative path is
+    /// relative to the manifest's folder).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_file: Option<String>,
+}
+
+/// How the queue uses TLS towards a relay.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum RelayTls {
+    /// TLS from the first byte (RFC 8314).
+    Implicit,
+    /// STARTTLS required: without it the mail waits.
+    Starttls,
+    /// STARTTLS when offered.
+    Opportunistic,
 }
 
 /// Socket addresses (`IP:PORT`, IPv6 in brackets) per service; an empty

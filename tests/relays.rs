@@ -103,3 +103,293 @@ fn route_from_explains_and_refuses_bad_senders() {
     );
     assert!(!run.stdout.contains("not-a-real-password"));
 }
+
+// ------------------------------------------------- mailc serve, for real
+
+#[path = "support/sink.rs"]
+mod sink;
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use sink::{Sink, SinkConfig};
+use support::{Temp, free_port};
+
+/// The relay login the tests use (a test-only password).
+const USER: &str = "example-news";
+const PASSWORD: &str = "relay-test-pw^1";
+
+/// A spec with one embedded host: its own relay `plain` (no login) and
+/// relay `login` (STARTTLS, AUTH) for `news.example.com` and
+/// `offers@example.com`. `fwd@example.com` forwards to an outside address,
+/// so mail from any sender to it leaves as outbound mail of that sender.
+fn spec(dir: &std::path::Path, stack: &str, plain: u16, login: u16) {
+    std::fs::create_dir_all(dir.join("keys")).unwrap();
+    std::fs::write(dir.join("keys/login.secret"), format!("{PASSWORD}\n")).unwrap();
+    let hash = "{SHA512-CRYPT}$6$z6MQEt/GaGznLHgp$Byj6wliyFlYZHsGkA4BNdNtrTqS5pXmwqZNxvUaM4udekNI5s8a/QT1eru.9fx11jrZ56JBhTYoI/a1fP.cNA.";
+    let text = format!(
+        "version: 1
+defaults:
+  nameservers: [ns1.example.net, ns2.example.net]
+  hostmaster: hostmaster@example.com
+  dmarc: {{policy: none}}
+  srs: false
+hosts:
+  mx1: {{hostname: mx1.example.com, ipv4: 203.0.113.10, stack: {stack}, outbound_relay: plain}}
+outbound_relays:
+  plain: {{host: 127.0.0.1, port: {plain}, tls: opportunistic}}
+  login:
+    host: 127.0.0.1
+    port: {login}
+    tls: starttls
+    username: {USER}
+    password_file: keys/login.secret
+    senders: [news.example.com, offers@example.com]
+domains:
+  example.com:
+    mx: [mx1]
+    mailboxes:
+      alice: {{password: '{hash}'}}
+    aliases:
+      fwd: someone@far.test
+  news.example.com:
+    mx: [mx1]
+"
+    );
+    std::fs::write(dir.join("mailc.yaml"), text).unwrap();
+}
+
+/// Sends one message over plain SMTP; the final reply's code.
+fn smtp_send(port: u16, from: &str, to: &str, subject: &str) -> String {
+    let s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(120))).unwrap();
+    let mut r = BufReader::new(s.try_clone().unwrap());
+    let mut w = s;
+    let reply = |r: &mut BufReader<TcpStream>| loop {
+        let mut l = String::new();
+        r.read_line(&mut l).unwrap();
+        if l.len() < 4 || l.as_bytes()[3] != b'-' {
+            break l;
+        }
+    };
+    reply(&mut r);
+    for cmd in [
+        "EHLO client.test".to_string(),
+        format!("MAIL FROM:<{from}>"),
+        format!("RCPT TO:<{to}>"),
+        "DATA".to_string(),
+    ] {
+        w.write_all(format!("{cmd}\r\n").as_bytes()).unwrap();
+        let got = reply(&mut r);
+        assert!(got.starts_with('2') || got.starts_with('3'), "{cmd}: {got}");
+    }
+    w.write_all(
+        format!("From: {from}\r\nTo: {to}\r\nSubject: {subject}\r\n\r\nrelay test\r\n.\r\n")
+            .as_bytes(),
+    )
+    .unwrap();
+    let got = reply(&mut r);
+    let _ = w.write_all(b"QUIT\r\n");
+    got
+}
+
+/// Polls `f` until it holds, for at most two minutes.
+fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !f() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+struct Serve {
+    child: Child,
+    smtp: u16,
+    log: std::path::PathBuf,
+}
+
+impl Serve {
+    fn start(dir: &std::path::Path) -> Serve {
+        let smtp = free_port(31000);
+        let log = dir.join("serve.log");
+        let child = Command::new(env!("CARGO_BIN_EXE_mailc"))
+            .current_dir(dir)
+            .args([
+                "serve",
+                "mailc.yaml",
+                "--host",
+                "mx1",
+                "--smtp",
+                &format!("127.0.0.1:{smtp}"),
+                "--data",
+                dir.join("data").to_str().unwrap(),
+                "--retry-base",
+                "1",
+            ])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .expect("mailc runs");
+        let mut s = Serve { child, smtp, log };
+        wait_until("mailc serve to listen", || {
+            if let Ok(Some(status)) = s.child.try_wait() {
+                panic!("mailc serve exited with {status}:\n{}", s.log_text());
+            }
+            TcpStream::connect(("127.0.0.1", smtp)).is_ok()
+        });
+        s
+    }
+
+    fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The sinks: `plain` takes anything, `login` wants STARTTLS and AUTH.
+fn sinks() -> (Sink, Sink) {
+    let plain = Sink::start(free_port(33000), SinkConfig::default());
+    let login = Sink::start(
+        free_port(33000),
+        SinkConfig {
+            login: Some((USER.into(), PASSWORD.into())),
+            ..SinkConfig::default()
+        },
+    );
+    (plain, login)
+}
+
+/// Which sink (and login) each sender class's mail reached.
+fn check_senders(plain: &Sink, login: &Sink, log: &str) {
+    let by_subject = |s: &Sink, subject: &str| {
+        s.messages()
+            .into_iter()
+            .find(|m| m.data.contains(&format!("Subject: {subject}")))
+    };
+    for (subject, via_login) in [
+        ("host-default", false),
+        ("address-rule", true),
+        ("domain-rule", true),
+    ] {
+        let (want, other) = if via_login {
+            (login, plain)
+        } else {
+            (plain, login)
+        };
+        let m = by_subject(want, subject)
+            .unwrap_or_else(|| panic!("{subject}: not at the expected sink"));
+        assert!(
+            by_subject(other, subject).is_none(),
+            "{subject} reached both sinks"
+        );
+        if via_login {
+            assert_eq!(m.user.as_deref(), Some(USER), "{subject}: logged in");
+            assert!(m.tls, "{subject}: the login travelled inside TLS");
+        } else {
+            assert_eq!(m.user, None, "{subject}: no login to the plain relay");
+        }
+    }
+    assert!(!log.contains(PASSWORD), "the password is in a log:\n{log}");
+}
+
+#[test]
+fn serve_sends_each_sender_through_its_relay() {
+    let (plain, login) = sinks();
+    let dir = Temp::new("relay-serve");
+    spec(&dir.0, "embedded", plain.port, login.port);
+    let serve = Serve::start(&dir.0);
+    for (from, subject) in [
+        ("alice@example.com", "host-default"),
+        ("offers@example.com", "address-rule"),
+        ("x@news.example.com", "domain-rule"),
+    ] {
+        let r = smtp_send(serve.smtp, from, "fwd@example.com", subject);
+        assert!(r.starts_with("250"), "{from}: {r}");
+    }
+    wait_until("three messages at the sinks", || {
+        plain.messages().len() + login.messages().len() >= 3
+    });
+    check_senders(&plain, &login, &serve.log_text());
+}
+
+#[test]
+fn serve_waits_for_a_relay_that_refuses_for_now() {
+    let plain = Sink::start(free_port(33000), SinkConfig::default());
+    let login = Sink::start(
+        free_port(33000),
+        SinkConfig {
+            login: Some((USER.into(), PASSWORD.into())),
+            refuse_mail: Some("451 4.3.0 try again later".into()),
+            ..SinkConfig::default()
+        },
+    );
+    let dir = Temp::new("relay-serve-4xx");
+    spec(&dir.0, "embedded", plain.port, login.port);
+    let serve = Serve::start(&dir.0);
+    let r = smtp_send(serve.smtp, "offers@example.com", "fwd@example.com", "waits");
+    assert!(r.starts_with("250"), "{r}");
+    // Retried (every second or two at first), never sent elsewhere.
+    wait_until("a second attempt at the refusing relay", || {
+        login.mail_attempts() >= 2
+    });
+    assert!(
+        plain.messages().is_empty(),
+        "the mail went to another relay"
+    );
+    assert!(login.messages().is_empty());
+    let log = serve.log_text();
+    assert!(log.contains("451 4.3.0"), "{log}");
+    assert!(!log.contains(PASSWORD), "the password is in a log:\n{log}");
+}
+
+#[test]
+fn relay_passwords_are_0600_and_never_in_a_plan() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = Temp::new("relay-plan");
+    support::copy_dir(&case(), &dir.0);
+    let secret = "not-a-real-password";
+    let plan = mailc(&dir.0, &["plan", "mailc.yaml", "--out", "out"]);
+    assert!(!plan.stdout.contains(secret) && !plan.stderr.contains(secret));
+    assert!(
+        plan.stdout.contains("postfix/pf/sasl_passwd"),
+        "{}",
+        plan.stdout
+    );
+    let run = mailc(
+        &dir.0,
+        &["apply", "mailc.yaml", "--out", "out", "--auto-approve"],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(!run.stdout.contains(secret) && !run.stderr.contains(secret));
+    for file in [
+        "postfix/pf/sasl_passwd",
+        "exim/ex/relay/relay_3.secret",
+        "server/em/relays/relay-2.secret",
+    ] {
+        let path = dir.0.join("out").join(file);
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{file}");
+        assert!(
+            std::fs::read_to_string(&path).unwrap().contains(secret),
+            "{file}"
+        );
+    }
+    // Only the files that need it hold it.
+    for file in [
+        "postfix/pf/main.cf",
+        "exim/ex/exim.conf",
+        "server/em/manifest.json",
+    ] {
+        let text = std::fs::read_to_string(dir.0.join("out").join(file)).unwrap();
+        assert!(!text.contains(secret), "{file}");
+    }
+}

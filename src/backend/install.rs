@@ -308,6 +308,9 @@ impl Context for TestRootContext<'_> {
     fn private_key(&self, path: &str) -> Option<Vec<u8>> {
         self.inner.private_key(path)
     }
+    fn secret(&self, path: &str) -> Option<Vec<u8>> {
+        self.inner.secret(path)
+    }
 
     fn install(&self, host: &Host) -> Install {
         self.root.install(host)

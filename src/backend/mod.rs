@@ -10,6 +10,7 @@ pub mod exim;
 pub mod install;
 pub mod mta_sts;
 pub mod postfix;
+pub mod relay;
 pub mod server;
 pub mod services;
 pub mod template;
@@ -27,6 +28,11 @@ pub trait Context: Sync {
     /// The bytes of a DKIM private key file named in the spec (path as written
     /// in the spec, relative to the spec's folder).
     fn private_key(&self, path: &str) -> Option<Vec<u8>>;
+    /// The bytes of another secret file the spec names (a relay's
+    /// password), read like a key file.
+    fn secret(&self, path: &str) -> Option<Vec<u8>> {
+        self.private_key(path)
+    }
     /// Where `host`'s mail services are installed and listen: production
     /// unless a test compiles for an [`install::TestRoot`].
     fn install(&self, host: &Host) -> Install {
@@ -44,7 +50,7 @@ pub fn compile(model: &Model, ctx: &dyn Context) -> Result<Output, Vec<Diagnosti
         dns::compile,
         |model, _, out, _| mta_sts::compile(model, out),
         dkim::compile,
-        |model, ctx, out, _| postfix::compile(model, ctx, out),
+        postfix::compile,
         |model, ctx, out, _| dovecot::compile(model, ctx, out),
         exim::compile,
         server::compile,

@@ -26,7 +26,7 @@ pub fn compile(model: &Model, ctx: &dyn Context, out: &mut Output, diags: &mut V
             continue;
         }
         let dir = format!("server/{}", host.key);
-        let m = manifest(model, ctx, host, &mut |domain, selector, path| {
+        let mut m = manifest(model, ctx, host, &mut |domain, selector, path| {
             let copy = key_copy(domain, selector);
             match ctx.private_key(path) {
                 Some(bytes) => out.insert(format!("{dir}/{copy}"), OutputFile::secret(bytes)),
@@ -34,11 +34,65 @@ pub fn compile(model: &Model, ctx: &dyn Context, out: &mut Output, diags: &mut V
             }
             copy
         });
+        for (id, r) in &mut m.relays {
+            let Some(relay) = model.relays.get(&r.name) else {
+                continue;
+            };
+            match super::relay::password(ctx, relay) {
+                Some(Ok(p)) => {
+                    let file = format!("relays/{id}.secret");
+                    out.insert(
+                        format!("{dir}/{file}"),
+                        OutputFile::secret(format!("{p}\n")),
+                    );
+                    r.password_file = Some(file);
+                }
+                Some(Err(d)) => diags.push(d),
+                None => {}
+            }
+        }
         out.insert(
             format!("{dir}/manifest.json"),
             OutputFile::secret(m.to_json()),
         );
     }
+}
+
+/// The relays `host` may send through, by id (`relay-1`, ...: a spec's
+/// relay names never become paths), its sender rules and its own relay.
+/// Password files are named by [`compile`], which writes them.
+fn relays(model: &Model, host: &Host, m: &mut Manifest) {
+    let used = super::relay::used_by(model, host);
+    let id = |name: &str| {
+        used.iter()
+            .position(|r| r.name == name)
+            .map(|i| format!("relay-{}", i + 1))
+    };
+    for (i, r) in used.iter().enumerate() {
+        m.relays.insert(
+            format!("relay-{}", i + 1),
+            manifest::Relay {
+                name: r.name.clone(),
+                next_hop: NextHop {
+                    host: r.host.clone(),
+                    port: r.port,
+                },
+                tls: match r.tls {
+                    crate::model::RelayTls::Implicit => manifest::RelayTls::Implicit,
+                    crate::model::RelayTls::Starttls => manifest::RelayTls::Starttls,
+                    crate::model::RelayTls::Opportunistic => manifest::RelayTls::Opportunistic,
+                },
+                username: r.auth.as_ref().map(|a| a.username.clone()),
+                password_file: None,
+            },
+        );
+    }
+    for (sender, r) in super::relay::rules(model) {
+        if let Some(i) = id(&r.name) {
+            m.sender_relays.insert(sender.to_string(), i);
+        }
+    }
+    m.relay = host.relay.as_deref().and_then(id);
 }
 
 /// Where a key's copy lives, relative to the manifest.
@@ -70,7 +124,11 @@ pub fn manifest(
         users: Default::default(),
         domains: Default::default(),
         dkim: Default::default(),
+        relays: Default::default(),
+        sender_relays: Default::default(),
+        relay: None,
     };
+    relays(model, host, &mut m);
     for d in model.domains.values() {
         if d.null_mx() {
             m.domains.insert(

@@ -221,7 +221,7 @@ fn from_spec(
     let ctx = DiskContext::new("out", &loaded.dir);
     let spec_dir = loaded.dir.clone();
     // Keys are read where the spec names them.
-    let m = crate::backend::server::manifest(model, &ctx, host, &mut |_, _, p| {
+    let mut m = crate::backend::server::manifest(model, &ctx, host, &mut |_, _, p| {
         let p = Path::new(p);
         if p.is_absolute() {
             p.display().to_string()
@@ -229,6 +229,11 @@ fn from_spec(
             spec_dir.join(p).display().to_string()
         }
     });
+    // Relay passwords too.
+    for r in m.relays.values_mut() {
+        let file = model.relays.get(&r.name).and_then(|x| x.auth.as_ref());
+        r.password_file = file.map(|a| spec_dir.join(&a.password_file).display().to_string());
+    }
     Ok((
         m,
         std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),

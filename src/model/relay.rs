@@ -118,6 +118,33 @@ pub fn relays(
             out.relays.insert(name, relay);
         }
     }
+    let logs_in = |name: &str| out.relays.get(name).is_some_and(|r| r.auth.is_some());
+    for (sender, (span, name)) in &rule_at {
+        let Some((_, domain)) = sender.split_once('@') else {
+            continue;
+        };
+        if let Some((_, domain_relay)) = rule_at.get(domain)
+            && out.relays.contains_key(name)
+            && !logs_in(name)
+            && logs_in(domain_relay)
+        {
+            // Postfix looks a login up by the sender's address, then its
+            // domain: the domain's login would be offered to this relay.
+            diags.push(
+                Diagnostic::error(
+                    Code::RelaySender,
+                    *span,
+                    format!(
+                        "sender `{sender}` goes to relay `{name}`, which has no login, while its domain's relay `{domain_relay}` has one"
+                    ),
+                )
+                .label("relay without a login")
+                .help(format!(
+                    "Postfix would offer `{domain_relay}`'s login to `{name}`; give `{name}` its own `username` and `password_file`, or send the address through `{domain_relay}`"
+                )),
+            );
+        }
+    }
     out
 }
 

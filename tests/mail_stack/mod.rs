@@ -130,13 +130,19 @@ impl Context for Nothing {
     fn private_key(&self, _: &str) -> Option<Vec<u8>> {
         None
     }
+    /// Relay passwords: one test-only password for every relay.
+    fn secret(&self, _: &str) -> Option<Vec<u8>> {
+        Some(b"not-a-real-password\n".to_vec())
+    }
 }
 
 /// Compiles the Postfix and Dovecot files of `model` with `ctx` and writes
 /// them under `out` (secret files 0600).
 pub fn write_stack(model: &Model, ctx: &dyn Context, out: &Path) {
     let mut output = mailc::output::Output::default();
-    backend::postfix::compile(model, ctx, &mut output);
+    let mut problems = Vec::new();
+    backend::postfix::compile(model, ctx, &mut output, &mut problems);
+    assert!(problems.is_empty(), "{problems:#?}");
     backend::dovecot::compile(model, ctx, &mut output);
     for (rel, file) in &output.files {
         let path = out.join(rel);

@@ -51,6 +51,10 @@ pub struct EximConf {
     auth_advertise: String,
     srs: Option<Srs>,
     dkim: Option<Dkim>,
+    relays: Vec<super::relay::EximRelay>,
+    /// The relay id a sender's mail leaves through (empty: none), as an
+    /// expansion; none when the host uses no relay.
+    sender_relay: Option<String>,
 }
 
 /// The SMTP replies Exim gives, with Exim expansions for the address.
@@ -115,6 +119,7 @@ impl EximConf {
         tables: &Tables,
         sockets: &Sockets,
         dkim: Option<Dkim>,
+        relays: &super::relay::Relays,
     ) -> EximConf {
         let (interfaces, relay_from_hosts) = match install.listen {
             Listen::Public { ipv6: true } => (None, "<; 127.0.0.1 ; ::1"),
@@ -170,6 +175,20 @@ impl EximConf {
                 return_path: "${if and{{match_domain{$original_domain}{+srs_domains}}{!eq{$return_path}{}}{!match_domain{${domain:$return_path}}{+local_domains}}}{${srs_encode{SRS_SECRET}{$return_path}{$original_domain}}}fail}".into(),
             }),
             dkim,
+            sender_relay: (!relays.relays.is_empty()).then(|| {
+                let file = format!("{}/relay_senders", install.exim_dir);
+                let default = &relays.default;
+                if relays.senders.is_empty() {
+                    default.clone()
+                } else {
+                    // The sender's address, then its domain, then the
+                    // host's own relay.
+                    format!(
+                        "${{lookup{{${{lc:$sender_address}}}}lsearch{{{file}}}{{$value}}{{${{lookup{{${{lc:${{domain:$sender_address}}}}}}lsearch{{{file}}}{{$value}}{{{default}}}}}}}}}"
+                    )
+                }
+            }),
+            relays: relays.relays.clone(),
         }
     }
 }

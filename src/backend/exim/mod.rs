@@ -39,6 +39,7 @@
 //! the same template.
 
 mod conf;
+pub mod relay;
 pub mod tables;
 
 use std::collections::BTreeMap;
@@ -111,7 +112,11 @@ fn compile_host(
             &format!("{}/dkim_keys", install.exim_dir),
         )
     });
-    let conf = EximConf::new(host, &install, &t, &sockets, dkim);
+    let relays = relay::relays(model, ctx, host, &install.exim_dir, diags);
+    for (file, text) in &relays.secrets {
+        out.insert(format!("{dir}/{file}"), OutputFile::secret(text.clone()));
+    }
+    let conf = EximConf::new(host, &install, &t, &sockets, dkim, &relays);
     out.insert(
         format!("{dir}/exim.conf"),
         OutputFile::public(render("exim/exim.conf.j2", &conf)),
@@ -132,6 +137,16 @@ fn compile_host(
     };
     for (file, table) in t.files() {
         write(file, table);
+    }
+    if !relays.senders.is_empty() {
+        let senders: Table = relays.senders.iter().cloned().collect();
+        write(
+            TableFile {
+                file: "relay_senders",
+                what: "sender address or domain -> the relay its mail leaves through",
+            },
+            &senders,
+        );
     }
     if !keys.is_empty() {
         let selectors: Table = selectors

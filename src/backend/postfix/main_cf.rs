@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 
+use super::relay::RelayConf;
 use super::srs::Postsrsd;
 use super::tables::{TableFile, Tables};
 use super::{AUTH_SOCKET, LMTP_TRANSPORT};
@@ -41,6 +42,17 @@ pub struct MainCf {
     tls_key: String,
     milter: Option<String>,
     srs: Option<SrsPorts>,
+    /// Outbound relays, when the host uses any.
+    relay: Option<RelayView>,
+}
+
+#[derive(Serialize)]
+struct RelayView {
+    relayhost: String,
+    default_transport: Option<&'static str>,
+    sasl: bool,
+    sender_auth: bool,
+    tables: Vec<TableFile>,
 }
 
 #[derive(Serialize)]
@@ -62,6 +74,7 @@ impl MainCf {
         install: &Install,
         tables: &Tables,
         srs: Option<&Postsrsd>,
+        relays: &RelayConf,
     ) -> MainCf {
         // Local system mail is for the host's own name, unless the spec
         // makes that name a mail domain: a domain is never both local(8)
@@ -94,7 +107,12 @@ impl MainCf {
             data_dir: install.postfix_data_dir.clone(),
             log,
             alias_maps: install.system_aliases.as_ref().map(|a| format!("hash:{a}")),
-            postmap: tables.files().iter().map(|(f, _)| f.file).collect(),
+            postmap: tables
+                .files()
+                .iter()
+                .map(|(f, _)| f.file)
+                .chain(relays.tables.iter().map(|t| t.file.file))
+                .collect(),
             tables: tables
                 .files()
                 .into_iter()
@@ -110,6 +128,13 @@ impl MainCf {
             srs: srs.map(|s| SrsPorts {
                 forward: s.forward,
                 reverse: s.reverse,
+            }),
+            relay: (!relays.tables.is_empty() || !relays.relayhost.is_empty()).then(|| RelayView {
+                relayhost: relays.relayhost.clone(),
+                default_transport: relays.default_transport,
+                sasl: relays.sasl,
+                sender_auth: relays.sender_auth,
+                tables: relays.tables.iter().map(|t| t.file).collect(),
             }),
         }
     }

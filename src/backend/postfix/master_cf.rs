@@ -19,6 +19,8 @@ pub struct MasterCf {
     submission: String,
     submissions: String,
     submission_options: Vec<&'static str>,
+    /// The transport of relays with implicit TLS, when one is used.
+    smtps_relay: Option<&'static str>,
 }
 
 /// `-o` overrides of both submission services.
@@ -32,7 +34,7 @@ const SUBMISSION_OPTIONS: [&str; 6] = [
 ];
 
 impl MasterCf {
-    pub fn new(host: &Host, install: &Install) -> MasterCf {
+    pub fn new(host: &Host, install: &Install, smtps_relay: bool) -> MasterCf {
         let service = |name: &str, standard: u16, port: u16| {
             if port == standard {
                 name.to_string()
@@ -48,6 +50,7 @@ impl MasterCf {
             submission: service("submission", 587, p.submission),
             submissions: service("submissions", 465, p.submissions),
             submission_options: SUBMISSION_OPTIONS.to_vec(),
+            smtps_relay: smtps_relay.then_some(super::relay::SMTPS_TRANSPORT),
         }
     }
 }

@@ -24,6 +24,7 @@
 
 mod main_cf;
 mod master_cf;
+pub mod relay;
 mod srs;
 pub mod tables;
 
@@ -31,6 +32,7 @@ use serde::Serialize;
 
 use super::Context;
 use super::template::{plain, render};
+use crate::diag::Diagnostic;
 use crate::model::{Host, Model, Stack};
 use crate::output::{Output, OutputFile};
 use main_cf::MainCf;
@@ -45,24 +47,31 @@ pub const AUTH_SOCKET: &str = "private/auth";
 pub const LMTP_TRANSPORT: &str = "lmtp:unix:private/dovecot-lmtp";
 
 /// Writes `postfix/HOST/` for every `postfix-dovecot` host.
-pub fn compile(model: &Model, ctx: &dyn Context, out: &mut Output) {
+pub fn compile(model: &Model, ctx: &dyn Context, out: &mut Output, diags: &mut Vec<Diagnostic>) {
     // Hosts are independent: each on its own thread (a hosting server's
     // tables hold a row per address), merged in host order.
     let hosts = model
         .hosts
         .values()
         .filter(|host| host.stack == Stack::PostfixDovecot);
-    let parts: Vec<Output> = crate::par::map_each(hosts, |host| {
-        let mut part = Output::default();
-        compile_host(model, ctx, host, &mut part);
+    let parts: Vec<(Output, Vec<Diagnostic>)> = crate::par::map_each(hosts, |host| {
+        let mut part = (Output::default(), Vec::new());
+        compile_host(model, ctx, host, &mut part.0, &mut part.1);
         part
     });
-    for part in parts {
+    for (part, problems) in parts {
         out.files.extend(part.files);
+        diags.extend(problems);
     }
 }
 
-fn compile_host(model: &Model, ctx: &dyn Context, host: &Host, out: &mut Output) {
+fn compile_host(
+    model: &Model,
+    ctx: &dyn Context,
+    host: &Host,
+    out: &mut Output,
+    diags: &mut Vec<Diagnostic>,
+) {
     let install = ctx.install(host);
     // A backup's primary: one of our hosts where its install says, else
     // the MX host itself.
@@ -82,7 +91,8 @@ fn compile_host(model: &Model, ctx: &dyn Context, host: &Host, out: &mut Output)
     );
     let dir = format!("postfix/{}", host.key);
     let srs = srs::postsrsd(model, host, &install);
-    let main = MainCf::new(model, host, &install, &t, srs.as_ref());
+    let relays = relay::conf(model, ctx, host, diags);
+    let main = MainCf::new(model, host, &install, &t, srs.as_ref(), &relays);
     out.insert(
         format!("{dir}/main.cf"),
         OutputFile::public(render("postfix/main.cf.j2", &main)),
@@ -91,7 +101,7 @@ fn compile_host(model: &Model, ctx: &dyn Context, host: &Host, out: &mut Output)
         format!("{dir}/master.cf"),
         OutputFile::public(render(
             "postfix/master.cf.j2",
-            &MasterCf::new(host, &install),
+            &MasterCf::new(host, &install, relays.smtps),
         )),
     );
     for (file, table) in t.files() {
@@ -102,8 +112,25 @@ fn compile_host(model: &Model, ctx: &dyn Context, host: &Host, out: &mut Output)
         };
         out.insert(
             format!("{dir}/{}", file.file),
-            OutputFile::public(map_file(&view, table)),
+            OutputFile::public(map_file(&view, table.iter())),
         );
+    }
+    for table in &relays.tables {
+        let view = MapView {
+            host: &host.key,
+            config_dir: &install.postfix_dir,
+            table: table.file,
+        };
+        let text = map_file(
+            &view,
+            table.rows.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+        );
+        let file = if table.secret {
+            OutputFile::secret(text)
+        } else {
+            OutputFile::public(text)
+        };
+        out.insert(format!("{dir}/{}", table.file.file), file);
     }
     if let Some(srs) = srs {
         out.insert(
@@ -116,14 +143,19 @@ fn compile_host(model: &Model, ctx: &dyn Context, host: &Host, out: &mut Output)
 /// One table's source file: the header from the template, then a
 /// `KEY<TAB>VALUE` line per row, written directly (a map holds a line per
 /// address, and a template loop costs several times more than the lines).
-fn map_file(view: &MapView, table: &tables::Table) -> String {
+fn map_file<'t>(view: &MapView, rows: impl Iterator<Item = (&'t str, &'t str)> + Clone) -> String {
     let mut text = render("postfix/map.j2", view);
-    let rows: usize = table.iter().map(|(k, v)| k.len() + v.len() + 2).sum();
-    text.reserve(rows);
-    for (key, value) in table.iter() {
+    let size: usize = rows.clone().map(|(k, v)| k.len() + v.len() + 2).sum();
+    text.reserve(size);
+    for (key, value) in rows {
         for field in [key, value] {
-            if let Err(why) = plain(field) {
-                panic!("mailc bug: postfix/{}: {why}", view.table.file);
+            // Values are checked before they get here (a password too),
+            // so this never quotes one.
+            if plain(field).is_err() {
+                panic!(
+                    "mailc bug: postfix/{}: a control character in a row",
+                    view.table.file
+                );
             }
         }
         text.push_str(key);

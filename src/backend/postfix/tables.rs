@@ -84,7 +84,7 @@ impl<'a> Table<'a> {
     }
 
     /// Rows in key order.
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> + Clone {
         self.rows.iter().map(|(k, v)| (k.as_ref(), v.as_ref()))
     }
 

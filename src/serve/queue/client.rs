@@ -4,6 +4,11 @@
 //! without DANE or MTA-STS nothing says which one to expect, and encrypted
 //! without authentication still beats plaintext; a server whose TLS
 //! handshake fails gets the message in plaintext on a new connection.
+//!
+//! Towards an outbound relay the spec decides instead: TLS from the first
+//! byte (RFC 8314), or STARTTLS required (no TLS, no mail: it waits), and
+//! a login with AUTH PLAIN (RFC 4954, RFC 4616) only inside TLS. The
+//! password never reaches a log line or a reply text.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -46,6 +51,16 @@ pub enum Outcome {
     Temporary(String),
     /// Will never work: bounce.
     Permanent(String),
+}
+
+/// An outbound relay as the queue uses it.
+#[derive(Clone, Debug)]
+pub struct Relay {
+    pub name: String,
+    pub next_hop: crate::manifest::NextHop,
+    pub tls: crate::manifest::RelayTls,
+    /// User name and password.
+    pub login: Option<(String, String)>,
 }
 
 /// One message for one group of recipients.
@@ -303,6 +318,7 @@ pub fn dot_stuff(data: &[u8]) -> Vec<u8> {
 #[derive(Default)]
 struct Ehlo {
     starttls: bool,
+    auth_plain: bool,
     eight_bit: bool,
     size: bool,
 }
@@ -317,6 +333,12 @@ fn parse_ehlo(r: &Reply) -> Ehlo {
             .to_ascii_uppercase();
         match kw.as_str() {
             "STARTTLS" => e.starttls = true,
+            "AUTH" => {
+                e.auth_plain |= l
+                    .split_whitespace()
+                    .skip(1)
+                    .any(|m| m.eq_ignore_ascii_case("PLAIN"))
+            }
             "8BITMIME" => e.eight_bit = true,
             "SIZE" => e.size = true,
             _ => {}
@@ -331,17 +353,22 @@ pub async fn deliver(
     candidates: &[Candidate],
     t: &Transaction<'_>,
     tls: &tokio_rustls::TlsConnector,
+    relay: Option<&Relay>,
 ) -> Vec<Outcome> {
+    use crate::manifest::RelayTls;
     let mut last = String::from("no server to connect to");
+    // Only an opportunistic peer gets a plaintext try after a failed
+    // handshake.
+    let fallback = relay.is_none_or(|r| r.tls == RelayTls::Opportunistic);
     for c in candidates {
         let mut use_tls = true;
         loop {
-            match session(c, t, tls, use_tls).await {
+            match session(c, t, tls, use_tls, relay).await {
                 Ok(outcomes) => return outcomes,
                 Err((Stop::All(o), _)) => return vec![o; t.to.len()],
                 Err((Stop::NextHost(why), tls_failed)) => {
                     last = why;
-                    if tls_failed && use_tls {
+                    if tls_failed && use_tls && fallback {
                         // RFC 7435 §4.2 fallback: try again in plaintext.
                         use_tls = false;
                         continue;
@@ -361,7 +388,9 @@ async fn session(
     t: &Transaction<'_>,
     tls: &tokio_rustls::TlsConnector,
     use_tls: bool,
+    relay: Option<&Relay>,
 ) -> Result<Vec<Outcome>, (Stop, bool)> {
+    use crate::manifest::RelayTls;
     let peer = format!("{} [{}]", c.name, c.addr);
     let tcp = match timeout(CONNECT, TcpStream::connect(c.addr)).await {
         Ok(Ok(s)) => s,
@@ -369,9 +398,28 @@ async fn session(
         Err(_) => return Err((io_stop(&peer, "connecting", "timed out"), false)),
     };
     let _ = tcp.set_nodelay(true);
-    let mut s = Session {
-        io: BufReader::new(Box::new(tcp) as Box<dyn Io>),
-        peer: peer.clone(),
+    let name = ServerName::try_from(c.name.clone())
+        .unwrap_or_else(|_| ServerName::IpAddress(c.addr.ip().into()));
+    let implicit = relay.is_some_and(|r| r.tls == RelayTls::Implicit);
+    let required = relay.is_some_and(|r| r.tls != RelayTls::Opportunistic);
+    let mut secured = false;
+    let mut s = if implicit {
+        // RFC 8314 §3.3: TLS first, then the greeting inside it.
+        let stream = match timeout(COMMAND, tls.connect(name.clone(), tcp)).await {
+            Ok(Ok(st)) => st,
+            Ok(Err(e)) => return Err((io_stop(&peer, "TLS handshake", e), true)),
+            Err(_) => return Err((io_stop(&peer, "TLS handshake", "timed out"), true)),
+        };
+        secured = true;
+        Session {
+            io: BufReader::new(Box::new(stream) as Box<dyn Io>),
+            peer: format!("{peer} (TLS)"),
+        }
+    } else {
+        Session {
+            io: BufReader::new(Box::new(tcp) as Box<dyn Io>),
+            peer: peer.clone(),
+        }
     };
     let plain = |e| (e, false);
     let greeting = s.reply(GREETING).await.map_err(plain)?;
@@ -384,7 +432,7 @@ async fn session(
         ));
     }
     let mut caps = hello(&mut s, t.helo).await.map_err(plain)?;
-    if caps.starttls && use_tls {
+    if caps.starttls && use_tls && !secured {
         let r = s.command("STARTTLS").await.map_err(plain)?;
         if r.class() == 2 {
             if !s.io.buffer().is_empty() {
@@ -395,8 +443,6 @@ async fn session(
                     true,
                 ));
             }
-            let name = ServerName::try_from(c.name.clone())
-                .unwrap_or_else(|_| ServerName::IpAddress(c.addr.ip().into()));
             let inner = s.io.into_inner();
             let stream = match timeout(COMMAND, tls.connect(name, inner)).await {
                 Ok(Ok(st)) => st,
@@ -408,9 +454,48 @@ async fn session(
                 peer: format!("{peer} (TLS)"),
             };
             caps = hello(&mut s, t.helo).await.map_err(plain)?;
+            secured = true;
         }
     }
+    if required && !secured {
+        // RFC 3207 §4: a client that requires TLS does not go on without it.
+        let _ = s.command("QUIT").await;
+        return Err((
+            Stop::All(Outcome::Temporary(format!(
+                "4.7.10 {peer} offers no STARTTLS, which this relay requires"
+            ))),
+            false,
+        ));
+    }
+    if let Some((user, password)) = relay.and_then(|r| r.login.as_ref()) {
+        login(&mut s, &caps, user, password).await.map_err(plain)?;
+    }
     transaction(&mut s, t, &caps).await.map_err(plain)
+}
+
+/// AUTH PLAIN (RFC 4616) inside TLS. A refusal makes the mail wait, as a
+/// wrong or missing password is the relay's configuration to fix.
+async fn login(s: &mut Session, caps: &Ehlo, user: &str, password: &str) -> Result<(), Stop> {
+    use base64::Engine;
+    if !caps.auth_plain {
+        let _ = s.command("QUIT").await;
+        return Err(Stop::All(Outcome::Temporary(format!(
+            "4.7.0 {} does not offer AUTH PLAIN, which this relay's login needs",
+            s.peer
+        ))));
+    }
+    let token = base64::engine::general_purpose::STANDARD.encode(format!("\0{user}\0{password}"));
+    // The reply is read, the command never logged.
+    let r = s.command(&format!("AUTH PLAIN {token}")).await?;
+    if r.class() == 2 {
+        return Ok(());
+    }
+    let _ = s.command("QUIT").await;
+    Err(Stop::All(Outcome::Temporary(format!(
+        "4.7.0 {} refused our login: {}",
+        s.peer,
+        r.text()
+    ))))
 }
 
 /// EHLO, or HELO when the server does not know EHLO.

@@ -78,6 +78,8 @@ struct Config {
     hostname: String,
     signers: dkim::Signers,
     srs_domains: BTreeSet<String>,
+    /// The outbound relays, by id, with their logins read.
+    relays: BTreeMap<String, client::Relay>,
 }
 
 /// The queue folder `DATA/queue`.
@@ -141,17 +143,48 @@ impl Queue {
         manifest: &Manifest,
         path: impl Fn(&str) -> PathBuf,
     ) -> Result<(), String> {
-        let signers = dkim::Signers::load(&manifest.dkim, path)?;
+        let signers = dkim::Signers::load(&manifest.dkim, &path)?;
         let srs_domains = manifest
             .domains
             .iter()
             .filter(|(_, d)| d.srs)
             .map(|(n, _)| n.clone())
             .collect();
+        let mut relays = BTreeMap::new();
+        let mut bad = Vec::new();
+        for (id, r) in &manifest.relays {
+            let login = match (&r.username, &r.password_file) {
+                (Some(user), Some(file)) => match read_password(&path(file)) {
+                    Ok(p) => Some((user.clone(), p)),
+                    Err(why) => {
+                        // The path only: never the file's content.
+                        bad.push(format!(
+                            "relay `{}`: the password file {file} {why}",
+                            r.name
+                        ));
+                        None
+                    }
+                },
+                _ => None,
+            };
+            relays.insert(
+                id.clone(),
+                client::Relay {
+                    name: r.name.clone(),
+                    next_hop: r.next_hop.clone(),
+                    tls: r.tls,
+                    login,
+                },
+            );
+        }
+        if !bad.is_empty() {
+            return Err(bad.join("; "));
+        }
         let config = Config {
             hostname: manifest.hostname.clone(),
             signers,
             srs_domains,
+            relays,
         };
         self.config
             .set(config)
@@ -406,6 +439,31 @@ struct Delivery {
 enum Dest {
     Hop(NextHop),
     Mx(String),
+    /// An outbound relay, by id.
+    Relay(String),
+}
+
+/// A relay's password: the first line of its file, which must be there.
+fn read_password(path: &Path) -> Result<String, &'static str> {
+    let bytes =
+        crate::limits::read(path, crate::limits::KEY_FILE_BYTES).map_err(|_| "cannot be read")?;
+    let text = String::from_utf8(bytes).map_err(|_| "is not UTF-8")?;
+    match text.lines().next() {
+        Some(l) if !l.is_empty() => Ok(l.to_string()),
+        _ => Err("has an empty first line"),
+    }
+}
+
+/// The relay id of mail from `from` to a domain that is not ours: the
+/// sender's address, then its domain, then the host's own relay.
+fn sender_relay<'m>(m: &'m Manifest, from: &str) -> Option<&'m String> {
+    let from = from.to_ascii_lowercase();
+    let by_rule = domain_of(&from).and_then(|d| {
+        m.sender_relays
+            .get(&from)
+            .or_else(|| m.sender_relays.get(d))
+    });
+    by_rule.or(m.relay.as_ref())
 }
 
 impl Delivery {
@@ -479,7 +537,10 @@ impl Delivery {
                 }
                 Decision::Relay(h) => Dest::Hop(h),
                 Decision::NotOurs => match domain_of(&addr) {
-                    Some(d) => Dest::Mx(d.to_lowercase()),
+                    Some(d) => match sender_relay(m, &env.from) {
+                        Some(id) => Dest::Relay(id.clone()),
+                        None => Dest::Mx(d.to_lowercase()),
+                    },
                     None => {
                         results.insert(
                             addr.clone(),
@@ -507,9 +568,19 @@ impl Delivery {
         }
         let hostname = m.hostname.clone();
         for (dest, rcpts) in groups {
-            let resolved = match &dest {
-                Dest::Hop(h) => hop::next_hop(self.resolver().await, h).await,
-                Dest::Mx(d) => hop::mx(self.resolver().await, d).await,
+            let relay = match &dest {
+                Dest::Relay(id) => self.queue.config.get().and_then(|c| c.relays.get(id)),
+                _ => None,
+            };
+            let resolved = match (&dest, relay) {
+                (Dest::Hop(h), _) => hop::next_hop(self.resolver().await, h).await,
+                (Dest::Mx(d), _) => hop::mx(self.resolver().await, d).await,
+                (Dest::Relay(_), Some(r)) => {
+                    hop::next_hop(self.resolver().await, &r.next_hop).await
+                }
+                (Dest::Relay(id), None) => {
+                    Resolved::Temporary(format!("4.3.5 the outbound relay {id} is not configured"))
+                }
             };
             let outcomes = match resolved {
                 Resolved::Hosts(hosts) => {
@@ -519,7 +590,7 @@ impl Delivery {
                         to: &rcpts,
                         data: &data,
                     };
-                    client::deliver(&hosts, &t, &self.tls).await
+                    client::deliver(&hosts, &t, &self.tls, relay).await
                 }
                 Resolved::Permanent(why) => vec![Outcome::Permanent(why); rcpts.len()],
                 Resolved::Temporary(why) => vec![Outcome::Temporary(why); rcpts.len()],

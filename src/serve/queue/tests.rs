@@ -278,6 +278,9 @@ fn manifest(data: &Path, lifetime: u32) -> Manifest {
         .into(),
         domains,
         dkim,
+        relays: Default::default(),
+        sender_relays: Default::default(),
+        relay: None,
     }
 }
 

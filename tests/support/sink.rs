@@ -1,0 +1,243 @@
+//! A small SMTP server standing for an outbound relay in tests: it listens
+//! on 127.0.0.1, offers STARTTLS (or speaks TLS from the first byte), can
+//! require AUTH PLAIN with one login, can answer MAIL with a fixed
+//! temporary refusal, and records every message it accepts with what was
+//! seen of the session. One thread per connection; stopped when dropped.
+#![allow(dead_code)] // each test binary uses a part
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use base64::Engine;
+
+/// What a sink does.
+#[derive(Clone, Default)]
+pub struct SinkConfig {
+    /// TLS from the first byte instead of STARTTLS.
+    pub implicit_tls: bool,
+    /// The one login it accepts; AUTH is then required before MAIL.
+    pub login: Option<(String, String)>,
+    /// A reply to give every MAIL command instead of 250 (a 4xx relay).
+    pub refuse_mail: Option<String>,
+}
+
+/// One accepted message.
+#[derive(Clone, Debug)]
+pub struct Caught {
+    pub from: String,
+    pub to: Vec<String>,
+    pub data: String,
+    /// Whether the session was inside TLS.
+    pub tls: bool,
+    /// The user that logged in, if any.
+    pub user: Option<String>,
+}
+
+pub struct Sink {
+    pub port: u16,
+    pub caught: Arc<Mutex<Vec<Caught>>>,
+    /// Every command line seen, AUTH lines included (to check what the
+    /// client sent, never printed by a passing test).
+    pub mail_commands: Arc<Mutex<usize>>,
+    stop: Arc<AtomicBool>,
+}
+
+impl Drop for Sink {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        // Wake the accept loop.
+        let _ = TcpStream::connect(("127.0.0.1", self.port));
+    }
+}
+
+fn tls_config() -> Arc<rustls::ServerConfig> {
+    let ck = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    let cert = ck.cert.der().clone();
+    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(rustls::pki_types::PrivatePkcs8KeyDer::from(
+        ck.signing_key.serialize_der(),
+    ));
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![cert], key)
+        .unwrap();
+    Arc::new(config)
+}
+
+trait Stream: Read + Write + Send {}
+impl<T: Read + Write + Send> Stream for T {}
+
+impl Sink {
+    pub fn start(port: u16, config: SinkConfig) -> Sink {
+        let listener = TcpListener::bind(("127.0.0.1", port)).expect("bind the sink");
+        let caught = Arc::new(Mutex::new(Vec::new()));
+        let mail_commands = Arc::new(Mutex::new(0));
+        let stop = Arc::new(AtomicBool::new(false));
+        let tls = tls_config();
+        let (c, m, s) = (caught.clone(), mail_commands.clone(), stop.clone());
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                if s.load(Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(conn) = conn else { continue };
+                let (c, m, tls, config) = (c.clone(), m.clone(), tls.clone(), config.clone());
+                std::thread::spawn(move || {
+                    let _ = conn.set_read_timeout(Some(Duration::from_secs(120)));
+                    session(conn, &config, tls, &c, &m);
+                });
+            }
+        });
+        Sink {
+            port,
+            caught,
+            mail_commands,
+            stop,
+        }
+    }
+
+    pub fn messages(&self) -> Vec<Caught> {
+        self.caught.lock().unwrap().clone()
+    }
+
+    /// MAIL commands seen (refused ones included).
+    pub fn mail_attempts(&self) -> usize {
+        *self.mail_commands.lock().unwrap()
+    }
+}
+
+fn session(
+    tcp: TcpStream,
+    config: &SinkConfig,
+    tls: Arc<rustls::ServerConfig>,
+    caught: &Mutex<Vec<Caught>>,
+    mail_commands: &Mutex<usize>,
+) {
+    let mut secure = config.implicit_tls;
+    let stream: Box<dyn Stream> = if secure {
+        let conn = rustls::ServerConnection::new(tls.clone()).unwrap();
+        Box::new(rustls::StreamOwned::new(conn, tcp.try_clone().unwrap()))
+    } else {
+        Box::new(tcp.try_clone().unwrap())
+    };
+    let mut io = BufReader::new(stream);
+    let say = |io: &mut BufReader<Box<dyn Stream>>, s: &str| {
+        let _ = io.get_mut().write_all(format!("{s}\r\n").as_bytes());
+        let _ = io.get_mut().flush();
+    };
+    say(&mut io, "220 sink.test ESMTP");
+    let mut user: Option<String> = None;
+    let mut from = String::new();
+    let mut to = Vec::new();
+    loop {
+        let mut line = String::new();
+        match io.read_line(&mut line) {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {}
+        }
+        let line = line.trim_end().to_string();
+        let upper = line.to_ascii_uppercase();
+        if upper.starts_with("EHLO") {
+            let mut caps = vec!["250-sink.test".to_string()];
+            if !secure {
+                caps.push("250-STARTTLS".into());
+            }
+            if config.login.is_some() && secure {
+                caps.push("250-AUTH PLAIN".into());
+            }
+            caps.push("250 8BITMIME".into());
+            say(&mut io, &caps.join("\r\n"));
+        } else if upper.starts_with("HELO") {
+            say(&mut io, "250 sink.test");
+        } else if upper == "STARTTLS" && !secure {
+            say(&mut io, "220 go ahead");
+            let conn = rustls::ServerConnection::new(tls.clone()).unwrap();
+            let inner: Box<dyn Stream> =
+                Box::new(rustls::StreamOwned::new(conn, tcp.try_clone().unwrap()));
+            io = BufReader::new(inner);
+            secure = true;
+            user = None;
+        } else if upper.starts_with("AUTH PLAIN") {
+            let given = match line.split_whitespace().nth(2) {
+                Some(t) => t.to_string(),
+                None => {
+                    say(&mut io, "334 ");
+                    let mut t = String::new();
+                    let _ = io.read_line(&mut t);
+                    t.trim().to_string()
+                }
+            };
+            let decoded = base64::engine::general_purpose::STANDARD
+                .decode(given)
+                .unwrap_or_default();
+            let parts: Vec<String> = decoded
+                .split(|b| *b == 0)
+                .map(|p| String::from_utf8_lossy(p).into_owned())
+                .collect();
+            match (&config.login, parts.as_slice()) {
+                (Some((u, p)), [_, gu, gp]) if gu == u && gp == p && secure => {
+                    user = Some(u.clone());
+                    say(&mut io, "235 2.7.0 ok");
+                }
+                _ => say(&mut io, "535 5.7.8 bad login"),
+            }
+        } else if upper.starts_with("MAIL FROM:") {
+            *mail_commands.lock().unwrap() += 1;
+            if let Some(r) = &config.refuse_mail {
+                say(&mut io, r);
+            } else if config.login.is_some() && user.is_none() {
+                say(&mut io, "530 5.7.0 authentication required");
+            } else {
+                from = angle(&line[10..]);
+                to.clear();
+                say(&mut io, "250 ok");
+            }
+        } else if upper.starts_with("RCPT TO:") {
+            to.push(angle(&line[8..]));
+            say(&mut io, "250 ok");
+        } else if upper == "DATA" {
+            say(&mut io, "354 go");
+            let mut data = String::new();
+            loop {
+                let mut l = String::new();
+                match io.read_line(&mut l) {
+                    Ok(0) | Err(_) => return,
+                    Ok(_) => {}
+                }
+                if l == ".\r\n" || l == ".\n" {
+                    break;
+                }
+                data.push_str(&l);
+            }
+            caught.lock().unwrap().push(Caught {
+                from: from.clone(),
+                to: to.clone(),
+                data,
+                tls: secure,
+                user: user.clone(),
+            });
+            say(&mut io, "250 2.0.0 queued");
+        } else if upper == "QUIT" {
+            say(&mut io, "221 bye");
+            return;
+        } else if upper == "RSET" || upper == "NOOP" {
+            say(&mut io, "250 ok");
+        } else {
+            say(&mut io, "502 5.5.1 not here");
+        }
+    }
+}
+
+/// The address inside `<...>` (parameters after it dropped).
+fn angle(s: &str) -> String {
+    let s = s.trim();
+    match (s.find('<'), s.find('>')) {
+        (Some(a), Some(b)) if a < b => s[a + 1..b].to_string(),
+        _ => s.split_whitespace().next().unwrap_or("").to_string(),
+    }
+}
