@@ -1380,3 +1380,77 @@ assert cmd(s, f, "q", "SELECT INBOX (QRESYNC ({v} 1))").startswith(b"q BAD")
 "#
     ));
 }
+
+/// SORT (with SORT=DISPLAY) and THREAD REFERENCES and ORDEREDSUBJECT
+/// (RFC 5256, 5957), in the commands a webmail such as Roundcube sends
+/// to list a mailbox by date and by thread.
+#[test]
+fn sort_and_thread_as_webmail_asks() {
+    let tmp = Temp::new("sort");
+    let server = Server::start(&tmp.0);
+    let mails = [
+        (
+            "Sat, 21 Nov 2026 10:00:00 +0000",
+            "Carol <carol@example.org>",
+            "Lunch",
+            "<a@x>",
+            "",
+        ),
+        (
+            "Fri, 20 Nov 2026 10:00:00 +0000",
+            "bob@example.com",
+            "Report",
+            "<b@x>",
+            "",
+        ),
+        (
+            "Sun, 22 Nov 2026 10:00:00 +0000",
+            "Alice <zed@example.com>",
+            "Re: Lunch",
+            "<c@x>",
+            "<a@x>",
+        ),
+        (
+            "Mon, 23 Nov 2026 10:00:00 +0000",
+            "dave@example.net",
+            "Re: [team] Lunch",
+            "<d@x>",
+            "<a@x> <c@x>",
+        ),
+    ];
+    for (n, (date, from, subject, id, refs)) in mails.iter().enumerate() {
+        let refs = if refs.is_empty() {
+            String::new()
+        } else {
+            format!("References: {refs}\n")
+        };
+        server.deliver(
+            "alice@example.com",
+            &format!("170000000{n}.s.test"),
+            &format!("Date: {date}\nFrom: {from}\nSubject: {subject}\nMessage-ID: {id}\n{refs}\nbody {n}\n"),
+        );
+    }
+    server.python(
+        r#"
+s, f = raw_login("alice@example.com")
+caps = cmd(s, f, "c", "CAPABILITY")
+for c in (b" SORT ", b" SORT=DISPLAY ", b" THREAD=REFERENCES ", b" THREAD=ORDEREDSUBJECT "):
+    assert c in caps, caps
+cmd(s, f, "x", "EXAMINE INBOX")
+def one(tag, line, want):
+    got = cmd(s, f, tag, line)
+    assert got == want + b"\r\n" + tag.encode() + b" OK " + line.split()[1 if line.startswith("UID") else 0].encode() + b" done\r\n", (line, got)
+one("a", "UID SORT (DATE) US-ASCII ALL", b"* SORT 2 1 3 4")
+one("b", "UID SORT (REVERSE DATE) UTF-8 ALL", b"* SORT 4 3 1 2")
+one("c", "SORT (ARRIVAL) US-ASCII ALL", b"* SORT 1 2 3 4")
+one("d", "SORT (SUBJECT DATE) UTF-8 ALL", b"* SORT 1 3 4 2")
+one("e", "SORT (FROM) US-ASCII ALL", b"* SORT 2 1 4 3")
+one("f", "SORT (DISPLAYFROM) US-ASCII ALL", b"* SORT 3 2 1 4")
+one("g", "SORT (SIZE) US-ASCII SUBJECT lunch", b"* SORT 1 3 4")
+one("h", "UID THREAD REFERENCES UTF-8 ALL", b"* THREAD (2)(1 3 4)")
+one("i", "THREAD ORDEREDSUBJECT US-ASCII ALL", b"* THREAD (2)(1 (3)(4))")
+one("j", "UID THREAD REFERENCES US-ASCII NOT SUBJECT lunch", b"* THREAD (2)")
+assert cmd(s, f, "k", "SORT (DATE) ISO-8859-9 ALL").startswith(b"k NO [BADCHARSET")
+"#,
+    );
+}

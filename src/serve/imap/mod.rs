@@ -1,6 +1,6 @@
 //! IMAP4rev1 (RFC 3501) over the mail store, with IDLE, UIDPLUS, MOVE,
 //! NAMESPACE, ID, UNSELECT, LITERAL+, SASL-IR, ENABLE, CONDSTORE, QRESYNC,
-//! QUOTA and SPECIAL-USE. The protocol is
+//! QUOTA, SPECIAL-USE, SORT (with SORT=DISPLAY) and THREAD. The protocol is
 //! imap-next's server flow over imap-codec; messages are read with
 //! mail-parser.
 //!
@@ -9,7 +9,8 @@
 //! - [`maildir`]: mailboxes on disk, UIDs, flags, subscriptions, locking;
 //! - [`fetch`]: FETCH items and STORE;
 //! - [`message`]: ENVELOPE, BODYSTRUCTURE and body sections;
-//! - [`search`]: SEARCH keys and sequence sets.
+//! - [`search`]: SEARCH keys and sequence sets;
+//! - [`sort`]: SORT and THREAD.
 //!
 //! The hierarchy delimiter is `.`, Maildir++'s (and Dovecot's default for
 //! it): mailbox `Work.Old` is the folder `.Work.Old/`.
@@ -19,6 +20,7 @@ pub mod maildir;
 pub mod message;
 mod search;
 mod session;
+mod sort;
 pub mod wire;
 
 use std::sync::Arc;

@@ -11,10 +11,14 @@ use std::time::Duration;
 use imap_next::imap_types::IntoStatic;
 use imap_next::imap_types::auth::{AuthMechanism, AuthenticateData};
 use imap_next::imap_types::command::{Command, CommandBody, SelectParameter, StoreModifier};
-use imap_next::imap_types::core::{AString, Atom, IString, NString, QuotedChar, Tag, Text, Vec1};
+use imap_next::imap_types::core::{
+    AString, Atom, Charset, IString, NString, QuotedChar, Tag, Text, Vec1,
+};
 use imap_next::imap_types::extensions::binary::LiteralOrLiteral8;
 use imap_next::imap_types::extensions::namespace::Namespace;
 use imap_next::imap_types::extensions::quota::{QuotaGet, Resource};
+use imap_next::imap_types::extensions::sort::{SortAlgorithm, SortCriterion};
+use imap_next::imap_types::extensions::thread::ThreadingAlgorithm;
 use imap_next::imap_types::extensions::uidplus::{UidElement, UidSet};
 use imap_next::imap_types::fetch::MessageDataItem;
 use imap_next::imap_types::flag::{Flag, FlagNameAttribute, FlagPerm};
@@ -33,6 +37,7 @@ use tokio::time::{Instant, timeout, timeout_at};
 
 use super::maildir::{self, Account, DELIMITER, Entry, Flags, Folder, Name, Refusal};
 use super::search;
+use super::sort;
 use super::wire::{Wire, WireError};
 use crate::serve::auth::Verdict;
 use crate::serve::log;
@@ -577,6 +582,10 @@ impl Session {
             Capability::QResync,
             Capability::Quota,
             Capability::QuotaRes(Resource::Storage),
+            Capability::Sort(None),
+            Capability::Sort(Some(SortAlgorithm::Display)),
+            Capability::Thread(ThreadingAlgorithm::OrderedSubject),
+            Capability::Thread(ThreadingAlgorithm::References),
         ]);
         for other in ["CHILDREN", "SPECIAL-USE"] {
             if let Ok(cap) = Capability::try_from(other) {
@@ -936,21 +945,47 @@ impl Session {
                 criteria,
                 uid,
             } => {
-                if let Some(cs) = &charset {
-                    let cs = cs.as_ref().to_ascii_uppercase();
-                    if cs != "US-ASCII" && cs != "UTF-8" {
-                        let st = status(
-                            &tag,
-                            StatusKind::No,
-                            Some(Code::BadCharset {
-                                allowed: Vec::new(),
-                            }),
-                            "only US-ASCII and UTF-8",
-                        );
-                        return (st, Flow::Continue);
-                    }
+                if let Some(st) = charset.as_ref().and_then(|c| bad_charset(&tag, c)) {
+                    return (st, Flow::Continue);
                 }
                 let st = self.search(server, &tag, criteria.as_ref(), uid);
+                return (st, Flow::Continue);
+            }
+            C::Sort {
+                sort_criteria,
+                charset,
+                search_criteria,
+                uid,
+            } => {
+                if let Some(st) = bad_charset(&tag, &charset) {
+                    return (st, Flow::Continue);
+                }
+                let st = self.sort(
+                    server,
+                    &tag,
+                    search_criteria.as_ref(),
+                    uid,
+                    Ordering::Sort(sort_criteria.as_ref()),
+                );
+                return (st, Flow::Continue);
+            }
+            C::Thread {
+                algorithm,
+                charset,
+                search_criteria,
+                uid,
+            } => {
+                if let Some(st) = bad_charset(&tag, &charset) {
+                    return (st, Flow::Continue);
+                }
+                let how = match algorithm {
+                    ThreadingAlgorithm::References => Ordering::References,
+                    ThreadingAlgorithm::OrderedSubject => Ordering::OrderedSubject,
+                    _ => {
+                        return (bad(&tag, "unknown threading algorithm"), Flow::Continue);
+                    }
+                };
+                let st = self.sort(server, &tag, search_criteria.as_ref(), uid, how);
                 return (st, Flow::Continue);
             }
             C::Fetch {
@@ -1673,16 +1708,11 @@ impl Session {
         ok(tag, "EXPUNGE done")
     }
 
-    fn search(
-        &mut self,
-        server: &mut Server,
-        tag: &Tag<'static>,
-        keys: &[SearchKey],
-        uid: bool,
-    ) -> Status<'static> {
+    /// The indexes of the selected mailbox's messages that match `keys`.
+    fn matching(&self, keys: &[SearchKey]) -> BTreeSet<usize> {
         let acct = self.account();
         let Some(sel) = self.selected.as_ref() else {
-            return bad(tag, "select a mailbox first");
+            return BTreeSet::new();
         };
         let dir = acct.dir(&sel.name);
         let load = move |e: &Entry| -> Option<Vec<u8>> {
@@ -1701,7 +1731,20 @@ impl Session {
                 load: &load,
             })
             .collect();
-        let hits = blocking(|| search::run(&candidates, keys, sel.max_uid()));
+        blocking(|| search::run(&candidates, keys, sel.max_uid()))
+    }
+
+    fn search(
+        &mut self,
+        server: &mut Server,
+        tag: &Tag<'static>,
+        keys: &[SearchKey],
+        uid: bool,
+    ) -> Status<'static> {
+        let hits = self.matching(keys);
+        let Some(sel) = self.selected.as_ref() else {
+            return bad(tag, "select a mailbox first");
+        };
         // RFC 7162 §3.1.5: with a MODSEQ key, the highest mod-sequence of
         // the messages found comes along.
         let by_modseq = keys.iter().any(search::uses_modseq);
@@ -1718,6 +1761,66 @@ impl Session {
             self.refresh(server, true);
         }
         ok(tag, "SEARCH done")
+    }
+
+    /// SORT, or THREAD with its algorithm (RFC 5256): the messages that
+    /// match `keys`, ordered or threaded by their headers.
+    fn sort(
+        &mut self,
+        server: &mut Server,
+        tag: &Tag<'static>,
+        keys: &[SearchKey],
+        uid: bool,
+        how: Ordering,
+    ) -> Status<'static> {
+        let hits = self.matching(keys);
+        let acct = self.account();
+        let Some(sel) = self.selected.as_ref() else {
+            return bad(tag, "select a mailbox first");
+        };
+        let dir = acct.dir(&sel.name);
+        let mut found: Vec<sort::Keys> = blocking(|| {
+            hits.iter()
+                .map(|&i| {
+                    let e = &sel.msgs[i];
+                    let id = if uid { e.uid } else { i as u32 + 1 };
+                    let bytes = std::fs::read(dir.join("cur").join(&e.file))
+                        .map(maildir::to_crlf)
+                        .unwrap_or_default();
+                    let mut scratch = Vec::new();
+                    let p = super::message::Parsed::new(&bytes, &mut scratch);
+                    sort::Keys::of(&p, id, e.date, e.size)
+                })
+                .collect()
+        });
+        match how {
+            Ordering::Sort(criteria) => {
+                sort::sort(&mut found, criteria);
+                let by_modseq = keys.iter().any(search::uses_modseq);
+                let highest = hits.iter().map(|&i| sel.msgs[i].modseq).max();
+                server.enqueue_data(Data::Sort(
+                    found.iter().map(|k| nz(k.id)).collect(),
+                    highest.filter(|_| by_modseq).map(nz64),
+                ));
+            }
+            Ordering::References => {
+                server.enqueue_data(Data::Thread(sort::references(&found)));
+            }
+            Ordering::OrderedSubject => {
+                server.enqueue_data(Data::Thread(sort::ordered_subject(&found)));
+            }
+        }
+        if uid {
+            self.refresh(server, true);
+        }
+        ok(
+            tag,
+            if matches!(how, Ordering::Sort(_)) {
+                "SORT done"
+            } else {
+                "THREAD done"
+            },
+        )
     }
 
     fn copy(
@@ -1819,6 +1922,28 @@ impl Session {
             status(tag, StatusKind::Ok, code, "COPY done")
         }
     }
+}
+
+/// What [`Session::sort`] answers.
+enum Ordering<'c> {
+    Sort(&'c [SortCriterion]),
+    References,
+    OrderedSubject,
+}
+
+/// `NO [BADCHARSET]` for a charset other than US-ASCII and UTF-8.
+fn bad_charset(tag: &Tag<'static>, charset: &Charset) -> Option<Status<'static>> {
+    let cs = charset.as_ref().to_ascii_uppercase();
+    (cs != "US-ASCII" && cs != "UTF-8").then(|| {
+        status(
+            tag,
+            StatusKind::No,
+            Some(Code::BadCharset {
+                allowed: Vec::new(),
+            }),
+            "only US-ASCII and UTF-8",
+        )
+    })
 }
 
 /// The UIDs no session has been told are `\Recent` yet.
