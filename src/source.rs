@@ -91,6 +91,38 @@ impl Dialect {
     }
 }
 
+/// A KDL string: a bare identifier when KDL 2 reads it as one, else quoted.
+pub fn kdl_str(s: &str) -> String {
+    let first_ok = s
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
+    let rest_ok = s
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "_.@+-".contains(c));
+    let reserved = matches!(s, "true" | "false" | "null" | "inf" | "nan");
+    if first_ok && rest_ok && !reserved {
+        s.to_string()
+    } else {
+        kdl_quoted(s)
+    }
+}
+
+/// A quoted KDL string.
+pub fn kdl_quoted(s: &str) -> String {
+    let mut q = String::with_capacity(s.len() + 2);
+    q.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => q.push_str("\\\""),
+            '\\' => q.push_str("\\\\"),
+            _ => q.push(c),
+        }
+    }
+    q.push('"');
+    q
+}
+
 /// A spec file as read: its display name, its text, and its dialect.
 #[derive(Clone, Debug)]
 pub struct Source {

@@ -8,6 +8,7 @@
 //!
 //! `MAILC_BLESS=1 cargo test` rewrites pinned files; nobody edits them by hand.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -132,6 +133,157 @@ fn invalid_specs_give_pinned_diagnostics() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+/// The spec keys as KDL spells them, and those YAML writes with `_`.
+fn spec_keys() -> (BTreeSet<String>, BTreeSet<String>) {
+    fn walk(v: &serde_json::Value, keys: &mut BTreeSet<String>) {
+        match v {
+            serde_json::Value::Object(o) => {
+                for (k, inner) in o {
+                    if k == "properties" {
+                        keys.extend(
+                            inner
+                                .as_object()
+                                .into_iter()
+                                .flat_map(|p| p.keys().cloned()),
+                        );
+                    }
+                    walk(inner, keys);
+                }
+            }
+            serde_json::Value::Array(a) => a.iter().for_each(|i| walk(i, keys)),
+            _ => {}
+        }
+    }
+    let schema: serde_json::Value = serde_json::from_str(&mailc::spec::json_schema()).unwrap();
+    let mut yaml = BTreeSet::new();
+    walk(&schema, &mut yaml);
+    let mut kdl: BTreeSet<String> = yaml.iter().map(|k| k.replace('_', "-")).collect();
+    kdl.extend(["host", "domain", "mailbox", "alias", "record", "dns-target"].map(String::from));
+    let underscored = yaml.into_iter().filter(|k| k.contains('_')).collect();
+    (kdl, underscored)
+}
+
+/// Whether a snippet is spec text as YAML writes it.
+fn yaml_snippet(s: &str, underscored: &BTreeSet<String>) -> bool {
+    let outside_quotes: String = s.split('"').step_by(2).collect();
+    outside_quotes.contains(": ")
+        || outside_quotes.ends_with(':')
+        || s.starts_with('{')
+        || (s.starts_with('[') && (s.contains(", ") || s == "[]"))
+        || outside_quotes
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .any(|w| underscored.contains(w))
+}
+
+/// Every pinned YAML case, written in KDL by the mapping docs/spec.md gives
+/// (`spec::kdl::write`), gets the same diagnostics, and each help a KDL spec
+/// hears shows KDL, in its message and its help: no snippet is YAML, and every snippet that starts with a
+/// spec key parses with the KDL reader.
+#[test]
+fn kdl_specs_hear_every_help_in_kdl() {
+    let src = root().join("tests/invalid");
+    let tmp = std::env::temp_dir().join(format!("mailc-kdl-helps-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    std::fs::create_dir_all(&tmp).unwrap();
+    for f in std::fs::read_dir(&src).unwrap() {
+        let f = f.unwrap().path();
+        if f.is_file() {
+            std::fs::copy(&f, tmp.join(f.file_name().unwrap())).unwrap();
+        }
+    }
+    let (kdl_keys, underscored) = spec_keys();
+    let codes = |run: &Run| -> Result<Vec<(String, String)>, String> {
+        let v: serde_json::Value = serde_json::from_str(&run.stdout).map_err(|e| e.to_string())?;
+        let mut out: Vec<(String, String)> = v["diagnostics"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|d| {
+                (
+                    d["code"].as_str().unwrap_or("").to_string(),
+                    format!(
+                        "{} / {}",
+                        d["message"].as_str().unwrap_or(""),
+                        d["help"].as_str().unwrap_or("")
+                    ),
+                )
+            })
+            .collect();
+        out.sort();
+        Ok(out)
+    };
+    let mut failures = Vec::new();
+    let mut heard = BTreeSet::new();
+    for spec in files_with_ext(&src, &["yaml"]) {
+        let name = spec.file_name().unwrap().to_str().unwrap().to_string();
+        let text = std::fs::read_to_string(&spec).unwrap();
+        let Ok(tree) = mailc::spec::yaml::parse(&text) else {
+            continue; // a YAML syntax error has no KDL counterpart
+        };
+        // Shapes only YAML can get wrong this way: a typo that is a KDL node
+        // name (`host:` for `hosts:`), a scalar alias, a newline in a value.
+        let yaml_only = [
+            "alias-not-a-list.yaml",
+            "control-char.yaml",
+            "typo-hosts.yaml",
+            "typo-mailboxes.yaml",
+            "typo-three.yaml",
+        ];
+        let kdl_name = name.replace(".yaml", ".as.kdl");
+        let kdl = mailc::spec::kdl::write::document(&tree);
+        std::fs::write(tmp.join(&kdl_name), &kdl).unwrap();
+        let yaml_run = mailc(&tmp, &["validate", "--format", "json", &name], None);
+        let kdl_run = mailc(&tmp, &["validate", "--format", "json", &kdl_name], None);
+        let (Ok(yaml_diags), Ok(kdl_diags)) = (codes(&yaml_run), codes(&kdl_run)) else {
+            failures.push(format!(
+                "{name}: no JSON\n{}{}",
+                yaml_run.stdout, kdl_run.stdout
+            ));
+            continue;
+        };
+        let yaml_codes: BTreeSet<&String> = yaml_diags.iter().map(|(c, _)| c).collect();
+        let kdl_codes: BTreeSet<&String> = kdl_diags.iter().map(|(c, _)| c).collect();
+        if yaml_codes != kdl_codes && !yaml_only.contains(&name.as_str()) {
+            failures.push(format!(
+                "{name}: YAML gives {yaml_codes:?}, the same spec in KDL {kdl_codes:?}:\n{kdl}"
+            ));
+        }
+        for (code, help) in &kdl_diags {
+            heard.insert(code.clone());
+            for snippet in help.split('`').skip(1).step_by(2) {
+                if yaml_snippet(snippet, &underscored) {
+                    failures.push(format!(
+                        "{name}: {code}: YAML in a KDL help: `{snippet}` ({help})"
+                    ));
+                    continue;
+                }
+                let first = snippet.split([' ', '=']).next().unwrap_or("");
+                // A property alone (`ipv4="..."`) is read on a node of its own;
+                // `password=` names one.
+                let node = match snippet[first.len()..].starts_with('=') {
+                    true => format!("node {snippet}"),
+                    false => snippet.to_string(),
+                };
+                if kdl_keys.contains(first)
+                    && !snippet.ends_with('=')
+                    && let Err(e) = mailc::spec::kdl::parser::parse(&node)
+                {
+                    failures.push(format!(
+                        "{name}: {code}: `{snippet}` is not KDL: {e:?} ({help})"
+                    ));
+                }
+            }
+        }
+    }
+    let _ = std::fs::remove_dir_all(&tmp);
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+    assert!(
+        heard.len() > 40,
+        "only {} codes heard: {heard:?}",
+        heard.len()
+    );
 }
 
 #[test]

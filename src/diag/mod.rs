@@ -131,6 +131,9 @@ pub struct Diagnostics {
     items: Vec<Diagnostic>,
     /// The dialect of the spec, which decides how helps show spec text.
     dialect: Option<Dialect>,
+    /// Speaks a help written in YAML's words in KDL's (the spec module's
+    /// writer; kept here as a function so diagnostics stay below the spec).
+    speak_kdl: Option<fn(&str) -> String>,
 }
 
 impl Diagnostics {
@@ -175,14 +178,23 @@ impl Diagnostics {
         self.dialect = Some(dialect);
     }
 
+    /// How a help without its own KDL text is spoken to a KDL spec.
+    pub fn speak_kdl_with(&mut self, speak: fn(&str) -> String) {
+        self.speak_kdl = Some(speak);
+    }
+
     /// The diagnostics in source order (then by code), each once, their
     /// helps in the spec's dialect.
     pub fn into_sorted(mut self) -> Vec<Diagnostic> {
         let kdl = self.dialect == Some(Dialect::Kdl);
         for d in &mut self.items {
-            match d.kdl_help.take() {
-                Some(h) if kdl => d.help = Some(h),
+            match (d.kdl_help.take(), self.speak_kdl) {
+                (Some(h), _) if kdl => d.help = Some(h),
+                (None, Some(speak)) if kdl => d.help = d.help.as_deref().map(speak),
                 _ => {}
+            }
+            if let (true, Some(speak)) = (kdl, self.speak_kdl) {
+                d.message = speak(&d.message);
             }
         }
         self.items.sort_by(|a, b| {

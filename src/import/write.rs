@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 
 use super::draft::{Draft, Host, Mailbox, Mx, Unknown};
 use crate::model::route::{Outcome, Route};
+pub use crate::source::{kdl_quoted, kdl_str};
 
 /// What the header says the spec was made from.
 pub struct Header<'a> {
@@ -440,38 +441,6 @@ fn yaml_mailbox(o: &mut String, m: &Mailbox) {
 }
 
 // ---------------------------------------------------------------- KDL
-
-/// A KDL string: a bare identifier when KDL 2 reads it as one, else quoted.
-pub fn kdl_str(s: &str) -> String {
-    let first_ok = s
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
-    let rest_ok = s
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || "_.@+-".contains(c));
-    let reserved = matches!(s, "true" | "false" | "null" | "inf" | "nan");
-    if first_ok && rest_ok && !reserved {
-        s.to_string()
-    } else {
-        kdl_quoted(s)
-    }
-}
-
-/// A quoted KDL string.
-pub fn kdl_quoted(s: &str) -> String {
-    let mut q = String::with_capacity(s.len() + 2);
-    q.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => q.push_str("\\\""),
-            '\\' => q.push_str("\\\\"),
-            _ => q.push(c),
-        }
-    }
-    q.push('"');
-    q
-}
 
 fn kdl_args(items: &[String]) -> String {
     items

@@ -28,6 +28,7 @@
 pub mod document;
 mod lexer;
 pub mod parser;
+pub mod write;
 
 use std::borrow::Cow;
 
@@ -41,15 +42,21 @@ type Node<'a> = tree::Node<'a>;
 type Key<'a> = tree::Key<'a>;
 type Value<'a> = tree::Value<'a>;
 
-/// Parses KDL 2.0 text into the spanned tree, or every diagnostic found.
-pub fn parse(text: &str) -> Result<Node<'_>, Vec<Diagnostic>> {
+/// Parses KDL 2.0 text into the spanned tree and the problems the walk
+/// recovered from (the tree says what the spec means, so reading goes on),
+/// or every diagnostic found when the tree would be short of the spec.
+pub fn parse(text: &str) -> Result<(Node<'_>, Vec<Diagnostic>), Vec<Diagnostic>> {
     let doc = parser::parse(text).map_err(|errors| {
         errors
             .iter()
             .map(|e| syntax_error(e, text))
             .collect::<Vec<_>>()
     })?;
-    let mut b = Builder { diags: Vec::new() };
+    let mut b = Builder {
+        diags: Vec::new(),
+        dropped: false,
+        within: Within::Top,
+    };
     let mut root = MapB::default();
     for node in &doc.nodes {
         b.add_child(&mut root, node);
@@ -58,8 +65,8 @@ pub fn parse(text: &str) -> Result<Node<'_>, Vec<Diagnostic>> {
         .nodes
         .first()
         .map_or(Span::default(), |n| Span::new(n.span.start, 0));
-    if b.diags.is_empty() {
-        Ok(Node::new(span, Value::Map(root.entries)))
+    if !b.dropped {
+        Ok((Node::new(span, Value::Map(root.entries)), b.diags))
     } else {
         Err(b.diags)
     }
@@ -305,6 +312,23 @@ fn help_for(name: &str) -> String {
 
 struct Builder {
     diags: Vec<Diagnostic>,
+    /// Whether a problem left the tree short of what the spec says (a node
+    /// was dropped): then `read` must not see it, or it would report what is
+    /// missing as a second problem.
+    dropped: bool,
+    /// The named map whose children are being walked: a node means
+    /// different things in a domain and in a mailbox (`aliases`).
+    within: Within,
+}
+
+/// Where in the tree the builder is.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Within {
+    Top,
+    Host,
+    Domain,
+    Mailbox,
+    Other,
 }
 
 impl Builder {
@@ -358,6 +382,7 @@ impl Builder {
     }
 
     fn error(&mut self, code: Code, span: Span, message: String, label: &str, help: String) {
+        self.dropped = true;
         self.diags.push(
             Diagnostic::error(code, span, message)
                 .label(label)
@@ -437,7 +462,15 @@ impl Builder {
                 return;
             }
         };
+        let outer = self.within;
+        self.within = match name {
+            "host" => Within::Host,
+            "domain" => Within::Domain,
+            "mailbox" => Within::Mailbox,
+            _ => Within::Other,
+        };
         let inner = self.map_of(n);
+        self.within = outer;
         let key_span = self.name_key(n, slot).span;
         m.map(slot, key_span, span).push((
             Key {
@@ -603,6 +636,9 @@ impl Builder {
                     args.iter().map(|e| self.value(e)).collect()
                 };
                 m.seq("mx", key_span, span).extend(items);
+            }
+            "aliases" if self.within == Within::Domain && has_children => {
+                self.alias_block(m, n);
             }
             list if LIST_NODES.contains(&list) => {
                 let slot = LIST_NODES
@@ -809,6 +845,52 @@ impl Builder {
         Node::new(n.span, Value::Map(vec![(self.node_key(n), value)]))
     }
 
+    /// `aliases { sales alice bob }` in a domain: YAML's shape, where KDL
+    /// writes one `alias` node per alias. Reported with the spec's own
+    /// aliases rewritten, and read as meant, so the domain's other problems
+    /// still show.
+    fn alias_block<'a>(&mut self, m: &mut MapB<'a>, n: &doc::Node<'a>) {
+        let children = n.children.as_deref().unwrap_or_default();
+        let shown: Vec<String> = children
+            .iter()
+            .take(2)
+            .map(|c| {
+                let mut line = format!("alias {}", c.name.value);
+                for e in args(c) {
+                    line.push(' ');
+                    line.push_str(&crate::source::kdl_str(&entry_text(e)));
+                }
+                line
+            })
+            .collect();
+        self.diags.push(
+            Diagnostic::error(
+                Code::Type,
+                n.name.span,
+                "a domain's aliases are one `alias` node each, not an `aliases` block".to_string(),
+            )
+            .label("block of aliases")
+            .help(format!(
+                "write `{}` in the domain (`aliases a.smith postmaster` is a mailbox's own list of extra addresses)",
+                shown.join("; ")
+            )),
+        );
+        for c in children {
+            if props(c).next().is_some() || c.children.as_ref().is_some_and(|g| !g.is_empty()) {
+                self.only_args(c, "alias");
+                continue;
+            }
+            let targets = args(c).iter().map(|e| self.value(e)).collect();
+            m.map("aliases", n.name.span, n.span).push((
+                Key {
+                    name: c.name.value.clone(),
+                    span: c.name.span,
+                },
+                Node::new(c.span, Value::Seq(targets)),
+            ));
+        }
+    }
+
     /// Reports properties and children on a node that takes only arguments.
     fn only_args(&mut self, n: &doc::Node<'_>, name: &str) {
         if let Some(p) = props(n).next() {
@@ -879,6 +961,17 @@ impl Builder {
 
 fn args<'d, 'a>(n: &'d doc::Node<'a>) -> Vec<&'d doc::Entry<'a>> {
     n.args().collect()
+}
+
+/// An entry's value as text, for a help that shows it again.
+fn entry_text(e: &doc::Entry<'_>) -> String {
+    match &e.value {
+        doc::Value::String(s) => s.to_string(),
+        doc::Value::Integer(i) => i.to_string(),
+        doc::Value::Float(f) => f.to_string(),
+        doc::Value::Bool(b) => format!("#{b}"),
+        doc::Value::Null => "#null".to_string(),
+    }
 }
 
 fn props<'d, 'a>(n: &'d doc::Node<'a>) -> impl Iterator<Item = &'d doc::Entry<'a>> {
@@ -1102,7 +1195,7 @@ domains:
 
     #[test]
     fn spec_example_matches_the_yaml_one() {
-        let kdl = parse(SPEC_KDL).unwrap_or_else(|d| panic!("{d:#?}"));
+        let kdl = parse(SPEC_KDL).unwrap_or_else(|d| panic!("{d:#?}")).0;
         let yaml = crate::spec::yaml::parse(SPEC_YAML).unwrap_or_else(|d| panic!("{d:#?}"));
         let (kdl, yaml) = (plain(&kdl), plain(&yaml));
         let Plain::Map(root) = &kdl else {
@@ -1117,7 +1210,7 @@ domains:
 
     #[test]
     fn shapes_of_the_spec_example() {
-        let t = parse(SPEC_KDL).unwrap();
+        let t = parse(SPEC_KDL).unwrap().0;
         let Value::Map(root) = &t.value else {
             panic!("root is not a map")
         };
@@ -1187,7 +1280,7 @@ domains:
     #[test]
     fn spans_are_the_tokens() {
         let src = SPEC_KDL;
-        let t = parse(src).unwrap();
+        let t = parse(src).unwrap().0;
         // A quoted string's span includes its quotes; a property's value span
         // leaves out `key=`; a bare identifier is the word itself.
         let ipv4 = get(&t, &["hosts", "mx1", "ipv4"]);
@@ -1238,7 +1331,7 @@ domains:
     #[test]
     fn non_ascii_spans_are_byte_spans() {
         let src = "domain \"exämple.com\" { mailbox \"jürgen\" password=\"{X}é\" }";
-        let t = parse(src).unwrap();
+        let t = parse(src).unwrap().0;
         let mbox = get(&t, &["domains", "exämple.com", "mailboxes"]);
         assert_eq!(text_at(src, key(mbox, "jürgen").span), "\"jürgen\"");
         assert_eq!(
@@ -1250,7 +1343,7 @@ domains:
     #[test]
     fn lists_continue_and_mx_alone_is_null_mx() {
         let src = "domain a.example {\n    mx\n}\ndomain b.example {\n    mx x1\n    mx x2 x3\n    mx x4 priority=40\n}\n";
-        let t = parse(src).unwrap();
+        let t = parse(src).unwrap().0;
         assert_eq!(
             get(&t, &["domains", "a.example", "mx"]).value,
             Value::Seq(vec![])
@@ -1264,7 +1357,7 @@ domains:
             Value::Int(40)
         );
         let src = "defaults { dmarc { rua a; rua b c; ruf d } }";
-        let t = parse(src).unwrap();
+        let t = parse(src).unwrap().0;
         let Value::Seq(rua) = &get(&t, &["defaults", "dmarc", "rua"]).value else {
             panic!()
         };
@@ -1278,7 +1371,7 @@ domains:
     #[test]
     fn duplicates_stay_for_read_to_report() {
         let src = "host mx1 ipv4=\"1\" ipv4=\"2\"\nhost mx1\ndefaults { spf all=\"-all\"; spf all=\"~all\" }";
-        let t = parse(src).unwrap();
+        let t = parse(src).unwrap().0;
         let Value::Map(hosts) = &get(&t, &["hosts"]).value else {
             panic!()
         };
@@ -1296,7 +1389,7 @@ domains:
     #[test]
     fn unknown_nodes_stay_in_the_tree() {
         let src = "domain x.example { mx; mailboxs 1; frobnicate a b; widget size=3 }\nextra #null";
-        let t = parse(src).unwrap();
+        let t = parse(src).unwrap().0;
         assert_eq!(
             get(&t, &["domains", "x.example", "mailboxs"]).value,
             Value::Int(1)
@@ -1315,7 +1408,7 @@ domains:
     #[test]
     fn routing_and_unknown_recipients() {
         let src = "domain x.example routing=auto { routing mx1=local mx2=backup; unknown-recipients relay=\"mx.example.net:2525\" }";
-        let t = parse(src).unwrap();
+        let t = parse(src).unwrap().0;
         let Value::Map(domain) = &get(&t, &["domains", "x.example"]).value else {
             panic!()
         };
@@ -1333,8 +1426,8 @@ domains:
 
     fn errors(src: &str) -> Vec<Diagnostic> {
         match parse(src) {
-            Ok(t) => panic!("parsed: {t:#?}"),
-            Err(d) => d,
+            Ok((t, d)) if d.is_empty() => panic!("parsed: {t:#?}"),
+            Ok((_, d)) | Err(d) => d,
         }
     }
 

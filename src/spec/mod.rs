@@ -1137,12 +1137,20 @@ impl JsonSchema for Test {
 /// holds what could be read (placeholders where a value was wrong).
 pub fn parse(source: &Source, diags: &mut Diagnostics) -> Option<Spec> {
     diags.set_dialect(source.dialect);
+    diags.speak_kdl_with(kdl::write::help);
     let tree = match source.dialect {
-        Dialect::Yaml => yaml::parse(&source.text).map_err(|d| vec![d]),
+        Dialect::Yaml => yaml::parse(&source.text)
+            .map(|t| (t, Vec::new()))
+            .map_err(|d| vec![d]),
         Dialect::Kdl => kdl::parse(&source.text),
     };
     match tree {
-        Ok(tree) => Some(read::read(&tree, source.dialect, diags)),
+        Ok((tree, recovered)) => {
+            for d in recovered {
+                diags.push(d);
+            }
+            Some(read::read(&tree, source.dialect, diags))
+        }
         Err(errors) => {
             for d in errors {
                 diags.push(d);
