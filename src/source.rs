@@ -1,5 +1,6 @@
 //! Source files and byte spans: where every value of a spec came from.
 
+use std::fmt::Write as _;
 use std::sync::Arc;
 
 /// A byte range in a spec file: `start` and `len` in bytes.
@@ -116,6 +117,12 @@ pub fn kdl_quoted(s: &str) -> String {
         match c {
             '"' => q.push_str("\\\""),
             '\\' => q.push_str("\\\\"),
+            '\n' => q.push_str("\\n"),
+            '\r' => q.push_str("\\r"),
+            '\t' => q.push_str("\\t"),
+            c if c.is_control() => {
+                let _ = write!(q, "\\u{{{:x}}}", u32::from(c));
+            }
             _ => q.push(c),
         }
     }

@@ -154,11 +154,15 @@ fn nodes(entries: Entries<'_, '_>, layout: Layout) -> Vec<String> {
 fn entry(key: &str, v: &Node<'_>, layout: Layout, out: &mut Vec<String>) {
     {
         match (key, &v.value) {
-            ("hosts" | "domains" | "mailboxes" | "dns_targets", Value::Map(named)) => {
+            (
+                "hosts" | "domains" | "mailboxes" | "dns_targets" | "outbound_relays",
+                Value::Map(named),
+            ) => {
                 let singular = match key {
                     "hosts" => "host",
                     "domains" => "domain",
                     "mailboxes" => "mailbox",
+                    "outbound_relays" => "outbound-relay",
                     _ => "dns-target",
                 };
                 if named.is_empty() {
@@ -183,6 +187,9 @@ fn entry(key: &str, v: &Node<'_>, layout: Layout, out: &mut Vec<String>) {
                         },
                     });
                 }
+            }
+            ("rules", Value::Seq(items)) => {
+                out.extend(items.iter().map(|item| rule(item, layout.deeper())));
             }
             ("dkim" | "records" | "mx" | "tests", Value::Seq(items))
                 if items.iter().any(|i| matches!(i.value, Value::Map(_))) =>
@@ -242,6 +249,60 @@ fn led(list: &str, item: &Node<'_>, lead: &[&str], layout: Layout) -> String {
         }
     }
     format!("{head}{}", body(item, &used, layout))
+}
+
+/// `{if: [...], match: any, then: [...]}` as `rule match=any { if { ... };
+/// then { ... } }`: a condition is its field with the comparison as a
+/// property (`header` names the header first), an action its name and value.
+fn rule(item: &Node<'_>, layout: Layout) -> String {
+    let Value::Map(entries) = &item.value else {
+        return format!("rule {}", scalar(item).unwrap_or_default());
+    };
+    let mut props = String::new();
+    let mut children = Vec::new();
+    for (k, v) in entries {
+        match (&*k.name, &v.value) {
+            (part @ ("if" | "then"), Value::Seq(items)) => {
+                let lines: Vec<String> = items.iter().map(|i| one_key(i, part == "if")).collect();
+                children.push(match lines.is_empty() {
+                    true => part.to_string(),
+                    false => format!("{part}{}", block(lines, layout.deeper())),
+                });
+            }
+            _ => match scalar(v) {
+                Some(s) => {
+                    let _ = write!(props, " {}={s}", prop_name(&k.name));
+                }
+                None => entry(&k.name, v, layout.deeper(), &mut children),
+            },
+        }
+    }
+    match children.is_empty() {
+        true => format!("rule{props}"),
+        false => format!("rule{props}{}", block(children, layout)),
+    }
+}
+
+/// A one-key map of a rule (`{subject: {contains: X}}`, `{fileinto: F}`,
+/// `{forward: {to: A, copy: true}}`) or a bare action (`stop`).
+fn one_key(item: &Node<'_>, condition: bool) -> String {
+    let Value::Map(entries) = &item.value else {
+        return scalar(item).unwrap_or_default();
+    };
+    let mut nodes = Vec::new();
+    for (k, v) in entries {
+        let lead = if condition { "name" } else { "to" };
+        let mut head = node_name(&k.name);
+        if let Value::Map(inner) = &v.value {
+            if let Some((_, first)) = inner.iter().find(|(ik, _)| ik.name == lead) {
+                let _ = write!(head, " {}", scalar(first).unwrap_or_default());
+            }
+            nodes.push(format!("{head}{}", body(v, &[lead], Layout::Inline)));
+        } else {
+            nodes.push(format!("{head}{}", body(v, &[], Layout::Inline)));
+        }
+    }
+    nodes.join("; ")
 }
 
 fn with_args(mut head: String, items: &[Node<'_>]) -> String {
