@@ -74,7 +74,8 @@ codes! {
     PasswordCost => "mailc::password::cost", "a password hash too costly to check, or too cheap to guess";
     SpfLookups => "mailc::spf::lookups", "an SPF record over the 10-lookup limit";
     SpfTerm => "mailc::spf::term", "an invalid SPF term";
-    SpfRecord => "mailc::spf::record", "an SPF record given whole that cannot be written: not `v=spf1 ...`, not ASCII, or beside other SPF keys";
+    SpfRecord => "mailc::spf::record", "an SPF record given whole that cannot be written: not `v=spf1 ...`, not ASCII, an unknown mechanism, or beside other SPF keys";
+    SpfPtr => "mailc::spf::ptr", "an SPF `ptr` term, which RFC 7208 says not to use";
     DkimSelector => "mailc::dkim::selector", "an invalid DKIM selector";
     DkimKeySource => "mailc::dkim::key_source", "a DKIM key without exactly one of private_key / public_key";
     DkimKeySize => "mailc::dkim::key_size", "a DKIM key that is too small";

@@ -142,6 +142,9 @@ struct Pending {
     /// The forwards of its mailboxes' rules, checked once every domain's
     /// recipients are known.
     forwards: Vec<validate::rules::Forward>,
+    /// The SPF records the domain publishes (apex, `records`), for the
+    /// lookups counted across records.
+    spf: Vec<validate::spf::Published>,
 }
 
 impl Builder<'_> {
@@ -325,6 +328,11 @@ impl Builder<'_> {
         for (name, p) in self.each_domain(&work, hosts, inputs) {
             pending.insert(name, p);
         }
+        let published: Vec<validate::spf::Published> = pending
+            .values_mut()
+            .flat_map(|p| std::mem::take(&mut p.spf))
+            .collect();
+        validate::spf::across(&published, self.diags);
         let claims: BTreeMap<String, Claims> = pending
             .iter_mut()
             .map(|(n, p)| (n.clone(), std::mem::take(&mut p.claims)))
@@ -603,7 +611,12 @@ impl Builder<'_> {
             .collect();
         let ip4: Vec<Ipv4Addr> = local_hosts.iter().map(|h| h.ipv4).collect();
         let ip6: Vec<std::net::Ipv6Addr> = local_hosts.iter().filter_map(|h| h.ipv6).collect();
-        let spf = self.spf(name, d, &ip4, &ip6, mx.is_empty());
+        let (spf, spf_span) = self.spf(name, d, &ip4, &ip6, mx.is_empty());
+        let mut published = vec![validate::spf::Published {
+            name: name.to_string(),
+            terms: spf.terms.clone(),
+            span: spf_span,
+        }];
         let dkim = validate::dkim::check(
             name,
             &d.dkim,
@@ -642,7 +655,8 @@ impl Builder<'_> {
             hosts,
             &roles,
         );
-        let records = validate::records::check(name, &d.records, &reserved, self.diags);
+        let records =
+            validate::records::check(name, &d.records, &reserved, &mut published, self.diags);
         let srs = d
             .own
             .srs
@@ -677,6 +691,7 @@ impl Builder<'_> {
             claims,
             srs_span,
             forwards,
+            spf: published,
         }
     }
 
@@ -957,39 +972,57 @@ impl Builder<'_> {
         ip4: &[Ipv4Addr],
         ip6: &[std::net::Ipv6Addr],
         null_mx: bool,
-    ) -> Spf {
+    ) -> (Spf, Span) {
         let own = d.own.spf.as_ref();
         let def = self.defaults.spf.as_ref();
         // The whole record: the domain's own, or the defaults' where the
         // domain gives no SPF key of its own.
-        let own_keys = own.is_some_and(|s| {
-            s.include.is_some() || s.ip4.is_some() || s.ip6.is_some() || s.all.is_some()
-        });
+        let own_keys = own.is_some_and(spec::Spf::has_terms);
         let record = own.and_then(|s| s.record.as_ref()).or_else(|| {
             (!own_keys)
                 .then(|| def.and_then(|s| s.record.as_ref()))
                 .flatten()
         });
         if let Some(r) = record {
-            return validate::spf::record(name, r, self.diags);
+            return (validate::spf::record(name, r, self.diags), r.span);
         }
         let list = |g: fn(&spec::Spf) -> Option<&Vec<Sp<String>>>| -> &[Sp<String>] {
             own.and_then(g)
                 .or_else(|| def.and_then(g))
                 .map_or(&[], Vec::as_slice)
         };
+        // `redirect` and `all` end the record: the domain's own ending
+        // wins over the default's.
+        let (redirect, all) = ending(own)
+            .or_else(|| ending(def))
+            .unwrap_or((None, SpfAll::Fail));
         let input = validate::spf::Input {
             include: list(|s| s.include.as_ref()),
             ip4: list(|s| s.ip4.as_ref()),
             ip6: list(|s| s.ip6.as_ref()),
-            all: own
-                .and_then(|s| s.all.as_ref())
-                .or_else(|| def.and_then(|s| s.all.as_ref()))
-                .map_or(SpfAll::Fail, |a| a.value),
+            a: list(|s| s.a.as_ref()),
+            mx: list(|s| s.mx.as_ref()),
+            ptr: list(|s| s.ptr.as_ref()),
+            exists: list(|s| s.exists.as_ref()),
+            redirect,
+            all,
             span: own.or(def).map_or(Span::default(), |s| s.span),
         };
-        validate::spf::check(name, &input, (ip4, ip6), null_mx, self.diags)
+        let span = input.span;
+        (
+            validate::spf::check(name, &input, (ip4, ip6), null_mx, self.diags),
+            span,
+        )
     }
+}
+
+/// How an `spf` map ends the record: `redirect=` (then no `all`) or `all`.
+fn ending(s: Option<&spec::Spf>) -> Option<(Option<&Sp<String>>, SpfAll)> {
+    s.and_then(|s| match (&s.redirect, &s.all) {
+        (Some(r), _) => Some((Some(r), SpfAll::Fail)),
+        (None, Some(a)) => Some((None, a.value)),
+        (None, None) => None,
+    })
 }
 
 /// The names mailc writes into a zone, for the collision check.

@@ -214,6 +214,9 @@ const LIST_NODES: &[&str] = &[
     "ip4",
     "ip6",
     "senders",
+    "a",
+    "ptr",
+    "exists",
 ];
 
 /// Node names that are maps with fixed fields: properties and children only.
@@ -234,7 +237,7 @@ const KNOWN_NODES: &[&str] = &[
     "tests", "address", "deliver", "forward", "relay", "reject", "bounce", "remote",
     "spf-allows", "spf-denies", "dmarc-at-least", "state", "outbound-relay", "host", "port",
     "tls", "username", "password-file", "senders", "rule", "vacation", "match", "if", "then",
-    "subject", "text", "start", "end", "days", "addresses",
+    "subject", "text", "start", "end", "days", "addresses", "a", "ptr", "exists", "redirect",
 ];
 
 /// How a node is written, for the `help:` of a shape error.
@@ -262,6 +265,9 @@ fn example(name: &str) -> Option<&'static str> {
         "include" => "`include _spf.google.com`",
         "ip4" => "`ip4 \"192.0.2.0/24\"`",
         "ip6" => "`ip6 \"2001:db8::/32\"`",
+        "a" => "`a \"@\" mail.example.net`",
+        "ptr" => "`ptr \"@\"`",
+        "exists" => "`exists \"%{i}._spf.example.net\"`",
         "spf" => "`spf all=\"-all\" { include _spf.google.com; ip4 \"192.0.2.0/24\" }`",
         "dmarc" => "`dmarc policy=reject pct=100 { rua \"mailto:dmarc@example.com\" }`",
         "mta-sts" => "`mta-sts mode=enforce max-age=604800`",
@@ -1481,7 +1487,7 @@ domains:
         let d = errors(&"a {".repeat(100));
         assert_eq!(d[0].code, Code::Syntax);
         // The deepest nesting allowed parses on a test thread's small stack.
-        let deep = "a {".repeat(MAX_DEPTH) + &"}".repeat(MAX_DEPTH);
+        let deep = "n {".repeat(MAX_DEPTH) + &"}".repeat(MAX_DEPTH);
         assert!(parse(&deep).is_ok());
         // Braces in strings and comments neither hide nor add nesting.
         let hidden = "a \"}}\" #\"}\"}\"# /* } /* } */ } */ {\n".repeat(MAX_DEPTH + 1);
@@ -1489,7 +1495,7 @@ domains:
             errors(&hidden)[0].message,
             errors(&"a {".repeat(100))[0].message
         );
-        let in_strings = "a \"{{{{\" #\"\"\"\n{{{{{{{{\n\"\"\"# // {{{{\n".repeat(MAX_DEPTH);
+        let in_strings = "n \"{{{{\" #\"\"\"\n{{{{{{{{\n\"\"\"# // {{{{\n".repeat(MAX_DEPTH);
         assert!(parse(&in_strings).is_ok());
     }
 

@@ -488,6 +488,28 @@ pub struct Spf {
     #[serde(default)]
     #[schemars(with = "OneOrMany<Text>")]
     pub ip6: Option<Vec<Sp<String>>>,
+    /// `a` terms: `@` (the domain itself) or a name, with an optional
+    /// prefix length (`@/24`, `mail.example.net//64`).
+    #[serde(default)]
+    #[schemars(with = "OneOrMany<Text>")]
+    pub a: Option<Vec<Sp<String>>>,
+    /// `mx` terms: `@` or a name, with an optional prefix length.
+    #[serde(default)]
+    #[schemars(with = "OneOrMany<Text>")]
+    pub mx: Option<Vec<Sp<String>>>,
+    /// `ptr` terms: `@` or a name. RFC 7208 §5.5 says not to use them (a warning).
+    #[serde(default)]
+    #[schemars(with = "OneOrMany<Text>")]
+    pub ptr: Option<Vec<Sp<String>>>,
+    /// `exists` terms: a name, macros allowed (`%{i}._spf.example.net`).
+    #[serde(default)]
+    #[schemars(with = "OneOrMany<Text>")]
+    pub exists: Option<Vec<Sp<String>>>,
+    /// `redirect=`: the rest of the policy is that domain's SPF record;
+    /// written instead of `all`, so not beside `all`.
+    #[serde(default)]
+    #[schemars(with = "Text")]
+    pub redirect: Option<Sp<String>>,
     /// `-all` (default), `~all` or `?all`.
     #[serde(default)]
     #[schemars(with = "SpfAll")]
@@ -511,6 +533,21 @@ pub enum SpfAll {
     SoftFail,
     #[serde(rename = "?all")]
     Neutral,
+}
+
+impl Spf {
+    /// Whether any key besides `record` is given.
+    pub fn has_terms(&self) -> bool {
+        self.include.is_some()
+            || self.ip4.is_some()
+            || self.ip6.is_some()
+            || self.a.is_some()
+            || self.mx.is_some()
+            || self.ptr.is_some()
+            || self.exists.is_some()
+            || self.redirect.is_some()
+            || self.all.is_some()
+    }
 }
 
 impl SpfAll {

@@ -859,6 +859,21 @@ impl<'d> Reader<'d> {
         if let Some(n) = self.take(&mut f, "ip6") {
             s.ip6 = self.strings(n, "an SPF ip6 network");
         }
+        if let Some(n) = self.take(&mut f, "a") {
+            s.a = self.strings(n, "an SPF `a` name");
+        }
+        if let Some(n) = self.take(&mut f, "mx") {
+            s.mx = self.strings(n, "an SPF `mx` name");
+        }
+        if let Some(n) = self.take(&mut f, "ptr") {
+            s.ptr = self.strings(n, "an SPF `ptr` name");
+        }
+        if let Some(n) = self.take(&mut f, "exists") {
+            s.exists = self.strings(n, "an SPF `exists` name");
+        }
+        if let Some(n) = self.take(&mut f, "redirect") {
+            s.redirect = self.string(n, "an SPF redirect");
+        }
         if let Some(n) = self.take(&mut f, "all") {
             s.all = self.choice(
                 n,
@@ -873,16 +888,34 @@ impl<'d> Reader<'d> {
         if let Some(n) = self.take(&mut f, "record") {
             s.record = self.string(n, "an SPF record");
         }
-        self.finish(f, &["include", "ip4", "ip6", "all", "record"], "`spf`");
+        self.finish(
+            f,
+            &[
+                "include", "ip4", "ip6", "a", "mx", "ptr", "exists", "redirect", "all", "record",
+            ],
+            "`spf`",
+        );
+        if let (Some(r), Some(a)) = (&s.redirect, &s.all) {
+            self.push(
+                Diagnostic::error(
+                    Code::SpfTerm,
+                    r.span,
+                    "`redirect` hands the rest of the policy to another record: beside `all` it would never be used (RFC 7208 §6.1)".to_string(),
+                )
+                .label("redirect")
+                .with(a.span, "`all` decides first")
+                .help("keep `redirect` and remove `all` (the redirected record ends with its own), or remove `redirect`"),
+            );
+        }
         if let Some(r) = &s.record
-            && (s.include.is_some() || s.ip4.is_some() || s.ip6.is_some() || s.all.is_some())
+            && s.has_terms()
         {
             let record = self.dialect.spell("record");
             self.push(
                 Diagnostic::error(
                     Code::SpfRecord,
                     r.span,
-                    format!("`{record}` gives the whole SPF record: it cannot stand beside `include`, `ip4`, `ip6` or `all`"),
+                    format!("`{record}` gives the whole SPF record: it cannot stand beside the other SPF keys (`include`, `ip4`, `ip6`, `a`, `mx`, `ptr`, `exists`, `redirect`, `all`)"),
                 )
                 .label("the whole record")
                 .help(format!("write those terms into the record, or remove `{record}` to let mailc write the record")),

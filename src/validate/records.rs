@@ -36,6 +36,7 @@ pub fn check(
     domain: &str,
     records: &[Record],
     reserved: &Reserved,
+    spf: &mut Vec<super::spf::Published>,
     diags: &mut Diagnostics,
 ) -> Vec<UserRecord> {
     let mut out: Vec<(UserRecord, Span)> = Vec::new();
@@ -153,6 +154,25 @@ pub fn check(
                 .help("remove one of them"),
             );
             continue;
+        }
+        // An SPF record at another name (`_spf`, a subdomain that sends):
+        // checked as a record given whole, and counted with the records
+        // that include it.
+        if rec.rtype == "TXT" && crate::live::check::tags::is_spf(&rec.value) {
+            let fqdn = match rec.name.as_str() {
+                "@" => domain.to_string(),
+                n => format!("{n}.{domain}"),
+            };
+            let parsed = super::spf::record(
+                &fqdn,
+                &crate::spec::Sp::new(rec.value.clone(), value.span),
+                diags,
+            );
+            spf.push(super::spf::Published {
+                name: fqdn,
+                terms: parsed.terms,
+                span: value.span,
+            });
         }
         out.push((rec, r.span));
     }
