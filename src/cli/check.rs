@@ -187,7 +187,10 @@ fn text(report: &Report, colour: bool) -> String {
 fn line(c: &Check, colour: bool) -> String {
     let head = format!("{} {}", c.domain, c.check);
     let mut s = match c.status {
-        Status::InSync => format!("{} {head}\n", paint(colour, "32", "✓")),
+        Status::InSync => match &c.detail {
+            Some(d) => format!("{} {head} ({d})\n", paint(colour, "32", "✓")),
+            None => format!("{} {head}\n", paint(colour, "32", "✓")),
+        },
         Status::Missing => format!(
             "{} {head}: missing at {} ({}); spec {}\n",
             paint(colour, "31", "✗"),

@@ -46,6 +46,11 @@ impl Answers {
     pub fn get(&self, name: &Name, rtype: RecordType) -> Option<&Answer> {
         self.0.get(&Self::key(name, rtype))
     }
+
+    /// Adds the answers of a later round of questions.
+    pub fn extend(&mut self, more: Answers) {
+        self.0.extend(more.0);
+    }
 }
 
 /// Questions asked at once.
