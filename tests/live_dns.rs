@@ -5,6 +5,8 @@
 //! For each server: every example is planned, applied and planned again
 //! (no change left); a zone changed on the server between `plan --save`
 //! and `apply` is refused; a wrong secret is refused and changes nothing;
+//! a BIND refusing the update by policy (REFUSED) and a TSIG signature
+//! from a clock two hours behind (BADTIME) change nothing;
 //! `owns: mail` keeps records that are not mail's; a 4,096-bit DKIM key
 //! (a TXT record of several strings) is replaced and then planned as no
 //! change. And a BIND primary's zones reach a Knot secondary by NOTIFY and
@@ -363,6 +365,89 @@ fn knot_wrong_tsig_secret_is_badsig() {
 #[test]
 fn powerdns_wrong_api_key_is_refused() {
     a_wrong_secret_changes_nothing(Kind::PowerDns, "the API key is not accepted (HTTP 401)");
+}
+
+/// A push the server refuses changes nothing: the zone as it was, no file
+/// written, the error naming the zone, the server and the reason.
+fn refused_changes_nothing(served: &Served, spec: &Path, r: &Run, says: &str) {
+    assert_eq!(r.code, 1, "{}\n{}", r.said(), served.log());
+    assert!(r.stderr.contains(says), "{}", r.said());
+    assert!(
+        r.stderr.contains(&format!(
+            "error: the zone `example.com` at `live` (rfc2136 127.0.0.1:{})",
+            served.port()
+        )),
+        "{}",
+        r.said()
+    );
+    assert!(served.dig("example.com", "MX").is_empty());
+    assert_eq!(support::dns::serial(served.port(), "example.com"), Some(1));
+    assert!(!spec.join("out").exists(), "no file written");
+}
+
+#[test]
+fn bind_refusing_an_update_by_policy_changes_nothing() {
+    let key = TsigKey::new("mailc-key", "hmac-sha256");
+    // The key may read the zone (AXFR), and update one name only.
+    let bind = Bind::config()
+        .zone("example.com", &empty_zone("example.com"))
+        .key(&key)
+        .update_policy("grant \"mailc-key\" name only.example.com. TXT;")
+        .start();
+    let served = Served::Bind(bind, key);
+    let spec = pushing(&root().join("examples/quickstart"), "zone", &served, false);
+    let r = mailc(&spec.0, &["plan", "--detailed-exitcode"]);
+    assert_eq!(r.code, 2, "plan reads the zone: {}", r.said());
+    let r = mailc(&spec.0, &["apply", "--auto-approve", "--no-dns-wait"]);
+    refused_changes_nothing(
+        &served,
+        &spec.0,
+        &r,
+        "answered REFUSED (the server does not allow it: ",
+    );
+    assert!(
+        served
+            .log()
+            .contains("update failed: rejected by secure update (REFUSED)"),
+        "{}",
+        served.log()
+    );
+}
+
+/// TSIG signatures carry the signer's time (RFC 8945 §5.2.3): mailc run
+/// under `faketime` two hours behind signs with that time, and BIND, whose
+/// clock is right, answers BADTIME.
+#[test]
+fn bind_tsig_time_skew_is_badtime() {
+    let (served, spec) = quickstart(Kind::Bind, "zone", "", false);
+    let faketime = support::tool(
+        "faketime",
+        "the TSIG clock test runs mailc with a shifted clock",
+    );
+    let out = std::process::Command::new(faketime)
+        .args(["-f", "-2h"])
+        .arg(env!("CARGO_BIN_EXE_mailc"))
+        .args(["apply", "--auto-approve", "--no-dns-wait"])
+        .current_dir(&spec.0)
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run mailc under faketime");
+    let r = Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    };
+    refused_changes_nothing(
+        &served,
+        &spec.0,
+        &r,
+        "answered NOTAUTH (BADTIME: this machine's clock and the server's differ by more than ",
+    );
+    // With the clock right, the same push goes through.
+    let r = mailc(&spec.0, &["apply", "--auto-approve", "--no-dns-wait"]);
+    assert_ok(&r, "apply with the right clock");
+    assert!(!served.dig("example.com", "MX").is_empty());
 }
 
 /// Records at the apex that are not mail's.

@@ -148,6 +148,7 @@ pub struct BindConfig {
     key: Option<TsigKey>,
     notify: Vec<u16>,
     ready: Option<String>,
+    policy: Option<String>,
 }
 
 impl BindConfig {
@@ -166,6 +167,13 @@ impl BindConfig {
     /// and nothing without it.
     pub fn key(mut self, key: &TsigKey) -> Self {
         self.key = Some(key.clone());
+        self
+    }
+
+    /// The rules of each zone's `update-policy` in place of granting the
+    /// key every name (a server that refuses some updates by policy).
+    pub fn update_policy(mut self, rules: &str) -> Self {
+        self.policy = Some(rules.into());
         self
     }
 
@@ -247,9 +255,11 @@ impl Bind {
             std::fs::write(&file, text).unwrap();
             let update = match &c.key {
                 Some(k) => format!(
-                    " journal \"{}.jnl\"; update-policy {{ grant \"{}\" zonesub ANY; }};",
+                    " journal \"{}.jnl\"; update-policy {{ {} }};",
                     file.display(),
-                    k.name
+                    c.policy
+                        .clone()
+                        .unwrap_or_else(|| format!("grant \"{}\" zonesub ANY;", k.name))
                 ),
                 None => String::new(),
             };
