@@ -20,6 +20,8 @@
 //! stopped by PID.
 
 mod mail_stack;
+#[path = "support/sink.rs"]
+mod sink;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -786,4 +788,119 @@ fn mailc_test_live_passes_against_postfix() {
         }
     }
     assert!(checked >= 4, "only {checked} Postfix hosts tested");
+}
+
+/// The files of a spec folder (relay passwords), for a spec written here.
+struct SpecFiles(std::path::PathBuf);
+
+impl mailc::backend::Context for SpecFiles {
+    fn previous(&self, _: &str) -> Option<Vec<u8>> {
+        None
+    }
+    fn private_key(&self, path: &str) -> Option<Vec<u8>> {
+        std::fs::read(self.0.join(path)).ok()
+    }
+}
+
+/// A Postfix host whose spec has two relays (`sink::spec`), each a sink.
+fn postfix_with_relays(
+    label: &str,
+    first_port: u16,
+    plain: u16,
+    login: u16,
+) -> (tempfile::TempDir, Instance) {
+    require_root();
+    let tmp = tempfile::tempdir().unwrap();
+    let spec_dir = tmp.path().join("spec");
+    sink::spec(&spec_dir, "postfix-dovecot", plain, login);
+    let model = model_of(&spec_dir);
+    let dir = tmp.path().join(label);
+    let root = mailc::backend::install::TestRoot::new(dir.to_str().unwrap(), &model, first_port);
+    write_stack(
+        &model,
+        &mailc::backend::install::TestRootContext {
+            inner: &SpecFiles(spec_dir),
+            root: &root,
+        },
+        &dir,
+    );
+    let inst = Instance::start(&root, &model, "mx1");
+    (tmp, inst)
+}
+
+/// Mail from each sender class leaves a real Postfix through the relay the
+/// spec names (`relayhost`, `sender_dependent_relayhost_maps`), logged in
+/// over STARTTLS where the relay has a login (`smtp_sasl_password_maps`,
+/// sender-dependent); the password is in no log, and its table is 0600.
+#[test]
+fn postfix_sends_each_sender_through_its_relay() {
+    let (plain, login) = sink::sinks();
+    let (_tmp, pf) = postfix_with_relays("relays", 26800, plain.port, login.port);
+    for (from, subject) in [
+        ("alice@example.com", "host-default"),
+        ("offers@example.com", "address-rule"),
+        ("x@news.example.com", "domain-rule"),
+    ] {
+        let r = sink::smtp_send(pf.install.ports.smtp, from, "fwd@example.com", subject);
+        assert!(r.starts_with("250"), "{from}: {r}\n{}", pf.maillog());
+    }
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while plain.messages().len() + login.messages().len() < 3 {
+        assert!(
+            Instant::now() < deadline,
+            "the sinks got {} + {}:\n{}",
+            plain.messages().len(),
+            login.messages().len(),
+            pf.maillog()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    sink::check_senders(&plain, &login, &pf.maillog());
+    use std::os::unix::fs::PermissionsExt as _;
+    let table = Path::new(&pf.install.postfix_dir).join("sasl_passwd");
+    let mode = std::fs::metadata(&table).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "{}", table.display());
+}
+
+/// A relay that answers 451 leaves the mail deferred in Postfix's queue
+/// (retried there), never sent through another relay.
+#[test]
+fn postfix_waits_for_a_relay_that_refuses_for_now() {
+    let plain = sink::Sink::start(0, sink::SinkConfig::default());
+    let login = sink::Sink::start(
+        0,
+        sink::SinkConfig {
+            login: Some((sink::USER.into(), sink::PASSWORD.into())),
+            refuse_mail: Some("451 4.3.0 try again later".into()),
+            ..sink::SinkConfig::default()
+        },
+    );
+    let (_tmp, pf) = postfix_with_relays("relays-4xx", 26900, plain.port, login.port);
+    let r = sink::smtp_send(
+        pf.install.ports.smtp,
+        "offers@example.com",
+        "fwd@example.com",
+        "waits",
+    );
+    assert!(r.starts_with("250"), "{r}\n{}", pf.maillog());
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let log = loop {
+        let log = pf.maillog();
+        if log.contains("status=deferred") {
+            break log;
+        }
+        assert!(Instant::now() < deadline, "no deferral logged:\n{log}");
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert!(log.contains("451 4.3.0"), "{log}");
+    assert!(login.mail_attempts() >= 1);
+    assert!(
+        plain.messages().is_empty(),
+        "the mail went to another relay"
+    );
+    assert!(login.messages().is_empty());
+    assert!(
+        !log.contains(sink::PASSWORD),
+        "the password is in a log:\n{log}"
+    );
 }

@@ -7,6 +7,7 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -73,8 +74,10 @@ trait Stream: Read + Write + Send {}
 impl<T: Read + Write + Send> Stream for T {}
 
 impl Sink {
+    /// A sink on 127.0.0.1: on `port`, or on a free port for 0.
     pub fn start(port: u16, config: SinkConfig) -> Sink {
         let listener = TcpListener::bind(("127.0.0.1", port)).expect("bind the sink");
+        let port = listener.local_addr().unwrap().port();
         let caught = Arc::new(Mutex::new(Vec::new()));
         let mail_commands = Arc::new(Mutex::new(0));
         let stop = Arc::new(AtomicBool::new(false));
@@ -240,4 +243,128 @@ fn angle(s: &str) -> String {
         (Some(a), Some(b)) if a < b => s[a + 1..b].to_string(),
         _ => s.split_whitespace().next().unwrap_or("").to_string(),
     }
+}
+
+/// The relay login the tests use (a test-only password).
+pub const USER: &str = "example-news";
+pub const PASSWORD: &str = "relay-test-pw^1";
+
+/// A spec with one embedded host: its own relay `plain` (no login) and
+/// relay `login` (STARTTLS, AUTH) for `news.example.com` and
+/// `offers@example.com`. `fwd@example.com` forwards to an outside address,
+/// so mail from any sender to it leaves as outbound mail of that sender.
+pub fn spec(dir: &Path, stack: &str, plain: u16, login: u16) {
+    std::fs::create_dir_all(dir.join("keys")).unwrap();
+    std::fs::write(dir.join("keys/login.secret"), format!("{PASSWORD}\n")).unwrap();
+    let hash = "{SHA512-CRYPT}$6$z6MQEt/GaGznLHgp$Byj6wliyFlYZHsGkA4BNdNtrTqS5pXmwqZNxvUaM4udekNI5s8a/QT1eru.9fx11jrZ56JBhTYoI/a1fP.cNA.";
+    let text = format!(
+        "version: 1
+defaults:
+  nameservers: [ns1.example.net, ns2.example.net]
+  hostmaster: hostmaster@example.com
+  dmarc: {{policy: none}}
+  srs: false
+hosts:
+  mx1: {{hostname: mx1.example.com, ipv4: 203.0.113.10, stack: {stack}, outbound_relay: plain}}
+outbound_relays:
+  plain: {{host: 127.0.0.1, port: {plain}, tls: opportunistic}}
+  login:
+    host: 127.0.0.1
+    port: {login}
+    tls: starttls
+    username: {USER}
+    password_file: keys/login.secret
+    senders: [news.example.com, offers@example.com]
+domains:
+  example.com:
+    mx: [mx1]
+    mailboxes:
+      alice: {{password: '{hash}'}}
+    aliases:
+      fwd: someone@far.test
+  news.example.com:
+    mx: [mx1]
+"
+    );
+    std::fs::write(dir.join("mailc.yaml"), text).unwrap();
+}
+
+/// Sends one message over plain SMTP; the final reply's code.
+pub fn smtp_send(port: u16, from: &str, to: &str, subject: &str) -> String {
+    let s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(120))).unwrap();
+    let mut r = BufReader::new(s.try_clone().unwrap());
+    let mut w = s;
+    let reply = |r: &mut BufReader<TcpStream>| loop {
+        let mut l = String::new();
+        r.read_line(&mut l).unwrap();
+        if l.len() < 4 || l.as_bytes()[3] != b'-' {
+            break l;
+        }
+    };
+    reply(&mut r);
+    for cmd in [
+        "EHLO client.test".to_string(),
+        format!("MAIL FROM:<{from}>"),
+        format!("RCPT TO:<{to}>"),
+        "DATA".to_string(),
+    ] {
+        w.write_all(format!("{cmd}\r\n").as_bytes()).unwrap();
+        let got = reply(&mut r);
+        assert!(got.starts_with('2') || got.starts_with('3'), "{cmd}: {got}");
+    }
+    w.write_all(
+        format!("From: {from}\r\nTo: {to}\r\nSubject: {subject}\r\n\r\nrelay test\r\n.\r\n")
+            .as_bytes(),
+    )
+    .unwrap();
+    let got = reply(&mut r);
+    let _ = w.write_all(b"QUIT\r\n");
+    got
+}
+
+/// The sinks: `plain` takes anything, `login` wants STARTTLS and AUTH.
+pub fn sinks() -> (Sink, Sink) {
+    let plain = Sink::start(0, SinkConfig::default());
+    let login = Sink::start(
+        0,
+        SinkConfig {
+            login: Some((USER.into(), PASSWORD.into())),
+            ..SinkConfig::default()
+        },
+    );
+    (plain, login)
+}
+
+/// Which sink (and login) each sender class's mail reached.
+pub fn check_senders(plain: &Sink, login: &Sink, log: &str) {
+    let by_subject = |s: &Sink, subject: &str| {
+        s.messages()
+            .into_iter()
+            .find(|m| m.data.contains(&format!("Subject: {subject}")))
+    };
+    for (subject, via_login) in [
+        ("host-default", false),
+        ("address-rule", true),
+        ("domain-rule", true),
+    ] {
+        let (want, other) = if via_login {
+            (login, plain)
+        } else {
+            (plain, login)
+        };
+        let m = by_subject(want, subject)
+            .unwrap_or_else(|| panic!("{subject}: not at the expected sink"));
+        assert!(
+            by_subject(other, subject).is_none(),
+            "{subject} reached both sinks"
+        );
+        if via_login {
+            assert_eq!(m.user.as_deref(), Some(USER), "{subject}: logged in");
+            assert!(m.tls, "{subject}: the login travelled inside TLS");
+        } else {
+            assert_eq!(m.user, None, "{subject}: no login to the plain relay");
+        }
+    }
+    assert!(!log.contains(PASSWORD), "the password is in a log:\n{log}");
 }
