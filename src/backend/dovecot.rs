@@ -14,6 +14,12 @@
 //! `MAIL_ROOT/DOMAIN/LOCAL/Maildir`, owned by the install's mail user.
 //! Quotas use the `count` backend; a mailbox without a quota is unlimited.
 //!
+//! A mailbox with rules or an autoresponder gets its Sieve script
+//! (`sieve/DOMAIN/LOCAL.sieve`, [`crate::rules::sieve`]), named by its line
+//! of `users` (`sieve=`, Pigeonhole's single-script mode; the compiled
+//! binary goes to the mail home). Pigeonhole runs it at LMTP delivery and
+//! hands forwards and replies to the MTA on the host's SMTP port.
+//!
 //! Where the MTA finds Dovecot's sockets depends on the stack ([`sockets`]):
 //! inside Postfix's queue (`private/dovecot-lmtp`, `private/auth`) for
 //! Postfix, in Dovecot's base_dir for Exim.
@@ -26,6 +32,7 @@ use super::postfix::{AUTH_SOCKET, LMTP_SOCKET};
 use super::template::{plain, render};
 use crate::model::{Host, Model, Role, Stack};
 use crate::output::{Output, OutputFile};
+use crate::rules::sieve;
 
 /// Where Dovecot listens for the host's MTA, and who may connect.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -85,9 +92,33 @@ pub fn compile(model: &Model, ctx: &dyn Context, out: &mut Output) {
         };
         out.insert(
             format!("{dir}/users"),
-            OutputFile::secret(users_file(model, &host.key, &header)),
+            OutputFile::secret(users_file(model, &host.key, &header, &install)),
         );
+        for d in model
+            .domains
+            .values()
+            .filter(|d| d.roles.get(&host.key) == Some(&Role::Local))
+        {
+            for m in d.mailboxes.values() {
+                if let Some(script) = sieve::script(&m.address, &m.rules, m.vacation.as_ref()) {
+                    out.insert(
+                        format!("{dir}/{}", sieve_path(&d.name, &m.local)),
+                        OutputFile::public(script),
+                    );
+                }
+            }
+        }
     }
+}
+
+/// Where a mailbox's Sieve script lives, relative to the config folder.
+pub fn sieve_path(domain: &str, local: &str) -> String {
+    format!("sieve/{domain}/{local}.sieve")
+}
+
+/// Whether a mailbox runs a Sieve script.
+fn has_script(m: &crate::model::Mailbox) -> bool {
+    !m.rules.is_empty() || m.vacation.is_some()
 }
 
 /// Everything `dovecot.conf` prints, decided.
@@ -108,6 +139,9 @@ struct Conf {
     users_file: String,
     imap_port: u16,
     imaps_port: u16,
+    /// Where Sieve's forwards and autoresponder replies are handed to the
+    /// MTA (`IP:PORT`).
+    submission_host: String,
     sockets: Sockets,
 }
 
@@ -134,6 +168,7 @@ impl Conf {
             users_file: format!("{}/users", install.dovecot_dir),
             imap_port: install.ports.imap,
             imaps_port: install.ports.imaps,
+            submission_host: format!("127.0.0.1:{}", install.ports.smtp),
             sockets,
         }
     }
@@ -151,7 +186,7 @@ struct Header<'a> {
 /// The lines are written directly, with the templates' control-character
 /// guard: a hosting server has one per mailbox, too many for a template
 /// loop.
-fn users_file(model: &Model, host: &str, header: &Header) -> String {
+fn users_file(model: &Model, host: &str, header: &Header, install: &Install) -> String {
     let mut text = render("dovecot/users.j2", header);
     let here = || {
         model
@@ -179,10 +214,20 @@ fn users_file(model: &Model, host: &str, header: &Header) -> String {
             text.push(':');
             text.push_str(&m.password);
             text.push_str("::::::");
+            let mut extra = Vec::new();
             if let Some(q) = quota {
-                text.push_str("userdb_quota_rule=*:storage=");
-                text.push_str(&q);
+                extra.push(format!("userdb_quota_rule=*:storage={q}"));
             }
+            if has_script(m) {
+                // Pigeonhole's single-script mode; the compiled binary goes
+                // to the mail home, which the mail user may write.
+                let path = format!("{}/{}", install.dovecot_dir, sieve_path(&d.name, &m.local));
+                if let Err(why) = plain(&path) {
+                    panic!("mailc bug: dovecot/{host}/users: {why}");
+                }
+                extra.push(format!("userdb_sieve=file:{path};bindir=~/sieve-bin"));
+            }
+            text.push_str(&extra.join(" "));
             text.push('\n');
         }
     }

@@ -11,8 +11,8 @@ use super::{Action, Compare, Rule, Source, Test, Vacation};
 pub struct Envelope<'a> {
     /// `MAIL FROM`; empty for the null sender.
     pub sender: &'a str,
-    /// The `RCPT TO` address this copy is for (the mailbox's own address or
-    /// one of its aliases).
+    /// The mailbox's own address: what the copy is finally delivered to,
+    /// after aliases (Dovecot's final recipient over LMTP).
     pub recipient: &'a str,
 }
 
@@ -122,7 +122,6 @@ fn test(t: &Test, header: &Header, size: u64, env: Envelope<'_>) -> bool {
                     v
                 }
                 Source::Sender => vec![env.sender.to_string()],
-                Source::Recipient => vec![env.recipient.to_string()],
                 Source::Header(name) => header.values(name),
             };
             values.iter().any(|v| compare_text(*compare, v, value))
@@ -146,29 +145,18 @@ pub fn compare_text(how: Compare, text: &str, key: &str) -> bool {
     }
 }
 
-/// A `:matches` pattern's pieces (RFC 5228 §2.7.1).
+/// A `:matches` pattern's pieces: `*` is any text, every other character
+/// itself (`?` too: see [`super::sieve`]).
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Piece {
     Any,
-    One,
     Char(char),
 }
 
 fn pattern(key: &str) -> Vec<Piece> {
-    let mut out = Vec::new();
-    let mut chars = key.chars();
-    while let Some(c) = chars.next() {
-        out.push(match c {
-            '*' => Piece::Any,
-            '?' => Piece::One,
-            '\\' => match chars.next() {
-                Some(n) => Piece::Char(n),
-                None => break,
-            },
-            c => Piece::Char(c),
-        });
-    }
-    out
+    key.chars()
+        .map(|c| if c == '*' { Piece::Any } else { Piece::Char(c) })
+        .collect()
 }
 
 /// Wildcard matching without backtracking blow-up: the last `*` is
@@ -181,10 +169,6 @@ fn glob(p: &[Piece], t: &[char]) -> bool {
             Some(Piece::Any) => {
                 star = Some((pi, ti));
                 pi += 1;
-            }
-            Some(Piece::One) => {
-                pi += 1;
-                ti += 1;
             }
             Some(Piece::Char(c)) if *c == t[ti] => {
                 pi += 1;
@@ -402,10 +386,10 @@ mod tests {
             "Re: Invoice 42",
             "*invoice*"
         ));
-        assert!(compare_text(Compare::Matches, "abc", "a?c"));
-        assert!(!compare_text(Compare::Matches, "abc", "a?"));
-        assert!(compare_text(Compare::Matches, "a*c", "a\\*c"));
-        assert!(!compare_text(Compare::Matches, "abc", "a\\*c"));
+        assert!(!compare_text(Compare::Matches, "abc", "a?c"));
+        assert!(compare_text(Compare::Matches, "a?cd", "a?c*"));
+        assert!(compare_text(Compare::Matches, "a\\b", "a\\*"));
+        assert!(compare_text(Compare::Matches, "xaxbx", "*a*b*"));
         assert!(compare_text(Compare::Matches, "", "*"));
         assert!(compare_text(Compare::Is, "ÄB", "Äb"));
         assert!(!compare_text(Compare::Is, "ä", "Ä"));

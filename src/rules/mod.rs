@@ -52,8 +52,6 @@ pub enum Source {
     To,
     /// The envelope sender.
     Sender,
-    /// The envelope recipient of this copy.
-    Recipient,
     /// Every occurrence of a header, by its name (`Subject` included).
     Header(String),
 }

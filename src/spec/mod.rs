@@ -806,8 +806,6 @@ pub enum Field {
     To,
     /// The envelope sender (`MAIL FROM`).
     Sender,
-    /// The envelope recipient (`RCPT TO`) this copy is delivered for.
-    Recipient,
     /// The `Subject` header.
     Subject,
     /// Any header, named by `name`.
@@ -826,8 +824,8 @@ pub enum Compare {
     Contains,
     /// The text is the value.
     Is,
-    /// The text matches the value, a wildcard pattern (`*` any text, `?`
-    /// one character, `\` quotes the next one).
+    /// The text matches the value, a pattern where `*` stands for any
+    /// text and every other character for itself.
     Matches,
     /// The size is larger than the value.
     Over,
@@ -887,7 +885,7 @@ impl JsonSchema for Condition {
             }
         });
         json_schema!({
-            "description": "A condition: `from`, `to`, `sender`, `recipient`, `subject`, `header` (with `name`) compared by `contains`, `is` or `matches` (ASCII letters in either case); `size` by `over` or `under`.",
+            "description": "A condition: `from`, `to`, `sender`, `subject`, `header` (with `name`) compared by `contains`, `is` or `matches` (ASCII letters in either case); `size` by `over` or `under`.",
             "type": "object",
             "minProperties": 1,
             "maxProperties": 1,
@@ -896,7 +894,6 @@ impl JsonSchema for Condition {
                 "from": text.clone(),
                 "to": text.clone(),
                 "sender": text.clone(),
-                "recipient": text.clone(),
                 "subject": text,
                 "header": header,
                 "size": size

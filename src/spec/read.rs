@@ -1190,10 +1190,10 @@ impl<'d> Reader<'d> {
     fn condition(&mut self, node: &Node) -> Option<Condition> {
         let help = match self.dialect {
             Dialect::Yaml => {
-                "write a condition as `{subject: {contains: TEXT}}`, `{header: {name: X-Spam, is: \"yes\"}}` or `{size: {over: 1M}}`; the fields are from, to, sender, recipient, subject, header, size"
+                "write a condition as `{subject: {contains: TEXT}}`, `{header: {name: X-Spam, is: \"yes\"}}` or `{size: {over: 1M}}`; the fields are from, to, sender, subject, header, size"
             }
             Dialect::Kdl => {
-                "write a condition as `subject contains=TEXT`, `header X-Spam is=\"yes\"` or `size over=\"1M\"`; the fields are from, to, sender, recipient, subject, header, size"
+                "write a condition as `subject contains=TEXT`, `header X-Spam is=\"yes\"` or `size over=\"1M\"`; the fields are from, to, sender, subject, header, size"
             }
         };
         let Value::Map(entries) = &node.value else {
@@ -1866,7 +1866,6 @@ const FIELDS: &[(&str, Field)] = &[
     ("from", Field::From),
     ("to", Field::To),
     ("sender", Field::Sender),
-    ("recipient", Field::Recipient),
     ("subject", Field::Subject),
     ("header", Field::Header),
     ("size", Field::Size),

@@ -121,7 +121,6 @@ fn condition(c: &spec::Condition, diags: &mut Diagnostics) -> Option<Test> {
         Field::From => Source::From,
         Field::To => Source::To,
         Field::Sender => Source::Sender,
-        Field::Recipient => Source::Recipient,
         Field::Subject => Source::Header("Subject".into()),
         Field::Header => {
             let name = c.name.as_ref()?;
