@@ -234,6 +234,10 @@ pub struct Target {
     pub mailboxes: Vec<String>,
     /// Addresses the mail is sent on to (queued).
     pub forward: Vec<String>,
+    /// With no mailbox and no forward: the mail is accepted and thrown
+    /// away (an alias that drops).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub drop: bool,
 }
 
 /// The policy for addresses nobody claims, already resolved for this host.
@@ -244,6 +248,8 @@ pub enum Unknown {
     Reject,
     /// Accepted, then returned to the sender in a non-delivery report.
     Bounce,
+    /// Accepted and thrown away.
+    Drop,
     /// Catch-all: delivered and forwarded like an alias (empty on a backup).
     Forward { target: Target },
     /// Accepted and passed on to another server.

@@ -294,6 +294,8 @@ struct Leaf {
     /// `is undeliverable: TEXT` or `cannot be resolved at this time: TEXT`.
     failure: Option<String>,
     deferred: bool,
+    /// `mail to ADDRESS is discarded`: a `:blackhole:` redirect.
+    discarded: bool,
 }
 
 /// Parses `exim -bt` output into its leaves.
@@ -319,6 +321,9 @@ fn leaves(stdout: &str) -> Vec<Leaf> {
             if let Some((a, why)) = line.split_once(" is undeliverable: ") {
                 leaf.address = a.to_lowercase();
                 leaf.failure = Some(why.to_string());
+            } else if let Some(a) = line.strip_suffix(" is discarded") {
+                leaf.address = a.trim_start_matches("mail to ").to_lowercase();
+                leaf.discarded = true;
             } else if let Some((a, why)) = line.split_once(" cannot be resolved at this time: ") {
                 leaf.address = a.to_lowercase();
                 leaf.failure = Some(why.to_string());
@@ -423,6 +428,15 @@ fn disagreement(
                 Some("RCPT should be accepted".into())
             } else if bt.len() != 1 || bt[0].failure.is_none() || bt[0].deferred {
                 Some("routing should fail for good (a bounce)".into())
+            } else {
+                None
+            }
+        }
+        Outcome::Drop => {
+            if !accepted {
+                Some("RCPT should be accepted".into())
+            } else if bt.len() != 1 || !bt[0].discarded || bt[0].address != r.address {
+                Some("routing should discard it (`is discarded`)".into())
             } else {
                 None
             }
@@ -879,6 +893,10 @@ fn end_to_end_delivery_backup_and_submission() {
         ("to-relay-domain-mailbox", "mx1", "frank@relay.example"),
         ("via-backup", "mx2", "alice@example.com"),
         ("via-backup-catch-all", "mx2", "someone-else@example.org"),
+        // Accepted and thrown away: in no mailbox at the end.
+        ("to-drop-alias", "mx1", "spam@example.com"),
+        ("to-drop-domain", "mx1", "nobody@drop.example"),
+        ("via-backup-drop", "mx2", "junk@example.com"),
     ];
     let mut expected: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for (subject, host, rcpt) in messages {
@@ -898,7 +916,7 @@ fn end_to_end_delivery_backup_and_submission() {
             r = route(&model, "mx1", rcpt);
         }
         assert!(
-            !r.mailboxes.is_empty(),
+            !r.mailboxes.is_empty() || r.outcome == Outcome::Drop,
             "{subject}: mailc route delivers nowhere: {r:?}"
         );
         for m in r.mailboxes {

@@ -309,6 +309,10 @@ fn end_to_end_delivery_backup_and_submission() {
         ("to-relay-domain-mailbox", "mx1", "frank@relay.example"),
         ("via-backup", "mx2", "alice@example.com"),
         ("via-backup-catch-all", "mx2", "someone-else@example.org"),
+        // Accepted and thrown away: in no mailbox at the end.
+        ("to-drop-alias", "mx1", "spam@example.com"),
+        ("to-drop-domain", "mx1", "nobody@drop.example"),
+        ("via-backup-drop", "mx2", "junk@example.com"),
     ];
     let mut expected: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for (subject, host, rcpt) in messages {
@@ -328,7 +332,7 @@ fn end_to_end_delivery_backup_and_submission() {
             r = mailc::model::route::route(&model, "mx1", rcpt);
         }
         assert!(
-            !r.mailboxes.is_empty(),
+            !r.mailboxes.is_empty() || r.outcome == mailc::model::route::Outcome::Drop,
             "{subject}: mailc route delivers nowhere: {r:?}"
         );
         for m in r.mailboxes {
@@ -526,6 +530,19 @@ fn disagreement(
                 .any(|s| !["lmtp", "smtp"].contains(&s.service.as_str()))
             {
                 Some("nothing else should happen".into())
+            } else {
+                None
+            }
+        }
+        Outcome::Drop => {
+            if !accepted {
+                Some("RCPT should be accepted".into())
+            } else if v.lines.is_empty()
+                || v.lines
+                    .iter()
+                    .any(|s| s.service != "discard" || s.status != "deliverable")
+            {
+                Some("it should be discarded (the discard transport)".into())
             } else {
                 None
             }

@@ -76,6 +76,7 @@ fn the_router_agrees_with_mailc_route() {
                         None,
                     ),
                     Decision::Bounce => (Outcome::Bounce, vec![], vec![], None, None),
+                    Decision::Drop => (Outcome::Drop, vec![], vec![], None, None),
                     Decision::Reject(r) => (Outcome::Reject, vec![], vec![], None, Some(r)),
                     Decision::NotOurs => (Outcome::Remote, vec![], vec![], None, None),
                 };

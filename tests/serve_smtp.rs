@@ -301,6 +301,32 @@ s.quit()
 }
 
 #[test]
+fn drops_are_accepted_and_stored_nowhere() {
+    let (_tmp, server) = embedded("drop");
+    let out = py(
+        r#"
+port = int(sys.argv[1])
+s = smtplib.SMTP("127.0.0.1", port, local_hostname="client.remote.test", timeout=120)
+for to in [["spam@example.com"], ["junk@example.com"], ["nobody@drop.example"],
+           ["spam@example.com", "alice@example.com"]]:
+    print(to, s.sendmail("x@remote.test", to, "Subject: to %s\r\n\r\nhello\r\n" % to))
+s.quit()
+"#,
+        &[server.smtp.to_string()],
+    );
+    // Every message accepted for every recipient (no refusal listed).
+    assert_eq!(out.lines().count(), 4, "{out}");
+    assert!(out.lines().all(|l| l.ends_with(" {}")), "{out}");
+    // Only alice's copy is stored; nothing else anywhere.
+    let alice = server.inbox("alice@example.com");
+    assert_eq!(alice.len(), 1, "{alice:#?}");
+    assert!(alice[0].contains("alice@example.com']"), "{}", alice[0]);
+    for user in ["bob@example.com", "carol@example.org", "dave@example.org"] {
+        assert!(server.inbox(user).is_empty(), "{user}");
+    }
+}
+
+#[test]
 fn refuses_unknown_send_only_null_mx_and_foreign_recipients_swaks() {
     let (_tmp, server) = embedded("refuse");
     for (to, want) in [

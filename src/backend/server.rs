@@ -234,6 +234,7 @@ fn target(model: &Model, host: &str, e: &Expansion) -> Target {
     t.mailboxes.dedup();
     t.forward.sort();
     t.forward.dedup();
+    t.drop = e.drops();
     t
 }
 
@@ -256,6 +257,8 @@ fn local(model: &Model, host: &str, d: &Domain) -> manifest::Domain {
     out.unknown = match &d.unknown {
         Unknown::Reject => manifest::Unknown::Reject,
         Unknown::Bounce => manifest::Unknown::Bounce,
+        Unknown::Drop => manifest::Unknown::Drop,
+        Unknown::Forward { target: t } if t.drops() => manifest::Unknown::Drop,
         Unknown::Forward { target: t } if t.is_empty() => manifest::Unknown::Reject,
         Unknown::Forward { target: t } => manifest::Unknown::Forward {
             target: target(model, host, t),
@@ -308,6 +311,7 @@ fn backup(model: &Model, ctx: &dyn Context, d: &Domain, primary: &str) -> manife
             target: Target::default(),
         },
         Unknown::Bounce => manifest::Unknown::Bounce,
+        Unknown::Drop => manifest::Unknown::Drop,
         Unknown::Relay { host, port } => manifest::Unknown::Relay {
             next_hop: NextHop {
                 host: host.clone(),

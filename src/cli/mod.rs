@@ -572,6 +572,7 @@ fn explain(model: &crate::model::Model, r: &route::Route) -> String {
         ),
         Reject => s.push_str(&format!("refused: {}", r.reply.as_deref().unwrap_or(""))),
         Bounce => s.push_str("accepted, then bounced with a non-delivery report"),
+        Drop => s.push_str("accepted, then discarded"),
     }
     if r.outcome == Deliver && !r.forward.is_empty() {
         s.push_str(&format!("; also forwarded to {}", r.forward.join(", ")));

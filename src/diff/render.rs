@@ -194,6 +194,7 @@ fn verdict_json(v: &Verdict) -> Value {
             o["reply"] = json!(reply);
         }
         Fate::Bounce => o["outcome"] = json!("bounce"),
+        Fate::Drop => o["outcome"] = json!("drop"),
         Fate::Remote => o["outcome"] = json!("remote"),
     }
     o

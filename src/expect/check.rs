@@ -109,6 +109,7 @@ pub fn fate_of(r: &Route) -> Fate {
             reply: r.reply.clone(),
         },
         Outcome::Bounce => Fate::Bounce,
+        Outcome::Drop => Fate::Drop,
         Outcome::Remote => Fate::Remote,
     }
 }

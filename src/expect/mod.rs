@@ -85,6 +85,7 @@ pub enum Fate {
         reply: Option<String>,
     },
     Bounce,
+    Drop,
     Remote,
 }
 
@@ -108,6 +109,7 @@ impl Fate {
             Fate::Reject { reply: None } => "refused".to_string(),
             Fate::Reject { reply: Some(r) } => format!("refused with {r}"),
             Fate::Bounce => "accepted, then bounced".to_string(),
+            Fate::Drop => "accepted and discarded".to_string(),
             Fate::Remote => "not a local domain here (remote)".to_string(),
         }
     }

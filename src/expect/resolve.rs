@@ -104,6 +104,8 @@ impl Resolver<'_> {
             (Fate::Reject { reply }, rej.span)
         } else if let Some(b) = &t.bounce {
             (Fate::Bounce, b.span)
+        } else if let Some(b) = &t.drop {
+            (Fate::Drop, b.span)
         } else {
             (Fate::Remote, t.remote.as_ref()?.span)
         };

@@ -7,7 +7,7 @@
 //!   backup MX for it (Email Routing: local, remote, backup);
 //! - `etc/valiases/DOMAIN`: forwarders, `ADDRESS: TARGET[, TARGET…]`; `*:`
 //!   is the default address; a target may be `:fail: TEXT` (refused),
-//!   `:blackhole:` (thrown away), `|PROGRAM` or `/FILE`;
+//!   `:blackhole:` (thrown away: the spec's `drop`), `|PROGRAM` or `/FILE`;
 //! - `etc/vdomainaliases/DOMAIN`: `DOMAIN: OTHER`, every address of DOMAIN
 //!   forwarded to the same local part of OTHER;
 //! - `home/ACCOUNT/etc/DOMAIN/passwd` (`USER:x:UID:GID::HOME:SHELL`),
@@ -396,11 +396,11 @@ pub fn read(root: &Path, findings: &mut Vec<Finding>) -> Result<MailSource, Find
                     _ => None,
                 })
                 .collect();
+            // `:blackhole:` alone: accepted and thrown away, the spec's
+            // drop. Beside other targets it adds nothing.
+            let blackhole = !ts.is_empty() && ts.iter().all(|t| *t == Target::Blackhole);
             for t in ts {
                 let why = match t {
-                    Target::Blackhole => Some(
-                        "`:blackhole:` throws mail away; the spec has no action that drops mail",
-                    ),
                     Target::Pipe(_) => Some(
                         "pipes to programs and deliveries into files have no counterpart in the spec",
                     ),
@@ -420,7 +420,9 @@ pub fn read(root: &Path, findings: &mut Vec<Finding>) -> Result<MailSource, Find
                 }
             }
             if key == "*" {
-                md.unknown = if addresses.is_empty() {
+                md.unknown = if blackhole {
+                    SrcUnknown::Drop
+                } else if addresses.is_empty() {
                     SrcUnknown::Reject
                 } else {
                     SrcUnknown::Forward(addresses)
@@ -428,6 +430,10 @@ pub fn read(root: &Path, findings: &mut Vec<Finding>) -> Result<MailSource, Find
                 continue;
             }
             let local = key.rsplit_once('@').map_or("", |(l, _)| l).to_string();
+            if blackhole {
+                md.drop((file, Some(*line)), key, &local, "cPanel", findings);
+                continue;
+            }
             md.forwarder(
                 (file, Some(*line)),
                 key,

@@ -38,6 +38,8 @@ pub struct Domain {
     pub mailboxes: BTreeMap<String, Mailbox>,
     /// Local part → targets (full addresses).
     pub aliases: BTreeMap<String, Vec<String>>,
+    /// Local parts whose mail is accepted and thrown away (`{drop: true}`).
+    pub drops: BTreeSet<String>,
     pub unknown: Unknown,
     pub spf: Option<Spf>,
     pub dkim: Vec<Dkim>,
@@ -77,6 +79,8 @@ pub enum Unknown {
     #[default]
     Reject,
     Bounce,
+    /// Accepted and thrown away.
+    Drop,
     /// A full address.
     Forward(String),
     /// `HOST[:PORT]`.
@@ -130,7 +134,9 @@ impl Domain {
 
     /// Whether `local` is claimed by a mailbox or an alias.
     pub fn claims(&self, local: &str) -> bool {
-        self.mailboxes.contains_key(local) || self.aliases.contains_key(local)
+        self.mailboxes.contains_key(local)
+            || self.aliases.contains_key(local)
+            || self.drops.contains(local)
     }
 
     /// Every local part that receives mail (send-only mailboxes do not),
@@ -141,6 +147,7 @@ impl Domain {
             .filter(|(_, m)| !m.send_only)
             .map(|(l, _)| l)
             .chain(self.aliases.keys())
+            .chain(self.drops.iter())
             .cloned()
             .collect()
     }

@@ -4,7 +4,7 @@
 //! what the server does with each address it knows ([`Verdict`]s the
 //! import then checks the spec against).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::accounts::Password;
 use super::report::Finding;
@@ -43,6 +43,8 @@ pub struct MailDomain {
     pub mailboxes: BTreeMap<String, SrcMailbox>,
     /// Local part → targets (full addresses).
     pub aliases: BTreeMap<String, Vec<String>>,
+    /// Local parts whose mail is accepted and thrown away.
+    pub drops: BTreeSet<String>,
     pub unknown: SrcUnknown,
     /// Where the domain is declared.
     pub file: String,
@@ -55,6 +57,7 @@ impl MailDomain {
             role,
             mailboxes: BTreeMap::new(),
             aliases: BTreeMap::new(),
+            drops: BTreeSet::new(),
             unknown: SrcUnknown::Reject,
             file: file.to_string(),
             line,
@@ -74,6 +77,8 @@ pub struct SrcMailbox {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SrcUnknown {
     Reject,
+    /// Accepted and thrown away.
+    Drop,
     /// The catch-all's targets (full addresses).
     Forward(Vec<String>),
 }
@@ -145,6 +150,27 @@ impl MailDomain {
             return;
         }
         self.aliases.insert(local.to_string(), others);
+    }
+
+    /// An address whose mail is accepted and thrown away; a mailbox stays
+    /// a mailbox (the source keeps a copy there as well).
+    pub fn drop(
+        &mut self,
+        (file, line): (&str, Option<usize>),
+        address: &str,
+        local: &str,
+        system: &str,
+        findings: &mut Vec<Finding>,
+    ) {
+        if self.mailboxes.contains_key(local) {
+            findings.push(Finding::note(
+                file,
+                line,
+                format!("`{address}` is a mailbox that {system} also sends to `:blackhole:`, which adds nothing; the spec keeps the mailbox"),
+            ));
+            return;
+        }
+        self.drops.insert(local.to_string());
     }
 }
 

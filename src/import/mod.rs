@@ -606,8 +606,10 @@ fn assemble(
             for (local, targets) in &md.aliases {
                 d.aliases.insert(local.clone(), targets.clone());
             }
+            d.drops.extend(md.drops.iter().cloned());
             match &md.unknown {
                 SrcUnknown::Reject => {}
+                SrcUnknown::Drop => d.unknown = Unknown::Drop,
                 SrcUnknown::Forward(t) => {
                     d.catch_all(t.clone());
                 }

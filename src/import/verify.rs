@@ -75,6 +75,7 @@ impl Verdict {
                 forward: r.forward.iter().cloned().collect(),
             },
             Outcome::Bounce => Verdict::Bounce,
+            Outcome::Drop => Verdict::Discard,
             Outcome::Relay => Verdict::Relay(hop(r.next_hop.as_deref().unwrap_or(""))),
             Outcome::Remote => Verdict::Remote,
         }

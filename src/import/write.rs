@@ -105,6 +105,7 @@ fn test_parts(r: &Route, hosts: usize) -> TestLine {
         Outcome::Relay => vec![("relay", vec![r.next_hop.clone().unwrap_or_default()])],
         Outcome::Reject => vec![("reject", Vec::new())],
         Outcome::Bounce => vec![("bounce", Vec::new())],
+        Outcome::Drop => vec![("drop", Vec::new())],
         Outcome::Remote => vec![("remote", Vec::new())],
     };
     TestLine {
@@ -314,14 +315,19 @@ pub fn yaml(d: &Draft, h: &Header) -> String {
                 yaml_mailbox(&mut o, m);
             }
         }
-        if !dom.aliases.is_empty() {
+        if !dom.aliases.is_empty() || !dom.drops.is_empty() {
             o.push_str("    aliases:\n");
-            for (local, targets) in &dom.aliases {
-                let t: Vec<String> = targets.iter().map(|a| target(a, name)).collect();
-                let v = if t.len() == 1 {
-                    yaml_str(&t[0])
-                } else {
-                    yaml_list(&t)
+            for (local, targets) in aliases(dom) {
+                let v = match targets {
+                    None => "{drop: true}".to_string(),
+                    Some(targets) => {
+                        let t: Vec<String> = targets.iter().map(|a| target(a, name)).collect();
+                        if t.len() == 1 {
+                            yaml_str(&t[0])
+                        } else {
+                            yaml_list(&t)
+                        }
+                    }
                 };
                 let _ = writeln!(o, "      {}: {v}", yaml_str(local));
             }
@@ -329,6 +335,7 @@ pub fn yaml(d: &Draft, h: &Header) -> String {
         match &dom.unknown {
             Unknown::Reject => {}
             Unknown::Bounce => o.push_str("    unknown_recipients: bounce\n"),
+            Unknown::Drop => o.push_str("    unknown_recipients: drop\n"),
             Unknown::Forward(t) => {
                 let _ = writeln!(
                     o,
@@ -611,13 +618,21 @@ pub fn kdl(d: &Draft, h: &Header) -> String {
             }
             o.push('\n');
         }
-        for (local, targets) in &dom.aliases {
-            let t: Vec<String> = targets.iter().map(|a| target(a, name)).collect();
-            let _ = writeln!(o, "    alias {} {}", kdl_str(local), kdl_args(&t));
+        for (local, targets) in aliases(dom) {
+            match targets {
+                None => {
+                    let _ = writeln!(o, "    alias {} drop=#true", kdl_str(local));
+                }
+                Some(targets) => {
+                    let t: Vec<String> = targets.iter().map(|a| target(a, name)).collect();
+                    let _ = writeln!(o, "    alias {} {}", kdl_str(local), kdl_args(&t));
+                }
+            }
         }
         match &dom.unknown {
             Unknown::Reject => {}
             Unknown::Bounce => o.push_str("    unknown-recipients bounce\n"),
+            Unknown::Drop => o.push_str("    unknown-recipients drop\n"),
             Unknown::Forward(t) => {
                 let _ = writeln!(
                     o,
@@ -646,6 +661,16 @@ pub fn kdl(d: &Draft, h: &Header) -> String {
     }
     kdl_tests(&mut o, d);
     o
+}
+
+/// A domain's aliases and drops in local-part order: the targets of each
+/// alias, `None` for one that drops.
+fn aliases(dom: &super::draft::Domain) -> std::collections::BTreeMap<&str, Option<&Vec<String>>> {
+    dom.aliases
+        .iter()
+        .map(|(l, t)| (l.as_str(), Some(t)))
+        .chain(dom.drops.iter().map(|l| (l.as_str(), None)))
+        .collect()
 }
 
 #[cfg(test)]

@@ -552,6 +552,23 @@ impl Builder<'_> {
             if !self.claim(&mut claimed, &l, local.span, name) {
                 continue;
             }
+            if let Some(drop) = &targets.drop {
+                if drop.value {
+                    claims
+                        .aliases
+                        .insert(l, (vec![(Target::Drop, drop.span)], local.span));
+                    continue;
+                }
+                self.err(
+                    Code::EmptyAlias,
+                    drop.span,
+                    format!("alias `{l}` has no targets"),
+                    "`drop: false` says nothing",
+                    "list where its mail goes, or write `{drop: true}` to accept it and discard it"
+                        .into(),
+                );
+                continue;
+            }
             if targets.targets.is_empty() {
                 self.err(
                     Code::EmptyAlias,
@@ -588,9 +605,10 @@ impl Builder<'_> {
                 );
                 Unknown::Bounce
             }
+            Some((UnknownRecipients::Drop, _)) => Unknown::Drop,
             Some((UnknownRecipients::Forward(t), _)) => {
                 if let Some(target) = self.target(t, name) {
-                    catch_all = Some(target.address(name));
+                    catch_all = target.address(name);
                     claims.catch_all = Some((target, t.span));
                 }
                 Unknown::Forward {

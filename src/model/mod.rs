@@ -253,11 +253,17 @@ pub enum RecipientKind {
 }
 
 /// The end of an alias chain: mailboxes of this spec and outside addresses,
-/// each once. Empty means the mail is refused (e.g. only send-only mailboxes).
+/// each once. Empty means the mail is refused (e.g. only send-only
+/// mailboxes), unless `drop` says it is accepted and discarded.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Expansion {
     pub mailboxes: Addresses,
     pub external: Addresses,
+    /// Some chain ends at an alias that drops (`{drop: true}`): with no
+    /// mailbox or outside address besides, the mail is accepted and
+    /// discarded.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub drop: bool,
 }
 
 /// Addresses in order, each once: a set kept as a sorted vector. Nearly
@@ -336,8 +342,14 @@ impl<'a> IntoIterator for &'a Addresses {
 }
 
 impl Expansion {
+    /// Nothing receives the mail and nothing drops it: it is refused.
     pub fn is_empty(&self) -> bool {
-        self.mailboxes.is_empty() && self.external.is_empty()
+        self.mailboxes.is_empty() && self.external.is_empty() && !self.drop
+    }
+
+    /// Accepted and discarded: only a drop at the end of every chain.
+    pub fn drops(&self) -> bool {
+        self.drop && self.mailboxes.is_empty() && self.external.is_empty()
     }
 }
 
@@ -347,6 +359,8 @@ impl Expansion {
 pub enum Unknown {
     Reject,
     Bounce,
+    /// Accepted and discarded.
+    Drop,
     /// Catch-all, resolved like an alias target.
     Forward {
         target: Expansion,
@@ -355,6 +369,18 @@ pub enum Unknown {
         host: String,
         port: Option<u16>,
     },
+}
+
+impl Unknown {
+    /// Whether an address nobody claims is accepted and discarded:
+    /// `drop`, or a catch-all that leads only to an alias that drops.
+    pub fn drops(&self) -> bool {
+        match self {
+            Unknown::Drop => true,
+            Unknown::Forward { target } => target.drops(),
+            Unknown::Reject | Unknown::Bounce | Unknown::Relay { .. } => false,
+        }
+    }
 }
 
 /// A record from the spec's `records`, checked and normalized.

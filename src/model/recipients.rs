@@ -18,14 +18,18 @@ pub enum Target {
     Local(String),
     /// A full address (local, domain), normalized.
     Address(String, String),
+    /// `{drop: true}`: accepted and discarded.
+    Drop,
 }
 
 impl Target {
-    /// The target as a full address, written in `domain`.
-    pub fn address(&self, domain: &str) -> String {
+    /// The target as a full address, written in `domain` (`None` for a
+    /// drop, which has none).
+    pub fn address(&self, domain: &str) -> Option<String> {
         match self {
-            Target::Local(l) => format!("{l}@{domain}"),
-            Target::Address(l, d) => format!("{l}@{d}"),
+            Target::Local(l) => Some(format!("{l}@{domain}")),
+            Target::Address(l, d) => Some(format!("{l}@{d}")),
+            Target::Drop => None,
         }
     }
 }
@@ -78,6 +82,7 @@ impl Frame<'_> {
     fn merge(&mut self, e: &Expansion, ok: bool) {
         self.out.mailboxes.extend(e.mailboxes.iter().cloned());
         self.out.external.extend(e.external.iter().cloned());
+        self.out.drop |= e.drop;
         if !ok {
             self.poisoned = true;
         }
@@ -161,6 +166,7 @@ fn kind<'d>(domains: &'d BTreeMap<String, Claims>, domain: &'d str, t: &'d Targe
     let (local, dom, same) = match t {
         Target::Local(l) => (l.as_str(), domain, true),
         Target::Address(l, d) => (l.as_str(), d.as_str(), d == domain),
+        Target::Drop => return Kind::Leaf(0),
     };
     let Some((dom, claims)) = domains.get_key_value(dom) else {
         return Kind::Leaf(1);
@@ -333,7 +339,10 @@ impl<'a> Resolver<'a> {
                 Recipient {
                     kind: RecipientKind::Alias,
                     target,
-                    via: targets.iter().map(|(t, _)| t.address(name)).collect(),
+                    via: targets
+                        .iter()
+                        .filter_map(|(t, _)| t.address(name))
+                        .collect(),
                 },
             );
         }
@@ -460,6 +469,13 @@ impl<'a> Resolver<'a> {
         let (local, dom) = match t {
             Target::Local(l) => (l.as_str(), domain),
             Target::Address(l, d) => (l.as_str(), d.as_str()),
+            Target::Drop => {
+                let e = Expansion {
+                    drop: true,
+                    ..Expansion::default()
+                };
+                return Step::Leaf(e, true);
+            }
         };
         // A mailbox (or its alias) wins over an alias of the same name,
         // which is an error reported elsewhere.
@@ -495,6 +511,7 @@ impl<'a> Resolver<'a> {
             _ if self.poisoned.is_empty() => true,
             Target::Local(l) => !self.poisoned.contains(&(domain.to_string(), l.clone())),
             Target::Address(l, d) => !self.poisoned.contains(&(d.clone(), l.clone())),
+            Target::Drop => true,
         }
     }
 
@@ -502,6 +519,12 @@ impl<'a> Resolver<'a> {
         let (local, dom, same_domain) = match t {
             Target::Local(l) => (l.as_str(), domain, true),
             Target::Address(l, d) => (l.as_str(), d.as_str(), d == domain),
+            Target::Drop => {
+                return Some(Expansion {
+                    drop: true,
+                    ..Expansion::default()
+                });
+            }
         };
         let Some(claims) = self.domains.get(dom) else {
             let mut e = Expansion::default();

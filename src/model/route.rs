@@ -16,6 +16,9 @@ pub enum Outcome {
     Remote,
     Reject,
     Bounce,
+    /// Accepted and discarded: an alias that drops, or `unknown_recipients:
+    /// drop`.
+    Drop,
 }
 
 /// The rule of the spec that decided a route.
@@ -42,7 +45,7 @@ pub enum Rule {
     /// {forward: …}`) takes it.
     CatchAll,
     /// Nobody claims the address; `unknown_recipients` is `reject`,
-    /// `bounce` or `{relay: …}`.
+    /// `bounce`, `drop` or `{relay: …}`.
     UnknownRecipients,
     /// This host is a backup MX of the domain: it relays to the primary.
     Backup,
@@ -138,6 +141,7 @@ pub fn route(model: &Model, host: &str, address: &str) -> Route {
     enum Verdict<'a> {
         Expand(&'a Expansion),
         Bounce,
+        Drop,
         Relay(String),
     }
     let (verdict, rule) = match d.recipients.get(&local) {
@@ -156,6 +160,7 @@ pub fn route(model: &Model, host: &str, address: &str) -> Route {
         None => match &d.unknown {
             Unknown::Reject => (None, Rule::UnknownRecipients),
             Unknown::Bounce => (Some(Verdict::Bounce), Rule::UnknownRecipients),
+            Unknown::Drop => (Some(Verdict::Drop), Rule::UnknownRecipients),
             Unknown::Forward { target } if target.is_empty() => (None, Rule::CatchAll),
             Unknown::Forward { target } => (Some(Verdict::Expand(target)), Rule::CatchAll),
             Unknown::Relay { host, port } => (
@@ -188,6 +193,8 @@ pub fn route(model: &Model, host: &str, address: &str) -> Route {
     }
     match verdict {
         Verdict::Bounce => r.outcome = Outcome::Bounce,
+        Verdict::Drop => r.outcome = Outcome::Drop,
+        Verdict::Expand(e) if e.drops() => r.outcome = Outcome::Drop,
         Verdict::Relay(hop) => {
             r.outcome = Outcome::Relay;
             r.next_hop = Some(hop);
@@ -299,8 +306,22 @@ pub fn why(model: &Model, r: &Route) -> String {
     };
     let policy = |d: Option<&Domain>| match d.map(|d| &d.unknown) {
         Some(Unknown::Bounce) => "`unknown_recipients: bounce`".to_string(),
+        Some(Unknown::Drop) => "`unknown_recipients: drop`".to_string(),
         Some(Unknown::Relay { .. }) => "`unknown_recipients: {relay: …}`".to_string(),
         _ => "`unknown_recipients: reject` (the default)".to_string(),
+    };
+    // Whether the address's expansion only drops (an alias, or the
+    // catch-all, ending at `{drop: true}`).
+    let local = r.address.rsplit_once('@').map_or("", |(l, _)| l);
+    let drops = |d: Option<&Domain>| {
+        d.is_some_and(|d| match d.recipients.get(local) {
+            Some(rec) => rec.target.drops(),
+            None => matches!(&d.unknown, Unknown::Forward { target } if target.drops()),
+        })
+    };
+    let itself_drops = |d: Option<&Domain>| {
+        d.and_then(|d| d.recipients.get(local))
+            .is_some_and(|rec| rec.target.drops() && rec.via.is_empty())
     };
     let rule = |rule: Rule| -> String {
         let d = model.domains.get(domain);
@@ -313,6 +334,19 @@ pub fn why(model: &Model, r: &Route) -> String {
                 r.host
             ),
             Rule::Mailbox => "mailbox".into(),
+            Rule::Alias if itself_drops(d) => {
+                "alias that drops its mail (`{drop: true}`): accepted and discarded".into()
+            }
+            Rule::Alias | Rule::CatchAll if drops(d) => {
+                let what = if rule == Rule::Alias {
+                    "alias"
+                } else {
+                    "no mailbox or alias; the catch-all"
+                };
+                format!(
+                    "{what}, which leads only to an alias that drops its mail (`{{drop: true}}`): accepted and discarded"
+                )
+            }
             Rule::MailboxAlias => format!("mailbox alias: {}", chains()),
             Rule::Alias => format!("alias: {}", chains()),
             Rule::SendOnly => "it leads only to send-only mailboxes, which receive nothing".into(),
@@ -389,6 +423,43 @@ mod tests {
             let r = route(&m, host, addr);
             assert_eq!((r.rule, r.primary_rule), (rule, primary), "{host} {addr}");
         }
+    }
+
+    #[test]
+    fn drops_are_accepted_and_discarded() {
+        let m = crate::model::from_test_yaml(&format!(
+            "version: 1\n\
+             defaults: {{nameservers: [ns1.example.net], hostmaster: h@example.net, dmarc: {{policy: none}}}}\n\
+             hosts:\n  mx1: {{hostname: mx1.example.net, ipv4: 192.0.2.1, stack: embedded}}\n\
+             domains:\n  example.com:\n    mx: [mx1]\n    mailboxes:\n      \
+             alice: {{password: \"{HASH}\"}}\n    \
+             aliases:\n      spam: {{drop: true}}\n      junk: spam\n      both: [spam, alice]\n    \
+             unknown_recipients: {{forward: junk}}\n  drop.example:\n    mx: [mx1]\n    \
+             unknown_recipients: drop\n"
+        ));
+        let cases = [
+            ("spam@example.com", Outcome::Drop, Rule::Alias),
+            ("junk@example.com", Outcome::Drop, Rule::Alias),
+            ("both@example.com", Outcome::Deliver, Rule::Alias),
+            ("nobody@example.com", Outcome::Drop, Rule::CatchAll),
+            ("x@drop.example", Outcome::Drop, Rule::UnknownRecipients),
+        ];
+        for (addr, outcome, rule) in cases {
+            let r = route(&m, "mx1", addr);
+            assert_eq!((r.outcome, r.rule), (outcome, rule), "{addr}");
+        }
+        let r = route(&m, "mx1", "spam@example.com");
+        assert!(
+            why(&m, &r).starts_with("alias that drops"),
+            "{}",
+            why(&m, &r)
+        );
+        let r = route(&m, "mx1", "junk@example.com");
+        assert!(why(&m, &r).contains("leads only to an alias that drops"));
+        assert_eq!(
+            route(&m, "mx1", "both@example.com").mailboxes,
+            ["alice@example.com"]
+        );
     }
 
     #[test]

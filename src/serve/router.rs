@@ -14,6 +14,8 @@ pub enum Decision {
     Relay(NextHop),
     /// Accepted, then a non-delivery report goes back to the sender.
     Bounce,
+    /// Accepted and thrown away.
+    Drop,
     /// Refused with this reply (`550 5.1.1 …`, `556 5.1.10 …`).
     Reject(String),
     /// Not one of our domains: only an authenticated sender may send it
@@ -126,12 +128,22 @@ pub fn decide(m: &Manifest, address: &str) -> Decision {
         };
     }
     if let Some(t) = known {
-        return Decision::Deliver(t.clone());
+        return deliver(t);
     }
     match &d.unknown {
         Unknown::Reject => Decision::Reject(unknown_reply(&addr)),
         Unknown::Bounce => Decision::Bounce,
-        Unknown::Forward { target } => Decision::Deliver(target.clone()),
+        Unknown::Drop => Decision::Drop,
+        Unknown::Forward { target } => deliver(target),
         Unknown::Relay { next_hop } => Decision::Relay(next_hop.clone()),
+    }
+}
+
+/// Delivery to a target, or the drop of an alias that only drops.
+fn deliver(t: &Target) -> Decision {
+    if t.drop && t.mailboxes.is_empty() && t.forward.is_empty() {
+        Decision::Drop
+    } else {
+        Decision::Deliver(t.clone())
     }
 }

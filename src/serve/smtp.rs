@@ -580,6 +580,7 @@ impl Session {
             Decision::Deliver(t) => Route::Deliver(t),
             Decision::Relay(hop) => Route::Relay(hop),
             Decision::Bounce => Route::Bounce,
+            Decision::Drop => Route::Drop,
             Decision::Reject(reply) => return self.error(&reply),
             Decision::NotOurs if self.user.is_some() => {
                 // RFC 5321 §2.4: only the remote host may read its local

@@ -234,7 +234,7 @@ const KNOWN_NODES: &[&str] = &[
     "private-key", "public-key", "sign", "policy", "subdomain-policy", "adkim", "aspf", "pct",
     "mode", "max-age", "all", "dns", "dns-target", "target", "owns", "type", "server",
     "tsig-key", "tsig-algorithm", "tsig-secret-file", "url", "server-id", "api-key-file",
-    "tests", "address", "deliver", "forward", "relay", "reject", "bounce", "remote",
+    "tests", "address", "deliver", "forward", "relay", "reject", "bounce", "drop", "remote",
     "spf-allows", "spf-denies", "dmarc-at-least", "state", "outbound-relay", "host", "port",
     "tls", "username", "password-file", "senders", "rule", "vacation", "match", "if", "then",
     "subject", "text", "start", "end", "days", "addresses", "a", "ptr", "exists", "redirect",
@@ -252,7 +252,7 @@ fn example(name: &str) -> Option<&'static str> {
         "mailbox" => {
             "`mailbox alice password=\"{SHA512-CRYPT}$6$...\" quota=\"5G\" { aliases a.smith }`"
         }
-        "alias" => "`alias sales alice bob partner@external.org`",
+        "alias" => "`alias sales alice bob partner@external.org` (or `alias spam drop=#true`)",
         "dkim" => "`dkim s2026 algorithm=ed25519 private-key=\"keys/example.com/s2026.key\"`",
         "record" => "`record www A \"203.0.113.20\" ttl=300` (name, type, value, then `ttl=`)",
         "mx" => {
@@ -273,7 +273,7 @@ fn example(name: &str) -> Option<&'static str> {
         "mta-sts" => "`mta-sts mode=enforce max-age=604800`",
         "tls-rpt" => "`tls-rpt { rua \"mailto:tlsrpt@example.com\" }`",
         "unknown-recipients" => {
-            "`unknown-recipients reject` (or `bounce`), `unknown-recipients forward=alice` \
+            "`unknown-recipients reject` (or `bounce`, `drop`), `unknown-recipients forward=alice` \
              or `unknown-recipients relay=\"mx.example.net:25\"`"
         }
         "routing" => {
@@ -534,7 +534,11 @@ impl Builder {
                     );
                     return;
                 };
-                self.only_args(n, "alias");
+                // `alias spam drop=#true` is the map form, `{drop: true}`.
+                let map_form = args.len() == 1 && props(n).next().is_some();
+                if !map_form {
+                    self.only_args(n, "alias");
+                }
                 let key = self.value(first);
                 let key_name = match &key.value {
                     Value::Str(s) => s.clone(),
@@ -549,13 +553,17 @@ impl Builder {
                         return;
                     }
                 };
-                let targets = args[1..].iter().map(|e| self.value(e)).collect();
+                let value = if map_form {
+                    Value::Map(self.map_of(n).entries)
+                } else {
+                    Value::Seq(args[1..].iter().map(|e| self.value(e)).collect())
+                };
                 m.map("aliases", key_span, span).push((
                     Key {
                         name: key_name,
                         span: key.span,
                     },
-                    Node::new(span, Value::Seq(targets)),
+                    Node::new(span, value),
                 ));
             }
             "dkim" => {
@@ -668,7 +676,7 @@ impl Builder {
                     self.error(
                         Code::Type,
                         span,
-                        "`unknown-recipients` takes one argument, `reject` or `bounce`, \
+                        "`unknown-recipients` takes one argument, `reject`, `bounce` or `drop`, \
                          or one property, `forward=` or `relay=`"
                             .to_string(),
                         "not one choice",
@@ -1039,7 +1047,7 @@ version: 1
 
 defaults:                      # inherited by every domain, overridable per domain
   ttl: 3600
-  unknown_recipients: reject   # reject | bounce | {forward: ADDRESS} | {relay: HOST[:PORT]}
+  unknown_recipients: reject   # reject | bounce | drop | {forward: ADDRESS} | {relay: HOST[:PORT]}
   spf: {all: "-all"}
   dmarc: {policy: quarantine, rua: ["mailto:dmarc@example.com"]}
   quota: 2G                    # default mailbox quota; absent = unlimited

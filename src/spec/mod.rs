@@ -995,10 +995,13 @@ pub struct Vacation {
     pub span: Span,
 }
 
-/// Alias targets as read: local parts or full addresses.
+/// Alias targets as read: local parts or full addresses, or `{drop: true}`
+/// (accept the mail and discard it).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Targets {
     pub targets: Vec<Sp<String>>,
+    /// `{drop: true}` (or `drop=#true` in KDL): where it is written.
+    pub drop: Option<Sp<bool>>,
     pub span: Span,
 }
 
@@ -1008,10 +1011,16 @@ impl JsonSchema for Targets {
     }
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
         json_schema!({
-            "description": "A local part or full address, or a list of them.",
+            "description": "A local part or full address, or a list of them; or `{drop: true}`: accept the mail and discard it.",
             "oneOf": [
                 { "type": ["string", "number"] },
-                { "type": "array", "items": { "type": ["string", "number"] }, "minItems": 1 }
+                { "type": "array", "items": { "type": ["string", "number"] }, "minItems": 1 },
+                {
+                    "type": "object",
+                    "properties": { "drop": { "const": true } },
+                    "required": ["drop"],
+                    "additionalProperties": false
+                }
             ]
         })
     }
@@ -1025,6 +1034,8 @@ pub enum UnknownRecipients {
     Reject,
     /// Accept and send a non-delivery report (backscatter).
     Bounce,
+    /// Accept and discard, silently.
+    Drop,
     /// Catch-all: deliver as an alias target would.
     Forward(#[schemars(with = "Text")] Sp<String>),
     /// Pass such mail on to `HOST[:PORT]`.
@@ -1078,6 +1089,8 @@ pub struct Test {
     pub reject: Option<Sp<Reject>>,
     /// Accepted, then returned with a non-delivery report.
     pub bounce: Option<Sp<bool>>,
+    /// Accepted and discarded.
+    pub drop: Option<Sp<bool>>,
     /// Not this host's domain: sent out by MX lookup.
     pub remote: Option<Sp<bool>>,
     /// The domain's MX set: host keys or names, bare or with a priority.
@@ -1147,6 +1160,7 @@ impl JsonSchema for Test {
                             "anyOf": [{ "const": true }, text]
                         },
                         "bounce": { "const": true, "description": "Accepted, then returned with a non-delivery report." },
+                        "drop": { "const": true, "description": "Accepted and discarded." },
                         "remote": { "const": true, "description": "Not this host's domain: sent out by MX lookup." }
                     }
                 },

@@ -763,13 +763,7 @@ impl<'d> Reader<'d> {
             d.mailboxes = read.unwrap_or_default();
         }
         if let Some(n) = self.take(&mut f, "aliases") {
-            let read = self.entries(n, "`aliases`", |r, _, v| {
-                let targets = r.strings(v, "an alias target")?;
-                Some(Targets {
-                    targets,
-                    span: v.span,
-                })
-            });
+            let read = self.entries(n, "`aliases`", |r, k, v| r.alias(k, v));
             if !complete(n, &read) {
                 broken.push("aliases");
             }
@@ -1401,6 +1395,36 @@ impl<'d> Reader<'d> {
         })
     }
 
+    /// One alias's value: its targets, or `{drop: true}`.
+    fn alias(&mut self, key: &Sp<String>, node: &Node) -> Option<Targets> {
+        if !matches!(node.value, Value::Map(_)) {
+            let targets = self.strings(node, "an alias target")?;
+            return Some(Targets {
+                targets,
+                drop: None,
+                span: node.span,
+            });
+        }
+        let what = format!("alias `{}`", key.value);
+        let mut f = self.fields(node, &what)?;
+        let Some(n) = self.take(&mut f, "drop") else {
+            // Not the drop form: one diagnostic, as for any other wrong kind.
+            let expected = match self.dialect {
+                Dialect::Yaml => "a list of strings, or `{drop: true}`",
+                Dialect::Kdl => "a list of strings, or `drop=#true`",
+            };
+            self.type_error(node, expected, "an alias target");
+            return None;
+        };
+        let drop = self.bool(n, "`drop`");
+        self.finish(f, &["drop"], &what);
+        Some(Targets {
+            targets: Vec::new(),
+            drop,
+            span: node.span,
+        })
+    }
+
     fn vacation(&mut self, node: &Node) -> Option<Vacation> {
         let mut f = self.fields(node, "`vacation`")?;
         let mut v = Vacation {
@@ -1446,10 +1470,10 @@ impl<'d> Reader<'d> {
     fn policies(&self) -> &'static str {
         match self.dialect {
             Dialect::Yaml => {
-                "`reject`, `bounce`, `{forward: ADDRESS}` (a catch-all) or `{relay: HOST[:PORT]}`"
+                "`reject`, `bounce`, `drop`, `{forward: ADDRESS}` (a catch-all) or `{relay: HOST[:PORT]}`"
             }
             Dialect::Kdl => {
-                "`unknown-recipients reject` (or `bounce`), `unknown-recipients forward=ADDRESS` \
+                "`unknown-recipients reject` (or `bounce`, `drop`), `unknown-recipients forward=ADDRESS` \
                  (a catch-all) or `unknown-recipients relay=\"HOST:PORT\"`"
             }
         }
@@ -1462,17 +1486,29 @@ impl<'d> Reader<'d> {
         let policy = match s.value.as_str() {
             "reject" => UnknownRecipients::Reject,
             "bounce" => UnknownRecipients::Bounce,
+            "drop" => UnknownRecipients::Drop,
             _ => {
                 let word = &s.value;
-                let (yaml, kdl) = if word.eq_ignore_ascii_case("reject")
-                    || word.eq_ignore_ascii_case("bounce")
+                let (yaml, kdl) = if ["reject", "bounce", "drop"]
+                    .iter()
+                    .any(|w| word.eq_ignore_ascii_case(w))
                 {
                     let w = word.to_ascii_lowercase();
                     (
                         format!("write it in lowercase: `{w}`"),
                         format!("write it in lowercase: `unknown-recipients {w}`"),
                     )
-                } else if let Some(near) = suggest(word, ["reject", "bounce"]) {
+                } else if let Some(near) = suggest(word, ["reject", "bounce", "drop"]).or([
+                    "discard",
+                    "blackhole",
+                    ":blackhole:",
+                    "devnull",
+                    "/dev/null",
+                ]
+                .iter()
+                .any(|w| word.eq_ignore_ascii_case(w))
+                .then_some("drop"))
+                {
                     (
                         format!("did you mean `{near}`?"),
                         format!("did you mean `unknown-recipients {near}`?"),
@@ -1505,7 +1541,7 @@ impl<'d> Reader<'d> {
                     s.span,
                     format!("`{word}` is not an unknown-recipients policy"),
                 )
-                .label("expected `reject`, `bounce`, a forward or a relay");
+                .label("expected `reject`, `bounce`, `drop`, a forward or a relay");
                 let d = match self.dialect {
                     Dialect::Yaml => d.help(yaml),
                     Dialect::Kdl => d.help(kdl),
@@ -1619,7 +1655,7 @@ impl<'d> Reader<'d> {
                     .map(|s| Sp::new(Reject::Reply(s.value), s.span)),
             };
         }
-        for key in ["bounce", "remote"] {
+        for key in ["bounce", "drop", "remote"] {
             if let Some(n) = self.take(&mut f, key) {
                 let v = self.bool(n, &format!("`{key}`"));
                 if v.as_ref().is_some_and(|b| !b.value) {
@@ -1629,6 +1665,7 @@ impl<'d> Reader<'d> {
                 }
                 match key {
                     "bounce" => t.bounce = v,
+                    "drop" => t.drop = v,
                     _ => t.remote = v,
                 }
             }
@@ -1672,6 +1709,7 @@ impl<'d> Reader<'d> {
             sp(t.relay.as_ref().map(|v| v.span), "relay"),
             sp(t.reject.as_ref().map(|v| v.span), "reject"),
             sp(t.bounce.as_ref().map(|v| v.span), "bounce"),
+            sp(t.drop.as_ref().map(|v| v.span), "drop"),
             sp(t.remote.as_ref().map(|v| v.span), "remote"),
         ]
         .into_iter()
@@ -1753,7 +1791,7 @@ impl<'d> Reader<'d> {
                             subject.value
                         ),
                         "no expected outcome",
-                        "add one of `deliver`, `forward`, `relay`, `reject`, `bounce` or `remote`"
+                        "add one of `deliver`, `forward`, `relay`, `reject`, `bounce`, `drop` or `remote`"
                             .to_string(),
                     );
                     self.push(d);
@@ -1807,7 +1845,7 @@ impl<'d> Reader<'d> {
         )
         .label("expects nothing")
         .help(format!(
-            "write `{yes}`, or the outcome that must happen instead (`deliver`, `forward`, `relay`, `reject`, `bounce`, `remote`)"
+            "write `{yes}`, or the outcome that must happen instead (`deliver`, `forward`, `relay`, `reject`, `bounce`, `drop`, `remote`)"
         ));
         self.push(d);
     }
@@ -1915,6 +1953,7 @@ const TEST_KEYS: &[&str] = &[
     "relay",
     "reject",
     "bounce",
+    "drop",
     "remote",
     "mx",
     "spf_allows",

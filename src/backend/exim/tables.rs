@@ -19,8 +19,10 @@
 //!   reach Exim. Unknown addresses follow the domain's policy: `forward` →
 //!   `catch_all_domains` (the catch-all's expansion), `relay` →
 //!   `relay_domains` (the next hop), `bounce` → `bounce_domains` (accepted,
-//!   then Exim returns a non-delivery report), `reject` → nothing (refused
-//!   at RCPT).
+//!   then Exim returns a non-delivery report), `drop` → `drop_domains`
+//!   (accepted, then thrown away by a `:blackhole:` redirect), `reject` →
+//!   nothing (refused at RCPT). An alias that drops is in `aliases` with
+//!   the value `:blackhole:`.
 //! - **Backup**: the domain is in `backup_any_domains` when the primary
 //!   accepts any address (catch-all, bounce, relay), else in
 //!   `backup_domains` with the accepted addresses in `recipients`; either
@@ -50,6 +52,7 @@ pub struct Tables {
     pub catch_all_domains: Table,
     pub relay_domains: Table,
     pub bounce_domains: Table,
+    pub drop_domains: Table,
     pub srs_domains: Table,
     pub recipients: Table,
     pub refused: Table,
@@ -71,7 +74,7 @@ const fn file(file: &'static str, what: &'static str) -> TableFile {
 
 impl Tables {
     /// Every file, in a fixed order.
-    pub fn files(&self) -> [(TableFile, &Table); 13] {
+    pub fn files(&self) -> [(TableFile, &Table); 14] {
         [
             (
                 file("local_domains", "domains delivered here"),
@@ -118,6 +121,13 @@ impl Tables {
                     "local domains that accept unknown addresses, then bounce them",
                 ),
                 &self.bounce_domains,
+            ),
+            (
+                file(
+                    "drop_domains",
+                    "local domains that accept unknown addresses, then throw the mail away",
+                ),
+                &self.drop_domains,
             ),
             (
                 file(
@@ -234,6 +244,8 @@ fn local(d: &Domain, t: &mut Tables) {
             && r.target.mailboxes.contains(&a);
         if to_self {
             t.mailboxes.insert(a.clone(), a);
+        } else if r.target.drops() {
+            t.aliases.insert(a, BLACKHOLE.to_string());
         } else {
             t.aliases.insert(a, join(&r.target));
         }
@@ -241,6 +253,12 @@ fn local(d: &Domain, t: &mut Tables) {
     match &d.unknown {
         Unknown::Reject => {}
         Unknown::Forward { target } if target.is_empty() => {}
+        Unknown::Drop => {
+            t.drop_domains.insert(d.name.clone(), d.name.clone());
+        }
+        Unknown::Forward { target } if target.drops() => {
+            t.drop_domains.insert(d.name.clone(), d.name.clone());
+        }
         Unknown::Forward { target } => {
             t.catch_all_domains.insert(d.name.clone(), join(target));
         }
@@ -275,9 +293,12 @@ fn accepts_any(d: &Domain) -> bool {
     match &d.unknown {
         Unknown::Reject => false,
         Unknown::Forward { target } => !target.is_empty(),
-        Unknown::Bounce | Unknown::Relay { .. } => true,
+        Unknown::Bounce | Unknown::Relay { .. } | Unknown::Drop => true,
     }
 }
+
+/// A redirect to nowhere: the mail is accepted and thrown away.
+const BLACKHOLE: &str = ":blackhole:";
 
 fn backup(d: &Domain, primary: &str, t: &mut Tables) {
     if accepts_any(d) {

@@ -16,6 +16,9 @@
 //!   - `reject`: nothing listed, so `smtpd_reject_unlisted_recipient`
 //!     refuses them at RCPT with `550 5.1.1`;
 //!   - `forward`: `@domain` → the catch-all's expansion;
+//!   - `drop`: `@domain` is a valid mailbox (accepted at RCPT) whose
+//!     transport is `discard:`; the domain's own mailboxes keep the LMTP
+//!     transport, as for `relay`;
 //!   - `bounce`: `@domain` is a valid mailbox (accepted at RCPT); Dovecot,
 //!     which has no such user, refuses it over LMTP, and Postfix sends the
 //!     sender a non-delivery report;
@@ -28,6 +31,10 @@
 //!   ones, the refusal for the domain).
 //! - **Remote**: in no table; mail leaves by MX lookup (authenticated senders
 //!   only, by `reject_unauth_destination`).
+//!
+//! An alias that drops (`{drop: true}`, or aliases that lead only to one)
+//! maps to itself, so it is listed and a catch-all cannot take it, and its
+//! transport is `discard:`: accepted at RCPT, then thrown away.
 //!
 //! On every host, addresses the domain refuses although they are claimed
 //! (send-only mailboxes, aliases leading only to them) are refused at RCPT by
@@ -310,9 +317,12 @@ fn accepts_any(d: &Domain) -> bool {
     match &d.unknown {
         Unknown::Reject => false,
         Unknown::Forward { target } => !target.is_empty(),
-        Unknown::Bounce | Unknown::Relay { .. } => true,
+        Unknown::Bounce | Unknown::Relay { .. } | Unknown::Drop => true,
     }
 }
+
+/// The transport of mail that is accepted and thrown away.
+const DISCARD: &str = "discard:";
 
 fn local<'a>(d: &'a Domain, hops: &Hops, t: &mut Tables<'a>) {
     t.virtual_domains.insert(d.name.as_str(), "OK");
@@ -322,11 +332,12 @@ fn local<'a>(d: &'a Domain, hops: &Hops, t: &mut Tables<'a>) {
     // `relay` sends them on, and then the domain's own mailboxes need their
     // transport spelled out. (An `error:` transport would not do for
     // `bounce`: smtpd refuses such recipients at RCPT.)
-    if matches!(d.unknown, Unknown::Bounce | Unknown::Relay { .. }) {
+    if matches!(d.unknown, Unknown::Bounce | Unknown::Relay { .. }) || d.unknown.drops() {
         t.virtual_mailboxes.insert(catch_all.clone(), "OK");
     }
     let relay = match &d.unknown {
         Unknown::Relay { host, port } => Some(format!("smtp:[{host}]:{}", port.unwrap_or(25))),
+        u if u.drops() => Some(DISCARD.to_string()),
         _ => None,
     };
     if let Some(hop) = &relay {
@@ -340,12 +351,17 @@ fn local<'a>(d: &'a Domain, hops: &Hops, t: &mut Tables<'a>) {
         }
     }
     for (local, r) in &d.recipients {
-        if !r.target.is_empty() {
+        if r.target.drops() {
+            let a = address(local, d);
+            t.transport.insert(a.clone(), DISCARD);
+            t.virtual_aliases.insert(a.clone(), a);
+        } else if !r.target.is_empty() {
             t.virtual_aliases.insert(address(local, d), join(&r.target));
         }
     }
     if let Unknown::Forward { target } = &d.unknown
         && !target.is_empty()
+        && !target.drops()
     {
         t.virtual_aliases.insert(catch_all, join(target));
     }

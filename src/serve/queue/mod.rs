@@ -528,6 +528,10 @@ impl Delivery {
                     results.insert(addr, Outcome::Permanent(reply));
                     continue;
                 }
+                Decision::Drop => {
+                    results.insert(addr, Outcome::Sent("250 2.0.0 discarded".into()));
+                    continue;
+                }
                 Decision::Bounce => {
                     results.insert(
                         addr.clone(),

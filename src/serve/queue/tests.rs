@@ -197,6 +197,7 @@ fn target(mailboxes: &[&str], forward: &[&str]) -> Target {
     Target {
         mailboxes: mailboxes.iter().map(|s| s.to_string()).collect(),
         forward: forward.iter().map(|s| s.to_string()).collect(),
+        drop: false,
     }
 }
 

@@ -22,6 +22,8 @@ pub enum Route {
     Relay(NextHop),
     /// Accepted, then returned to the sender.
     Bounce,
+    /// Accepted and thrown away.
+    Drop,
     /// Not ours, from an authenticated user: out by MX lookup.
     Remote,
     /// An SRS address we made for a forward (a bounce coming back): on to
@@ -96,6 +98,7 @@ pub fn deliver(shared: &Shared, env: &Envelope, message: &[u8]) -> io::Result<()
                     .insert(r.address.clone());
             }
             Route::Bounce => failed.push((r.address.clone(), unknown_reason(&r.address))),
+            Route::Drop => {}
             Route::Remote => {
                 remote.insert(r.address.clone());
             }
