@@ -181,6 +181,8 @@ fn entry(key: &str, v: &Node<'_>, layout: Layout, out: &mut Vec<String>) {
                     let head = format!("alias {}", kdl_str(&name.name));
                     out.push(match &targets.value {
                         Value::Seq(items) => with_args(head, items),
+                        // `{drop: true}`: `alias NAME drop=#true`.
+                        Value::Map(_) => format!("{head}{}", self::body(targets, &[], layout)),
                         _ => match scalar(targets) {
                             Some(s) => format!("{head} {s}"),
                             None => head,
