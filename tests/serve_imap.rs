@@ -1371,6 +1371,9 @@ assert tail == (b"* OK [HIGHESTMODSEQ {hm2}] highest mod-sequence\r\n* VANISHED 
                 b"s OK [READ-WRITE] SELECT done\r\n"), tail
 got = cmd(s, f, "u", "UID FETCH 1:* (FLAGS) (CHANGEDSINCE {m2} VANISHED)")
 assert got == b"* VANISHED (EARLIER) 3\r\n* 1 FETCH (UID 1 FLAGS (\\Seen) MODSEQ ({m1}))\r\nu OK FETCH done\r\n", got
+# With QRESYNC on, every FETCH response carries the UID.
+got = cmd(s, f, "p", "FETCH 1 (FLAGS)")
+assert got == b"* 1 FETCH (UID 1 FLAGS (\\Seen))\r\np OK FETCH done\r\n", got
 # Up to date: nothing to say.
 got = cmd(s, f, "s2", "SELECT INBOX (QRESYNC ({v} {hm2}))")
 assert b"VANISHED" not in got and b"FETCH" not in got, got

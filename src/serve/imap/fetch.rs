@@ -202,7 +202,8 @@ impl Session {
         }) {
             return Err(bad(tag, "BINARY is not supported"));
         }
-        if uid && !names.contains(&MessageDataItemName::Uid) {
+        // RFC 7162 §3.2.4: with QRESYNC on, every FETCH response has UID.
+        if (uid || self.qresync) && !names.contains(&MessageDataItemName::Uid) {
             names.insert(0, MessageDataItemName::Uid);
         }
         // RFC 7162 §3.1.4.1: CHANGEDSINCE implies MODSEQ; either turns
@@ -257,8 +258,11 @@ impl Session {
         let (tag, names) = (&job.tag, &job.names);
         // When nothing changed and nothing is to be written, this session's
         // view serves: only a full read may be written back.
-        let writes =
-            names.iter().any(sets_seen) && self.selected.as_ref().is_some_and(|s| !s.read_only);
+        // A mod-sequence is always read from the mailbox: another session's
+        // change may not have reached this session's view yet.
+        let writes = (names.iter().any(sets_seen)
+            && self.selected.as_ref().is_some_and(|s| !s.read_only))
+            || names.contains(&MessageDataItemName::ModSeq);
         let unchanged = !writes && !self.may_have_changed();
         let Some(acct) = self.account.clone() else {
             return Err(bad(tag, "log in first"));
@@ -491,7 +495,7 @@ impl Session {
             if !silent {
                 items.push(flags_item(&f, sel.recent.contains(&sel.msgs[i].uid)));
             }
-            if uid {
+            if uid || self.qresync {
                 items.push(MessageDataItem::Uid(
                     NonZeroU32::new(sel.msgs[i].uid).unwrap_or(NonZeroU32::MIN),
                 ));
