@@ -786,3 +786,62 @@ fn docker_mailserver_routes_as_the_original() {
         failures.join("\n")
     );
 }
+
+/// Postfix's `relayhost` becomes the host's outbound relay (its TLS from
+/// `smtp_tls_security_level`), in both dialects; its login is reported,
+/// never carried.
+#[test]
+fn a_postfix_relayhost_becomes_the_hosts_outbound_relay() {
+    let tmp = Temp::new("import-relayhost");
+    write(
+        &tmp.0.join("root/etc/postfix/main.cf"),
+        "myhostname = mail.example.com\ninet_interfaces = 203.0.113.10\n\
+         virtual_mailbox_domains = example.com\nvirtual_mailbox_maps = hash:/etc/postfix/vmailbox\n\
+         relayhost = [smtp.isp.example]:587\nsmtp_tls_security_level = encrypt\n\
+         smtp_sasl_password_maps = hash:/etc/postfix/sasl_passwd\n",
+    );
+    write(
+        &tmp.0.join("root/etc/postfix/vmailbox"),
+        "alice@example.com example.com/alice/\n",
+    );
+    let report = import(&tmp.0, &["--root", "./root", "./root/etc/postfix"]);
+    assert!(report.contains("outbound relay `relayhost`"), "{report}");
+    assert!(report.contains("login is not carried over"), "{report}");
+    let yaml = std::fs::read_to_string(tmp.0.join("mailc.yaml")).unwrap();
+    assert!(yaml.contains("    outbound_relay: relayhost\n"), "{yaml}");
+    assert!(
+        yaml.contains("  relayhost: {host: smtp.isp.example, port: 587, tls: starttls}\n"),
+        "{yaml}"
+    );
+    import(
+        &tmp.0,
+        &[
+            "--root",
+            "./root",
+            "./root/etc/postfix",
+            "--out",
+            "x.kdl",
+            "--dialect",
+            "kdl",
+        ],
+    );
+    for spec in ["mailc.yaml", "x.kdl"] {
+        let r = mailc(
+            &tmp.0,
+            &[
+                "route",
+                "--from",
+                "alice@example.com",
+                spec,
+                "--format",
+                "json",
+            ],
+        );
+        assert_eq!(r.code, 0, "{spec}: {}", r.stderr);
+        assert!(
+            r.stdout.contains("\"next_hop\": \"smtp.isp.example:587\""),
+            "{spec}: {}",
+            r.stdout
+        );
+    }
+}

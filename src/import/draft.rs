@@ -15,6 +15,17 @@ pub struct Draft {
     /// What the sources do with each address they name, where the spec
     /// does the same: the spec's `tests` (route tests).
     pub tests: Vec<crate::model::route::Route>,
+    /// Outbound relays, by name.
+    pub relays: BTreeMap<String, Relay>,
+}
+
+/// An outbound relay (a smart host), as the spec's `outbound_relays` write it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Relay {
+    pub host: String,
+    pub port: u16,
+    /// `starttls`, `implicit` or `opportunistic`.
+    pub tls: &'static str,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -26,6 +37,8 @@ pub struct Host {
     pub stack: &'static str,
     /// The address is a placeholder (the sources did not say it).
     pub placeholder: bool,
+    /// The relay (a key of [`Draft::relays`]) of its outbound mail.
+    pub relay: Option<String>,
 }
 
 #[derive(Clone, Debug, Default)]

@@ -23,6 +23,9 @@ pub struct MailSource {
     pub domain_aliases: Vec<DomainAlias>,
     /// What the server does with addresses: address → verdict and place.
     pub verdicts: Vec<(String, Verdict, String, Option<usize>)>,
+    /// The smart host all outbound mail leaves through (Postfix's
+    /// `relayhost`).
+    pub relay: Option<crate::import::draft::Relay>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

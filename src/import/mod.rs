@@ -492,8 +492,12 @@ fn assemble(
                         ipv6: z6.or_else(|| src.ipv6.clone()),
                         stack: src.stack,
                         placeholder,
+                        relay: src.relay.as_ref().map(|_| "relayhost".to_string()),
                     },
                 );
+                if let Some(r) = &src.relay {
+                    draft.relays.insert("relayhost".into(), r.clone());
+                }
                 key
             }
         };

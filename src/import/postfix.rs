@@ -554,15 +554,52 @@ pub fn read(
     }
     let myorigin = cfg.get("myorigin").unwrap_or_default().to_ascii_lowercase();
 
-    for p in [
-        "relayhost",
-        "sender_dependent_relayhost_maps",
-        "smtp_sasl_password_maps",
-    ] {
+    if let Some(v) = cfg.get("relayhost").filter(|v| !v.trim().is_empty()) {
+        match relayhost(v.trim(), &cfg) {
+            Some((relay, looked_up)) => {
+                let mut f = Finding::note(
+                    &file,
+                    cfg.line("relayhost"),
+                    format!(
+                        "`relayhost` becomes the host's outbound relay `relayhost` ({}:{}, tls {})",
+                        relay.host, relay.port, relay.tls
+                    ),
+                );
+                if looked_up {
+                    f = Finding::warning(
+                        &file,
+                        cfg.line("relayhost"),
+                        format!("`relayhost = {v}` has no brackets: Postfix looks up its MX; the spec's relay connects to `{}` as named", relay.host),
+                    )
+                    .help("check that this name is the relay itself, not a domain whose MX is the relay");
+                }
+                findings.push(f);
+                src.relay = Some(relay);
+            }
+            None => findings.push(
+                Finding::warning(&file, cfg.line("relayhost"), format!("`relayhost = {v}` is not carried over: it is not one `[host]:port`"))
+                    .help("add the relay under `outbound_relays` and name it in the host's `outbound_relay`"),
+            ),
+        }
+    }
+    if cfg
+        .get("smtp_sasl_password_maps")
+        .is_some_and(|v| !v.trim().is_empty())
+        && src.relay.is_some()
+    {
+        findings.push(
+            Finding::warning(&file, cfg.line("smtp_sasl_password_maps"), "the relay's login is not carried over: its password stays out of the spec".to_string())
+                .help("give relay `relayhost` a `username` and a `password_file` (mode 0600) holding the password, and `tls: starttls`"),
+        );
+    }
+    for p in ["sender_dependent_relayhost_maps", "smtp_sasl_password_maps"] {
+        if p == "smtp_sasl_password_maps" && src.relay.is_some() {
+            continue;
+        }
         if cfg.get(p).is_some_and(|v| !v.trim().is_empty()) {
             findings.push(
-                Finding::warning(&file, cfg.line(p), format!("`{p}` is not carried over: mailc hosts send mail straight to each domain's MX"))
-                    .help("a smarthost (and its credentials) stays in the server's own configuration"),
+                Finding::warning(&file, cfg.line(p), format!("`{p}` is not carried over"))
+                    .help("write each sender's relay under `outbound_relays` (`senders`), with its `username` and `password_file`"),
             );
         }
     }
@@ -818,6 +855,56 @@ pub fn read(
     }
     super::mail::judge(&mut src, verdict_places, |a| sim.verdict(a));
     Ok(src)
+}
+
+/// Postfix's `relayhost` as a relay: `[host]:port`, `[host]`, `host:port`
+/// or `host` (the port 25 when left out; without brackets Postfix looks up
+/// the name's MX, which the second value says). TLS from
+/// `smtp_tls_security_level` (and `smtp_tls_wrappermode`).
+fn relayhost(v: &str, cfg: &Config) -> Option<(super::draft::Relay, bool)> {
+    if v.contains([',', ' ']) {
+        return None;
+    }
+    let (host, port, looked_up) = match v.strip_prefix('[') {
+        Some(rest) => {
+            let (h, after) = rest.split_once(']')?;
+            let port = match after.strip_prefix(':') {
+                Some(p) => p.parse().ok()?,
+                None if after.is_empty() => 25,
+                None => return None,
+            };
+            (
+                h.strip_prefix("ipv6:").unwrap_or(h).to_string(),
+                port,
+                false,
+            )
+        }
+        None => match v.rsplit_once(':') {
+            Some((h, p)) => (h.to_string(), p.parse().ok()?, true),
+            None => (v.to_string(), 25, true),
+        },
+    };
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    if host.is_empty()
+        || (host.parse::<std::net::IpAddr>().is_err()
+            && crate::model::names::domain(&host).is_err())
+    {
+        return None;
+    }
+    let level = cfg
+        .get("smtp_tls_security_level")
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    let wrapper = cfg
+        .get("smtp_tls_wrappermode")
+        .is_some_and(|w| w.trim() == "yes");
+    let tls = match level.as_str() {
+        _ if wrapper => "implicit",
+        "encrypt" | "dane-only" | "fingerprint" | "verify" | "secure" => "starttls",
+        _ => "opportunistic",
+    };
+    Some((super::draft::Relay { host, port, tls }, looked_up))
 }
 
 #[cfg(test)]

@@ -209,6 +209,22 @@ pub fn yaml(d: &Draft, h: &Header) -> String {
                 let _ = writeln!(o, "    ipv6: '{v6}'");
             }
             let _ = writeln!(o, "    stack: {}", host.stack);
+            if let Some(r) = &host.relay {
+                let _ = writeln!(o, "    outbound_relay: {}", yaml_str(r));
+            }
+        }
+    }
+    if !d.relays.is_empty() {
+        o.push_str("outbound_relays:\n");
+        for (name, r) in &d.relays {
+            let _ = writeln!(
+                o,
+                "  {}: {{host: {}, port: {}, tls: {}}}",
+                yaml_str(name),
+                yaml_str(&r.host),
+                r.port,
+                r.tls
+            );
         }
     }
     if d.domains.is_empty() {
@@ -492,12 +508,25 @@ pub fn kdl(d: &Draft, h: &Header) -> String {
             let _ = write!(o, " ipv6={}", kdl_quoted(v6));
         }
         let _ = write!(o, " stack={}", host.stack);
+        if let Some(r) = &host.relay {
+            let _ = write!(o, " outbound-relay={}", kdl_str(r));
+        }
         match placeholder_note(host) {
             Some(n) => {
                 let _ = writeln!(o, "   // {n}");
             }
             None => o.push('\n'),
         }
+    }
+    for (name, r) in &d.relays {
+        let _ = writeln!(
+            o,
+            "outbound-relay {} host={} port={} tls={}",
+            kdl_str(name),
+            kdl_quoted(&r.host),
+            r.port,
+            r.tls
+        );
     }
     for dom in d.domains.values() {
         let name = &dom.name;
