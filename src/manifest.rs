@@ -191,6 +191,12 @@ pub struct User {
     /// Envelope senders this user may use: its address and its mailbox
     /// aliases, sorted.
     pub send_as: Vec<String>,
+    /// Rules run on every message delivered to this user, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<crate::rules::Rule>,
+    /// The autoresponder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vacation: Option<crate::rules::Vacation>,
 }
 
 /// How this host treats one domain.

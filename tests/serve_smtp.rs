@@ -14,6 +14,10 @@
 //!   with its path (no self-signed stand-in); `--tls-cert`/`--tls-key`;
 //! - kill -9 right after the last `250`: every acknowledged message is in
 //!   the store after a restart;
+//! - mail rules and the autoresponder (`tests/cases/rules` served by
+//!   `mailc serve`): folders, a forward to another mailbox, one reply per
+//!   sender with the null sender, none to a list or a bounce, and none
+//!   again after kill -9;
 //! - every row of every route table (`tests/routes/*.tsv`): the live
 //!   server's RCPT reply is the route's (reject: that exact reply; a domain
 //!   not ours: relay denied; else 250).
@@ -2295,4 +2299,127 @@ fn mailc_test_live_passes_against_every_example_host() {
     );
     // Nothing was sent: the store is empty.
     assert!(server.inbox("bob@example.com").is_empty());
+}
+
+/// The files of a user's Maildir++ folder `new/` (`INBOX` or a folder name).
+fn folder(server: &Server, user: &str, name: &str) -> Vec<String> {
+    let (local, domain) = user.split_once('@').unwrap();
+    let mut dir = server.data.join("mail").join(domain).join(local);
+    if name != "INBOX" {
+        dir = dir.join(format!(".{name}"));
+    }
+    let mut out: Vec<String> = match std::fs::read_dir(dir.join("new")) {
+        Ok(entries) => entries
+            .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+    out.sort();
+    out
+}
+
+#[test]
+fn rules_file_forward_and_the_autoresponder_answers_once_across_kill_9() {
+    // tests/cases/rules, served by mailc serve itself.
+    let tmp = Temp::new("rules");
+    let spec = std::fs::read_to_string(root().join("tests/cases/rules/mailc.yaml"))
+        .unwrap()
+        .replace("stack: postfix-dovecot", "stack: embedded");
+    let path = tmp.0.join("mailc.yaml");
+    std::fs::write(&path, spec).unwrap();
+    let input = Input {
+        path,
+        host: Some("mx1".into()),
+        extra: Vec::new(),
+        open: false,
+    };
+    let mut server = Server::start(&input, &tmp.0.join("data"));
+    let send = |port: u16, mails: &[(&str, &str, &str)]| {
+        let mut script = String::from(
+            "port = int(sys.argv[1])\ns = smtplib.SMTP(\"127.0.0.1\", port, timeout=120)\n",
+        );
+        for (from, to, headers) in mails {
+            script.push_str(&format!(
+                "s.sendmail({from:?}, [{to:?}], {:?})\n",
+                format!(
+                    "{headers}\r\nMessage-ID: <{}@remote.test>\r\n\r\nHello.\r\n",
+                    to.len()
+                )
+            ));
+        }
+        script.push_str("s.quit()\n");
+        py(&script, &[port.to_string()]);
+    };
+    send(
+        server.smtp,
+        &[
+            (
+                "friend@remote.test",
+                "alice@example.com",
+                "From: friend@remote.test\r\nTo: alice@example.com\r\nSubject: [Rust] news",
+            ),
+            (
+                "boss@example.net",
+                "a.smith@example.com",
+                "From: Boss <boss@example.net>\r\nTo: a.smith@example.com\r\nSubject: Report",
+            ),
+            (
+                "friend@remote.test",
+                "alice@example.com",
+                "From: friend@remote.test\r\nTo: alice@example.com\r\nSubject: Hello",
+            ),
+            (
+                "carol@example.com",
+                "bob@example.com",
+                "From: carol@example.com\r\nTo: bob@example.com\r\nSubject: Lunch?",
+            ),
+            (
+                "carol@example.com",
+                "bob@example.com",
+                "From: carol@example.com\r\nTo: bob@example.com\r\nSubject: Lunch again?",
+            ),
+            (
+                "carol@example.com",
+                "bob@example.com",
+                "From: carol@example.com\r\nTo: bob@example.com\r\nList-Id: <team.lists.example>\r\nSubject: Minutes",
+            ),
+            (
+                "",
+                "robert@example.com",
+                "From: MAILER-DAEMON@remote.test\r\nTo: robert@example.com\r\nSubject: Undelivered",
+            ),
+        ],
+    );
+    let alice = "alice@example.com";
+    assert_eq!(folder(&server, alice, "Lists.Rust").len(), 1);
+    assert_eq!(folder(&server, alice, "Boss").len(), 1);
+    assert_eq!(folder(&server, alice, "INBOX").len(), 1);
+    let bob = "bob@example.com";
+    assert_eq!(folder(&server, bob, "INBOX").len(), 3);
+    assert_eq!(folder(&server, bob, "Lists").len(), 1);
+    // carol: the boss's message (a copy forwarded by alice's rule) and one
+    // reply from bob's autoresponder, whatever else she sent him.
+    let carol = folder(&server, "carol@example.com", "INBOX");
+    assert_eq!(carol.len(), 2, "{carol:#?}");
+    let reply = carol
+        .iter()
+        .find(|m| m.contains("Auto-Submitted: auto-replied"))
+        .expect("a reply");
+    assert!(reply.starts_with("Return-Path: <>\r\n"), "{reply}");
+    assert!(reply.contains("Subject: Away until Monday\r\n"), "{reply}");
+    assert!(reply.contains("From: <bob@example.com>\r\n"), "{reply}");
+    assert!(reply.contains("In-Reply-To: <"), "{reply}");
+    assert!(carol.iter().any(|m| m.contains("Subject: Report")));
+    // The record of whom it answered survives kill -9.
+    server.restart();
+    send(
+        server.smtp,
+        &[(
+            "carol@example.com",
+            "bob@example.com",
+            "From: carol@example.com\r\nTo: bob@example.com\r\nSubject: Still away?",
+        )],
+    );
+    assert_eq!(folder(&server, bob, "INBOX").len(), 4);
+    assert_eq!(folder(&server, "carol@example.com", "INBOX").len(), 2);
 }

@@ -212,6 +212,8 @@ fn users(d: &Domain, m: &mut Manifest) {
                 quota: mb.quota,
                 send_only: mb.send_only,
                 send_as,
+                rules: mb.rules.clone(),
+                vacation: mb.vacation.clone(),
             },
         );
     }

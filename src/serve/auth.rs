@@ -188,6 +188,8 @@ mod tests {
                 quota: None,
                 send_only: false,
                 send_as: Vec::new(),
+                rules: Vec::new(),
+                vacation: None,
             },
         );
         m

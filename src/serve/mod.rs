@@ -23,6 +23,7 @@ pub mod smtp;
 pub mod store;
 pub mod stream;
 pub mod tls;
+pub mod vacation;
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
@@ -76,6 +77,8 @@ pub struct Shared {
     pub pools: Pools,
     /// Password checks, their concurrency and the failures per address.
     pub logins: auth::Logins,
+    /// Whom each user's autoresponder answered, and when.
+    pub vacation: vacation::Records,
 }
 
 /// The connection pool of each service.
@@ -108,6 +111,7 @@ impl Shared {
             imaps: pool(),
         };
         Shared {
+            vacation: vacation::Records::new(&data_dir),
             logins: auth::Logins::new(&manifest),
             pools,
             manifest,

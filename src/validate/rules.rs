@@ -363,6 +363,8 @@ pub fn forwards(domains: &BTreeMap<String, Domain>, all: &[Forward], diags: &mut
             None => {
                 match &d.unknown {
                     Unknown::Forward { target } => target.mailboxes.iter().cloned().collect(),
+                    // Taken and discarded: nothing comes back.
+                    Unknown::Drop => Vec::new(),
                     _ => {
                         diags.push(
                         Diagnostic::error(Code::RuleTarget, f.span, format!("`{}` is an address of `{dom}`, which has no such mailbox or alias", f.to))

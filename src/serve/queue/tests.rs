@@ -274,6 +274,8 @@ fn manifest(data: &Path, lifetime: u32) -> Manifest {
                 quota: Some(10),
                 send_only: false,
                 send_as: vec!["tiny@queue.test".into()],
+                rules: Vec::new(),
+                vacation: None,
             },
         )]
         .into(),

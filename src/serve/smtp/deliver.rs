@@ -9,9 +9,18 @@ use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
 
-use crate::manifest::{NextHop, Target};
+use crate::manifest::{NextHop, Target, User};
+use crate::rules::engine::{self, Answer, INBOX};
+use crate::rules::message::Header;
 use crate::serve::queue::{Kind, Outgoing};
+use crate::serve::router::{self, Decision};
 use crate::serve::{Shared, address};
+
+/// How many times a rule's forward or an autoresponder's reply to one of
+/// our own addresses may meet rules again; deeper, mail is stored as if
+/// there were none (validation refuses loops, this bounds what it cannot
+/// see).
+const RULE_DEPTH: u32 = 4;
 
 /// Where one accepted recipient's mail goes.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -72,6 +81,10 @@ fn full_reason(address: &str) -> String {
 /// nothing may be acknowledged (some copies may exist: the client retries,
 /// and a duplicate beats a loss).
 pub fn deliver(shared: &Shared, env: &Envelope, message: &[u8]) -> io::Result<()> {
+    deliver_at(shared, env, message, 0)
+}
+
+fn deliver_at(shared: &Shared, env: &Envelope, message: &[u8], depth: u32) -> io::Result<()> {
     let mut mailboxes = BTreeSet::new();
     // Forwards by the domain whose alias or catch-all forwards (it decides SRS).
     let mut forwards: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
@@ -113,6 +126,14 @@ pub fn deliver(shared: &Shared, env: &Envelope, message: &[u8]) -> io::Result<()
         local.extend_from_slice(return_path(&env.from).as_bytes());
         local.extend_from_slice(message);
         for mb in &mailboxes {
+            let user =
+                shared.manifest.users.get(mb).filter(|u| {
+                    depth < RULE_DEPTH && (!u.rules.is_empty() || u.vacation.is_some())
+                });
+            if let Some(user) = user {
+                run_rules(shared, env, mb, user, message, &local, depth, &mut failed)?;
+                continue;
+            }
             if !fits_quota(shared, mb, local.len() as u64) {
                 failed.push((mb.clone(), full_reason(mb)));
                 continue;
@@ -142,6 +163,120 @@ pub fn deliver(shared: &Shared, env: &Envelope, message: &[u8]) -> io::Result<()
         shared.queue.bounce(&env.from, &failed, message)?;
     }
     Ok(())
+}
+
+/// A user's autoresponder, then its rules, on one message (`message` as
+/// received, `local` with its `Return-Path:`), as the Sieve script mailc
+/// writes for Dovecot runs them.
+#[allow(clippy::too_many_arguments)]
+fn run_rules(
+    shared: &Shared,
+    env: &Envelope,
+    mb: &str,
+    user: &User,
+    message: &[u8],
+    local: &[u8],
+    depth: u32,
+    failed: &mut Vec<(String, String)>,
+) -> io::Result<()> {
+    let header = Header::parse(message);
+    let e = engine::Envelope {
+        sender: &env.from,
+        recipient: mb,
+    };
+    if let Some(v) = &user.vacation {
+        let now = unix_now();
+        let today = chrono::DateTime::from_timestamp(now, 0)
+            .map(|d| d.format("%Y-%m-%d").to_string())
+            .unwrap_or_default();
+        if let Answer::Reply { to, from } = engine::answer(v, &header, e, &today)
+            && shared.vacation.claim(mb, &to, v.days, now)?
+        {
+            let date = mail_builder::headers::date::Date::new(now).to_rfc822();
+            let id = format!(
+                "<mailc.vacation.{now}.{}.{}@{}>",
+                std::process::id(),
+                REPLIES.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+                shared.manifest.hostname
+            );
+            let reply = engine::reply(v, &header, &from, &to, &date, &id);
+            // RFC 3834 §3.3: the null reverse path.
+            send_on(shared, "", None, &to, &reply, depth)?;
+        }
+    }
+    let outcome = engine::run(&user.rules, &header, message.len() as u64, e);
+    for folder in &outcome.folders {
+        if !fits_quota(shared, mb, local.len() as u64) {
+            failed.push((mb.to_string(), full_reason(mb)));
+            break;
+        }
+        if folder == INBOX {
+            shared.store.deliver(mb, local)?;
+        } else if let Some(dir) = shared.store.user_dir(mb) {
+            // Maildir++: the folder `A.B` is `.A.B/`, made when first used.
+            shared
+                .store
+                .deliver_to(&dir.join(format!(".{folder}")), local)?;
+        }
+    }
+    if let Some(text) = &outcome.reject {
+        let text: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        failed.push((
+            mb.to_string(),
+            format!("550 5.7.1 <{}>: {text}", address::display(mb)),
+        ));
+    }
+    let domain = mb.rsplit_once('@').map_or("", |(_, d)| d);
+    for to in &outcome.forwards {
+        send_on(shared, &env.from, Some(domain), to, message, depth)?;
+    }
+    Ok(())
+}
+
+static REPLIES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// Sends `message` from `from` on to `to`: into our own mailboxes (their
+/// rules run, one level deeper), or into the queue — as a forward of
+/// `domain` (SRS when it asks), or with the null reverse path as a reply.
+fn send_on(
+    shared: &Shared,
+    from: &str,
+    domain: Option<&str>,
+    to: &str,
+    message: &[u8],
+    depth: u32,
+) -> io::Result<()> {
+    let route = match router::decide(&shared.manifest, to) {
+        Decision::Deliver(t) => Route::Deliver(t),
+        Decision::Relay(hop) => Route::Relay(hop),
+        // Checked when the spec was: nothing of ours refuses a rule's
+        // forward; an address that drops takes it and keeps nothing.
+        Decision::Bounce | Decision::Reject(_) | Decision::Drop => return Ok(()),
+        Decision::NotOurs => {
+            let kind = match domain {
+                Some(d) => Kind::Forward {
+                    domain: d.to_string(),
+                },
+                None => Kind::Bounce,
+            };
+            return enqueue(shared, from, [to.to_string()].into(), None, kind, message);
+        }
+    };
+    let env = Envelope {
+        from: from.to_string(),
+        rcpts: vec![Recipient {
+            address: to.to_string(),
+            route,
+        }],
+        submission: false,
+    };
+    deliver_at(shared, &env, message, depth + 1)
 }
 
 fn enqueue(
