@@ -11,6 +11,7 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
+use crate::serve::imap::maildir::write_atomically;
 use crate::serve::store::create_private_dir;
 
 /// A record file larger than this is rewritten without expired entries.
@@ -74,16 +75,7 @@ impl Records {
                 text.push_str(&format!("{t} {s}\n"));
             }
             text.push_str(&format!("{now} {sender}\n"));
-            let tmp = path.with_extension("tmp");
-            let mut f = OpenOptions::new()
-                .write(true)
-                .create(true)
-                .truncate(true)
-                .mode(0o600)
-                .open(&tmp)?;
-            f.write_all(text.as_bytes())?;
-            f.sync_all()?;
-            fs::rename(&tmp, &path)?;
+            write_atomically(&path, text.as_bytes())?;
         } else {
             let mut f = OpenOptions::new()
                 .append(true)

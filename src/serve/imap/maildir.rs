@@ -703,7 +703,10 @@ pub fn to_crlf(bytes: Vec<u8>) -> Vec<u8> {
     out
 }
 
-fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
+/// Replaces `path` with `bytes` (0600) so that a crash leaves the old file
+/// or the new one: written beside it under a unique name, fsynced, renamed
+/// over it, and its folder fsynced.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let tmp = path.with_extension(format!("tmp{}", unique()));
     let mut f = OpenOptions::new()
         .write(true)
