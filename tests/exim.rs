@@ -62,23 +62,7 @@ fn exim(path: &str) -> PathBuf {
 
 /// Every folder with a `mailc.yaml` that has an `exim-dovecot` host.
 fn exim_specs() -> Vec<(String, PathBuf, Model)> {
-    let mut out = Vec::new();
-    for parent in ["examples", "tests/cases"] {
-        let mut dirs: Vec<PathBuf> = std::fs::read_dir(root().join(parent))
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.join("mailc.yaml").is_file())
-            .collect();
-        dirs.sort();
-        for dir in dirs {
-            let model = model_of(&dir);
-            if model.hosts.values().any(|h| h.stack == Stack::EximDovecot) {
-                let name = dir.file_name().unwrap().to_string_lossy().into_owned();
-                out.push((name, dir, model));
-            }
-        }
-    }
-    out
+    mail_stack::specs_where(|m| m.hosts.values().any(|h| h.stack == Stack::EximDovecot))
 }
 
 /// The pinned test keys of `tests/keys/<case>/` (none elsewhere).

@@ -42,22 +42,12 @@ fn sieve_conf(dir: &Path) -> PathBuf {
     conf
 }
 
-/// Every spec folder with a Dovecot host.
+/// Every spec folder: the examples and `tests/cases/*`.
 fn specs() -> Vec<(String, Model)> {
-    let mut out = Vec::new();
-    for parent in ["examples", "tests/cases"] {
-        let mut dirs: Vec<PathBuf> = std::fs::read_dir(root().join(parent))
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.join("mailc.yaml").is_file())
-            .collect();
-        dirs.sort();
-        for dir in dirs {
-            let name = dir.file_name().unwrap().to_string_lossy().into_owned();
-            out.push((name, model_of(&dir)));
-        }
-    }
-    out
+    mail_stack::specs_where(|_| true)
+        .into_iter()
+        .map(|(name, _, model)| (name, model))
+        .collect()
 }
 
 /// The Dovecot files of `model`.

@@ -94,9 +94,9 @@ pub fn show(out: &Output) -> String {
     )
 }
 
-/// Every folder with a `mailc.yaml` that has a `postfix-dovecot` host: the
-/// examples and `tests/cases/*`.
-pub fn postfix_specs() -> Vec<(String, PathBuf, Model)> {
+/// Every folder with a `mailc.yaml` (the examples and `tests/cases/*`, in
+/// name order) whose model passes `keep`: its name, path and model.
+pub fn specs_where(keep: impl Fn(&Model) -> bool) -> Vec<(String, PathBuf, Model)> {
     let mut out = Vec::new();
     for parent in ["examples", "tests/cases"] {
         let mut dirs: Vec<PathBuf> = std::fs::read_dir(root().join(parent))
@@ -107,17 +107,22 @@ pub fn postfix_specs() -> Vec<(String, PathBuf, Model)> {
         dirs.sort();
         for dir in dirs {
             let model = model_of(&dir);
-            if model
-                .hosts
-                .values()
-                .any(|h| h.stack == mailc::model::Stack::PostfixDovecot)
-            {
+            if keep(&model) {
                 let name = dir.file_name().unwrap().to_string_lossy().into_owned();
                 out.push((name, dir, model));
             }
         }
     }
     out
+}
+
+/// Every folder with a `mailc.yaml` that has a `postfix-dovecot` host.
+pub fn postfix_specs() -> Vec<(String, PathBuf, Model)> {
+    specs_where(|m| {
+        m.hosts
+            .values()
+            .any(|h| h.stack == mailc::model::Stack::PostfixDovecot)
+    })
 }
 
 /// No previous output, no key files.
