@@ -152,74 +152,72 @@ fn nodes(entries: Entries<'_, '_>, layout: Layout) -> Vec<String> {
 
 /// The nodes one entry becomes (a named map becomes one node per name).
 fn entry(key: &str, v: &Node<'_>, layout: Layout, out: &mut Vec<String>) {
-    {
-        match (key, &v.value) {
-            (
-                "hosts" | "domains" | "mailboxes" | "dns_targets" | "outbound_relays",
-                Value::Map(named),
-            ) => {
-                let singular = match key {
-                    "hosts" => "host",
-                    "domains" => "domain",
-                    "mailboxes" => "mailbox",
-                    "outbound_relays" => "outbound-relay",
-                    _ => "dns-target",
-                };
-                if named.is_empty() {
-                    out.push(node_name(key));
-                }
-                for (name, body) in named {
-                    out.push(format!(
-                        "{singular} {}{}",
-                        kdl_str(&name.name),
-                        self::body(body, &[], layout)
-                    ));
-                }
+    match (key, &v.value) {
+        (
+            "hosts" | "domains" | "mailboxes" | "dns_targets" | "outbound_relays",
+            Value::Map(named),
+        ) => {
+            let singular = match key {
+                "hosts" => "host",
+                "domains" => "domain",
+                "mailboxes" => "mailbox",
+                "outbound_relays" => "outbound-relay",
+                _ => "dns-target",
+            };
+            if named.is_empty() {
+                out.push(node_name(key));
             }
-            ("aliases", Value::Map(named)) => {
-                for (name, targets) in named {
-                    let head = format!("alias {}", kdl_str(&name.name));
-                    out.push(match &targets.value {
-                        Value::Seq(items) => with_args(head, items),
-                        // `{drop: true}`: `alias NAME drop=#true`.
-                        Value::Map(_) => format!("{head}{}", self::body(targets, &[], layout)),
-                        _ => match scalar(targets) {
-                            Some(s) => format!("{head} {s}"),
-                            None => head,
-                        },
-                    });
-                }
+            for (name, body) in named {
+                out.push(format!(
+                    "{singular} {}{}",
+                    kdl_str(&name.name),
+                    self::body(body, &[], layout)
+                ));
             }
-            ("rules", Value::Seq(items)) => {
-                out.extend(items.iter().map(|item| rule(item, layout.deeper())));
-            }
-            ("dkim" | "records" | "mx" | "tests", Value::Seq(items))
-                if items.iter().any(|i| matches!(i.value, Value::Map(_))) =>
-            {
-                let lead: &[&str] = match key {
-                    "dkim" => &["selector"],
-                    "records" => &["name", "type", "value"],
-                    "mx" => &["host"],
-                    _ => &["address", "domain"],
-                };
-                let items: Vec<String> = items
-                    .iter()
-                    .map(|item| led(key, item, lead, layout.deeper()))
-                    .collect();
-                if key == "tests" {
-                    out.push(format!("tests{}", block(items, layout)));
-                } else {
-                    out.extend(items);
-                }
-            }
-            (_, Value::Seq(items)) => out.push(with_args(node_name(key), items)),
-            (_, Value::Map(_)) => out.push(format!("{}{}", node_name(key), body(v, &[], layout))),
-            _ => out.push(format!(
-                "{} {}",
-                node_name(key),
-                scalar(v).unwrap_or_default()
-            )),
         }
+        ("aliases", Value::Map(named)) => {
+            for (name, targets) in named {
+                let head = format!("alias {}", kdl_str(&name.name));
+                out.push(match &targets.value {
+                    Value::Seq(items) => with_args(head, items),
+                    // `{drop: true}`: `alias NAME drop=#true`.
+                    Value::Map(_) => format!("{head}{}", self::body(targets, &[], layout)),
+                    _ => match scalar(targets) {
+                        Some(s) => format!("{head} {s}"),
+                        None => head,
+                    },
+                });
+            }
+        }
+        ("rules", Value::Seq(items)) => {
+            out.extend(items.iter().map(|item| rule(item, layout.deeper())));
+        }
+        ("dkim" | "records" | "mx" | "tests", Value::Seq(items))
+            if items.iter().any(|i| matches!(i.value, Value::Map(_))) =>
+        {
+            let lead: &[&str] = match key {
+                "dkim" => &["selector"],
+                "records" => &["name", "type", "value"],
+                "mx" => &["host"],
+                _ => &["address", "domain"],
+            };
+            let items: Vec<String> = items
+                .iter()
+                .map(|item| led(key, item, lead, layout.deeper()))
+                .collect();
+            if key == "tests" {
+                out.push(format!("tests{}", block(items, layout)));
+            } else {
+                out.extend(items);
+            }
+        }
+        (_, Value::Seq(items)) => out.push(with_args(node_name(key), items)),
+        (_, Value::Map(_)) => out.push(format!("{}{}", node_name(key), body(v, &[], layout))),
+        _ => out.push(format!(
+            "{} {}",
+            node_name(key),
+            scalar(v).unwrap_or_default()
+        )),
     }
 }
 
