@@ -3,6 +3,8 @@
 //! The pipeline: [`spec`] (as written, with spans) → [`model`] (resolved, with
 //! every diagnostic collected on the way) → backends → plan → apply.
 
+#![forbid(unsafe_code)]
+
 pub mod backend;
 pub mod cli;
 pub mod diag;
