@@ -10,69 +10,26 @@
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
+mod support;
+use support::{Mailc, Run, root};
 
-/// The one way tests run the binary.
+/// The one way tests run the binary: colour as mailc chooses it on a pipe,
+/// 100 columns.
 fn mailc(dir: &Path, args: &[&str], stdin: Option<&str>) -> Run {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_mailc"));
-    cmd.current_dir(dir)
-        .args(args)
-        .env_remove("NO_COLOR")
+    let mut run = Mailc::new(dir, args)
+        .colour_as_users_see_it()
         .env("COLUMNS", "100");
-    cmd.stdin(if stdin.is_some() {
-        Stdio::piped()
-    } else {
-        Stdio::null()
-    });
-    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
-    let mut child = cmd.spawn().expect("run mailc");
     if let Some(input) = stdin {
-        use std::io::Write;
-        // mailc may refuse before reading (a bad flag): a broken pipe is no failure.
-        let _ = child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(input.as_bytes());
+        run = run.stdin(input);
     }
-    let out = child.wait_with_output().expect("wait for mailc");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn bless() -> bool {
-    std::env::var_os("MAILC_BLESS").is_some()
+    run.run()
 }
 
 /// Compares `actual` with the pinned file, or rewrites it when blessing.
 fn pinned(path: &Path, actual: &str) -> Result<(), String> {
-    if bless() {
-        std::fs::write(path, actual).map_err(|e| e.to_string())?;
-        return Ok(());
-    }
-    let expected = std::fs::read_to_string(path)
-        .map_err(|e| format!("{}: {e} (run with MAILC_BLESS=1)", path.display()))?;
-    if expected == actual {
-        Ok(())
-    } else {
-        Err(format!(
-            "{} differs:\n--- expected\n{expected}\n--- actual\n{actual}",
-            path.display()
-        ))
-    }
+    support::golden::file(path, actual)
 }
 
 fn files_with_ext(dir: &Path, exts: &[&str]) -> Vec<PathBuf> {

@@ -356,18 +356,9 @@ fn the_markdown_comment_is_pinned_and_renders_as_github_shows_it() {
 
 /// Compares with the pinned file, or rewrites it when blessing.
 fn pinned(path: &Path, actual: &str) {
-    if std::env::var_os("MAILC_BLESS").is_some() {
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, actual).unwrap();
-        return;
+    if let Err(e) = support::golden::file(path, actual) {
+        panic!("{e}");
     }
-    let expected = std::fs::read_to_string(path)
-        .unwrap_or_else(|e| panic!("{}: {e} (run with MAILC_BLESS=1)", path.display()));
-    assert!(
-        expected == actual,
-        "{} differs:\n--- expected\n{expected}\n--- actual\n{actual}",
-        path.display()
-    );
 }
 
 #[test]

@@ -29,24 +29,12 @@ use std::process::{Command, Output, Stdio};
 
 mod support;
 use support::dns::Bind;
+use support::golden::{self, bless, tree};
 use support::{Temp, copy_dir, mailc, model_of, root};
-
-fn bless() -> bool {
-    std::env::var_os("MAILC_BLESS").is_some()
-}
 
 /// A real program the tests check against; missing is a failure, not a skip.
 fn oracle(name: &str) -> PathBuf {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    let dirs =
-        std::env::split_paths(&path).chain(["/usr/sbin", "/sbin", "/usr/bin"].map(PathBuf::from));
-    for d in dirs {
-        let p = d.join(name);
-        if p.is_file() {
-            return p;
-        }
-    }
-    panic!("`{name}` is not installed: run `bash .ci/install-oracles` (see docs/testing.md)");
+    support::tool(name, "the DNS tests check every zone and key with it")
 }
 
 fn run(cmd: &mut Command) -> Output {
@@ -59,33 +47,6 @@ fn said(o: &Output) -> String {
         String::from_utf8_lossy(&o.stdout),
         String::from_utf8_lossy(&o.stderr)
     )
-}
-
-/// Every file under `dir`, by `/`-separated relative path.
-fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    fn walk(base: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
-        let Ok(entries) = std::fs::read_dir(dir) else {
-            return;
-        };
-        for e in entries {
-            let e = e.unwrap();
-            if e.file_type().unwrap().is_dir() {
-                walk(base, &e.path(), out);
-            } else {
-                let rel = e
-                    .path()
-                    .strip_prefix(base)
-                    .unwrap()
-                    .to_str()
-                    .unwrap()
-                    .to_string();
-                out.insert(rel, std::fs::read(e.path()).unwrap());
-            }
-        }
-    }
-    let mut out = BTreeMap::new();
-    walk(dir, dir, &mut out);
-    out
 }
 
 /// The examples and test cases: folders with `mailc.yaml` + `mailc.kdl`.
@@ -235,75 +196,33 @@ fn every_zone_passes_bind_and_knot_and_both_dialects_agree() {
     assert!(checked >= 15, "only {checked} zones were checked");
 }
 
-const SECRET: &str = "(secret file: contents not pinned)\n";
-
 /// The top-level output folders whose files are pinned. A backend adds its
 /// folder here (and blesses) once its output is settled.
 const PINNED: &[&str] = &["dns", "mta-sts", "dkim"];
-
-fn pinned_path(path: &str) -> bool {
-    PINNED.iter().any(|f| path.starts_with(&format!("{f}/")))
-}
 
 #[test]
 fn output_trees_match_pinned_files() {
     let mut failures = Vec::new();
     for dir in spec_dirs() {
         let tmp = prepared(&dir, true);
-        let out = tmp.0.join("out");
         let r = mailc(&tmp.0, &["build", "mailc.yaml", "--out", "out"]);
         assert_eq!(r.code, 0, "{}: {}", dir.display(), r.stderr);
-        let mut actual = BTreeMap::new();
-        for (path, bytes) in tree(&out).into_iter().filter(|(p, _)| pinned_path(p)) {
-            let mode = std::fs::metadata(out.join(&path))
+        let out = tmp.0.join("out");
+        for path in tree(&out).keys() {
+            let mode = std::fs::metadata(out.join(path))
                 .unwrap()
                 .permissions()
                 .mode()
                 & 0o777;
-            let shown = if mode == 0o600 {
-                SECRET.as_bytes().to_vec()
-            } else {
-                assert_eq!(mode, 0o644, "{}: {path} has mode {mode:o}", dir.display());
-                bytes
-            };
-            actual.insert(path, shown);
+            assert!(
+                mode == 0o600 || mode == 0o644,
+                "{}: {path} has mode {mode:o}",
+                dir.display()
+            );
         }
+        let actual = golden::produced(&out, PINNED);
         let pinned_dir = root().join("tests/expected").join(name_of(&dir));
-        if bless() {
-            for f in PINNED {
-                let _ = std::fs::remove_dir_all(pinned_dir.join(f));
-            }
-            for (path, bytes) in &actual {
-                let p = pinned_dir.join(path);
-                std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-                std::fs::write(p, bytes).unwrap();
-            }
-            continue;
-        }
-        let expected: BTreeMap<_, _> = tree(&pinned_dir)
-            .into_iter()
-            .filter(|(p, _)| pinned_path(p))
-            .collect();
-        for path in expected
-            .keys()
-            .chain(actual.keys())
-            .collect::<std::collections::BTreeSet<_>>()
-        {
-            match (expected.get(path), actual.get(path)) {
-                (Some(e), Some(a)) if e == a => {}
-                (Some(e), Some(a)) => failures.push(format!(
-                    "{}/{path} differs:\n--- expected\n{}\n--- actual\n{}",
-                    pinned_dir.display(),
-                    String::from_utf8_lossy(e),
-                    String::from_utf8_lossy(a)
-                )),
-                (Some(_), None) => failures.push(format!(
-                    "{}/{path} is no longer produced",
-                    pinned_dir.display()
-                )),
-                (None, _) => failures.push(format!("{}/{path} is new", pinned_dir.display())),
-            }
-        }
+        golden::tree_under(&pinned_dir, PINNED, &actual, &mut failures);
     }
     assert!(
         failures.is_empty(),

@@ -39,7 +39,7 @@ use std::time::{Duration, Instant};
 
 use mail_stack::client::{Smtp, Tls, imap_subjects, submission_rules, submit};
 use mail_stack::instance::{chown, listening, make_certificate, mkdir, read, wait_for};
-use mail_stack::{mailc_test_live, model_of, require_root, root, run, show, tool};
+use mail_stack::{golden, mailc_test_live, model_of, require_root, root, run, show, tool};
 use mailc::backend::install::{TestRoot, TestRootContext};
 use mailc::backend::{self, Context};
 use mailc::model::route::{Outcome, Route, route};
@@ -169,19 +169,9 @@ fn configs_pass_exim_and_dovecot_checks() {
     assert!(checked >= 8, "only {checked} Exim configs were checked");
 }
 
-/// How a secret file is pinned: never its contents.
-const SECRET: &str = "(secret file: contents not pinned)\n";
-
 /// Every file under `dir`, by relative path.
 fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    let out = run(
-        &tool("find"),
-        &[dir.to_str().unwrap(), "-type", "f", "-printf", "%P\n"],
-    );
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|rel| (rel.to_string(), std::fs::read(dir.join(rel)).unwrap()))
-        .collect()
+    golden::tree(dir)
 }
 
 /// The production `exim/` tree of every spec (and `dovecot/` where no
@@ -214,50 +204,9 @@ fn output_trees_match_pinned_files() {
             .filter(|(p, _)| keep(p))
             .collect();
         assert_eq!(actual, again, "{name}: two compilations differ");
-        let shown: BTreeMap<String, Vec<u8>> = actual
-            .into_iter()
-            .map(|(path, bytes)| {
-                let mode = std::fs::metadata(a.path().join(&path))
-                    .unwrap()
-                    .permissions()
-                    .mode()
-                    & 0o777;
-                let bytes = if mode == 0o600 {
-                    SECRET.as_bytes().to_vec()
-                } else {
-                    bytes
-                };
-                (path, bytes)
-            })
-            .collect();
+        let shown = golden::produced(a.path(), tops);
         let pinned_dir = root().join("tests/expected").join(&name);
-        if std::env::var_os("MAILC_BLESS").is_some() {
-            for top in tops {
-                let _ = std::fs::remove_dir_all(pinned_dir.join(top));
-            }
-            for (path, bytes) in &shown {
-                let p = pinned_dir.join(path);
-                std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-                std::fs::write(p, bytes).unwrap();
-            }
-            continue;
-        }
-        let pinned: BTreeMap<String, Vec<u8>> = files(&pinned_dir)
-            .into_iter()
-            .filter(|(p, _)| keep(p))
-            .collect();
-        for path in pinned.keys().chain(shown.keys()).collect::<BTreeSet<_>>() {
-            match (pinned.get(path), shown.get(path)) {
-                (Some(e), Some(a)) if e == a => {}
-                (Some(e), Some(a)) => failures.push(format!(
-                    "{name}/{path} differs:\n--- expected\n{}\n--- actual\n{}",
-                    String::from_utf8_lossy(e),
-                    String::from_utf8_lossy(a)
-                )),
-                (Some(_), None) => failures.push(format!("{name}/{path} is no longer produced")),
-                (None, _) => failures.push(format!("{name}/{path} is new")),
-            }
-        }
+        golden::tree_under(&pinned_dir, tops, &shown, &mut failures);
     }
     assert!(
         failures.is_empty(),

@@ -9,29 +9,12 @@
 //! - a spec without tests, and the JSON report.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 mod support;
-use support::root;
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
+use support::{Mailc, Run, root};
 
 fn mailc(dir: &Path, args: &[&str]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_mailc"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("NO_COLOR")
-        .output()
-        .expect("run mailc");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    Mailc::new(dir, args).colour_as_users_see_it().run()
 }
 
 fn files(dir: &Path, exts: &[&str]) -> Vec<PathBuf> {
@@ -131,16 +114,8 @@ fn wrong_expectations_give_pinned_diagnostics() {
             "{}.stderr",
             spec.extension().unwrap().to_str().unwrap()
         ));
-        if std::env::var_os("MAILC_BLESS").is_some() {
-            std::fs::write(&pinned, &run.stderr).unwrap();
-        }
-        let want = std::fs::read_to_string(&pinned).unwrap_or_default();
-        if want != run.stderr {
-            failures.push(format!(
-                "{} differs (run with MAILC_BLESS=1 to accept):\n{}",
-                pinned.display(),
-                run.stderr
-            ));
+        if let Err(e) = support::golden::file(&pinned, &run.stderr) {
+            failures.push(e);
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));

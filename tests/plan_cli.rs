@@ -10,31 +10,18 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, SystemTime};
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
+mod support;
+use support::{Mailc, Run};
 
-/// The one way these tests run the binary: stdin is not a terminal.
+/// The one way these tests run the binary: stdin is not a terminal, colour
+/// as mailc chooses it on a pipe.
 fn mailc(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_mailc"));
-    cmd.current_dir(dir)
-        .args(args)
-        .env_remove("NO_COLOR")
-        .env_remove("MAILC_FAULT_AFTER_STEPS")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let out = cmd.output().expect("run mailc");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    env.iter()
+        .fold(
+            Mailc::new(dir, args).colour_as_users_see_it(),
+            |run, (k, v)| run.env(k, v),
+        )
+        .run()
 }
 
 const HASH_ALICE: &str = "{SHA512-CRYPT}$6$z6MQEt/GaGznLHgp$Byj6wliyFlYZHsGkA4BNdNtrTqS5pXmwqZNxvUaM4udekNI5s8a/QT1eru.9fx11jrZ56JBhTYoI/a1fP.cNA.";

@@ -30,8 +30,8 @@ use std::time::{Duration, Instant};
 use mail_stack::client::{Smtp, Tls, imap_subjects, submission_rules};
 use mail_stack::instance::Instance;
 use mail_stack::{
-    Nothing, mailc_test_live, model_of, postfix_specs, postmap_all, require_root, root, run, show,
-    tool, write_stack, write_test_root,
+    Nothing, golden, mailc_test_live, model_of, postfix_specs, postmap_all, require_root, root,
+    run, show, tool, write_stack, write_test_root,
 };
 use mailc::model::Stack;
 
@@ -133,19 +133,9 @@ fn configs_pass_postfix_and_dovecot_checks() {
     assert!(checked >= 10, "only {checked} Postfix configs were checked");
 }
 
-/// How a secret file is pinned: never its contents.
-const SECRET: &str = "(secret file: contents not pinned)\n";
-
 /// Every file under `dir`, by relative path.
 fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    let out = run(
-        &tool("find"),
-        &[dir.to_str().unwrap(), "-type", "f", "-printf", "%P\n"],
-    );
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|rel| (rel.to_string(), std::fs::read(dir.join(rel)).unwrap()))
-        .collect()
+    golden::tree(dir)
 }
 
 /// The production `postfix/` and `dovecot/` trees of every spec match
@@ -161,53 +151,10 @@ fn output_trees_match_pinned_files() {
         write_stack(&model, &Nothing, b.path());
         let actual = files(a.path());
         assert_eq!(actual, files(b.path()), "{name}: two compilations differ");
-        let shown: BTreeMap<String, Vec<u8>> = actual
-            .into_iter()
-            .map(|(path, bytes)| {
-                use std::os::unix::fs::PermissionsExt as _;
-                let mode = std::fs::metadata(a.path().join(&path))
-                    .unwrap()
-                    .permissions()
-                    .mode()
-                    & 0o777;
-                (
-                    path,
-                    if mode == 0o600 {
-                        SECRET.as_bytes().to_vec()
-                    } else {
-                        bytes
-                    },
-                )
-            })
-            .collect();
+        let tops = ["postfix", "dovecot"];
+        let shown = golden::produced(a.path(), &tops);
         let pinned_dir = root().join("tests/expected").join(&name);
-        if std::env::var_os("MAILC_BLESS").is_some() {
-            for top in ["postfix", "dovecot"] {
-                let _ = std::fs::remove_dir_all(pinned_dir.join(top));
-            }
-            for (path, bytes) in &shown {
-                let p = pinned_dir.join(path);
-                std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-                std::fs::write(p, bytes).unwrap();
-            }
-            continue;
-        }
-        let pinned: BTreeMap<String, Vec<u8>> = files(&pinned_dir)
-            .into_iter()
-            .filter(|(p, _)| p.starts_with("postfix/") || p.starts_with("dovecot/"))
-            .collect();
-        for path in pinned.keys().chain(shown.keys()).collect::<BTreeSet<_>>() {
-            match (pinned.get(path), shown.get(path)) {
-                (Some(e), Some(a)) if e == a => {}
-                (Some(e), Some(a)) => failures.push(format!(
-                    "{name}/{path} differs:\n--- expected\n{}\n--- actual\n{}",
-                    String::from_utf8_lossy(e),
-                    String::from_utf8_lossy(a)
-                )),
-                (Some(_), None) => failures.push(format!("{name}/{path} is no longer produced")),
-                (None, _) => failures.push(format!("{name}/{path} is new")),
-            }
-        }
+        golden::tree_under(&pinned_dir, &tops, &shown, &mut failures);
     }
     assert!(
         failures.is_empty(),

@@ -14,7 +14,8 @@ pub mod instance;
 #[path = "../support/mod.rs"]
 mod support;
 
-pub use support::{model_of, root};
+#[allow(unused_imports)] // each test binary uses a part
+pub use support::{golden, model_of, root};
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -25,24 +26,10 @@ use mailc::model::Model;
 
 /// Finds a program the tests need, or fails saying how to install it.
 pub fn tool(name: &str) -> PathBuf {
-    for dir in ["/usr/sbin", "/usr/bin", "/sbin", "/bin"] {
-        let p = Path::new(dir).join(name);
-        if p.is_file() {
-            return p;
-        }
-    }
-    std::env::var_os("PATH")
-        .iter()
-        .flat_map(std::env::split_paths)
-        .map(|dir| dir.join(name))
-        .find(|p| p.is_file())
-        .unwrap_or_else(|| {
-            panic!(
-                "`{name}` is not installed; these tests run mailc's Postfix and Dovecot \
-                 configs in the real programs. Run `.ci/install-oracles` (it installs \
-                 postfix, dovecot, postsrsd, swaks and openssl)"
-            )
-        })
+    support::tool(
+        name,
+        "these tests run mailc's Postfix, Exim and Dovecot configs in the real programs",
+    )
 }
 
 /// Fails unless running as root: Postfix's `postfix start` and `check` are

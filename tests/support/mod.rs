@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod dns;
+pub mod golden;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -198,16 +199,69 @@ impl Run {
 
 /// Runs `mailc ARGS` in `dir`, without colour and with no stdin.
 pub fn mailc(dir: &Path, args: &[&str]) -> Run {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mailc"))
-        .current_dir(dir)
-        .args(args)
-        .env("NO_COLOR", "1")
-        .stdin(std::process::Stdio::null())
-        .output()
-        .expect("run mailc");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    Mailc::new(dir, args).run()
+}
+
+/// One run of the `mailc` binary, built up before it runs: by default
+/// without colour, with no stdin, and with the fault injection of
+/// `MAILC_FAULT_AFTER_STEPS` off whatever the test's own environment says.
+pub struct Mailc {
+    cmd: std::process::Command,
+    stdin: Option<Vec<u8>>,
+}
+
+impl Mailc {
+    /// `mailc ARGS` in `dir`.
+    pub fn new(dir: &Path, args: &[&str]) -> Mailc {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_mailc"));
+        cmd.current_dir(dir)
+            .args(args)
+            .env("NO_COLOR", "1")
+            .env_remove("MAILC_FAULT_AFTER_STEPS");
+        Mailc { cmd, stdin: None }
+    }
+
+    /// Leaves colour to mailc's own choice (`NO_COLOR` unset), as a user's
+    /// shell would.
+    pub fn colour_as_users_see_it(mut self) -> Mailc {
+        self.cmd.env_remove("NO_COLOR");
+        self
+    }
+
+    /// One more variable in mailc's environment.
+    pub fn env(mut self, key: &str, value: &str) -> Mailc {
+        self.cmd.env(key, value);
+        self
+    }
+
+    /// What mailc reads on its standard input (a pipe, not a terminal).
+    pub fn stdin(mut self, input: &str) -> Mailc {
+        self.stdin = Some(input.as_bytes().to_vec());
+        self
+    }
+
+    /// Runs it to the end.
+    pub fn run(mut self) -> Run {
+        use std::io::Write as _;
+        use std::process::Stdio;
+        self.cmd
+            .stdin(if self.stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = self.cmd.spawn().expect("run mailc");
+        if let Some(input) = &self.stdin {
+            // mailc may refuse before reading (a bad flag): a broken pipe is no failure.
+            let _ = child.stdin.take().expect("stdin").write_all(input);
+        }
+        let out = child.wait_with_output().expect("wait for mailc");
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
     }
 }
