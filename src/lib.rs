@@ -20,6 +20,7 @@ pub mod output;
 pub mod par;
 pub mod passwd;
 pub mod plan;
+pub mod reply;
 pub mod rules;
 pub mod serve;
 pub mod source;

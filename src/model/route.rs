@@ -110,9 +110,7 @@ pub fn route(model: &Model, host: &str, address: &str) -> Route {
             Err(_) => {
                 r.outcome = Outcome::Reject;
                 r.rule = Rule::Syntax;
-                r.reply = Some(format!(
-                    "501 5.1.3 <{address}>: bad recipient address syntax"
-                ));
+                r.reply = Some(crate::reply::bad_syntax(Some(address)));
                 return r;
             }
         };
@@ -124,9 +122,7 @@ pub fn route(model: &Model, host: &str, address: &str) -> Route {
     if d.null_mx() {
         r.outcome = Outcome::Reject;
         r.rule = Rule::NullMx;
-        r.reply = Some(format!(
-            "556 5.1.10 <{addr}>: recipient address rejected: domain {domain} does not accept mail (null MX)"
-        ));
+        r.reply = Some(crate::reply::null_mx(&addr, &domain));
         return r;
     }
     let role = d.roles.get(host).cloned().unwrap_or(Role::Remote);
@@ -134,9 +130,7 @@ pub fn route(model: &Model, host: &str, address: &str) -> Route {
         r.rule = Rule::Remote;
         return r;
     }
-    let unknown_reply = format!(
-        "550 5.1.1 <{addr}>: recipient address rejected: user unknown in virtual mailbox table"
-    );
+    let unknown_reply = crate::reply::unknown(&addr);
     // What the domain's primary does with the address.
     enum Verdict<'a> {
         Expand(&'a Expansion),

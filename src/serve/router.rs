@@ -3,6 +3,7 @@
 //! together), with the reply text Postfix's backend uses.
 
 use crate::manifest::{Manifest, NextHop, Role, Target, Unknown};
+use crate::reply;
 
 /// The decision for one RCPT TO.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -21,20 +22,6 @@ pub enum Decision {
     /// Not one of our domains: only an authenticated sender may send it
     /// (out by MX lookup); anyone else gets `550 5.7.1` relay denied.
     NotOurs,
-}
-
-/// Refusal for an address nobody here accepts (the text of `mailc route`).
-pub fn unknown_reply(address: &str) -> String {
-    format!(
-        "550 5.1.1 <{address}>: recipient address rejected: user unknown in virtual mailbox table"
-    )
-}
-
-/// Refusal for mail to a domain that publishes a null MX.
-pub fn null_mx_reply(address: &str, domain: &str) -> String {
-    format!(
-        "556 5.1.10 <{address}>: recipient address rejected: domain {domain} does not accept mail (null MX)"
-    )
 }
 
 /// Refusal for a stranger asking us to relay.
@@ -56,10 +43,7 @@ pub fn normalize(address: &str) -> Option<(String, String)> {
 /// Refusal for an address that is not well formed (or, in one of our
 /// domains, has a local part no mailbox of ours can have).
 pub fn syntax_reply(address: &str) -> String {
-    format!(
-        "501 5.1.3 <{}>: bad recipient address syntax",
-        crate::serve::address::display(address)
-    )
+    reply::bad_syntax(Some(&crate::serve::address::display(address)))
 }
 
 /// Whether a local part is one a spec can give a mailbox or alias: letters,
@@ -115,15 +99,15 @@ pub fn decide(m: &Manifest, address: &str) -> Decision {
         return Decision::Reject(syntax_reply(&addr));
     }
     if d.role == Role::NullMx {
-        return Decision::Reject(null_mx_reply(&addr, &domain));
+        return Decision::Reject(reply::null_mx(&addr, &domain));
     }
     let known = d.recipients.get(&local);
     if known.is_none() && d.refused.contains(&local) {
-        return Decision::Reject(unknown_reply(&addr));
+        return Decision::Reject(reply::unknown(&addr));
     }
     if let Role::Backup { next_hop } = &d.role {
         return match (known, &d.unknown) {
-            (None, Unknown::Reject) => Decision::Reject(unknown_reply(&addr)),
+            (None, Unknown::Reject) => Decision::Reject(reply::unknown(&addr)),
             _ => Decision::Relay(next_hop.clone()),
         };
     }
@@ -131,7 +115,7 @@ pub fn decide(m: &Manifest, address: &str) -> Decision {
         return deliver(t);
     }
     match &d.unknown {
-        Unknown::Reject => Decision::Reject(unknown_reply(&addr)),
+        Unknown::Reject => Decision::Reject(reply::unknown(&addr)),
         Unknown::Bounce => Decision::Bounce,
         Unknown::Drop => Decision::Drop,
         Unknown::Forward { target } => deliver(target),

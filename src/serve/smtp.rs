@@ -546,15 +546,11 @@ impl Session {
             Ok(Path::Mailbox(a)) => a,
             Ok(Path::Postmaster) => match router::postmaster(&self.shared.manifest) {
                 Some(a) => a,
-                None => return self.error(&router::unknown_reply("postmaster")),
+                None => return self.error(&crate::reply::unknown("postmaster")),
             },
-            Ok(Path::Null) => return self.error("501 5.1.3 <>: bad recipient address syntax"),
+            Ok(Path::Null) => return self.error(&crate::reply::bad_syntax(Some(""))),
             Err(PathError::Syntax) => {
-                let reply = match bracketed(line) {
-                    Some(a) => format!("501 5.1.3 <{a}>: bad recipient address syntax"),
-                    None => "501 5.1.3 bad recipient address syntax".to_string(),
-                };
-                return self.error(&reply);
+                return self.error(&crate::reply::bad_syntax(bracketed(line).as_deref()));
             }
             Err(e) => return self.error(&format!("501 5.1.3 {}", e.reason())),
         };
@@ -1051,7 +1047,7 @@ fn parse_error(e: &ParseError) -> String {
     match e {
         ParseError::UnknownCommand => "500 5.5.1 command unrecognized".to_string(),
         ParseError::InvalidSenderAddress => "501 5.1.7 bad sender address syntax".to_string(),
-        ParseError::InvalidRecipientAddress => "501 5.1.3 bad recipient address syntax".to_string(),
+        ParseError::InvalidRecipientAddress => crate::reply::bad_syntax(None),
         ParseError::SyntaxError { syntax } => format!("501 5.5.4 syntax: {syntax}"),
         ParseError::InvalidParameter { param } => {
             format!("501 5.5.4 invalid parameter {}", printable(param))
@@ -1069,10 +1065,9 @@ fn parse_error(e: &ParseError) -> String {
 pub fn parse_command(line: &[u8], in_transaction: bool) -> Result<Request<String>, String> {
     match Request::parse(&mut line.iter()) {
         Ok(r) => Ok(r.into_owned()),
-        Err(ParseError::InvalidRecipientAddress) if in_transaction => Err(match bracketed(line) {
-            Some(a) => format!("501 5.1.3 <{a}>: bad recipient address syntax"),
-            None => parse_error(&ParseError::InvalidRecipientAddress),
-        }),
+        Err(ParseError::InvalidRecipientAddress) if in_transaction => {
+            Err(crate::reply::bad_syntax(bracketed(line).as_deref()))
+        }
         Err(e) => Err(parse_error(&e)),
     }
 }

@@ -154,13 +154,8 @@ impl EximConf {
             auth_socket: sockets.auth.clone(),
             files,
             replies: Replies {
-                unknown: format!(
-                    "550 5.1.1 <{ADDRESS}>: recipient address rejected: user unknown in virtual mailbox table"
-                ),
-                // RFC 7505 §4.2.
-                null_mx: format!(
-                    "556 5.1.10 <{ADDRESS}>: recipient address rejected: domain $domain does not accept mail (null MX)"
-                ),
+                unknown: crate::reply::unknown(ADDRESS),
+                null_mx: crate::reply::null_mx(ADDRESS, "$domain"),
                 relay_denied: format!("554 5.7.1 <{ADDRESS}>: relay access denied"),
                 auth_required: "530 5.7.0 authentication required".into(),
                 not_owned: "553 5.7.1 <$sender_address>: sender address rejected: not owned by user $authenticated_id".into(),

@@ -237,7 +237,7 @@ pub fn build<'a>(model: &'a Model, host: &str, hops: &Hops) -> Tables<'a> {
     let mut t = Tables::default();
     for d in model.domains.values() {
         if d.null_mx() {
-            let why = format!("domain {} does not accept mail (null MX)", d.name);
+            let why = crate::reply::null_mx_reason(&d.name);
             t.recipient_access
                 .insert(d.name.as_str(), format!("556 5.1.10 {why}"));
             t.transport

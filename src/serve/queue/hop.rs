@@ -142,7 +142,8 @@ pub async fn mx(resolver: Option<&TokioResolver>, domain: &str) -> Resolved {
     // RFC 7505 §3: a single MX of "." says the domain takes no mail.
     if hosts.len() == 1 && (hosts[0].1 == "." || hosts[0].1.is_empty()) {
         return Resolved::Permanent(format!(
-            "556 5.1.10 domain {domain} does not accept mail (null MX)"
+            "556 5.1.10 {}",
+            crate::reply::null_mx_reason(domain)
         ));
     }
     hosts.retain(|(_, h)| h != "." && !h.is_empty());

@@ -535,7 +535,7 @@ impl Delivery {
                 Decision::Bounce => {
                     results.insert(
                         addr.clone(),
-                        Outcome::Permanent(super::router::unknown_reply(&addr)),
+                        Outcome::Permanent(crate::reply::unknown(&addr)),
                     );
                     continue;
                 }
@@ -548,9 +548,7 @@ impl Delivery {
                     None => {
                         results.insert(
                             addr.clone(),
-                            Outcome::Permanent(format!(
-                                "501 5.1.3 <{addr}>: bad recipient address syntax"
-                            )),
+                            Outcome::Permanent(crate::reply::bad_syntax(Some(&addr))),
                         );
                         continue;
                     }

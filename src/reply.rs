@@ -1,0 +1,57 @@
+//! The SMTP replies of mailc's routing verdicts, one text each: `mailc
+//! route` explains with them, the embedded server answers with them, and the
+//! Postfix and Exim configs are written with them, so every stack refuses an
+//! address in the same words.
+
+/// RCPT of an address that is no mailbox or alias of ours and that no
+/// catch-all or unknown-recipient policy takes.
+pub fn unknown(address: &str) -> String {
+    format!(
+        "550 5.1.1 <{address}>: recipient address rejected: user unknown in virtual mailbox table"
+    )
+}
+
+/// Why a domain publishing a null MX takes no mail (RFC 7505).
+pub fn null_mx_reason(domain: &str) -> String {
+    format!("domain {domain} does not accept mail (null MX)")
+}
+
+/// RCPT of an address in a domain with a null MX: RFC 7505 §4.2 asks for
+/// 556 and the enhanced code 5.1.10.
+pub fn null_mx(address: &str, domain: &str) -> String {
+    format!(
+        "556 5.1.10 <{address}>: recipient address rejected: {}",
+        null_mx_reason(domain)
+    )
+}
+
+/// RCPT of something that is not an address (RFC 3463 5.1.3), with the text
+/// as it came when there is one.
+pub fn bad_syntax(address: Option<&str>) -> String {
+    match address {
+        Some(a) => format!("501 5.1.3 <{a}>: bad recipient address syntax"),
+        None => "501 5.1.3 bad recipient address syntax".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_texts_route_and_every_stack_share() {
+        assert_eq!(
+            unknown("x@example.com"),
+            "550 5.1.1 <x@example.com>: recipient address rejected: user unknown in virtual mailbox table"
+        );
+        assert_eq!(
+            null_mx("x@example.com", "example.com"),
+            "556 5.1.10 <x@example.com>: recipient address rejected: domain example.com does not accept mail (null MX)"
+        );
+        assert_eq!(
+            bad_syntax(Some("a b")),
+            "501 5.1.3 <a b>: bad recipient address syntax"
+        );
+        assert_eq!(bad_syntax(None), "501 5.1.3 bad recipient address syntax");
+    }
+}
