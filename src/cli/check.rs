@@ -39,17 +39,8 @@ pub struct CheckArgs {
     format: Format,
 }
 
-/// Colour for a stream: `auto` means a terminal and no `NO_COLOR`.
-fn colour(choice: ColorChoice, terminal: bool) -> bool {
-    match choice {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && terminal,
-    }
-}
-
 pub fn run(args: CheckArgs, choice: ColorChoice) -> ExitCode {
-    let err_colour = colour(choice, std::io::stderr().is_terminal());
+    let err_colour = choice.colour(std::io::stderr().is_terminal());
     let path = load::spec_path(args.spec.as_deref());
     // A key file not made yet only leaves its DKIM record unchecked.
     let loaded = load::load(&path, MissingKey::Warn);
@@ -103,7 +94,7 @@ pub fn run(args: CheckArgs, choice: ColorChoice) -> ExitCode {
             serde_json::to_string_pretty(&report.checks).unwrap_or_default()
         ),
         Format::Text => {
-            let out_colour = colour(choice, std::io::stdout().is_terminal());
+            let out_colour = choice.colour(std::io::stdout().is_terminal());
             print!("{}", text(&report, out_colour));
             let mut err = std::io::stderr().lock();
             for n in &report.notes {

@@ -14,7 +14,6 @@ use std::sync::Mutex;
 use clap::{Args, ValueEnum};
 
 use super::git::{self, GitError, Repo};
-use super::plan::colour;
 use super::{ColorChoice, fail, load};
 use crate::backend::{self, Context};
 use crate::diag::{Severity, render};
@@ -154,7 +153,7 @@ fn diff(args: &DiffArgs, choice: ColorChoice) -> Result<bool, ExitCode> {
             top: repo.top.clone(),
         },
     };
-    let err_colour = colour(choice, io::stderr().is_terminal());
+    let err_colour = choice.colour(io::stderr().is_terminal());
     let a = compile_side(&repo, &rev_a, &tree_a, &spec, out.as_deref(), err_colour)?;
     let rev_b = args.rev_b.as_deref().unwrap_or("working tree");
     let b = compile_side(&repo, rev_b, &tree_b, &spec, out.as_deref(), err_colour)?;
@@ -175,7 +174,7 @@ fn diff(args: &DiffArgs, choice: ColorChoice) -> Result<bool, ExitCode> {
             for n in diff::render::notes(&d, &diff::render::PLAIN) {
                 eprintln!("note: {n}");
             }
-            diff::render::text(&d, colour(choice, io::stdout().is_terminal()))
+            diff::render::text(&d, choice.colour(io::stdout().is_terminal()))
         }
         DiffFormat::Json => diff::render::json(&d),
         DiffFormat::Markdown => diff::render::markdown(&d),

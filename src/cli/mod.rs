@@ -60,6 +60,20 @@ enum ColorChoice {
     Never,
 }
 
+impl ColorChoice {
+    /// Whether to colour one output stream: `auto` means that stream is a
+    /// terminal and `NO_COLOR` is unset or empty (no-color.org).
+    fn colour(self, terminal: bool) -> bool {
+        match self {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && terminal
+            }
+        }
+    }
+}
+
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Format {
     Text,
@@ -232,14 +246,7 @@ pub fn main() -> ExitCode {
             };
         }
     };
-    let color = match cli.color {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-                && std::io::stderr().is_terminal()
-        }
-    };
+    let color = cli.color.colour(std::io::stderr().is_terminal());
     match cli.command {
         Command::Validate { spec, format } => validate(spec, format, color),
         Command::Route {

@@ -133,18 +133,9 @@ pub struct ApplyArgs {
     wait: WaitArgs,
 }
 
-/// Colour for a stream: `auto` means a terminal and no `NO_COLOR`.
-pub(super) fn colour(choice: ColorChoice, terminal: bool) -> bool {
-    match choice {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && terminal,
-    }
-}
-
 pub fn plan(args: PlanArgs, choice: ColorChoice) -> ExitCode {
     let spec = load::spec_path(args.spec.as_deref());
-    let err_colour = colour(choice, io::stderr().is_terminal());
+    let err_colour = choice.colour(io::stderr().is_terminal());
     // The output folder is read while the spec compiles.
     let out_dir = args.out.clone();
     let ahead = std::thread::spawn(move || Prefetched::read(&out_dir));
@@ -198,7 +189,7 @@ pub fn plan(args: PlanArgs, choice: ColorChoice) -> ExitCode {
         (Format::Text, live) => args.view.print(
             &plan,
             live.as_ref(),
-            colour(choice, io::stdout().is_terminal()),
+            choice.colour(io::stdout().is_terminal()),
         ),
     }
     let pushes = live.as_ref().map_or(0, push::LivePlan::changes);
@@ -217,7 +208,7 @@ pub fn plan(args: PlanArgs, choice: ColorChoice) -> ExitCode {
 }
 
 pub fn apply(args: ApplyArgs, choice: ColorChoice) -> ExitCode {
-    let err_colour = colour(choice, io::stderr().is_terminal());
+    let err_colour = choice.colour(io::stderr().is_terminal());
     let target = load::spec_path(args.target.as_deref());
     let saved = if PlanFile::sniff(&head(&target)) {
         match PlanFile::load(&target) {
@@ -273,7 +264,7 @@ pub fn apply(args: ApplyArgs, choice: ColorChoice) -> ExitCode {
     args.view.print(
         &plan,
         live.as_ref(),
-        colour(choice, io::stdout().is_terminal()),
+        choice.colour(io::stdout().is_terminal()),
     );
     if ask {
         if !io::stdin().is_terminal() {
