@@ -377,7 +377,7 @@ impl Builder<'_> {
             && !d.null_mx()
         {
             for s in services::ALL {
-                let data = if services::offers(host.stack, s) {
+                let data = if services::offers(host.stack, d, s) {
                     abs(&host.hostname).map(|t| SRV::new(s.priority, 1, s.port, t))
                 } else {
                     Ok(SRV::new(0, 0, 0, Name::root()))

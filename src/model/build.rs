@@ -702,6 +702,10 @@ impl Builder<'_> {
             srs,
             records,
             push: None,
+            services: match &d.services {
+                Some(list) => list.value.iter().map(|s| s.value).collect(),
+                None => DEFAULT_SERVICES.into_iter().collect(),
+            },
         };
         let srs_span = d.own.srs.as_ref().filter(|s| s.value).map(|s| s.span);
         Pending {

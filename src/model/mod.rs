@@ -15,14 +15,14 @@ pub mod route;
 mod routing;
 mod warn;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use serde::Serialize;
 
 pub use crate::spec::{
-    Alignment, DkimAlgorithm, DkimState, DmarcPolicy, MtaStsMode, Owns, RelayTls, SpfAll, Stack,
-    TsigAlgorithm,
+    Alignment, DkimAlgorithm, DkimState, DmarcPolicy, MtaStsMode, Owns, RelayTls, Service, SpfAll,
+    Stack, TsigAlgorithm,
 };
 pub use build::{Inputs, build, ttl_error};
 pub use locate::locate;
@@ -129,11 +129,22 @@ pub struct Domain {
     pub records: Vec<UserRecord>,
     /// Where the zone is pushed (`None`: it is not).
     pub push: Option<Push>,
+    /// The access protocols the domain offers its mail clients.
+    pub services: BTreeSet<Service>,
 }
+
+/// What a domain offers when its spec names no `services`: IMAP and
+/// submission, no POP3.
+pub const DEFAULT_SERVICES: [Service; 2] = [Service::Imap, Service::Submission];
 
 impl Domain {
     pub fn null_mx(&self) -> bool {
         self.mx.is_empty()
+    }
+
+    /// Whether the domain offers `service` to its mail clients.
+    pub fn offers(&self, service: Service) -> bool {
+        self.services.contains(&service)
     }
 
     /// The host key that is local for this domain, if any.

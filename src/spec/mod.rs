@@ -381,6 +381,31 @@ pub enum Stack {
     Embedded,
 }
 
+/// An access protocol a domain offers its mail clients.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    JsonSchema,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Service {
+    /// IMAP (RFC 9051), on 143 with STARTTLS and 993 with implicit TLS.
+    Imap,
+    /// POP3 (RFC 1939), on 110 with STLS and 995 with implicit TLS.
+    Pop3,
+    /// Message submission (RFC 6409), on 587 with STARTTLS and 465 with
+    /// implicit TLS.
+    Submission,
+}
+
 /// One mail domain.
 #[derive(Clone, Debug, Default, PartialEq, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -408,6 +433,11 @@ pub struct Domain {
     #[serde(default)]
     #[schemars(with = "bool")]
     pub zone: Option<Sp<bool>>,
+    /// The access protocols the domain offers its mailboxes' mail clients.
+    /// Default `[imap, submission]`.
+    #[serde(default)]
+    #[schemars(with = "OneOrMany<Service>")]
+    pub services: Option<Sp<Vec<Sp<Service>>>>,
     /// The domain's own values of the inherited keys.
     #[serde(flatten)]
     pub own: Defaults,

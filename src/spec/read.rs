@@ -779,10 +779,42 @@ impl<'d> Reader<'d> {
         if let Some(n) = self.take(&mut f, "zone") {
             d.zone = self.bool(n, "`zone`");
         }
+        if let Some(n) = self.take(&mut f, "services") {
+            d.services = self.services(n);
+        }
         self.inherited(&mut f, &mut d.own);
         broken.extend(self.finish(f, DOMAIN_KEYS, &what));
         d.own.broken = broken;
         d
+    }
+
+    /// A list of access protocols; each named once.
+    fn services(&mut self, node: &Node) -> Option<Sp<Vec<Sp<Service>>>> {
+        let mut out: Vec<Sp<Service>> = Vec::new();
+        for item in self.items(node) {
+            let Some(s) = self.choice(item, "service", SERVICES) else {
+                continue;
+            };
+            if let Some(first) = out.iter().find(|o| o.value == s.value) {
+                let name = SERVICES
+                    .iter()
+                    .find(|(_, v)| *v == s.value)
+                    .map_or("", |(n, _)| n);
+                self.push(
+                    Diagnostic::error(
+                        Code::DuplicateKey,
+                        s.span,
+                        format!("service `{name}` is listed twice"),
+                    )
+                    .label("listed again here")
+                    .with(first.span, "first listed here")
+                    .help(format!("remove one `{name}`")),
+                );
+                continue;
+            }
+            out.push(s);
+        }
+        Some(Sp::new(out, node.span))
     }
 
     fn routing(&mut self, node: &Node) -> Option<Sp<Routing>> {
@@ -1937,6 +1969,7 @@ const DOMAIN_KEYS: &[&str] = &[
     "records",
     "srs",
     "zone",
+    "services",
     "ttl",
     "quota",
     "nameservers",
@@ -1965,6 +1998,12 @@ const STACKS: &[(&str, Stack)] = &[
     ("postfix-dovecot", Stack::PostfixDovecot),
     ("exim-dovecot", Stack::EximDovecot),
     ("embedded", Stack::Embedded),
+];
+
+const SERVICES: &[(&str, Service)] = &[
+    ("imap", Service::Imap),
+    ("pop3", Service::Pop3),
+    ("submission", Service::Submission),
 ];
 
 const MODES: &[(&str, RoutingMode)] = &[
