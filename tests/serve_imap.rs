@@ -1457,3 +1457,172 @@ assert cmd(s, f, "k", "SORT (DATE) ISO-8859-9 ALL").startswith(b"k NO [BADCHARSE
 "#,
     );
 }
+
+/// ESEARCH (RFC 4731) and ESORT (RFC 5267 §3): SEARCH and SORT with
+/// RETURN options answer one `* ESEARCH` line; MIN and MAX follow the
+/// sort order; a MODSEQ key adds the mod-sequence (of the messages
+/// returned, for MIN and MAX alone); unknown options are BAD.
+#[test]
+fn esearch_and_esort_answer_in_one_line() {
+    let tmp = Temp::new("esearch");
+    let server = Server::start(&tmp.0);
+    let subjects = ["delta", "alpha", "echo", "charlie", "bravo"];
+    for (n, subject) in subjects.iter().enumerate() {
+        server.deliver(
+            "alice@example.com",
+            &format!("170000000{n}.e.test"),
+            &format!("Subject: {subject}\nDate: Mon, 23 Nov 2026 10:0{n}:00 +0000\n\nbody {n}\n"),
+        );
+    }
+    server.python(
+        r#"
+s, f = raw_login("alice@example.com")
+caps = cmd(s, f, "c", "CAPABILITY")
+caps = caps.split(b"\r\n")[0].split()
+assert b"ESEARCH" in caps and b"ESORT" in caps, caps
+assert not [c for c in caps if c.startswith(b"CONTEXT=")], caps
+cmd(s, f, "s", "SELECT INBOX")
+def one(tag, line, want):
+    got = cmd(s, f, tag, line)
+    done = b"SORT" if b"SORT" in line.upper().encode() else b"SEARCH"
+    assert got == want + b"\r\n" + tag.encode() + b" OK " + done + b" done\r\n", (line, got)
+one("a", "SEARCH RETURN (MIN MAX COUNT ALL) ALL", b'* ESEARCH (TAG "a") MIN 1 MAX 5 ALL 1:5 COUNT 5')
+one("b", "SEARCH RETURN () NOT SUBJECT alpha", b'* ESEARCH (TAG "b") ALL 1,3:5')
+one("c", "UID SEARCH RETURN (COUNT) SUBJECT nothing", b'* ESEARCH (TAG "c") UID COUNT 0')
+one("d", "SEARCH RETURN (MIN) SUBJECT nothing", b'* ESEARCH (TAG "d")')
+one("e", "search return (partial 2:3) all", b'* ESEARCH (TAG "e") PARTIAL (2:3 2:3)')
+one("f", "SEARCH RETURN (ALL) CHARSET UTF-8 SUBJECT {5+}\r\nalpha", b'* ESEARCH (TAG "f") ALL 2')
+one("g", "SORT RETURN (ALL) (SUBJECT) UTF-8 ALL", b'* ESEARCH (TAG "g") ALL 2,5,4,1,3')
+one("h", "UID SORT RETURN (MIN MAX COUNT) (REVERSE SUBJECT) US-ASCII ALL", b'* ESEARCH (TAG "h") UID MIN 3 MAX 2 COUNT 5')
+# With a MODSEQ key: the highest of all matches, or of MIN/MAX alone.
+cmd(s, f, "st", "STORE 2 +FLAGS.SILENT (\\Seen)")
+got = cmd(s, f, "m1", "FETCH 1:5 (MODSEQ)")
+# The first CONDSTORE-enabling command tells the mailbox's HIGHESTMODSEQ.
+assert re.match(rb"\* OK \[HIGHESTMODSEQ \d+\] ", got), got
+ms = [int(x) for x in re.findall(rb"MODSEQ \((\d+)\)", got)]
+one("m2", "SEARCH RETURN (ALL) MODSEQ 1", b'* ESEARCH (TAG "m2") ALL 1:5 MODSEQ %d' % max(ms))
+one("m3", "SEARCH RETURN (MIN) MODSEQ 1", b'* ESEARCH (TAG "m3") MIN 1 MODSEQ %d' % ms[0])
+assert cmd(s, f, "x1", "SEARCH RETURN (SAVE) ALL").startswith(b"x1 BAD unknown RETURN option")
+assert cmd(s, f, "x2", "SEARCH RETURN (MIN) NOSUCHKEY").startswith(b"x2 BAD")
+assert cmd(s, f, "x3", "SORT RETURN (MIN) (DATE) KOI8-R ALL").startswith(b"x3 NO [BADCHARSET")
+# The session goes on after the refusals.
+one("z", "SEARCH RETURN (COUNT) ALL", b'* ESEARCH (TAG "z") COUNT 5')
+"#,
+    );
+}
+
+/// LIST-EXTENDED (RFC 5258) and LIST-STATUS (RFC 5819): several patterns,
+/// the SUBSCRIBED and SPECIAL-USE selections, RECURSIVEMATCH with
+/// CHILDINFO, `\NonExistent` for a subscribed name that is gone, and a
+/// STATUS after each mailbox's LIST.
+#[test]
+fn list_extended_and_list_status() {
+    let tmp = Temp::new("listext");
+    let server = Server::start(&tmp.0);
+    server.deliver("alice@example.com", "1700000001.l.test", PLAIN);
+    server.python(
+        r#"
+s, f = raw_login("alice@example.com")
+caps = cmd(s, f, "c", "CAPABILITY")
+caps = caps.split(b"\r\n")[0].split()
+assert b"LIST-EXTENDED" in caps and b"LIST-STATUS" in caps, caps
+for n in ("Work", "Work.Old", "Work.New", "Gone"):
+    assert cmd(s, f, "c", "CREATE " + n).startswith(b"c OK")
+for n in ("Work.Old", "Gone"):
+    assert cmd(s, f, "u", "SUBSCRIBE " + n).startswith(b"u OK")
+assert cmd(s, f, "d", "DELETE Gone").startswith(b"d OK")
+def one(tag, line, want):
+    got = cmd(s, f, tag, line)
+    assert got == b"".join(w + b"\r\n" for w in want) + tag.encode() + b" OK LIST done\r\n", (line, got)
+one("a", 'LIST "" (INBOX Work.% Trash)', [
+    b'* LIST (\\HasNoChildren) "." INBOX',
+    b'* LIST (\\HasNoChildren \\Trash) "." Trash',
+    b'* LIST (\\HasNoChildren) "." Work.New',
+    b'* LIST (\\HasNoChildren) "." Work.Old',
+])
+one("b", 'LIST (SUBSCRIBED) "" "*"', [
+    b'* LIST (\\HasNoChildren \\Subscribed \\Drafts) "." Drafts',
+    b'* LIST (\\NonExistent \\Subscribed) "." Gone',
+    b'* LIST (\\HasNoChildren \\Subscribed \\Junk) "." Junk',
+    b'* LIST (\\HasNoChildren \\Subscribed \\Sent) "." Sent',
+    b'* LIST (\\HasNoChildren \\Subscribed \\Trash) "." Trash',
+    b'* LIST (\\HasNoChildren \\Subscribed) "." Work.Old',
+])
+one("c", 'LIST (SUBSCRIBED RECURSIVEMATCH) "" "W%" RETURN (CHILDREN)', [
+    b'* LIST (\\HasChildren) "." Work ("CHILDINFO" ("SUBSCRIBED"))',
+])
+one("d", 'LIST (SPECIAL-USE) "" "*" RETURN (SUBSCRIBED)', [
+    b'* LIST (\\HasNoChildren \\Subscribed \\Drafts) "." Drafts',
+    b'* LIST (\\HasNoChildren \\Subscribed \\Junk) "." Junk',
+    b'* LIST (\\HasNoChildren \\Subscribed \\Sent) "." Sent',
+    b'* LIST (\\HasNoChildren \\Subscribed \\Trash) "." Trash',
+])
+one("e", 'LIST "" (INBOX Work) RETURN (STATUS (MESSAGES UNSEEN UIDNEXT))', [
+    b'* LIST (\\HasNoChildren) "." INBOX',
+    b'* STATUS INBOX (MESSAGES 1 UNSEEN 1 UIDNEXT 2)',
+    b'* LIST (\\HasChildren) "." Work',
+    b'* STATUS Work (MESSAGES 0 UNSEEN 0 UIDNEXT 1)',
+])
+one("f", 'LIST () "" ""', [b'* LIST (\\Noselect) "." ""'])
+for tag, line in (("x1", 'LIST (RECURSIVEMATCH) "" "*"'), ("x2", 'LIST (NOSUCH) "" "*"'),
+                  ("x3", 'LIST "" "*" RETURN (NOSUCH)'), ("x4", 'LIST "" "*" RETURN (STATUS (NOSUCH))')):
+    assert cmd(s, f, tag, line).startswith(tag.encode() + b" BAD"), line
+# The base forms are unchanged.
+got = cmd(s, f, "g", 'LIST "" Work')
+assert got == b'* LIST (\\HasChildren) "." Work\r\ng OK LIST done\r\n', got
+"#,
+    );
+}
+
+/// MULTIAPPEND (RFC 3502): several messages in one APPEND are stored
+/// together with their flags and dates and one APPENDUID set, durable
+/// before the OK (they survive kill -9); when one cannot be stored (too
+/// big, over quota, no such mailbox) none is.
+#[test]
+fn multiappend_stores_all_or_nothing() {
+    let tmp = Temp::new("multiappend");
+    let mut server = Server::start(&tmp.0);
+    let out = server.python(
+        r#"
+s, f = raw_login("alice@example.com")
+assert b"MULTIAPPEND" in cmd(s, f, "c", "CAPABILITY").split(b"\r\n")[0].split()
+def lit(text):
+    return "{%d+}\r\n%s" % (len(text.encode()), text)
+one = "Subject: one\r\n\r\nfirst\r\n"
+two = "Subject: two\r\n\r\nsecond\r\n"
+got = cmd(s, f, "a", "APPEND Drafts (\\Draft) " + lit(one) + ' (\\Seen) "05-Nov-2026 10:00:00 +0000" ' + lit(two))
+m = re.match(rb"a OK \[APPENDUID (\d+) 1:2\] APPEND done\r\n$", got)
+assert m, got
+# Synchronising literals: the server asks for each.
+s.sendall(b"b APPEND Drafts {3}\r\n")
+assert f.readline().startswith(b"+ ")
+s.sendall(b"x\r\n {3}\r\n")
+assert f.readline().startswith(b"+ ")
+s.sendall(b"y\r\n\r\n")
+got = f.readline()
+assert re.match(rb"b OK \[APPENDUID \d+ 3:4\] APPEND done\r\n$", got), got
+print(m.group(1).decode())
+"#,
+    );
+    let validity = out.trim().to_string();
+    server.restart();
+    server.python(&format!(
+        r#"
+s, f = raw_login("alice@example.com")
+cmd(s, f, "s", "EXAMINE Drafts")
+got = cmd(s, f, "f", "FETCH 1:* (UID FLAGS INTERNALDATE RFC822.SIZE)")
+# (\Recent: nobody has selected Drafts since.)
+assert got.startswith(b"* 1 FETCH (UID 1 FLAGS (\\Draft \\Recent) INTERNALDATE ") and b"RFC822.SIZE 23)" in got, got
+assert b'* 2 FETCH (UID 2 FLAGS (\\Seen \\Recent) INTERNALDATE "05-Nov-2026 10:00:00 +0000" RFC822.SIZE 24)' in got, got
+assert len(re.findall(rb"^\* \d+ FETCH", got, re.M)) == 4, got
+assert b"[UIDVALIDITY {validity}]" in cmd(s, f, "s2", "EXAMINE Drafts")
+# None of these is stored at all.
+assert cmd(s, f, "n1", 'APPEND Nowhere {{1+}}\r\na {{1+}}\r\nb').startswith(b"n1 NO [TRYCREATE]")
+s, f = raw_login("carol@example.org")
+got = cmd(s, f, "n2", "APPEND INBOX {{2000+}}\r\n" + "a" * 2000 + " {{3000+}}\r\n" + "b" * 3000)
+assert got.startswith(b"n2 NO [OVERQUOTA]"), got
+got = cmd(s, f, "st", "STATUS INBOX (MESSAGES)")
+assert b"(MESSAGES 0)" in got, got
+"#
+    ));
+}

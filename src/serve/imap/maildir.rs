@@ -419,6 +419,17 @@ impl Folder {
             }
             on_disk.insert(n);
         }
+        // A message the uidlist lists that is still in tmp/ was committed
+        // by an APPEND of several messages ([`Folder::add_all`]) that did
+        // not get to move it: its move is finished here.
+        for e in &folder.entries {
+            if !on_disk.contains(&e.file) {
+                let staged = dir.join("tmp").join(&e.file);
+                if staged.is_file() && fs::rename(&staged, dir.join("cur").join(&e.file)).is_ok() {
+                    on_disk.insert(e.file.clone());
+                }
+            }
+        }
         let before = folder.entries.len();
         folder.entries.retain(|e| on_disk.contains(&e.file));
         if folder.entries.len() != before {
@@ -585,6 +596,74 @@ impl Folder {
             modseq,
         });
         Ok(uid)
+    }
+
+    /// Adds several messages at once, all or none (RFC 3502 §6.3.11):
+    /// each is written to `tmp/` and fsynced, then one uidlist naming them
+    /// all is written (the commit), then they move to `cur/`. A crash
+    /// before the commit leaves only files in `tmp/`, which no mailbox
+    /// lists; one after it is finished by the next [`Folder::sync`].
+    pub fn add_all(&mut self, messages: &[(&[u8], Flags, i64)]) -> io::Result<Vec<u32>> {
+        let tmp = self.dir.join("tmp");
+        create_private_dir(&tmp)?;
+        let mut staged: Vec<String> = Vec::new();
+        let forget = |staged: &[String]| {
+            for n in staged {
+                let _ = fs::remove_file(tmp.join(n));
+            }
+        };
+        for (message, _, date) in messages {
+            let name = format!("{}:2,", unique_name(message.len()));
+            let written = (|| {
+                let mut f = OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .mode(0o600)
+                    .open(tmp.join(&name))?;
+                f.write_all(message)?;
+                let when = UNIX_EPOCH + std::time::Duration::from_secs((*date).max(0) as u64);
+                let _ = f.set_modified(when);
+                f.sync_all()
+            })();
+            staged.push(name);
+            if let Err(e) = written {
+                forget(&staged);
+                return Err(e);
+            }
+        }
+        if let Err(e) = File::open(&tmp).and_then(|d| d.sync_all()) {
+            forget(&staged);
+            return Err(e);
+        }
+        let (uidnext, highest, count) = (self.uidnext, self.highestmodseq, self.entries.len());
+        let mut uids = Vec::new();
+        for ((message, flags, date), name) in messages.iter().zip(&staged) {
+            let uid = self.uidnext;
+            self.uidnext += 1;
+            let modseq = self.next_modseq();
+            self.entries.push(Entry {
+                uid,
+                date: *date,
+                size: crlf_len(message),
+                file: name.clone(),
+                flags: flags.clone(),
+                modseq,
+            });
+            uids.push(uid);
+        }
+        if let Err(e) = self.save() {
+            self.entries.truncate(count);
+            (self.uidnext, self.highestmodseq) = (uidnext, highest);
+            forget(&staged);
+            return Err(e);
+        }
+        let cur = self.dir.join("cur");
+        for name in &staged {
+            // Committed: a move that fails now is finished by the next sync.
+            let _ = fs::rename(tmp.join(name), cur.join(name));
+        }
+        File::open(&cur)?.sync_all()?;
+        Ok(uids)
     }
 
     /// Removes the messages with these UIDs (files, then the uidlist).
@@ -791,5 +870,33 @@ mod tests {
         assert_eq!(g.uidvalidity, f.uidvalidity);
         assert_eq!(g.uidnext, 3);
         assert!(flags_from_info("x:2,FS").contains("\\Flagged"));
+    }
+
+    #[test]
+    fn several_messages_commit_together() {
+        let dir = tempfile::tempdir().unwrap();
+        let acct = Account::new(dir.path().join("u"));
+        let _l = acct.lock().unwrap();
+        let (mut f, _) = Folder::sync(&acct, &Name::inbox(), false).unwrap();
+        let msgs: [(&[u8], Flags, i64); 2] = [
+            (b"Subject: a\r\n\r\na\r\n", Flags::new(), 1_700_000_000),
+            (b"Subject: b\r\n\r\nb\r\n", Flags::new(), 1_700_000_001),
+        ];
+        assert_eq!(f.add_all(&msgs).unwrap(), vec![1, 2]);
+        // A crash after the commit, before the second move: the next sync
+        // finishes the move instead of forgetting the message.
+        let name = f.entries[1].file.clone();
+        fs::rename(
+            dir.path().join("u/cur").join(&name),
+            dir.path().join("u/tmp").join(&name),
+        )
+        .unwrap();
+        let (g, _) = Folder::sync(&acct, &Name::inbox(), false).unwrap();
+        assert_eq!(g.entries.iter().map(|e| e.uid).collect::<Vec<_>>(), [1, 2]);
+        assert!(dir.path().join("u/cur").join(&name).is_file());
+        // A crash before the commit leaves files in tmp/ that no sync takes.
+        fs::write(dir.path().join("u/tmp/9.staged.x:2,"), b"x").unwrap();
+        let (h, _) = Folder::sync(&acct, &Name::inbox(), false).unwrap();
+        assert_eq!(h.entries.len(), 2);
     }
 }

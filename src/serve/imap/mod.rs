@@ -1,10 +1,12 @@
 //! IMAP4rev1 (RFC 3501) over the mail store, with IDLE, UIDPLUS, MOVE,
 //! NAMESPACE, ID, UNSELECT, LITERAL+, SASL-IR, ENABLE, CONDSTORE, QRESYNC,
-//! QUOTA, SPECIAL-USE, SORT (with SORT=DISPLAY) and THREAD. The protocol is
+//! QUOTA, SPECIAL-USE, SORT (with SORT=DISPLAY), THREAD, ESEARCH, ESORT,
+//! LIST-EXTENDED, LIST-STATUS and MULTIAPPEND. The protocol is
 //! imap-next's server flow over imap-codec; messages are read with
 //! mail-parser.
 //!
 //! - [`session`]: one connection: states, commands, IDLE, STARTTLS;
+//! - [`ext`]: the extended commands imap-codec does not read;
 //! - [`wire`]: its bytes: backpressure, and the limits before login;
 //! - [`maildir`]: mailboxes on disk, UIDs, flags, subscriptions, locking;
 //! - [`fetch`]: FETCH items and STORE;
@@ -15,6 +17,7 @@
 //! The hierarchy delimiter is `.`, Maildir++'s (and Dovecot's default for
 //! it): mailbox `Work.Old` is the folder `.Work.Old/`.
 
+mod ext;
 mod fetch;
 pub mod maildir;
 pub mod message;

@@ -68,6 +68,9 @@ pub(super) struct Session {
     pub(super) condstore: bool,
     /// QRESYNC is ENABLEd (RFC 7162 §3.2.3): VANISHED replaces EXPUNGE.
     pub(super) qresync: bool,
+    /// Untagged responses imap-types has no type for (ESEARCH, LIST with
+    /// extended data), written by the command and sent before its status.
+    pub(super) raw: Vec<u8>,
 }
 
 /// The selected mailbox as this session knows it: sequence number `n` is
@@ -200,13 +203,13 @@ async fn send_keeping(
     stream: &mut Wire,
     server: &mut Server,
     handle: ResponseHandle,
-    pending: &mut VecDeque<Event>,
+    pending: &mut VecDeque<Result<Event, WireError>>,
 ) -> bool {
     loop {
         match timeout(Duration::from_secs(300), stream.next(&mut *server)).await {
             Ok(Ok(Event::ResponseSent { handle: h, .. })) if h == handle => return true,
             Ok(Ok(Event::ResponseSent { .. } | Event::GreetingSent { .. })) => continue,
-            Ok(Ok(e)) => pending.push_back(e),
+            Ok(Ok(e)) => pending.push_back(Ok(e)),
             _ => return false,
         }
     }
@@ -305,6 +308,7 @@ async fn converse(
         failed_logins: 0,
         condstore: false,
         qresync: false,
+        raw: Vec::new(),
     };
     let greeting = Greeting {
         kind: GreetingKind::Ok,
@@ -316,7 +320,7 @@ async fn converse(
     // The AUTHENTICATE waiting for the client's response.
     let mut authenticating: Option<Tag<'static>> = None;
     // Events that came in while a long answer went out.
-    let mut pending: VecDeque<Event> = VecDeque::new();
+    let mut pending: VecDeque<Result<Event, WireError>> = VecDeque::new();
     loop {
         if session.failed_logins >= MAX_FAILED_LOGINS {
             return goodbye(stream, &mut server, "too many failed logins").await;
@@ -331,7 +335,7 @@ async fn converse(
         let event = tokio::select! {
             ev = async {
                 match pending.pop_front() {
-                    Some(e) => Ok(Ok(e)),
+                    Some(e) => Ok(e),
                     None => timeout_at(deadline, stream.next(&mut server)).await,
                 }
             } => ev,
@@ -378,6 +382,32 @@ async fn converse(
                     // imap-next has answered already.
                     E::LiteralTooLong { .. } => ("literal too long", None),
                 };
+                // After login, the extended forms imap-codec does not read.
+                let extended = match (&e, &session.account) {
+                    (E::MalformedMessage { discarded_bytes }, Some(_))
+                        if authenticating.is_none() =>
+                    {
+                        super::ext::parse(discarded_bytes.declassify())
+                    }
+                    _ => None,
+                };
+                if let Some(parsed) = extended {
+                    let was = session.condstore;
+                    let st = match parsed {
+                        Ok(ext) => session.extended(&mut server, ext),
+                        Err((tag, why)) => bad(&tag, why),
+                    };
+                    session.condstore_turned_on(&mut server, was);
+                    session.note(&st);
+                    let failed = matches!(&st, Status::Tagged(t) if t.body.kind == StatusKind::Bad);
+                    errors = if failed { errors + 1 } else { 0 };
+                    stream.push_raw(&mut server, &mut session.raw, &mut pending);
+                    server.enqueue_status(st);
+                    if errors >= MAX_ERRORS {
+                        return goodbye(stream, &mut server, "too many errors").await;
+                    }
+                    continue;
+                }
                 if let Some(b) = bytes {
                     let st = match authenticating.take() {
                         Some(t) => {
@@ -405,13 +435,22 @@ async fn converse(
         match event {
             Event::GreetingSent { .. } | Event::ResponseSent { .. } => {}
             Event::CommandReceived { command } => {
+                let selecting = matches!(
+                    command.body,
+                    CommandBody::Select { .. } | CommandBody::Examine { .. }
+                );
+                let was = session.condstore;
                 let (st, flow) = session.command(&mut server, command).await;
+                if !selecting {
+                    session.condstore_turned_on(&mut server, was);
+                }
                 session.note(&st);
                 let failed = matches!(&st, Status::Tagged(t) if t.body.kind == StatusKind::Bad);
                 errors = if failed { errors + 1 } else { 0 };
                 if errors >= MAX_ERRORS {
                     return goodbye(stream, &mut server, "too many errors").await;
                 }
+                stream.push_raw(&mut server, &mut session.raw, &mut pending);
                 match flow {
                     Flow::Continue => {
                         server.enqueue_status(st);
@@ -550,6 +589,22 @@ impl Session {
         );
     }
 
+    /// RFC 7162 §3.1: the first CONDSTORE-enabling command other than
+    /// SELECT and EXAMINE, issued with a mailbox selected, tells its
+    /// HIGHESTMODSEQ.
+    fn condstore_turned_on(&self, server: &mut Server, was: bool) {
+        if was || !self.condstore {
+            return;
+        }
+        if let Some(sel) = &self.selected {
+            server.enqueue_status(untagged(
+                StatusKind::Ok,
+                Some(Code::HighestModSeq(nz64(sel.highestmodseq))),
+                "highest mod-sequence",
+            ));
+        }
+    }
+
     fn plaintext_ok(&self) -> bool {
         self.tls || plaintext_auth_allowed(&self.peer)
     }
@@ -587,7 +642,15 @@ impl Session {
             Capability::Thread(ThreadingAlgorithm::OrderedSubject),
             Capability::Thread(ThreadingAlgorithm::References),
         ]);
-        for other in ["CHILDREN", "SPECIAL-USE"] {
+        for other in [
+            "CHILDREN",
+            "SPECIAL-USE",
+            "ESEARCH",
+            "ESORT",
+            "LIST-EXTENDED",
+            "LIST-STATUS",
+            "MULTIAPPEND",
+        ] {
             if let Ok(cap) = Capability::try_from(other) {
                 c.push(cap);
             }
@@ -682,7 +745,7 @@ impl Session {
     }
 
     /// A mailbox name from the wire, or why it is refused.
-    fn name(mailbox: &Mailbox) -> Result<Name, &'static str> {
+    pub(super) fn name(mailbox: &Mailbox) -> Result<Name, &'static str> {
         match mailbox {
             Mailbox::Inbox => Ok(Name::inbox()),
             Mailbox::Other(o) => Name::parse(o.inner().as_ref())
@@ -690,7 +753,7 @@ impl Session {
         }
     }
 
-    fn mailbox_of(name: &str) -> Mailbox<'static> {
+    pub(super) fn mailbox_of(name: &str) -> Mailbox<'static> {
         Mailbox::try_from(name.to_string())
             .map(|m| m.into_static())
             .unwrap_or(Mailbox::Inbox)
@@ -1050,7 +1113,7 @@ impl Session {
     }
 
     /// The user's quota in bytes, when the spec sets one.
-    fn quota_limit(&self) -> Option<u64> {
+    pub(super) fn quota_limit(&self) -> Option<u64> {
         self.user
             .as_ref()
             .and_then(|u| self.shared.manifest.users.get(u))
@@ -1122,7 +1185,7 @@ impl Session {
         }
     }
 
-    fn account(&self) -> Account {
+    pub(super) fn account(&self) -> Account {
         self.account.clone().expect("authenticated")
     }
 
@@ -1518,6 +1581,22 @@ impl Session {
             Ok(n) => n,
             Err(e) => return no(tag, e),
         };
+        match self.status_data(&name, names) {
+            Ok(data) => {
+                server.enqueue_data(data);
+                ok(tag, "STATUS done")
+            }
+            Err(Refusal::NoMailbox) => no(tag, "no such mailbox"),
+            Err(e) => no(tag, &e.to_string()),
+        }
+    }
+
+    /// The `* STATUS` of one mailbox (RFC 3501 §7.2.4).
+    pub(super) fn status_data(
+        &mut self,
+        name: &Name,
+        names: &[StatusDataItemName],
+    ) -> Result<Data<'static>, Refusal> {
         if names.contains(&StatusDataItemName::HighestModSeq) {
             // RFC 7162 §3.1: a CONDSTORE-enabling command.
             self.condstore = true;
@@ -1525,13 +1604,9 @@ impl Session {
         let acct = self.account();
         let res = blocking(|| {
             let _l = acct.lock()?;
-            Folder::sync(&acct, &name, false)
+            Folder::sync(&acct, name, false)
         });
-        let (folder, _) = match res {
-            Ok(x) => x,
-            Err(Refusal::NoMailbox) => return no(tag, "no such mailbox"),
-            Err(e) => return no(tag, &e.to_string()),
-        };
+        let (folder, _) = res?;
         let count =
             |f: &dyn Fn(&Entry) -> bool| folder.entries.iter().filter(|e| f(e)).count() as u32;
         let items: Vec<StatusDataItem> = names
@@ -1566,11 +1641,10 @@ impl Session {
                 ),
             })
             .collect();
-        server.enqueue_data(Data::Status {
+        Ok(Data::Status {
             mailbox: Self::mailbox_of(name.as_str()),
             items: items.into(),
-        });
-        ok(tag, "STATUS done")
+        })
     }
 
     fn append(
@@ -1741,26 +1815,33 @@ impl Session {
         keys: &[SearchKey],
         uid: bool,
     ) -> Status<'static> {
-        let hits = self.matching(keys);
-        let Some(sel) = self.selected.as_ref() else {
-            return bad(tag, "select a mailbox first");
-        };
-        // RFC 7162 §3.1.5: with a MODSEQ key, the highest mod-sequence of
-        // the messages found comes along.
-        let by_modseq = keys.iter().any(search::uses_modseq);
-        let highest = hits.iter().map(|&i| sel.msgs[i].modseq).max();
-        let found: Vec<NonZeroU32> = hits
-            .into_iter()
-            .map(|i| nz(if uid { sel.msgs[i].uid } else { i as u32 + 1 }))
-            .collect();
-        server.enqueue_data(Data::Search(found, highest.filter(|_| by_modseq).map(nz64)));
-        if by_modseq {
-            self.condstore = true;
-        }
+        let (found, highest) = self.search_ids(keys, uid);
+        let found = found.into_iter().map(nz).collect();
+        server.enqueue_data(Data::Search(found, highest.map(nz64)));
         if uid {
             self.refresh(server, true);
         }
         ok(tag, "SEARCH done")
+    }
+
+    /// The sequence numbers (or UIDs) of the messages matching `keys`, in
+    /// mailbox order, and with a MODSEQ key the highest mod-sequence of
+    /// them (RFC 7162 §3.1.5).
+    pub(super) fn search_ids(&mut self, keys: &[SearchKey], uid: bool) -> (Vec<u32>, Option<u64>) {
+        let hits = self.matching(keys);
+        let Some(sel) = self.selected.as_ref() else {
+            return (Vec::new(), None);
+        };
+        let by_modseq = keys.iter().any(search::uses_modseq);
+        let highest = hits.iter().map(|&i| sel.msgs[i].modseq).max();
+        let found = hits
+            .into_iter()
+            .map(|i| if uid { sel.msgs[i].uid } else { i as u32 + 1 })
+            .collect();
+        if by_modseq {
+            self.condstore = true;
+        }
+        (found, highest.filter(|_| by_modseq))
     }
 
     /// SORT, or THREAD with its algorithm (RFC 5256): the messages that
@@ -1773,34 +1854,13 @@ impl Session {
         uid: bool,
         how: Ordering,
     ) -> Status<'static> {
-        let hits = self.matching(keys);
-        let acct = self.account();
-        let Some(sel) = self.selected.as_ref() else {
-            return bad(tag, "select a mailbox first");
-        };
-        let dir = acct.dir(&sel.name);
-        let mut found: Vec<sort::Keys> = blocking(|| {
-            hits.iter()
-                .map(|&i| {
-                    let e = &sel.msgs[i];
-                    let id = if uid { e.uid } else { i as u32 + 1 };
-                    let bytes = std::fs::read(dir.join("cur").join(&e.file))
-                        .map(maildir::to_crlf)
-                        .unwrap_or_default();
-                    let mut scratch = Vec::new();
-                    let p = super::message::Parsed::new(&bytes, &mut scratch);
-                    sort::Keys::of(&p, id, e.date, e.size)
-                })
-                .collect()
-        });
+        let (mut found, highest) = self.sort_keys(keys, uid);
         match how {
             Ordering::Sort(criteria) => {
                 sort::sort(&mut found, criteria);
-                let by_modseq = keys.iter().any(search::uses_modseq);
-                let highest = hits.iter().map(|&i| sel.msgs[i].modseq).max();
                 server.enqueue_data(Data::Sort(
                     found.iter().map(|k| nz(k.id)).collect(),
-                    highest.filter(|_| by_modseq).map(nz64),
+                    highest.map(nz64),
                 ));
             }
             Ordering::References => {
@@ -1821,6 +1881,42 @@ impl Session {
                 "THREAD done"
             },
         )
+    }
+
+    /// The sort keys of the messages matching `keys` (their ids sequence
+    /// numbers or UIDs), in mailbox order, and with a MODSEQ key the
+    /// highest mod-sequence of them.
+    pub(super) fn sort_keys(
+        &mut self,
+        keys: &[SearchKey],
+        uid: bool,
+    ) -> (Vec<sort::Keys>, Option<u64>) {
+        let hits = self.matching(keys);
+        let acct = self.account();
+        let Some(sel) = self.selected.as_ref() else {
+            return (Vec::new(), None);
+        };
+        let dir = acct.dir(&sel.name);
+        let found: Vec<sort::Keys> = blocking(|| {
+            hits.iter()
+                .map(|&i| {
+                    let e = &sel.msgs[i];
+                    let id = if uid { e.uid } else { i as u32 + 1 };
+                    let bytes = std::fs::read(dir.join("cur").join(&e.file))
+                        .map(maildir::to_crlf)
+                        .unwrap_or_default();
+                    let mut scratch = Vec::new();
+                    let p = super::message::Parsed::new(&bytes, &mut scratch);
+                    sort::Keys::of(&p, id, e.date, e.size)
+                })
+                .collect()
+        });
+        let by_modseq = keys.iter().any(search::uses_modseq);
+        let highest = hits.iter().map(|&i| sel.msgs[i].modseq).max();
+        if by_modseq {
+            self.condstore = true;
+        }
+        (found, highest.filter(|_| by_modseq))
     }
 
     fn copy(
@@ -1932,7 +2028,7 @@ enum Ordering<'c> {
 }
 
 /// `NO [BADCHARSET]` for a charset other than US-ASCII and UTF-8.
-fn bad_charset(tag: &Tag<'static>, charset: &Charset) -> Option<Status<'static>> {
+pub(super) fn bad_charset(tag: &Tag<'static>, charset: &Charset) -> Option<Status<'static>> {
     let cs = charset.as_ref().to_ascii_uppercase();
     (cs != "US-ASCII" && cs != "UTF-8").then(|| {
         status(
@@ -1957,7 +2053,7 @@ fn unclaimed(folder: &Folder) -> HashSet<u32> {
 }
 
 /// Bytes of mail in all of an account's mailboxes (for its quota).
-fn used(acct: &Account) -> Result<u64, Refusal> {
+pub(super) fn used(acct: &Account) -> Result<u64, Refusal> {
     let mut used = 0u64;
     for n in acct.list()? {
         let f = Folder::open(acct, &n)?;
@@ -2165,7 +2261,7 @@ pub(super) fn flag_names(flags: &[Flag]) -> Flags {
 /// LIST matching (RFC 3501 §6.3.8): `*` matches anything, `%` anything
 /// but the delimiter. One pass per pattern byte, so a hostile pattern costs
 /// no more than its length times the name's.
-fn wildcard(pattern: &[u8], name: &[u8]) -> bool {
+pub(super) fn wildcard(pattern: &[u8], name: &[u8]) -> bool {
     // reach[j]: the pattern so far matches the first j bytes of the name.
     let mut reach = vec![false; name.len() + 1];
     reach[0] = true;

@@ -219,6 +219,32 @@ impl Wire {
         }
     }
 
+    /// Queues `raw`, answers written by the session itself, behind
+    /// everything `server` has queued so far; events the server reads
+    /// meanwhile (pipelined commands) are kept in `pending`, in order.
+    pub fn push_raw(
+        &mut self,
+        server: &mut Server,
+        raw: &mut Vec<u8>,
+        pending: &mut std::collections::VecDeque<Result<Event, WireError>>,
+    ) {
+        if raw.is_empty() {
+            return;
+        }
+        // imap-next sends all it has queued before it reads on, so once it
+        // asks for input its queue is empty.
+        loop {
+            match server.next() {
+                Ok(Event::ResponseSent { .. } | Event::GreetingSent { .. }) => {}
+                Ok(event) => pending.push_back(Ok(event)),
+                Err(Interrupt::Io(Io::Output(bytes))) => self.out.extend_from_slice(&bytes),
+                Err(Interrupt::Error(e)) => pending.push_back(Err(WireError::State(e))),
+                Err(Interrupt::Io(Io::NeedMoreInput)) => break,
+            }
+        }
+        self.out.append(raw);
+    }
+
     /// Passes buffered input on to `server`; false when there is nothing
     /// (whole) to pass on.
     fn feed(&mut self, server: &mut Server) -> Result<bool, WireError> {

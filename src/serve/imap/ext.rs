@@ -1,0 +1,978 @@
+//! The extended forms of commands that imap-codec does not parse, read
+//! from the bytes of a command it refused (after login only; before it
+//! the wire's limits apply as to every command):
+//!
+//! - SEARCH and SORT with `RETURN (...)`: ESEARCH (RFC 4731) and ESORT
+//!   (RFC 5267 §3), answered with `* ESEARCH`;
+//! - APPEND of several messages: MULTIAPPEND (RFC 3502);
+//! - LIST with selection options, several patterns or return options:
+//!   LIST-EXTENDED (RFC 5258), with STATUS among them (LIST-STATUS, RFC
+//!   5819) and the SPECIAL-USE ones (RFC 6154 §5.1).
+//!
+//! The parts these share with the base commands (search keys, sort
+//! criteria, flags, dates, status items) are handed back to imap-codec as
+//! a base command of their own, so one grammar reads them everywhere.
+
+use imap_codec::CommandCodec;
+use imap_codec::ResponseCodec;
+use imap_codec::decode::Decoder;
+use imap_codec::encode::Encoder;
+use std::collections::BTreeMap;
+
+use imap_next::imap_types::IntoStatic;
+use imap_next::imap_types::command::{Command, CommandBody};
+use imap_next::imap_types::core::{Atom, QuotedChar, Tag};
+use imap_next::imap_types::extensions::binary::LiteralOrLiteral8;
+use imap_next::imap_types::flag::FlagNameAttribute;
+use imap_next::imap_types::mailbox::Mailbox;
+use imap_next::imap_types::response::{Code, CodeOther, Data, Response, Status, StatusKind};
+use imap_next::imap_types::status::StatusDataItemName;
+use imap_next::server::Server;
+
+use super::maildir::{self, DELIMITER, Flags, Folder, Name, Refusal};
+use super::session::{
+    Session, bad, bad_charset, blocking, flag_names, no, ok, status, used, wildcard,
+};
+use super::sort;
+
+/// A command read here, or why it is malformed (answered `BAD`).
+pub(super) type Parsed = Result<Ext, (Tag<'static>, &'static str)>;
+
+pub(super) enum Ext {
+    /// SEARCH or SORT (`command`, as imap-codec read it without the
+    /// RETURN options) answered with ESEARCH.
+    Search {
+        tag: Tag<'static>,
+        ret: Return,
+        command: Command<'static>,
+    },
+    /// MULTIAPPEND: one APPEND per message, all to the same mailbox.
+    Append {
+        tag: Tag<'static>,
+        appends: Vec<Command<'static>>,
+    },
+    List {
+        tag: Tag<'static>,
+        list: List,
+    },
+}
+
+/// The RETURN options of ESEARCH and ESORT; none given means ALL (RFC
+/// 4731 §3.1).
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(super) struct Return {
+    pub min: bool,
+    pub max: bool,
+    pub all: bool,
+    pub count: bool,
+    /// PARTIAL (RFC 5267 §4.4): positions `from..=to` of the result, from 1.
+    pub partial: Option<(u32, u32)>,
+}
+
+/// An extended LIST (RFC 5258 §3).
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(super) struct List {
+    pub reference: Vec<u8>,
+    pub patterns: Vec<Vec<u8>>,
+    /// Selection options.
+    pub subscribed: bool,
+    pub recursive: bool,
+    pub special_use_only: bool,
+    /// Return options.
+    pub children: bool,
+    pub return_subscribed: bool,
+    pub status: Vec<StatusDataItemName>,
+}
+
+/// Reads `bytes`, a whole command (its literals included) that imap-codec
+/// refused; `None` when it is none of the forms above (the caller
+/// answers the usual `BAD`).
+pub(super) fn parse(bytes: &[u8]) -> Option<Parsed> {
+    let mut r = Reader { b: bytes, pos: 0 };
+    let tag_bytes = r.word();
+    let tag = Tag::try_from(tag_bytes.to_vec()).ok()?;
+    if !r.sp() {
+        return None;
+    }
+    let after_tag = r.pos;
+    let mut name = r.word().to_ascii_uppercase();
+    if name == b"UID" {
+        if !r.sp() {
+            return None;
+        }
+        name = r.word().to_ascii_uppercase();
+    }
+    let bad = |why| Some(Err((tag.clone(), why)));
+    match name.as_slice() {
+        b"SEARCH" | b"SORT" => {
+            let head_end = r.pos;
+            if !r.sp() || !r.keyword(b"RETURN") {
+                return None;
+            }
+            if !r.sp() {
+                return bad("RETURN needs its options");
+            }
+            let ret = match r.return_options() {
+                Ok(ret) => ret,
+                Err(why) => return bad(why),
+            };
+            if !r.sp() {
+                return bad("search criteria expected after RETURN (...)");
+            }
+            let mut base = bytes[..head_end].to_vec();
+            base.push(b' ');
+            base.extend_from_slice(&bytes[r.pos..]);
+            match decode(&base) {
+                Some(command) => Some(Ok(Ext::Search { tag, ret, command })),
+                None => bad("syntax error in search criteria"),
+            }
+        }
+        b"APPEND" if after_tag + 6 == r.pos => {
+            let Some(appends) = multiappend(&mut r, bytes, tag_bytes) else {
+                return bad("syntax error in APPEND");
+            };
+            Some(Ok(Ext::Append { tag, appends }))
+        }
+        b"LIST" if after_tag + 4 == r.pos => match r.list() {
+            Ok(list) => Some(Ok(Ext::List { tag, list })),
+            Err(why) => bad(why),
+        },
+        _ => None,
+    }
+}
+
+/// A base command through imap-codec; `None` unless it reads whole.
+fn decode(bytes: &[u8]) -> Option<Command<'static>> {
+    match CommandCodec::default().decode(bytes) {
+        Ok((&[], cmd)) => Some(cmd.into_static()),
+        _ => None,
+    }
+}
+
+/// The messages of an APPEND after its mailbox: `[flags] [date] literal`,
+/// one or more, each made a single APPEND for imap-codec to read.
+fn multiappend(r: &mut Reader, bytes: &[u8], tag: &[u8]) -> Option<Vec<Command<'static>>> {
+    if !r.sp() {
+        return None;
+    }
+    let start = r.pos;
+    r.astring().ok()?;
+    let mailbox = &bytes[start..r.pos];
+    let mut appends = Vec::new();
+    while r.sp() {
+        let start = r.pos;
+        if r.peek() == Some(b'(') {
+            r.skip_to(b')')?;
+            if !r.sp() {
+                return None;
+            }
+        }
+        if r.peek() == Some(b'"') {
+            r.string().ok()?;
+            if !r.sp() {
+                return None;
+            }
+        }
+        r.eat(b'~');
+        if r.peek() != Some(b'{') {
+            return None;
+        }
+        r.string().ok()?;
+        let mut one = tag.to_vec();
+        one.extend_from_slice(b" APPEND ");
+        one.extend_from_slice(mailbox);
+        one.push(b' ');
+        one.extend_from_slice(&bytes[start..r.pos]);
+        one.extend_from_slice(b"\r\n");
+        appends.push(decode(&one)?);
+    }
+    (r.at_end() && !appends.is_empty()).then_some(appends)
+}
+
+struct Reader<'a> {
+    b: &'a [u8],
+    pos: usize,
+}
+
+/// Characters that end an atom (RFC 3501 §9 atom-specials, with `]`
+/// allowed as in ASTRING-CHAR; list wildcards are taken as in
+/// list-char).
+fn atom_char(c: u8) -> bool {
+    c > b' ' && c < 0x7f && !b"(){\"\\".contains(&c)
+}
+
+impl<'a> Reader<'a> {
+    fn peek(&self) -> Option<u8> {
+        self.b.get(self.pos).copied()
+    }
+
+    fn eat(&mut self, c: u8) -> bool {
+        if self.peek() == Some(c) {
+            self.pos += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn sp(&mut self) -> bool {
+        self.eat(b' ')
+    }
+
+    fn at_end(&self) -> bool {
+        matches!(&self.b[self.pos..], b"\r\n" | b"\n")
+    }
+
+    /// Atom characters.
+    fn word(&mut self) -> &'a [u8] {
+        let start = self.pos;
+        while self.peek().is_some_and(atom_char) {
+            self.pos += 1;
+        }
+        &self.b[start..self.pos]
+    }
+
+    fn keyword(&mut self, kw: &[u8]) -> bool {
+        let save = self.pos;
+        if self.word().eq_ignore_ascii_case(kw) {
+            true
+        } else {
+            self.pos = save;
+            false
+        }
+    }
+
+    fn skip_to(&mut self, c: u8) -> Option<()> {
+        let at = self.b[self.pos..].iter().position(|&b| b == c)?;
+        self.pos += at + 1;
+        Some(())
+    }
+
+    /// A quoted string or a literal.
+    fn string(&mut self) -> Result<Vec<u8>, &'static str> {
+        if self.eat(b'"') {
+            let mut out = Vec::new();
+            loop {
+                match self.peek() {
+                    Some(b'"') => {
+                        self.pos += 1;
+                        return Ok(out);
+                    }
+                    Some(b'\\') => {
+                        self.pos += 1;
+                        match self.peek() {
+                            Some(c @ (b'"' | b'\\')) => out.push(c),
+                            _ => return Err("bad escape in a quoted string"),
+                        }
+                    }
+                    Some(b'\r' | b'\n') | None => return Err("unterminated quoted string"),
+                    Some(c) => out.push(c),
+                }
+                self.pos += 1;
+            }
+        }
+        if !self.eat(b'{') {
+            return Err("string expected");
+        }
+        let start = self.pos;
+        while self.peek().is_some_and(|c| c.is_ascii_digit()) {
+            self.pos += 1;
+        }
+        let n: usize = std::str::from_utf8(&self.b[start..self.pos])
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .ok_or("bad literal length")?;
+        self.eat(b'+');
+        if !self.eat(b'}') {
+            return Err("bad literal");
+        }
+        self.eat(b'\r');
+        if !self.eat(b'\n') {
+            return Err("bad literal");
+        }
+        let data = self.b.get(self.pos..self.pos + n).ok_or("short literal")?;
+        self.pos += n;
+        Ok(data.to_vec())
+    }
+
+    /// An astring, or a list-mailbox (`%` and `*` are atom characters
+    /// here).
+    fn astring(&mut self) -> Result<Vec<u8>, &'static str> {
+        match self.peek() {
+            Some(b'"' | b'{') => self.string(),
+            _ => {
+                let w = self.word();
+                if w.is_empty() {
+                    Err("mailbox name expected")
+                } else {
+                    Ok(w.to_vec())
+                }
+            }
+        }
+    }
+
+    /// `(opt opt ...)`, each option an atom, optionally followed by its
+    /// own argument that `arg` reads.
+    fn options(
+        &mut self,
+        mut each: impl FnMut(&mut Self, &[u8]) -> Result<(), &'static str>,
+    ) -> Result<(), &'static str> {
+        if !self.eat(b'(') {
+            return Err("options in parentheses expected");
+        }
+        if self.eat(b')') {
+            return Ok(());
+        }
+        loop {
+            let w = self.word().to_ascii_uppercase();
+            if w.is_empty() {
+                return Err("option expected");
+            }
+            each(self, &w)?;
+            if self.eat(b')') {
+                return Ok(());
+            }
+            if !self.sp() {
+                return Err("space or ) expected between options");
+            }
+        }
+    }
+
+    fn number(&mut self) -> Option<u32> {
+        let start = self.pos;
+        while self.peek().is_some_and(|c| c.is_ascii_digit()) {
+            self.pos += 1;
+        }
+        std::str::from_utf8(&self.b[start..self.pos])
+            .ok()?
+            .parse()
+            .ok()
+            .filter(|&n| n > 0)
+    }
+
+    /// RFC 4731 §3.1, RFC 5267 §4.4.
+    fn return_options(&mut self) -> Result<Return, &'static str> {
+        let mut ret = Return::default();
+        let mut any = false;
+        self.options(|r, w| {
+            any = true;
+            match w {
+                b"MIN" => ret.min = true,
+                b"MAX" => ret.max = true,
+                b"ALL" => ret.all = true,
+                b"COUNT" => ret.count = true,
+                b"PARTIAL" => {
+                    let range = (|| {
+                        if !r.sp() {
+                            return None;
+                        }
+                        let a = r.number()?;
+                        if !r.eat(b':') {
+                            return None;
+                        }
+                        let b = r.number()?;
+                        Some((a.min(b), a.max(b)))
+                    })();
+                    ret.partial =
+                        Some(range.ok_or("PARTIAL needs a range n:m of positive numbers")?);
+                }
+                _ => return Err("unknown RETURN option"),
+            }
+            Ok(())
+        })?;
+        if !any {
+            ret.all = true;
+        }
+        Ok(ret)
+    }
+
+    /// After `tag LIST`: RFC 5258 §6's grammar.
+    fn list(&mut self) -> Result<List, &'static str> {
+        let mut list = List::default();
+        if !self.sp() {
+            return Err("LIST needs a reference and a pattern");
+        }
+        if self.peek() == Some(b'(') {
+            let mut base = false;
+            self.options(|_, w| {
+                match w {
+                    b"SUBSCRIBED" => {
+                        list.subscribed = true;
+                        base = true;
+                    }
+                    b"SPECIAL-USE" => {
+                        list.special_use_only = true;
+                        base = true;
+                    }
+                    b"REMOTE" => {}
+                    b"RECURSIVEMATCH" => list.recursive = true,
+                    _ => return Err("unknown LIST selection option"),
+                }
+                Ok(())
+            })?;
+            // RFC 5258 §3.1: RECURSIVEMATCH goes with a base option.
+            if list.recursive && !base {
+                return Err("RECURSIVEMATCH needs another selection option");
+            }
+            if !self.sp() {
+                return Err("LIST needs a reference and a pattern");
+            }
+        }
+        list.reference = self.astring()?;
+        if !self.sp() {
+            return Err("LIST needs a pattern");
+        }
+        if self.eat(b'(') {
+            loop {
+                list.patterns.push(self.astring()?);
+                if self.eat(b')') {
+                    break;
+                }
+                if !self.sp() {
+                    return Err("space or ) expected between patterns");
+                }
+            }
+        } else {
+            list.patterns.push(self.astring()?);
+        }
+        if self.sp() {
+            if !self.keyword(b"RETURN") || !self.sp() {
+                return Err("RETURN (...) expected");
+            }
+            self.options(|r, w| {
+                match w {
+                    b"CHILDREN" => list.children = true,
+                    b"SUBSCRIBED" => list.return_subscribed = true,
+                    b"SPECIAL-USE" => {}
+                    b"STATUS" => {
+                        // The items, read by imap-codec as a STATUS of its own.
+                        if !r.sp() || r.peek() != Some(b'(') {
+                            return Err("STATUS needs its items");
+                        }
+                        let start = r.pos;
+                        r.skip_to(b')').ok_or("STATUS needs its items")?;
+                        let mut base = b"s STATUS INBOX ".to_vec();
+                        base.extend_from_slice(&r.b[start..r.pos]);
+                        base.extend_from_slice(b"\r\n");
+                        match decode(&base).map(|c| c.body) {
+                            Some(CommandBody::Status { item_names, .. }) => {
+                                list.status = item_names.into_owned();
+                            }
+                            _ => return Err("unknown STATUS item"),
+                        }
+                    }
+                    _ => return Err("unknown LIST return option"),
+                }
+                Ok(())
+            })?;
+        }
+        if !self.at_end() {
+            return Err("unexpected text after LIST");
+        }
+        Ok(list)
+    }
+}
+
+/// `* ESEARCH` (RFC 4731 §3.1, RFC 5267 §3.2) for `ids`, in the order
+/// of the result (ascending for SEARCH, the sort order for SORT), with
+/// the highest mod-sequence when a MODSEQ key asked for it (RFC 7162
+/// §3.1.5).
+pub(super) fn esearch(
+    tag: &Tag,
+    uid: bool,
+    ret: &Return,
+    ids: &[u32],
+    modseq: Option<u64>,
+) -> Vec<u8> {
+    let mut out = format!("* ESEARCH (TAG \"{}\")", tag.as_ref());
+    if uid {
+        out.push_str(" UID");
+    }
+    if let (true, Some(first)) = (ret.min, ids.first()) {
+        out.push_str(&format!(" MIN {first}"));
+    }
+    if let (true, Some(last)) = (ret.max, ids.last()) {
+        out.push_str(&format!(" MAX {last}"));
+    }
+    if ret.all && !ids.is_empty() {
+        out.push_str(&format!(" ALL {}", set(ids)));
+    }
+    if ret.count {
+        out.push_str(&format!(" COUNT {}", ids.len()));
+    }
+    if let Some((from, to)) = ret.partial {
+        let part: Vec<u32> = ids
+            .iter()
+            .skip(from as usize - 1)
+            .take((to - from) as usize + 1)
+            .copied()
+            .collect();
+        let shown = if part.is_empty() {
+            "NIL".to_string()
+        } else {
+            set(&part)
+        };
+        out.push_str(&format!(" PARTIAL ({from}:{to} {shown})"));
+    }
+    if let Some(m) = modseq.filter(|_| !ids.is_empty()) {
+        out.push_str(&format!(" MODSEQ {m}"));
+    }
+    out.push_str("\r\n");
+    out.into_bytes()
+}
+
+/// A sequence set in the order given: runs of consecutive numbers become
+/// `a:b`.
+fn set(ids: &[u32]) -> String {
+    let mut out = String::new();
+    let mut i = 0;
+    while i < ids.len() {
+        let mut j = i;
+        while j + 1 < ids.len() && ids[j + 1] == ids[j].wrapping_add(1) {
+            j += 1;
+        }
+        if !out.is_empty() {
+            out.push(',');
+        }
+        if j > i {
+            out.push_str(&format!("{}:{}", ids[i], ids[j]));
+        } else {
+            out.push_str(&ids[i].to_string());
+        }
+        i = j + 1;
+    }
+    out
+}
+
+/// A response as imap-codec writes it.
+pub(super) fn encode(data: Data<'static>) -> Vec<u8> {
+    ResponseCodec::default()
+        .encode(&Response::Data(data))
+        .dump()
+}
+
+/// The mailbox names of a MULTIAPPEND's commands (all the same).
+pub(super) fn append_mailbox<'a>(appends: &'a [Command<'static>]) -> Option<&'a Mailbox<'static>> {
+    match &appends.first()?.body {
+        CommandBody::Append { mailbox, .. } => Some(mailbox),
+        _ => None,
+    }
+}
+
+impl Session {
+    /// Answers a command read by [`parse`]; the ESEARCH, LIST and STATUS
+    /// lines go to [`Session::raw`].
+    pub(super) fn extended(&mut self, server: &mut Server, ext: Ext) -> Status<'static> {
+        match ext {
+            Ext::Search { tag, ret, command } => self.esearch(server, &tag, &ret, command),
+            Ext::Append { tag, appends } => {
+                let st = self.multiappend(&tag, &appends);
+                self.refresh(server, true);
+                st
+            }
+            Ext::List { tag, list } => {
+                let st = self.list_extended(&tag, &list);
+                self.refresh(server, true);
+                st
+            }
+        }
+    }
+
+    fn esearch(
+        &mut self,
+        server: &mut Server,
+        tag: &Tag<'static>,
+        ret: &Return,
+        command: Command<'static>,
+    ) -> Status<'static> {
+        if self.selected.is_none() {
+            return bad(tag, "select a mailbox first");
+        }
+        let (ids, modseq, uid, done) = match command.body {
+            CommandBody::Search {
+                charset,
+                criteria,
+                uid,
+            } => {
+                if let Some(st) = charset.as_ref().and_then(|c| bad_charset(tag, c)) {
+                    return st;
+                }
+                let (ids, modseq) = self.search_ids(criteria.as_ref(), uid);
+                (ids, modseq, uid, "SEARCH done")
+            }
+            CommandBody::Sort {
+                sort_criteria,
+                charset,
+                search_criteria,
+                uid,
+            } => {
+                if let Some(st) = bad_charset(tag, &charset) {
+                    return st;
+                }
+                let (mut keys, modseq) = self.sort_keys(search_criteria.as_ref(), uid);
+                sort::sort(&mut keys, sort_criteria.as_ref());
+                let ids = keys.iter().map(|k| k.id).collect();
+                (ids, modseq, uid, "SORT done")
+            }
+            _ => return bad(tag, "RETURN goes with SEARCH and SORT"),
+        };
+        // RFC 4731 §3.2 with RFC 7162 §3.1.5: with MIN or MAX alone, the
+        // mod-sequence is that of the messages returned.
+        let modseq = match (&self.selected, modseq) {
+            (Some(sel), Some(highest)) if !ret.all && !ret.count && ret.partial.is_none() => {
+                let of = |id: u32| {
+                    let found = if uid {
+                        sel.msgs.iter().find(|e| e.uid == id)
+                    } else {
+                        sel.msgs.get(id as usize - 1)
+                    };
+                    found.map_or(0, |e| e.modseq)
+                };
+                let shown = [
+                    ids.first().filter(|_| ret.min),
+                    ids.last().filter(|_| ret.max),
+                ];
+                shown
+                    .into_iter()
+                    .flatten()
+                    .map(|&id| of(id))
+                    .max()
+                    .or(Some(highest))
+            }
+            (_, m) => m,
+        };
+        self.raw
+            .extend_from_slice(&esearch(tag, uid, ret, &ids, modseq));
+        if uid {
+            self.refresh(server, true);
+        }
+        ok(tag, done)
+    }
+
+    /// MULTIAPPEND (RFC 3502): every message is stored, in one commit, or
+    /// none is.
+    fn multiappend(&mut self, tag: &Tag<'static>, appends: &[Command<'static>]) -> Status<'static> {
+        let Some(mailbox) = append_mailbox(appends) else {
+            return bad(tag, "APPEND needs a message");
+        };
+        let name = match Self::name(mailbox) {
+            Ok(n) => n,
+            Err(e) => return no(tag, e),
+        };
+        let limit = self.shared.manifest.limits.message_size;
+        let mut messages: Vec<(&[u8], Flags, i64)> = Vec::new();
+        for a in appends {
+            let CommandBody::Append {
+                flags,
+                date,
+                message,
+                ..
+            } = &a.body
+            else {
+                return bad(tag, "APPEND expected");
+            };
+            let bytes: &[u8] = match message {
+                LiteralOrLiteral8::Literal(l) => l.data(),
+                LiteralOrLiteral8::Literal8(l) => &l.data[..],
+            };
+            if bytes.len() as u64 > limit {
+                return status(tag, StatusKind::No, Some(Code::TooBig), "message too big");
+            }
+            let date = date
+                .as_ref()
+                .map_or_else(maildir::now, |d| d.as_ref().timestamp());
+            messages.push((bytes, flag_names(flags), date));
+        }
+        let total: u64 = messages.iter().map(|(b, _, _)| b.len() as u64).sum();
+        let quota = self.quota_limit();
+        let acct = self.account();
+        let res = blocking(
+            || -> Result<Result<(u32, Vec<u32>), Status<'static>>, Refusal> {
+                let _l = acct.lock()?;
+                if !acct.exists(&name) {
+                    return Ok(Err(status(
+                        tag,
+                        StatusKind::No,
+                        Some(Code::TryCreate),
+                        "no such mailbox",
+                    )));
+                }
+                if let Some(q) = quota
+                    && used(&acct)? + total > q
+                {
+                    return Ok(Err(status(
+                        tag,
+                        StatusKind::No,
+                        Some(Code::OverQuota),
+                        "quota exceeded",
+                    )));
+                }
+                let mut folder = Folder::open(&acct, &name)?;
+                let uids = folder.add_all(&messages)?;
+                Ok(Ok((folder.uidvalidity, uids)))
+            },
+        );
+        match res {
+            Ok(Ok((v, uids))) => {
+                self.shared.store.notify();
+                // RFC 4315 §3: APPENDUID with the UIDs as a set.
+                let code = format!("APPENDUID {v} {}", set(&uids));
+                status(
+                    tag,
+                    StatusKind::Ok,
+                    Some(Code::Other(CodeOther::unvalidated(code.into_bytes()))),
+                    "APPEND done",
+                )
+            }
+            Ok(Err(st)) => st,
+            Err(e) => no(tag, &e.to_string()),
+        }
+    }
+
+    /// LIST-EXTENDED (RFC 5258) with LIST-STATUS (RFC 5819).
+    fn list_extended(&mut self, tag: &Tag<'static>, list: &List) -> Status<'static> {
+        let delim = QuotedChar::try_from(DELIMITER).ok();
+        if list.patterns.iter().all(Vec::is_empty) {
+            // RFC 3501 §6.3.8: the delimiter and the root.
+            self.raw.extend(encode(Data::List {
+                items: vec![FlagNameAttribute::Noselect],
+                delimiter: delim,
+                mailbox: Self::mailbox_of(""),
+            }));
+            return ok(tag, "LIST done");
+        }
+        let patterns: Vec<Vec<u8>> = list
+            .patterns
+            .iter()
+            .filter(|p| !p.is_empty())
+            .map(|p| [&list.reference[..], p].concat())
+            .collect();
+        let hit = |n: &str| {
+            patterns.iter().any(|p| {
+                wildcard(p, n.as_bytes())
+                    || (n == "INBOX" && wildcard(&p.to_ascii_uppercase(), n.as_bytes()))
+            })
+        };
+        let acct = self.account();
+        let res = blocking(|| {
+            let _l = acct.lock()?;
+            Ok::<_, std::io::Error>((acct.list()?, acct.subscriptions()?))
+        });
+        let Ok((names, subs)) = res else {
+            return no(tag, "cannot list mailboxes");
+        };
+        let exists = |n: &str| names.iter().any(|m| m.as_str() == n);
+        let children = |n: &str| {
+            let prefix = format!("{n}{DELIMITER}");
+            names.iter().any(|m| m.as_str().starts_with(&prefix))
+        };
+        let special = |n: &str| {
+            maildir::SPECIAL_USE
+                .iter()
+                .find(|(name, _)| *name == n)
+                .map(|(_, use_)| *use_)
+        };
+        // The names selected, each with whether a descendant that matches
+        // the selection but not the patterns stands behind it (CHILDINFO,
+        // RFC 5258 §3.5).
+        let mut found: BTreeMap<String, bool> = BTreeMap::new();
+        if list.subscribed {
+            for n in &subs {
+                if hit(n) {
+                    found.entry(n.to_string()).or_insert(false);
+                } else if list.recursive {
+                    for p in Name::parse(n.as_bytes())
+                        .map(|n| n.parents())
+                        .unwrap_or_default()
+                    {
+                        if hit(p.as_str()) {
+                            found.insert(p.as_str().to_string(), true);
+                        }
+                    }
+                }
+            }
+        } else {
+            found.extend(
+                names
+                    .iter()
+                    .filter(|n| hit(n.as_str()))
+                    .map(|n| (n.as_str().to_string(), false)),
+            );
+        }
+        if list.special_use_only {
+            found.retain(|n, _| special(n).is_some());
+        }
+        let mut order: Vec<(String, bool)> = found.into_iter().collect();
+        order.sort_by_key(|(n, _)| n != "INBOX");
+        for (n, childinfo) in order {
+            let subscribed = subs.contains(&n);
+            let mut attrs: Vec<&str> = Vec::new();
+            if !exists(&n) {
+                attrs.push("NonExistent");
+            } else {
+                // Given whether or not RETURN (CHILDREN) asks (RFC 5258 §4).
+                attrs.push(if children(&n) {
+                    "HasChildren"
+                } else {
+                    "HasNoChildren"
+                });
+            }
+            if subscribed && (list.subscribed || list.return_subscribed) {
+                attrs.push("Subscribed");
+            }
+            attrs.extend(special(&n).filter(|_| exists(&n)));
+            let items = attrs
+                .into_iter()
+                .filter_map(|a| Atom::try_from(a).ok())
+                .map(|a| FlagNameAttribute::from(a).into_static())
+                .collect();
+            let mut line = encode(Data::List {
+                items,
+                delimiter: delim,
+                mailbox: Self::mailbox_of(&n),
+            });
+            if childinfo {
+                line.truncate(line.len() - 2);
+                line.extend_from_slice(b" (\"CHILDINFO\" (\"SUBSCRIBED\"))\r\n");
+            }
+            self.raw.extend(line);
+            // RFC 5819 §2: STATUS after the mailbox's LIST, for mailboxes
+            // that can be selected.
+            if !list.status.is_empty() && exists(&n) {
+                let Some(name) = Name::parse(n.as_bytes()) else {
+                    continue;
+                };
+                if let Ok(data) = self.status_data(&name, &list.status) {
+                    self.raw.extend(encode(data));
+                }
+            }
+        }
+        ok(tag, "LIST done")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ext(s: &str) -> Ext {
+        match parse(s.as_bytes()) {
+            Some(Ok(e)) => e,
+            Some(Err((_, why))) => panic!("{s}: {why}"),
+            None => panic!("{s}: not ours"),
+        }
+    }
+
+    fn why(s: &str) -> &'static str {
+        match parse(s.as_bytes()) {
+            Some(Err((_, why))) => why,
+            _ => panic!("{s}: accepted"),
+        }
+    }
+
+    #[test]
+    fn search_return() {
+        let Ext::Search { ret, command, .. } = ext("a UID SEARCH RETURN (MIN COUNT) SEEN\r\n")
+        else {
+            panic!()
+        };
+        assert!(ret.min && ret.count && !ret.all);
+        assert!(matches!(
+            command.body,
+            CommandBody::Search { uid: true, .. }
+        ));
+        let Ext::Search { ret, .. } = ext("a search return () charset utf-8 all\r\n") else {
+            panic!()
+        };
+        assert!(ret.all);
+        let Ext::Search { ret, .. } = ext("a SEARCH RETURN (PARTIAL 4:2) ALL\r\n") else {
+            panic!()
+        };
+        assert_eq!(ret.partial, Some((2, 4)));
+        let Ext::Search { command, .. } =
+            ext("a SORT RETURN (ALL) (DATE) UTF-8 SUBJECT {3}\r\nfoo\r\n")
+        else {
+            panic!()
+        };
+        assert!(matches!(command.body, CommandBody::Sort { .. }));
+        assert_eq!(
+            why("a SEARCH RETURN (SAVE) ALL\r\n"),
+            "unknown RETURN option"
+        );
+        assert_eq!(
+            why("a SEARCH RETURN (MIN) NOSUCHKEY\r\n"),
+            "syntax error in search criteria"
+        );
+        assert!(parse(b"a SEARCH NOSUCHKEY\r\n").is_none());
+    }
+
+    #[test]
+    fn multiappend() {
+        let Ext::Append { appends, .. } = ext(
+            "a APPEND Drafts (\\Seen) {3}\r\none \"01-Jan-2026 10:00:00 +0000\" {3+}\r\ntwo\r\n",
+        ) else {
+            panic!()
+        };
+        assert_eq!(appends.len(), 2);
+        assert!(append_mailbox(&appends).is_some());
+        assert_eq!(
+            why("a APPEND Drafts {3}\r\none junk\r\n"),
+            "syntax error in APPEND"
+        );
+    }
+
+    #[test]
+    fn list_extended() {
+        let Ext::List { list, .. } = ext(
+            "a LIST (SUBSCRIBED RECURSIVEMATCH) \"\" (\"a\" b.% {1}\r\n*) RETURN (CHILDREN STATUS (MESSAGES UIDNEXT))\r\n",
+        ) else {
+            panic!()
+        };
+        assert!(list.subscribed && list.recursive && list.children);
+        assert_eq!(
+            list.patterns,
+            vec![b"a".to_vec(), b"b.%".to_vec(), b"*".to_vec()]
+        );
+        assert_eq!(
+            list.status,
+            vec![StatusDataItemName::Messages, StatusDataItemName::UidNext]
+        );
+        assert_eq!(
+            why("a LIST (RECURSIVEMATCH) \"\" %\r\n"),
+            "RECURSIVEMATCH needs another selection option"
+        );
+        assert_eq!(
+            why("a LIST (RECURSIVEMATCH REMOTE) \"\" %\r\n"),
+            "RECURSIVEMATCH needs another selection option"
+        );
+        assert_eq!(
+            why("a LIST (IMAPTEST) \"\" %\r\n"),
+            "unknown LIST selection option"
+        );
+        assert_eq!(
+            why("a LIST \"\" % RETURN (IMAPTEST)\r\n"),
+            "unknown LIST return option"
+        );
+    }
+
+    #[test]
+    fn esearch_lines() {
+        let tag = Tag::try_from("t1").unwrap();
+        let all = Return {
+            min: true,
+            max: true,
+            all: true,
+            count: true,
+            partial: Some((2, 3)),
+        };
+        assert_eq!(
+            esearch(&tag, true, &all, &[1, 2, 4, 5], Some(9)),
+            b"* ESEARCH (TAG \"t1\") UID MIN 1 MAX 5 ALL 1:2,4:5 COUNT 4 PARTIAL (2:3 2,4) MODSEQ 9\r\n"
+        );
+        assert_eq!(
+            esearch(&tag, false, &all, &[], Some(9)),
+            b"* ESEARCH (TAG \"t1\") COUNT 0 PARTIAL (2:3 NIL)\r\n"
+        );
+        assert_eq!(set(&[3, 1, 2, 7]), "3,1:2,7");
+    }
+}
