@@ -39,7 +39,7 @@ use std::time::{Duration, Instant};
 
 use mail_stack::client::{Smtp, Tls, imap_subjects, submission_rules, submit};
 use mail_stack::instance::{chown, listening, make_certificate, mkdir, read, wait_for};
-use mail_stack::{golden, mailc_test_live, model_of, require_root, root, run, show, tool};
+use mail_stack::{golden, mailc_test_live, model_of, pop3, require_root, root, run, show, tool};
 use mailc::backend::install::{TestRoot, TestRootContext};
 use mailc::backend::{self, Context};
 use mailc::model::route::{Outcome, Route, route};
@@ -963,6 +963,34 @@ fn end_to_end_delivery_backup_and_submission() {
         let got = inbox(p1.imap, &address, &want, 30);
         assert_eq!(got, want, "INBOX of {address}\n{}", log());
     }
+
+    // POP3 where the domain offers it (example.com), over STLS: the same
+    // messages as over IMAP, each UIDL the IMAP UID and UIDVALIDITY; a
+    // mailbox of example.org (no POP3) is refused.
+    let alice = "alice@example.com";
+    let said = pop3::session(
+        p1.pop3,
+        &[
+            "stls",
+            &format!("login:{alice}:{}", password(alice)),
+            "uidl",
+            "quit",
+        ],
+    );
+    let (validity, uids, _) = pop3::imap_uids(p1.imap, alice, &password(alice));
+    assert!(!uids.is_empty(), "{}", log());
+    let want: Vec<(u32, String)> = uids
+        .iter()
+        .enumerate()
+        .map(|(i, u)| (i as u32 + 1, pop3::uidl_of(validity, *u)))
+        .collect();
+    assert_eq!(pop3::uidls(pop3::ok(&said, 3)), want, "{}", log());
+    let dave = "dave@example.org";
+    let said = pop3::session(
+        p1.pop3,
+        &["stls", &format!("login:{dave}:{}", password(dave))],
+    );
+    assert!(pop3::err(&said, 2).starts_with("-ERR"), "{said:?}");
 }
 
 /// What a [`sink`] took: each message's envelope sender and bytes.

@@ -30,8 +30,8 @@ use std::time::{Duration, Instant};
 use mail_stack::client::{Smtp, Tls, imap_subjects, submission_rules};
 use mail_stack::instance::Instance;
 use mail_stack::{
-    Nothing, golden, mailc_test_live, model_of, postfix_specs, postmap_all, require_root, root,
-    run, show, tool, write_stack, write_test_root,
+    Nothing, golden, mailc_test_live, model_of, pop3, postfix_specs, postmap_all, require_root,
+    root, run, show, tool, write_stack, write_test_root,
 };
 use mailc::model::Stack;
 
@@ -867,4 +867,119 @@ fn postfix_waits_for_a_relay_that_refuses_for_now() {
         !log.contains(sink::PASSWORD),
         "the password is in a log:\n{log}"
     );
+}
+
+/// POP3 on Dovecot where the domain offers it (`services` of example.com in
+/// `tests/cases/postfix-stack`): mail delivered through Postfix and LMTP is
+/// listed and read over POP3 (Python's poplib, after STLS and on implicit
+/// TLS, and fetchmail), each UIDL is the message's IMAP UID and UIDVALIDITY,
+/// TOP leaves it unread and RETR marks it read, DELE takes effect at QUIT
+/// only (a dropped connection deletes nothing), and a mailbox of
+/// example.org, which does not offer POP3, is refused there but not over
+/// IMAP.
+#[test]
+fn dovecot_serves_pop3_where_the_domain_offers_it() {
+    require_root();
+    let dir = root().join("tests/cases/postfix-stack");
+    let model = model_of(&dir);
+    let tmp = tempfile::tempdir().unwrap();
+    let root = write_test_root(&model, tmp.path(), 26400);
+    let mx1 = Instance::start(&root, &model, "mx1");
+    let p = mx1.install.ports;
+    mail_stack::instance::wait_for(
+        15,
+        "Dovecot's POP3 listeners",
+        || mail_stack::instance::listening(p.pop3) && mail_stack::instance::listening(p.pop3s),
+        || mx1.dovecot_log(),
+    );
+    let user = "bob@example.com";
+    let pw = password(user);
+    let subjects = ["pop-one", "pop-two", "pop-three"];
+    for s in subjects {
+        let mut smtp = Smtp::connect(p.smtp);
+        let replies = smtp.send("sender@client.test", &[user], s);
+        smtp.quit();
+        assert_eq!(replies[0].code, 250, "{:?}", replies[0]);
+    }
+    let want: BTreeSet<String> = subjects.iter().map(|s| s.to_string()).collect();
+    assert_eq!(
+        inbox(p.imap, user, &want, 30),
+        want,
+        "{}",
+        mx1.dovecot_log()
+    );
+
+    let login = format!("login:{user}:{pw}");
+    let said = pop3::session(p.pop3, &["stls", &login, "capa", "stat", "uidl", "quit"]);
+    pop3::ok(&said, 2);
+    let capa = pop3::ok(&said, 3);
+    for c in ["TOP", "UIDL"] {
+        assert!(capa.get(c).is_some(), "CAPA without {c}: {capa}");
+    }
+    assert_eq!(pop3::ok(&said, 4)[0], 3, "{said:?}");
+    let (validity, uids, seen) = pop3::imap_uids(p.imap, user, &pw);
+    let want_uidl: Vec<(u32, String)> = uids
+        .iter()
+        .enumerate()
+        .map(|(i, u)| (i as u32 + 1, pop3::uidl_of(validity, *u)))
+        .collect();
+    assert_eq!(pop3::uidls(pop3::ok(&said, 5)), want_uidl);
+    assert!(seen.is_empty(), "{seen:?}");
+
+    // TOP leaves the message unread, RETR marks it read (as over IMAP).
+    let said = pop3::session(p.pop3s, &["tls", &login, "top:1:0", "retr:2", "quit"]);
+    let top = &pop3::ok(&said, 2)["lines"];
+    assert!(
+        top.as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l == "Subject: pop-one"),
+        "{top}"
+    );
+    let retr = &pop3::ok(&said, 3)["lines"];
+    assert!(
+        retr.as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l == "Subject: pop-two"),
+        "{retr}"
+    );
+    assert_eq!(pop3::imap_uids(p.imap, user, &pw).2, vec![uids[1]]);
+
+    // fetchmail sees the three messages and keeps them.
+    let fm = tmp.path().join("fetchmail");
+    let (code, said_fm) = pop3::fetchmail(&fm, p.pop3, user, &pw, false);
+    assert_eq!(code, 0, "{said_fm}");
+    let fetched = std::fs::read_to_string(fm.join("fetched")).unwrap_or_default();
+    for s in subjects {
+        assert!(fetched.contains(&format!("Subject: {s}")), "{fetched}");
+    }
+    let (code, said_fm) = pop3::fetchmail(&fm, p.pop3, user, &pw, false);
+    assert_eq!(code, 1, "nothing new: {said_fm}");
+
+    // DELE counts at QUIT only.
+    let said = pop3::session(p.pop3, &["stls", &login, "dele:1", "drop"]);
+    pop3::ok(&said, 3);
+    assert_eq!(pop3::imap_uids(p.imap, user, &pw).1, uids);
+    let said = pop3::session(
+        p.pop3,
+        &[
+            "stls", &login, "dele:1", "stat", "rset", "stat", "dele:3", "quit",
+        ],
+    );
+    assert_eq!(pop3::ok(&said, 4)[0], 2);
+    assert_eq!(pop3::ok(&said, 6)[0], 3);
+    pop3::ok(&said, 8);
+    assert_eq!(pop3::imap_uids(p.imap, user, &pw).1, uids[..2].to_vec());
+    let said = pop3::session(p.pop3, &["stls", &login, "uidl", "quit"]);
+    assert_eq!(pop3::uidls(pop3::ok(&said, 3)), want_uidl[..2].to_vec());
+
+    // example.org does not offer POP3: dave is refused there, not over IMAP.
+    let dave = "dave@example.org";
+    let said = pop3::session(
+        p.pop3,
+        &["stls", &format!("login:{dave}:{}", password(dave))],
+    );
+    assert!(pop3::err(&said, 2).starts_with("-ERR"), "{said:?}");
+    imap_subjects(p.imap, dave, &password(dave)).expect("dave logs in over IMAP");
 }

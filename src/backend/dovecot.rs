@@ -1,6 +1,7 @@
 //! The Dovecot side of the `postfix-dovecot` and `exim-dovecot` stacks:
 //! `dovecot/HOST/` for every host whose stack includes Dovecot —
-//! `dovecot.conf` (IMAP with STARTTLS and implicit TLS, LMTP and SASL auth
+//! `dovecot.conf` (IMAP with STARTTLS and implicit TLS, POP3 likewise where
+//! a domain offers it, LMTP and SASL auth
 //! sockets for the host's MTA, Maildir, quotas) and `users`, a passwd-file
 //! with the spec's hashes and per-mailbox quotas (a secret output, mode 0600,
 //! to be owned by the `dovecot` user: Dovecot's auth process reads it
@@ -20,6 +21,11 @@
 //! binary goes to the mail home). Pigeonhole runs it at LMTP delivery and
 //! hands forwards and replies to the MTA on the host's SMTP port.
 //!
+//! POP3 runs where a domain the host is local for offers it (`services`);
+//! the mailboxes of the host's other domains are listed in `pop3-refused`,
+//! a deny passdb of the `pop3` protocol only. UIDLs are the IMAP UID and
+//! UIDVALIDITY, so both protocols name a message alike.
+//!
 //! Where the MTA finds Dovecot's sockets depends on the stack ([`sockets`]):
 //! inside Postfix's queue (`private/dovecot-lmtp`, `private/auth`) for
 //! Postfix, in Dovecot's base_dir for Exim.
@@ -30,7 +36,7 @@ use super::Context;
 use super::install::{Install, Listen};
 use super::postfix::{AUTH_SOCKET, LMTP_SOCKET};
 use super::template::{plain, render};
-use crate::model::{Host, Model, Role, Stack};
+use crate::model::{Domain, Host, Model, Role, Service, Stack};
 use crate::output::{Output, OutputFile};
 use crate::rules::sieve;
 
@@ -81,7 +87,22 @@ pub fn compile(model: &Model, ctx: &dyn Context, out: &mut Output) {
             continue;
         };
         let dir = format!("dovecot/{}", host.key);
-        let conf = Conf::new(host, &install, sockets);
+        let local: Vec<&Domain> = model
+            .domains
+            .values()
+            .filter(|d| d.roles.get(&host.key) == Some(&Role::Local))
+            .collect();
+        let refused = pop3_refused(&local);
+        let pop3 = local.iter().any(|d| d.offers(Service::Pop3)).then(|| Pop3 {
+            port: install.ports.pop3,
+            pop3s_port: install.ports.pop3s,
+            deny_file: (!refused.is_empty())
+                .then(|| format!("{}/{POP3_DENY}", install.dovecot_dir)),
+        });
+        if pop3.as_ref().is_some_and(|p| p.deny_file.is_some()) {
+            out.insert(format!("{dir}/{POP3_DENY}"), OutputFile::public(refused));
+        }
+        let conf = Conf::new(host, &install, sockets, pop3);
         out.insert(
             format!("{dir}/dovecot.conf"),
             OutputFile::public(render("dovecot/dovecot.conf.j2", &conf)),
@@ -143,10 +164,25 @@ struct Conf {
     /// MTA (`IP:PORT`).
     submission_host: String,
     sockets: Sockets,
+    /// POP3, where a domain the host is local for offers it.
+    pop3: Option<Pop3>,
 }
 
+/// What `dovecot.conf` prints for POP3.
+#[derive(Serialize)]
+struct Pop3 {
+    port: u16,
+    pop3s_port: u16,
+    /// The list of mailboxes refused over POP3 (those of the host's
+    /// domains that do not offer it), when there is any.
+    deny_file: Option<String>,
+}
+
+/// The file naming the mailboxes that may not log in over POP3.
+const POP3_DENY: &str = "pop3-refused";
+
 impl Conf {
-    fn new(host: &Host, install: &Install, sockets: Sockets) -> Conf {
+    fn new(host: &Host, install: &Install, sockets: Sockets, pop3: Option<Pop3>) -> Conf {
         let listen = match install.listen {
             Listen::Public { ipv6: true } => "*, ::",
             Listen::Public { ipv6: false } => "*",
@@ -170,8 +206,25 @@ impl Conf {
             imaps_port: install.ports.imaps,
             submission_host: format!("127.0.0.1:{}", install.ports.smtp),
             sockets,
+            pop3,
         }
     }
+}
+
+/// The mailboxes of `domains` whose domain does not offer POP3, one address
+/// a line: a passwd-file Dovecot's POP3 login reads as a deny list.
+fn pop3_refused(domains: &[&Domain]) -> String {
+    let mut text = String::new();
+    for d in domains.iter().filter(|d| !d.offers(Service::Pop3)) {
+        for m in d.mailboxes.values() {
+            if let Err(why) = plain(&m.address) {
+                panic!("mailc bug: {POP3_DENY}: {why}");
+            }
+            text.push_str(&m.address);
+            text.push('\n');
+        }
+    }
+    text
 }
 
 /// What the `users` file's header (a template) prints.

@@ -123,6 +123,10 @@ pub struct Ports {
     pub submissions: u16,
     pub imap: u16,
     pub imaps: u16,
+    /// POP3 with STLS (RFC 1939, RFC 2595).
+    pub pop3: u16,
+    /// POP3 with implicit TLS (RFC 8314).
+    pub pop3s: u16,
 }
 
 impl Ports {
@@ -133,6 +137,8 @@ impl Ports {
         submissions: 465,
         imap: 143,
         imaps: 993,
+        pop3: 110,
+        pop3s: 995,
     };
 
     /// The ports of a test-root host whose block starts at `base`.
@@ -143,6 +149,8 @@ impl Ports {
             submissions: base + 65,
             imap: base + 43,
             imaps: base + 93,
+            pop3: base + 10,
+            pop3s: base + 95,
         }
     }
 }

@@ -65,12 +65,11 @@ pub const POP3S: Service = Service {
 pub const ALL: [Service; 6] = [SUBMISSIONS, SUBMISSION, IMAPS, IMAP, POP3, POP3S];
 
 /// Whether `stack` can serve `service`. Every stack serves submission and
-/// IMAP, each with STARTTLS and with implicit TLS.
+/// IMAP, each with STARTTLS and with implicit TLS; Dovecot serves POP3 too.
 pub fn serves(stack: Stack, service: Service) -> bool {
     match stack {
-        Stack::PostfixDovecot | Stack::EximDovecot | Stack::Embedded => {
-            service.protocol != Protocol::Pop3
-        }
+        Stack::PostfixDovecot | Stack::EximDovecot => true,
+        Stack::Embedded => service.protocol != Protocol::Pop3,
     }
 }
 
