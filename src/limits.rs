@@ -7,8 +7,13 @@
 use std::io::{self, Read};
 use std::path::Path;
 
-/// A spec file: 512 MiB (2.5 times a spec of a million mailboxes).
+/// A spec file: 512 MiB (2.5 times a spec of a million mailboxes). A spec
+/// and the files it includes may hold this much together.
 pub const SPEC_BYTES: u64 = 512 << 20;
+
+/// The files a spec may include: 100,000 (five times a file per domain of
+/// a hosting spec of 20,000 domains).
+pub const INCLUDED_FILES: usize = 100_000;
 
 /// One value of a spec (a name, an address, a hash, a record's value):
 /// 64 KiB, the most one DNS record can hold (RFC 1035 §3.2.1: RDLENGTH is

@@ -130,27 +130,88 @@ pub fn kdl_quoted(s: &str) -> String {
     q
 }
 
-/// A spec file as read: its display name, its text, and its dialect.
+/// A spec as read: its display name (the main file's), its text, and its
+/// dialect (the main file's). A spec that includes other files holds them
+/// all in `text`, one after the other, each a [`Part`] with its own name and
+/// dialect: every span of the spec is an offset into this one text, and
+/// [`Source::part_at`] says which file it falls in.
 #[derive(Clone, Debug)]
 pub struct Source {
     pub name: Arc<str>,
     pub text: Arc<str>,
     pub dialect: Dialect,
+    /// The files of the spec, the main one first, in the order of `text`.
+    pub parts: Arc<[Part]>,
+}
+
+/// One file of a spec: where its text starts in [`Source::text`], how long
+/// it is, and how it is written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Part {
+    pub name: Arc<str>,
+    pub base: usize,
+    pub len: usize,
+    pub dialect: Dialect,
+}
+
+impl Part {
+    pub fn end(&self) -> usize {
+        self.base + self.len
+    }
 }
 
 impl Source {
     pub fn new(name: impl Into<Arc<str>>, text: impl Into<Arc<str>>, dialect: Dialect) -> Self {
-        Source {
-            name: name.into(),
-            text: text.into(),
+        let (name, text) = (name.into(), text.into());
+        let parts = Arc::from(vec![Part {
+            name: name.clone(),
+            base: 0,
+            len: text.len(),
             dialect,
+        }]);
+        Source {
+            name,
+            text,
+            dialect,
+            parts,
         }
     }
 
-    /// 1-based line and column (in characters) of a byte offset.
+    /// A spec of several files: `parts` cover `text` in order, the main
+    /// file first at offset 0.
+    pub fn with_parts(text: impl Into<Arc<str>>, parts: Vec<Part>) -> Self {
+        let main = parts.first().cloned().unwrap_or(Part {
+            name: Arc::from(""),
+            base: 0,
+            len: 0,
+            dialect: Dialect::Yaml,
+        });
+        Source {
+            name: main.name,
+            text: text.into(),
+            dialect: main.dialect,
+            parts: parts.into(),
+        }
+    }
+
+    /// The file holding byte `offset` (the last one for the end of the text).
+    pub fn part_at(&self, offset: usize) -> &Part {
+        let i = self.parts.partition_point(|p| p.base <= offset);
+        &self.parts[i.saturating_sub(1).min(self.parts.len() - 1)]
+    }
+
+    /// The text of one file of the spec.
+    pub fn part_text(&self, part: &Part) -> &str {
+        &self.text[part.base..part.end()]
+    }
+
+    /// 1-based line and column (in characters) of a byte offset, in the file
+    /// that holds it.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
-        let offset = offset.min(self.text.len());
-        let before = &self.text.as_bytes()[..offset];
+        let part = self.part_at(offset);
+        let text = self.part_text(part);
+        let offset = offset.saturating_sub(part.base).min(text.len());
+        let before = &text.as_bytes()[..offset];
         let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
         let line_start = before
             .iter()
@@ -161,5 +222,11 @@ impl Source {
             .count()
             + 1;
         (line, col)
+    }
+
+    /// `FILE:LINE:COL` of a byte offset.
+    pub fn place(&self, offset: usize) -> String {
+        let (line, col) = self.line_col(offset);
+        format!("{}:{line}:{col}", self.part_at(offset).name)
     }
 }

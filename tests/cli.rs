@@ -46,13 +46,46 @@ fn files_with_ext(dir: &Path, exts: &[&str]) -> Vec<PathBuf> {
     v
 }
 
+/// The cases of `tests/invalid`: each spec file alone (run from that
+/// folder, pinned in `NAME.EXT.stderr`), and each spec split across files
+/// (a folder `NAME.split` holding `mailc.yaml` or `mailc.kdl` and the
+/// files it includes, run from inside it, pinned in `NAME.split.stderr`):
+/// (name, folder to run in, the spec argument, the pinned output).
+fn invalid_cases() -> Vec<(String, PathBuf, Option<String>, PathBuf)> {
+    let dir = root().join("tests/invalid");
+    let mut cases: Vec<_> = files_with_ext(&dir, &["yaml", "kdl"])
+        .into_iter()
+        .map(|spec| {
+            let name = spec.file_name().unwrap().to_str().unwrap().to_string();
+            let ext = spec.extension().unwrap().to_str().unwrap();
+            let stderr = spec.with_extension(format!("{ext}.stderr"));
+            (name.clone(), dir.clone(), Some(name), stderr)
+        })
+        .collect();
+    for folder in files_with_ext(&dir, &["split"]) {
+        let name = folder.file_name().unwrap().to_str().unwrap().to_string();
+        let stderr = dir.join(format!("{name}.stderr"));
+        cases.push((name, folder, None, stderr));
+    }
+    cases
+}
+
 #[test]
 fn invalid_specs_give_pinned_diagnostics() {
-    let dir = root().join("tests/invalid");
     let mut failures = Vec::new();
-    for spec in files_with_ext(&dir, &["yaml", "kdl"]) {
-        let name = spec.file_name().unwrap().to_str().unwrap().to_string();
-        let run = mailc(&dir, &["validate", "--color", "never", &name], None);
+    let cases = invalid_cases();
+    assert!(cases.iter().any(|c| c.2.is_none()), "no split case found");
+    for (name, dir, spec, stderr) in cases {
+        let args = |first: &[&'static str]| -> Vec<String> {
+            first
+                .iter()
+                .map(|s| s.to_string())
+                .chain(spec.clone())
+                .collect()
+        };
+        let argv = args(&["validate", "--color", "never"]);
+        let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+        let run = mailc(&dir, &argv, None);
         let expect_code = if run.stderr.contains(" is invalid (") {
             1
         } else {
@@ -68,7 +101,9 @@ fn invalid_specs_give_pinned_diagnostics() {
             failures.push(format!("{name}: panicked:\n{}", run.stderr));
         }
         // Every diagnostic points at the spec entry behind it, in JSON too.
-        let json = mailc(&dir, &["validate", "--format", "json", &name], None);
+        let argv = args(&["validate", "--format", "json"]);
+        let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+        let json = mailc(&dir, &argv, None);
         match serde_json::from_str::<serde_json::Value>(&json.stdout) {
             Ok(v) => {
                 for d in v["diagnostics"].as_array().into_iter().flatten() {
@@ -79,13 +114,7 @@ fn invalid_specs_give_pinned_diagnostics() {
             }
             Err(e) => failures.push(format!("{name}: --format json: {e}\n{}", json.stdout)),
         }
-        if let Err(e) = pinned(
-            &spec.with_extension(format!(
-                "{}.stderr",
-                spec.extension().unwrap().to_str().unwrap()
-            )),
-            &run.stderr,
-        ) {
+        if let Err(e) = pinned(&stderr, &run.stderr) {
             failures.push(e);
         }
     }

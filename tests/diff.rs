@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use serde_json::Value;
-use support::{Run, Temp, mailc, root, tool};
+use support::{Run, Temp, git, mailc, root, tool};
 
 /// The spec of the first commit: the others change one thing each.
 const SPEC: &str = r#"version: 1
@@ -49,33 +49,6 @@ const DKIM: (&str, &str) = (
     "{selector: s1, private_key: keys/example.com/s1.key}",
     "{selector: s2, algorithm: ed25519, private_key: keys/example.com/s2.key}",
 );
-
-/// Git as the tests run it: no user or system configuration, fixed names
-/// and dates, so commits (and the pinned comment) are the same everywhere.
-fn git_cmd(dir: &Path) -> Command {
-    let mut c = Command::new(tool("git", "`mailc diff` reads revisions with git"));
-    c.current_dir(dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_AUTHOR_NAME", "Admin")
-        .env("GIT_AUTHOR_EMAIL", "admin@example.com")
-        .env("GIT_COMMITTER_NAME", "Admin")
-        .env("GIT_COMMITTER_EMAIL", "admin@example.com")
-        .env("GIT_AUTHOR_DATE", "2026-01-01T00:00:00Z")
-        .env("GIT_COMMITTER_DATE", "2026-01-01T00:00:00Z")
-        .stdin(Stdio::null());
-    c
-}
-
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = git_cmd(dir).args(args).output().expect("run git");
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 /// A repository whose spec lives in `site/`, its keys beside it but
 /// ignored by git (as secrets are), its output folder committed.

@@ -18,8 +18,9 @@ use super::{ColorChoice, fail, load};
 use crate::backend::{self, Context};
 use crate::diag::{Severity, render};
 use crate::diff::{self, About, Side, dkim};
-use crate::limits;
+use crate::limits::{self, ReadError};
 use crate::output::Output;
+use crate::spec::include::SpecFiles;
 use crate::validate::dkim::{KeyFiles, MissingKey};
 
 /// Exit code when the two sides differ (as `plan --detailed-exitcode`).
@@ -62,6 +63,14 @@ enum Tree<'a> {
 }
 
 impl Tree<'_> {
+    /// The entries of a folder by its path from the repository's top.
+    fn list(&self, dir: &str) -> Option<Vec<(String, bool)>> {
+        match self {
+            Tree::Commit { repo, commit } => repo.list(commit, dir).ok().flatten(),
+            Tree::Work { top } => load::DiskFiles { dir: top }.list(dir),
+        }
+    }
+
     /// A file by its path from the repository's top.
     fn read(&self, path: &str) -> Result<Option<Vec<u8>>, GitError> {
         match self {
@@ -84,6 +93,8 @@ struct SideFiles<'a> {
     tree: &'a Tree<'a>,
     /// The spec's folder, from the top.
     dir: String,
+    /// What the names of the side's files start with (`REV:`).
+    shown_as: String,
     missing: Mutex<BTreeSet<String>>,
 }
 
@@ -107,6 +118,33 @@ impl KeyFiles for SideFiles<'_> {
 
     fn read(&self, path: &str) -> Option<Result<Vec<u8>, String>> {
         self.key(path).map(Ok)
+    }
+}
+
+impl SpecFiles for SideFiles<'_> {
+    fn read(&self, path: &str, limit: u64) -> Result<Vec<u8>, ReadError> {
+        let outside = || {
+            ReadError::Io(io::Error::new(
+                io::ErrorKind::NotFound,
+                "outside the repository",
+            ))
+        };
+        let p = git::join(&self.dir, path).ok_or_else(outside)?;
+        match self.tree.read(&p) {
+            Ok(Some(b)) if b.len() as u64 > limit => Err(ReadError::TooLarge { limit }),
+            Ok(Some(b)) => Ok(b),
+            Ok(None) => Err(ReadError::Io(io::ErrorKind::NotFound.into())),
+            Err(e) => Err(ReadError::Io(io::Error::other(e.message))),
+        }
+    }
+
+    fn list(&self, dir: &str) -> Option<Vec<(String, bool)>> {
+        self.tree.list(&git::join(&self.dir, dir)?)
+    }
+
+    fn shown(&self, path: &str) -> String {
+        let p = git::join(&self.dir, path).unwrap_or_else(|| path.to_string());
+        format!("{}{p}", self.shown_as)
     }
 }
 
@@ -243,20 +281,24 @@ fn compile_side(
 ) -> Result<Compiled, ExitCode> {
     let (path, bytes) = find_spec(repo, rev, tree, spec)?;
     let dir = path.rsplit_once('/').map_or("", |(d, _)| d).to_string();
+    let shown_as = match tree {
+        Tree::Commit { .. } => format!("{rev}:"),
+        Tree::Work { .. } => String::new(),
+    };
     let files = SideFiles {
         tree,
         dir,
+        shown_as,
         missing: Mutex::new(BTreeSet::new()),
     };
-    let name = match tree {
-        Tree::Commit { .. } => format!("{rev}:{path}"),
-        Tree::Work { .. } => path.clone(),
-    };
+    let name = format!("{}{path}", files.shown_as);
+    let file_name = path.rsplit('/').next().unwrap_or(&path);
     let loaded = load::load_with_keys(
         &name,
         bytes,
         MissingKey::Error,
         &files,
+        (&files, file_name),
         PathBuf::from(&files.dir),
     );
     let errors = loaded.errors();

@@ -141,6 +141,29 @@ impl Repo {
         Ok(Some(out.stdout))
     }
 
+    /// The entries of the folder `dir` (from the top, `""` for the top)
+    /// in `commit`: each name, and whether it is a folder. `None` when
+    /// there is no such folder there.
+    pub fn list(&self, commit: &str, dir: &str) -> Result<Option<Vec<(String, bool)>>, GitError> {
+        let tree = format!("{commit}:{dir}");
+        let out = run(&self.top, &["ls-tree", "-z", "--end-of-options", &tree])?;
+        if !out.status.success() {
+            return Ok(None);
+        }
+        // `MODE TYPE OID\tNAME\0`, names relative to `dir`.
+        let listing = String::from_utf8_lossy(&out.stdout).into_owned();
+        Ok(Some(
+            listing
+                .split('\0')
+                .filter_map(|e| {
+                    let (meta, name) = e.split_once('\t')?;
+                    let kind = meta.split_whitespace().nth(1)?;
+                    Some((name.to_string(), kind == "tree"))
+                })
+                .collect(),
+        ))
+    }
+
     /// The paths `a` → `b` (a commit, or the working tree) renamed into
     /// `path`, or deleted, as git's rename detection sees them: the old
     /// name of `path` if git found one, and the files deleted otherwise.

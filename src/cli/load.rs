@@ -6,6 +6,7 @@ use crate::diag::{Code, Diagnostic, Diagnostics, Severity};
 use crate::limits::{self, ReadError};
 use crate::model::{self, Inputs, Model};
 use crate::source::{Dialect, Source, Span};
+use crate::spec::include::{self, SpecFiles};
 use crate::validate::dkim::{KeyFiles, MissingKey};
 
 /// A spec read from disk and compiled as far as it goes.
@@ -58,6 +59,36 @@ impl KeyFiles for DiskKeys<'_> {
 
     fn read(&self, path: &str) -> Option<Result<Vec<u8>, String>> {
         Some(limits::read(&self.dir.join(path), limits::KEY_FILE_BYTES).map_err(|e| e.to_string()))
+    }
+
+    fn shown(&self, path: &str) -> String {
+        shown(self.dir, path)
+    }
+}
+
+/// The files a spec includes, looked up relative to its folder.
+pub struct DiskFiles<'a> {
+    pub dir: &'a Path,
+}
+
+impl SpecFiles for DiskFiles<'_> {
+    fn read(&self, path: &str, limit: u64) -> Result<Vec<u8>, ReadError> {
+        limits::read(&self.dir.join(path), limit)
+    }
+
+    fn list(&self, dir: &str) -> Option<Vec<(String, bool)>> {
+        let entries = std::fs::read_dir(self.dir.join(dir)).ok()?;
+        Some(
+            entries
+                .filter_map(Result::ok)
+                .filter_map(|e| {
+                    let name = e.file_name().into_string().ok()?;
+                    // A link counts as what it points at.
+                    let is_dir = std::fs::metadata(e.path()).is_ok_and(|m| m.is_dir());
+                    Some((name, is_dir))
+                })
+                .collect(),
+        )
     }
 
     fn shown(&self, path: &str) -> String {
@@ -178,23 +209,31 @@ fn spec_dir(path: &Path) -> PathBuf {
 pub fn load_bytes(path: &Path, bytes: Vec<u8>, missing: MissingKey) -> Loaded {
     let dir = spec_dir(path);
     let keys = DiskKeys { dir: &dir };
+    let files = DiskFiles { dir: &dir };
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     load_with_keys(
         &path.display().to_string(),
         bytes,
         missing,
         &keys,
+        (&files, &file_name),
         dir.clone(),
     )
 }
 
 /// Compiles a spec's bytes under the display name `name` (whose ending
-/// picks the dialect), its key files looked up in `keys`; `dir` is the
-/// folder its key paths are relative to.
+/// picks the dialect), its key files looked up in `keys` and the files it
+/// includes in `files` (with the main spec's own path there, which no glob
+/// includes); `dir` is the folder its key paths are relative to.
 pub fn load_with_keys(
     name: &str,
     bytes: Vec<u8>,
     missing: MissingKey,
     keys: &dyn KeyFiles,
+    (files, main_path): (&dyn SpecFiles, &str),
     dir: PathBuf,
 ) -> Loaded {
     let name = name.to_string();
@@ -219,9 +258,13 @@ pub fn load_with_keys(
             };
         }
     };
-    let source = Source::new(name, text, dialect);
+    let mut source = Source::new(name, text, dialect);
     let mut diags = Diagnostics::new();
-    let spec = crate::spec::parse(&source, &mut diags);
+    let mut spec = crate::spec::parse_main(&source, &mut diags);
+    if let Some(main) = spec.as_mut().filter(|s| !s.include.is_empty()) {
+        source = include::read_all(&source, main_path, &main.include, files, &mut diags);
+        spec = crate::spec::parse_included(&source, spec, &mut diags);
+    }
     let model = spec.as_ref().and_then(|spec| {
         model::build(
             spec,

@@ -463,7 +463,10 @@ fn compile(
     let output = backend::compile(model, &ctx)
         .map_err(|diags| backend_failure(diags, &loaded.source, format, colour));
     drop(ctx);
-    let spec_sha256 = Fingerprint::of(loaded.source.text.as_bytes());
+    // The main file's, as a saved plan checks it before reading it again;
+    // the files it includes are checked by the plan compiled from them.
+    let main = &loaded.source.parts[0];
+    let spec_sha256 = Fingerprint::of(loaded.source.part_text(main).as_bytes());
     let output = match output {
         Ok(o) => o,
         Err(code) => {

@@ -114,6 +114,7 @@ codes! {
     RelayUnused => "mailc::relay::unused", "an outbound relay no host and no sender uses";
     TestInvalid => "mailc::test::invalid", "an expectation of `tests` that contradicts itself, expects nothing or names nothing the spec defines";
     TestFailed => "mailc::test::failed", "an expectation the compiled spec or a live server does not meet";
+    Include => "mailc::include", "an included file that cannot be found or read, a glob that matches nothing, or a key an included file cannot set";
 }
 
 impl std::fmt::Display for Code {

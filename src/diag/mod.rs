@@ -131,6 +131,9 @@ pub struct Diagnostics {
     items: Vec<Diagnostic>,
     /// The dialect of the spec, which decides how helps show spec text.
     dialect: Option<Dialect>,
+    /// For a spec of several files: where each file starts and its dialect
+    /// (a diagnostic speaks the dialect of the file it points into).
+    dialects: Vec<(usize, Dialect)>,
     /// Speaks a help written in YAML's words in KDL's (the spec module's
     /// writer; kept here as a function so diagnostics stay below the spec).
     speak_kdl: Option<fn(&str) -> String>,
@@ -178,6 +181,21 @@ impl Diagnostics {
         self.dialect = Some(dialect);
     }
 
+    /// Says where each file of a spec of several files starts, and how it
+    /// is written.
+    pub fn set_parts(&mut self, parts: impl IntoIterator<Item = (usize, Dialect)>) {
+        self.dialects = parts.into_iter().collect();
+    }
+
+    /// The dialect of the file holding byte `offset`.
+    fn dialect_at(&self, offset: usize) -> Option<Dialect> {
+        let i = self.dialects.partition_point(|(base, _)| *base <= offset);
+        match i {
+            0 => self.dialect,
+            i => Some(self.dialects[i - 1].1),
+        }
+    }
+
     /// How a help without its own KDL text is spoken to a KDL spec.
     pub fn speak_kdl_with(&mut self, speak: fn(&str) -> String) {
         self.speak_kdl = Some(speak);
@@ -186,8 +204,13 @@ impl Diagnostics {
     /// The diagnostics in source order (then by code), each once, their
     /// helps in the spec's dialect.
     pub fn into_sorted(mut self) -> Vec<Diagnostic> {
-        let kdl = self.dialect == Some(Dialect::Kdl);
-        for d in &mut self.items {
+        let dialects: Vec<Option<Dialect>> = self
+            .items
+            .iter()
+            .map(|d| self.dialect_at(d.span().start))
+            .collect();
+        for (d, dialect) in self.items.iter_mut().zip(dialects) {
+            let kdl = dialect == Some(Dialect::Kdl);
             match (d.kdl_help.take(), self.speak_kdl) {
                 (Some(h), _) if kdl => d.help = Some(h),
                 (None, Some(speak)) if kdl => d.help = d.help.as_deref().map(speak),

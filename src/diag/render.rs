@@ -7,7 +7,7 @@ use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan};
 
 use super::snippet::{self, Lines, Window};
 use super::{Diagnostic, Severity};
-use crate::source::Source;
+use crate::source::{Part, Source};
 
 /// A diagnostic bound to the lines it shows ([`Window`]), as miette wants
 /// it; every text cleaned by [`snippet::clean`].
@@ -72,6 +72,65 @@ impl miette::Diagnostic for Report<'_> {
 /// counted, and `--format json` lists them all.
 pub const MAX_DRAWN: usize = 200;
 
+/// The line index of each file of a spec, made when first needed.
+struct PartLines<'s> {
+    source: &'s Source,
+    lines: std::collections::HashMap<usize, Lines<'s>>,
+}
+
+impl<'s> PartLines<'s> {
+    fn new(source: &'s Source) -> Self {
+        PartLines {
+            source,
+            lines: std::collections::HashMap::new(),
+        }
+    }
+
+    /// The file holding byte `offset`, its text, its line index, and the
+    /// offset within it.
+    fn at(&mut self, offset: usize) -> (&'s Part, &'s str, &Lines<'s>, usize) {
+        let part = self.source.part_at(offset);
+        let text = self.source.part_text(part);
+        let lines = self
+            .lines
+            .entry(part.base)
+            .or_insert_with(|| Lines::new(text));
+        (part, text, lines, offset.saturating_sub(part.base))
+    }
+}
+
+/// A diagnostic as one file shows it: the labels in the file of its
+/// primary place, moved to offsets in that file; those in other files of
+/// the spec become notes (`first definition at domains/a.yaml:3:3`)
+/// ahead of the help.
+fn in_its_file<'s>(diag: &Diagnostic, source: &'s Source) -> (Diagnostic, &'s Part) {
+    let part = source.part_at(diag.span().start);
+    if source.parts.len() == 1 {
+        return (diag.clone(), part);
+    }
+    let mut local = diag.clone();
+    let mut notes = Vec::new();
+    local.labels.clear();
+    for l in &diag.labels {
+        if source.part_at(l.span.start) == part {
+            let mut l = l.clone();
+            l.span.start -= part.base;
+            local.labels.push(l);
+        } else {
+            let what = if l.text.is_empty() { "also" } else { &l.text };
+            notes.push(format!("{what} at {}", source.place(l.span.start)));
+        }
+    }
+    if !notes.is_empty() {
+        let mut help = notes.join("; ");
+        if let Some(h) = &diag.help {
+            help = format!("{help}; {h}");
+        }
+        local.help = Some(help);
+    }
+    (local, part)
+}
+
 /// Renders diagnostics for a terminal. `color` picks ANSI styling.
 pub fn graphical(diags: &[Diagnostic], source: &Source, color: bool) -> String {
     let theme = if color {
@@ -83,14 +142,16 @@ pub fn graphical(diags: &[Diagnostic], source: &Source, color: bool) -> String {
         .with_width(100)
         .with_context_lines(snippet::CONTEXT)
         .with_links(false);
-    let lines = Lines::new(&source.text);
+    let mut lines = PartLines::new(source);
     let mut out = String::new();
     for diag in diags.iter().take(MAX_DRAWN) {
+        let (diag, part) = in_its_file(diag, source);
+        let (_, text, part_lines, _) = lines.at(part.base);
         let spans: Vec<_> = diag.labels.iter().map(|l| l.span).collect();
         let report = Report {
-            diag,
+            diag: &diag,
             message: snippet::clean(&diag.message),
-            window: Window::new(&source.name, &source.text, &lines, &spans),
+            window: Window::new(&part.name, text, part_lines, &spans),
         };
         let _ = handler.render_report(&mut out, &report);
         out.push('\n');
@@ -120,6 +181,9 @@ pub fn summary(errors: usize, warnings: usize) -> String {
 
 #[derive(serde::Serialize)]
 struct JsonLabel<'a> {
+    /// Only for a label in another file of the spec than the diagnostic's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    file: Option<&'a str>,
     line: usize,
     column: usize,
     offset: usize,
@@ -132,6 +196,8 @@ struct JsonDiagnostic<'a> {
     code: &'static str,
     severity: Severity,
     message: std::borrow::Cow<'a, str>,
+    /// The file of the primary place (the main spec when there is none);
+    /// lines, columns and offsets are within the file they are in.
     file: &'a str,
     /// `null` for a problem with no place in the spec (it could not be read).
     line: Option<usize>,
@@ -151,7 +217,7 @@ struct JsonReport<'a> {
 /// Renders diagnostics as one JSON document (no source text; messages,
 /// help and label texts cleaned as in the graphical report).
 pub fn json(diags: &[Diagnostic], source: &Source) -> String {
-    let lines = Lines::new(&source.text);
+    let mut lines = PartLines::new(source);
     let errors = diags
         .iter()
         .filter(|d| d.severity == Severity::Error)
@@ -163,12 +229,13 @@ pub fn json(diags: &[Diagnostic], source: &Source) -> String {
         diagnostics: diags
             .iter()
             .map(|d| {
-                let place = (!d.labels.is_empty()).then(|| lines.line_col(d.span().start));
+                let (part, _, part_lines, local) = lines.at(d.span().start);
+                let place = (!d.labels.is_empty()).then(|| part_lines.line_col(local));
                 JsonDiagnostic {
                     code: d.code.as_str(),
                     severity: d.severity,
                     message: snippet::clean(&d.message),
-                    file: &source.name,
+                    file: &part.name,
                     line: place.map(|p| p.0),
                     column: place.map(|p| p.1),
                     help: d.help.as_deref().map(snippet::clean),
@@ -176,11 +243,13 @@ pub fn json(diags: &[Diagnostic], source: &Source) -> String {
                         .labels
                         .iter()
                         .map(|l| {
-                            let (line, column) = lines.line_col(l.span.start);
+                            let (lpart, _, part_lines, local) = lines.at(l.span.start);
+                            let (line, column) = part_lines.line_col(local);
                             JsonLabel {
+                                file: (lpart != part).then_some(&*lpart.name),
                                 line,
                                 column,
-                                offset: l.span.start,
+                                offset: local,
                                 length: l.span.len,
                                 text: snippet::clean(&l.text),
                             }

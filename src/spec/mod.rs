@@ -11,8 +11,9 @@ use std::borrow::Cow;
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 
 use crate::diag::Diagnostics;
-use crate::source::{Dialect, Source, Span};
+use crate::source::{Dialect, Part, Source, Span};
 
+pub mod include;
 pub mod kdl;
 mod read;
 mod schema;
@@ -92,6 +93,13 @@ pub struct Spec {
     /// The spec language version. Only `1` exists.
     #[schemars(required, with = "u32", range(min = 1, max = 1))]
     pub version: Option<Sp<u32>>,
+    /// Files whose `domains` join this spec's: paths or globs (`*`, `?`
+    /// within one path segment), relative to this file's folder, matched
+    /// in sorted order; YAML and KDL may be mixed. Only the main spec
+    /// includes; an included file holds `domains` and nothing else.
+    #[serde(default)]
+    #[schemars(with = "OneOrMany<Text>")]
+    pub include: Vec<Sp<String>>,
     /// Values every domain inherits unless it sets its own.
     #[serde(default)]
     #[schemars(with = "OrNull<Defaults>")]
@@ -1214,24 +1222,92 @@ impl JsonSchema for Test {
 /// Reads a spec file's text in its dialect. Problems go to `diags`; the spec
 /// holds what could be read (placeholders where a value was wrong).
 pub fn parse(source: &Source, diags: &mut Diagnostics) -> Option<Spec> {
+    let spec = parse_main(source, diags);
+    parse_included(source, spec, diags)
+}
+
+/// Parses the main file of the spec (the first part of `source`) only.
+pub fn parse_main(source: &Source, diags: &mut Diagnostics) -> Option<Spec> {
     diags.set_dialect(source.dialect);
     diags.speak_kdl_with(kdl::write::help);
-    let tree = match source.dialect {
-        Dialect::Yaml => yaml::parse(&source.text)
+    let main = source.parts.first()?;
+    parse_part(source, main, diags, |tree, diags| {
+        read::read(tree, main.dialect, diags)
+    })
+}
+
+/// Parses the files the spec includes (every part of `source` after the
+/// first), each alone, and adds their domains to `spec` (the main file's).
+pub fn parse_included(
+    source: &Source,
+    mut spec: Option<Spec>,
+    diags: &mut Diagnostics,
+) -> Option<Spec> {
+    let included = source.parts.get(1..).unwrap_or_default();
+    if included.is_empty() {
+        return spec;
+    }
+    diags.set_parts(source.parts.iter().map(|p| (p.base, p.dialect)));
+    // Files are read on every core; each reads its domains alone.
+    let read = crate::par::map_chunks(included, 64, |parts| {
+        let mut found = Diagnostics::new();
+        let specs: Vec<Option<Entries<Domain>>> = parts
+            .iter()
+            .map(|part| {
+                parse_part(source, part, &mut found, |tree, diags| {
+                    read::read_included(tree, part.dialect, diags)
+                })
+            })
+            .collect();
+        (specs, found)
+    });
+    for (domains, found) in read {
+        diags.append(found);
+        for d in domains {
+            match (&mut spec, d) {
+                (Some(spec), Some(d)) => spec.domains.0.extend(d.0),
+                _ => spec = None,
+            }
+        }
+    }
+    spec
+}
+
+/// Parses one file of the spec alone and reads it with `read`, its spans
+/// (and those of the problems found) moved to where the file stands in the
+/// source's text.
+fn parse_part<T>(
+    source: &Source,
+    part: &Part,
+    diags: &mut Diagnostics,
+    read: impl FnOnce(&tree::Node, &mut Diagnostics) -> T,
+) -> Option<T> {
+    let text = source.part_text(part);
+    let tree = match part.dialect {
+        Dialect::Yaml => yaml::parse(text)
             .map(|t| (t, Vec::new()))
             .map_err(|d| vec![d]),
-        Dialect::Kdl => kdl::parse(&source.text),
+        Dialect::Kdl => kdl::parse(text),
+    };
+    let shift = |mut d: crate::diag::Diagnostic| {
+        for l in &mut d.labels {
+            l.span.start += part.base;
+        }
+        d
     };
     match tree {
-        Ok((tree, recovered)) => {
+        Ok((mut tree, recovered)) => {
             for d in recovered {
-                diags.push(d);
+                diags.push(shift(d));
             }
-            Some(read::read(&tree, source.dialect, diags))
+            if part.base != 0 {
+                tree::shift(&mut tree, part.base);
+            }
+            Some(read(&tree, diags))
         }
         Err(errors) => {
             for d in errors {
-                diags.push(d);
+                diags.push(shift(d));
             }
             None
         }

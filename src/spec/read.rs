@@ -16,6 +16,49 @@ pub fn read(tree: &Node, dialect: Dialect, diags: &mut Diagnostics) -> Spec {
     r.spec(tree)
 }
 
+/// Reads a file the spec includes: its `domains`, and a report for each
+/// other key (those belong in the main spec).
+pub fn read_included(tree: &Node, dialect: Dialect, diags: &mut Diagnostics) -> Entries<Domain> {
+    let mut r = Reader { dialect, diags };
+    let entries = match &tree.value {
+        Value::Map(entries) => entries,
+        Value::Null => return Entries::default(),
+        _ => {
+            r.type_error(tree, "a map", "an included file");
+            return Entries::default();
+        }
+    };
+    let mut domains = Entries::default();
+    for (k, v) in entries {
+        let name = r.key_name(k).into_owned();
+        if name == "domains" {
+            domains.0.extend(r.domains(v).0);
+            continue;
+        }
+        let shown = dialect.spell(&name);
+        let d = match name.as_str() {
+            "include" => Diagnostic::error(
+                Code::Include,
+                k.span,
+                "an included file cannot include others".to_string(),
+            )
+            .label("include in an included file")
+            .help("list these paths in the `include` of the main spec, beside this file's own"),
+            _ => Diagnostic::error(
+                Code::Include,
+                k.span,
+                format!("`{shown}` cannot be set in an included file"),
+            )
+            .label("only `domains` here")
+            .help(format!(
+                "an included file holds `domains` only; move `{shown}` to the main spec"
+            )),
+        };
+        r.push(d);
+    }
+    domains
+}
+
 struct Reader<'d> {
     dialect: Dialect,
     diags: &'d mut Diagnostics,
@@ -369,6 +412,9 @@ impl<'d> Reader<'d> {
                 f.missing.push(("version", d));
             }
         }
+        if let Some(n) = self.take(&mut f, "include") {
+            spec.include = self.strings(n, "an included path").unwrap_or_default();
+        }
         if let Some(n) = self.take(&mut f, "defaults") {
             spec.defaults = self.defaults(n);
         }
@@ -415,6 +461,7 @@ impl<'d> Reader<'d> {
             f,
             &[
                 "version",
+                "include",
                 "defaults",
                 "hosts",
                 "domains",

@@ -55,3 +55,19 @@ impl<'a> Node<'a> {
         }
     }
 }
+
+/// Moves every span of `node` `by` bytes on: a file parsed alone takes its
+/// place in the text of a spec of several files.
+pub fn shift(node: &mut Node<'_>, by: usize) {
+    node.span.start += by;
+    match &mut node.value {
+        Value::Seq(items) => items.iter_mut().for_each(|n| shift(n, by)),
+        Value::Map(entries) => {
+            for (k, v) in entries {
+                k.span.start += by;
+                shift(v, by);
+            }
+        }
+        _ => {}
+    }
+}

@@ -184,6 +184,33 @@ pub fn check_jsonschema(files: &[PathBuf]) -> Result<(), String> {
     }
 }
 
+/// Git as the tests run it: no user or system configuration, fixed names
+/// and dates, so commits (and the pinned comment) are the same everywhere.
+pub fn git_cmd(dir: &Path) -> std::process::Command {
+    let mut c = std::process::Command::new(tool("git", "`mailc diff` reads revisions with git"));
+    c.current_dir(dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_AUTHOR_NAME", "Admin")
+        .env("GIT_AUTHOR_EMAIL", "admin@example.com")
+        .env("GIT_COMMITTER_NAME", "Admin")
+        .env("GIT_COMMITTER_EMAIL", "admin@example.com")
+        .env("GIT_AUTHOR_DATE", "2026-01-01T00:00:00Z")
+        .env("GIT_COMMITTER_DATE", "2026-01-01T00:00:00Z")
+        .stdin(std::process::Stdio::null());
+    c
+}
+
+pub fn git(dir: &Path, args: &[&str]) -> String {
+    let out = git_cmd(dir).args(args).output().expect("run git");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 /// What a run of the `mailc` binary did.
 pub struct Run {
     pub code: i32,
