@@ -10,7 +10,11 @@
 //! - STARTTLS, then LOGIN; AUTHENTICATE PLAIN;
 //! - IDLE sees a message that arrives meanwhile;
 //! - UIDs and UIDVALIDITY unchanged after kill -9 and a restart;
-//! - mbsync syncs a mailbox down, and a flag and a deletion back up.
+//! - mbsync syncs a mailbox down, and a flag and a deletion back up;
+//! - the extensions, reply byte for reply byte: CONDSTORE and QRESYNC,
+//!   SORT and THREAD, ESEARCH and ESORT, LIST-EXTENDED and LIST-STATUS,
+//!   MULTIAPPEND, QUOTA, SPECIAL-USE; and the command sequence Roundcube's
+//!   IMAP library sends.
 //!
 //! Mail is put in place the way the SMTP side delivers it: a file written
 //! in the user's Maildir `tmp/` and renamed into `new/`.
@@ -1625,4 +1629,59 @@ got = cmd(s, f, "st", "STATUS INBOX (MESSAGES)")
 assert b"(MESSAGES 0)" in got, got
 "#
     ));
+}
+
+/// The commands Roundcube's IMAP library (rcube_imap_generic) builds, in
+/// the forms it sends them when the server offers ESEARCH, LIST-EXTENDED
+/// and LIST-STATUS: a quoted LOGIN, ID with its name, ENABLE QRESYNC, the
+/// folder list with RETURN options, SEARCH RETURN for counts and message
+/// lists, UID SORT and UID THREAD over `ALL`, and the header fetch of a
+/// message list. Every reply is read as Roundcube reads it: line by line,
+/// untagged data first, then the tagged OK.
+#[test]
+fn roundcube_command_sequence() {
+    let tmp = Temp::new("roundcube");
+    let server = Server::start(&tmp.0);
+    server.deliver("alice@example.com", "1700000001.r.test", PLAIN);
+    server.deliver("alice@example.com", "1700000002.r.test", MIXED);
+    server.python(
+        r#"
+s = socket.create_connection((HOST, PORT), timeout=60)
+f = s.makefile("rb")
+assert f.readline().upper().startswith(b"* OK [CAPABILITY IMAP4REV1 ")
+assert b"\r\nA0001 OK " in b"\r\n" + cmd(s, f, "A0001", 'LOGIN "alice@example.com" "alice-pw"')
+got = cmd(s, f, "A0002", 'ID ("name" "Roundcube" "version" "1.6.9" "php" "8.2.28" "os" "Linux")')
+assert got == b'* ID ("name" "mailc")\r\nA0002 OK ID done\r\n', got
+got = cmd(s, f, "A0003", "ENABLE QRESYNC")
+assert got == b"* ENABLED QRESYNC\r\nA0003 OK ENABLE done\r\n", got
+got = cmd(s, f, "A0004", 'LIST "" "*" RETURN (SUBSCRIBED SPECIAL-USE)')
+assert got == (b'* LIST (\\HasNoChildren) "." INBOX\r\n'
+               b'* LIST (\\HasNoChildren \\Subscribed \\Drafts) "." Drafts\r\n'
+               b'* LIST (\\HasNoChildren \\Subscribed \\Junk) "." Junk\r\n'
+               b'* LIST (\\HasNoChildren \\Subscribed \\Sent) "." Sent\r\n'
+               b'* LIST (\\HasNoChildren \\Subscribed \\Trash) "." Trash\r\n'
+               b'A0004 OK LIST done\r\n'), got
+got = cmd(s, f, "A0005", 'LIST "" "INBOX" RETURN (STATUS (MESSAGES UNSEEN UIDNEXT UIDVALIDITY))')
+assert re.fullmatch(rb'\* LIST \(\\HasNoChildren\) "\." INBOX\r\n'
+                    rb'\* STATUS INBOX \(MESSAGES 2 UNSEEN 2 UIDNEXT 3 UIDVALIDITY \d+\)\r\n'
+                    rb'A0005 OK LIST done\r\n', got), got
+got = cmd(s, f, "A0006", 'SELECT "INBOX"')
+assert b"* 2 EXISTS\r\n" in got and b"[HIGHESTMODSEQ " in got and got.endswith(b"A0006 OK [READ-WRITE] SELECT done\r\n"), got
+got = cmd(s, f, "A0007", "UID SEARCH RETURN (COUNT) ALL UNSEEN")
+assert got == b'* ESEARCH (TAG "A0007") UID COUNT 2\r\nA0007 OK SEARCH done\r\n', got
+got = cmd(s, f, "A0008", "UID SORT (DATE) US-ASCII ALL")
+assert got == b"* SORT 1 2\r\nA0008 OK SORT done\r\n", got
+got = cmd(s, f, "A0009", "UID THREAD REFERENCES US-ASCII ALL")
+assert got == b"* THREAD (1)(2)\r\nA0009 OK THREAD done\r\n", got
+got = cmd(s, f, "A0010", "UID SEARCH RETURN (ALL) ALL SUBJECT report")
+assert got == b'* ESEARCH (TAG "A0010") UID ALL 2\r\nA0010 OK SEARCH done\r\n', got
+got = cmd(s, f, "A0011", "UID FETCH 1:2 (UID RFC822.SIZE FLAGS INTERNALDATE BODY.PEEK[HEADER.FIELDS (DATE FROM TO SUBJECT CONTENT-TYPE CC REPLY-TO LIST-POST DISPOSITION-NOTIFICATION-TO X-PRIORITY)])")
+assert got.count(b" FETCH (UID ") == 2 and b"Subject: lunch on friday\r\n" in got and got.endswith(b"A0011 OK FETCH done\r\n"), got
+got = cmd(s, f, "A0012", "UID STORE 1 +FLAGS.SILENT (\\Seen)")
+assert got.endswith(b"A0012 OK STORE done\r\n"), got
+got = cmd(s, f, "A0013", "UID SEARCH RETURN (COUNT) ALL UNSEEN")
+assert got == b'* ESEARCH (TAG "A0013") UID COUNT 1\r\nA0013 OK SEARCH done\r\n', got
+assert cmd(s, f, "A0014", "LOGOUT").endswith(b"A0014 OK logged out\r\n")
+"#,
+    );
 }

@@ -649,17 +649,11 @@ impl Session {
         ok(tag, done)
     }
 
-    /// MULTIAPPEND (RFC 3502): every message is stored, in one commit, or
-    /// none is.
+    /// MULTIAPPEND (RFC 3502): the messages of one APPEND command.
     fn multiappend(&mut self, tag: &Tag<'static>, appends: &[Command<'static>]) -> Status<'static> {
         let Some(mailbox) = append_mailbox(appends) else {
             return bad(tag, "APPEND needs a message");
         };
-        let name = match Self::name(mailbox) {
-            Ok(n) => n,
-            Err(e) => return no(tag, e),
-        };
-        let limit = self.shared.manifest.limits.message_size;
         let mut messages: Vec<(&[u8], Flags, i64)> = Vec::new();
         for a in appends {
             let CommandBody::Append {
@@ -675,13 +669,29 @@ impl Session {
                 LiteralOrLiteral8::Literal(l) => l.data(),
                 LiteralOrLiteral8::Literal8(l) => &l.data[..],
             };
-            if bytes.len() as u64 > limit {
-                return status(tag, StatusKind::No, Some(Code::TooBig), "message too big");
-            }
             let date = date
                 .as_ref()
                 .map_or_else(maildir::now, |d| d.as_ref().timestamp());
             messages.push((bytes, flag_names(flags), date));
+        }
+        self.append(tag, mailbox, messages)
+    }
+
+    /// APPEND of one message or several (MULTIAPPEND, RFC 3502 §6.3.11):
+    /// every message is stored, in one commit, or none is.
+    pub(super) fn append(
+        &mut self,
+        tag: &Tag<'static>,
+        mailbox: &Mailbox,
+        messages: Vec<(&[u8], Flags, i64)>,
+    ) -> Status<'static> {
+        let name = match Self::name(mailbox) {
+            Ok(n) => n,
+            Err(e) => return no(tag, e),
+        };
+        let limit = self.shared.manifest.limits.message_size;
+        if messages.iter().any(|(b, _, _)| b.len() as u64 > limit) {
+            return status(tag, StatusKind::No, Some(Code::TooBig), "message too big");
         }
         let total: u64 = messages.iter().map(|(b, _, _)| b.len() as u64).sum();
         let quota = self.quota_limit();
@@ -715,7 +725,7 @@ impl Session {
         match res {
             Ok(Ok((v, uids))) => {
                 self.shared.store.notify();
-                // RFC 4315 §3: APPENDUID with the UIDs as a set.
+                // RFC 4315 §3: APPENDUID, with a set for several messages.
                 let code = format!("APPENDUID {v} {}", set(&uids));
                 status(
                     tag,

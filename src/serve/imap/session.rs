@@ -988,8 +988,8 @@ impl Session {
                     LiteralOrLiteral8::Literal(l) => l.data(),
                     LiteralOrLiteral8::Literal8(l) => &l.data[..],
                 };
-                let date = date.map(|d| d.as_ref().timestamp());
-                self.append(&tag, &mailbox, &flags, date, bytes)
+                let date = date.map_or_else(maildir::now, |d| d.as_ref().timestamp());
+                self.append(&tag, &mailbox, vec![(bytes, flag_names(&flags), date)])
             }
             _ if !selected => bad(&tag, "select a mailbox first"),
             C::Close => {
@@ -1645,66 +1645,6 @@ impl Session {
             mailbox: Self::mailbox_of(name.as_str()),
             items: items.into(),
         })
-    }
-
-    fn append(
-        &mut self,
-        tag: &Tag<'static>,
-        mailbox: &Mailbox,
-        flags: &[Flag],
-        date: Option<i64>,
-        bytes: &[u8],
-    ) -> Status<'static> {
-        let name = match Self::name(mailbox) {
-            Ok(n) => n,
-            Err(e) => return no(tag, e),
-        };
-        if bytes.len() as u64 > self.shared.manifest.limits.message_size {
-            return status(tag, StatusKind::No, Some(Code::TooBig), "message too big");
-        }
-        let quota = self.quota_limit();
-        let flags = flag_names(flags);
-        let acct = self.account();
-        let res = blocking(|| -> Result<Result<(u32, u32), Status<'static>>, Refusal> {
-            let _l = acct.lock()?;
-            if !acct.exists(&name) {
-                return Ok(Err(status(
-                    tag,
-                    StatusKind::No,
-                    Some(Code::TryCreate),
-                    "no such mailbox",
-                )));
-            }
-            if let Some(q) = quota
-                && used(&acct)? + bytes.len() as u64 > q
-            {
-                return Ok(Err(status(
-                    tag,
-                    StatusKind::No,
-                    Some(Code::OverQuota),
-                    "quota exceeded",
-                )));
-            }
-            let mut folder = Folder::open(&acct, &name)?;
-            let uid = folder.add(bytes, flags, date.unwrap_or_else(maildir::now))?;
-            Ok(Ok((folder.uidvalidity, uid)))
-        });
-        match res {
-            Ok(Ok((v, uid))) => {
-                self.shared.store.notify();
-                status(
-                    tag,
-                    StatusKind::Ok,
-                    Some(Code::AppendUid {
-                        uid_validity: nz(v),
-                        uid: nz(uid),
-                    }),
-                    "APPEND done",
-                )
-            }
-            Ok(Err(st)) => st,
-            Err(e) => no(tag, &e.to_string()),
-        }
     }
 
     /// The indexes into the selected mailbox a sequence set names, or the
