@@ -20,6 +20,8 @@ pub mod output;
 pub mod par;
 pub mod passwd;
 pub mod plan;
+pub mod policy;
+pub mod ratelimit;
 pub mod reply;
 pub mod rules;
 pub mod serve;

@@ -197,6 +197,81 @@ pub struct User {
     /// The autoresponder.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vacation: Option<crate::rules::Vacation>,
+    /// What this user may send per hour through submission.
+    #[serde(default, skip_serializing_if = "SendLimits::is_none")]
+    pub limits: SendLimits,
+}
+
+/// Sending limits of authenticated submission, per clock hour (UTC):
+/// messages (each `MAIL FROM` accepted) and recipients (each `RCPT TO`
+/// accepted). `None`: no limit. The model, the Postfix policy table, Exim's
+/// lookup file and `mailc serve` all carry this one type.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SendLimits {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub messages_per_hour: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recipients_per_hour: Option<u32>,
+}
+
+impl SendLimits {
+    /// No limit at all.
+    pub fn is_none(&self) -> bool {
+        self.messages_per_hour.is_none() && self.recipients_per_hour.is_none()
+    }
+
+    /// The limit of one kind.
+    pub fn of(&self, kind: SendKind) -> Option<u32> {
+        match kind {
+            SendKind::Messages => self.messages_per_hour,
+            SendKind::Recipients => self.recipients_per_hour,
+        }
+    }
+
+    /// The row of the Postfix policy table and Exim's lookup file:
+    /// `messages=N recipients=N`, the limits that are set.
+    pub fn row(&self) -> String {
+        let mut parts = Vec::new();
+        for kind in [SendKind::Messages, SendKind::Recipients] {
+            if let Some(n) = self.of(kind) {
+                parts.push(format!("{}={n}", kind.word()));
+            }
+        }
+        parts.join(" ")
+    }
+
+    /// Reads a [`row`](Self::row) back; `None` for anything else.
+    pub fn parse_row(row: &str) -> Option<SendLimits> {
+        let mut l = SendLimits::default();
+        for part in row.split_whitespace() {
+            let (k, v) = part.split_once('=')?;
+            let n: u32 = v.parse().ok()?;
+            match k {
+                "messages" => l.messages_per_hour = Some(n),
+                "recipients" => l.recipients_per_hour = Some(n),
+                _ => return None,
+            }
+        }
+        Some(l)
+    }
+}
+
+/// What a sending limit counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum SendKind {
+    Messages,
+    Recipients,
+}
+
+impl SendKind {
+    /// `messages` or `recipients`: the word of replies and table rows.
+    pub fn word(self) -> &'static str {
+        match self {
+            SendKind::Messages => "messages",
+            SendKind::Recipients => "recipients",
+        }
+    }
 }
 
 /// How this host treats one domain.
@@ -216,6 +291,9 @@ pub struct Domain {
     pub unknown: Unknown,
     /// Forwarded mail gets an SRS envelope sender (the domain asks).
     pub srs: bool,
+    /// What the domain's users may send per hour together.
+    #[serde(default, skip_serializing_if = "SendLimits::is_none")]
+    pub limits: SendLimits,
 }
 
 /// What this host is for a domain.

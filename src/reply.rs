@@ -34,6 +34,20 @@ pub fn bad_syntax(address: Option<&str>) -> String {
     }
 }
 
+/// MAIL or RCPT of a login at a sending limit (RFC 3463 §3.8: X.7.1,
+/// delivery not authorized; 450: try again later): `limit` `kind`
+/// (`messages`, `recipients`) per hour, its mailbox's or, with `domain`,
+/// its domain's. The Exim config passes expansions for the values.
+pub fn send_limit(login: &str, kind: &str, limit: &str, domain: Option<&str>) -> String {
+    let whose = match domain {
+        None => "this mailbox".to_string(),
+        Some(d) => format!("the domain {d}"),
+    };
+    format!(
+        "450 4.7.1 <{login}>: sending limit reached: {limit} {kind} per hour for {whose}; try again later"
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

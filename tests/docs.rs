@@ -435,9 +435,29 @@ fn systemd_unit_passes_systemd_analyze() {
             "deploy.md never names {path}"
         );
     }
+    analyze_unit(&unit, "mailc-serve.service");
+}
+
+/// The unit of `mailc policy` emitted beside a Postfix host's files passes
+/// the same checks.
+#[test]
+fn policy_unit_passes_systemd_analyze() {
+    let unit = std::fs::read_to_string(
+        root().join("tests/expected/limits/postfix/pf/mailc-policy.service"),
+    )
+    .unwrap();
+    assert!(
+        unit.contains("ExecStart=/usr/local/bin/mailc policy "),
+        "{unit}"
+    );
+    analyze_unit(&unit, "mailc-policy.service");
+}
+
+/// `systemd-analyze verify` without a complaint, and `security` at most 30.
+fn analyze_unit(unit: &str, name: &str) {
     // systemd-analyze wants the program to exist: this build's binary stands in.
     let dir = Temp::new("unit");
-    let file = dir.0.join("mailc-serve.service");
+    let file = dir.0.join(name);
     std::fs::write(
         &file,
         unit.replace("/usr/local/bin/mailc", env!("CARGO_BIN_EXE_mailc")),

@@ -22,11 +22,17 @@
 //!   `dnslookup` pointed at a local sink: nothing outside resolves here),
 //!   and bounces to such addresses are decoded, forgeries refused.
 //!
+//! - sending limits (`tests/cases/limits`): Exim's ratelimit ACLs answer
+//!   `450 4.7.1` at a mailbox's limit while its domain still sends, then
+//!   at the domain's, and the counts hold across a restart of the daemon.
+//!
 //! The programs are required: a missing one fails with a pointer to
 //! `.ci/install-oracles`, never a skip. Ports 27000–27999 on 127.0.0.1;
 //! every process is stopped by its PID.
 
 mod mail_stack;
+#[path = "support/limits.rs"]
+mod send_limits;
 #[path = "support/sink.rs"]
 mod sink;
 
@@ -1480,4 +1486,45 @@ fn exim_waits_for_a_relay_that_refuses_for_now() {
         !log.contains(sink::PASSWORD),
         "the password is in a log:\n{log}"
     );
+}
+
+/// Sending limits on a real Exim: 450 at a mailbox's limit while another
+/// mailbox of its domain still sends, 450 at the domain's, and the counts
+/// (Exim's ratelimit hints database) hold across a restart of the daemon.
+#[test]
+fn sending_limits_hold_across_a_restart() {
+    require_root();
+    exim(HEAVY);
+    let mut model = model_of(&root().join("tests/cases/limits"));
+    model.hosts.retain(|k, _| k == "ex");
+    let tmp = tempfile::tempdir().unwrap();
+    let test_root = write_root("limits", &model, tmp.path(), 27200);
+    let mut ex = EximHost::start(&test_root, &model, "ex", true);
+    let port = ex.install.ports.submission;
+    let send = |login: &str, to: &str| {
+        submit(
+            (port, Tls::StartTls),
+            login,
+            &password(login),
+            login,
+            to,
+            "limits",
+        )
+        .1
+    };
+    send_limits::fill("ex.example", send);
+    stop(ex.exim.take());
+    let p = ex.install.ports;
+    wait_for(
+        15,
+        "the stopped Exim's ports to close",
+        || {
+            ![p.smtp, p.submission, p.submissions]
+                .iter()
+                .any(|p| listening(*p))
+        },
+        || ex.log(),
+    );
+    ex.start_exim();
+    send_limits::still_full("ex.example", send);
 }

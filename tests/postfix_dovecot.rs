@@ -15,11 +15,18 @@
 //!   `postfix-dovecot` host, Postfix's own verdict — the RCPT reply on port
 //!   25 and `sendmail -bv`'s resolution — agrees with `mailc route`.
 //!
+//! - sending limits (`tests/cases/limits`): `mailc policy` beside a real
+//!   Postfix answers `450 4.7.1` at a mailbox's limit while its domain
+//!   still sends, then at the domain's, and the counts hold across a
+//!   kill -9 of the policy service (ports 25700–25799).
+//!
 //! The programs are required: a missing one fails with a pointer to
 //! `.ci/install-oracles`. Ports 26000–26399 on 127.0.0.1; every process is
 //! stopped by PID.
 
 mod mail_stack;
+#[path = "support/limits.rs"]
+mod send_limits;
 #[path = "support/sink.rs"]
 mod sink;
 
@@ -982,4 +989,90 @@ fn dovecot_serves_pop3_where_the_domain_offers_it() {
     );
     assert!(pop3::err(&said, 2).starts_with("-ERR"), "{said:?}");
     imap_subjects(p.imap, dave, &password(dave)).expect("dave logs in over IMAP");
+}
+
+/// `mailc policy` as its systemd unit runs it (the compiled unit's
+/// arguments), killed (SIGKILL) when dropped.
+struct PolicyService(std::process::Child);
+
+impl PolicyService {
+    fn start(pf: &Instance) -> PolicyService {
+        let limits = Path::new(&pf.install.postfix_dir).join("send_limits");
+        let unit = std::fs::read_to_string(
+            Path::new(&pf.install.postfix_dir).join("mailc-policy.service"),
+        )
+        .unwrap();
+        assert!(
+            unit.contains(&format!(
+                "policy --limits {} --state {} --listen {}",
+                limits.display(),
+                pf.install.policy_state,
+                pf.install.policy_listen
+            )),
+            "{unit}"
+        );
+        std::fs::create_dir_all(Path::new(&pf.install.policy_state).parent().unwrap()).unwrap();
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_mailc"))
+            .args([
+                "policy",
+                "--limits",
+                limits.to_str().unwrap(),
+                "--state",
+                &pf.install.policy_state,
+                "--listen",
+                &pf.install.policy_listen,
+            ])
+            .stdin(std::process::Stdio::null())
+            .spawn()
+            .expect("start mailc policy");
+        let addr = pf.install.policy_listen.clone();
+        mail_stack::instance::wait_for(
+            15,
+            &format!("mailc policy on {addr}"),
+            || std::net::TcpStream::connect(&addr).is_ok(),
+            String::new,
+        );
+        PolicyService(child)
+    }
+}
+
+impl Drop for PolicyService {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Sending limits on a real Postfix through `mailc policy`: 450 at a
+/// mailbox's limit while another mailbox of its domain still sends, 450 at
+/// the domain's, and the counts hold across a kill -9 of the service.
+#[test]
+fn sending_limits_hold_across_a_restart_of_the_policy_service() {
+    require_root();
+    let mut model = model_of(&root().join("tests/cases/limits"));
+    model.hosts.retain(|k, _| k == "pf");
+    let tmp = tempfile::tempdir().unwrap();
+    let test_root = write_test_root(&model, tmp.path(), 25700);
+    let pf = Instance::start(&test_root, &model, "pf");
+    let mut policy = PolicyService::start(&pf);
+    let port = pf.install.ports.submission;
+    let send = |login: &str, to: &str| {
+        let password = format!("{}-pw", login.split('@').next().unwrap());
+        let t = mail_stack::client::submit(
+            (port, Tls::StartTls),
+            login,
+            &password,
+            login,
+            to,
+            "limits",
+        )
+        .1;
+        format!("{t}\nmaillog:\n{}", pf.maillog())
+    };
+    send_limits::fill("pf.example", send);
+    drop(policy);
+    policy = PolicyService::start(&pf);
+    send_limits::still_full("pf.example", send);
+    drop(policy);
+    assert!(!pf.maillog().contains("fatal"), "{}", pf.maillog());
 }

@@ -18,6 +18,9 @@
 //!   `mailc serve`): folders, a forward to another mailbox, one reply per
 //!   sender with the null sender, none to a list or a bounce, and none
 //!   again after kill -9;
+//! - sending limits (`tests/cases/limits`): a mailbox at its limit gets
+//!   `450 4.7.1` while another of its domain sends until the domain's
+//!   limit, and the counts hold across kill -9;
 //! - every row of every route table (`tests/routes/*.tsv`): the live
 //!   server's RCPT reply is the route's (reject: that exact reply; a domain
 //!   not ours: relay denied; else 250).
@@ -31,6 +34,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+#[path = "support/limits.rs"]
+mod send_limits;
 mod support;
 
 /// What the tools found by `tool` are for.
@@ -2422,4 +2427,51 @@ fn rules_file_forward_and_the_autoresponder_answers_once_across_kill_9() {
     );
     assert_eq!(folder(&server, bob, "INBOX").len(), 4);
     assert_eq!(folder(&server, "carol@example.com", "INBOX").len(), 2);
+}
+
+/// Sending limits in submission: 450 at a mailbox's limit while the
+/// domain still sends, 450 at the domain's, the counts kept across kill -9.
+#[test]
+fn sending_limits_hold_across_kill_9() {
+    let tmp = Temp::new("limits");
+    let input = Input {
+        path: root().join("tests/cases/limits/mailc.yaml"),
+        host: Some("em".into()),
+        extra: Vec::new(),
+        open: false,
+    };
+    let mut server = Server::start(&input, &tmp.0.join("data"));
+    let send = |port: u16| {
+        move |login: &str, to: &str| {
+            let password = format!("{}-pw", login.split('@').next().unwrap());
+            swaks(
+                port,
+                &[
+                    "--auth",
+                    "PLAIN",
+                    "--auth-user",
+                    login,
+                    "--auth-password",
+                    &password,
+                    "--from",
+                    login,
+                    "--to",
+                    to,
+                    "--helo",
+                    "client.test",
+                ],
+            )
+        }
+    };
+    send_limits::fill("em.example", send(server.submission));
+    server.restart();
+    send_limits::still_full("em.example", send(server.submission));
+    // Refused mail is not dropped: only what was accepted was stored.
+    assert_eq!(
+        server.inbox("bob@em.example").len(),
+        2,
+        "{}",
+        server.log_text()
+    );
+    assert_eq!(server.inbox("alice@em.example").len(), 2);
 }

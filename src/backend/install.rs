@@ -33,11 +33,12 @@
 //! ROOT/var/HOST/postsrsd.secret, postsrsd/   SRS secret and chroot
 //! ROOT/var/HOST/mailc/       the embedded server's store and queue
 //! ROOT/var/HOST/exim/        Exim's spool; exim-log/ its logs; exim-srs.secret its SRS secret
+//! ROOT/var/HOST/policy/      the counts of `mailc policy` (Postfix's sending limits)
 //! ```
 //!
 //! Ports of a host whose block starts at `B`: SMTP `B+25`, SMTPS `B+65`,
 //! submission `B+87`, IMAP `B+43`, IMAPS `B+93`, the DKIM milter `B+91`, SRS
-//! `B+1` (forward) and `B+2` (reverse).
+//! `B+1` (forward) and `B+2` (reverse), `mailc policy` `B+40`.
 //!
 //! [`Context::install`]: super::Context::install
 
@@ -101,6 +102,12 @@ pub struct Install {
     pub exim_group: String,
     /// The file holding Exim's SRS secret (one line).
     pub exim_srs_secret: String,
+    /// Where `mailc policy` (Postfix's sending limits) listens, `IP:PORT`.
+    pub policy_listen: String,
+    /// The counts `mailc policy` keeps.
+    pub policy_state: String,
+    /// The `mailc` binary the policy service's systemd unit runs.
+    pub mailc_path: String,
 }
 
 /// The addresses services listen on.
@@ -194,6 +201,9 @@ impl Install {
             exim_user: "Debian-exim".into(),
             exim_group: "Debian-exim".into(),
             exim_srs_secret: "/etc/exim4/srs.secret".into(),
+            policy_listen: "127.0.0.1:10045".into(),
+            policy_state: "/var/lib/mailc-policy/send-counts".into(),
+            mailc_path: "/usr/local/bin/mailc".into(),
         }
     }
 
@@ -297,6 +307,9 @@ impl TestRoot {
             exim_user: "Debian-exim".into(),
             exim_group: "Debian-exim".into(),
             exim_srs_secret: format!("{var}/exim-srs.secret"),
+            policy_listen: format!("127.0.0.1:{}", base + 40),
+            policy_state: format!("{var}/policy/send-counts"),
+            mailc_path: "/usr/local/bin/mailc".into(),
         }
     }
 }

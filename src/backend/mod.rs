@@ -8,6 +8,7 @@ pub mod dns;
 pub mod dovecot;
 pub mod exim;
 pub mod install;
+pub mod limits;
 pub mod mta_sts;
 pub mod postfix;
 pub mod relay;

@@ -139,6 +139,7 @@ pub fn manifest(
                     refused: Default::default(),
                     unknown: manifest::Unknown::Reject,
                     srs: false,
+                    limits: Default::default(),
                 },
             );
             continue;
@@ -214,6 +215,7 @@ fn users(d: &Domain, m: &mut Manifest) {
                 send_as,
                 rules: mb.rules.clone(),
                 vacation: mb.vacation.clone(),
+                limits: mb.limits,
             },
         );
     }
@@ -247,6 +249,7 @@ fn local(model: &Model, host: &str, d: &Domain) -> manifest::Domain {
         refused: Default::default(),
         unknown: manifest::Unknown::Reject,
         srs: d.srs,
+        limits: d.limits,
     };
     for (local, r) in &d.recipients {
         if r.target.is_empty() {
@@ -297,6 +300,7 @@ fn backup(model: &Model, ctx: &dyn Context, d: &Domain, primary: &str) -> manife
         refused: Default::default(),
         unknown: manifest::Unknown::Reject,
         srs: false,
+        limits: Default::default(),
     };
     for (local, r) in &d.recipients {
         if r.target.is_empty() {

@@ -12,6 +12,7 @@ mod init;
 mod load;
 mod manual;
 mod plan;
+mod policy;
 mod prompt;
 mod push;
 mod serve;
@@ -196,6 +197,13 @@ enum Command {
         ("mailc serve --host mx1 --smtp 127.0.0.1:2525 --imap 127.0.0.1:2143 --data /tmp/mx1", "Try host mx1 of ./mailc.yaml on local ports."),
     ]))]
     Serve(Box<serve::ServeArgs>),
+    /// Enforce a Postfix host's sending limits: a policy service Postfix's
+    /// submission asks at each RCPT TO.
+    #[command(after_help = manual::examples(&[
+        ("mailc policy", "Serve /etc/postfix/send_limits on 127.0.0.1:10045, counts in /var/lib/mailc-policy/send-counts."),
+        ("mailc policy --limits out/postfix/mx1/send_limits --state /tmp/counts --listen 127.0.0.1:10045", "The same with files of your choice."),
+    ]))]
+    Policy(policy::PolicyArgs),
     /// Print a shell completion script.
     #[command(after_help = manual::examples(&[
         ("mailc completions bash > ~/.local/share/bash-completion/completions/mailc", "Complete mailc in bash."),
@@ -287,6 +295,7 @@ pub fn main() -> ExitCode {
         Command::Dkim { command } => dkim::run(command, color),
         Command::Build { spec, out } => build::run(spec, &out, color),
         Command::Serve(args) => serve::run(*args, color),
+        Command::Policy(args) => policy::run(args),
         Command::Plan(args) => plan::plan(args, cli.color),
         Command::Apply(args) => plan::apply(args, cli.color),
         Command::Check(args) => check::run(args, cli.color),

@@ -112,6 +112,7 @@ codes! {
     RelayUnknown => "mailc::relay::unknown", "a host naming an outbound relay the spec does not define";
     RelaySender => "mailc::relay::sender", "a relay sender that is not a domain or address of the spec, or is given to two relays";
     RelayUnused => "mailc::relay::unused", "an outbound relay no host and no sender uses";
+    SendLimit => "mailc::limits::zero", "a sending limit of zero: nothing could be sent";
     TestInvalid => "mailc::test::invalid", "an expectation of `tests` that contradicts itself, expects nothing or names nothing the spec defines";
     TestFailed => "mailc::test::failed", "an expectation the compiled spec or a live server does not meet";
     Include => "mailc::include", "an included file that cannot be found or read, a glob that matches nothing, or a key an included file cannot set";

@@ -59,6 +59,7 @@ pub fn build(spec: &Spec, inputs: &Inputs<'_>, diags: &mut Diagnostics) -> Optio
         defaults,
         hosts_broken: spec.broken.contains(&"hosts"),
     };
+    super::limits::defaults(defaults.limits.as_ref(), b.diags);
     let hosts = b.hosts(spec.hosts.as_ref().unwrap_or(&Entries::default()));
     let (dns_targets, written) = push::targets(&spec.dns_targets, b.diags);
     let mut domains = b.domains(&spec.domains, &hosts, inputs);
@@ -510,6 +511,7 @@ impl Builder<'_> {
                 .or(quota_default)
                 .and_then(|q| self.quota(q));
             let send_only = m.send_only.as_ref().is_some_and(|s| s.value);
+            let limits = super::limits::mailbox(m.limits.as_ref(), def.limits.as_ref(), self.diags);
             claims.mailboxes.insert(l.clone(), (send_only, local.span));
             let mut own_aliases = Vec::new();
             for a in &m.aliases {
@@ -542,6 +544,7 @@ impl Builder<'_> {
                     send_only,
                     rules,
                     vacation,
+                    limits,
                 },
             );
         }
@@ -706,6 +709,7 @@ impl Builder<'_> {
                 Some(list) => list.value.iter().map(|s| s.value).collect(),
                 None => DEFAULT_SERVICES.into_iter().collect(),
             },
+            limits: super::limits::domain(d.own.limits.as_ref(), self.diags),
         };
         let srs_span = d.own.srs.as_ref().filter(|s| s.value).map(|s| s.span);
         Pending {

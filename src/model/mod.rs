@@ -6,6 +6,7 @@
 //! out only when no error was found.
 
 mod build;
+mod limits;
 mod locate;
 pub mod names;
 mod push;
@@ -20,6 +21,7 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 
 use serde::Serialize;
 
+pub use crate::manifest::SendLimits;
 pub use crate::spec::{
     Alignment, DkimAlgorithm, DkimState, DmarcPolicy, MtaStsMode, Owns, RelayTls, Service, SpfAll,
     Stack, TsigAlgorithm,
@@ -131,6 +133,8 @@ pub struct Domain {
     pub push: Option<Push>,
     /// The access protocols the domain offers its mail clients.
     pub services: BTreeSet<Service>,
+    /// What its mailboxes may send per hour together.
+    pub limits: SendLimits,
 }
 
 /// What a domain offers when its spec names no `services`: IMAP and
@@ -240,6 +244,8 @@ pub struct Mailbox {
     /// Rules run on every message delivered here, in order.
     pub rules: Vec<crate::rules::Rule>,
     pub vacation: Option<crate::rules::Vacation>,
+    /// What it may send per hour (`defaults.limits` merged in).
+    pub limits: SendLimits,
 }
 
 /// Where mail for one claimed local part goes, fully expanded.

@@ -190,6 +190,7 @@ mod tests {
                 send_as: Vec::new(),
                 rules: Vec::new(),
                 vacation: None,
+                limits: Default::default(),
             },
         );
         m

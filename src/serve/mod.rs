@@ -19,6 +19,7 @@ pub mod log;
 pub mod pool;
 pub mod queue;
 pub mod router;
+pub mod sending;
 pub mod smtp;
 pub mod store;
 pub mod stream;
@@ -79,6 +80,8 @@ pub struct Shared {
     pub logins: auth::Logins,
     /// Whom each user's autoresponder answered, and when.
     pub vacation: vacation::Records,
+    /// What each login sent this hour, against its sending limits.
+    pub sending: sending::Sending,
 }
 
 /// The connection pool of each service.
@@ -112,6 +115,7 @@ impl Shared {
         };
         Shared {
             vacation: vacation::Records::new(&data_dir),
+            sending: sending::Sending::new(&data_dir),
             logins: auth::Logins::new(&manifest),
             pools,
             manifest,

@@ -12,6 +12,9 @@
 //!   answers what `mailc route` explains; the additions are `<Postmaster>`
 //!   without a domain ([`router::postmaster`]) and an SRS address we made,
 //!   whose bounce (null sender only) goes on to the original sender;
+//! - sending limits (submission only): each MAIL counts a message and
+//!   each accepted RCPT a recipient for the login and its domain, durably
+//!   ([`super::sending`]); at a limit, `450 4.7.1` stating it;
 //! - quota: refused at RCPT (`552 5.2.2`) when no mailbox of the target has
 //!   room for the announced SIZE; a member found full after DATA bounces;
 //! - `250` after DATA only once every copy is stored and every forward,
@@ -53,6 +56,7 @@ use super::log;
 use super::pool::{Full, Pool};
 use super::router::{self, Decision};
 use super::{Shared, plaintext_auth_allowed};
+use crate::manifest::SendKind;
 use conn::{Conn, Data, End, Line};
 use deliver::{Envelope, Recipient, Route, Trace};
 
@@ -371,7 +375,7 @@ impl Session {
             Request::Ehlo { host } => self.hello(host, true),
             Request::Helo { host } => self.hello(host, false),
             Request::Lhlo { .. } => self.error("500 5.5.1 this is SMTP, not LMTP"),
-            Request::Mail { from } => self.mail(from, line),
+            Request::Mail { from } => self.mail(from, line).await,
             Request::Rcpt { .. } => self.rcpt(line).await,
             Request::Data => self.data().await?,
             Request::Auth {
@@ -466,7 +470,7 @@ impl Session {
         self.conn.reply_raw(&out[first..]);
     }
 
-    fn mail(&mut self, from: MailFrom<String>, line: &[u8]) {
+    async fn mail(&mut self, from: MailFrom<String>, line: &[u8]) {
         let limits = &self.shared.manifest.limits;
         if self.helo.is_none() {
             return self.error("503 5.5.1 send HELO or EHLO first");
@@ -512,6 +516,9 @@ impl Session {
                     "553 5.7.1 <{}>: sender address not owned by user {user}",
                     address::display(&address)
                 );
+                return self.error(&reply);
+            }
+            if let Err(reply) = self.count(SendKind::Messages).await {
                 return self.error(&reply);
             }
         }
@@ -605,6 +612,9 @@ impl Session {
                 address::display(&normalized)
             ));
         }
+        if let Err(reply) = self.count(SendKind::Recipients).await {
+            return self.error(&reply);
+        }
         if let Some(tx) = &mut self.tx {
             tx.rcpts.push(Recipient {
                 address: normalized,
@@ -612,6 +622,18 @@ impl Session {
             });
         }
         self.conn.reply("250 2.1.5 OK");
+    }
+
+    /// Counts one message or recipient of a login against its sending
+    /// limits (none off submission), durably; the `450` at a limit.
+    async fn count(&self, kind: SendKind) -> Result<(), String> {
+        let Some(user) = self.user.clone().filter(|_| self.service.is_submission()) else {
+            return Ok(());
+        };
+        let sh = self.shared.clone();
+        tokio::task::spawn_blocking(move || sh.sending.take(&sh.manifest, &user, kind))
+            .await
+            .unwrap_or_else(|e| Err(format!("451 4.3.0 {e}")))
     }
 
     /// The original sender behind an SRS address of one of our domains

@@ -221,7 +221,7 @@ const LIST_NODES: &[&str] = &[
 
 /// Node names that are maps with fixed fields: properties and children only.
 const FIXED_MAPS: &[&str] = &[
-    "defaults", "spf", "dmarc", "mta-sts", "tls-rpt", "dns", "vacation",
+    "defaults", "spf", "dmarc", "mta-sts", "tls-rpt", "dns", "vacation", "limits",
 ];
 
 /// Every node name the mapping knows, for "did you mean" on a node no key fits.
@@ -238,6 +238,7 @@ const KNOWN_NODES: &[&str] = &[
     "spf-allows", "spf-denies", "dmarc-at-least", "state", "outbound-relay", "host", "port",
     "tls", "username", "password-file", "senders", "rule", "vacation", "match", "if", "then",
     "subject", "text", "start", "end", "days", "addresses", "a", "ptr", "exists", "redirect",
+    "limits", "messages-per-hour", "recipients-per-hour",
 ];
 
 /// How a node is written, for the `help:` of a shape error.
@@ -281,6 +282,7 @@ fn example(name: &str) -> Option<&'static str> {
              property: `domain example.com routing=local`"
         }
         "dns" => "`dns target=primary owns=mail`",
+        "limits" => "`limits messages-per-hour=200 recipients-per-hour=1000`",
         "rule" => {
             "`rule match=any { if { subject contains=\"[list]\"; header List-Id contains=lists }; \
              then { fileinto Lists; stop } }`"

@@ -177,6 +177,13 @@ pub struct Defaults {
     #[serde(default)]
     #[schemars(with = "OrNull<DnsPush>")]
     pub dns: Option<DnsPush>,
+    /// Sending limits of authenticated submission. Under `defaults`: the
+    /// limits of each mailbox (a mailbox's own `limits` replace them field
+    /// by field). On a domain: the total of all its mailboxes together,
+    /// not inherited from `defaults`. Absent: no limit.
+    #[serde(default)]
+    #[schemars(with = "OrNull<SendLimits>")]
+    pub limits: Option<SendLimits>,
     /// Keys here that could not be read (misspelt, or a value of the wrong
     /// kind; for a domain, its own keys too): checks that depend on them
     /// stay quiet.
@@ -350,6 +357,26 @@ pub struct OutboundRelay {
     #[serde(default)]
     #[schemars(with = "OneOrMany<Text>")]
     pub senders: Vec<Sp<String>>,
+    #[serde(skip)]
+    pub span: Span,
+}
+
+/// How much a mailbox (or a domain's mailboxes together) may send through
+/// authenticated submission per clock hour. Mail over a limit is refused
+/// for now (`450 4.7.1`), never dropped.
+#[derive(Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SendLimits {
+    /// Messages per hour (each `MAIL FROM` accepted counts one). Absent:
+    /// no limit.
+    #[serde(default)]
+    #[schemars(with = "u32", range(min = 1))]
+    pub messages_per_hour: Option<Sp<u32>>,
+    /// Recipients per hour, over all messages (each `RCPT TO` accepted
+    /// counts one). Absent: no limit.
+    #[serde(default)]
+    #[schemars(with = "u32", range(min = 1))]
+    pub recipients_per_hour: Option<Sp<u32>>,
     #[serde(skip)]
     pub span: Span,
 }
@@ -800,6 +827,11 @@ pub struct Mailbox {
     #[serde(default)]
     #[schemars(with = "Vacation")]
     pub vacation: Option<Vacation>,
+    /// This mailbox's sending limits; each field replaces the one of
+    /// `defaults.limits`.
+    #[serde(default)]
+    #[schemars(with = "OrNull<SendLimits>")]
+    pub limits: Option<SendLimits>,
 }
 
 /// One mail rule: when its conditions hold, its actions run, in order.

@@ -551,6 +551,25 @@ impl<'d> Reader<'d> {
         if let Some(n) = self.take(f, "dns") {
             d.dns = self.dns_push(n);
         }
+        if let Some(n) = self.take(f, "limits") {
+            d.limits = self.send_limits(n);
+        }
+    }
+
+    fn send_limits(&mut self, node: &Node) -> Option<SendLimits> {
+        let mut f = self.fields(node, "`limits`")?;
+        let mut l = SendLimits {
+            span: node.span,
+            ..SendLimits::default()
+        };
+        if let Some(n) = self.take(&mut f, "messages_per_hour") {
+            l.messages_per_hour = self.int(n, "`messages_per_hour`", "1..=4294967295");
+        }
+        if let Some(n) = self.take(&mut f, "recipients_per_hour") {
+            l.recipients_per_hour = self.int(n, "`recipients_per_hour`", "1..=4294967295");
+        }
+        self.finish(f, LIMITS_KEYS, "`limits`");
+        Some(l)
     }
 
     fn dns_push(&mut self, node: &Node) -> Option<DnsPush> {
@@ -1171,6 +1190,9 @@ impl<'d> Reader<'d> {
         if let Some(n) = self.take(&mut f, "vacation") {
             m.vacation = self.vacation(n);
         }
+        if let Some(n) = self.take(&mut f, "limits") {
+            m.limits = self.send_limits(n);
+        }
         self.finish(
             f,
             &[
@@ -1180,6 +1202,7 @@ impl<'d> Reader<'d> {
                 "send_only",
                 "rules",
                 "vacation",
+                "limits",
             ],
             &what,
         );
@@ -2000,7 +2023,10 @@ const DEFAULTS_KEYS: &[&str] = &[
     "hostmaster",
     "srs",
     "dns",
+    "limits",
 ];
+
+const LIMITS_KEYS: &[&str] = &["messages_per_hour", "recipients_per_hour"];
 
 const DOMAIN_KEYS: &[&str] = &[
     "routing",
@@ -2022,6 +2048,7 @@ const DOMAIN_KEYS: &[&str] = &[
     "nameservers",
     "hostmaster",
     "dns",
+    "limits",
 ];
 
 const TEST_KEYS: &[&str] = &[

@@ -55,6 +55,16 @@ pub struct EximConf {
     /// The relay id a sender's mail leaves through (empty: none), as an
     /// expansion; none when the host uses no relay.
     sender_relay: Option<String>,
+    /// The sending limits, when a login of this host has one.
+    send_limits: Option<SendLimits>,
+}
+
+/// The sending limits' lookup file and refusals, with Exim's expansions.
+#[derive(Serialize)]
+struct SendLimits {
+    file: String,
+    /// By `messages`/`recipients`, then `mailbox`/`domain`.
+    replies: BTreeMap<&'static str, BTreeMap<&'static str, String>>,
 }
 
 /// The SMTP replies Exim gives, with Exim expansions for the address.
@@ -184,6 +194,32 @@ impl EximConf {
                 }
             }),
             relays: relays.relays.clone(),
+            send_limits: None,
         }
+    }
+
+    /// With the ACL conditions of the sending limits, reading
+    /// [`SEND_LIMITS`](super::SEND_LIMITS) in the config folder.
+    pub fn with_send_limits(mut self, any: bool) -> EximConf {
+        let login = "${lc:$authenticated_id}";
+        let domain = "${domain:${lc:$authenticated_id}}";
+        self.send_limits = any.then(|| SendLimits {
+            file: format!("{}/{}", self.config_dir, super::SEND_LIMITS),
+            replies: ["messages", "recipients"]
+                .into_iter()
+                .map(|kind| {
+                    let reply = |var: &str, d: Option<&str>| {
+                        let limit = format!("${{extract{{{kind}}}{{{var}}}}}");
+                        crate::reply::send_limit(login, kind, &limit, d)
+                    };
+                    let whose = [
+                        ("mailbox", reply("$acl_m_limits", None)),
+                        ("domain", reply("$acl_m_domain_limits", Some(domain))),
+                    ];
+                    (kind, whose.into_iter().collect())
+                })
+                .collect(),
+        });
+        self
     }
 }

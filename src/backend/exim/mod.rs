@@ -116,7 +116,9 @@ fn compile_host(
     for (file, text) in &relays.secrets {
         out.insert(format!("{dir}/{file}"), OutputFile::secret(text.clone()));
     }
-    let conf = EximConf::new(host, &install, &t, &sockets, dkim, &relays);
+    let send_limits = super::limits::table(model, &host.key);
+    let conf = EximConf::new(host, &install, &t, &sockets, dkim, &relays)
+        .with_send_limits(!send_limits.is_empty());
     out.insert(
         format!("{dir}/exim.conf"),
         OutputFile::public(render("exim/exim.conf.j2", &conf)),
@@ -148,6 +150,15 @@ fn compile_host(
             &senders,
         );
     }
+    if !send_limits.is_empty() {
+        write(
+            TableFile {
+                file: SEND_LIMITS,
+                what: "login or domain -> its sending limits per hour",
+            },
+            &send_limits,
+        );
+    }
     if !keys.is_empty() {
         let selectors: Table = selectors
             .into_iter()
@@ -169,6 +180,9 @@ fn compile_host(
         );
     }
 }
+
+/// The lookup file of the sending limits.
+pub const SEND_LIMITS: &str = "send_limits";
 
 #[derive(Serialize)]
 struct Row<'a> {

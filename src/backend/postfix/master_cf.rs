@@ -18,7 +18,7 @@ pub struct MasterCf {
     smtp: String,
     submission: String,
     submissions: String,
-    submission_options: Vec<&'static str>,
+    submission_options: Vec<String>,
     /// The transport of relays with implicit TLS, when one is used.
     smtps_relay: Option<&'static str>,
 }
@@ -34,7 +34,9 @@ const SUBMISSION_OPTIONS: [&str; 6] = [
 ];
 
 impl MasterCf {
-    pub fn new(host: &Host, install: &Install, smtps_relay: bool) -> MasterCf {
+    /// `send_limits`: the host has sending limits, asked of `mailc policy`
+    /// at each RCPT of a submission.
+    pub fn new(host: &Host, install: &Install, smtps_relay: bool, send_limits: bool) -> MasterCf {
         let service = |name: &str, standard: u16, port: u16| {
             if port == standard {
                 name.to_string()
@@ -49,7 +51,16 @@ impl MasterCf {
             smtp: service("smtp", 25, p.smtp),
             submission: service("submission", 587, p.submission),
             submissions: service("submissions", 465, p.submissions),
-            submission_options: SUBMISSION_OPTIONS.to_vec(),
+            submission_options: SUBMISSION_OPTIONS
+                .iter()
+                .map(|o| match o.strip_prefix("smtpd_relay_restrictions=") {
+                    Some(rest) if send_limits => format!(
+                        "smtpd_relay_restrictions=check_policy_service,inet:{},{rest}",
+                        install.policy_listen
+                    ),
+                    _ => o.to_string(),
+                })
+                .collect(),
             smtps_relay: smtps_relay.then_some(super::relay::SMTPS_TRANSPORT),
         }
     }

@@ -92,6 +92,7 @@ fn compile_host(
     let dir = format!("postfix/{}", host.key);
     let srs = srs::postsrsd(model, host, &install);
     let relays = relay::conf(model, ctx, host, diags);
+    let send_limits = super::limits::table(model, &host.key);
     let main = MainCf::new(model, host, &install, &t, srs.as_ref(), &relays);
     out.insert(
         format!("{dir}/main.cf"),
@@ -101,7 +102,7 @@ fn compile_host(
         format!("{dir}/master.cf"),
         OutputFile::public(render(
             "postfix/master.cf.j2",
-            &MasterCf::new(host, &install, relays.smtps),
+            &MasterCf::new(host, &install, relays.smtps, !send_limits.is_empty()),
         )),
     );
     for (file, table) in t.files() {
@@ -131,6 +132,31 @@ fn compile_host(
             OutputFile::public(text)
         };
         out.insert(format!("{dir}/{}", table.file.file), file);
+    }
+    if !send_limits.is_empty() {
+        let view = MapView {
+            host: &host.key,
+            config_dir: &install.postfix_dir,
+            table: SEND_LIMITS,
+        };
+        let rows = send_limits.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+        out.insert(
+            format!("{dir}/{}", SEND_LIMITS.file),
+            OutputFile::public(map_file(&view, rows)),
+        );
+        out.insert(
+            format!("{dir}/{POLICY_UNIT}"),
+            OutputFile::public(render(
+                "postfix/mailc-policy.service.j2",
+                &PolicyUnit {
+                    host: &host.key,
+                    mailc: &install.mailc_path,
+                    limits: &format!("{}/{}", install.postfix_dir, SEND_LIMITS.file),
+                    state: &install.policy_state,
+                    listen: &install.policy_listen,
+                },
+            )),
+        );
     }
     if let Some(srs) = srs {
         out.insert(
@@ -164,6 +190,26 @@ fn map_file<'t>(view: &MapView, rows: impl Iterator<Item = (&'t str, &'t str)> +
         text.push('\n');
     }
     text
+}
+
+/// The sending limits `mailc policy` reads (a map source in Postfix's
+/// format, so `postmap` reads it too; the service reads the text).
+pub const SEND_LIMITS: TableFile = TableFile {
+    file: "send_limits",
+    parameter: "check_policy_service (mailc policy)",
+    what: "login or domain -> its sending limits per hour, read by mailc policy",
+};
+
+/// The systemd unit of `mailc policy`, beside the Postfix files.
+pub const POLICY_UNIT: &str = "mailc-policy.service";
+
+#[derive(Serialize)]
+struct PolicyUnit<'a> {
+    host: &'a str,
+    mailc: &'a str,
+    limits: &'a str,
+    state: &'a str,
+    listen: &'a str,
 }
 
 /// One table's source file: the header the template prints.

@@ -225,6 +225,7 @@ fn manifest(data: &Path, lifetime: u32) -> Manifest {
             refused: Default::default(),
             unknown: Unknown::Reject,
             srs: true,
+            limits: Default::default(),
         },
     );
     domains.insert(
@@ -235,6 +236,7 @@ fn manifest(data: &Path, lifetime: u32) -> Manifest {
             refused: Default::default(),
             unknown: Unknown::Reject,
             srs: false,
+            limits: Default::default(),
         },
     );
     let mut dkim = BTreeMap::new();
@@ -276,6 +278,7 @@ fn manifest(data: &Path, lifetime: u32) -> Manifest {
                 send_as: vec!["tiny@queue.test".into()],
                 rules: Vec::new(),
                 vacation: None,
+                limits: Default::default(),
             },
         )]
         .into(),
