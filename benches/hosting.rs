@@ -32,6 +32,13 @@
 //! `MAILC_OCTODNS_SYNC` names the `octodns-sync` to run (default
 //! `/opt/oracle-venv/bin/octodns-sync`); without it the comparison is
 //! skipped with a note. `MAILC_BENCH_ONLY=mail` or `=dns` runs one half.
+//!
+//! `MAILC_BENCH_ONLY=million` runs the next order of magnitude instead
+//! (minutes, several GiB): 20,000 domains × 50 mailboxes (1M mailboxes),
+//! in one file and split into a file per domain (`include`), each
+//! validated, applied into an empty folder and planned with no change,
+//! best of five, CPU and wall time and peak memory per cell, beside the
+//! targets; then how each scales from the same spec at 100k mailboxes.
 
 #[allow(dead_code)]
 #[path = "gen/mod.rs"]
@@ -669,6 +676,167 @@ fn live(mailc: &Path, sync: &Path, dir: &Path, zones: &[String]) {
     );
 }
 
+/// The hosting spec with each domain in a file of its own: the main spec
+/// (everything but the domains, and `include: [domains/*.yaml]`), and the
+/// files by name.
+fn split_yaml(spec: &str) -> (String, Vec<(String, String)>) {
+    let (head, domains) = spec.split_once("\ndomains:\n").expect("a domains section");
+    let main = format!("{head}\ninclude: [domains/*.yaml]\n");
+    let mut files: Vec<(String, String)> = Vec::new();
+    for line in domains.split_inclusive('\n') {
+        let starts_domain = line.starts_with("  ") && !line.starts_with("   ");
+        if starts_domain {
+            let name = line.trim().trim_end_matches(':').to_string();
+            files.push((name, "domains:\n".to_string()));
+        }
+        if let Some((_, text)) = files.last_mut() {
+            text.push_str(line);
+        }
+    }
+    (main, files)
+}
+
+/// The issue's figures for 1M mailboxes before this work: validate, apply,
+/// no-change plan (seconds, peak GB).
+const MILLION_BEFORE: [(f64, f64); 3] = [(6.7, 2.0), (14.0, 3.1), (9.8, 3.7)];
+
+/// validate, apply into an empty folder, no-change plan of the spec in `dir`.
+fn three(mailc: &Path, dir: &Path, what: &str) -> [Best; 3] {
+    let out = dir.join("out");
+    let validate = best(
+        &format!("{what}: validate"),
+        0,
+        || {},
+        || run(mailc, dir, &["validate"]),
+    );
+    let apply = best(
+        &format!("{what}: apply"),
+        0,
+        || {
+            let _ = std::fs::remove_dir_all(&out);
+        },
+        || run(mailc, dir, &["apply", "--auto-approve"]),
+    );
+    let plan = best(
+        &format!("{what}: plan"),
+        0,
+        || {},
+        || run(mailc, dir, &["plan", "--detailed-exitcode"]),
+    );
+    [validate, apply, plan]
+}
+
+fn million(mailc: &Path, scratch: &Path) {
+    // `MAILC_BENCH_DOMAINS` runs a smaller size (a quick check of the bench).
+    let domains_env = std::env::var("MAILC_BENCH_DOMAINS").ok();
+    let domains_env = domains_env.and_then(|d| d.parse::<usize>().ok());
+    let domains_total = domains_env.unwrap_or(20_000);
+    println!(
+        "mailc at {} mailboxes ({domains_total} domains × {MAILBOXES}): the binary as a child process, best of {RUNS} runs; load average now {}",
+        domains_total * MAILBOXES,
+        load_average()
+    );
+    let cell = |b: &Best| {
+        format!(
+            "{:.2} s ({:.2} CPU) {} MiB",
+            b.wall.as_secs_f64(),
+            b.cpu.as_secs_f64(),
+            b.peak_kib
+                .map_or("?".into(), |k| format!("{:.0}", k as f64 / 1024.0))
+        )
+    };
+    let mut rows = Vec::new();
+    for (domains, split) in [
+        (domains_total / 10, false),
+        (domains_total, false),
+        (domains_total, true),
+    ] {
+        let dir = scratch.join(format!("million-{domains}-{split}"));
+        std::fs::create_dir_all(dir.join("domains")).expect("scratch folder");
+        let spec = generator::hosting_yaml(domains, MAILBOXES, EXTRA_ALIASES);
+        let mib = spec.len() as f64 / (1024.0 * 1024.0);
+        if split {
+            let (main, files) = split_yaml(&spec);
+            assert_eq!(files.len(), domains);
+            std::fs::write(dir.join("mailc.yaml"), main).expect("write the spec");
+            for (name, text) in files {
+                std::fs::write(dir.join(format!("domains/{name}.yaml")), text)
+                    .expect("write a domain file");
+            }
+        } else {
+            std::fs::write(dir.join("mailc.yaml"), &spec).expect("write the spec");
+        }
+        drop(spec);
+        let what = format!(
+            "{} mailboxes, {}",
+            domains * MAILBOXES,
+            if split {
+                "a file per domain"
+            } else {
+                "one file"
+            }
+        );
+        let runs = three(mailc, &dir, &what);
+        println!("{what} ({mib:.0} MiB of YAML):");
+        for (name, b) in ["validate", "apply", "no-change plan"].iter().zip(&runs) {
+            println!("  {name:<15} {}", cell(b));
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+        rows.push(runs);
+    }
+    let before: Vec<String> = ["validate", "apply", "no-change plan"]
+        .iter()
+        .zip(MILLION_BEFORE)
+        .map(|(n, (s, gb))| format!("{n} {s} s, {gb} GB"))
+        .collect();
+    println!("before, one file: {}", before.join("; "));
+    let f = |a: Duration, b: Duration| b.as_secs_f64() / a.as_secs_f64();
+    let [small, one, split] = [&rows[0], &rows[1], &rows[2]];
+    let scaling: Vec<String> = ["validate", "apply", "plan"]
+        .iter()
+        .zip(small.iter().zip(one.iter()))
+        .map(|(n, (s, b))| {
+            format!(
+                "{n} {:.2}× (CPU {:.2}×)",
+                f(s.wall, b.wall),
+                f(s.cpu, b.cpu)
+            )
+        })
+        .collect();
+    println!(
+        "scaling 100k → 1M mailboxes, one file: {} (target ≤ 11×)",
+        scaling.join(", ")
+    );
+    let gib = |b: &Best| b.peak_kib.map_or(0.0, |k| k as f64 / (1024.0 * 1024.0));
+    let targets = [
+        (
+            "no-change plan, one file < 3 s, < 1.5 GiB peak",
+            one[2].wall < Duration::from_secs(3) && gib(&one[2]) < 1.5,
+        ),
+        (
+            "apply into an empty folder < 6 s",
+            one[1].wall < Duration::from_secs(6),
+        ),
+        (
+            "100k → 1M ≤ 11× (wall)",
+            small
+                .iter()
+                .zip(one.iter())
+                .all(|(s, b)| f(s.wall, b.wall) <= 11.0),
+        ),
+    ];
+    for (what, met) in targets {
+        println!("  {what}: {}", if met { "met" } else { "NOT met" });
+    }
+    println!(
+        "split into {domains_total} files against one file: validate {:.2}×, apply {:.2}×, plan {:.2}× (no cache: the warm-cache targets are not built)",
+        f(one[0].wall, split[0].wall),
+        f(one[1].wall, split[1].wall),
+        f(one[2].wall, split[2].wall)
+    );
+    println!("load average after: {}", load_average());
+}
+
 fn main() {
     let mailc = PathBuf::from(env!("CARGO_BIN_EXE_mailc"));
     let scratch = tempfile::Builder::new()
@@ -676,6 +844,10 @@ fn main() {
         .tempdir()
         .expect("scratch folder");
     let only = std::env::var("MAILC_BENCH_ONLY").unwrap_or_default();
+    if only == "million" {
+        million(&mailc, scratch.path());
+        return;
+    }
     if only != "dns" {
         mail(&mailc, scratch.path());
     }

@@ -169,3 +169,24 @@ fn diff_reads_included_files_at_each_revision() {
         run.stderr
     );
 }
+
+/// `mailc dkim rotate` says to add the new key to the file that defines
+/// the domain, in that file's dialect.
+#[test]
+fn dkim_rotate_names_the_file_of_the_domain() {
+    let tmp = tempfile::tempdir().unwrap();
+    copy_dir(&root().join("tests/split/hosting"), tmp.path());
+    for (domain, file, shape) in [
+        ("studio.example", "customers/studio.kdl", "dkim s"),
+        ("bakery.example", "domains/bakery.yaml", "- {selector: s"),
+        ("hosting.example", "mailc.yaml", "- {selector: s"),
+    ] {
+        let run = mailc(tmp.path(), &["dkim", "rotate", domain]);
+        assert_eq!(run.code, 0, "{}", run.said());
+        assert!(
+            run.stdout.contains(&format!("{domain}` in {file} (")) && run.stdout.contains(shape),
+            "{}",
+            run.said()
+        );
+    }
+}

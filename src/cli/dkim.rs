@@ -169,8 +169,10 @@ fn rotate(
 "
     );
     let replaces = d.dkim.iter().find(|k| k.sign).map(|k| k.selector.clone());
-    let spec_name = &loaded.source.name;
-    match loaded.source.dialect {
+    // The file that defines the domain (the main spec or an included one).
+    let holder = load::domain_file(&loaded.source, &name);
+    let spec_name = &holder.name;
+    match holder.dialect {
         crate::source::Dialect::Kdl => println!(
             "Add this node to `domain {name}` in {spec_name} (published, not signing yet):\n\n    \
              dkim {selector} algorithm={alg} private-key=\"{written}\" state=published\n"

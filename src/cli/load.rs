@@ -2,10 +2,10 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::diag::{Code, Diagnostic, Diagnostics, Severity};
+use crate::diag::{About, Code, Diagnostic, Diagnostics, Severity};
 use crate::limits::{self, ReadError};
 use crate::model::{self, Inputs, Model};
-use crate::source::{Dialect, Source, Span};
+use crate::source::{Dialect, Part, Source, Span};
 use crate::spec::include::{self, SpecFiles};
 use crate::validate::dkim::{KeyFiles, MissingKey};
 
@@ -195,6 +195,23 @@ pub fn locate(source: &Source, diags: &mut [Diagnostic]) {
     if let Some(spec) = crate::spec::parse(source, &mut quiet) {
         model::locate(&spec, diags);
     }
+}
+
+/// The file of the spec that defines `domain` (as the model names it):
+/// the main spec, or the included file it is in.
+pub fn domain_file<'s>(source: &'s Source, domain: &str) -> &'s Part {
+    if source.parts.len() > 1 {
+        let mut found = [
+            Diagnostic::error(Code::DomainName, Span::default(), String::new())
+                .about(About::Domain(domain.to_string())),
+        ];
+        found[0].labels.clear();
+        locate(source, &mut found);
+        if !found[0].labels.is_empty() {
+            return source.part_at(found[0].span().start);
+        }
+    }
+    &source.parts[0]
 }
 
 /// The folder key paths are relative to: the spec's own.
