@@ -15,6 +15,9 @@
 //!   `postfix-dovecot` host, Postfix's own verdict — the RCPT reply on port
 //!   25 and `sendmail -bv`'s resolution — agrees with `mailc route`.
 //!
+//! - relays: for every Postfix row of `tests/cases/relays/senders.tsv`,
+//!   `postmap -q` on the built `sender_relays` (else `relayhost`) names
+//!   the relay `mailc route --from` does;
 //! - sending limits (`tests/cases/limits`): `mailc policy` beside a real
 //!   Postfix answers `450 4.7.1` at a mailbox's limit while its domain
 //!   still sends, then at the domain's, and the counts hold across a
@@ -1079,4 +1082,61 @@ fn sending_limits_hold_across_a_restart_of_the_policy_service() {
     send_limits::still_full("pf.example", send);
     drop(policy);
     assert!(!pf.maillog().contains("fatal"), "{}", pf.maillog());
+}
+
+/// For every Postfix row of `tests/cases/relays/senders.tsv`, Postfix's own
+/// lookups pick the relay `mailc route --from` names: `postmap -q` on the
+/// built `sender_relays` map (the address, then `@domain`, as
+/// `sender_dependent_relayhost_maps` asks; `<>` for the null sender), else
+/// the host's `relayhost` (`postconf -h`).
+#[test]
+fn postfix_picks_the_relay_mailc_route_from_names() {
+    let dir = root().join("tests/cases/relays");
+    let model = model_of(&dir);
+    let tmp = tempfile::tempdir().unwrap();
+    let test_root = write_test_root(&model, tmp.path(), 26000);
+    let table = std::fs::read_to_string(dir.join("senders.tsv")).unwrap();
+    let (mut checked, mut failures) = (0, Vec::new());
+    for line in table.lines().filter(|l| !l.starts_with('#')) {
+        let c: Vec<&str> = line.split('\t').collect();
+        let host = &model.hosts[c[0]];
+        if host.stack != Stack::PostfixDovecot {
+            continue;
+        }
+        let pf = test_root.install(host).postfix_dir;
+        if checked == 0 {
+            let problems = postmap_all(Path::new(&pf));
+            assert!(problems.is_empty(), "{}", problems.join("\n"));
+        }
+        let want = match c[2] {
+            "-" => String::new(),
+            name => {
+                let r = &model.relays[name];
+                format!("[{}]:{}", r.host, r.port)
+            }
+        };
+        let map = format!("hash:{pf}/sender_relays");
+        let query = |key: &str| {
+            let out = run(&tool("postmap"), &["-c", &pf, "-q", key, &map]);
+            out.status
+                .success()
+                .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+        };
+        let keys: Vec<String> = match c[1] {
+            "<>" => vec!["<>".into()],
+            a => vec![a.into(), format!("@{}", a.rsplit_once('@').unwrap().1)],
+        };
+        let got = keys.iter().find_map(|k| query(k)).unwrap_or_else(|| {
+            let out = run(&tool("postconf"), &["-c", &pf, "-h", "relayhost"]);
+            String::from_utf8_lossy(&out.stdout).trim().to_string()
+        });
+        if got != want {
+            failures.push(format!(
+                "{line}: Postfix picks {got:?}, mailc route says {want:?}"
+            ));
+        }
+        checked += 1;
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert!(checked >= 7, "only {checked} rows checked");
 }
