@@ -99,6 +99,12 @@ pub struct Listen {
     pub imap: Vec<String>,
     /// IMAP with implicit TLS.
     pub imaps: Vec<String>,
+    /// POP3 with STLS (RFC 1939, RFC 2595); only where a domain offers it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pop3: Vec<String>,
+    /// POP3 with implicit TLS (RFC 8314).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pop3s: Vec<String>,
 }
 
 /// The certificate chain and key (PEM). When the files are missing the
@@ -294,6 +300,9 @@ pub struct Domain {
     /// What the domain's users may send per hour together.
     #[serde(default, skip_serializing_if = "SendLimits::is_none")]
     pub limits: SendLimits,
+    /// The domain's mailboxes may log in over POP3 (its `services` name it).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub pop3: bool,
 }
 
 /// What this host is for a domain.

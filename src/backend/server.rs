@@ -15,7 +15,7 @@ use super::install::{Install, Listen as InstallListen};
 use crate::diag::Diagnostic;
 use crate::manifest::{self, Manifest, NextHop, Target};
 use crate::model::{
-    DkimAlgorithm, Domain, Expansion, Host, Model, RecipientKind, Role, Stack, Unknown,
+    DkimAlgorithm, Domain, Expansion, Host, Model, RecipientKind, Role, Service, Stack, Unknown,
 };
 use crate::output::{Output, OutputFile};
 
@@ -110,11 +110,15 @@ pub fn manifest(
     key: &mut dyn FnMut(&str, &str, &str) -> String,
 ) -> Manifest {
     let install = ctx.install(host);
+    let pop3 = model
+        .domains
+        .values()
+        .any(|d| d.roles.get(&host.key) == Some(&Role::Local) && d.offers(Service::Pop3));
     let mut m = Manifest {
         version: manifest::VERSION,
         host: host.key.clone(),
         hostname: host.hostname.clone(),
-        listen: listen(&install),
+        listen: listen(&install, pop3),
         data_dir: install.server_data_dir.clone(),
         tls: manifest::Tls {
             cert: install.tls_cert.clone(),
@@ -140,6 +144,7 @@ pub fn manifest(
                     unknown: manifest::Unknown::Reject,
                     srs: false,
                     limits: Default::default(),
+                    pop3: false,
                 },
             );
             continue;
@@ -171,7 +176,9 @@ pub fn manifest(
     m
 }
 
-fn listen(install: &Install) -> manifest::Listen {
+/// Where each service listens; POP3 only when `pop3` (a domain the host is
+/// local for offers it).
+fn listen(install: &Install, pop3: bool) -> manifest::Listen {
     let p = install.ports;
     let on = |port: u16| -> Vec<String> {
         match install.listen {
@@ -188,6 +195,8 @@ fn listen(install: &Install) -> manifest::Listen {
         submissions: on(p.submissions),
         imap: on(p.imap),
         imaps: on(p.imaps),
+        pop3: if pop3 { on(p.pop3) } else { Vec::new() },
+        pop3s: if pop3 { on(p.pop3s) } else { Vec::new() },
     }
 }
 
@@ -250,6 +259,7 @@ fn local(model: &Model, host: &str, d: &Domain) -> manifest::Domain {
         unknown: manifest::Unknown::Reject,
         srs: d.srs,
         limits: d.limits,
+        pop3: d.offers(Service::Pop3),
     };
     for (local, r) in &d.recipients {
         if r.target.is_empty() {
@@ -301,6 +311,7 @@ fn backup(model: &Model, ctx: &dyn Context, d: &Domain, primary: &str) -> manife
         unknown: manifest::Unknown::Reject,
         srs: false,
         limits: Default::default(),
+        pop3: false,
     };
     for (local, r) in &d.recipients {
         if r.target.is_empty() {

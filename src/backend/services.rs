@@ -64,12 +64,11 @@ pub const POP3S: Service = Service {
 /// Every client service mailc publishes an SRV record for, in zone order.
 pub const ALL: [Service; 6] = [SUBMISSIONS, SUBMISSION, IMAPS, IMAP, POP3, POP3S];
 
-/// Whether `stack` can serve `service`. Every stack serves submission and
-/// IMAP, each with STARTTLS and with implicit TLS; Dovecot serves POP3 too.
-pub fn serves(stack: Stack, service: Service) -> bool {
+/// Whether `stack` can serve `service`. Every stack serves submission,
+/// IMAP and POP3, each with STARTTLS and with implicit TLS.
+pub fn serves(stack: Stack, _service: Service) -> bool {
     match stack {
-        Stack::PostfixDovecot | Stack::EximDovecot => true,
-        Stack::Embedded => service.protocol != Protocol::Pop3,
+        Stack::PostfixDovecot | Stack::EximDovecot | Stack::Embedded => true,
     }
 }
 

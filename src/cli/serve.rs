@@ -37,6 +37,12 @@ pub struct ServeArgs {
     /// IMAP on implicit TLS.
     #[arg(long, value_name = "ADDR")]
     imaps: Option<SocketAddr>,
+    /// POP3 (STLS) address.
+    #[arg(long, value_name = "ADDR")]
+    pop3: Option<SocketAddr>,
+    /// POP3 on implicit TLS.
+    #[arg(long, value_name = "ADDR")]
+    pop3s: Option<SocketAddr>,
     /// The certificate chain (PEM) to use instead of the manifest's; needs
     /// `--tls-key`. The files must be readable: no self-signed stand-in.
     #[arg(long, value_name = "FILE", requires = "tls_key")]
@@ -108,6 +114,8 @@ pub fn run(args: ServeArgs, color: bool) -> ExitCode {
         submissions: args.submissions,
         imap: args.imap,
         imaps: args.imaps,
+        pop3: args.pop3,
+        pop3s: args.pop3s,
         data: args.data,
         base_dir,
         relay_all,

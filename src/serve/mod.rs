@@ -4,12 +4,13 @@
 //!
 //! - [`smtp`]: inbound MX (25) and submission (587, 465);
 //! - [`imap`]: IMAP4rev1 (143, 993);
+//! - [`pop3`]: POP3 (110, 995), for the domains that offer it;
 //! - [`store`]: the Maildir++ store, durable before any `250`;
 //! - [`queue`]: outbound mail with retries, SRS, DKIM signing, bounces;
 //! - [`router`]: the per-recipient decision, looked up in the manifest;
 //! - [`tls`]: the certificate, or a self-signed one for trying things out.
 //!
-//! Plaintext `LOGIN` / `AUTH PLAIN` are accepted on loopback connections
+//! Plaintext `LOGIN` / `AUTH PLAIN` / `USER`+`PASS` are accepted on loopback connections
 //! (as Dovecot does); elsewhere only under TLS.
 
 pub mod address;
@@ -17,6 +18,7 @@ pub mod auth;
 pub mod imap;
 pub mod log;
 pub mod pool;
+pub mod pop3;
 pub mod queue;
 pub mod router;
 pub mod sending;
@@ -46,6 +48,8 @@ pub struct Options {
     pub submissions: Option<SocketAddr>,
     pub imap: Option<SocketAddr>,
     pub imaps: Option<SocketAddr>,
+    pub pop3: Option<SocketAddr>,
+    pub pop3s: Option<SocketAddr>,
     /// Replaces the manifest's `data_dir`.
     pub data: Option<PathBuf>,
     /// The folder relative paths of the manifest (keys, certificate) are
@@ -91,6 +95,8 @@ pub struct Pools {
     pub submissions: Arc<pool::Pool>,
     pub imap: Arc<pool::Pool>,
     pub imaps: Arc<pool::Pool>,
+    pub pop3: Arc<pool::Pool>,
+    pub pop3s: Arc<pool::Pool>,
 }
 
 impl Shared {
@@ -112,6 +118,8 @@ impl Shared {
             submissions: pool(),
             imap: pool(),
             imaps: pool(),
+            pop3: pool(),
+            pop3s: pool(),
         };
         Shared {
             vacation: vacation::Records::new(&data_dir),
@@ -211,7 +219,9 @@ fn listeners(m: &Manifest, o: &Options) -> Vec<(&'static str, String)> {
         || o.submission.is_some()
         || o.submissions.is_some()
         || o.imap.is_some()
-        || o.imaps.is_some();
+        || o.imaps.is_some()
+        || o.pop3.is_some()
+        || o.pop3s.is_some();
     let pick = |flag: Option<SocketAddr>, from: &[String]| -> Vec<String> {
         match flag {
             Some(a) => vec![a.to_string()],
@@ -226,6 +236,8 @@ fn listeners(m: &Manifest, o: &Options) -> Vec<(&'static str, String)> {
         ("submissions", pick(o.submissions, &m.listen.submissions)),
         ("imap", pick(o.imap, &m.listen.imap)),
         ("imaps", pick(o.imaps, &m.listen.imaps)),
+        ("pop3", pick(o.pop3, &m.listen.pop3)),
+        ("pop3s", pick(o.pop3s, &m.listen.pop3s)),
     ] {
         out.extend(addrs.into_iter().map(|a| (service, a)));
     }
@@ -327,6 +339,8 @@ pub fn run(manifest: Manifest, options: Options) -> Result<(), ServeError> {
                     "submission" => smtp::serve(l, smtp::Service::Submission, sh, rx).await,
                     "submissions" => smtp::serve(l, smtp::Service::Submissions, sh, rx).await,
                     "imap" => imap::serve(l, false, sh, rx).await,
+                    "pop3" => pop3::serve(l, false, sh, rx).await,
+                    "pop3s" => pop3::serve(l, true, sh, rx).await,
                     _ => imap::serve(l, true, sh, rx).await,
                 }
             }));

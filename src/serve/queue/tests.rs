@@ -226,6 +226,7 @@ fn manifest(data: &Path, lifetime: u32) -> Manifest {
             unknown: Unknown::Reject,
             srs: true,
             limits: Default::default(),
+            pop3: false,
         },
     );
     domains.insert(
@@ -237,6 +238,7 @@ fn manifest(data: &Path, lifetime: u32) -> Manifest {
             unknown: Unknown::Reject,
             srs: false,
             limits: Default::default(),
+            pop3: false,
         },
     );
     let mut dkim = BTreeMap::new();
