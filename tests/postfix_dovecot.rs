@@ -24,8 +24,11 @@
 //!   kill -9 of the policy service (ports 25700–25799).
 //!
 //! The programs are required: a missing one fails with a pointer to
-//! `.ci/install-oracles`. Ports 26000–26399 on 127.0.0.1; every process is
-//! stopped by PID.
+//! `.ci/install-oracles`. Every process is stopped by PID. Tests run in
+//! parallel, so each test that starts servers has a block of ports on
+//! 127.0.0.1 of its own (100 per host of its spec): 25400 POP3, 25700
+//! sending limits, 26000 end to end, 26200 and 26400 the route lanes,
+//! 26600 `mailc test --live`, 26800 and 26900 relays.
 
 mod mail_stack;
 #[path = "support/limits.rs"]
@@ -893,7 +896,7 @@ fn dovecot_serves_pop3_where_the_domain_offers_it() {
     let dir = root().join("tests/cases/postfix-stack");
     let model = model_of(&dir);
     let tmp = tempfile::tempdir().unwrap();
-    let root = write_test_root(&model, tmp.path(), 26400);
+    let root = write_test_root(&model, tmp.path(), 25400);
     let mx1 = Instance::start(&root, &model, "mx1");
     let p = mx1.install.ports;
     mail_stack::instance::wait_for(
