@@ -194,6 +194,15 @@ pub struct User {
     pub quota: Option<u64>,
     /// Receives no mail (it may still log in and send).
     pub send_only: bool,
+    /// Receives mail, but logs in by no protocol (IMAP, submission).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub disabled: bool,
+    /// The protocols this user may log in by. Absent: IMAP and submission.
+    #[serde(
+        default = "default_services",
+        skip_serializing_if = "is_default_services"
+    )]
+    pub services: BTreeSet<Service>,
     /// Envelope senders this user may use: its address and its mailbox
     /// aliases, sorted.
     pub send_as: Vec<String>,
@@ -280,6 +289,27 @@ impl SendKind {
     }
 }
 
+/// An access protocol a user logs in by.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Service {
+    Imap,
+    Pop3,
+    /// SMTP submission (RFC 6409), on both submission ports.
+    Submission,
+}
+
+/// What a user may use when the manifest says nothing: IMAP and submission.
+pub fn default_services() -> BTreeSet<Service> {
+    [Service::Imap, Service::Submission].into_iter().collect()
+}
+
+fn is_default_services(s: &BTreeSet<Service>) -> bool {
+    *s == default_services()
+}
+
 /// How this host treats one domain.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -316,6 +346,9 @@ pub enum Role {
     /// The domain accepts no mail (null MX, RFC 7505): every recipient is
     /// refused with `556 5.1.10`.
     NullMx,
+    /// The domain's mail service is off (`mail: false`): every recipient is
+    /// refused with `550 5.7.1` ([`crate::reply::mail_off`]).
+    MailOff,
 }
 
 /// Where one accepted address's mail goes.

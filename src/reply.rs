@@ -25,6 +25,22 @@ pub fn null_mx(address: &str, domain: &str) -> String {
     )
 }
 
+/// Why a domain whose mail service is off (`mail: false`) takes no mail.
+pub fn mail_off_reason(domain: &str) -> String {
+    format!("mail service for {domain} is disabled")
+}
+
+/// The status of [`mail_off`]: delivery not authorized (RFC 3463 5.7.1).
+pub const MAIL_OFF_STATUS: &str = "550 5.7.1";
+
+/// RCPT of an address in a domain whose mail service is off.
+pub fn mail_off(address: &str, domain: &str) -> String {
+    format!(
+        "{MAIL_OFF_STATUS} <{address}>: recipient address rejected: {}",
+        mail_off_reason(domain)
+    )
+}
+
 /// RCPT of something that is not an address (RFC 3463 5.1.3), with the text
 /// as it came when there is one.
 pub fn bad_syntax(address: Option<&str>) -> String {
@@ -61,6 +77,10 @@ mod tests {
         assert_eq!(
             null_mx("x@example.com", "example.com"),
             "556 5.1.10 <x@example.com>: recipient address rejected: domain example.com does not accept mail (null MX)"
+        );
+        assert_eq!(
+            mail_off("x@example.com", "example.com"),
+            "550 5.7.1 <x@example.com>: recipient address rejected: mail service for example.com is disabled"
         );
         assert_eq!(
             bad_syntax(Some("a b")),

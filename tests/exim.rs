@@ -17,7 +17,9 @@
 //!   to mailboxes, aliases, a catch-all, through the backup, a bounce and
 //!   submission with TLS and AUTH lands where `mailc route` says, read back
 //!   over IMAP; what a login sends out carries a DKIM signature that
-//!   verifies (dkimpy), what passes through from outside does not;
+//!   verifies (dkimpy), what passes through from outside does not; a
+//!   disabled mailbox receives (read by doveadm) but logs in neither over
+//!   IMAP nor for submission; a domain whose mail is off gets `550 5.7.1`;
 //! - SRS: forwarded mail leaves with an `SRS0=` envelope sender (Exim's
 //!   `dnslookup` pointed at a local sink: nothing outside resolves here),
 //!   and bounces to such addresses are decoded, forgeries refused.
@@ -43,7 +45,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use mail_stack::client::{Smtp, Tls, imap_subjects, submission_rules, submit};
+use mail_stack::client::{
+    Smtp, Tls, doveadm_inbox, imap_subjects, refused_logins, submission_rules, submit,
+};
 use mail_stack::instance::{chown, listening, make_certificate, mkdir, read, wait_for};
 use mail_stack::{golden, mailc_test_live, model_of, pop3, require_root, root, run, show, tool};
 use mailc::backend::install::{TestRoot, TestRootContext};
@@ -799,6 +803,8 @@ fn end_to_end_delivery_backup_and_submission() {
             "nobody@example.com",
             "noreply@example.com",
             "anyone@parked.example",
+            "info@off.example",
+            "anyone@off.example",
         ] {
             let want = route(&model, host, rcpt).reply.expect("a refusal");
             let mut smtp = Smtp::connect(port);
@@ -836,6 +842,9 @@ fn end_to_end_delivery_backup_and_submission() {
         ("to-drop-alias", "mx1", "spam@example.com"),
         ("to-drop-domain", "mx1", "nobody@drop.example"),
         ("via-backup-drop", "mx2", "junk@example.com"),
+        // A disabled mailbox receives as any other.
+        ("to-disabled", "mx1", "gone@example.com"),
+        ("via-backup-disabled", "mx2", "gone@example.com"),
     ];
     let mut expected: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for (subject, host, rcpt) in messages {
@@ -888,6 +897,9 @@ fn end_to_end_delivery_backup_and_submission() {
     // Submission: TLS + AUTH (Dovecot) on 587 (STARTTLS) and 465 (implicit
     // TLS); a login sends as itself and its own aliases, and nobody else.
     let starttls = (p1.submission, Tls::StartTls);
+    // Before any failure from this address: Dovecot delays the logins
+    // of an address with failures, and the MTA's SASL wait is short.
+    refused_logins(p1.imap, starttls, &log);
     submission_rules(
         starttls,
         (p1.submissions, Tls::Implicit),
@@ -958,15 +970,17 @@ fn end_to_end_delivery_backup_and_submission() {
         "mail from outside was signed:\n{outside}"
     );
 
-    // Every mailbox of mx1 holds exactly what `mailc route` sent it.
-    for address in model
-        .domains
-        .values()
-        .flat_map(|d| d.mailboxes.values())
-        .map(|m| m.address.clone())
-    {
+    // Every mailbox of mx1 holds exactly what `mailc route` sent it (a
+    // disabled one read by doveadm: it cannot log in).
+    let dovecot_conf = PathBuf::from(&mx1.install.dovecot_dir).join("dovecot.conf");
+    for m in model.domains.values().flat_map(|d| d.mailboxes.values()) {
+        let address = m.address.clone();
         let want = expected.get(&address).cloned().unwrap_or_default();
-        let got = inbox(p1.imap, &address, &want, 30);
+        let got = if m.disabled {
+            doveadm_inbox(&dovecot_conf, &address, &want, 30)
+        } else {
+            inbox(p1.imap, &address, &want, 30)
+        };
         assert_eq!(got, want, "INBOX of {address}\n{}", log());
     }
 

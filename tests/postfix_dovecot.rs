@@ -10,7 +10,9 @@
 //!   domain lands exactly where `mailc route` says (read over IMAP), an
 //!   unknown address gets `550 5.1.1` at RCPT, a bounce domain bounces, the
 //!   backup accepts only valid recipients and relays to the primary,
-//!   submission with SASL works and sending as someone else is refused;
+//!   submission with SASL works and sending as someone else is refused; a
+//!   disabled mailbox receives (read by doveadm) but logs in neither over
+//!   IMAP nor for submission; a domain whose mail is off gets `550 5.7.1`;
 //! - differential: for every row of `tests/routes/*.tsv` on a
 //!   `postfix-dovecot` host, Postfix's own verdict — the RCPT reply on port
 //!   25 and `sendmail -bv`'s resolution — agrees with `mailc route`.
@@ -40,7 +42,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use mail_stack::client::{Smtp, Tls, imap_subjects, submission_rules};
+use mail_stack::client::{
+    Smtp, Tls, doveadm_inbox, imap_subjects, refused_logins, submission_rules,
+};
 use mail_stack::instance::Instance;
 use mail_stack::{
     Nothing, golden, mailc_test_live, model_of, pop3, postfix_specs, postmap_all, require_root,
@@ -233,6 +237,8 @@ fn end_to_end_delivery_backup_and_submission() {
             "nobody@example.com",
             "noreply@example.com",
             "anyone@parked.example",
+            "info@off.example",
+            "anyone@off.example",
         ] {
             let want = mailc::model::route::route(&model, host, rcpt)
                 .reply
@@ -273,6 +279,9 @@ fn end_to_end_delivery_backup_and_submission() {
         ("to-drop-alias", "mx1", "spam@example.com"),
         ("to-drop-domain", "mx1", "nobody@drop.example"),
         ("via-backup-drop", "mx2", "junk@example.com"),
+        // A disabled mailbox receives as any other.
+        ("to-disabled", "mx1", "gone@example.com"),
+        ("via-backup-disabled", "mx2", "gone@example.com"),
     ];
     let mut expected: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for (subject, host, rcpt) in messages {
@@ -325,6 +334,9 @@ fn end_to_end_delivery_backup_and_submission() {
     // Submission: TLS + SASL on 587 (STARTTLS) and 465 (implicit TLS); a
     // login sends as itself and its own aliases, and as nobody else.
     let starttls = (p1.submission, Tls::StartTls);
+    // Before any failure from this address: Dovecot delays the logins
+    // of an address with failures, and the MTA's SASL wait is short.
+    refused_logins(p1.imap, starttls, &log);
     submission_rules(
         starttls,
         (p1.submissions, Tls::Implicit),
@@ -352,15 +364,16 @@ fn end_to_end_delivery_backup_and_submission() {
         user("bob@example.com")
     );
 
-    // Every mailbox of mx1 holds exactly what `mailc route` sent it.
-    for address in model
-        .domains
-        .values()
-        .flat_map(|d| d.mailboxes.values())
-        .map(|m| m.address.clone())
-    {
+    // Every mailbox of mx1 holds exactly what `mailc route` sent it (a
+    // disabled one read by doveadm: it cannot log in).
+    for m in model.domains.values().flat_map(|d| d.mailboxes.values()) {
+        let address = m.address.clone();
         let want = expected.get(&address).cloned().unwrap_or_default();
-        let got = inbox(p1.imap, &address, &want, 30);
+        let got = if m.disabled {
+            doveadm_inbox(&mx1.dovecot_conf, &address, &want, 30)
+        } else {
+            inbox(p1.imap, &address, &want, 30)
+        };
         assert_eq!(got, want, "INBOX of {address}\n{}", log());
     }
 

@@ -534,6 +534,30 @@ c.logout()
 }
 
 #[test]
+fn a_disabled_mailbox_cannot_log_in() {
+    let tmp = Temp::new("disabled");
+    let server = Server::start_with(
+        &root().join("tests/cases/embedded-stack/mailc.yaml"),
+        &tmp.0,
+    );
+    server.python(
+        r#"
+m = imaplib.IMAP4(HOST, PORT, timeout=60)
+# Its right password reads as a wrong one, by LOGIN and AUTHENTICATE.
+refused = no(m.login, "gone@example.com", "gone-pw")
+assert "AUTHENTICATIONFAILED" in refused, refused
+assert no(m.login, "gone@example.com", "wrong") == refused
+plain = lambda _: b"\0gone@example.com\0gone-pw"
+assert "AUTHENTICATIONFAILED" in no(m.authenticate, "PLAIN", plain)
+m.logout()
+login("alice@example.com").logout()
+# services: [imap]: IMAP it may use.
+login("henry@example.com").logout()
+"#,
+    );
+}
+
+#[test]
 fn starttls_then_login_and_authenticate_plain() {
     let tmp = Temp::new("tls");
     let server = Server::start(&tmp.0);

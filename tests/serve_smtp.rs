@@ -336,9 +336,14 @@ s.quit()
 }
 
 #[test]
-fn refuses_unknown_send_only_null_mx_and_foreign_recipients_swaks() {
+fn refuses_unknown_send_only_null_mx_mail_off_and_foreign_recipients_swaks() {
     let (_tmp, server) = embedded("refuse");
     for (to, want) in [
+        (
+            "info@off.example",
+            "<** 550 5.7.1 <info@off.example>: recipient address rejected: mail service for off.example is disabled",
+        ),
+        ("ivan@off.example", "<** 550 5.7.1 <ivan@off.example>"),
         (
             "nobody@example.com",
             "<** 550 5.1.1 <nobody@example.com>: recipient address rejected: user unknown in virtual mailbox table",
@@ -704,6 +709,37 @@ s.quit()
         &|l| l["event"] == "reply" && l["code"] == "535",
         "the 535 reply",
     );
+}
+
+#[test]
+fn disabled_and_imap_only_mailboxes_receive_but_cannot_submit() {
+    let (_tmp, server) = embedded("disabled");
+    let out = py(
+        r#"
+s = smtplib.SMTP("127.0.0.1", int(sys.argv[1]), local_hostname="client.remote.test", timeout=120)
+print(s.sendmail("x@remote.test", ["gone@example.com"], "Subject: for gone\r\n\r\nhello\r\n"))
+s.quit()
+s = smtplib.SMTP("127.0.0.1", int(sys.argv[2]), timeout=120)
+s.starttls(context=unverified())
+try:
+    s.login("gone@example.com", "gone-pw")
+    print("logged in")
+except smtplib.SMTPAuthenticationError as e:
+    print(e.smtp_code)
+# services: [imap]: no submission.
+try:
+    s.login("henry@example.com", "henry-pw")
+    print("logged in")
+except smtplib.SMTPAuthenticationError as e:
+    print(e.smtp_code)
+s.close()
+"#,
+        &[server.smtp.to_string(), server.submission.to_string()],
+    );
+    assert_eq!(out, "{}\n535\n535\n", "{out}");
+    let gone = server.inbox("gone@example.com");
+    assert_eq!(gone.len(), 1, "{gone:#?}");
+    assert!(gone[0].contains("Subject: for gone"), "{}", gone[0]);
 }
 
 #[test]

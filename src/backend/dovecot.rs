@@ -26,6 +26,12 @@
 //! a deny passdb of the `pop3` protocol only. UIDLs are the IMAP UID and
 //! UIDVALIDITY, so both protocols name a message alike.
 //!
+//! Logins a mailbox may not use (`disabled: true`, a protocol its own
+//! `services` leave out) are listed in `denied`,
+//! one `USER/SERVICE` a line, which a `deny` passdb reads before the
+//! password is checked; delivery (LMTP) reads only the userdb, so their
+//! mail still arrives.
+//!
 //! Where the MTA finds Dovecot's sockets depends on the stack ([`sockets`]):
 //! inside Postfix's queue (`private/dovecot-lmtp`, `private/auth`) for
 //! Postfix, in Dovecot's base_dir for Exim.
@@ -102,7 +108,8 @@ pub fn compile(model: &Model, ctx: &dyn Context, out: &mut Output) {
         if pop3.as_ref().is_some_and(|p| p.deny_file.is_some()) {
             out.insert(format!("{dir}/{POP3_DENY}"), OutputFile::public(refused));
         }
-        let conf = Conf::new(host, &install, sockets, pop3);
+        let denied = denied_logins(model, &host.key);
+        let conf = Conf::new(host, &install, sockets, pop3, !denied.is_empty());
         out.insert(
             format!("{dir}/dovecot.conf"),
             OutputFile::public(render("dovecot/dovecot.conf.j2", &conf)),
@@ -115,6 +122,17 @@ pub fn compile(model: &Model, ctx: &dyn Context, out: &mut Output) {
             format!("{dir}/users"),
             OutputFile::secret(users_file(model, &host.key, &header, &install)),
         );
+        if !denied.is_empty() {
+            let mut text = render("dovecot/denied.j2", &header);
+            for line in &denied {
+                if let Err(why) = plain(line) {
+                    panic!("mailc bug: dovecot/{}/denied: {why}", host.key);
+                }
+                text.push_str(line);
+                text.push('\n');
+            }
+            out.insert(format!("{dir}/denied"), OutputFile::public(text));
+        }
         for d in model
             .domains
             .values()
@@ -130,6 +148,42 @@ pub fn compile(model: &Model, ctx: &dyn Context, out: &mut Output) {
             }
         }
     }
+}
+
+/// Dovecot's names of the services a login comes through: its own IMAP
+/// and POP3, and `smtp` for the MTA's SASL requests (submission), as
+/// Postfix and Exim both name theirs.
+const LOGIN_SERVICES: [(Service, &str); 3] = [
+    (Service::Imap, "imap"),
+    (Service::Pop3, "pop3"),
+    (Service::Submission, "smtp"),
+];
+
+/// The logins refused per service, as `denied` lists them (`USER/SERVICE`,
+/// Dovecot's `%Lu/%s`): every service of a disabled mailbox, and those a
+/// mailbox's `services` leave out. POP3 only for the mailboxes of domains
+/// that offer it: `pop3-refused` holds the others. Sorted.
+fn denied_logins(model: &Model, host: &str) -> Vec<String> {
+    let here = || {
+        model
+            .domains
+            .values()
+            .filter(|d| d.roles.get(host) == Some(&Role::Local))
+    };
+    let mut lines = Vec::new();
+    for d in here() {
+        for m in d.mailboxes.values() {
+            for (service, name) in LOGIN_SERVICES {
+                // POP3 of a domain that does not offer it: `pop3-refused`.
+                let applies = service != Service::Pop3 || d.offers(Service::Pop3);
+                if applies && (m.disabled || !m.services.contains(&service)) {
+                    lines.push(format!("{}/{name}", m.address));
+                }
+            }
+        }
+    }
+    lines.sort();
+    lines
 }
 
 /// Where a mailbox's Sieve script lives, relative to the config folder.
@@ -158,6 +212,8 @@ struct Conf {
     mail_user: String,
     mail_group: String,
     users_file: String,
+    /// The `denied` file, when some login is refused for some service.
+    denied_file: Option<String>,
     imap_port: u16,
     imaps_port: u16,
     /// Where Sieve's forwards and autoresponder replies are handed to the
@@ -182,7 +238,13 @@ struct Pop3 {
 const POP3_DENY: &str = "pop3-refused";
 
 impl Conf {
-    fn new(host: &Host, install: &Install, sockets: Sockets, pop3: Option<Pop3>) -> Conf {
+    fn new(
+        host: &Host,
+        install: &Install,
+        sockets: Sockets,
+        pop3: Option<Pop3>,
+        denied: bool,
+    ) -> Conf {
         let listen = match install.listen {
             Listen::Public { ipv6: true } => "*, ::",
             Listen::Public { ipv6: false } => "*",
@@ -202,6 +264,7 @@ impl Conf {
             mail_user: install.vmail_user.clone(),
             mail_group: install.vmail_group.clone(),
             users_file: format!("{}/users", install.dovecot_dir),
+            denied_file: denied.then(|| format!("{}/denied", install.dovecot_dir)),
             imap_port: install.ports.imap,
             imaps_port: install.ports.imaps,
             submission_host: format!("127.0.0.1:{}", install.ports.smtp),

@@ -134,11 +134,15 @@ pub fn manifest(
     };
     relays(model, host, &mut m);
     for d in model.domains.values() {
-        if d.null_mx() {
+        if d.null_mx() || !d.mail {
             m.domains.insert(
                 d.name.clone(),
                 manifest::Domain {
-                    role: manifest::Role::NullMx,
+                    role: if d.null_mx() {
+                        manifest::Role::NullMx
+                    } else {
+                        manifest::Role::MailOff
+                    },
                     recipients: Default::default(),
                     refused: Default::default(),
                     unknown: manifest::Unknown::Reject,
@@ -221,6 +225,16 @@ fn users(d: &Domain, m: &mut Manifest) {
                 password: mb.password.clone(),
                 quota: mb.quota,
                 send_only: mb.send_only,
+                disabled: mb.disabled,
+                services: mb
+                    .services
+                    .iter()
+                    .map(|s| match s {
+                        Service::Imap => manifest::Service::Imap,
+                        Service::Pop3 => manifest::Service::Pop3,
+                        Service::Submission => manifest::Service::Submission,
+                    })
+                    .collect(),
                 send_as,
                 rules: mb.rules.clone(),
                 vacation: mb.vacation.clone(),

@@ -62,6 +62,8 @@ codes! {
     RuleLoop => "mailc::rule::loop", "rules and aliases that forward mail back to where it came from";
     Vacation => "mailc::vacation::value", "an autoresponder value out of range";
     SendOnlyTarget => "mailc::alias::send_only", "an alias whose only target receives nothing";
+    MailboxService => "mailc::mailbox::service", "a mailbox service its domain does not offer";
+    MailOffTarget => "mailc::alias::mail_off", "an alias, catch-all or rule target in a domain whose mail service is off";
     UnknownHost => "mailc::host::unknown", "a reference to a host the spec does not define";
     DuplicateMx => "mailc::mx::duplicate", "the same MX host listed twice";
     RoutingTwoLocal => "mailc::routing::split", "two hosts local for one domain";

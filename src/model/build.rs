@@ -369,6 +369,10 @@ impl Builder<'_> {
         if !claims.values().any(|c| c.incomplete) {
             validate::rules::forwards(&built, &forwards, self.diags);
         }
+        let mut built = built;
+        for d in built.values_mut().filter(|d| !d.mail) {
+            switch_off(d);
+        }
         built
     }
 
@@ -415,6 +419,7 @@ impl Builder<'_> {
         let def = self.defaults;
         let ttl = self.ttl(d.own.ttl.as_ref().or(def.ttl.as_ref()));
         let zone = d.zone.as_ref().is_none_or(|z| z.value);
+        let mail = d.mail.as_ref().is_none_or(|m| m.value);
         let nameservers = self.nameservers(d.own.nameservers.as_ref().or(def.nameservers.as_ref()));
         let hostmaster = d
             .own
@@ -487,6 +492,11 @@ impl Builder<'_> {
             .collect();
         let roles = routing::decide(name, &mx, &mx_spans, mx_list_span, &infos, self.diags);
 
+        let services: std::collections::BTreeSet<Service> = match &d.services {
+            Some(list) => list.value.iter().map(|s| s.value).collect(),
+            None => DEFAULT_SERVICES.into_iter().collect(),
+        };
+
         // Mailboxes, aliases, catch-all.
         let quota_default = d.own.quota.as_ref().or(def.quota.as_ref());
         let mut claims = Claims::default();
@@ -512,6 +522,31 @@ impl Builder<'_> {
                 .and_then(|q| self.quota(q));
             let send_only = m.send_only.as_ref().is_some_and(|s| s.value);
             let limits = super::limits::mailbox(m.limits.as_ref(), def.limits.as_ref(), self.diags);
+            let disabled = m.disabled.as_ref().is_some_and(|s| s.value);
+            let mailbox_services = match &m.services {
+                None => services.clone(),
+                Some(list) => {
+                    for s in list.value.iter().filter(|s| !services.contains(&s.value)) {
+                        let word = s.value.as_str();
+                        self.err(
+                            Code::MailboxService,
+                            s.span,
+                            format!(
+                                "mailbox `{l}@{name}` lists `{word}`, which `{name}` does not offer"
+                            ),
+                            "not among the domain's services",
+                            format!(
+                                "add `{word}` to the `services` of `{name}`, or remove it here"
+                            ),
+                        );
+                    }
+                    list.value
+                        .iter()
+                        .map(|s| s.value)
+                        .filter(|s| services.contains(s))
+                        .collect()
+                }
+            };
             claims.mailboxes.insert(l.clone(), (send_only, local.span));
             let mut own_aliases = Vec::new();
             for a in &m.aliases {
@@ -542,6 +577,8 @@ impl Builder<'_> {
                     password: password.unwrap_or_default(),
                     quota,
                     send_only,
+                    disabled,
+                    services: mailbox_services,
                     rules,
                     vacation,
                     limits,
@@ -624,6 +661,7 @@ impl Builder<'_> {
         };
         claims.closed = roles.values().any(|r| *r == Role::Local) || !claimed.is_empty();
         claims.incomplete = broken("mailboxes") || broken("aliases");
+        claims.mail_off = !mail;
 
         // DNS policies.
         let local_hosts: Vec<&HostEntry> = hosts
@@ -689,6 +727,7 @@ impl Builder<'_> {
             name: name.to_string(),
             ttl,
             zone,
+            mail,
             nameservers,
             hostmaster,
             mx,
@@ -705,10 +744,7 @@ impl Builder<'_> {
             srs,
             records,
             push: None,
-            services: match &d.services {
-                Some(list) => list.value.iter().map(|s| s.value).collect(),
-                None => DEFAULT_SERVICES.into_iter().collect(),
-            },
+            services,
             limits: super::limits::domain(d.own.limits.as_ref(), self.diags),
         };
         let srs_span = d.own.srs.as_ref().filter(|s| s.value).map(|s| s.span);
@@ -1043,6 +1079,20 @@ impl Builder<'_> {
 }
 
 /// How an `spf` map ends the record: `redirect=` (then no `all`) or `all`.
+/// A domain whose mail service is off (`mail: false`), after every check
+/// ran on it as written: it keeps its DNS records and its roles (its MX hosts
+/// refuse its mail), and loses what would receive, log in or sign.
+fn switch_off(d: &mut Domain) {
+    d.mailboxes.clear();
+    d.recipients.clear();
+    d.unknown = Unknown::Reject;
+    d.catch_all = None;
+    d.srs = false;
+    for k in &mut d.dkim {
+        k.sign = false;
+    }
+}
+
 fn ending(s: Option<&spec::Spf>) -> Option<(Option<&Sp<String>>, SpfAll)> {
     s.and_then(|s| match (&s.redirect, &s.all) {
         (Some(r), _) => Some((Some(r), SpfAll::Fail)),

@@ -106,6 +106,10 @@ pub struct Domain {
     pub ttl: u32,
     /// Whether this spec publishes the zone.
     pub zone: bool,
+    /// Whether the domain's mail service is on. Off: every host refuses its
+    /// recipients ([`crate::reply::mail_off`]); it has no mailboxes, no
+    /// recipients and no signing key here; its DNS records stay.
+    pub mail: bool,
     pub nameservers: Vec<String>,
     /// SOA RNAME as an address.
     pub hostmaster: Option<String>,
@@ -241,6 +245,11 @@ pub struct Mailbox {
     /// Bytes; `None` is unlimited.
     pub quota: Option<u64>,
     pub send_only: bool,
+    /// Receives mail, logs in by no protocol.
+    pub disabled: bool,
+    /// The protocols it may log in by (its own `services`, else its
+    /// domain's), whatever `disabled` says.
+    pub services: BTreeSet<Service>,
     /// Rules run on every message delivered here, in order.
     pub rules: Vec<crate::rules::Rule>,
     pub vacation: Option<crate::rules::Vacation>,

@@ -52,6 +52,9 @@ pub struct Claims {
     /// The domain's `mailboxes` or `aliases` could not be read whole (that
     /// was reported): a target it does not claim is no news.
     pub incomplete: bool,
+    /// The domain's mail service is off (`mail: false`): an address of it
+    /// is no target for another domain.
+    pub mail_off: bool,
 }
 
 /// The resolved recipients of one domain.
@@ -477,6 +480,24 @@ impl<'a> Resolver<'a> {
                 return Step::Leaf(e, true);
             }
         };
+        // An address of a domain whose mail is off receives nothing; the
+        // domain's own aliases are dropped with it.
+        if self.domains.get(dom).is_some_and(|c| c.mail_off)
+            && !self.domains.get(domain).is_some_and(|c| c.mail_off)
+        {
+            self.diags.push(
+                Diagnostic::error(
+                    Code::MailOffTarget,
+                    span,
+                    format!("`{local}@{dom}` is in `{dom}`, whose mail service is off (`mail: false`)"),
+                )
+                .label("receives nothing")
+                .help(format!(
+                    "point this at an address that receives mail, or turn the mail of `{dom}` back on"
+                )),
+            );
+            return Step::Leaf(Expansion::default(), false);
+        }
         // A mailbox (or its alias) wins over an alias of the same name,
         // which is an error reported elsewhere.
         if self.domains.get(dom).is_some_and(|c| {

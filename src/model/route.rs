@@ -31,6 +31,8 @@ pub enum Rule {
     NotOurDomain,
     /// The domain receives no mail (`mx: []`).
     NullMx,
+    /// The domain's mail service is off (`mail: false`).
+    MailOff,
     /// The domain is the spec's, but this host treats it as remote.
     Remote,
     /// A mailbox of the domain.
@@ -123,6 +125,12 @@ pub fn route(model: &Model, host: &str, address: &str) -> Route {
         r.outcome = Outcome::Reject;
         r.rule = Rule::NullMx;
         r.reply = Some(crate::reply::null_mx(&addr, &domain));
+        return r;
+    }
+    if !d.mail {
+        r.outcome = Outcome::Reject;
+        r.rule = Rule::MailOff;
+        r.reply = Some(crate::reply::mail_off(&addr, &domain));
         return r;
     }
     let role = d.roles.get(host).cloned().unwrap_or(Role::Remote);
@@ -323,6 +331,7 @@ pub fn why(model: &Model, r: &Route) -> String {
             Rule::Syntax => "the address cannot be read".into(),
             Rule::NotOurDomain => format!("`{domain}` is not a domain of this spec"),
             Rule::NullMx => format!("`{domain}` receives no mail (`mx: []`, a null MX)"),
+            Rule::MailOff => format!("the mail service of `{domain}` is off (`mail: false`)"),
             Rule::Remote => format!(
                 "host `{}` treats `{domain}` as remote (it is not in the domain's MX list, or its routing says so)",
                 r.host

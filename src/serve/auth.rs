@@ -13,6 +13,10 @@
 //!   `limits.auth_failures` of them within [`LOCKOUT`] that address gets
 //!   no more password checks until the failures are that old. The counts
 //!   are kept for SMTP and IMAP together.
+//!
+//! A user the spec marks `disabled` never logs in, and a user logs in only
+//! by the protocols its `services` name: otherwise its right password is
+//! answered as a wrong one.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -22,7 +26,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 
 use super::pool::client_key;
-use crate::manifest::Manifest;
+use crate::manifest::{Manifest, Service};
 
 /// How long failures count against an address.
 pub const LOCKOUT: Duration = Duration::from_secs(15 * 60);
@@ -121,9 +125,16 @@ impl Logins {
         e.count
     }
 
-    /// Checks `login`'s `password` for a client at `ip`. A failure is
-    /// answered only after its delay.
-    pub async fn check(&self, m: &Manifest, ip: IpAddr, login: &str, password: String) -> Verdict {
+    /// Checks `login`'s `password` for a client at `ip` logging in by
+    /// `service`. A failure is answered only after its delay.
+    pub async fn check(
+        &self,
+        m: &Manifest,
+        ip: IpAddr,
+        login: &str,
+        password: String,
+        service: Service,
+    ) -> Verdict {
         if self.locked(ip) {
             return Verdict::Locked;
         }
@@ -150,7 +161,13 @@ impl Logins {
                 let good = tokio::task::spawn_blocking(move || verify(&password, &hash))
                     .await
                     .unwrap_or(false);
-                if let (true, Some((a, _))) = (good, &user) {
+                // A disabled user's right password, or one for a protocol
+                // the user may not use, is refused like a wrong one (and
+                // counted): its mail still arrives, it never logs in there.
+                if let (true, Some((a, u))) = (good, &user)
+                    && !u.disabled
+                    && u.services.contains(&service)
+                {
                     return Verdict::Ok((*a).clone());
                 }
                 // Counted before the turn is passed on, so that the next
@@ -187,6 +204,8 @@ mod tests {
                 password: hash,
                 quota: None,
                 send_only: false,
+                disabled: false,
+                services: crate::manifest::default_services(),
                 send_as: Vec::new(),
                 rules: Vec::new(),
                 vacation: None,
@@ -216,20 +235,24 @@ mod tests {
             Some(m.users["a@x.example"].password.as_str())
         );
         assert_eq!(
-            l.check(&m, ip, "A@X.example", "right".into()).await,
+            l.check(&m, ip, "A@X.example", "right".into(), Service::Imap)
+                .await,
             Verdict::Ok("a@x.example".into())
         );
         assert_eq!(
-            l.check(&m, ip, "nobody@x.example", "right".into()).await,
+            l.check(&m, ip, "nobody@x.example", "right".into(), Service::Imap)
+                .await,
             Verdict::Wrong
         );
         assert_eq!(
-            l.check(&m, ip, "a@x.example", "wrong".into()).await,
+            l.check(&m, ip, "a@x.example", "wrong".into(), Service::Imap)
+                .await,
             Verdict::Wrong
         );
         // The same /64: locked, even with the right password.
         assert_eq!(
-            l.check(&m, other, "a@x.example", "right".into()).await,
+            l.check(&m, other, "a@x.example", "right".into(), Service::Imap)
+                .await,
             Verdict::Locked
         );
         let v4: IpAddr = "192.0.2.7".parse().unwrap();
@@ -274,7 +297,7 @@ mod tests {
                     } else {
                         "nobody@x.example"
                     };
-                    l.check(&m, ip, login, "wrong".into()).await
+                    l.check(&m, ip, login, "wrong".into(), Service::Imap).await
                 })
             })
             .collect();
@@ -317,7 +340,10 @@ mod tests {
         let ip: IpAddr = "198.51.100.1".parse().unwrap();
         for login in ["a@x.example", "nobody@x.example", "not an address", ""] {
             let before = CALLS.load(Ordering::SeqCst);
-            assert_eq!(l.check(&m, ip, login, "wrong".into()).await, Verdict::Wrong);
+            assert_eq!(
+                l.check(&m, ip, login, "wrong".into(), Service::Imap).await,
+                Verdict::Wrong
+            );
             assert_eq!(CALLS.load(Ordering::SeqCst), before + 1, "{login:?}");
         }
         // Each check against the real user's hash: same scheme, same cost.

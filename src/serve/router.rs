@@ -101,6 +101,9 @@ pub fn decide(m: &Manifest, address: &str) -> Decision {
     if d.role == Role::NullMx {
         return Decision::Reject(reply::null_mx(&addr, &domain));
     }
+    if d.role == Role::MailOff {
+        return Decision::Reject(reply::mail_off(&addr, &domain));
+    }
     let known = d.recipients.get(&local);
     if known.is_none() && d.refused.contains(&local) {
         return Decision::Reject(reply::unknown(&addr));

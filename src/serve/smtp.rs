@@ -935,7 +935,13 @@ impl Session {
         let sh = self.shared.clone();
         match sh
             .logins
-            .check(&sh.manifest, self.peer.ip(), &login, password)
+            .check(
+                &sh.manifest,
+                self.peer.ip(),
+                &login,
+                password,
+                crate::manifest::Service::Submission,
+            )
             .await
         {
             Verdict::Ok(user) => {

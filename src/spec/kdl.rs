@@ -230,7 +230,7 @@ const KNOWN_NODES: &[&str] = &[
     "version", "defaults", "host", "domain", "mx", "nameservers", "aliases", "alias",
     "mailbox", "dkim", "record", "spf", "dmarc", "mta-sts", "tls-rpt", "unknown-recipients",
     "routing", "rua", "ruf", "include", "ip4", "ip6", "ttl", "quota", "hostmaster", "srs",
-    "zone", "password", "send-only", "hostname", "ipv4", "ipv6", "stack", "algorithm",
+    "zone", "mail", "password", "send-only", "disabled", "hostname", "ipv4", "ipv6", "stack", "algorithm",
     "private-key", "public-key", "sign", "policy", "subdomain-policy", "adkim", "aspf", "pct",
     "mode", "max-age", "all", "dns", "dns-target", "target", "owns", "type", "server",
     "tsig-key", "tsig-algorithm", "tsig-secret-file", "url", "server-id", "api-key-file",

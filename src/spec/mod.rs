@@ -441,6 +441,17 @@ pub enum Service {
     Submission,
 }
 
+impl Service {
+    /// The name the spec writes.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Service::Imap => "imap",
+            Service::Pop3 => "pop3",
+            Service::Submission => "submission",
+        }
+    }
+}
+
 /// One mail domain.
 #[derive(Clone, Debug, Default, PartialEq, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -473,6 +484,13 @@ pub struct Domain {
     #[serde(default)]
     #[schemars(with = "OneOrMany<Service>")]
     pub services: Option<Sp<Vec<Sp<Service>>>>,
+    /// Whether the domain's mail service is on. Default true. `false`: its
+    /// MX hosts refuse every recipient of it (`550 5.7.1`), its mailboxes
+    /// and aliases leave the compiled maps (no logins), nothing is
+    /// DKIM-signed for it; its DNS records stay as written.
+    #[serde(default)]
+    #[schemars(with = "bool")]
+    pub mail: Option<Sp<bool>>,
     /// The domain's own values of the inherited keys.
     #[serde(flatten)]
     pub own: Defaults,
@@ -818,6 +836,16 @@ pub struct Mailbox {
     #[serde(default)]
     #[schemars(with = "bool")]
     pub send_only: Option<Sp<bool>>,
+    /// The access protocols this mailbox may log in by: some of its
+    /// domain's `services`. Default: all of them.
+    #[serde(default)]
+    #[schemars(with = "OneOrMany<Service>")]
+    pub services: Option<Sp<Vec<Sp<Service>>>>,
+    /// Receives mail as usual, but logs in by no protocol (and so sends
+    /// nothing). Default false.
+    #[serde(default)]
+    #[schemars(with = "bool")]
+    pub disabled: Option<Sp<bool>>,
     /// Rules run in order on every message delivered to the mailbox, after
     /// it was accepted.
     #[serde(default)]

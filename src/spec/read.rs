@@ -848,6 +848,9 @@ impl<'d> Reader<'d> {
         if let Some(n) = self.take(&mut f, "services") {
             d.services = self.services(n);
         }
+        if let Some(n) = self.take(&mut f, "mail") {
+            d.mail = self.bool(n, "`mail`");
+        }
         self.inherited(&mut f, &mut d.own);
         broken.extend(self.finish(f, DOMAIN_KEYS, &what));
         d.own.broken = broken;
@@ -1180,6 +1183,12 @@ impl<'d> Reader<'d> {
         if let Some(n) = self.take(&mut f, "send_only") {
             m.send_only = self.bool(n, "`send_only`");
         }
+        if let Some(n) = self.take(&mut f, "services") {
+            m.services = self.services(n);
+        }
+        if let Some(n) = self.take(&mut f, "disabled") {
+            m.disabled = self.bool(n, "`disabled`");
+        }
         if let Some(n) = self.take(&mut f, "rules") {
             for item in self.items(n) {
                 if let Some(rule) = self.rule(item) {
@@ -1200,6 +1209,8 @@ impl<'d> Reader<'d> {
                 "quota",
                 "aliases",
                 "send_only",
+                "services",
+                "disabled",
                 "rules",
                 "vacation",
                 "limits",
@@ -2043,6 +2054,7 @@ const DOMAIN_KEYS: &[&str] = &[
     "srs",
     "zone",
     "services",
+    "mail",
     "ttl",
     "quota",
     "nameservers",

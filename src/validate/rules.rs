@@ -358,6 +358,28 @@ pub fn forwards(domains: &BTreeMap<String, Domain>, all: &[Forward], diags: &mut
         let Some(d) = domains.get(dom) else {
             continue;
         };
+        let from_off = f
+            .from
+            .rsplit_once('@')
+            .and_then(|(_, fd)| domains.get(fd))
+            .is_some_and(|fd| !fd.mail);
+        if !d.mail && !from_off {
+            diags.push(
+                Diagnostic::error(
+                    Code::MailOffTarget,
+                    f.span,
+                    format!(
+                        "`{}` is in `{dom}`, whose mail service is off (`mail: false`)",
+                        f.to
+                    ),
+                )
+                .label("receives nothing")
+                .help(format!(
+                    "forward to an address that receives mail, or turn the mail of `{dom}` back on"
+                )),
+            );
+            continue;
+        }
         let reached: Vec<String> = match d.recipients.get(local) {
             Some(r) => r.target.mailboxes.iter().cloned().collect(),
             None => {

@@ -382,3 +382,89 @@ pub fn submission_rules(
         "submission without a login was accepted:\n{transcript}"
     );
 }
+
+/// The subjects of every message in `user`'s INBOX, read by `doveadm
+/// fetch` through Dovecot's config `conf` (no login: for a mailbox that may
+/// not log in).
+pub fn doveadm_subjects(conf: &std::path::Path, user: &str) -> Vec<String> {
+    let out = run(
+        &tool("doveadm"),
+        &[
+            "-c",
+            conf.to_str().unwrap(),
+            "fetch",
+            "-u",
+            user,
+            "hdr.subject",
+            "mailbox",
+            "INBOX",
+        ],
+    );
+    assert!(out.status.success(), "doveadm fetch {user}: {}", show(&out));
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("hdr.subject: "))
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+/// Polls `user`'s INBOX by [`doveadm_subjects`] until it holds at least
+/// `want`, then returns everything it holds.
+pub fn doveadm_inbox(
+    conf: &std::path::Path,
+    user: &str,
+    want: &std::collections::BTreeSet<String>,
+    secs: u64,
+) -> std::collections::BTreeSet<String> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(secs);
+    loop {
+        let got: std::collections::BTreeSet<String> =
+            doveadm_subjects(conf, user).into_iter().collect();
+        if got.is_superset(want) || std::time::Instant::now() > deadline {
+            return got;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// `gone@example.com` of the stack cases is `disabled`: its right password
+/// opens neither IMAP (on `imap`) nor submission (on `starttls`);
+/// `henry@example.com` has `services: [imap]`: IMAP, no submission.
+pub fn refused_logins(imap: u16, starttls: (u16, Tls), log: &dyn Fn() -> String) {
+    let (ok, transcript) = submit(
+        starttls,
+        "henry@example.com",
+        "henry-pw",
+        "henry@example.com",
+        "dave@example.org",
+        "from-imap-only",
+    );
+    assert!(
+        !ok && transcript.contains("535"),
+        "a mailbox without submission submitted mail:\n{transcript}\n{}",
+        log()
+    );
+    if let Err(e) = imap_subjects(imap, "henry@example.com", "henry-pw") {
+        panic!("henry may use IMAP, but: {e}\n{}", log());
+    }
+    let (ok, transcript) = submit(
+        starttls,
+        "gone@example.com",
+        "gone-pw",
+        "gone@example.com",
+        "dave@example.org",
+        "from-disabled",
+    );
+    assert!(
+        !ok && transcript.contains("535"),
+        "a disabled mailbox submitted mail:\n{transcript}\n{}",
+        log()
+    );
+    let refused = imap_subjects(imap, "gone@example.com", "gone-pw");
+    assert!(
+        refused.is_err(),
+        "a disabled mailbox logged in over IMAP\n{}",
+        log()
+    );
+}

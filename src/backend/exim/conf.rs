@@ -74,6 +74,7 @@ struct SendLimits {
 struct Replies {
     unknown: String,
     null_mx: String,
+    mail_off: String,
     relay_denied: String,
     auth_required: String,
     not_owned: String,
@@ -166,6 +167,7 @@ impl EximConf {
             replies: Replies {
                 unknown: crate::reply::unknown(ADDRESS),
                 null_mx: crate::reply::null_mx(ADDRESS, "$domain"),
+                mail_off: crate::reply::mail_off(ADDRESS, "$domain"),
                 relay_denied: format!("554 5.7.1 <{ADDRESS}>: relay access denied"),
                 auth_required: "530 5.7.0 authentication required".into(),
                 not_owned: "553 5.7.1 <$sender_address>: sender address rejected: not owned by user $authenticated_id".into(),

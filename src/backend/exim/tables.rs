@@ -33,7 +33,8 @@
 //! On every host, claimed addresses that receive nothing (send-only
 //! mailboxes, aliases leading only to them) are in `refused` (550 5.1.1 at
 //! RCPT, and a failure when routed, so a catch-all cannot take them), and a
-//! null-MX domain (RFC 7505) is in `null_mx_domains` (556 5.1.10).
+//! null-MX domain (RFC 7505) is in `null_mx_domains` (556 5.1.10), a domain
+//! whose mail service is off in `mail_off_domains` (550 5.7.1).
 
 use std::collections::BTreeMap;
 
@@ -47,6 +48,7 @@ pub type Table = BTreeMap<String, String>;
 pub struct Tables {
     pub local_domains: Table,
     pub null_mx_domains: Table,
+    pub mail_off_domains: Table,
     pub backup_domains: Table,
     pub backup_any_domains: Table,
     pub catch_all_domains: Table,
@@ -74,7 +76,7 @@ const fn file(file: &'static str, what: &'static str) -> TableFile {
 
 impl Tables {
     /// Every file, in a fixed order.
-    pub fn files(&self) -> [(TableFile, &Table); 14] {
+    pub fn files(&self) -> [(TableFile, &Table); 15] {
         [
             (
                 file("local_domains", "domains delivered here"),
@@ -86,6 +88,13 @@ impl Tables {
                     "domains that receive no mail (null MX, RFC 7505)",
                 ),
                 &self.null_mx_domains,
+            ),
+            (
+                file(
+                    "mail_off_domains",
+                    "domains whose mail service is off (`mail: false`)",
+                ),
+                &self.mail_off_domains,
             ),
             (
                 file(
@@ -176,6 +185,10 @@ pub fn build(model: &Model, host: &str, primary: &dyn Fn(&str) -> String) -> Tab
     for d in model.domains.values() {
         if d.null_mx() {
             t.null_mx_domains.insert(d.name.clone(), d.name.clone());
+            continue;
+        }
+        if !d.mail {
+            t.mail_off_domains.insert(d.name.clone(), d.name.clone());
             continue;
         }
         match d.roles.get(host) {

@@ -40,7 +40,8 @@
 //! (send-only mailboxes, aliases leading only to them) are refused at RCPT by
 //! `recipient_access` with `550 5.1.1` and mapped to themselves, so a
 //! catch-all cannot take them; and a null-MX domain (RFC 7505) is refused
-//! with `556 5.1.10` (RFC 7505 §4.2). Both also get an `error:` transport, so
+//! with `556 5.1.10` (RFC 7505 §4.2), a domain whose mail service is off
+//! (`mail: false`) with `550 5.7.1`. All also get an `error:` transport, so
 //! mail that enters without SMTP (`sendmail`, `-bv` probes) meets the same
 //! verdict (smtpd itself also refuses recipients whose transport is `error:`).
 
@@ -49,6 +50,7 @@ use std::borrow::Cow;
 use serde::Serialize;
 
 use crate::model::{Domain, Expansion, Model, Role, Unknown};
+use crate::reply::MAIL_OFF_STATUS;
 
 /// Text of a table: borrowed from the model where it can be (addresses,
 /// `OK`), built where it must be (expansions, replies).
@@ -242,6 +244,14 @@ pub fn build<'a>(model: &'a Model, host: &str, hops: &Hops) -> Tables<'a> {
                 .insert(d.name.as_str(), format!("556 5.1.10 {why}"));
             t.transport
                 .insert(d.name.as_str(), format!("error:5.1.10 {why}"));
+            continue;
+        }
+        if !d.mail {
+            let why = crate::reply::mail_off_reason(&d.name);
+            t.recipient_access
+                .insert(d.name.as_str(), format!("{MAIL_OFF_STATUS} {why}"));
+            t.transport
+                .insert(d.name.as_str(), format!("error:5.7.1 {why}"));
             continue;
         }
         match d.roles.get(host) {

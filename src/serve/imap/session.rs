@@ -664,7 +664,13 @@ impl Session {
         let sh = self.shared.clone();
         let verdict = sh
             .logins
-            .check(&sh.manifest, self.peer.ip(), &login, pass)
+            .check(
+                &sh.manifest,
+                self.peer.ip(),
+                &login,
+                pass,
+                crate::manifest::Service::Imap,
+            )
             .await;
         let (good, address) = match verdict {
             Verdict::Ok(a) => (true, a),

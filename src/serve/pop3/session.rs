@@ -406,7 +406,13 @@ impl Session {
         let sh = self.shared.clone();
         let verdict = sh
             .logins
-            .check(&sh.manifest, self.peer.ip(), login, password)
+            .check(
+                &sh.manifest,
+                self.peer.ip(),
+                login,
+                password,
+                crate::manifest::Service::Pop3,
+            )
             .await;
         let address = match verdict {
             Verdict::Ok(a) => a,

@@ -277,6 +277,8 @@ fn manifest(data: &Path, lifetime: u32) -> Manifest {
                 password: "{SHA512-CRYPT}x".into(),
                 quota: Some(10),
                 send_only: false,
+                disabled: false,
+                services: crate::manifest::default_services(),
                 send_as: vec!["tiny@queue.test".into()],
                 rules: Vec::new(),
                 vacation: None,
