@@ -441,18 +441,6 @@ impl Session {
                 return Err(self.refuse("-ERR [AUTH] authentication failed").await);
             }
         };
-        let domain = address.rsplit_once('@').map_or("", |(_, d)| d);
-        if !sh.manifest.domains.get(domain).is_some_and(|d| d.pop3) {
-            log::event(
-                self.service,
-                &self.id,
-                "login-refused",
-                &[("user", &address), ("reason", &"no POP3 for the domain")],
-            );
-            return Err(self
-                .refuse("-ERR [AUTH] POP3 is not offered for this address: use IMAP")
-                .await);
-        }
         let Some(dir) = sh.store.user_dir(&address) else {
             return Err(self
                 .refuse("-ERR [SYS/PERM] no mail store for this address")
