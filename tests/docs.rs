@@ -531,6 +531,31 @@ fn links_between_pages_lead_to_files() {
     assert!(broken.is_empty(), "broken links:\n{}", broken.join("\n"));
 }
 
+/// Every test `docs/features.md` names as `SUITE::NAME` is a test of
+/// `tests/SUITE.rs`, so the page cannot point at a test that is gone.
+#[test]
+fn features_page_names_real_tests() {
+    let page = std::fs::read_to_string(root().join("docs/features.md")).unwrap();
+    let mut named = 0;
+    let mut missing = Vec::new();
+    for cell in page.split('`').skip(1).step_by(2) {
+        let Some((suite, name)) = cell.split_once("::") else {
+            continue;
+        };
+        if suite.is_empty() || !suite.chars().all(|c| c.is_ascii_lowercase() || c == '_') {
+            continue;
+        }
+        named += 1;
+        let file =
+            std::fs::read_to_string(root().join(format!("tests/{suite}.rs"))).unwrap_or_default();
+        if !file.contains(&format!("#[test]\nfn {name}(")) {
+            missing.push(cell.to_string());
+        }
+    }
+    assert!(named >= 40, "only {named} tests named");
+    assert!(missing.is_empty(), "not tests: {missing:?}");
+}
+
 // ---- README: the terminal sessions it shows are what mailc prints ----
 
 /// Runs the `console tested` blocks of the README: each `$ mailc ...` line
