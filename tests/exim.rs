@@ -46,7 +46,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use mail_stack::client::{
-    Smtp, Tls, doveadm_inbox, imap_subjects, refused_logins, submission_rules, submit,
+    Smtp, Tls, doveadm_folder, doveadm_inbox, imap_subjects, refused_logins, submission_rules,
+    submit,
 };
 use mail_stack::instance::{chown, listening, make_certificate, mkdir, read, wait_for};
 use mail_stack::{golden, mailc_test_live, model_of, pop3, require_root, root, run, show, tool};
@@ -1541,4 +1542,96 @@ fn sending_limits_hold_across_a_restart() {
     );
     ex.start_exim();
     send_limits::still_full("ex.example", send);
+}
+
+/// Mail rules and the autoresponder as Dovecot runs them behind Exim: the
+/// rules case (tests/cases/rules) with its host on the Exim stack. Exim
+/// hands each message to Dovecot's LMTP, Pigeonhole runs the mailbox's
+/// compiled script: what it files is in the rule's folder, what it
+/// forwards comes back through Exim, and the vacation reply reaches a
+/// sender once, the second message from the same sender getting none.
+#[test]
+fn rules_and_the_autoresponder_run_in_dovecot_behind_exim() {
+    require_root();
+    exim(HEAVY);
+    let tmp = tempfile::tempdir().unwrap();
+    let spec_dir = tmp.path().join("spec");
+    mail_stack::copy_dir(&root().join("tests/cases/rules"), &spec_dir);
+    let yaml = spec_dir.join("mailc.yaml");
+    let text = std::fs::read_to_string(&yaml).unwrap();
+    assert!(text.contains("stack: postfix-dovecot"));
+    std::fs::write(
+        &yaml,
+        text.replace("stack: postfix-dovecot", "stack: exim-dovecot"),
+    )
+    .unwrap();
+    let model = model_of(&spec_dir);
+    let root = write_root("rules", &model, &tmp.path().join("root"), 26500);
+    let mx1 = EximHost::start(&root, &model, "mx1", true);
+    let p = mx1.install.ports;
+    let conf = PathBuf::from(&mx1.install.dovecot_dir).join("dovecot.conf");
+    let log = || format!("{}\n{}", mx1.log(), mx1.dovecot_log());
+    let send = |from: &str, to: &str, subject: &str| {
+        let mut smtp = Smtp::connect(p.smtp);
+        let replies = smtp.send(from, &[to], subject);
+        smtp.quit();
+        assert!(
+            replies.iter().all(|r| r.code == 250),
+            "{replies:?}\n{}",
+            log()
+        );
+    };
+    let holds = |user: &str, folder: &str, subject: &str| {
+        wait_for(
+            60,
+            &format!("`{subject}` in {folder} of {user}"),
+            || {
+                doveadm_folder(&conf, user, folder)
+                    .iter()
+                    .any(|s| s == subject)
+            },
+            log,
+        );
+    };
+
+    send(
+        "news@lists.example",
+        "alice@example.com",
+        "[rust] 1.95 is out",
+    );
+    holds("alice@example.com", "Lists.Rust", "[rust] 1.95 is out");
+    send("boss@example.net", "alice@example.com", "quarterly numbers");
+    holds("alice@example.com", "Boss", "quarterly numbers");
+    holds("carol@example.com", "INBOX", "quarterly numbers");
+    let inbox = doveadm_folder(&conf, "alice@example.com", "INBOX");
+    assert!(
+        !inbox
+            .iter()
+            .any(|s| s == "[rust] 1.95 is out" || s == "quarterly numbers"),
+        "{inbox:?}"
+    );
+
+    send("carol@example.com", "bob@example.com", "lunch?");
+    holds("bob@example.com", "INBOX", "lunch?");
+    holds("carol@example.com", "INBOX", "Away until Monday");
+    send(
+        "carol@example.com",
+        "bob@example.com",
+        "lunch tomorrow then?",
+    );
+    holds("bob@example.com", "INBOX", "lunch tomorrow then?");
+    wait_for(
+        60,
+        "Pigeonhole's note that it did not answer again",
+        || {
+            mx1.dovecot_log()
+                .contains("discarded duplicate vacation response")
+        },
+        log,
+    );
+    let replies = doveadm_folder(&conf, "carol@example.com", "INBOX")
+        .into_iter()
+        .filter(|s| s == "Away until Monday")
+        .count();
+    assert_eq!(replies, 1, "{}", log());
 }

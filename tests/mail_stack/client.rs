@@ -387,6 +387,12 @@ pub fn submission_rules(
 /// fetch` through Dovecot's config `conf` (no login: for a mailbox that may
 /// not log in).
 pub fn doveadm_subjects(conf: &std::path::Path, user: &str) -> Vec<String> {
+    doveadm_folder(conf, user, "INBOX")
+}
+
+/// The subjects of every message in `user`'s `folder`, read by `doveadm
+/// fetch` through Dovecot's config `conf` (none for a folder not made yet).
+pub fn doveadm_folder(conf: &std::path::Path, user: &str, folder: &str) -> Vec<String> {
     let out = run(
         &tool("doveadm"),
         &[
@@ -397,9 +403,12 @@ pub fn doveadm_subjects(conf: &std::path::Path, user: &str) -> Vec<String> {
             user,
             "hdr.subject",
             "mailbox",
-            "INBOX",
+            folder,
         ],
     );
+    if !out.status.success() && folder != "INBOX" {
+        return Vec::new();
+    }
     assert!(out.status.success(), "doveadm fetch {user}: {}", show(&out));
     String::from_utf8_lossy(&out.stdout)
         .lines()
