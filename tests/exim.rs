@@ -46,8 +46,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use mail_stack::client::{
-    Smtp, Tls, doveadm_folder, doveadm_inbox, imap_subjects, refused_logins, submission_rules,
-    submit,
+    Smtp, Tls, doveadm_inbox, imap_subjects, refused_logins, submission_rules, submit,
 };
 use mail_stack::instance::{chown, listening, make_certificate, mkdir, read, wait_for};
 use mail_stack::{golden, mailc_test_live, model_of, pop3, require_root, root, run, show, tool};
@@ -1571,67 +1570,5 @@ fn rules_and_the_autoresponder_run_in_dovecot_behind_exim() {
     let p = mx1.install.ports;
     let conf = PathBuf::from(&mx1.install.dovecot_dir).join("dovecot.conf");
     let log = || format!("{}\n{}", mx1.log(), mx1.dovecot_log());
-    let send = |from: &str, to: &str, subject: &str| {
-        let mut smtp = Smtp::connect(p.smtp);
-        let replies = smtp.send(from, &[to], subject);
-        smtp.quit();
-        assert!(
-            replies.iter().all(|r| r.code == 250),
-            "{replies:?}\n{}",
-            log()
-        );
-    };
-    let holds = |user: &str, folder: &str, subject: &str| {
-        wait_for(
-            60,
-            &format!("`{subject}` in {folder} of {user}"),
-            || {
-                doveadm_folder(&conf, user, folder)
-                    .iter()
-                    .any(|s| s == subject)
-            },
-            log,
-        );
-    };
-
-    send(
-        "news@lists.example",
-        "alice@example.com",
-        "[rust] 1.95 is out",
-    );
-    holds("alice@example.com", "Lists.Rust", "[rust] 1.95 is out");
-    send("boss@example.net", "alice@example.com", "quarterly numbers");
-    holds("alice@example.com", "Boss", "quarterly numbers");
-    holds("carol@example.com", "INBOX", "quarterly numbers");
-    let inbox = doveadm_folder(&conf, "alice@example.com", "INBOX");
-    assert!(
-        !inbox
-            .iter()
-            .any(|s| s == "[rust] 1.95 is out" || s == "quarterly numbers"),
-        "{inbox:?}"
-    );
-
-    send("carol@example.com", "bob@example.com", "lunch?");
-    holds("bob@example.com", "INBOX", "lunch?");
-    holds("carol@example.com", "INBOX", "Away until Monday");
-    send(
-        "carol@example.com",
-        "bob@example.com",
-        "lunch tomorrow then?",
-    );
-    holds("bob@example.com", "INBOX", "lunch tomorrow then?");
-    wait_for(
-        60,
-        "Pigeonhole's note that it did not answer again",
-        || {
-            mx1.dovecot_log()
-                .contains("discarded duplicate vacation response")
-        },
-        log,
-    );
-    let replies = doveadm_folder(&conf, "carol@example.com", "INBOX")
-        .into_iter()
-        .filter(|s| s == "Away until Monday")
-        .count();
-    assert_eq!(replies, 1, "{}", log());
+    mail_stack::client::rules_scenario(p.smtp, &conf, &|| mx1.dovecot_log(), &log);
 }

@@ -43,7 +43,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use mail_stack::client::{
-    Smtp, Tls, doveadm_folder, doveadm_inbox, imap_subjects, refused_logins, submission_rules,
+    Smtp, Tls, doveadm_inbox, imap_subjects, refused_logins, submission_rules,
 };
 use mail_stack::instance::Instance;
 use mail_stack::{
@@ -1174,70 +1174,5 @@ fn rules_and_the_autoresponder_run_in_dovecot_behind_postfix() {
     let p = mx1.install.ports;
     let conf = mx1.dovecot_conf.clone();
     let log = || format!("{}\n{}", mx1.maillog(), mx1.dovecot_log());
-    let send = |from: &str, to: &str, subject: &str| {
-        let mut smtp = Smtp::connect(p.smtp);
-        let replies = smtp.send(from, &[to], subject);
-        smtp.quit();
-        assert!(
-            replies.iter().all(|r| r.code == 250),
-            "{replies:?}\n{}",
-            log()
-        );
-    };
-    let holds = |user: &str, folder: &str, subject: &str| {
-        mail_stack::instance::wait_for(
-            60,
-            &format!("`{subject}` in {folder} of {user}"),
-            || {
-                doveadm_folder(&conf, user, folder)
-                    .iter()
-                    .any(|s| s == subject)
-            },
-            log,
-        );
-    };
-
-    // alice: a list message is filed and stops there; the boss's mail is
-    // filed and a copy forwarded to carol.
-    send(
-        "news@lists.example",
-        "alice@example.com",
-        "[rust] 1.95 is out",
-    );
-    holds("alice@example.com", "Lists.Rust", "[rust] 1.95 is out");
-    send("boss@example.net", "alice@example.com", "quarterly numbers");
-    holds("alice@example.com", "Boss", "quarterly numbers");
-    holds("carol@example.com", "INBOX", "quarterly numbers");
-    let inbox = doveadm_folder(&conf, "alice@example.com", "INBOX");
-    assert!(
-        !inbox
-            .iter()
-            .any(|s| s == "[rust] 1.95 is out" || s == "quarterly numbers"),
-        "{inbox:?}"
-    );
-
-    // bob is away: carol's first message is answered, her second is not.
-    send("carol@example.com", "bob@example.com", "lunch?");
-    holds("bob@example.com", "INBOX", "lunch?");
-    holds("carol@example.com", "INBOX", "Away until Monday");
-    send(
-        "carol@example.com",
-        "bob@example.com",
-        "lunch tomorrow then?",
-    );
-    holds("bob@example.com", "INBOX", "lunch tomorrow then?");
-    mail_stack::instance::wait_for(
-        60,
-        "Pigeonhole's note that it did not answer again",
-        || {
-            mx1.dovecot_log()
-                .contains("discarded duplicate vacation response")
-        },
-        log,
-    );
-    let replies = doveadm_folder(&conf, "carol@example.com", "INBOX")
-        .into_iter()
-        .filter(|s| s == "Away until Monday")
-        .count();
-    assert_eq!(replies, 1, "{}", log());
+    mail_stack::client::rules_scenario(p.smtp, &conf, &|| mx1.dovecot_log(), &log);
 }

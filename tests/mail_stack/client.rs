@@ -477,3 +477,78 @@ pub fn refused_logins(imap: u16, starttls: (u16, Tls), log: &dyn Fn() -> String)
         log()
     );
 }
+
+/// The rules case (tests/cases/rules) delivered for real on a Dovecot
+/// stack whose MTA listens on `smtp`: a list message lands in alice's
+/// Lists.Rust and stops there, the boss's mail in Boss with a copy
+/// forwarded back through the MTA to carol, neither in alice's INBOX; bob's
+/// autoresponder answers carol's first message and not her second
+/// (Pigeonhole notes the duplicate in `dovecot_log`). `log` is shown when
+/// something is missing.
+pub fn rules_scenario(
+    smtp: u16,
+    dovecot_conf: &std::path::Path,
+    dovecot_log: &dyn Fn() -> String,
+    log: &dyn Fn() -> String,
+) {
+    let send = |from: &str, to: &str, subject: &str| {
+        let mut client = Smtp::connect(smtp);
+        let replies = client.send(from, &[to], subject);
+        client.quit();
+        assert!(
+            replies.iter().all(|r| r.code == 250),
+            "{replies:?}\n{}",
+            log()
+        );
+    };
+    let holds = |user: &str, folder: &str, subject: &str| {
+        crate::mail_stack::instance::wait_for(
+            60,
+            &format!("`{subject}` in {folder} of {user}"),
+            || {
+                doveadm_folder(dovecot_conf, user, folder)
+                    .iter()
+                    .any(|s| s == subject)
+            },
+            log,
+        );
+    };
+
+    send(
+        "news@lists.example",
+        "alice@example.com",
+        "[rust] 1.95 is out",
+    );
+    holds("alice@example.com", "Lists.Rust", "[rust] 1.95 is out");
+    send("boss@example.net", "alice@example.com", "quarterly numbers");
+    holds("alice@example.com", "Boss", "quarterly numbers");
+    holds("carol@example.com", "INBOX", "quarterly numbers");
+    let inbox = doveadm_folder(dovecot_conf, "alice@example.com", "INBOX");
+    assert!(
+        !inbox
+            .iter()
+            .any(|s| s == "[rust] 1.95 is out" || s == "quarterly numbers"),
+        "{inbox:?}"
+    );
+
+    send("carol@example.com", "bob@example.com", "lunch?");
+    holds("bob@example.com", "INBOX", "lunch?");
+    holds("carol@example.com", "INBOX", "Away until Monday");
+    send(
+        "carol@example.com",
+        "bob@example.com",
+        "lunch tomorrow then?",
+    );
+    holds("bob@example.com", "INBOX", "lunch tomorrow then?");
+    crate::mail_stack::instance::wait_for(
+        60,
+        "Pigeonhole's note that it did not answer again",
+        || dovecot_log().contains("discarded duplicate vacation response"),
+        log,
+    );
+    let replies = doveadm_folder(dovecot_conf, "carol@example.com", "INBOX")
+        .into_iter()
+        .filter(|s| s == "Away until Monday")
+        .count();
+    assert_eq!(replies, 1, "{}", log());
+}
