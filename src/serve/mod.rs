@@ -151,6 +151,83 @@ pub fn plaintext_auth_allowed(peer: &SocketAddr) -> bool {
     }
 }
 
+/// One listener of a mail-access service, as [`accept_sessions`] runs it.
+pub(crate) struct Access {
+    /// The service's name in the log (`imap`, `imaps`, `pop3`, `pop3s`).
+    pub name: &'static str,
+    /// TLS from the first byte (993, 995).
+    pub implicit_tls: bool,
+    /// Who may stay.
+    pub pool: Arc<pool::Pool>,
+    /// The line one more than the pool admits is told before it is closed.
+    pub busy: fn(pool::Full) -> &'static [u8],
+}
+
+/// Accepts connections of a mail-access service (IMAP or POP3) until
+/// shutdown: the service's pool (`pool`) decides who may stay; one more
+/// than it admits is logged, told `busy` (not on implicit TLS: no handshake
+/// for a client that gets nothing anyway) and closed; each admitted one
+/// runs `session` under [`guarded`].
+pub(crate) async fn accept_sessions<S, F>(
+    listener: TcpListener,
+    service: Access,
+    shared: Arc<Shared>,
+    mut shutdown: watch::Receiver<bool>,
+    session: S,
+) where
+    S: Fn(tokio::net::TcpStream, SocketAddr, bool, Arc<Shared>, watch::Receiver<bool>, String) -> F
+        + Copy
+        + Send
+        + 'static,
+    F: std::future::Future<Output = ()> + Send + 'static,
+{
+    use tokio::io::AsyncWriteExt as _;
+    let Access {
+        name,
+        implicit_tls,
+        pool,
+        busy,
+    } = service;
+    loop {
+        if *shutdown.borrow() {
+            return;
+        }
+        tokio::select! {
+            accepted = listener.accept() => {
+                let Ok((mut tcp, peer)) = accepted else { continue };
+                let admitted = pool.admit(peer.ip());
+                let (sh, sd) = (shared.clone(), shutdown.clone());
+                let id = log::session_id();
+                tokio::spawn(async move {
+                    match admitted {
+                        Ok(slot) => {
+                            let run = session(tcp, peer, implicit_tls, sh, sd, id.clone());
+                            guarded(name, &id, peer, run).await;
+                            drop(slot);
+                        }
+                        Err(full) => {
+                            let why = match full {
+                                pool::Full::Service => "service full",
+                                pool::Full::Client => "client's share full",
+                            };
+                            log::event(name, &id, "refused", &[("peer", &peer), ("reason", &why)]);
+                            if implicit_tls {
+                                return;
+                            }
+                            let _ = tokio::time::timeout(
+                                std::time::Duration::from_secs(5),
+                                tcp.write_all(busy(full)),
+                            )
+                            .await;
+                        }
+                    }
+                });
+            }
+            _ = shutdown.changed() => return,
+        }
+    }
+}
+
 /// Runs one connection's session as a task of its own, so that a panic in
 /// it (a bug; no input should cause one) ends that connection only: its
 /// socket is closed as the task unwinds, the panic is logged, and every

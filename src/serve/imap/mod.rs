@@ -28,7 +28,6 @@ pub mod wire;
 
 use std::sync::Arc;
 
-use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
 
 use super::Shared;
@@ -41,51 +40,22 @@ pub async fn serve(
     listener: TcpListener,
     implicit_tls: bool,
     shared: Arc<Shared>,
-    mut shutdown: tokio::sync::watch::Receiver<bool>,
+    shutdown: tokio::sync::watch::Receiver<bool>,
 ) {
-    loop {
-        if *shutdown.borrow() {
-            return;
-        }
-        tokio::select! {
-            accepted = listener.accept() => {
-                let Ok((mut tcp, peer)) = accepted else { continue };
-                let pool = if implicit_tls { &shared.pools.imaps } else { &shared.pools.imap };
-                let admitted = pool.admit(peer.ip());
-                let (sh, sd) = (shared.clone(), shutdown.clone());
-                let name = if implicit_tls { "imaps" } else { "imap" };
-                let id = super::log::session_id();
-                tokio::spawn(async move {
-                    match admitted {
-                        Ok(slot) => {
-                            let run = session::run(tcp, peer, implicit_tls, sh, sd, id.clone());
-                            super::guarded(name, &id, peer, run).await;
-                            drop(slot);
-                        }
-                        Err(full) => {
-                            let why = match full {
-                                Full::Service => "service full",
-                                Full::Client => "client's share full",
-                            };
-                            super::log::event(name, &id, "refused", &[("peer", &peer), ("reason", &why)]);
-                            if implicit_tls {
-                                // No TLS handshake for a client that gets nothing anyway.
-                                return;
-                            }
-                            let line: &[u8] = match full {
-                                Full::Service => b"* BYE too many connections, try again later\r\n",
-                                Full::Client => b"* BYE too many connections from your address, try again later\r\n",
-                            };
-                            let _ = tokio::time::timeout(
-                                std::time::Duration::from_secs(5),
-                                tcp.write_all(line),
-                            )
-                            .await;
-                        }
-                    }
-                });
-            }
-            _ = shutdown.changed() => return,
-        }
-    }
+    let (name, pool) = if implicit_tls {
+        ("imaps", shared.pools.imaps.clone())
+    } else {
+        ("imap", shared.pools.imap.clone())
+    };
+    let busy: fn(Full) -> &'static [u8] = |full| match full {
+        Full::Service => b"* BYE too many connections, try again later\r\n",
+        Full::Client => b"* BYE too many connections from your address, try again later\r\n",
+    };
+    let service = super::Access {
+        name,
+        implicit_tls,
+        pool,
+        busy,
+    };
+    super::accept_sessions(listener, service, shared, shutdown, session::run).await;
 }

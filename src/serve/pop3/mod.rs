@@ -15,7 +15,6 @@ mod session;
 
 use std::sync::Arc;
 
-use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
 
 use super::Shared;
@@ -27,46 +26,20 @@ pub async fn serve(
     listener: TcpListener,
     implicit_tls: bool,
     shared: Arc<Shared>,
-    mut shutdown: tokio::sync::watch::Receiver<bool>,
+    shutdown: tokio::sync::watch::Receiver<bool>,
 ) {
-    loop {
-        if *shutdown.borrow() {
-            return;
-        }
-        tokio::select! {
-            accepted = listener.accept() => {
-                let Ok((mut tcp, peer)) = accepted else { continue };
-                let pool = if implicit_tls { &shared.pools.pop3s } else { &shared.pools.pop3 };
-                let admitted = pool.admit(peer.ip());
-                let (sh, sd) = (shared.clone(), shutdown.clone());
-                let name = if implicit_tls { "pop3s" } else { "pop3" };
-                let id = super::log::session_id();
-                tokio::spawn(async move {
-                    match admitted {
-                        Ok(slot) => {
-                            let run = session::run(tcp, peer, implicit_tls, sh, sd, id.clone());
-                            super::guarded(name, &id, peer, run).await;
-                            drop(slot);
-                        }
-                        Err(full) => {
-                            let why = match full {
-                                Full::Service => "service full",
-                                Full::Client => "client's share full",
-                            };
-                            super::log::event(name, &id, "refused", &[("peer", &peer), ("reason", &why)]);
-                            if implicit_tls {
-                                return;
-                            }
-                            let _ = tokio::time::timeout(
-                                std::time::Duration::from_secs(5),
-                                tcp.write_all(b"-ERR [SYS/TEMP] too many connections, try again later\r\n"),
-                            )
-                            .await;
-                        }
-                    }
-                });
-            }
-            _ = shutdown.changed() => return,
-        }
-    }
+    let (name, pool) = if implicit_tls {
+        ("pop3s", shared.pools.pop3s.clone())
+    } else {
+        ("pop3", shared.pools.pop3.clone())
+    };
+    let busy: fn(Full) -> &'static [u8] =
+        |_| b"-ERR [SYS/TEMP] too many connections, try again later\r\n";
+    let service = super::Access {
+        name,
+        implicit_tls,
+        pool,
+        busy,
+    };
+    super::accept_sessions(listener, service, shared, shutdown, session::run).await;
 }
