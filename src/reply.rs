@@ -64,6 +64,13 @@ pub fn send_limit(login: &str, kind: &str, limit: &str, domain: Option<&str>) ->
     )
 }
 
+/// A recipient whose mailbox is over its quota (RFC 5321 §4.2.2: 552,
+/// storage allocation exceeded; RFC 3463 5.2.2, mailbox full): at RCPT
+/// when nobody could take the message, in a bounce otherwise.
+pub fn mailbox_full(address: &str) -> String {
+    format!("552 5.2.2 <{address}>: mailbox full")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

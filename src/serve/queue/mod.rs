@@ -625,12 +625,15 @@ impl Delivery {
             if !mailboxes.is_empty() {
                 // RFC 5321 §4.4: the delivering server adds Return-Path.
                 let mut local = Vec::with_capacity(data.len() + from.len() + 16);
-                local.extend_from_slice(super::smtp::deliver::return_path(&from).as_bytes());
+                local.extend_from_slice(super::store::return_path(&from).as_bytes());
                 local.extend_from_slice(&data);
                 for mb in &mailboxes {
                     // The quota SMTP delivery keeps, with its reply.
-                    if !super::smtp::deliver::fits_quota(&shared, mb, local.len() as u64) {
-                        full.push((mb.clone(), format!("552 5.2.2 <{mb}>: mailbox full")));
+                    if !shared
+                        .store
+                        .fits_quota(&shared.manifest, mb, local.len() as u64)
+                    {
+                        full.push((mb.clone(), crate::reply::mailbox_full(mb)));
                         continue;
                     }
                     shared.store.deliver(mb, &local)?;

@@ -7,14 +7,13 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::io;
 use std::net::{IpAddr, SocketAddr};
-use std::path::Path;
 
 use crate::manifest::{NextHop, Target, User};
 use crate::rules::engine::{self, Answer, INBOX};
 use crate::rules::message::Header;
 use crate::serve::queue::{Kind, Outgoing};
 use crate::serve::router::{self, Decision};
-use crate::serve::{Shared, address};
+use crate::serve::{Shared, address, store};
 
 /// How many times a rule's forward or an autoresponder's reply to one of
 /// our own addresses may meet rules again; deeper, mail is stored as if
@@ -58,22 +57,12 @@ pub struct Envelope {
     pub submission: bool,
 }
 
-/// RFC 5321 §4.4: the `Return-Path:` line the delivering server adds, with
-/// its CRLF.
-pub fn return_path(from: &str) -> String {
-    format!("Return-Path: <{}>\r\n", address::display(from))
-}
-
 /// Why a recipient of an accepted message got a non-delivery report.
 fn unknown_reason(address: &str) -> String {
     format!(
         "550 5.1.1 <{}>: recipient address rejected: user unknown",
         address::display(address)
     )
-}
-
-fn full_reason(address: &str) -> String {
-    format!("552 5.2.2 <{address}>: mailbox full")
 }
 
 /// Stores and queues `message` (its `Received:` header already on top) for
@@ -123,7 +112,7 @@ fn deliver_at(shared: &Shared, env: &Envelope, message: &[u8], depth: u32) -> io
     if !mailboxes.is_empty() {
         // RFC 5321 §4.4: the delivering server adds Return-Path.
         let mut local = Vec::with_capacity(message.len() + env.from.len() + 16);
-        local.extend_from_slice(return_path(&env.from).as_bytes());
+        local.extend_from_slice(store::return_path(&env.from).as_bytes());
         local.extend_from_slice(message);
         for mb in &mailboxes {
             let user =
@@ -134,8 +123,11 @@ fn deliver_at(shared: &Shared, env: &Envelope, message: &[u8], depth: u32) -> io
                 run_rules(shared, env, mb, user, message, &local, depth, &mut failed)?;
                 continue;
             }
-            if !fits_quota(shared, mb, local.len() as u64) {
-                failed.push((mb.clone(), full_reason(mb)));
+            if !shared
+                .store
+                .fits_quota(&shared.manifest, mb, local.len() as u64)
+            {
+                failed.push((mb.clone(), crate::reply::mailbox_full(mb)));
                 continue;
             }
             shared.store.deliver(mb, &local)?;
@@ -206,8 +198,11 @@ fn run_rules(
     }
     let outcome = engine::run(&user.rules, &header, message.len() as u64, e);
     for folder in &outcome.folders {
-        if !fits_quota(shared, mb, local.len() as u64) {
-            failed.push((mb.to_string(), full_reason(mb)));
+        if !shared
+            .store
+            .fits_quota(&shared.manifest, mb, local.len() as u64)
+        {
+            failed.push((mb.to_string(), crate::reply::mailbox_full(mb)));
             break;
         }
         if folder == INBOX {
@@ -294,47 +289,6 @@ fn enqueue(
         kind,
     };
     shared.queue.enqueue(msg, message)
-}
-
-/// Whether `extra` more bytes fit in the user's quota. Usage is the size of
-/// every message file of the user's Maildir++ folders (`cur/` and `new/` of
-/// the INBOX and of each `.FOLDER/`): simple, and exact enough for a limit
-/// measured in megabytes. Blocking.
-pub fn fits_quota(shared: &Shared, user: &str, extra: u64) -> bool {
-    let Some(quota) = shared.manifest.users.get(user).and_then(|u| u.quota) else {
-        return true;
-    };
-    let Some(dir) = shared.store.user_dir(user) else {
-        return true;
-    };
-    usage(&dir).saturating_add(extra) <= quota
-}
-
-fn usage(dir: &Path) -> u64 {
-    let mut folders = vec![dir.to_path_buf()];
-    if let Ok(entries) = std::fs::read_dir(dir) {
-        folders.extend(
-            entries
-                .flatten()
-                .filter(|e| e.file_name().to_string_lossy().starts_with('.'))
-                .map(|e| e.path()),
-        );
-    }
-    let mut total = 0u64;
-    for folder in folders {
-        for sub in ["cur", "new"] {
-            let Ok(entries) = std::fs::read_dir(folder.join(sub)) else {
-                continue;
-            };
-            total += entries
-                .flatten()
-                .filter_map(|e| e.metadata().ok())
-                .filter(|m| m.is_file())
-                .map(|m| m.len())
-                .sum::<u64>();
-        }
-    }
-    total
 }
 
 /// What the `Received:` header says about one message (RFC 5321 §4.4).

@@ -8,9 +8,9 @@
 //! - every path of MAIL and RCPT is read by [`address::parse_path`]: one
 //!   that could not be written back safely (control characters, NUL) is
 //!   refused there, and what leaves again is written from the parsed form;
-//! - every recipient is decided at RCPT by [`router::decide`], so the server
+//! - every recipient is decided at RCPT by [`super::router::decide`], so the server
 //!   answers what `mailc route` explains; the additions are `<Postmaster>`
-//!   without a domain ([`router::postmaster`]) and an SRS address we made,
+//!   without a domain ([`super::router::postmaster`]) and an SRS address we made,
 //!   whose bounce (null sender only) goes on to the original sender;
 //! - sending limits (submission only): each MAIL counts a message and
 //!   each accepted RCPT a recipient for the login and its domain, durably
@@ -28,37 +28,35 @@
 //!   connection limits, and no input panics the server; a stopping server
 //!   tells idle clients `421` and lets a message in flight finish.
 
+mod command;
 mod conn;
 pub mod data;
 pub mod deliver;
+mod envelope;
+mod login;
 
-use std::borrow::Cow;
+pub use command::{parse_command, path_of};
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD as BASE64;
 use smtp_proto::{
     AUTH_LOGIN, AUTH_PLAIN, EXT_8BIT_MIME, EXT_AUTH, EXT_CHUNKING, EXT_ENHANCED_STATUS_CODES,
-    EXT_PIPELINING, EXT_SIZE, EXT_SMTP_UTF8, EXT_START_TLS, EhloResponse, Error as ParseError,
-    MailFrom, Request,
+    EXT_PIPELINING, EXT_SIZE, EXT_SMTP_UTF8, EXT_START_TLS, EhloResponse, Request,
 };
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
-use super::address::{self, Path, PathError};
-use super::auth::Verdict;
+use super::address;
 use super::log;
 use super::pool::{Full, Pool};
-use super::router::{self, Decision};
 use super::{Shared, plaintext_auth_allowed};
-use crate::manifest::SendKind;
 use conn::{Conn, Data, End, Line};
-use deliver::{Envelope, Recipient, Route, Trace};
+use deliver::{Envelope, Recipient, Trace};
 
 /// Which service a listener runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -470,210 +468,6 @@ impl Session {
         self.conn.reply_raw(&out[first..]);
     }
 
-    async fn mail(&mut self, from: MailFrom<String>, line: &[u8]) {
-        let limits = &self.shared.manifest.limits;
-        if self.helo.is_none() {
-            return self.error("503 5.5.1 send HELO or EHLO first");
-        }
-        if self.tx.is_some() {
-            return self.error("503 5.5.1 nested MAIL command");
-        }
-        if self.service.is_submission() && self.user.is_none() {
-            if !self.auth_offered() {
-                // RFC 3207 §4: no AUTH in the clear off loopback.
-                return self.error("530 5.7.0 must issue a STARTTLS command first");
-            }
-            return self.error("530 5.7.0 authentication required");
-        }
-        if from.size as u64 > limits.message_size {
-            return self.error("552 5.3.4 message size exceeds fixed maximum message size");
-        }
-        // smtp-proto has read the parameters; the path is read again here,
-        // keeping what its quotes held, and anything that could not be
-        // written back safely is refused now.
-        let address = match path_of(line) {
-            Ok(Path::Null) => String::new(),
-            Ok(Path::Mailbox(a)) => a,
-            Ok(Path::Postmaster) => {
-                return self.error("501 5.1.7 <postmaster>: a sender address needs a domain");
-            }
-            Err(e) => return self.error(&format!("501 5.1.7 {}", e.reason())),
-        };
-        if let Some(user) = &self.user
-            && self.service.is_submission()
-        {
-            let owned = router::normalize(&address)
-                .map(|(l, d)| format!("{l}@{d}"))
-                .is_some_and(|a| {
-                    self.shared
-                        .manifest
-                        .users
-                        .get(user)
-                        .is_some_and(|u| u.send_as.contains(&a))
-                });
-            if !owned {
-                let reply = format!(
-                    "553 5.7.1 <{}>: sender address not owned by user {user}",
-                    address::display(&address)
-                );
-                return self.error(&reply);
-            }
-            if let Err(reply) = self.count(SendKind::Messages).await {
-                return self.error(&reply);
-            }
-        }
-        self.tx = Some(Transaction {
-            from: address,
-            rcpts: Vec::new(),
-            size: from.size as u64,
-            chunks: None,
-            too_big: false,
-        });
-        self.conn.reply("250 2.1.0 OK");
-    }
-
-    async fn rcpt(&mut self, line: &[u8]) {
-        let max = self.shared.manifest.limits.recipients as usize;
-        let Some(tx) = &self.tx else {
-            return self.error("503 5.5.1 need MAIL before RCPT");
-        };
-        if tx.rcpts.len() >= max {
-            return self.error("452 4.5.3 too many recipients");
-        }
-        let size = tx.size.max(1);
-        let bounce = tx.from.is_empty();
-        let address = match path_of(line) {
-            Ok(Path::Mailbox(a)) if address::is_literal(&a) => {
-                return self.error(&format!(
-                    "501 5.1.3 <{}>: {}",
-                    address::display(&a),
-                    PathError::Literal.reason()
-                ));
-            }
-            Ok(Path::Mailbox(a)) => a,
-            Ok(Path::Postmaster) => match router::postmaster(&self.shared.manifest) {
-                Some(a) => a,
-                None => return self.error(&crate::reply::unknown("postmaster")),
-            },
-            Ok(Path::Null) => return self.error(&crate::reply::bad_syntax(Some(""))),
-            Err(PathError::Syntax) => {
-                return self.error(&crate::reply::bad_syntax(bracketed(line).as_deref()));
-            }
-            Err(e) => return self.error(&format!("501 5.1.3 {}", e.reason())),
-        };
-        let address = address.as_str();
-        let mut normalized = router::normalize(address)
-            .map_or_else(|| address.to_string(), |(l, d)| format!("{l}@{d}"));
-        // An SRS address we made is honoured only for a bounce (null
-        // sender): anyone else could use it to reach the original sender.
-        let srs = match bounce {
-            true => self.srs_return(address, &normalized).await,
-            false => None,
-        };
-        if let Some(original) = srs {
-            if let Some(tx) = &mut self.tx {
-                tx.rcpts.push(Recipient {
-                    address: normalized,
-                    route: Route::Return(original),
-                });
-            }
-            return self.conn.reply("250 2.1.5 OK");
-        }
-        let route = match router::decide(&self.shared.manifest, address) {
-            Decision::Deliver(t) => Route::Deliver(t),
-            Decision::Relay(hop) => Route::Relay(hop),
-            Decision::Bounce => Route::Bounce,
-            Decision::Drop => Route::Drop,
-            Decision::Reject(reply) => return self.error(&reply),
-            Decision::NotOurs if self.user.is_some() => {
-                // RFC 5321 §2.4: only the remote host may read its local
-                // parts: their case is kept.
-                if let (Some((local, _)), Some((_, domain))) =
-                    (address.rsplit_once('@'), normalized.rsplit_once('@'))
-                {
-                    normalized = format!("{local}@{domain}");
-                }
-                Route::Remote
-            }
-            Decision::NotOurs => {
-                return self.error(&router::relay_denied_reply(&normalized));
-            }
-        };
-        if let Route::Deliver(t) = &route
-            && t.forward.is_empty()
-            && self.all_full(&t.mailboxes, size).await
-        {
-            // RFC 5321 §4.2.2 (552: storage allocation exceeded), as
-            // Dovecot's quota-status says it. Only when nobody could take
-            // the message: an alias with room somewhere is accepted, and
-            // its full members get a bounce after DATA (as Postfix does).
-            return self.error(&format!(
-                "552 5.2.2 <{}>: mailbox full",
-                address::display(&normalized)
-            ));
-        }
-        if let Err(reply) = self.count(SendKind::Recipients).await {
-            return self.error(&reply);
-        }
-        if let Some(tx) = &mut self.tx {
-            tx.rcpts.push(Recipient {
-                address: normalized,
-                route,
-            });
-        }
-        self.conn.reply("250 2.1.5 OK");
-    }
-
-    /// Counts one message or recipient of a login against its sending
-    /// limits (none off submission), durably; the `450` at a limit.
-    async fn count(&self, kind: SendKind) -> Result<(), String> {
-        let Some(user) = self.user.clone().filter(|_| self.service.is_submission()) else {
-            return Ok(());
-        };
-        let sh = self.shared.clone();
-        tokio::task::spawn_blocking(move || sh.sending.take(&sh.manifest, &user, kind))
-            .await
-            .unwrap_or_else(|e| Err(format!("451 4.3.0 {e}")))
-    }
-
-    /// The original sender behind an SRS address of one of our domains
-    /// that rewrites forwards (RFC 5321 §4.5.5: the bounce of a forward
-    /// comes back to it). Forged or expired ones are left to the router.
-    async fn srs_return(&self, address: &str, normalized: &str) -> Option<String> {
-        let domain = normalized.rsplit_once('@')?.1;
-        if !self.shared.manifest.domains.get(domain)?.srs
-            || !crate::serve::queue::srs::is_srs(address)
-        {
-            return None;
-        }
-        let (sh, a) = (self.shared.clone(), address.to_string());
-        // The first use reads (or makes) the secret: blocking.
-        tokio::task::spawn_blocking(move || sh.queue.srs_reverse(&a))
-            .await
-            .ok()
-            .flatten()
-    }
-
-    /// Whether every one of `mailboxes` has a quota with no room for
-    /// `size` more bytes (the client's SIZE estimate, else one byte: full
-    /// already).
-    async fn all_full(&self, mailboxes: &[String], size: u64) -> bool {
-        let users = &self.shared.manifest.users;
-        let all_limited = !mailboxes.is_empty()
-            && mailboxes
-                .iter()
-                .all(|m| users.get(m).is_some_and(|u| u.quota.is_some()));
-        if !all_limited {
-            return false;
-        }
-        let (sh, mailboxes) = (self.shared.clone(), mailboxes.to_vec());
-        tokio::task::spawn_blocking(move || {
-            mailboxes.iter().all(|m| !deliver::fits_quota(&sh, m, size))
-        })
-        .await
-        .unwrap_or(false)
-    }
-
     async fn data(&mut self) -> Result<(), End> {
         let Some(tx) = &self.tx else {
             self.error("503 5.5.1 need MAIL command");
@@ -766,7 +560,7 @@ impl Session {
     async fn accept(&mut self, tx: Transaction, body: Vec<u8>) {
         if let Some(user) = &self.user
             && self.service.is_submission()
-            && let Err(reply) = header_from_owned(&self.shared, user, &body)
+            && let Err(reply) = login::header_from_owned(&self.shared, user, &body)
         {
             self.error(&reply);
             return;
@@ -850,281 +644,6 @@ impl Session {
         self.tx = None;
         Ok(())
     }
-
-    async fn auth(&mut self, mechanism: u64, initial: String) -> Result<(), End> {
-        if !self.service.is_submission() {
-            self.error("502 5.5.1 AUTH is not available on this port; use submission");
-            return Ok(());
-        }
-        if !self.auth_offered() {
-            // RFC 4954 §6.
-            self.error("538 5.7.11 encryption required for requested authentication mechanism");
-            return Ok(());
-        }
-        if self.helo.is_none() {
-            self.error("503 5.5.1 send HELO or EHLO first");
-            return Ok(());
-        }
-        if self.user.is_some() {
-            self.error("503 5.5.1 already authenticated");
-            return Ok(());
-        }
-        if self.tx.is_some() {
-            self.error("503 5.5.1 AUTH not permitted during a mail transaction");
-            return Ok(());
-        }
-        if self.shared.logins.locked(self.peer.ip()) {
-            self.error(LOCKED);
-            return Ok(());
-        }
-        let initial = initial.trim().to_string();
-        let credentials = if mechanism == AUTH_PLAIN {
-            let response = if initial.is_empty() {
-                self.conn.reply("334 ");
-                match self.sasl_line().await? {
-                    Ok(r) => r,
-                    Err(reply) => {
-                        self.error(reply);
-                        return Ok(());
-                    }
-                }
-            } else {
-                initial
-            };
-            match decode(&response).and_then(|b| plain(&b)) {
-                Some(c) => c,
-                None => {
-                    self.error("501 5.5.2 cannot decode the AUTH PLAIN response");
-                    return Ok(());
-                }
-            }
-        } else if mechanism == AUTH_LOGIN {
-            let username = if initial.is_empty() {
-                self.conn.reply("334 VXNlcm5hbWU6");
-                match self.sasl_line().await? {
-                    Ok(r) => r,
-                    Err(reply) => {
-                        self.error(reply);
-                        return Ok(());
-                    }
-                }
-            } else {
-                initial
-            };
-            self.conn.reply("334 UGFzc3dvcmQ6");
-            let password = match self.sasl_line().await? {
-                Ok(r) => r,
-                Err(reply) => {
-                    self.error(reply);
-                    return Ok(());
-                }
-            };
-            let text = |s: &str| decode(s).and_then(|b| String::from_utf8(b).ok());
-            match (text(&username), text(&password)) {
-                (Some(u), Some(p)) => (u, p),
-                _ => {
-                    self.error("501 5.5.2 cannot decode the AUTH LOGIN response");
-                    return Ok(());
-                }
-            }
-        } else {
-            self.error("504 5.5.4 unrecognized authentication type");
-            return Ok(());
-        };
-        let (login, password) = credentials;
-        let sh = self.shared.clone();
-        match sh
-            .logins
-            .check(
-                &sh.manifest,
-                self.peer.ip(),
-                &login,
-                password,
-                crate::manifest::Service::Submission,
-            )
-            .await
-        {
-            Verdict::Ok(user) => {
-                log::event(self.service.name(), &self.id, "login", &[("user", &user)]);
-                self.user = Some(user);
-                self.conn.reply("235 2.7.0 authentication successful");
-            }
-            Verdict::Wrong => {
-                let login = login.trim();
-                log::event(
-                    self.service.name(),
-                    &self.id,
-                    "login-failed",
-                    &[("peer", &self.peer), ("login", &login)],
-                );
-                self.error("535 5.7.8 authentication credentials invalid")
-            }
-            Verdict::Locked => {
-                log::event(
-                    self.service.name(),
-                    &self.id,
-                    "login-locked",
-                    &[("peer", &self.peer)],
-                );
-                self.error(LOCKED)
-            }
-        }
-        Ok(())
-    }
-
-    /// One line of a SASL exchange, without its CRLF; `Err` is the reply for
-    /// a cancelled or overlong one.
-    async fn sasl_line(&mut self) -> Result<Result<String, &'static str>, End> {
-        match self.conn.read_line().await? {
-            Line::TooLong => Ok(Err("500 5.5.2 line too long")),
-            Line::BareNewline => Ok(Err(BARE_COMMAND)),
-            Line::Command(l) => {
-                let s = String::from_utf8_lossy(&l).trim().to_string();
-                if s == "*" {
-                    // RFC 4954 §4.
-                    Ok(Err("501 5.7.0 authentication cancelled"))
-                } else {
-                    Ok(Ok(s))
-                }
-            }
-        }
-    }
-}
-
-/// DMARC alignment for submissions (RFC 7489 §3.1): the header `From:` of
-/// a user's message names only addresses the user may send as, as the
-/// envelope sender must. One that does not is refused, never rewritten (a
-/// rewritten From would surprise the user more than a refusal), and so is
-/// a message with more than one `From:` field (RFC 5322 §3.6: at most one;
-/// receivers differ on which they check). A message without one is taken.
-fn header_from_owned(shared: &Shared, user: &str, message: &[u8]) -> Result<(), String> {
-    let refuse = |what: &str| format!("550 5.7.1 {what}: header From not owned by user {user}");
-    let Some(parsed) = mail_parser::MessageParser::default().parse_headers(message) else {
-        return Ok(());
-    };
-    let froms = parsed
-        .root_part()
-        .headers
-        .iter()
-        .filter(|h| h.name == mail_parser::HeaderName::From)
-        .count();
-    if froms == 0 {
-        return Ok(());
-    }
-    if froms > 1 {
-        return Err("550 5.7.1 more than one header From (RFC 5322 §3.6 allows one)".into());
-    }
-    let owned = |a: &str| {
-        router::normalize(a)
-            .map(|(l, d)| format!("{l}@{d}"))
-            .is_some_and(|a| {
-                shared
-                    .manifest
-                    .users
-                    .get(user)
-                    .is_some_and(|u| u.send_as.contains(&a))
-            })
-    };
-    let addresses: Vec<&str> = match parsed.from() {
-        Some(mail_parser::Address::List(l)) => l
-            .iter()
-            .map(|a| a.address.as_deref().unwrap_or(""))
-            .collect(),
-        Some(mail_parser::Address::Group(g)) => g
-            .iter()
-            .flat_map(|g| g.addresses.iter())
-            .map(|a| a.address.as_deref().unwrap_or(""))
-            .collect(),
-        None => vec![""],
-    };
-    if addresses.is_empty() {
-        return Err(refuse("<>"));
-    }
-    match addresses.iter().find(|a| !owned(a)) {
-        Some(bad) => Err(refuse(&format!("<{}>", address::display(bad)))),
-        None => Ok(()),
-    }
-}
-
-/// Base64 as SASL uses it; `=` is the empty response (RFC 4954 §4).
-fn decode(s: &str) -> Option<Vec<u8>> {
-    if s == "=" {
-        return Some(Vec::new());
-    }
-    BASE64.decode(s.as_bytes()).ok()
-}
-
-/// RFC 4616: `authzid NUL authcid NUL passwd`; an authzid other than the
-/// login itself is refused (no one may act as another user).
-fn plain(bytes: &[u8]) -> Option<(String, String)> {
-    let mut parts = bytes.split(|&b| b == 0);
-    let (authz, authc, pass) = (parts.next()?, parts.next()?, parts.next()?);
-    if parts.next().is_some() {
-        return None;
-    }
-    let authc = String::from_utf8(authc.to_vec()).ok()?;
-    let pass = String::from_utf8(pass.to_vec()).ok()?;
-    if !authz.is_empty() && !authz.eq_ignore_ascii_case(authc.as_bytes()) {
-        return None;
-    }
-    Some((authc, pass))
-}
-
-/// The reply for a line smtp-proto could not parse.
-fn parse_error(e: &ParseError) -> String {
-    match e {
-        ParseError::UnknownCommand => "500 5.5.1 command unrecognized".to_string(),
-        ParseError::InvalidSenderAddress => "501 5.1.7 bad sender address syntax".to_string(),
-        ParseError::InvalidRecipientAddress => crate::reply::bad_syntax(None),
-        ParseError::SyntaxError { syntax } => format!("501 5.5.4 syntax: {syntax}"),
-        ParseError::InvalidParameter { param } => {
-            format!("501 5.5.4 invalid parameter {}", printable(param))
-        }
-        ParseError::UnsupportedParameter { param } => {
-            format!("555 5.5.4 unsupported parameter {}", printable(param))
-        }
-        _ => "500 5.5.2 syntax error".to_string(),
-    }
-}
-
-/// One command line (with its CRLF) as smtp-proto reads it, or the reply
-/// for one it cannot read. `in_transaction`: a bad RCPT address is then
-/// named in the reply, as `mailc route` names it.
-pub fn parse_command(line: &[u8], in_transaction: bool) -> Result<Request<String>, String> {
-    match Request::parse(&mut line.iter()) {
-        Ok(r) => Ok(r.into_owned()),
-        Err(ParseError::InvalidRecipientAddress) if in_transaction => {
-            Err(crate::reply::bad_syntax(bracketed(line).as_deref()))
-        }
-        Err(e) => Err(parse_error(&e)),
-    }
-}
-
-/// The path of a `MAIL FROM:` / `RCPT TO:` line: what follows its first
-/// `:` (the verb and its keyword hold none).
-pub fn path_of(line: &[u8]) -> Result<Path, PathError> {
-    let colon = line
-        .iter()
-        .position(|&b| b == b':')
-        .ok_or(PathError::Syntax)?;
-    address::parse_path(&line[colon + 1..]).map(|(p, _)| p)
-}
-
-/// The text between `<` and `>` of a command line, when it is printable.
-fn bracketed(line: &[u8]) -> Option<String> {
-    let text = std::str::from_utf8(line).ok()?;
-    let inner = text.split_once('<')?.1.rsplit_once('>')?.0;
-    (!inner.is_empty() && inner.len() <= 256 && !inner.chars().any(char::is_control))
-        .then(|| inner.to_string())
-}
-
-/// A client's text in a reply: printable ASCII only, short.
-fn printable(s: &str) -> Cow<'_, str> {
-    if s.len() <= 64 && s.chars().all(|c| c.is_ascii_graphic()) {
-        Cow::Borrowed(s)
-    } else {
-        Cow::Owned(s.chars().filter(char::is_ascii_graphic).take(64).collect())
-    }
 }
 
 /// A queue id, unique for this process: start time and a counter, in hex.
@@ -1138,43 +657,4 @@ fn message_id() -> String {
     });
     let n = SEQ.fetch_add(1, Ordering::Relaxed);
     format!("{start:X}{n:06X}")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sasl_plain_is_split_and_checked() {
-        assert_eq!(
-            plain(b"\0alice@example.com\0pw"),
-            Some(("alice@example.com".into(), "pw".into()))
-        );
-        assert_eq!(
-            plain(b"alice@example.com\0alice@example.com\0pw"),
-            Some(("alice@example.com".into(), "pw".into()))
-        );
-        assert_eq!(plain(b"bob@example.com\0alice@example.com\0pw"), None);
-        assert_eq!(plain(b"\0alice"), None);
-        assert_eq!(plain(b"\0a\0b\0c"), None);
-        assert_eq!(decode("="), Some(Vec::new()));
-        assert_eq!(decode("!!"), None);
-    }
-
-    #[test]
-    fn parse_errors_are_replies() {
-        for line in [
-            &b"FOO\r\n"[..],
-            b"MAIL FROM:<\xff\r\n",
-            b"RCPT TO:\r\n",
-            b"MAIL FROM:<a@b> SIZE=x\r\n",
-            b"\r\n",
-            b"\xff\xfe\r\n",
-        ] {
-            if let Err(e) = Request::parse(&mut line.iter()) {
-                let r = parse_error(&e);
-                assert!(r.starts_with('5'), "{r}");
-            }
-        }
-    }
 }
