@@ -5,6 +5,7 @@
 
 pub mod dns;
 pub mod golden;
+pub mod imap;
 pub mod pop3;
 
 use std::path::{Path, PathBuf};

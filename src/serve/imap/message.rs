@@ -716,7 +716,9 @@ fn structure(
 }
 
 /// Lowercase text a SEARCH key is matched against: a header's values,
-/// decoded; `None` when the message has no such header.
+/// decoded, then each as written (RFC 3501 §6.4.4: "the text of the header",
+/// so `HEADER Message-ID <id@host>` finds the angle brackets the decoded
+/// form drops); `None` when the message has no such header.
 pub fn header_text(p: &Parsed, name: &str) -> Option<String> {
     let m = p.msg.as_ref()?;
     let mut out = String::new();
@@ -735,12 +737,16 @@ pub fn header_text(p: &Parsed, name: &str) -> Option<String> {
             }
             HeaderValue::Text(t) => out.push_str(t),
             HeaderValue::TextList(l) => out.push_str(&l.join(" ")),
-            _ => {
-                let b = cut(p.raw, m, h.offset_start, h.offset_end);
-                out.push_str(&String::from_utf8_lossy(b));
-            }
+            _ => {}
         }
-        out.push(' ');
+        out.push('\n');
+        // Unfolded (RFC 5322 §2.2.3), so a needle may span a folded line.
+        let raw = cut(p.raw, m, h.offset_start, h.offset_end);
+        let raw = String::from_utf8_lossy(raw)
+            .replace("\r\n", "")
+            .replace('\n', "");
+        out.push_str(raw.trim());
+        out.push('\n');
     }
     found.then(|| out.to_lowercase())
 }
@@ -967,5 +973,20 @@ mod tests {
             b"prologue\r\n\r\n--foo \r\n\r\nFrom: m1@example.com\r\n\r\nm1 body\r\n\r\n--foo--\r\n\r\nepilogue\r\n"
         );
         assert_eq!(p.section(&n(&[1, 1]), What::Text).unwrap(), b"m1 body\r\n");
+    }
+
+    #[test]
+    fn header_search_text_holds_each_field_as_written() {
+        // RFC 3501 §6.4.4: a client looks a message up by its Message-ID
+        // with the angle brackets, as the field holds it.
+        let raw = b"Message-ID: <a.1@example.com>\r\nSubject: =?utf-8?q?caf=C3=A9?= and\r\n more\r\n\r\nbody\r\n";
+        let mut scratch = Vec::new();
+        let p = Parsed::new(raw, &mut scratch);
+        let id = header_text(&p, "message-id").unwrap();
+        assert!(id.contains("<a.1@example.com>"), "{id}");
+        let subject = header_text(&p, "Subject").unwrap();
+        assert!(subject.contains("café and more"), "{subject}");
+        assert!(subject.contains("?= and more"), "{subject}");
+        assert_eq!(header_text(&p, "References"), None);
     }
 }

@@ -1,0 +1,422 @@
+//! Whole mail clients against `mailc serve` on 127.0.0.1 (`docs/testing.md`,
+//! "Mail clients"), each installed by `.ci/install-oracles`:
+//!
+//! - mbsync (isync) keeps a local Maildir and the server's mailboxes in
+//!   step both ways over several runs, with `mailc serve` restarted between
+//!   them: the first pull of every folder, a flag changed, a message added
+//!   and a message deleted on each side, then a run that changes nothing.
+//!   Both sides are read back and must hold the same messages with the same
+//!   flags, under UIDs and a UIDVALIDITY that never change.
+//!
+//! A missing program fails the test, never a skip. Ports 24000–24999.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::Value;
+
+mod support;
+
+use support::imap::Server;
+use support::{Temp, root, tool};
+
+/// The first port of this suite's block.
+const PORTS: u16 = 24000;
+
+fn embedded_imap() -> std::path::PathBuf {
+    root().join("tests/cases/embedded-imap/mailc.yaml")
+}
+
+/// A message with a Message-ID, dated, as mail arrives (LF line ends).
+fn message(id: &str, subject: &str, date: &str, body: &str) -> String {
+    format!(
+        "From: Bob Example <bob@example.com>\nTo: Alice <alice@example.com>\n\
+         Subject: {subject}\nDate: {date}\nMessage-ID: <{id}@example.com>\n\n{body}\n"
+    )
+}
+
+/// Runs a Python script with the server's port in `PORT`; its standard
+/// output, or a failure showing the script's error and the server's log.
+fn python(server: &Server, script: &str) -> String {
+    let prelude = "import imaplib, os, re\nPORT = int(os.environ['PORT'])\n\
+                   def login():\n    m = imaplib.IMAP4('127.0.0.1', PORT, timeout=60)\n    \
+                   assert m.login('alice@example.com', 'alice-pw')[0] == 'OK'\n    return m\n\
+                   def ok(res):\n    assert res[0] == 'OK', res\n    return res[1]\n";
+    let out = Command::new(tool("python3", "the IMAP client tests drive imaplib"))
+        .args(["-c", &format!("{prelude}{script}")])
+        .env("PORT", server.port.to_string())
+        .output()
+        .expect("run python3");
+    assert!(
+        out.status.success(),
+        "python failed:\n{}{}\n--- server log\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+        server.log_text()
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Both sides of the channel (`tests/imap_clients/state.py`).
+fn both_sides(server: &Server, maildir: &Path) -> Value {
+    let out = Command::new(tool("python3", "the IMAP client tests drive imaplib"))
+        .arg(root().join("tests/imap_clients/state.py"))
+        .arg(server.port.to_string())
+        .args(["alice@example.com", "alice-pw"])
+        .arg(maildir)
+        .output()
+        .expect("run python3");
+    assert!(
+        out.status.success(),
+        "state.py failed:\n{}\n--- server log\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        server.log_text()
+    );
+    serde_json::from_slice(&out.stdout).expect("state.py prints JSON")
+}
+
+/// One mailbox's messages as (Message-ID, flags, SHA-256), sorted.
+fn contents(messages: &Value) -> Vec<(String, Vec<String>, String)> {
+    let mut v: Vec<_> = messages
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            let flags = m["flags"].as_array().unwrap();
+            (
+                m["id"].as_str().unwrap_or("").to_string(),
+                flags
+                    .iter()
+                    .map(|f| f.as_str().unwrap().to_string())
+                    .collect(),
+                m["sha"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// Fails unless the Maildir and the server hold the same folders, each
+/// with the same messages, flags and bytes, and mbsync's record of each
+/// folder names the server's UIDVALIDITY and UIDs the server has. Returns
+/// each mailbox's Message-IDs with their flags, for the test's own checks.
+fn assert_in_step(sides: &Value) -> BTreeMap<String, Vec<(String, Vec<String>)>> {
+    let imap = sides["imap"].as_object().unwrap();
+    let local = sides["maildir"].as_object().unwrap();
+    assert_eq!(
+        imap.keys().collect::<Vec<_>>(),
+        local.keys().collect::<Vec<_>>(),
+        "the folders differ:\n{sides:#}"
+    );
+    let mut view = BTreeMap::new();
+    for (name, box_) in imap {
+        let here = contents(&box_["messages"]);
+        assert_eq!(
+            here,
+            contents(&local[name]["messages"]),
+            "{name}: the server and the Maildir differ:\n{sides:#}"
+        );
+        let state = &local[name]["state"];
+        assert_eq!(
+            state["far_uidvalidity"], box_["uidvalidity"],
+            "{name}: mbsync's UIDVALIDITY is not the server's:\n{sides:#}"
+        );
+        let mut paired: Vec<u64> = state["pairs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p[0].as_u64().unwrap())
+            .collect();
+        paired.sort();
+        let uids: Vec<u64> = box_["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["uid"].as_u64().unwrap())
+            .collect();
+        assert_eq!(
+            paired, uids,
+            "{name}: mbsync pairs other UIDs than the server has:\n{sides:#}"
+        );
+        view.insert(
+            name.clone(),
+            here.into_iter().map(|(id, flags, _)| (id, flags)).collect(),
+        );
+    }
+    view
+}
+
+/// Each message's (mailbox, Message-ID) → UID, and each mailbox's UIDVALIDITY.
+fn uids(sides: &Value) -> (BTreeMap<(String, String), u64>, BTreeMap<String, u64>) {
+    let mut uids = BTreeMap::new();
+    let mut validity = BTreeMap::new();
+    for (name, box_) in sides["imap"].as_object().unwrap() {
+        validity.insert(name.clone(), box_["uidvalidity"].as_u64().unwrap());
+        for m in box_["messages"].as_array().unwrap() {
+            uids.insert(
+                (name.clone(), m["id"].as_str().unwrap().to_string()),
+                m["uid"].as_u64().unwrap(),
+            );
+        }
+    }
+    (uids, validity)
+}
+
+fn flags(list: &[&str]) -> Vec<String> {
+    let mut v: Vec<String> = list.iter().map(|s| s.to_string()).collect();
+    v.sort();
+    v
+}
+
+fn ids(view: &BTreeMap<String, Vec<(String, Vec<String>)>>, name: &str) -> Vec<String> {
+    view[name].iter().map(|(id, _)| id.clone()).collect()
+}
+
+fn flags_of(
+    view: &BTreeMap<String, Vec<(String, Vec<String>)>>,
+    name: &str,
+    id: &str,
+) -> Vec<String> {
+    let id = format!("<{id}@example.com>");
+    view[name]
+        .iter()
+        .find(|(i, _)| *i == id)
+        .unwrap_or_else(|| panic!("{id} is not in {name}: {view:?}"))
+        .1
+        .clone()
+}
+
+/// Renames a Maildir message file to carry the flag letters `info` (as a
+/// mail reader that keeps Maildir does).
+fn set_local_flags(folder: &Path, id: &str, info: &str) {
+    for sub in ["cur", "new"] {
+        for e in std::fs::read_dir(folder.join(sub)).unwrap() {
+            let path = e.unwrap().path();
+            let text = std::fs::read_to_string(&path).unwrap();
+            if text.contains(&format!("Message-ID: <{id}@example.com>")) {
+                let name = path.file_name().unwrap().to_str().unwrap();
+                let base = name.split(":2,").next().unwrap();
+                std::fs::rename(&path, folder.join("cur").join(format!("{base}:2,{info}")))
+                    .unwrap();
+                return;
+            }
+        }
+    }
+    panic!("no {id} in {}", folder.display());
+}
+
+fn remove_local(folder: &Path, id: &str) {
+    for sub in ["cur", "new"] {
+        for e in std::fs::read_dir(folder.join(sub)).unwrap() {
+            let path = e.unwrap().path();
+            if std::fs::read_to_string(&path)
+                .unwrap()
+                .contains(&format!("Message-ID: <{id}@example.com>"))
+            {
+                std::fs::remove_file(&path).unwrap();
+                return;
+            }
+        }
+    }
+    panic!("no {id} in {}", folder.display());
+}
+
+/// isync 1.4 acts on these server capabilities only: LOGINDISABLED,
+/// SASL-IR, UIDPLUS, LITERAL+, MOVE and COMPRESS=DEFLATE (the list in its
+/// IMAP driver). It has no CONDSTORE: each run fetches the UIDs and flags
+/// of every message and compares them with its own record. So the server's
+/// CONDSTORE side is checked around it: a run with nothing to do must
+/// leave every MODSEQ and HIGHESTMODSEQ where it was.
+#[test]
+fn mbsync_two_way_sync_across_restarts() {
+    let mbsync = tool(
+        "mbsync",
+        "the IMAP client tests sync a Maildir with isync's mbsync",
+    );
+    let tmp = Temp::new("mbsync-sync");
+    let mut server = Server::start(&embedded_imap(), "mx1", &tmp.0.join("data"), PORTS);
+    let alice = "alice@example.com";
+    for (n, (id, subject)) in [
+        ("lunch", "lunch on friday"),
+        ("report", "the report"),
+        ("minutes", "minutes of the meeting"),
+        ("invoice", "invoice 42"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let date = format!("Mon, {} Nov 2026 09:00:00 +0000", 16 + n);
+        server.deliver(
+            alice,
+            &format!("17000000{n:02}.{id}.test"),
+            &message(id, subject, &date, &format!("the text of {subject}")),
+        );
+    }
+    python(
+        &server,
+        &format!(
+            r#"
+m = login()
+ok(m.create("Archive.2026"))
+for box, flags, text in [("Sent", "(\\Seen)", {sent:?}), ("Archive.2026", "(\\Seen \\Flagged)", {old:?}), ("Archive.2026", None, {older:?})]:
+    ok(m.append(box, flags, None, text.replace("\n", "\r\n").encode()))
+"#,
+            sent = message(
+                "sent",
+                "re: lunch",
+                "Tue, 17 Nov 2026 10:00:00 +0000",
+                "noon is fine"
+            ),
+            old = message(
+                "old",
+                "last year",
+                "Wed, 18 Nov 2026 10:00:00 +0000",
+                "kept"
+            ),
+            older = message(
+                "older",
+                "the year before",
+                "Thu, 19 Nov 2026 10:00:00 +0000",
+                "kept too"
+            ),
+        ),
+    );
+
+    let local = tmp.0.join("local");
+    std::fs::create_dir_all(&local).unwrap();
+    let rc = tmp.0.join("mbsyncrc");
+    std::fs::write(
+        &rc,
+        format!(
+            "IMAPAccount test\nHost 127.0.0.1\nPort {port}\nUser {alice}\nPass alice-pw\n\
+             SSLType None\nAuthMechs PLAIN\n\nIMAPStore remote\nAccount test\n\n\
+             MaildirStore local\nPath {local}/\nInbox {local}/INBOX\nSubFolders Verbatim\n\n\
+             Channel sync\nFar :remote:\nNear :local:\nPatterns *\nCreate Both\nExpunge Both\n\
+             SyncState *\n",
+            port = server.port,
+            local = local.display()
+        ),
+    )
+    .unwrap();
+    let sync = |server: &Server| {
+        let out = Command::new(&mbsync)
+            .arg("-c")
+            .arg(&rc)
+            .arg("-a")
+            .output()
+            .expect("run mbsync");
+        assert!(
+            out.status.success(),
+            "mbsync failed:\n{}{}\n--- server log\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr),
+            server.log_text()
+        );
+    };
+
+    // The first pull: every folder, every message, its flags.
+    sync(&server);
+    let first = both_sides(&server, &local);
+    let view = assert_in_step(&first);
+    assert_eq!(
+        view.keys().collect::<Vec<_>>(),
+        [
+            "Archive",
+            "Archive.2026",
+            "Drafts",
+            "INBOX",
+            "Junk",
+            "Sent",
+            "Trash"
+        ],
+        "{first:#}"
+    );
+    assert_eq!(view["INBOX"].len(), 4, "{first:#}");
+    assert_eq!(flags_of(&view, "Sent", "sent"), flags(&["\\Seen"]));
+    assert_eq!(
+        flags_of(&view, "Archive.2026", "old"),
+        flags(&["\\Flagged", "\\Seen"])
+    );
+    assert!(
+        local.join("Archive/2026/cur").is_dir(),
+        "a subfolder is a Maildir of its own"
+    );
+
+    // A change of each kind on each side, with the server restarted between.
+    server.restart();
+    let inbox = local.join("INBOX");
+    set_local_flags(&inbox, "lunch", "F");
+    remove_local(&inbox, "minutes");
+    set_local_flags(&local.join("Sent"), "sent", "");
+    let draft = message(
+        "draft",
+        "a draft",
+        "Fri, 20 Nov 2026 08:00:00 +0000",
+        "written offline",
+    );
+    std::fs::write(local.join("Drafts/new/1700000100.draft.local"), &draft).unwrap();
+    python(
+        &server,
+        &format!(
+            r#"
+m = login()
+ok(m.select("INBOX"))
+uid = ok(m.uid("SEARCH", None, "HEADER", "Message-ID", "<report@example.com>"))[0]
+ok(m.uid("STORE", uid, "+FLAGS", "(\\Seen \\Answered)"))
+ok(m.select("Archive.2026"))
+uid = ok(m.uid("SEARCH", None, "HEADER", "Message-ID", "<older@example.com>"))[0]
+ok(m.uid("STORE", uid, "+FLAGS", "(\\Deleted)"))
+ok(m.expunge())
+ok(m.append("Archive.2026", None, None, {new:?}.replace("\n", "\r\n").encode()))
+"#,
+            new = message(
+                "filed",
+                "filed away",
+                "Sat, 21 Nov 2026 10:00:00 +0000",
+                "new on the server"
+            ),
+        ),
+    );
+    sync(&server);
+    server.restart();
+    let second = both_sides(&server, &local);
+    let view = assert_in_step(&second);
+    assert_eq!(
+        ids(&view, "INBOX"),
+        [
+            "<invoice@example.com>",
+            "<lunch@example.com>",
+            "<report@example.com>"
+        ],
+        "a message deleted in the Maildir is expunged on the server:\n{second:#}"
+    );
+    assert_eq!(flags_of(&view, "INBOX", "lunch"), flags(&["\\Flagged"]));
+    assert_eq!(
+        flags_of(&view, "INBOX", "report"),
+        flags(&["\\Answered", "\\Seen"])
+    );
+    assert_eq!(flags_of(&view, "Sent", "sent"), Vec::<String>::new());
+    assert_eq!(ids(&view, "Drafts"), ["<draft@example.com>"]);
+    assert_eq!(
+        ids(&view, "Archive.2026"),
+        ["<filed@example.com>", "<old@example.com>"],
+        "a message expunged on the server is gone from the Maildir:\n{second:#}"
+    );
+    // What was there before keeps its UID and every UIDVALIDITY stands.
+    let (uids_before, validity_before) = uids(&first);
+    let (uids_after, validity_after) = uids(&second);
+    assert_eq!(validity_before, validity_after);
+    for (key, uid) in &uids_after {
+        if let Some(before) = uids_before.get(key) {
+            assert_eq!(before, uid, "{key:?} changed its UID");
+        }
+    }
+
+    // Nothing left to do: neither side changes, down to MODSEQs and file names.
+    sync(&server);
+    let third = both_sides(&server, &local);
+    assert_eq!(second, third, "a sync with nothing to do changed something");
+    server.assert_no_panic();
+}
