@@ -18,7 +18,32 @@ use rsa::pkcs8::{DecodePrivateKey as _, EncodePrivateKey as _, EncodePublicKey a
 use rsa::traits::PublicKeyParts as _;
 use spki::DecodePublicKey as _;
 
-use crate::model::DkimAlgorithm;
+// The key algorithms a spec may choose for a DKIM key (RFC 6376 §3.3,
+// RFC 8463 for Ed25519); the spec names them (`spec::DkimAlgorithm`).
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    schemars::JsonSchema,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum DkimAlgorithm {
+    // Named by hand: serde's kebab-case writes `rsa2048`.
+    #[serde(rename = "rsa-2048")]
+    Rsa2048,
+    #[serde(rename = "rsa-3072")]
+    Rsa3072,
+    #[serde(rename = "rsa-4096")]
+    Rsa4096,
+    Ed25519,
+}
 
 /// `rsaEncryption` (RFC 8017 appendix C).
 const OID_RSA: &str = "1.2.840.113549.1.1.1";

@@ -16,7 +16,7 @@
 //!   (see [`mta_sts`](super::mta_sts)); TLS-RPT at `_smtp._tls` (RFC 8460 §3);
 //! - for a domain with a local host, the client SRV records of RFC 6186 and
 //!   RFC 8314 pointing at it, and `0 0 0 .` ("not offered", RFC 6186 §4) for
-//!   what its stack does not serve ([`services`](super::services));
+//!   what its stack does not serve ([`services`](crate::model::services));
 //! - DMARC report authorization, `D._report._dmarc.R TXT "v=DMARC1"`
 //!   (RFC 7489 §7.1), in the zone of a report domain R we publish, for every
 //!   domain D of the spec that sends reports there — unless R is D, an
@@ -48,9 +48,10 @@ use hickory_proto::rr::rdata::{A, AAAA, MX, NS, SRV};
 use hickory_proto::rr::{Name, RData, RecordType};
 
 use super::zone::{Zone, serial_of, txt};
-use super::{Context, mta_sts, services};
+use super::{Context, mta_sts};
 use crate::diag::{About, Code, Diagnostic};
 use crate::dkim::{self, KeyType, PublicKey};
+use crate::model::services;
 use crate::model::{
     Alignment, DkimAlgorithm, DkimKey, DkimSource, DkimState, Dmarc, DmarcPolicy, Domain, Model,
 };

@@ -13,7 +13,6 @@ pub mod mta_sts;
 pub mod postfix;
 pub mod relay;
 pub mod server;
-pub mod services;
 pub mod template;
 pub mod zone;
 

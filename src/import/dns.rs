@@ -16,7 +16,7 @@ use super::report::Finding;
 use super::zone::{Data, Entry, ZoneFile};
 use crate::backend::zone::{name_text, rdata_text};
 use crate::live::records::{Key, Records};
-use crate::validate::records::CLIENT_SRV;
+use crate::model::services;
 
 /// What the comparison needs to know about one imported zone.
 #[derive(Debug)]
@@ -325,7 +325,7 @@ pub fn map(
                     &mut imp.explained,
                 );
             }
-            (RecordType::SRV, _) if has_local && CLIENT_SRV.contains(&rel.as_str()) => {
+            (RecordType::SRV, _) if has_local && services::is_client_srv(&rel) => {
                 // mailc writes these for the domain's local host.
             }
             (RecordType::CNAME | RecordType::NS | RecordType::SRV | RecordType::TLSA, _) => {

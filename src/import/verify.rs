@@ -277,9 +277,9 @@ pub fn compare_zones(model: &Model, imports: &[ZoneImport], findings: &mut Vec<F
             // host: one note for all of them.
             if a.is_none()
                 && key.rtype == hickory_proto::rr::RecordType::SRV
-                && crate::validate::records::CLIENT_SRV
+                && crate::model::services::ALL
                     .iter()
-                    .any(|s| name_text(&key.owner).starts_with(&format!("{s}.")))
+                    .any(|s| name_text(&key.owner).starts_with(&format!("{}.", s.srv)))
             {
                 client_srv.push(name_text(&key.owner));
                 continue;

@@ -31,8 +31,8 @@ use std::collections::BTreeSet;
 use hickory_proto::rr::{Name, RData, RecordType};
 
 use super::records::{Key, Records, Set, same_data, text};
-use crate::backend::services;
 pub use crate::model::Owns;
+use crate::model::services;
 
 /// A share of a zone's records a push may remove or change without
 /// `--allow-large-change`, in percent (as octoDNS).
@@ -79,7 +79,7 @@ impl Scope {
                 under("_domainkey") || under("_dmarc") || rel == "_mta-sts" || rel == "_smtp._tls"
             }
             RecordType::A | RecordType::AAAA => rel == "mta-sts",
-            RecordType::SRV => services::ALL.iter().any(|s| s.srv == rel),
+            RecordType::SRV => services::is_client_srv(&rel),
             _ => false,
         }
     }

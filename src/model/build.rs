@@ -1143,9 +1143,9 @@ fn reserved(
         );
     }
     if !mx.is_empty() && roles.values().any(|x| *x == Role::Local) {
-        for s in validate::records::CLIENT_SRV {
+        for s in super::services::ALL {
             r.names.insert(
-                (*s).into(),
+                s.srv.into(),
                 "the mail-client SRV records mailc writes (RFC 6186)".into(),
             );
         }

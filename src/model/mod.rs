@@ -14,6 +14,7 @@ mod recipients;
 pub mod relay;
 pub mod route;
 mod routing;
+pub mod services;
 mod warn;
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -701,30 +701,7 @@ pub enum DkimState {
     Revoked,
 }
 
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    JsonSchema,
-    serde::Serialize,
-    serde::Deserialize,
-)]
-#[serde(rename_all = "kebab-case")]
-pub enum DkimAlgorithm {
-    // Named by hand: serde's kebab-case writes `rsa2048`.
-    #[serde(rename = "rsa-2048")]
-    Rsa2048,
-    #[serde(rename = "rsa-3072")]
-    Rsa3072,
-    #[serde(rename = "rsa-4096")]
-    Rsa4096,
-    Ed25519,
-}
+pub use crate::dkim::DkimAlgorithm;
 
 /// DMARC (RFC 7489). Fields merge with the default's.
 #[derive(Clone, Debug, Default, PartialEq, JsonSchema)]

@@ -12,16 +12,6 @@ use crate::spec::Record;
 /// The record types a spec may give.
 pub const TYPES: &[&str] = &["A", "AAAA", "CNAME", "TXT", "SRV", "CAA", "TLSA", "NS"];
 
-/// RFC 6186 / RFC 8314 service names mailc publishes for mail clients.
-pub const CLIENT_SRV: &[&str] = &[
-    "_submission._tcp",
-    "_submissions._tcp",
-    "_imap._tcp",
-    "_imaps._tcp",
-    "_pop3._tcp",
-    "_pop3s._tcp",
-];
-
 /// What mailc itself writes into one zone, by relative owner name → why.
 #[derive(Default)]
 pub struct Reserved {
@@ -158,7 +148,7 @@ pub fn check(
         // An SPF record at another name (`_spf`, a subdomain that sends):
         // checked as a record given whole, and counted with the records
         // that include it.
-        if rec.rtype == "TXT" && crate::live::check::tags::is_spf(&rec.value) {
+        if rec.rtype == "TXT" && super::spf::is_spf(&rec.value) {
             let fqdn = match rec.name.as_str() {
                 "@" => domain.to_string(),
                 n => format!("{n}.{domain}"),

@@ -10,6 +10,13 @@ use crate::model::{Spf, SpfAll, names};
 use crate::source::Span;
 use crate::spec::Sp;
 
+/// Whether a TXT record is an SPF record: `v=spf1` alone or followed by a
+/// space, in any case (RFC 7208 §4.5).
+pub fn is_spf(record: &str) -> bool {
+    let b = record.as_bytes();
+    b.len() >= 6 && b[..6].eq_ignore_ascii_case(b"v=spf1") && (b.len() == 6 || b[6] == b' ')
+}
+
 /// RFC 7208 §4.6.4: at most 10 terms that cause DNS lookups.
 pub const MAX_LOOKUPS: usize = 10;
 
@@ -578,6 +585,14 @@ fn bad_term(v: &Sp<String>, kind: &str, why: &str, example: &str) -> Diagnostic 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn spf_prefix() {
+        assert!(is_spf("v=spf1 -all"));
+        assert!(is_spf("V=SPF1"));
+        assert!(!is_spf("v=spf10 -all"));
+        assert!(!is_spf("google-site-verification=x"));
+    }
 
     #[test]
     fn a_record_given_whole() {

@@ -205,7 +205,10 @@ fn missing(c: &mut Check, why: &str) {
 fn txt(c: &mut Check, kind: &Kind, want: &str, texts: Vec<String>) {
     let (ours, what): (Vec<String>, &str) = match kind {
         Kind::Spf => (
-            texts.into_iter().filter(|t| tags::is_spf(t)).collect(),
+            texts
+                .into_iter()
+                .filter(|t| crate::validate::spf::is_spf(t))
+                .collect(),
             "SPF",
         ),
         Kind::Dmarc => (

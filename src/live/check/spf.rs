@@ -14,7 +14,7 @@ use hickory_proto::rr::{Name, RecordType};
 
 use super::compare::{Answer, Answers, Check, Status};
 use super::expect::joined;
-use super::tags::is_spf;
+use crate::validate::spf::is_spf;
 use crate::validate::spf::{MAX_LOOKUPS, MAX_VOID_LOOKUPS, lookups};
 
 /// The check's name in the report.

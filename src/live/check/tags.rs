@@ -33,13 +33,6 @@ pub fn has_version(record: &str, version: &str) -> bool {
         .is_some_and(|(n, v)| n == "v" && v.eq_ignore_ascii_case(version))
 }
 
-/// Whether a TXT record is an SPF record: `v=spf1` alone or followed by a
-/// space, in any case (RFC 7208 §4.5).
-pub fn is_spf(record: &str) -> bool {
-    let b = record.as_bytes();
-    b.len() >= 6 && b[..6].eq_ignore_ascii_case(b"v=spf1") && (b.len() == 6 || b[6] == b' ')
-}
-
 /// A comma-separated URI list (`rua=`, `ruf=`), trimmed and sorted: the
 /// order of report addresses carries no meaning.
 pub fn uri_list(value: Option<&str>) -> Vec<String> {
@@ -67,14 +60,6 @@ mod tests {
         assert!(has_version("v=DMARC1; p=none", "DMARC1"));
         assert!(!has_version("p=none; v=DMARC1", "DMARC1"));
         assert!(has_version("v=STSv1; id=1", "STSv1"));
-    }
-
-    #[test]
-    fn spf_prefix() {
-        assert!(is_spf("v=spf1 -all"));
-        assert!(is_spf("V=SPF1"));
-        assert!(!is_spf("v=spf10 -all"));
-        assert!(!is_spf("google-site-verification=x"));
     }
 
     #[test]

@@ -205,8 +205,8 @@ fn target(mailboxes: &[&str], forward: &[&str]) -> Target {
 fn keys() -> &'static (String, String) {
     static KEYS: std::sync::OnceLock<(String, String)> = std::sync::OnceLock::new();
     KEYS.get_or_init(|| {
-        let rsa = crate::dkim::generate(crate::model::DkimAlgorithm::Rsa2048).unwrap();
-        let ed = crate::dkim::generate(crate::model::DkimAlgorithm::Ed25519).unwrap();
+        let rsa = crate::dkim::generate(crate::dkim::DkimAlgorithm::Rsa2048).unwrap();
+        let ed = crate::dkim::generate(crate::dkim::DkimAlgorithm::Ed25519).unwrap();
         (rsa.to_string(), ed.to_string())
     })
 }
