@@ -7,24 +7,32 @@
 //!   and a message deleted on each side, then a run that changes nothing.
 //!   Both sides are read back and must hold the same messages with the same
 //!   flags, under UIDs and a UIDVALIDITY that never change.
+//! - Roundcube (Debian's roundcube-core, run by PHP's built-in web server)
+//!   in a headless Chromium driven over WebDriver: log in, the INBOX's
+//!   message list, sorted by date both ways and in the threads view, and a
+//!   message opened; Roundcube's own IMAP log shows it asked the server to
+//!   SORT and THREAD.
 //!
 //! A missing program fails the test, never a skip. Ports 24000–24999.
 
 use std::collections::BTreeMap;
-use std::path::Path;
-use std::process::Command;
+use std::net::TcpStream;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
 mod support;
 
 use support::imap::Server;
-use support::{Temp, root, tool};
+use support::{Temp, free_port, root, tool};
 
 /// The first port of this suite's block.
 const PORTS: u16 = 24000;
 
-fn embedded_imap() -> std::path::PathBuf {
+fn embedded_imap() -> PathBuf {
     root().join("tests/cases/embedded-imap/mailc.yaml")
 }
 
@@ -418,5 +426,335 @@ ok(m.append("Archive.2026", None, None, {new:?}.replace("\n", "\r\n").encode()))
     sync(&server);
     let third = both_sides(&server, &local);
     assert_eq!(second, third, "a sync with nothing to do changed something");
+    server.assert_no_panic();
+}
+
+/// Why Roundcube's test needs what it runs.
+const WEBMAIL: &str = "the webmail test runs Debian's Roundcube (roundcube-core, roundcube-sqlite3) \
+     with php-cli's built-in server, in Chromium driven by chromium-driver";
+
+/// A helper program in a process group of its own, stopped with its
+/// children (the browsers chromedriver starts) when dropped.
+struct Daemon {
+    child: Child,
+    log: PathBuf,
+}
+
+impl Daemon {
+    /// Starts `cmd` and waits until `port` on 127.0.0.1 takes connections.
+    fn start(mut cmd: Command, port: u16, log: PathBuf) -> Daemon {
+        let out = std::fs::File::create(&log).unwrap();
+        let child = cmd
+            .stdin(Stdio::null())
+            .stdout(out.try_clone().unwrap())
+            .stderr(out)
+            .process_group(0)
+            .spawn()
+            .unwrap_or_else(|e| panic!("{WEBMAIL}: {e}"));
+        let mut d = Daemon { child, log };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if let Some(status) = d.child.try_wait().unwrap() {
+                panic!("{cmd:?} exited with {status}:\n{}", d.log_text());
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{cmd:?} did not listen:\n{}",
+                d.log_text()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        d
+    }
+
+    fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        // The whole group this test started (its PID is the group's id).
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", self.child.id())])
+            .status();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Roundcube's configuration for one test: its SQLite database, logs and
+/// temporary files in `dir`, the IMAP server `mailc serve`, no SMTP (the
+/// test sends nothing), and its IMAP conversation logged.
+fn roundcube_config(dir: &Path, imap_port: u16) -> PathBuf {
+    let roundcube = Path::new("/usr/share/roundcube");
+    assert!(
+        roundcube.join("index.php").is_file()
+            && Path::new("/var/lib/roundcube/public_html").is_dir(),
+        "Roundcube is not installed; {WEBMAIL}. Run `.ci/install-oracles`"
+    );
+    let config = dir.join("config");
+    for sub in ["config", "logs", "temp"] {
+        std::fs::create_dir_all(dir.join(sub)).unwrap();
+    }
+    // Roundcube reads its defaults from the folder of its configuration.
+    for file in ["defaults.inc.php", "mimetypes.php"] {
+        std::os::unix::fs::symlink(Path::new("/etc/roundcube").join(file), config.join(file))
+            .unwrap();
+    }
+    let db = dir.join("roundcube.db");
+    let schema = std::fs::File::open(roundcube.join("SQL/sqlite.initial.sql")).unwrap();
+    let out = Command::new(tool("sqlite3", WEBMAIL))
+        .arg(&db)
+        .stdin(schema)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::write(
+        config.join("config.inc.php"),
+        format!(
+            "<?php\n$config = [];\n\
+             $config['db_dsnw'] = 'sqlite:///{db}?mode=0600';\n\
+             $config['imap_host'] = '127.0.0.1:{imap_port}';\n\
+             $config['smtp_host'] = '';\n\
+             $config['des_key'] = 'mailc-roundcube-test-key';\n\
+             $config['log_dir'] = '{logs}/';\n\
+             $config['temp_dir'] = '{temp}/';\n\
+             $config['imap_debug'] = true;\n\
+             $config['plugins'] = [];\n\
+             $config['skin'] = 'elastic';\n\
+             $config['enable_spellcheck'] = false;\n\
+             $config['enable_installer'] = false;\n",
+            db = db.display(),
+            logs = dir.join("logs").display(),
+            temp = dir.join("temp").display(),
+        ),
+    )
+    .unwrap();
+    // PHP's server hands every request that is not a file to Roundcube,
+    // told where this configuration is.
+    let router = dir.join("router.php");
+    std::fs::write(
+        &router,
+        format!(
+            "<?php\n$path = parse_url($_SERVER['REQUEST_URI'], PHP_URL_PATH);\n\
+             if ($path !== '/' && is_file($_SERVER['DOCUMENT_ROOT'] . $path)) {{\n    return false;\n}}\n\
+             define('RCMAIL_CONFIG_DIR', '{}');\n\
+             require $_SERVER['DOCUMENT_ROOT'] . '/index.php';\n",
+            config.display()
+        ),
+    )
+    .unwrap();
+    router
+}
+
+/// The list as Roundcube showed it: each row's subject, thread depth and
+/// thread parent's subject.
+fn shown(list: &Value) -> Vec<(String, u64, Option<String>)> {
+    let rows = list["rows"].as_array().unwrap();
+    let subject_of = |uid: &Value| {
+        rows.iter()
+            .find(|r| r["uid"] == *uid)
+            .map(|r| r["subject"].as_str().unwrap().to_string())
+    };
+    rows.iter()
+        .map(|r| {
+            (
+                r["subject"].as_str().unwrap().to_string(),
+                r["depth"].as_u64().unwrap(),
+                subject_of(&r["parent"]),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn roundcube_lists_sorts_threads_and_opens_mail() {
+    let php = tool("php", WEBMAIL);
+    let chromedriver = tool("chromedriver", WEBMAIL);
+    let chromium = tool("chromium", WEBMAIL);
+    // The browser itself rather than Debian's launcher script.
+    let browser = Some(PathBuf::from("/usr/lib/chromium/chromium"))
+        .filter(|p| p.is_file())
+        .unwrap_or(chromium);
+    let tmp = Temp::new("roundcube-web");
+    let server = Server::start(&embedded_imap(), "mx1", &tmp.0.join("data"), PORTS);
+    // Arrival (UID) order is not date order; three messages are one thread.
+    let kickoff = "References: <kickoff@example.com>\nIn-Reply-To: <kickoff@example.com>\n";
+    let mail = [
+        (
+            "lunch",
+            "lunch on friday",
+            "Fri, 13 Nov 2026 12:00:00 +0000",
+            "",
+            "Shall we meet at noon?",
+        ),
+        (
+            "kickoff",
+            "project kickoff",
+            "Tue, 10 Nov 2026 09:00:00 +0000",
+            "",
+            "Kickoff on Monday.",
+        ),
+        (
+            "reply1",
+            "Re: project kickoff",
+            "Thu, 12 Nov 2026 09:00:00 +0000",
+            kickoff,
+            "Monday works.",
+        ),
+        (
+            "report",
+            "the report",
+            "Wed, 11 Nov 2026 09:00:00 +0000",
+            "",
+            "",
+        ),
+        (
+            "reply2",
+            "Re: project kickoff, the agenda",
+            "Sat, 14 Nov 2026 09:00:00 +0000",
+            "References: <kickoff@example.com> <reply1@example.com>\nIn-Reply-To: <reply1@example.com>\n",
+            "See you then.",
+        ),
+    ];
+    for (n, (id, subject, date, extra, body)) in mail.iter().enumerate() {
+        let text = if *id == "report" {
+            format!(
+                "From: Carol <carol@example.org>\nTo: alice@example.com\nSubject: {subject}\nDate: {date}\n\
+                 Message-ID: <{id}@example.com>\nMIME-Version: 1.0\n\
+                 Content-Type: multipart/mixed; boundary=\"B\"\n\n--B\n\
+                 Content-Type: text/plain; charset=utf-8\n\nHere is the report you asked for.\n--B\n\
+                 Content-Type: application/pdf; name=\"report.pdf\"\n\
+                 Content-Disposition: attachment; filename=\"report.pdf\"\n\
+                 Content-Transfer-Encoding: base64\n\nJVBERi0xLjQK\n--B--\n"
+            )
+        } else {
+            format!(
+                "From: Bob <bob@example.com>\nTo: alice@example.com\nSubject: {subject}\nDate: {date}\n\
+                 Message-ID: <{id}@example.com>\n{extra}\n{body}\n"
+            )
+        };
+        server.deliver(
+            "alice@example.com",
+            &format!("17000000{n:02}.{id}.test"),
+            &text,
+        );
+    }
+
+    let web = tmp.0.join("web");
+    let router = roundcube_config(&web, server.port);
+    let web_port = free_port(PORTS);
+    let mut cmd = Command::new(&php);
+    cmd.arg("-S")
+        .arg(format!("127.0.0.1:{web_port}"))
+        .args(["-t", "/var/lib/roundcube/public_html"])
+        .arg(&router)
+        .current_dir(&web);
+    let php_server = Daemon::start(cmd, web_port, web.join("php.log"));
+    let driver_port = free_port(PORTS);
+    let mut cmd = Command::new(&chromedriver);
+    cmd.arg(format!("--port={driver_port}"));
+    let driver = Daemon::start(cmd, driver_port, web.join("chromedriver.log"));
+
+    let out = Command::new(tool("python3", WEBMAIL))
+        .arg(root().join("tests/imap_clients/roundcube.py"))
+        .arg(driver_port.to_string())
+        .arg(format!("http://127.0.0.1:{web_port}/"))
+        .args(["alice@example.com", "alice-pw"])
+        .arg(&browser)
+        .arg(web.join("profile"))
+        .arg("the report")
+        .output()
+        .expect("run python3");
+    let imap_log = std::fs::read_to_string(web.join("logs/imap.log")).unwrap_or_default();
+    assert!(
+        out.status.success(),
+        "the browser session failed:\n{}{}\n--- Roundcube's IMAP log\n{imap_log}\n--- PHP\n{}\n--- chromedriver\n{}\n--- server log\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+        php_server.log_text(),
+        driver.log_text(),
+        server.log_text()
+    );
+    let seen: Value = serde_json::from_slice(&out.stdout).expect("roundcube.py prints JSON");
+    let plain = |subjects: &[&str]| -> Vec<(String, u64, Option<String>)> {
+        subjects.iter().map(|s| (s.to_string(), 0, None)).collect()
+    };
+    let ascending = [
+        "project kickoff",
+        "the report",
+        "Re: project kickoff",
+        "lunch on friday",
+        "Re: project kickoff, the agenda",
+    ];
+    let mut first: Vec<String> = shown(&seen["first"]).into_iter().map(|r| r.0).collect();
+    first.sort();
+    let mut all: Vec<String> = ascending.iter().map(|s| s.to_string()).collect();
+    all.sort();
+    assert_eq!(first, all, "the INBOX as first listed:\n{seen:#}");
+    assert_eq!(shown(&seen["date_asc"]), plain(&ascending), "{seen:#}");
+    let descending: Vec<&str> = ascending.iter().rev().copied().collect();
+    assert_eq!(shown(&seen["date_desc"]), plain(&descending), "{seen:#}");
+    assert_eq!(shown(&seen["list_again"]), plain(&descending), "{seen:#}");
+    let parent = |s: &str| Some(s.to_string());
+    assert_eq!(
+        shown(&seen["threads"]),
+        [
+            ("project kickoff".to_string(), 0, None),
+            (
+                "Re: project kickoff".to_string(),
+                1,
+                parent("project kickoff")
+            ),
+            (
+                "Re: project kickoff, the agenda".to_string(),
+                2,
+                parent("Re: project kickoff")
+            ),
+            ("the report".to_string(), 0, None),
+            ("lunch on friday".to_string(), 0, None),
+        ],
+        "the threads view, oldest thread first:\n{seen:#}"
+    );
+    let opened = &seen["opened"];
+    assert_eq!(opened["subject"], "the report", "{seen:#}");
+    assert!(
+        opened["body"]
+            .as_str()
+            .unwrap()
+            .contains("Here is the report you asked for."),
+        "{seen:#}"
+    );
+    assert_eq!(
+        opened["attachments"],
+        serde_json::json!(["report.pdf"]),
+        "{seen:#}"
+    );
+    // Roundcube sorted and threaded on the server, and was never refused.
+    for asked in [
+        "UID SORT (DATE) US-ASCII ALL",
+        "UID THREAD REFERENCES US-ASCII ALL",
+    ] {
+        assert!(
+            imap_log.contains(asked),
+            "Roundcube did not send `{asked}`:\n{imap_log}"
+        );
+    }
+    let refused: Vec<&str> = imap_log
+        .lines()
+        .filter(|l| l.contains("] S: A") && (l.contains(" NO ") || l.contains(" BAD ")))
+        .collect();
+    assert!(
+        refused.is_empty(),
+        "the server refused Roundcube:\n{}",
+        refused.join("\n")
+    );
+    let errors = std::fs::read_to_string(web.join("logs/errors.log")).unwrap_or_default();
+    assert!(!errors.contains("IMAP Error"), "{errors}");
     server.assert_no_panic();
 }
