@@ -13,8 +13,8 @@
 //! - mbsync syncs a mailbox down, and a flag and a deletion back up;
 //! - the extensions, reply byte for reply byte: CONDSTORE and QRESYNC,
 //!   SORT and THREAD, ESEARCH and ESORT, LIST-EXTENDED and LIST-STATUS,
-//!   MULTIAPPEND, QUOTA, SPECIAL-USE; and the command sequence Roundcube's
-//!   IMAP library sends.
+//!   MULTIAPPEND, QUOTA, SPECIAL-USE, UTF8=ACCEPT; and the command
+//!   sequence Roundcube's IMAP library sends.
 //!
 //! Mail is put in place the way the SMTP side delivers it: a file written
 //! in the user's Maildir `tmp/` and renamed into `new/`.
@@ -1706,6 +1706,112 @@ assert got.endswith(b"A0012 OK STORE done\r\n"), got
 got = cmd(s, f, "A0013", "UID SEARCH RETURN (COUNT) ALL UNSEEN")
 assert got == b'* ESEARCH (TAG "A0013") UID COUNT 1\r\nA0013 OK SEARCH done\r\n', got
 assert cmd(s, f, "A0014", "LOGOUT").endswith(b"A0014 OK logged out\r\n")
+"#,
+    );
+}
+
+/// UTF8=ACCEPT (RFC 6855): an IMAP4rev1 client names mailboxes in modified
+/// UTF-7, stored so on disk as Dovecot stores Maildir++ folders; after
+/// `ENABLE UTF8=ACCEPT` the same mailboxes are UTF-8 both ways (LIST, LSUB,
+/// STATUS, SELECT, CREATE), APPEND takes `UTF8 (~{n}...)`, SEARCH refuses
+/// a CHARSET and SORT one other than UTF-8; a message with UTF-8 headers
+/// is served as it is, to either kind of client.
+#[test]
+fn utf8_accept_names_append_and_search() {
+    let tmp = Temp::new("utf8");
+    let server = Server::start(&tmp.0);
+    server.python(
+        r#"
+s, f = raw_login("alice@example.com")
+caps = cmd(s, f, "c", "CAPABILITY").split(b"\r\n")[0].split()
+assert b"UTF8=ACCEPT" in caps, caps
+# Before ENABLE: modified UTF-7, checked.
+assert cmd(s, f, "c1", 'CREATE "Entw&APw-rfe"').startswith(b"c1 OK")
+got = cmd(s, f, "c2", 'CREATE "a&b"')
+assert got == b"c2 NO mailbox name is not valid modified UTF-7\r\n", got
+got = cmd(s, f, "l1", 'LIST "" "Entw*"')
+assert got == b'* LIST (\\HasNoChildren) "." Entw&APw-rfe\r\nl1 OK LIST done\r\n', got
+msg = "From: J\u00f6rg <j\u00f6rg@b\u00fccher.example>\r\nSubject: Gr\u00fc\u00dfe\r\n\r\nHallo\r\n".encode()
+s.sendall(b"a0 APPEND INBOX UTF8 (~{%d+}\r\n" % len(msg) + msg + b")\r\n")
+got = f.readline()
+assert got == b"a0 BAD APPEND UTF8 needs ENABLE UTF8=ACCEPT first\r\n", got
+got = cmd(s, f, "e", "ENABLE UTF8=ACCEPT")
+assert got == b"* ENABLED UTF8=ACCEPT\r\ne OK ENABLE done\r\n", got
+def u(tag, line):
+    s.sendall(("%s %s\r\n" % (tag, line)).encode())
+    out = b""
+    while True:
+        l = f.readline()
+        out += l
+        if l.startswith(tag.encode() + b" "):
+            return out.decode()
+# After it: UTF-8 names, in quoted strings.
+assert u("l2", 'LIST "" "Entw*"') == '* LIST (\\HasNoChildren) "." "Entw\u00fcrfe"\r\nl2 OK LIST done\r\n'
+assert u("c3", 'CREATE "Gr\u00f6\u00dfe.\u00dcbersicht"').startswith("c3 OK")
+assert u("c4", 'CREATE "A & B"').startswith("c4 OK")
+assert u("c5", 'CREATE "&AOQ-"').startswith("c5 OK")
+assert u("su", 'SUBSCRIBE "Gr\u00f6\u00dfe"').startswith("su OK")
+home = os.path.join(DATA, "mail", "example.com", "alice")
+on_disk = sorted(n for n in os.listdir(home) if n.startswith("."))
+for want in (".&-AOQ-", ".A &- B", ".Entw&APw-rfe", ".Gr&APYA3w-e", ".Gr&APYA3w-e.&ANw-bersicht"):
+    assert want in on_disk, (want, on_disk)
+got = u("l3", 'LIST "" "Gr%"')
+assert got == '* LIST (\\HasChildren) "." "Gr\u00f6\u00dfe"\r\nl3 OK LIST done\r\n', got
+got = u("l4", 'LIST "" "*\u00dcber*"')
+assert got == '* LIST (\\HasNoChildren) "." "Gr\u00f6\u00dfe.\u00dcbersicht"\r\nl4 OK LIST done\r\n', got
+got = u("l5", 'LSUB "" "Gr*"')
+assert got == '* LSUB (\\HasChildren) "." "Gr\u00f6\u00dfe"\r\nl5 OK LSUB done\r\n', got
+got = u("l6", 'LIST "" "Gr\u00f6\u00dfe" RETURN (STATUS (MESSAGES))')
+assert got == ('* LIST (\\HasChildren) "." "Gr\u00f6\u00dfe"\r\n'
+               '* STATUS "Gr\u00f6\u00dfe" (MESSAGES 0)\r\nl6 OK LIST done\r\n'), got
+# A mailbox name with an `&` of its own is taken as it is.
+got = u("l7", 'LIST "" "&*"')
+assert got == '* LIST (\\HasNoChildren) "." &AOQ-\r\nl7 OK LIST done\r\n', got
+# APPEND UTF8, a synchronising literal8 as RFC 6855 writes it.
+s.sendall(('a1 APPEND "Entw\u00fcrfe" (\\Seen) UTF8 (~{%d}\r\n' % len(msg)).encode())
+assert f.readline().startswith(b"+ ")
+s.sendall(msg + b")\r\n")
+got = f.readline()
+assert re.match(rb"a1 OK \[APPENDUID \d+ 1\] APPEND done\r\n$", got), got
+got = u("st", 'STATUS "Entw\u00fcrfe" (MESSAGES)')
+assert got == '* STATUS "Entw\u00fcrfe" (MESSAGES 1)\r\nst OK STATUS done\r\n', got
+got = u("se", 'SELECT "Entw\u00fcrfe"')
+assert got.endswith("se OK [READ-WRITE] SELECT done\r\n") and "* 1 EXISTS\r\n" in got, got
+# Served as it came.
+got = cmd(s, f, "f1", "FETCH 1 BODY.PEEK[HEADER]")
+assert msg[:-len(b"Hallo\r\n")] in got, got
+got = u("s1", 'SEARCH SUBJECT "Gr\u00fc\u00dfe"')
+assert got == "* SEARCH 1\r\ns1 OK SEARCH done\r\n", got
+got = u("s2", "SEARCH CHARSET UTF-8 SUBJECT x")
+assert got == "s2 BAD no CHARSET after ENABLE UTF8=ACCEPT\r\n", got
+got = u("s3", "UID SORT (SUBJECT) US-ASCII ALL")
+assert got == "s3 BAD only UTF-8 after ENABLE UTF8=ACCEPT\r\n", got
+got = u("s4", "UID SORT (SUBJECT) UTF-8 ALL")
+assert got == "* SORT 1\r\ns4 OK SORT done\r\n", got
+got = u("s5", "SEARCH RETURN (COUNT) CHARSET UTF-8 ALL")
+assert got == "s5 BAD no CHARSET after ENABLE UTF8=ACCEPT\r\n", got
+got = u("r", 'RENAME "A & B" "\u65e5\u672c\u8a9e"')
+assert got.startswith("r OK"), got
+assert ".&ZeVnLIqe-" in os.listdir(home)
+# An IMAP4rev1 session sees the same mailboxes in modified UTF-7, and
+# the UTF-8 headers as they are (what Dovecot does: no downgrade).
+s2, f2 = raw_login("alice@example.com")
+got = cmd(s2, f2, "l", 'LIST "" "Gr*"')
+assert got == (b'* LIST (\\HasChildren) "." Gr&APYA3w-e\r\n'
+               b'* LIST (\\HasNoChildren) "." Gr&APYA3w-e.&ANw-bersicht\r\nl OK LIST done\r\n'), got
+assert cmd(s2, f2, "x", 'EXAMINE "Entw&APw-rfe"').startswith(b"* FLAGS")
+got = cmd(s2, f2, "f", "FETCH 1 BODY.PEEK[HEADER]")
+assert msg[:-len(b"Hallo\r\n")] in got, got
+# A UTF-8 name from a client that did not enable it is refused.
+got = cmd(s2, f2, "c", 'CREATE "Gr\u00f6\u00dfe2"')
+assert got.startswith(b"c NO invalid mailbox name"), got
+# imaplib's own ENABLE.
+m = login("alice@example.com")
+ok(m.enable("UTF8=ACCEPT"))
+names = ok(m.list('""', '"Entw*"'))
+assert names == ['(\\HasNoChildren) "." "Entw\u00fcrfe"'.encode()], names
+typ, data = m.select('"Entw\u00fcrfe"')
+assert typ == "OK" and data == [b"1"], (typ, data)
 "#,
     );
 }

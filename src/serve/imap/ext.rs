@@ -30,9 +30,7 @@ use imap_next::imap_types::status::StatusDataItemName;
 use imap_next::server::Server;
 
 use super::maildir::{self, DELIMITER, Flags, Folder, Name, Refusal};
-use super::session::{
-    Session, bad, bad_charset, blocking, flag_names, no, ok, status, used, wildcard,
-};
+use super::session::{Session, bad, blocking, flag_names, no, ok, status, used, wildcard};
 use super::sort;
 
 /// A command read here, or why it is malformed (answered `BAD`).
@@ -46,10 +44,12 @@ pub(super) enum Ext {
         ret: Return,
         command: Command<'static>,
     },
-    /// MULTIAPPEND: one APPEND per message, all to the same mailbox.
+    /// MULTIAPPEND: one APPEND per message, all to the same mailbox;
+    /// `utf8` when a message came as `UTF8 (...)` (RFC 6855 §4).
     Append {
         tag: Tag<'static>,
         appends: Vec<Command<'static>>,
+        utf8: bool,
     },
     List {
         tag: Tag<'static>,
@@ -128,10 +128,11 @@ pub(super) fn parse(bytes: &[u8]) -> Option<Parsed> {
             }
         }
         b"APPEND" if after_tag + 6 == r.pos => {
-            let Some(appends) = multiappend(&mut r, bytes, tag_bytes) else {
+            let mut utf8 = false;
+            let Some(appends) = multiappend(&mut r, bytes, tag_bytes, &mut utf8) else {
                 return bad("syntax error in APPEND");
             };
-            Some(Ok(Ext::Append { tag, appends }))
+            Some(Ok(Ext::Append { tag, appends, utf8 }))
         }
         b"LIST" if after_tag + 4 == r.pos => match r.list() {
             Ok(list) => Some(Ok(Ext::List { tag, list })),
@@ -149,9 +150,15 @@ fn decode(bytes: &[u8]) -> Option<Command<'static>> {
     }
 }
 
-/// The messages of an APPEND after its mailbox: `[flags] [date] literal`,
-/// one or more, each made a single APPEND for imap-codec to read.
-fn multiappend(r: &mut Reader, bytes: &[u8], tag: &[u8]) -> Option<Vec<Command<'static>>> {
+/// The messages of an APPEND after its mailbox: `[flags] [date] literal`
+/// (or `UTF8 (literal8)`), one or more, each made a single APPEND for
+/// imap-codec to read; `any_utf8` is set when one used the UTF8 form.
+fn multiappend(
+    r: &mut Reader,
+    bytes: &[u8],
+    tag: &[u8],
+    any_utf8: &mut bool,
+) -> Option<Vec<Command<'static>>> {
     if !r.sp() {
         return None;
     }
@@ -173,16 +180,30 @@ fn multiappend(r: &mut Reader, bytes: &[u8], tag: &[u8]) -> Option<Vec<Command<'
                 return None;
             }
         }
+        // RFC 6855 §4: `UTF8 (literal8)` says the message has UTF-8
+        // headers; it is stored as any other.
+        let head_end = r.pos;
+        let utf8 = r.keyword(b"UTF8");
+        if utf8 && !(r.sp() && r.eat(b'(')) {
+            return None;
+        }
+        let literal_start = r.pos;
         r.eat(b'~');
         if r.peek() != Some(b'{') {
             return None;
         }
         r.string().ok()?;
+        let literal_end = r.pos;
+        if utf8 && !r.eat(b')') {
+            return None;
+        }
+        *any_utf8 |= utf8;
         let mut one = tag.to_vec();
         one.extend_from_slice(b" APPEND ");
         one.extend_from_slice(mailbox);
         one.push(b' ');
-        one.extend_from_slice(&bytes[start..r.pos]);
+        one.extend_from_slice(&bytes[start..head_end]);
+        one.extend_from_slice(&bytes[literal_start..literal_end]);
         one.extend_from_slice(b"\r\n");
         appends.push(decode(&one)?);
     }
@@ -565,7 +586,11 @@ impl Session {
     pub(super) fn extended(&mut self, server: &mut Server, ext: Ext) -> Status<'static> {
         match ext {
             Ext::Search { tag, ret, command } => self.esearch(server, &tag, &ret, command),
-            Ext::Append { tag, appends } => {
+            Ext::Append { tag, appends, utf8 } => {
+                // RFC 6855 §4: the UTF8 form belongs to clients that enabled it.
+                if utf8 && !self.utf8() {
+                    return bad(&tag, "APPEND UTF8 needs ENABLE UTF8=ACCEPT first");
+                }
                 let st = self.multiappend(&tag, &appends);
                 self.refresh(server, true);
                 st
@@ -594,7 +619,7 @@ impl Session {
                 criteria,
                 uid,
             } => {
-                if let Some(st) = charset.as_ref().and_then(|c| bad_charset(tag, c)) {
+                if let Some(st) = self.refuse_charset(tag, charset.as_ref(), true) {
                     return st;
                 }
                 let (ids, modseq) = self.search_ids(criteria.as_ref(), uid);
@@ -606,7 +631,7 @@ impl Session {
                 search_criteria,
                 uid,
             } => {
-                if let Some(st) = bad_charset(tag, &charset) {
+                if let Some(st) = self.refuse_charset(tag, Some(&charset), false) {
                     return st;
                 }
                 let (mut keys, modseq) = self.sort_keys(search_criteria.as_ref(), uid);
@@ -685,7 +710,7 @@ impl Session {
         mailbox: &Mailbox,
         messages: Vec<(&[u8], Flags, i64)>,
     ) -> Status<'static> {
-        let name = match Self::name(mailbox) {
+        let name = match self.name(mailbox) {
             Ok(n) => n,
             Err(e) => return no(tag, e),
         };
@@ -747,7 +772,7 @@ impl Session {
             self.raw.extend(encode(Data::List {
                 items: vec![FlagNameAttribute::Noselect],
                 delimiter: delim,
-                mailbox: Self::mailbox_of(""),
+                mailbox: self.mailbox_of(""),
             }));
             return ok(tag, "LIST done");
         }
@@ -757,9 +782,11 @@ impl Session {
             .filter(|p| !p.is_empty())
             .map(|p| [&list.reference[..], p].concat())
             .collect();
+        // Patterns match the names as the client sees them.
         let hit = |n: &str| {
+            let shown = self.shown_name(n);
             patterns.iter().any(|p| {
-                wildcard(p, n.as_bytes())
+                wildcard(p, shown.as_bytes())
                     || (n == "INBOX" && wildcard(&p.to_ascii_uppercase(), n.as_bytes()))
             })
         };
@@ -839,7 +866,7 @@ impl Session {
             let mut line = encode(Data::List {
                 items,
                 delimiter: delim,
-                mailbox: Self::mailbox_of(&n),
+                mailbox: self.mailbox_of(&n),
             });
             if childinfo {
                 line.truncate(line.len() - 2);

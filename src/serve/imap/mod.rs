@@ -1,7 +1,7 @@
 //! IMAP4rev1 (RFC 3501) over the mail store, with IDLE, UIDPLUS, MOVE,
 //! NAMESPACE, ID, UNSELECT, LITERAL+, SASL-IR, ENABLE, CONDSTORE, QRESYNC,
 //! QUOTA, SPECIAL-USE, SORT (with SORT=DISPLAY), THREAD, ESEARCH, ESORT,
-//! LIST-EXTENDED, LIST-STATUS and MULTIAPPEND. The protocol is
+//! LIST-EXTENDED, LIST-STATUS, MULTIAPPEND and UTF8=ACCEPT. The protocol is
 //! imap-next's server flow over imap-codec; messages are read with
 //! mail-parser.
 //!
@@ -12,7 +12,8 @@
 //! - [`fetch`]: FETCH items and STORE;
 //! - [`message`]: ENVELOPE, BODYSTRUCTURE and body sections;
 //! - [`search`]: SEARCH keys and sequence sets;
-//! - [`sort`]: SORT and THREAD.
+//! - [`sort`]: SORT and THREAD;
+//! - [`utf7`]: mailbox names in modified UTF-7 and UTF-8.
 //!
 //! The hierarchy delimiter is `.`, Maildir++'s (and Dovecot's default for
 //! it): mailbox `Work.Old` is the folder `.Work.Old/`.
@@ -24,6 +25,7 @@ pub mod message;
 mod search;
 mod session;
 mod sort;
+mod utf7;
 pub mod wire;
 
 use std::sync::Arc;

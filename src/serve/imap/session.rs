@@ -20,6 +20,7 @@ use imap_next::imap_types::extensions::quota::{QuotaGet, Resource};
 use imap_next::imap_types::extensions::sort::{SortAlgorithm, SortCriterion};
 use imap_next::imap_types::extensions::thread::ThreadingAlgorithm;
 use imap_next::imap_types::extensions::uidplus::{UidElement, UidSet};
+use imap_next::imap_types::extensions::utf8::QuotedUtf8;
 use imap_next::imap_types::fetch::MessageDataItem;
 use imap_next::imap_types::flag::{Flag, FlagNameAttribute, FlagPerm};
 use imap_next::imap_types::mailbox::{ListMailbox, Mailbox};
@@ -38,6 +39,7 @@ use tokio::time::{Instant, timeout, timeout_at};
 use super::maildir::{self, Account, DELIMITER, Entry, Flags, Folder, Name, Refusal};
 use super::search;
 use super::sort;
+use super::utf7;
 use super::wire::{Wire, WireError};
 use crate::serve::auth::Verdict;
 use crate::serve::log;
@@ -68,6 +70,9 @@ pub(super) struct Session {
     pub(super) condstore: bool,
     /// QRESYNC is ENABLEd (RFC 7162 §3.2.3): VANISHED replaces EXPUNGE.
     pub(super) qresync: bool,
+    /// UTF8=ACCEPT is ENABLEd (RFC 6855 §3): mailbox names are UTF-8 both
+    /// ways, and SEARCH takes no CHARSET.
+    pub(super) utf8_accept: bool,
     /// Untagged responses imap-types has no type for (ESEARCH, LIST with
     /// extended data), written by the command and sent before its status.
     pub(super) raw: Vec<u8>,
@@ -308,6 +313,7 @@ async fn converse(
         failed_logins: 0,
         condstore: false,
         qresync: false,
+        utf8_accept: false,
         raw: Vec::new(),
     };
     let greeting = Greeting {
@@ -650,6 +656,7 @@ impl Session {
             "LIST-EXTENDED",
             "LIST-STATUS",
             "MULTIAPPEND",
+            "UTF8=ACCEPT",
         ] {
             if let Ok(cap) = Capability::try_from(other) {
                 c.push(cap);
@@ -750,17 +757,68 @@ impl Session {
         self.login(tag, parts[1], parts[2]).await
     }
 
+    /// Mailbox names travel in UTF-8 rather than modified UTF-7.
+    pub(super) fn utf8(&self) -> bool {
+        self.utf8_accept
+    }
+
     /// A mailbox name from the wire, or why it is refused.
-    pub(super) fn name(mailbox: &Mailbox) -> Result<Name, &'static str> {
+    pub(super) fn name(&self, mailbox: &Mailbox) -> Result<Name, &'static str> {
         match mailbox {
             Mailbox::Inbox => Ok(Name::inbox()),
-            Mailbox::Other(o) => Name::parse(o.inner().as_ref())
-                .ok_or("invalid mailbox name: printable ASCII, no `/`, no empty part between dots"),
+            Mailbox::Other(o) => self.stored_name(o.inner().as_ref()),
         }
     }
 
-    pub(super) fn mailbox_of(name: &str) -> Mailbox<'static> {
-        Mailbox::try_from(name.to_string())
+    /// The stored (modified UTF-7) name of a name from the wire: taken as
+    /// it is from an IMAP4rev1 client, encoded from UTF-8 after UTF8=ACCEPT.
+    pub(super) fn stored_name(&self, raw: &[u8]) -> Result<Name, &'static str> {
+        const INVALID: &str =
+            "invalid mailbox name: printable characters, no `/`, no empty part between dots";
+        if !self.utf8() {
+            return Name::parse(raw).ok_or(INVALID);
+        }
+        let s = std::str::from_utf8(raw).map_err(|_| "mailbox name is not UTF-8")?;
+        // RFC 6855 §3: no control characters, line or paragraph separators.
+        if s.chars()
+            .any(|c| c.is_control() || c == '\u{2028}' || c == '\u{2029}')
+        {
+            return Err(INVALID);
+        }
+        Name::parse(utf7::encode(s).as_bytes()).ok_or(INVALID)
+    }
+
+    /// The name for a new mailbox (CREATE, RENAME's target): an IMAP4rev1
+    /// client's must be valid modified UTF-7 (RFC 3501 §5.1.3), as Dovecot
+    /// requires, so that it reads back the same in UTF-8.
+    pub(super) fn new_name(&self, raw: &[u8]) -> Result<Name, &'static str> {
+        let name = self.stored_name(raw)?;
+        if utf7::decode(name.as_str()).is_none() {
+            return Err("mailbox name is not valid modified UTF-7");
+        }
+        Ok(name)
+    }
+
+    /// A stored name as this client sees it: decoded to UTF-8 after
+    /// UTF8=ACCEPT (a name that is not valid modified UTF-7 is shown as it
+    /// is).
+    pub(super) fn shown_name<'n>(&self, stored: &'n str) -> std::borrow::Cow<'n, str> {
+        match self.utf8().then(|| utf7::decode(stored)).flatten() {
+            Some(s) if s != stored => std::borrow::Cow::Owned(s),
+            _ => std::borrow::Cow::Borrowed(stored),
+        }
+    }
+
+    /// A stored name on the wire: a quoted UTF-8 string when it is not
+    /// ASCII (RFC 6855 §3).
+    pub(super) fn mailbox_of(&self, stored: &str) -> Mailbox<'static> {
+        let shown = self.shown_name(stored);
+        if !shown.is_ascii()
+            && let Ok(q) = QuotedUtf8::try_from(shown.to_string())
+        {
+            return Mailbox::from(AString::String(IString::QuotedUtf8(q)));
+        }
+        Mailbox::try_from(shown.to_string())
             .map(|m| m.into_static())
             .unwrap_or(Mailbox::Inbox)
     }
@@ -945,6 +1003,9 @@ impl Session {
                         self.condstore = true;
                         self.qresync = true;
                         on.push(c);
+                    } else if name == "UTF8=ACCEPT" && !self.utf8_accept {
+                        self.utf8_accept = true;
+                        on.push(c);
                     }
                 }
                 server.enqueue_data(Data::Enabled { capabilities: on });
@@ -1014,7 +1075,7 @@ impl Session {
                 criteria,
                 uid,
             } => {
-                if let Some(st) = charset.as_ref().and_then(|c| bad_charset(&tag, c)) {
+                if let Some(st) = self.refuse_charset(&tag, charset.as_ref(), true) {
                     return (st, Flow::Continue);
                 }
                 let st = self.search(server, &tag, criteria.as_ref(), uid);
@@ -1026,7 +1087,7 @@ impl Session {
                 search_criteria,
                 uid,
             } => {
-                if let Some(st) = bad_charset(&tag, &charset) {
+                if let Some(st) = self.refuse_charset(&tag, Some(&charset), false) {
                     return (st, Flow::Continue);
                 }
                 let st = self.sort(
@@ -1044,7 +1105,7 @@ impl Session {
                 search_criteria,
                 uid,
             } => {
-                if let Some(st) = bad_charset(&tag, &charset) {
+                if let Some(st) = self.refuse_charset(&tag, Some(&charset), false) {
                     return (st, Flow::Continue);
                 }
                 let how = match algorithm {
@@ -1148,7 +1209,7 @@ impl Session {
         tag: &Tag<'static>,
         mailbox: &Mailbox,
     ) -> Status<'static> {
-        let name = match Self::name(mailbox) {
+        let name = match self.name(mailbox) {
             Ok(n) => n,
             Err(e) => return no(tag, e),
         };
@@ -1162,7 +1223,7 @@ impl Session {
         }
         let limit = self.quota_limit();
         server.enqueue_data(Data::QuotaRoot {
-            mailbox: Self::mailbox_of(name.as_str()),
+            mailbox: self.mailbox_of(name.as_str()),
             roots: limit
                 .map(|_| AString::try_from("").expect("valid"))
                 .into_iter()
@@ -1225,7 +1286,7 @@ impl Session {
             // RFC 7162 §3.2.11: where the old mailbox's responses end.
             server.enqueue_status(untagged(StatusKind::Ok, Some(Code::Closed), "closed"));
         }
-        let name = match Self::name(mailbox) {
+        let name = match self.name(mailbox) {
             Ok(n) => n,
             Err(e) => return no(tag, e),
         };
@@ -1352,7 +1413,7 @@ impl Session {
             Mailbox::Other(o) => {
                 let raw = o.inner().as_ref();
                 let raw = raw.strip_suffix(&[DELIMITER as u8]).unwrap_or(raw);
-                Name::parse(raw).ok_or("invalid mailbox name")
+                self.new_name(raw)
             }
             Mailbox::Inbox => Ok(Name::inbox()),
         };
@@ -1393,14 +1454,17 @@ impl Session {
         from: &Mailbox,
         to: Option<&Mailbox>,
     ) -> Status<'static> {
-        let from = match Self::name(from) {
+        let from = match self.name(from) {
             Ok(n) => n,
             Err(e) => return no(tag, e),
         };
-        let to = match to.map(Self::name) {
+        let to = match to {
             None => None,
-            Some(Ok(n)) => Some(n),
-            Some(Err(e)) => return no(tag, e),
+            Some(Mailbox::Inbox) => Some(Name::inbox()),
+            Some(Mailbox::Other(o)) => match self.new_name(o.inner().as_ref()) {
+                Ok(n) => Some(n),
+                Err(e) => return no(tag, e),
+            },
         };
         let acct = self.account();
         let cap = self.shared.manifest.limits.mailboxes as usize;
@@ -1448,7 +1512,7 @@ impl Session {
     }
 
     fn subscribe(&mut self, tag: &Tag<'static>, mailbox: &Mailbox, on: bool) -> Status<'static> {
-        let name = match Self::name(mailbox) {
+        let name = match self.name(mailbox) {
             Ok(n) => n,
             Err(e) => return no(tag, e),
         };
@@ -1484,7 +1548,7 @@ impl Session {
             server.enqueue_data(Data::List {
                 items: vec![FlagNameAttribute::Noselect],
                 delimiter: delim,
-                mailbox: Self::mailbox_of(""),
+                mailbox: self.mailbox_of(""),
             });
             return ok(tag, "LIST done");
         }
@@ -1502,8 +1566,10 @@ impl Session {
             let prefix = format!("{n}{DELIMITER}");
             names.iter().any(|m| m.as_str().starts_with(&prefix))
         };
+        // Patterns match the names as the client sees them.
         let hit = |n: &str| {
-            wildcard(&full, n.as_bytes())
+            let shown = self.shown_name(n);
+            wildcard(&full, shown.as_bytes())
                 || (n == "INBOX" && wildcard(&full.to_ascii_uppercase(), n.as_bytes()))
         };
         // Each name once, with whether it is only there as the superior of
@@ -1558,7 +1624,7 @@ impl Session {
                     }
                 }
             }
-            let mailbox = Self::mailbox_of(&n);
+            let mailbox = self.mailbox_of(&n);
             server.enqueue_data(if lsub {
                 Data::Lsub {
                     items,
@@ -1583,7 +1649,7 @@ impl Session {
         mailbox: &Mailbox,
         names: &[StatusDataItemName],
     ) -> Status<'static> {
-        let name = match Self::name(mailbox) {
+        let name = match self.name(mailbox) {
             Ok(n) => n,
             Err(e) => return no(tag, e),
         };
@@ -1648,7 +1714,7 @@ impl Session {
             })
             .collect();
         Ok(Data::Status {
-            mailbox: Self::mailbox_of(name.as_str()),
+            mailbox: self.mailbox_of(name.as_str()),
             items: items.into(),
         })
     }
@@ -1878,7 +1944,7 @@ impl Session {
             Ok(i) => i,
             Err(st) => return st,
         };
-        let dest = match Self::name(mailbox) {
+        let dest = match self.name(mailbox) {
             Ok(n) => n,
             Err(e) => return no(tag, e),
         };
@@ -1973,19 +2039,38 @@ enum Ordering<'c> {
     OrderedSubject,
 }
 
-/// `NO [BADCHARSET]` for a charset other than US-ASCII and UTF-8.
-pub(super) fn bad_charset(tag: &Tag<'static>, charset: &Charset) -> Option<Status<'static>> {
-    let cs = charset.as_ref().to_ascii_uppercase();
-    (cs != "US-ASCII" && cs != "UTF-8").then(|| {
-        status(
-            tag,
-            StatusKind::No,
-            Some(Code::BadCharset {
-                allowed: Vec::new(),
-            }),
-            "only US-ASCII and UTF-8",
-        )
-    })
+impl Session {
+    /// The refusal of a search's charset, if any: `NO [BADCHARSET]` for
+    /// one other than US-ASCII and UTF-8; after UTF8=ACCEPT, `BAD` for any
+    /// SEARCH CHARSET and for a SORT or THREAD charset other than UTF-8
+    /// (RFC 6855 §3 with erratum 4029: the labels would conflict).
+    /// `optional` is SEARCH's case.
+    pub(super) fn refuse_charset(
+        &self,
+        tag: &Tag<'static>,
+        charset: Option<&Charset>,
+        optional: bool,
+    ) -> Option<Status<'static>> {
+        let cs = charset?.as_ref().to_ascii_uppercase();
+        if self.utf8_accept {
+            if optional {
+                return Some(bad(tag, "no CHARSET after ENABLE UTF8=ACCEPT"));
+            }
+            if cs != "UTF-8" {
+                return Some(bad(tag, "only UTF-8 after ENABLE UTF8=ACCEPT"));
+            }
+        }
+        (cs != "US-ASCII" && cs != "UTF-8").then(|| {
+            status(
+                tag,
+                StatusKind::No,
+                Some(Code::BadCharset {
+                    allowed: Vec::new(),
+                }),
+                "only US-ASCII and UTF-8",
+            )
+        })
+    }
 }
 
 /// The UIDs no session has been told are `\Recent` yet.
