@@ -7,6 +7,7 @@
 
 pub mod backend;
 pub mod cli;
+pub mod compile;
 pub mod diag;
 pub mod diff;
 pub mod dkim;

@@ -35,6 +35,8 @@ const ORDER: &[&str] = &[
     "plan",
     "live",
     "expect",
+    // The front half in one call, for every program and test.
+    "compile",
     "diff",
     "import",
     // Programs: the policy service, the server, the command line.
@@ -49,11 +51,6 @@ const KNOWN_UPWARD: &[(&str, &str, &str)] = &[
         "model",
         "validate",
         "the builder calls the per-topic checks as it lowers; the checks are to become a stage of their own",
-    ),
-    (
-        "model",
-        "expect",
-        "the model carries the spec's resolved `tests`; they are to be resolved after the model is built",
     ),
 ];
 

@@ -333,34 +333,21 @@ fn missing_spec_is_a_clear_error() {
 
 #[test]
 fn examples_are_valid_in_both_dialects_and_give_one_model() {
-    use mailc::diag::Diagnostics;
     use mailc::source::{Dialect, Source};
-    struct AllKeys;
-    impl mailc::validate::dkim::KeyFiles for AllKeys {
-        fn exists(&self, _: &str) -> bool {
-            true
-        }
-    }
     let mut seen = 0;
     for dir in spec_dirs() {
         let mut models = Vec::new();
         for (file, dialect) in [("mailc.yaml", Dialect::Yaml), ("mailc.kdl", Dialect::Kdl)] {
             let text = std::fs::read_to_string(dir.join(file)).unwrap();
             let source = Source::new(file, text, dialect);
-            let mut diags = Diagnostics::new();
-            let spec = mailc::spec::parse(&source, &mut diags);
-            let inputs = mailc::model::Inputs {
-                key_files: &AllKeys,
-                missing_keys: mailc::validate::dkim::MissingKey::Error,
-            };
-            let model = spec.and_then(|s| mailc::model::build(&s, &inputs, &mut diags));
-            let errors: Vec<_> = diags
-                .into_sorted()
+            let compiled = mailc::compile::compile(source, &mailc::compile::Inputs::text_only());
+            let errors: Vec<_> = compiled
+                .diagnostics
                 .into_iter()
                 .filter(|d| d.severity == mailc::diag::Severity::Error)
                 .collect();
             assert!(errors.is_empty(), "{}/{file}: {errors:#?}", dir.display());
-            models.push(model.expect("model"));
+            models.push((compiled.model.expect("model"), compiled.tests));
         }
         assert_eq!(
             models[0],

@@ -255,29 +255,15 @@ fn compile(
     text: &str,
     dialect: mailc::source::Dialect,
 ) -> Result<mailc::model::Model, Vec<String>> {
-    use mailc::diag::{Diagnostics, Severity};
-    struct AllKeys;
-    impl mailc::validate::dkim::KeyFiles for AllKeys {
-        fn exists(&self, _: &str) -> bool {
-            true
-        }
-    }
+    use mailc::diag::Severity;
     let source = mailc::source::Source::new(name, text.to_string(), dialect);
-    let mut diags = Diagnostics::new();
-    let inputs = mailc::model::Inputs {
-        key_files: &AllKeys,
-        missing_keys: mailc::validate::dkim::MissingKey::Warn,
-    };
-    let model = mailc::spec::parse(&source, &mut diags)
-        .and_then(|spec| mailc::model::build(&spec, &inputs, &mut diags));
-    let zone = model.as_ref().map(mailc::backend::dns::check);
-    let errors: Vec<mailc::diag::Diagnostic> = diags
-        .into_sorted()
+    let compiled = mailc::compile::compile(source, &mailc::compile::Inputs::text_only());
+    let errors: Vec<mailc::diag::Diagnostic> = compiled
+        .diagnostics
         .into_iter()
-        .chain(zone.into_iter().flatten())
         .filter(|d| d.severity == Severity::Error)
         .collect();
-    match model {
+    match compiled.model {
         Some(m) if errors.is_empty() => Ok(m),
         _ => Err(errors
             .iter()

@@ -1291,7 +1291,7 @@ fn mailc_test_live_passes_against_exim() {
     exim(HEAVY);
     let mut checked = 0;
     for (name, dir, model) in exim_specs() {
-        if model.tests.is_empty() {
+        if mail_stack::compiled_of(&dir).tests.is_empty() {
             continue;
         }
         let tmp = tempfile::tempdir().unwrap();

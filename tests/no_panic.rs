@@ -2,7 +2,7 @@
 //! text it was reported for.
 //!
 //! (a) arbitrary bytes, arbitrary Unicode and token soup, read as YAML and as
-//!     KDL, go through `spec::parse` + `model::build` (and the renderers);
+//!     KDL, go through the front half, `mailc::compile` (and the renderers);
 //! (b) a valid spec (in both dialects) mutated at random — lines deleted,
 //!     duplicated, swapped, re-indented, characters replaced or inserted, the
 //!     text truncated — goes through the same, and every label of every
@@ -13,23 +13,12 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use mailc::diag::{Diagnostic, Diagnostics, render};
-use mailc::model::{self, Inputs};
+use mailc::compile::Inputs;
+use mailc::diag::{Diagnostic, render};
 use mailc::source::{Dialect, Source};
-use mailc::spec;
-use mailc::validate::dkim::{KeyFiles, MissingKey};
 use proptest::prelude::*;
 use proptest::sample::Index;
 use proptest::test_runner::{Config, TestCaseError};
-
-/// Every key file the spec names exists.
-struct AllFiles;
-
-impl KeyFiles for AllFiles {
-    fn exists(&self, _: &str) -> bool {
-        true
-    }
-}
 
 fn config() -> Config {
     let mut c = Config::default();
@@ -178,7 +167,7 @@ domain forward.example srs=#true {{
 }
 
 /// Parses, builds and renders `text`; a panic anywhere is returned as an
-/// error naming the stage and showing the input.
+/// error showing the input.
 fn compile(text: &str, dialect: Dialect) -> Result<Vec<Diagnostic>, TestCaseError> {
     let name = if dialect == Dialect::Yaml {
         "fuzz.yaml"
@@ -186,22 +175,12 @@ fn compile(text: &str, dialect: Dialect) -> Result<Vec<Diagnostic>, TestCaseErro
         "fuzz.kdl"
     };
     let source = Source::new(name, text, dialect);
-    let mut stage = "spec::parse";
     let result = catch_unwind(AssertUnwindSafe(|| {
-        let mut diags = Diagnostics::new();
-        let spec = spec::parse(&source, &mut diags);
-        stage = "model::build";
-        if let Some(spec) = spec {
-            let inputs = Inputs {
-                key_files: &AllFiles,
-                missing_keys: MissingKey::Error,
-            };
-            model::build(&spec, &inputs, &mut diags);
-        }
-        diags.into_sorted()
+        mailc::compile::compile(source, &Inputs::text_only())
     }));
     match result {
-        Ok(diags) => {
+        Ok(compiled) => {
+            let (source, diags) = (compiled.source, compiled.diagnostics);
             check_spans(text, &diags)?;
             let rendered = catch_unwind(AssertUnwindSafe(|| {
                 render::graphical(&diags, &source, false);
@@ -215,7 +194,7 @@ fn compile(text: &str, dialect: Dialect) -> Result<Vec<Diagnostic>, TestCaseErro
             Ok(diags)
         }
         Err(_) => Err(TestCaseError::fail(format!(
-            "{dialect:?}: {stage} panicked on {text:?}"
+            "{dialect:?}: the front half panicked on {text:?}"
         ))),
     }
 }

@@ -756,7 +756,7 @@ fn mailc_test_live_passes_against_postfix() {
     require_root();
     let mut checked = 0;
     for (name, dir, model) in postfix_specs() {
-        if model.tests.is_empty() {
+        if mail_stack::compiled_of(&dir).tests.is_empty() {
             continue;
         }
         let tmp = tempfile::tempdir().unwrap();

@@ -16,26 +16,13 @@ use support::{check_jsonschema, root, schema_verdicts};
 /// Whether `mailc validate` accepts `text` (YAML), every key file present:
 /// `Err` with the error codes when not.
 fn validate(text: &str) -> Result<(), Vec<String>> {
-    use mailc::diag::{Diagnostics, Severity};
-    struct AllKeys;
-    impl mailc::validate::dkim::KeyFiles for AllKeys {
-        fn exists(&self, _: &str) -> bool {
-            true
-        }
-    }
+    use mailc::diag::Severity;
     let source = mailc::source::Source::new("t.yaml", text, mailc::source::Dialect::Yaml);
-    let mut diags = Diagnostics::new();
-    let inputs = mailc::model::Inputs {
-        key_files: &AllKeys,
-        missing_keys: mailc::validate::dkim::MissingKey::Warn,
-    };
-    let model = mailc::spec::parse(&source, &mut diags)
-        .and_then(|spec| mailc::model::build(&spec, &inputs, &mut diags));
-    let zone = model.as_ref().map(mailc::backend::dns::check);
-    let errors: Vec<String> = diags
-        .into_sorted()
+    let compiled = mailc::compile::compile(source, &mailc::compile::Inputs::text_only());
+    let model = compiled.model;
+    let errors: Vec<String> = compiled
+        .diagnostics
         .into_iter()
-        .chain(zone.into_iter().flatten())
         .filter(|d| d.severity == Severity::Error)
         .map(|d| format!("{}: {}", d.code.as_str(), d.message))
         .collect();

@@ -1,24 +1,13 @@
-//! The spec front end: bytes read as YAML and as KDL go through
-//! `spec::parse`, `model::build` and the zone checks, their diagnostics are
+//! The spec front end: bytes read as YAML and as KDL go through the front
+//! half (`mailc::compile`: reading, checking, the zone checks), their diagnostics are
 //! rendered (graphical and JSON), and a valid model is compiled by every
 //! backend. A panic, or a diagnostic whose span is not within the text on
 //! character boundaries, is a finding.
 
 use mailc::backend::{self, Context};
-use mailc::diag::{Diagnostics, render};
-use mailc::model::{self, Inputs};
+use mailc::compile::{Inputs, compile};
+use mailc::diag::render;
 use mailc::source::{Dialect, Source};
-use mailc::spec;
-use mailc::validate::dkim::{KeyFiles, MissingKey};
-
-/// Every key file the spec names exists (its bytes are not read).
-struct AllFiles;
-
-impl KeyFiles for AllFiles {
-    fn exists(&self, _: &str) -> bool {
-        true
-    }
-}
 
 /// An empty output folder and no key material: backends that need a key
 /// report it instead of compiling.
@@ -102,24 +91,8 @@ pub fn run(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
     for dialect in [Dialect::Yaml, Dialect::Kdl] {
         let source = Source::new("fuzz", text.as_ref(), dialect);
-        let mut diags = Diagnostics::new();
-        let model = spec::parse(&source, &mut diags).and_then(|spec| {
-            let inputs = Inputs {
-                key_files: &AllFiles,
-                missing_keys: MissingKey::Error,
-            };
-            model::build(&spec, &inputs, &mut diags)
-        });
-        let model = model.filter(|m| {
-            let problems = backend::dns::check(m);
-            let ok = problems.is_empty();
-            for d in problems {
-                diags.push(d);
-            }
-            ok
-        });
-        let valid = !diags.has_errors();
-        let diags = diags.into_sorted();
+        let compiled = compile(source, &Inputs::text_only());
+        let (source, diags, model) = (compiled.source, compiled.diagnostics, compiled.model);
         for d in &diags {
             for l in &d.labels {
                 let end = l.span.start.checked_add(l.span.len);
@@ -136,7 +109,7 @@ pub fn run(data: &[u8]) {
         }
         let _ = render::graphical(&diags, &source, false);
         let _ = render::json(&diags, &source);
-        if let Some(model) = model.filter(|_| valid) {
+        if let Some(model) = model {
             let _ = backend::compile(&model, &Nothing);
         }
     }

@@ -369,7 +369,6 @@ mod tests {
             dns_targets: BTreeMap::new(),
             relays: BTreeMap::new(),
             senders: BTreeMap::new(),
-            tests: Vec::new(),
         };
         for k in ["mx2", "mx1"] {
             model.hosts.insert(k.into(), host(k));

@@ -199,11 +199,13 @@ fn diff(args: &DiffArgs, choice: ColorChoice) -> Result<bool, ExitCode> {
         Side {
             about: a.about,
             model: &a.model,
+            tests: &a.tests,
             output: &a.output,
         },
         Side {
             about: b.about,
             model: &b.model,
+            tests: &b.tests,
             output: &b.output,
         },
     );
@@ -265,6 +267,7 @@ fn commit_tree<'a>(repo: &'a Repo, rev: &str) -> Result<Tree<'a>, ExitCode> {
 struct Compiled {
     about: About,
     model: crate::model::Model,
+    tests: Vec<crate::expect::Expectation>,
     /// With the DKIM records of keys the side lacks settled.
     output: Output,
 }
@@ -351,6 +354,7 @@ fn compile_side(
             missing_keys,
         },
         model,
+        tests: loaded.tests,
         output,
     })
 }

@@ -126,28 +126,14 @@ fn domain_name(given: &str) -> Result<String, String> {
 /// The first error `mailc validate` would report on the starter spec (its
 /// key file counted as present: init makes it next).
 fn check(name: &str, text: &str) -> Result<(), String> {
-    use crate::diag::{Diagnostics, Severity};
+    use crate::compile::{Inputs, compile};
+    use crate::diag::Severity;
     use crate::source::{Dialect, Source};
-    use crate::validate::dkim::{KeyFiles, MissingKey};
-    struct Present;
-    impl KeyFiles for Present {
-        fn exists(&self, _: &str) -> bool {
-            true
-        }
-    }
     let source = Source::new(name, text.to_string(), Dialect::from_path(name));
-    let mut diags = Diagnostics::new();
-    let inputs = crate::model::Inputs {
-        key_files: &Present,
-        missing_keys: MissingKey::Error,
-    };
-    let model = crate::spec::parse(&source, &mut diags)
-        .and_then(|spec| crate::model::build(&spec, &inputs, &mut diags));
-    let zone_problems = model.as_ref().map(crate::backend::dns::check);
-    let first = diags
-        .into_sorted()
+    let compiled = compile(source, &Inputs::text_only());
+    let first = compiled
+        .diagnostics
         .into_iter()
-        .chain(zone_problems.into_iter().flatten())
         .find(|d| d.severity == Severity::Error);
     match first {
         Some(d) => Err(d.message),

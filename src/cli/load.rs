@@ -3,10 +3,11 @@
 use std::path::{Path, PathBuf};
 
 use crate::diag::{About, Code, Diagnostic, Diagnostics, Severity};
+use crate::expect::Expectation;
 use crate::limits::{self, ReadError};
-use crate::model::{self, Inputs, Model};
+use crate::model::{self, Model};
 use crate::source::{Dialect, Part, Source, Span};
-use crate::spec::include::{self, SpecFiles};
+use crate::spec::include::SpecFiles;
 use crate::validate::dkim::{KeyFiles, MissingKey};
 
 /// A spec read from disk and compiled as far as it goes.
@@ -15,6 +16,8 @@ pub struct Loaded {
     pub source: Source,
     pub diagnostics: Vec<Diagnostic>,
     pub model: Option<Model>,
+    /// The spec's `tests`, resolved: what `mailc test` checks.
+    pub tests: Vec<Expectation>,
     /// The spec's folder: key paths are relative to it.
     pub dir: PathBuf,
 }
@@ -182,6 +185,7 @@ pub fn load(path: &Path, missing: MissingKey) -> Loaded {
                 ),
                 diagnostics: vec![d],
                 model: None,
+                tests: Vec::new(),
                 dir: spec_dir(path),
             }
         }
@@ -271,43 +275,25 @@ pub fn load_with_keys(
                 source: Source::new(name, text, dialect),
                 diagnostics: vec![d],
                 model: None,
+                tests: Vec::new(),
                 dir,
             };
         }
     };
-    let mut source = Source::new(name, text, dialect);
-    let mut diags = Diagnostics::new();
-    let mut spec = crate::spec::parse_main(&source, &mut diags);
-    if let Some(main) = spec.as_mut().filter(|s| !s.include.is_empty()) {
-        source = include::read_all(&source, main_path, &main.include, files, &mut diags);
-        spec = crate::spec::parse_included(&source, spec, &mut diags);
-    }
-    let model = spec.as_ref().and_then(|spec| {
-        model::build(
-            spec,
-            &Inputs {
-                key_files: keys,
-                missing_keys: missing,
-            },
-            &mut diags,
-        )
-    });
-    // The zones the model would give must be ones DNS servers accept.
-    let model = model.filter(|m| {
-        let mut problems = crate::backend::dns::check(m);
-        let ok = problems.is_empty();
-        if let Some(spec) = &spec {
-            model::locate(spec, &mut problems);
-        }
-        for d in problems {
-            diags.push(d);
-        }
-        ok
-    });
+    let compiled = crate::compile::compile(
+        Source::new(name, text, dialect),
+        &crate::compile::Inputs {
+            key_files: keys,
+            missing_keys: missing,
+            spec_files: files,
+            main_path,
+        },
+    );
     Loaded {
-        source,
-        diagnostics: diags.into_sorted(),
-        model,
+        source: compiled.source,
+        diagnostics: compiled.diagnostics,
+        model: compiled.model,
+        tests: compiled.tests,
         dir,
     }
 }

@@ -61,7 +61,7 @@ pub fn run(args: TestArgs, color: bool) -> ExitCode {
             Some("run `mailc validate`"),
         );
     };
-    if model.tests.is_empty() {
+    if loaded.tests.is_empty() {
         return fail(
             &format!("{name} has no `tests`: nothing to check"),
             Some(
@@ -72,7 +72,7 @@ pub fn run(args: TestArgs, color: bool) -> ExitCode {
     let mut checks = Vec::new();
     let mut errors = Vec::new();
     if args.live.is_empty() {
-        checks = check::run(model);
+        checks = check::run(model, &loaded.tests);
     } else {
         let timeout = Duration::from_secs(args.timeout);
         for target in &args.live {
@@ -84,7 +84,7 @@ pub fn run(args: TestArgs, color: bool) -> ExitCode {
                     ),
                 );
             };
-            let tests: Vec<_> = check::route_tests(model)
+            let tests: Vec<_> = check::route_tests(&loaded.tests)
                 .map(|(_, t)| t)
                 .filter(|t| check::hosts_of(model, t).contains(&host))
                 .collect();

@@ -20,6 +20,8 @@ pub use routes::RouteChange;
 pub struct Side<'a> {
     pub about: About,
     pub model: &'a Model,
+    /// The spec's resolved `tests` (their addresses are compared too).
+    pub tests: &'a [crate::expect::Expectation],
     pub output: &'a Output,
 }
 
@@ -140,7 +142,7 @@ pub fn compare(before: Side<'_>, after: Side<'_>) -> Diff {
         })
         .collect();
     Diff {
-        routes: routes::changes(before.model, after.model),
+        routes: routes::changes((before.model, before.tests), (after.model, after.tests)),
         before: before.about,
         after: after.about,
         plan,

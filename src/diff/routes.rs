@@ -8,8 +8,8 @@ use std::collections::BTreeSet;
 
 use serde::Serialize;
 
-use crate::expect::Fate;
 use crate::expect::check::fate_of;
+use crate::expect::{Expectation, Fate};
 use crate::model::Model;
 use crate::model::route::route;
 
@@ -43,8 +43,8 @@ fn unclaimed(a: &Model, b: &Model, domain: &str) -> String {
     local
 }
 
-/// The addresses a spec names.
-fn named(m: &Model, into: &mut BTreeSet<String>) {
+/// The addresses a spec names, its tests' included.
+fn named(m: &Model, tests: &[Expectation], into: &mut BTreeSet<String>) {
     for d in m.domains.values() {
         for (local, r) in &d.recipients {
             into.insert(format!("{local}@{}", d.name));
@@ -55,16 +55,19 @@ fn named(m: &Model, into: &mut BTreeSet<String>) {
             into.insert(c.clone());
         }
     }
-    for (_, t) in crate::expect::check::route_tests(m) {
+    for (_, t) in crate::expect::check::route_tests(tests) {
         into.insert(t.address.clone());
     }
 }
 
 /// Every verdict that differs, by address, then host.
-pub fn changes(before: &Model, after: &Model) -> Vec<RouteChange> {
+pub fn changes(
+    (before, before_tests): (&Model, &[Expectation]),
+    (after, after_tests): (&Model, &[Expectation]),
+) -> Vec<RouteChange> {
     let mut addresses = BTreeSet::new();
-    named(before, &mut addresses);
-    named(after, &mut addresses);
+    named(before, before_tests, &mut addresses);
+    named(after, after_tests, &mut addresses);
     // One address nobody claims, per domain of either spec.
     let domains: BTreeSet<&String> = before.domains.keys().chain(after.domains.keys()).collect();
     let probes: Vec<(String, String)> = domains

@@ -58,11 +58,12 @@ impl Checked {
     }
 }
 
-/// Checks every expectation of the model, in the spec's order.
-pub fn run(model: &Model) -> Vec<Checked> {
+/// Checks every expectation of the spec against its model, in the spec's
+/// order.
+pub fn run(model: &Model, tests: &[Expectation]) -> Vec<Checked> {
     let mut records = None;
     let mut out = Vec::new();
-    for e in &model.tests {
+    for e in tests {
         match &e.kind {
             Kind::Route(t) => {
                 for host in hosts_of(model, t) {
@@ -79,8 +80,8 @@ pub fn run(model: &Model) -> Vec<Checked> {
 }
 
 /// The route tests, for checks against running servers.
-pub fn route_tests(model: &Model) -> impl Iterator<Item = (&Expectation, &RouteTest)> {
-    model.tests.iter().filter_map(|e| match &e.kind {
+pub fn route_tests(tests: &[Expectation]) -> impl Iterator<Item = (&Expectation, &RouteTest)> {
+    tests.iter().filter_map(|e| match &e.kind {
         Kind::Route(t) => Some((e, t)),
         Kind::Dns(_) => None,
     })

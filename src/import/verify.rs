@@ -131,28 +131,18 @@ impl crate::validate::dkim::KeyFiles for NoKeys {
 /// Compiles spec text: the model, or the spec's own diagnostics.
 pub fn compile(name: &str, text: &str, kdl: bool) -> Result<Model, (Source, Vec<Diagnostic>)> {
     let source = Source::new(name, text, if kdl { Dialect::Kdl } else { Dialect::Yaml });
-    let mut diags = crate::diag::Diagnostics::new();
-    let model = crate::spec::parse(&source, &mut diags).and_then(|spec| {
-        crate::model::build(
-            &spec,
-            &crate::model::Inputs {
-                key_files: &NoKeys,
-                missing_keys: crate::validate::dkim::MissingKey::Error,
-            },
-            &mut diags,
-        )
-    });
-    let model = model.filter(|m| {
-        let problems = crate::backend::dns::check(m);
-        let ok = problems.is_empty();
-        for d in problems {
-            diags.push(d);
-        }
-        ok
-    });
-    match model {
-        Some(m) if !diags.has_errors() => Ok(m),
-        _ => Err((source, diags.into_sorted())),
+    let compiled = crate::compile::compile(
+        source,
+        &crate::compile::Inputs {
+            key_files: &NoKeys,
+            missing_keys: crate::compile::MissingKey::Error,
+            spec_files: &crate::compile::NoIncludes,
+            main_path: "",
+        },
+    );
+    match compiled.model {
+        Some(m) => Ok(m),
+        None => Err((compiled.source, compiled.diagnostics)),
     }
 }
 

@@ -105,15 +105,13 @@ pub fn build(spec: &Spec, inputs: &Inputs<'_>, diags: &mut Diagnostics) -> Optio
     super::warn::check(spec, &hosts, &domains, b.diags);
     let used = host_relays.into_values().flatten().collect();
     relays.unused(&used, b.diags);
-    let mut model = Model {
+    let model = Model {
         hosts,
         domains,
         dns_targets,
         relays: relays.relays,
         senders: relays.senders,
-        tests: Vec::new(),
     };
-    model.tests = crate::expect::resolve(&spec.tests, &model, b.diags);
     (!b.diags.has_errors()).then_some(model)
 }
 

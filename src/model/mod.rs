@@ -45,9 +45,6 @@ pub struct Model {
     /// Sender rules: a sender address (`local@domain`) or domain, normalized,
     /// → the name of the relay its mail leaves through on every host.
     pub senders: BTreeMap<String, String>,
-    /// The spec's `tests`, resolved: what `mailc test` checks. No backend
-    /// reads them.
-    pub tests: Vec<crate::expect::Expectation>,
 }
 
 /// A name server mailc pushes zones to. Its secret is named, never held:

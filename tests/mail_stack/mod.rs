@@ -15,7 +15,7 @@ pub mod instance;
 mod support;
 
 #[allow(unused_imports)] // each test binary uses a part
-pub use support::{copy_dir, golden, model_of, pop3, root};
+pub use support::{compiled_of, copy_dir, golden, model_of, pop3, root};
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -56,21 +56,18 @@ pub fn copy_dir(from: &Path, to: &Path) {
 /// A spec folder's `mailc.yaml` as the library's model (every key file
 /// counted as present).
 pub fn model_of(dir: &Path) -> mailc::model::Model {
-    struct AllKeys;
-    impl mailc::validate::dkim::KeyFiles for AllKeys {
-        fn exists(&self, _: &str) -> bool {
-            true
-        }
-    }
+    let compiled = compiled_of(dir);
+    compiled
+        .model
+        .unwrap_or_else(|| panic!("a valid spec: {:#?}", compiled.diagnostics))
+}
+
+/// A spec folder's `mailc.yaml` through the front half (every key file
+/// counted as present).
+pub fn compiled_of(dir: &Path) -> mailc::compile::Compiled {
     let text = std::fs::read_to_string(dir.join("mailc.yaml")).unwrap();
     let source = mailc::source::Source::new("mailc.yaml", text, mailc::source::Dialect::Yaml);
-    let mut diags = mailc::diag::Diagnostics::new();
-    let spec = mailc::spec::parse(&source, &mut diags).expect("a spec");
-    let inputs = mailc::model::Inputs {
-        key_files: &AllKeys,
-        missing_keys: mailc::validate::dkim::MissingKey::Warn,
-    };
-    mailc::model::build(&spec, &inputs, &mut diags).expect("a valid spec")
+    mailc::compile::compile(source, &mailc::compile::Inputs::text_only())
 }
 
 /// The folder of a route table: an example, else a test case, of that name.
