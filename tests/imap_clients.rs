@@ -244,7 +244,7 @@ fn mbsync_two_way_sync_across_restarts() {
         "the IMAP client tests sync a Maildir with isync's mbsync",
     );
     let tmp = Temp::new("mbsync-sync");
-    let mut server = Server::start(&embedded_imap(), "mx1", &tmp.0.join("data"), PORTS);
+    let mut server = Server::serve(&embedded_imap(), "mx1", &tmp.0.join("data"), PORTS);
     let alice = "alice@example.com";
     for (n, (id, subject)) in [
         ("lunch", "lunch on friday"),
@@ -582,7 +582,7 @@ fn roundcube_lists_sorts_threads_and_opens_mail() {
         .filter(|p| p.is_file())
         .unwrap_or(chromium);
     let tmp = Temp::new("roundcube-web");
-    let server = Server::start(&embedded_imap(), "mx1", &tmp.0.join("data"), PORTS);
+    let server = Server::serve(&embedded_imap(), "mx1", &tmp.0.join("data"), PORTS);
     // Arrival (UID) order is not date order; three messages are one thread.
     let kickoff = "References: <kickoff@example.com>\nIn-Reply-To: <kickoff@example.com>\n";
     let mail = [

@@ -1,5 +1,6 @@
 //! The IMAP side of `mailc serve`, run for real on 127.0.0.1 and driven by
-//! real clients (`docs/testing.md`): Python's imaplib and mbsync.
+//! real clients (`docs/testing.md`): Python's imaplib (mbsync and Roundcube
+//! are in `tests/imap_clients.rs`).
 //!
 //! - a whole imaplib session: FETCH of bodies, sections, partials,
 //!   ENVELOPE and BODYSTRUCTURE; SEARCH; STORE; COPY and MOVE with
@@ -10,7 +11,6 @@
 //! - STARTTLS, then LOGIN; AUTHENTICATE PLAIN;
 //! - IDLE sees a message that arrives meanwhile;
 //! - UIDs and UIDVALIDITY unchanged after kill -9 and a restart;
-//! - mbsync syncs a mailbox down, and a flag and a deletion back up;
 //! - the extensions, reply byte for reply byte: CONDSTORE and QRESYNC,
 //!   SORT and THREAD, ESEARCH and ESORT, LIST-EXTENDED and LIST-STATUS,
 //!   MULTIAPPEND, QUOTA, SPECIAL-USE, UTF8=ACCEPT; and the command
@@ -21,134 +21,40 @@
 //!
 //! The clients are required: a missing one fails the test, never a skip.
 
-use std::net::TcpStream;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU16, Ordering};
-use std::time::{Duration, Instant};
 
 mod support;
 
 /// What the tools found by `tool` are for.
-const WHY: &str =
-    "these tests drive `mailc serve` with real IMAP clients (python3's imaplib, mbsync)";
-use support::{Temp, free_port, root, tool};
+const WHY: &str = "these tests drive `mailc serve` with a real IMAP client (python3's imaplib)";
+use support::imap::Server;
+use support::{Temp, root, tool};
 
-/// One running `mailc serve` (IMAP only), killed (SIGKILL) when dropped.
-struct Server {
-    child: Option<Child>,
-    input: PathBuf,
-    data: PathBuf,
-    log: PathBuf,
-    host: String,
-    port: u16,
-    /// Implicit TLS.
-    imaps: u16,
+/// How these tests start `mailc serve` (ports 30000–30999) and script it.
+trait ImapTest {
+    /// embedded-imap's host mx1 on 127.0.0.1.
+    fn start(data: &Path) -> Server;
+    /// A spec or a compiled manifest.
+    fn start_with(input: &Path, data: &Path) -> Server;
+    /// Serves on `host` instead of 127.0.0.1.
+    fn start_on(host: &str, data: &Path) -> Server;
+    fn python(&self, script: &str) -> String;
 }
 
-impl Server {
+impl ImapTest for Server {
     fn start(data: &Path) -> Server {
         Server::start_with(&root().join("tests/cases/embedded-imap/mailc.yaml"), data)
     }
 
-    /// Runs a spec or a compiled manifest.
     fn start_with(input: &Path, data: &Path) -> Server {
-        let mut s = Server {
-            child: None,
-            input: input.to_path_buf(),
-            data: data.to_path_buf(),
-            log: data.with_extension("log"),
-            host: "127.0.0.1".into(),
-            port: free_port(30000),
-            imaps: free_port(30000),
-        };
-        s.spawn();
-        s
+        Server::serve(input, "mx1", data, 30000)
     }
 
-    /// Serves on `host` instead of 127.0.0.1.
     fn start_on(host: &str, data: &Path) -> Server {
-        let mut s = Server {
-            child: None,
-            input: root().join("tests/cases/embedded-imap/mailc.yaml"),
-            data: data.to_path_buf(),
-            log: data.with_extension("log"),
-            host: host.into(),
-            port: free_port(30000),
-            imaps: free_port(30000),
-        };
-        s.spawn();
-        s
-    }
-
-    fn spawn(&mut self) {
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.log)
-            .unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_mailc"))
-            .arg("serve")
-            .arg(&self.input)
-            .args(["--host", "mx1", "--imap"])
-            .arg(format!("{}:{}", self.host, self.port))
-            .arg("--imaps")
-            .arg(format!("{}:{}", self.host, self.imaps))
-            .arg("--data")
-            .arg(&self.data)
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn()
-            .expect("start mailc serve");
-        self.child = Some(child);
-        let deadline = Instant::now() + Duration::from_secs(120);
-        loop {
-            if let Some(status) = self.child.as_mut().unwrap().try_wait().unwrap() {
-                panic!("mailc serve exited with {status}:\n{}", self.log_text());
-            }
-            if [self.port, self.imaps]
-                .iter()
-                .all(|p| TcpStream::connect((self.host.as_str(), *p)).is_ok())
-            {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "mailc serve did not listen:\n{}",
-                self.log_text()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn kill9(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-
-    fn restart(&mut self) {
-        self.kill9();
-        self.spawn();
-    }
-
-    fn log_text(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    /// Delivers `message` into a user's INBOX as the SMTP side does: a file
-    /// in `tmp/`, renamed into `new/`.
-    fn deliver(&self, user: &str, name: &str, message: &str) {
-        let (local, domain) = user.split_once('@').unwrap();
-        let dir = self.data.join("mail").join(domain).join(local);
-        for sub in ["tmp", "new", "cur"] {
-            std::fs::create_dir_all(dir.join(sub)).unwrap();
-        }
-        let tmp = dir.join("tmp").join(name);
-        std::fs::write(&tmp, message.replace('\n', "\r\n")).unwrap();
-        std::fs::rename(&tmp, dir.join("new").join(name)).unwrap();
+        let spec = root().join("tests/cases/embedded-imap/mailc.yaml");
+        Server::serve_on(&spec, "mx1", host, data, 30000)
     }
 
     /// Runs a Python script with `PORT` and `DATA` set; it fails the test
@@ -162,7 +68,7 @@ impl Server {
         std::fs::write(&file, format!("{PRELUDE}\n{script}")).unwrap();
         let out = Command::new(tool("python3", WHY))
             .arg(&file)
-            .env("HOST", &self.host)
+            .env("HOST", &self.bind)
             .env("PORT", self.port.to_string())
             .env("IMAPS", self.imaps.to_string())
             .env("DATA", &self.data)
@@ -176,18 +82,8 @@ impl Server {
             String::from_utf8_lossy(&out.stderr),
             self.log_text()
         );
-        assert!(
-            !self.log_text().contains("panicked"),
-            "the server panicked:\n{}",
-            self.log_text()
-        );
+        self.assert_no_panic();
         stdout
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.kill9();
     }
 }
 
@@ -672,97 +568,6 @@ print(v, [b"2"], ok(m.status("Kept", "(UIDVALIDITY UIDNEXT)")))
     assert_eq!(
         before, after,
         "UIDs or UIDVALIDITY changed across a restart"
-    );
-}
-
-#[test]
-fn mbsync_syncs_down_and_changes_back_up() {
-    let mbsync = tool("mbsync", WHY);
-    let tmp = Temp::new("mbsync");
-    let server = Server::start(&tmp.0.join("data"));
-    server.deliver("alice@example.com", "1700000001.a.test", PLAIN);
-    server.deliver("alice@example.com", "1700000002.b.test", MIXED);
-    server.python(
-        r#"
-m = login("alice@example.com")
-ok(m.append("Junk", None, None, b"Subject: junk\r\n\r\nbuy now\r\n"))
-"#,
-    );
-    let local = tmp.0.join("local");
-    std::fs::create_dir_all(&local).unwrap();
-    let rc = tmp.0.join("mbsyncrc");
-    std::fs::write(
-        &rc,
-        format!(
-            "IMAPAccount test\nHost 127.0.0.1\nPort {port}\nUser alice@example.com\nPass alice-pw\n\
-             SSLType None\nAuthMechs PLAIN\n\nIMAPStore remote\nAccount test\n\n\
-             MaildirStore local\nPath {local}/\nInbox {local}/INBOX\nSubFolders Verbatim\n\n\
-             Channel sync\nFar :remote:\nNear :local:\nPatterns *\nCreate Near\nSyncState *\nExpunge Both\n",
-            port = server.port,
-            local = local.display()
-        ),
-    )
-    .unwrap();
-    let sync = || {
-        let out = Command::new(&mbsync)
-            .arg("-c")
-            .arg(&rc)
-            .arg("-a")
-            .output()
-            .expect("run mbsync");
-        assert!(
-            out.status.success(),
-            "mbsync failed:\n{}\n{}\n--- server log\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr),
-            server.log_text()
-        );
-    };
-    sync();
-    let files = |dir: &Path| -> Vec<PathBuf> {
-        let mut v: Vec<PathBuf> = ["cur", "new"]
-            .iter()
-            .flat_map(|s| std::fs::read_dir(dir.join(s)).into_iter().flatten())
-            .map(|e| e.unwrap().path())
-            .collect();
-        v.sort();
-        v
-    };
-    let inbox = files(&local.join("INBOX"));
-    assert_eq!(inbox.len(), 2, "{inbox:?}");
-    assert_eq!(files(&local.join("Junk")).len(), 1);
-    let (mut plain, mut mixed) = (None, None);
-    for f in &inbox {
-        let text = std::fs::read_to_string(f).unwrap();
-        if text.contains("lunch on friday") {
-            plain = Some(f.clone());
-        } else if text.contains("the report") {
-            mixed = Some(f.clone());
-        }
-    }
-    let (plain, mixed) = (plain.unwrap(), mixed.unwrap());
-    // Flag one message, delete the other, locally; sync back up.
-    let name = plain.file_name().unwrap().to_str().unwrap().to_string();
-    let flagged = match name.split_once(":2,") {
-        Some((base, flags)) => {
-            let mut f: Vec<char> = flags.chars().chain(['F']).collect();
-            f.sort();
-            f.dedup();
-            format!("{base}:2,{}", f.into_iter().collect::<String>())
-        }
-        None => format!("{name}:2,F"),
-    };
-    std::fs::rename(&plain, local.join("INBOX/cur").join(flagged)).unwrap();
-    std::fs::remove_file(&mixed).unwrap();
-    sync();
-    server.python(
-        r#"
-m = login("alice@example.com")
-ok(m.select("INBOX"))
-assert ok(m.search(None, "ALL")) == [b"1"], ok(m.search(None, "ALL"))
-d = ok(m.fetch("1", "(FLAGS BODY.PEEK[HEADER.FIELDS (SUBJECT)])"))
-assert "\\Flagged" in d[0][0].decode() and b"lunch on friday" in d[0][1], d
-"#,
     );
 }
 

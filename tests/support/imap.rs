@@ -8,28 +8,40 @@ use std::time::{Duration, Instant};
 
 use super::free_port;
 
-/// A running `mailc serve` (IMAP on a plain port only), killed (SIGKILL)
-/// when dropped.
+/// A running `mailc serve` (IMAP on a STARTTLS port and an implicit-TLS
+/// port), killed (SIGKILL) when dropped.
 pub struct Server {
     child: Option<Child>,
     input: PathBuf,
+    /// The spec's host it runs.
     host: String,
+    /// The address it listens on.
+    pub bind: String,
     pub data: PathBuf,
     pub log: PathBuf,
     pub port: u16,
+    /// Implicit TLS.
+    pub imaps: u16,
 }
 
 impl Server {
-    /// Serves `host` of `input` (a spec or a manifest) with its store in
-    /// `data`, on a port of the block `first..first+1000`.
-    pub fn start(input: &Path, host: &str, data: &Path, first: u16) -> Server {
+    /// Serves `host` of `input` (a spec or a manifest) on 127.0.0.1 with
+    /// its store in `data`, on ports of the block `first..first+1000`.
+    pub fn serve(input: &Path, host: &str, data: &Path, first: u16) -> Server {
+        Server::serve_on(input, host, "127.0.0.1", data, first)
+    }
+
+    /// The same on the address `bind`.
+    pub fn serve_on(input: &Path, host: &str, bind: &str, data: &Path, first: u16) -> Server {
         let mut s = Server {
             child: None,
             input: input.to_path_buf(),
             host: host.into(),
+            bind: bind.into(),
             data: data.to_path_buf(),
             log: data.with_extension("log"),
             port: free_port(first),
+            imaps: free_port(first),
         };
         s.spawn();
         s
@@ -45,7 +57,9 @@ impl Server {
             .arg("serve")
             .arg(&self.input)
             .args(["--host", &self.host, "--imap"])
-            .arg(format!("127.0.0.1:{}", self.port))
+            .arg(format!("{}:{}", self.bind, self.port))
+            .arg("--imaps")
+            .arg(format!("{}:{}", self.bind, self.imaps))
             .arg("--data")
             .arg(&self.data)
             .env("NO_COLOR", "1")
@@ -60,7 +74,10 @@ impl Server {
             if let Some(status) = self.child.as_mut().unwrap().try_wait().unwrap() {
                 panic!("mailc serve exited with {status}:\n{}", self.log_text());
             }
-            if TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+            if [self.port, self.imaps]
+                .iter()
+                .all(|p| TcpStream::connect((self.bind.as_str(), *p)).is_ok())
+            {
                 return;
             }
             assert!(
