@@ -613,6 +613,64 @@ assert ok(b.search(None, "RECENT")) == [b""]
     );
 }
 
+/// A message another session expunged is still read whole, byte for
+/// byte, by a session not yet told (RFC 2180 §4.1.1): its file is kept in
+/// `mailc-expunged/` until then, unlinked once told, and a kill -9 in
+/// between neither brings the message back nor leaves the file behind.
+#[test]
+fn a_session_not_yet_told_of_an_expunge_still_reads_the_message() {
+    let tmp = Temp::new("expunged");
+    let mut server = Server::start(&tmp.0);
+    server.deliver("alice@example.com", "1700000001.a.test", PLAIN);
+    server.deliver("alice@example.com", "1700000002.b.test", MIXED);
+    let script = r#"
+kept = os.path.join(DATA, "mail/example.com/alice/mailc-expunged")
+def held():
+    return sorted(os.listdir(kept)) if os.path.isdir(kept) else []
+a, fa = raw_login("alice@example.com")
+b, fb = raw_login("alice@example.com")
+cmd(a, fa, "a1", "SELECT INBOX")
+cmd(b, fb, "b1", "SELECT INBOX")
+want = cmd(b, fb, "b2", "FETCH 2 BODY.PEEK[]")
+assert want.startswith(b"* 2 FETCH (BODY[] {%d}\r\n" % len(MIXED)), want
+got = cmd(a, fa, "a2", "STORE 2 +FLAGS.SILENT (\\Deleted)")
+assert got == b"a2 OK STORE done\r\n", got
+got = cmd(a, fa, "a3", "EXPUNGE")
+assert got == b"* 2 EXPUNGE\r\na3 OK EXPUNGE done\r\n", got
+assert len(held()) == 1, held()
+# b was not told: FETCH gives the same bytes, and says nothing of it.
+got = cmd(b, fb, "b3", "FETCH 2 BODY.PEEK[]")
+assert got == want.replace(b"b2 OK", b"b3 OK"), got
+got = cmd(b, fb, "b4", "FETCH 2 (RFC822.SIZE BODY.PEEK[TEXT]<0.10>)")
+assert got == b"* 2 FETCH (RFC822.SIZE %d BODY[TEXT]<0> {10}\r\nThis is a )\r\nb4 OK FETCH done\r\n" % len(MIXED), got
+got = cmd(b, fb, "b5", "SEARCH BODY report")
+assert got == b"* SEARCH 2\r\nb5 OK SEARCH done\r\n", got
+# Told now: the file goes.
+got = cmd(b, fb, "b6", "NOOP")
+assert got == b"* 2 EXPUNGE\r\nb6 OK done\r\n", got
+assert held() == [], held()
+# Expunged while b has the mailbox selected, then kill -9: the file waits.
+cmd(a, fa, "a4", "STORE 1 +FLAGS.SILENT (\\Deleted)")
+got = cmd(a, fa, "a5", "EXPUNGE")
+assert got == b"* 1 EXPUNGE\r\na5 OK EXPUNGE done\r\n", got
+assert len(held()) == 1, held()
+"#;
+    server.python(&script.replace(
+        "MIXED",
+        &format!("{:?}.encode()", MIXED.replace('\n', "\r\n")),
+    ));
+    server.restart();
+    server.python(
+        r#"
+kept = os.path.join(DATA, "mail/example.com/alice/mailc-expunged")
+s, f = raw_login("alice@example.com")
+assert os.listdir(kept) == [], os.listdir(kept)
+got = cmd(s, f, "s", "SELECT INBOX")
+assert b"* 0 EXISTS\r\n" in got, got
+"#,
+    );
+}
+
 #[test]
 fn connections_over_the_limit_are_turned_away() {
     let tmp = Temp::new("limit");

@@ -300,13 +300,13 @@ impl Session {
             let mut dirty = false;
             for (i, u) in &uids {
                 // A message another session expunged stays visible here
-                // until this one is told, with what is known of it and an
-                // empty body (RFC 2180 §4.1.2).
+                // until this one is told, as it was (RFC 2180 §4.1.1): its
+                // file is kept until then ([`super::expunged`]).
                 let (entry, gone) = match folder.find(*u) {
                     Some(e) => (e.clone(), false),
                     None => (sel.msgs[*i].clone(), true),
                 };
-                let bytes = if with_body && !gone {
+                let bytes = if with_body {
                     folder.read(&entry).unwrap_or_default()
                 } else {
                     Vec::new()

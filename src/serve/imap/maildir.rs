@@ -18,6 +18,7 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use super::expunged;
 use crate::serve::store::create_private_dir;
 
 /// The hierarchy delimiter: Maildir++'s own, so a mailbox name is its
@@ -301,6 +302,15 @@ impl Account {
         Ok(())
     }
 
+    /// Unlinks the expunged files of every mailbox that no session waits
+    /// for any more ([`expunged::sweep`]): what a restart left undone.
+    pub fn sweep_expunged(&self) -> io::Result<()> {
+        for n in self.list()? {
+            expunged::sweep(&self.dir(&n));
+        }
+        Ok(())
+    }
+
     /// Creates and subscribes the special-use mailboxes ([`SPECIAL_USE`])
     /// the account lacks, as the Dovecot configuration mailc writes does
     /// (`auto = subscribe`). They are not counted against the mailbox
@@ -552,10 +562,10 @@ impl Folder {
         }
     }
 
-    /// The message's bytes, bare LFs made CRLF.
+    /// The message's bytes, bare LFs made CRLF; an expunged message is
+    /// read from where it is kept for the sessions not yet told.
     pub fn read(&self, e: &Entry) -> io::Result<Vec<u8>> {
-        let bytes = fs::read(self.dir.join("cur").join(&e.file))?;
-        Ok(to_crlf(bytes))
+        read_message(&self.dir, &e.file)
     }
 
     /// Stores a new message durably and gives it the next UID (saved).
@@ -666,17 +676,36 @@ impl Folder {
         Ok(uids)
     }
 
-    /// Removes the messages with these UIDs (files, then the uidlist).
+    /// Removes the messages with these UIDs, by no session in particular
+    /// ([`Folder::remove_by`]).
     pub fn remove(&mut self, uids: &BTreeSet<u32>) -> io::Result<()> {
+        self.remove_by(uids, None)
+    }
+
+    /// Removes the messages with these UIDs: their files move out of
+    /// `cur/` into `mailc-expunged/` (made durable), then the uidlist
+    /// forgets them. The files stay readable until every session that had
+    /// the folder selected, but `by`, has been told ([`expunged`]).
+    pub fn remove_by(&mut self, uids: &BTreeSet<u32>, by: Option<u64>) -> io::Result<()> {
+        let cur = self.dir.join("cur");
+        let kept = self.dir.join(expunged::DIR);
+        create_private_dir(&kept)?;
+        let mut moved = Vec::new();
         for e in self.entries.iter().filter(|e| uids.contains(&e.uid)) {
-            match fs::remove_file(self.dir.join("cur").join(&e.file)) {
+            match fs::rename(cur.join(&e.file), kept.join(&e.file)) {
+                Ok(()) => moved.push(e.file.clone()),
                 Err(err) if err.kind() != io::ErrorKind::NotFound => return Err(err),
                 _ => {}
             }
         }
+        // The files are out of cur/ for good before the uidlist forgets
+        // them: a crash cannot bring one back as new mail.
+        File::open(&cur)?.sync_all()?;
         self.entries.retain(|e| !uids.contains(&e.uid));
         self.next_modseq();
-        self.save()
+        self.save()?;
+        expunged::defer(&self.dir, moved, by);
+        Ok(())
     }
 }
 
@@ -755,6 +784,12 @@ fn flags_from_info(name: &str) -> Flags {
         }
     }
     out
+}
+
+/// A message of the folder at `dir`, bare LFs made CRLF: in `cur/`, or
+/// expunged and kept for the sessions not yet told ([`expunged::read`]).
+pub fn read_message(dir: &Path, file: &str) -> io::Result<Vec<u8>> {
+    expunged::read(dir, file).map(to_crlf)
 }
 
 /// Length once every bare LF is CRLF.
@@ -898,5 +933,36 @@ mod tests {
         fs::write(dir.path().join("u/tmp/9.staged.x:2,"), b"x").unwrap();
         let (h, _) = Folder::sync(&acct, &Name::inbox(), false).unwrap();
         assert_eq!(h.entries.len(), 2);
+    }
+
+    #[test]
+    fn an_expunged_file_is_kept_for_a_watcher_and_never_comes_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let acct = Account::new(dir.path().join("u"));
+        let _l = acct.lock().unwrap();
+        let (mut f, _) = Folder::sync(&acct, &Name::inbox(), false).unwrap();
+        let a = f.add(b"Subject: a\r\n\r\na\r\n", Flags::new(), 1).unwrap();
+        f.add(b"Subject: b\r\n\r\nb\r\n", Flags::new(), 2).unwrap();
+        let other = expunged::Watch::new(&f.dir);
+        let gone = f.entries[0].clone();
+        f.remove_by(&BTreeSet::from([a]), None).unwrap();
+        assert_eq!(f.read(&gone).unwrap(), b"Subject: a\r\n\r\na\r\n");
+        let (g, _) = Folder::sync(&acct, &Name::inbox(), false).unwrap();
+        assert_eq!(g.entries.len(), 1, "not taken back as new mail");
+        other.told();
+        assert!(f.read(&gone).is_err());
+        // A crash after the move, before the uidlist was written: the next
+        // sync forgets the message, the next sweep unlinks the file.
+        let e = g.entries[0].clone();
+        fs::create_dir_all(g.dir.join(expunged::DIR)).unwrap();
+        fs::rename(
+            g.dir.join("cur").join(&e.file),
+            g.dir.join(expunged::DIR).join(&e.file),
+        )
+        .unwrap();
+        let (h, _) = Folder::sync(&acct, &Name::inbox(), false).unwrap();
+        assert!(h.entries.is_empty());
+        acct.sweep_expunged().unwrap();
+        assert_eq!(fs::read_dir(g.dir.join(expunged::DIR)).unwrap().count(), 0);
     }
 }

@@ -9,6 +9,8 @@
 //! - [`ext`]: the extended commands imap-codec does not read;
 //! - [`wire`]: its bytes: backpressure, and the limits before login;
 //! - [`maildir`]: mailboxes on disk, UIDs, flags, subscriptions, locking;
+//! - [`expunged`]: expunged messages kept readable for the sessions not
+//!   yet told;
 //! - [`fetch`]: FETCH items and STORE;
 //! - [`message`]: ENVELOPE, BODYSTRUCTURE and body sections;
 //! - [`search`]: SEARCH keys and sequence sets;
@@ -18,6 +20,7 @@
 //! The hierarchy delimiter is `.`, Maildir++'s (and Dovecot's default for
 //! it): mailbox `Work.Old` is the folder `.Work.Old/`.
 
+mod expunged;
 mod ext;
 mod fetch;
 pub mod maildir;

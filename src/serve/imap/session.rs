@@ -36,6 +36,7 @@ use imap_next::{Interrupt, Io, State};
 use tokio::net::TcpStream;
 use tokio::time::{Instant, timeout, timeout_at};
 
+use super::expunged::Watch;
 use super::maildir::{self, Account, DELIMITER, Entry, Flags, Folder, Name, Refusal};
 use super::search;
 use super::sort;
@@ -92,6 +93,9 @@ pub(super) struct Selected {
     stamp: Option<(u64, std::time::SystemTime, u64)>,
     /// The keywords the client was told of in FLAGS.
     pub(super) keywords: BTreeSet<String>,
+    /// Keeps the files of messages other sessions expunge readable here
+    /// until this session is told.
+    pub(super) watch: Watch,
 }
 
 impl Selected {
@@ -713,6 +717,7 @@ impl Session {
                 let acct = Account::new(dir);
                 let made = blocking(|| {
                     let _l = acct.lock()?;
+                    acct.sweep_expunged()?;
                     acct.ensure_special_use()
                 });
                 if let Err(e) = made {
@@ -852,7 +857,13 @@ impl Session {
         };
         let res = blocking(|| {
             let _l = acct.lock()?;
-            Folder::sync(acct, &sel.name, !sel.read_only)
+            let synced = Folder::sync(acct, &sel.name, !sel.read_only);
+            if expunges && synced.is_ok() {
+                // Under the same lock as the read: what this session drops
+                // below is all that was expunged so far.
+                sel.watch.told();
+            }
+            synced
         });
         let (folder, given) = match res {
             Ok(x) => x,
@@ -1293,9 +1304,13 @@ impl Session {
         let acct = self.account();
         let res = blocking(|| {
             let _l = acct.lock()?;
-            Folder::sync(&acct, &name, !read_only)
+            let (folder, given) = Folder::sync(&acct, &name, !read_only)?;
+            // Watched from the read on: a message in this view stays
+            // readable until this session is told of its expunge.
+            let watch = Watch::new(&folder.dir);
+            Ok::<_, Refusal>((folder, given, watch))
         });
-        let (folder, given) = match res {
+        let (folder, given, watch) = match res {
             Ok(x) => x,
             Err(Refusal::NoMailbox) => return no(tag, "no such mailbox"),
             Err(e) => return no(tag, &format!("cannot open the mailbox: {e}")),
@@ -1398,6 +1413,7 @@ impl Session {
             keywords,
             msgs: folder.entries,
             recent,
+            watch,
         });
         let (code, msg) = if read_only {
             (Code::ReadOnly, "EXAMINE done")
@@ -1771,6 +1787,7 @@ impl Session {
             return no(tag, "mailbox is read-only");
         }
         let known: HashSet<u32> = sel.msgs.iter().map(|m| m.uid).collect();
+        let me = sel.watch.id();
         let res = blocking(|| -> Result<BTreeSet<u32>, Refusal> {
             let _l = acct.lock()?;
             let mut folder = Folder::open(&acct, &sel.name)?;
@@ -1782,7 +1799,7 @@ impl Session {
                 .map(|e| e.uid)
                 .collect();
             if !gone.is_empty() {
-                folder.remove(&gone)?;
+                folder.remove_by(&gone, Some(me))?;
             }
             Ok(gone)
         });
@@ -1801,11 +1818,8 @@ impl Session {
             return BTreeSet::new();
         };
         let dir = acct.dir(&sel.name);
-        let load = move |e: &Entry| -> Option<Vec<u8>> {
-            std::fs::read(dir.join("cur").join(&e.file))
-                .ok()
-                .map(maildir::to_crlf)
-        };
+        let load =
+            move |e: &Entry| -> Option<Vec<u8>> { maildir::read_message(&dir, &e.file).ok() };
         let candidates: Vec<search::Candidate> = sel
             .msgs
             .iter()
@@ -1914,9 +1928,7 @@ impl Session {
                 .map(|&i| {
                     let e = &sel.msgs[i];
                     let id = if uid { e.uid } else { i as u32 + 1 };
-                    let bytes = std::fs::read(dir.join("cur").join(&e.file))
-                        .map(maildir::to_crlf)
-                        .unwrap_or_default();
+                    let bytes = maildir::read_message(&dir, &e.file).unwrap_or_default();
                     let mut scratch = Vec::new();
                     let p = super::message::Parsed::new(&bytes, &mut scratch);
                     sort::Keys::of(&p, id, e.date, e.size)
@@ -1958,6 +1970,7 @@ impl Session {
         }
         let uids: Vec<u32> = idx.iter().map(|&i| sel.msgs[i].uid).collect();
         let adding: u64 = idx.iter().map(|&i| sel.msgs[i].size).sum();
+        let me = sel.watch.id();
         type Copied = (u32, Vec<(u32, u32)>);
         let res = blocking(|| -> Result<Option<Copied>, Refusal> {
             let _l = acct.lock()?;
@@ -1989,7 +2002,7 @@ impl Session {
             let validity = dst.as_ref().unwrap_or(&src).uidvalidity;
             if moving {
                 let gone: BTreeSet<u32> = pairs.iter().map(|p| p.0).collect();
-                src.remove(&gone)?;
+                src.remove_by(&gone, Some(me))?;
             }
             Ok(Some((validity, pairs)))
         });
