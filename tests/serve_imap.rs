@@ -13,7 +13,7 @@
 //! - UIDs and UIDVALIDITY unchanged after kill -9 and a restart;
 //! - the extensions, reply byte for reply byte: CONDSTORE and QRESYNC,
 //!   SORT and THREAD, ESEARCH and ESORT, LIST-EXTENDED and LIST-STATUS,
-//!   MULTIAPPEND, QUOTA, SPECIAL-USE, UTF8=ACCEPT; and the command
+//!   MULTIAPPEND, QUOTA, SPECIAL-USE, UTF8=ACCEPT, BINARY; and the command
 //!   sequence Roundcube's IMAP library sends.
 //!
 //! Mail is put in place the way the SMTP side delivers it: a file written
@@ -667,6 +667,72 @@ s, f = raw_login("alice@example.com")
 assert os.listdir(kept) == [], os.listdir(kept)
 got = cmd(s, f, "s", "SELECT INBOX")
 assert b"* 0 EXISTS\r\n" in got, got
+"#,
+    );
+}
+
+/// BINARY (RFC 3516): parts decoded from base64 and quoted-printable,
+/// their decoded sizes, partial fetches with their origin, a literal8 for
+/// data with NULs, `NO [UNKNOWN-CTE]`, `\Seen` set by BINARY but not by
+/// BINARY.PEEK, and APPEND of a literal8 whose binary part is kept as
+/// base64 and given back byte for byte.
+#[test]
+fn binary_fetch_and_append() {
+    let tmp = Temp::new("binary");
+    let server = Server::start(&tmp.0);
+    server.deliver(
+        "alice@example.com",
+        "1700000001.bin.test",
+        "From: a@example.org\nSubject: parts\nMIME-Version: 1.0\n\
+         Content-Type: multipart/mixed; boundary=\"b\"\n\n--b\n\
+         Content-Type: text/plain\nContent-Transfer-Encoding: base64\n\n aGVs\n bG8gd29y\n bGQ=\n--b\n\
+         Content-Type: text/plain\nContent-Transfer-Encoding: quoted-printable\n\n\
+         caf=C3=A9 au =\nlait  \nfin\n--b\n\
+         Content-Type: application/x-thing\nContent-Transfer-Encoding: x-uuencode\n\nbegin 644 x\n--b\n\
+         Content-Type: application/octet-stream\nContent-Transfer-Encoding: base64\n\nAAEC/w==\n--b--\n",
+    );
+    server.python(
+        r#"
+s, f = raw_login("alice@example.com")
+caps = cmd(s, f, "c", "CAPABILITY").split(b"\r\n")[0].split()
+assert b"BINARY" in caps, caps
+cmd(s, f, "s", "SELECT INBOX")
+got = cmd(s, f, "f1", "FETCH 1 (BINARY.SIZE[1] BINARY.PEEK[1] BINARY.SIZE[2] BINARY.PEEK[2])")
+assert got == (b"* 1 FETCH (BINARY.SIZE[1] 11 BINARY[1] {11}\r\nhello world BINARY.SIZE[2] 18 "
+               b"BINARY[2] {18}\r\ncaf\xc3\xa9 au lait\r\nfin)\r\nf1 OK FETCH done\r\n"), got
+got = cmd(s, f, "f2", "FETCH 1 (BINARY.PEEK[2]<3.6> UID)")
+assert got == b"* 1 FETCH (BINARY[2]<3> {6}\r\n\xc3\xa9 au  UID 1)\r\nf2 OK FETCH done\r\n", got
+got = cmd(s, f, "f3", "FETCH 1 (BINARY.PEEK[4] BINARY.SIZE[4])")
+assert got == b"* 1 FETCH (BINARY[4] ~{4}\r\n\x00\x01\x02\xff BINARY.SIZE[4] 4)\r\nf3 OK FETCH done\r\n", got
+got = cmd(s, f, "f4", "FETCH 1 BINARY.PEEK[3]")
+assert got == b"f4 NO [UNKNOWN-CTE] a part's content-transfer-encoding is unknown\r\n", got
+got = cmd(s, f, "f5", "FETCH 1 BINARY.SIZE[9]")
+assert got == b"* 1 FETCH (BINARY.SIZE[9] 0)\r\nf5 OK FETCH done\r\n", got
+got = cmd(s, f, "f6", "FETCH 1 FLAGS")
+assert got == b"* 1 FETCH (FLAGS (\\Recent))\r\nf6 OK FETCH done\r\n", got
+got = cmd(s, f, "f7", "FETCH 1 BINARY[1]")
+assert got == b"* 1 FETCH (BINARY[1] {11}\r\nhello world FLAGS (\\Seen \\Recent))\r\nf7 OK FETCH done\r\n", got
+# APPEND of a literal8: the client waits for the continuation.
+body = b"\x00-\xe4\n\r\n\n"
+msg = (b"From: user@domain.org\r\nMime-Version: 1.0\r\nContent-Type: application/octet-stream\r\n"
+       b"Content-Transfer-Encoding: binary\r\n\r\n" + body)
+s.sendall(b"a1 APPEND INBOX ~{%d}\r\n" % len(msg))
+assert f.readline().startswith(b"+ "), "no continuation"
+s.sendall(msg + b"\r\n")
+got = f.readline() + f.readline() + f.readline()
+assert re.match(rb"\* 2 EXISTS\r\n\* 2 RECENT\r\na1 OK \[APPENDUID \d+ 2\] APPEND done\r\n$", got), got
+got = cmd(s, f, "f8", "FETCH 2 (BINARY.SIZE[1] BINARY.PEEK[1] BODY.PEEK[1])")
+assert got == (b"* 2 FETCH (BINARY.SIZE[1] 7 BINARY[1] ~{7}\r\n" + body +
+               b" BODY[1] {14}\r\nAC3kCg0KCg==\r\n)\r\nf8 OK FETCH done\r\n"), got
+# And as a non-synchronizing literal8 (LITERAL+).
+s.sendall(b"a2 APPEND INBOX ~{%d+}\r\n" % len(msg) + msg + b"\r\n")
+got = f.readline() + f.readline() + f.readline()
+assert re.match(rb"\* 3 EXISTS\r\n\* 3 RECENT\r\na2 OK \[APPENDUID \d+ 3\] APPEND done\r\n$", got), got
+# imaplib reads BINARY answers too.
+m = login("alice@example.com")
+ok(m.select("INBOX"))
+d = ok(m.fetch("1", "(BINARY.PEEK[1])"))
+assert d[0] == (b"1 (BINARY[1] {11}", b"hello world"), d
 "#,
     );
 }

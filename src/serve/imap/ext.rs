@@ -703,7 +703,8 @@ impl Session {
     }
 
     /// APPEND of one message or several (MULTIAPPEND, RFC 3502 §6.3.11):
-    /// every message is stored, in one commit, or none is.
+    /// every message is stored, in one commit, or none is. A message may
+    /// come as a literal8 (BINARY, RFC 3516 §4.3).
     pub(super) fn append(
         &mut self,
         tag: &Tag<'static>,
@@ -718,6 +719,16 @@ impl Session {
         if messages.iter().any(|(b, _, _)| b.len() as u64 > limit) {
             return status(tag, StatusKind::No, Some(Code::TooBig), "message too big");
         }
+        // RFC 3516 §4.3: parts sent as binary are kept as base64.
+        let stored: Vec<Option<Vec<u8>>> = messages
+            .iter()
+            .map(|(b, _, _)| super::binary::store_form(b))
+            .collect();
+        let messages: Vec<(&[u8], Flags, i64)> = messages
+            .into_iter()
+            .zip(&stored)
+            .map(|((b, f, d), s)| (s.as_deref().unwrap_or(b), f, d))
+            .collect();
         let total: u64 = messages.iter().map(|(b, _, _)| b.len() as u64).sum();
         let quota = self.quota_limit();
         let acct = self.account();

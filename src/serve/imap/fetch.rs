@@ -1,11 +1,13 @@
-//! FETCH (RFC 3501 §6.4.5) and STORE (§6.4.6) on the selected mailbox.
+//! FETCH (RFC 3501 §6.4.5, with BINARY of RFC 3516 §4.2) and STORE
+//! (§6.4.6) on the selected mailbox.
 
 use std::num::{NonZeroU32, NonZeroU64};
 
 use imap_next::imap_types::IntoStatic;
 use imap_next::imap_types::command::FetchModifier;
-use imap_next::imap_types::core::{IString, Literal, NString, Tag, Vec1};
+use imap_next::imap_types::core::{IString, Literal, LiteralMode, NString, NString8, Tag, Vec1};
 use imap_next::imap_types::datetime::DateTime;
+use imap_next::imap_types::extensions::binary::Literal8;
 use imap_next::imap_types::fetch::{
     MacroOrMessageDataItemNames, MessageDataItem, MessageDataItemName, Section,
 };
@@ -14,6 +16,7 @@ use imap_next::imap_types::response::{Data, Status};
 use imap_next::imap_types::sequence::SequenceSet;
 use imap_next::server::{ResponseHandle, Server};
 
+use super::binary;
 use super::maildir::{Entry, Flags, Folder, Refusal};
 use super::message::{Parsed, What};
 use super::session::{
@@ -22,6 +25,13 @@ use super::session::{
 
 /// The most message bytes one step of a FETCH reads before sending.
 const CHUNK_BYTES: u64 = 8 << 20;
+
+/// One message's FETCH response: data for imap-next to write, or bytes
+/// written here ([`fetch_line`]).
+enum Answer {
+    Data(Data<'static>),
+    Raw(Vec<u8>),
+}
 
 /// A FETCH being answered, chunk by chunk.
 pub(super) struct FetchJob {
@@ -100,6 +110,51 @@ fn partial(data: Vec<u8>, p: Option<(u32, NonZeroU32)>) -> Vec<u8> {
     }
 }
 
+/// BINARY data (RFC 3516 §4.2): a literal8 when it holds a NUL, else a
+/// plain literal, which every client reads.
+fn binary_value(bytes: Vec<u8>) -> NString8<'static> {
+    if bytes.contains(&0) {
+        NString8::Literal8(Literal8 {
+            data: bytes.into(),
+            mode: LiteralMode::Sync,
+        })
+    } else {
+        NString8::NString(literal(bytes))
+    }
+}
+
+/// `* n FETCH (...)` as bytes, for a FETCH with a partial BINARY item,
+/// whose `<origin>` imap-codec does not write (RFC 3516 §4.2): each item
+/// is written by imap-codec on its own, the origin put after its section.
+fn fetch_line(seq: u32, items: Vec<(MessageDataItem<'static>, Option<u32>)>) -> Vec<u8> {
+    let mut out = format!("* {seq} FETCH (").into_bytes();
+    let head = b"* 1 FETCH (";
+    for (n, (item, origin)) in items.into_iter().enumerate() {
+        let bytes = super::ext::encode(Data::Fetch {
+            seq: NonZeroU32::MIN,
+            items: Vec1::from(item),
+        });
+        let Some(mut one) = bytes
+            .strip_prefix(&head[..])
+            .and_then(|b| b.strip_suffix(b")\r\n"))
+            .map(<[u8]>::to_vec)
+        else {
+            continue;
+        };
+        if let Some(o) = origin
+            && let Some(at) = one.iter().position(|&b| b == b']')
+        {
+            one.splice(at + 1..at + 1, format!("<{o}>").into_bytes());
+        }
+        if n > 0 {
+            out.push(b' ');
+        }
+        out.extend_from_slice(&one);
+    }
+    out.extend_from_slice(b")\r\n");
+    out
+}
+
 /// Whether an item needs the message's bytes.
 fn needs_body(n: &MessageDataItemName) -> bool {
     !matches!(
@@ -118,6 +173,7 @@ fn sets_seen(n: &MessageDataItemName) -> bool {
     matches!(
         n,
         MessageDataItemName::BodyExt { peek: false, .. }
+            | MessageDataItemName::Binary { peek: false, .. }
             | MessageDataItemName::Rfc822
             | MessageDataItemName::Rfc822Text
     )
@@ -194,14 +250,6 @@ impl Session {
             }
             MacroOrMessageDataItemNames::MessageDataItemNames(n) => n,
         };
-        if names.iter().any(|n| {
-            matches!(
-                n,
-                MessageDataItemName::Binary { .. } | MessageDataItemName::BinarySize { .. }
-            )
-        }) {
-            return Err(bad(tag, "BINARY is not supported"));
-        }
         // RFC 7162 §3.2.4: with QRESYNC on, every FETCH response has UID.
         if (uid || self.qresync) && !names.contains(&MessageDataItemName::Uid) {
             names.insert(0, MessageDataItemName::Uid);
@@ -275,8 +323,19 @@ impl Session {
         let condstore = self.condstore;
         let with_body = names.iter().any(needs_body);
         let uids: Vec<(usize, u32)> = idx.iter().map(|&i| (i, sel.msgs[i].uid)).collect();
-        type Fetched = (Vec<Data<'static>>, Vec<(usize, Flags, u64)>);
-        let res = blocking(|| -> Result<Fetched, Refusal> {
+        // A partial BINARY item's origin is written here ([`fetch_line`]).
+        let as_bytes = names.iter().any(|n| {
+            matches!(
+                n,
+                MessageDataItemName::Binary {
+                    partial: Some(_),
+                    ..
+                }
+            )
+        });
+        type Fetched = (Vec<Answer>, Vec<(usize, Flags, u64)>);
+        // The inner error: a part's encoding is unknown.
+        let res = blocking(|| -> Result<Result<Fetched, ()>, Refusal> {
             let _l = acct.lock()?;
             let mut folder = if unchanged {
                 // This session's view is the mailbox: no need to read it.
@@ -326,7 +385,8 @@ impl Session {
                     dirty = true;
                 }
                 let recent = sel.recent.contains(u);
-                let mut items: Vec<MessageDataItem<'static>> = Vec::new();
+                let mut items: Vec<(MessageDataItem<'static>, Option<u32>)> = Vec::new();
+                let mut origin = None;
                 for n in names {
                     let item = match (n, &parsed) {
                         (MessageDataItemName::Uid, _) => {
@@ -372,39 +432,87 @@ impl Session {
                             origin: part.map(|(s, _)| s),
                             data: literal(partial(section_bytes(p, section), *part)),
                         },
-                        _ => continue,
+                        (
+                            MessageDataItemName::Binary {
+                                section,
+                                partial: part,
+                                ..
+                            },
+                            Some(p),
+                        ) => {
+                            let Ok(bytes) = binary::decoded(p, section) else {
+                                return Ok(Err(()));
+                            };
+                            origin = part.map(|(s, _)| s);
+                            MessageDataItem::Binary {
+                                section: section.clone(),
+                                value: binary_value(partial(bytes, *part)),
+                            }
+                        }
+                        (MessageDataItemName::BinarySize { section }, Some(p)) => {
+                            let Ok(bytes) = binary::decoded(p, section) else {
+                                return Ok(Err(()));
+                            };
+                            MessageDataItem::BinarySize {
+                                section: section.clone(),
+                                size: bytes.len().min(u32::MAX as usize) as u32,
+                            }
+                        }
                     };
-                    items.push(item);
+                    items.push((item, origin.take()));
                 }
                 if newly_seen && !names.contains(&MessageDataItemName::Flags) {
-                    items.push(flags_item(&flags, recent));
+                    items.push((flags_item(&flags, recent), None));
                 }
                 if newly_seen && condstore && !names.contains(&MessageDataItemName::ModSeq) {
-                    items.push(modseq_item(modseq));
+                    items.push((modseq_item(modseq), None));
                 }
                 if newly_seen {
                     changed.push((*i, flags.clone(), modseq));
                 }
-                if let Ok(items) = Vec1::try_from(items) {
-                    out.push(Data::Fetch {
-                        seq: NonZeroU32::new(*i as u32 + 1).unwrap_or(NonZeroU32::MIN),
+                let seq = *i as u32 + 1;
+                if as_bytes {
+                    if !items.is_empty() {
+                        out.push(Answer::Raw(fetch_line(seq, items)));
+                    }
+                } else if let Ok(items) =
+                    Vec1::try_from(items.into_iter().map(|(item, _)| item).collect::<Vec<_>>())
+                {
+                    out.push(Answer::Data(Data::Fetch {
+                        seq: NonZeroU32::new(seq).unwrap_or(NonZeroU32::MIN),
                         items,
-                    });
+                    }));
                 }
             }
             if dirty {
                 folder.save()?;
             }
-            Ok((out, changed))
+            Ok(Ok((out, changed)))
         });
         match res {
-            Ok((data, changed)) => {
+            Ok(Ok((answers, changed))) => {
                 for (i, f, m) in changed {
                     sel.msgs[i].flags = f;
                     sel.msgs[i].modseq = m;
                 }
-                Ok(data.into_iter().map(|d| server.enqueue_data(d)).last())
+                let mut last = None;
+                for a in answers {
+                    match a {
+                        Answer::Data(d) => last = Some(server.enqueue_data(d)),
+                        Answer::Raw(bytes) => self.raw.extend_from_slice(&bytes),
+                    }
+                }
+                Ok(last)
             }
+            // RFC 3516 §4.3.
+            Ok(Err(())) => Err(super::session::status(
+                tag,
+                imap_next::imap_types::response::StatusKind::No,
+                Some(imap_next::imap_types::response::Code::Other(
+                    imap_next::imap_types::response::CodeOther::unvalidated(&b"UNKNOWN-CTE"[..]),
+                )),
+                "a part's content-transfer-encoding is unknown",
+            )),
             Err(e) => Err(no(tag, &format!("cannot read the mailbox: {e}"))),
         }
     }

@@ -142,6 +142,62 @@ impl<'a> Parsed<'a> {
         }
     }
 
+    /// Part `path`'s body as stored, its Content-Transfer-Encoding as
+    /// written (`None` when it has none) and whether it is a multipart;
+    /// `None` for a part that does not exist. The empty path is the whole
+    /// message, taken as it is.
+    pub fn part_body(&self, path: &[NonZeroU32]) -> Option<(&[u8], Option<String>, bool)> {
+        if path.is_empty() {
+            return Some((self.raw, None, false));
+        }
+        let (m, part) = locate(self.msg.as_ref()?, path)?;
+        let cte = part
+            .content_transfer_encoding()
+            .map(|s| s.trim().to_string());
+        let multipart = matches!(part.body, PartType::Multipart(_));
+        Some((
+            cut(self.raw, m, part.offset_body, part.offset_end),
+            cte,
+            multipart,
+        ))
+    }
+
+    /// The leaf parts (neither multipart nor attached message) of the
+    /// message and of the messages attached to it, as `(header, body)`
+    /// byte ranges of the stored message, with their
+    /// Content-Transfer-Encoding as written. At most [`MAX_PARTS`].
+    pub fn leaves(
+        &self,
+    ) -> Vec<(
+        std::ops::Range<usize>,
+        std::ops::Range<usize>,
+        Option<String>,
+    )> {
+        let mut out = Vec::new();
+        let Some(msg) = self.msg.as_ref() else {
+            return out;
+        };
+        let mut stack: Vec<(&Message, usize)> = vec![(msg, 0)];
+        while let Some((m, depth)) = stack.pop() {
+            for part in &m.parts {
+                if out.len() >= MAX_PARTS {
+                    return out;
+                }
+                match &part.body {
+                    PartType::Multipart(_) => {}
+                    PartType::Message(inner) if depth < MAX_DEPTH => stack.push((inner, depth + 1)),
+                    _ => out.push((
+                        span(self.raw.len(), m, part.offset_header, part.offset_body),
+                        span(self.raw.len(), m, part.offset_body, part.offset_end),
+                        part.content_transfer_encoding()
+                            .map(|s| s.trim().to_string()),
+                    )),
+                }
+            }
+        }
+        out
+    }
+
     /// The date of the Date header, as written (SENT* searches).
     pub fn sent_date(&self) -> Option<(i32, u32, u32)> {
         let d = self.msg.as_ref()?.date()?;

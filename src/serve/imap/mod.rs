@@ -12,6 +12,7 @@
 //! - [`expunged`]: expunged messages kept readable for the sessions not
 //!   yet told;
 //! - [`fetch`]: FETCH items and STORE;
+//! - [`binary`]: BINARY's decoded parts, binary parts stored as base64;
 //! - [`message`]: ENVELOPE, BODYSTRUCTURE and body sections;
 //! - [`search`]: SEARCH keys and sequence sets;
 //! - [`sort`]: SORT and THREAD;
@@ -20,6 +21,7 @@
 //! The hierarchy delimiter is `.`, Maildir++'s (and Dovecot's default for
 //! it): mailbox `Work.Old` is the folder `.Work.Old/`.
 
+mod binary;
 mod expunged;
 mod ext;
 mod fetch;

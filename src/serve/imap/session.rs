@@ -480,6 +480,13 @@ async fn converse(
                                     break;
                                 }
                             }
+                            // Answers written as bytes ([`super::fetch`]).
+                            if !session.raw.is_empty() {
+                                stream.push_raw(&mut server, &mut session.raw, &mut pending);
+                                if job.chunks.len() > 1 && stream.flush().await.is_err() {
+                                    return "a FETCH could not be sent".into();
+                                }
+                            }
                         }
                         if job.uid {
                             session.refresh(&mut server, true);
@@ -661,6 +668,7 @@ impl Session {
             "LIST-STATUS",
             "MULTIAPPEND",
             "UTF8=ACCEPT",
+            "BINARY",
         ] {
             if let Ok(cap) = Capability::try_from(other) {
                 c.push(cap);
