@@ -46,13 +46,11 @@ const ORDER: &[&str] = &[
 ];
 
 /// Imports that run up the order today, `(from, to)`, and why.
-const KNOWN_UPWARD: &[(&str, &str, &str)] = &[
-    (
-        "model",
-        "validate",
-        "the builder calls the per-topic checks as it lowers; the checks are to become a stage of their own",
-    ),
-];
+const KNOWN_UPWARD: &[(&str, &str, &str)] = &[(
+    "model",
+    "validate",
+    "the builder calls the per-topic checks as it lowers; the checks are to become a stage of their own",
+)];
 
 /// Every `crate::X` a module's code names (comments and string literals
 /// left out), by top-level module.
