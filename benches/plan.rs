@@ -35,11 +35,11 @@ use std::time::{Duration, Instant};
 use mailc::backend::{self, Context};
 use mailc::diag::Diagnostics;
 use mailc::model::{self, Inputs};
+use mailc::model::{KeyFiles, MissingKey};
 use mailc::output::{Output, OutputFile};
 use mailc::plan::{Current, Plan, apply, render};
 use mailc::source::{Dialect, Source};
 use mailc::spec;
-use mailc::validate::dkim::{KeyFiles, MissingKey};
 
 const RUNS: usize = 3;
 

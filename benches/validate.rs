@@ -19,9 +19,9 @@ use std::time::{Duration, Instant};
 
 use mailc::diag::{Diagnostics, Severity};
 use mailc::model::{self, Inputs};
+use mailc::model::{KeyFiles, MissingKey};
 use mailc::source::{Dialect, Source};
 use mailc::spec;
-use mailc::validate::dkim::{KeyFiles, MissingKey};
 
 const RUNS: usize = 3;
 /// KDL's parse+check at 100k mailboxes, at most this many times YAML's.

@@ -9,9 +9,9 @@ use crate::diag::{Diagnostic, Diagnostics};
 use crate::expect::Expectation;
 use crate::limits::ReadError;
 use crate::model::{self, Model};
+pub use crate::model::{KeyFiles, MissingKey};
 use crate::source::Source;
 use crate::spec::include::{self, SpecFiles};
-pub use crate::validate::dkim::{KeyFiles, MissingKey};
 
 /// What the front half reads besides the spec's own text.
 pub struct Inputs<'a> {

@@ -28,4 +28,3 @@ pub mod rules;
 pub mod serve;
 pub mod source;
 pub mod spec;
-pub mod validate;

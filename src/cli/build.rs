@@ -11,8 +11,8 @@ use std::process::ExitCode;
 use super::context::DiskContext;
 use super::load;
 use crate::diag::render;
+use crate::model::MissingKey;
 use crate::output::OutputFile;
-use crate::validate::dkim::MissingKey;
 
 pub(crate) fn run(spec: Option<PathBuf>, out: &Path, color: bool) -> ExitCode {
     let path = load::spec_path(spec.as_deref());

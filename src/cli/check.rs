@@ -13,7 +13,7 @@ use clap::Args;
 use super::context::DiskContext;
 use super::{ColorChoice, Format, fail, load};
 use crate::live::check::{self, Check, QueryError, Report, Resolvers, Status};
-use crate::validate::dkim::MissingKey;
+use crate::model::MissingKey;
 
 /// Exit code when DNS differs from the spec.
 const DRIFT: u8 = 2;

@@ -19,9 +19,9 @@ use crate::backend::{self, Context};
 use crate::diag::{Severity, render};
 use crate::diff::{self, About, Side, dkim};
 use crate::limits::{self, ReadError};
+use crate::model::{KeyFiles, MissingKey};
 use crate::output::Output;
 use crate::spec::include::SpecFiles;
-use crate::validate::dkim::{KeyFiles, MissingKey};
 
 /// Exit code when the two sides differ (as `plan --detailed-exitcode`).
 const CHANGES: u8 = 2;

@@ -13,8 +13,8 @@ use std::process::ExitCode;
 use clap::Subcommand;
 
 use super::load;
+use crate::model::MissingKey;
 use crate::model::{DkimAlgorithm, DkimSource, DkimState, Model};
-use crate::validate::dkim::MissingKey;
 
 #[derive(Subcommand)]
 pub(crate) enum DkimCommand {

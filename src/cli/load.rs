@@ -6,9 +6,9 @@ use crate::diag::{About, Code, Diagnostic, Diagnostics, Severity};
 use crate::expect::Expectation;
 use crate::limits::{self, ReadError};
 use crate::model::{self, Model};
+use crate::model::{KeyFiles, MissingKey};
 use crate::source::{Dialect, Part, Source, Span};
 use crate::spec::include::SpecFiles;
-use crate::validate::dkim::{KeyFiles, MissingKey};
 
 /// A spec read from disk and compiled as far as it goes.
 #[allow(dead_code)] // `dir` is read by the compile commands

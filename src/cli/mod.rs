@@ -25,9 +25,9 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::diag::{Code, Severity, render};
+use crate::model::MissingKey;
 use crate::model::{relay, route};
 use crate::passwd::{self, Scheme};
-use crate::validate::dkim::MissingKey;
 
 #[derive(Parser)]
 #[command(

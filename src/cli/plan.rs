@@ -15,13 +15,13 @@ use super::{ColorChoice, Format, fail, load, push};
 use crate::backend;
 use crate::diag::{Code, Diagnostic, Severity, render};
 use crate::limits;
+use crate::model::MissingKey;
 use crate::output::Output;
 use crate::plan::apply::{self, Step};
 use crate::plan::planfile::{PlanFile, PlanFileError};
 use crate::plan::seal::{PlanKey, SealError};
 use crate::plan::{Current, Fingerprint, Plan, Prefetched, render as show};
 use crate::source::Source;
-use crate::validate::dkim::MissingKey;
 
 /// For tests only: stop `mailc apply` (as a kill would, without cleaning up)
 /// after this many durable steps. See [`Step`].

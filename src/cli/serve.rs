@@ -11,8 +11,8 @@ use clap::Args;
 use super::context::DiskContext;
 use super::{fail, load};
 use crate::manifest::{Manifest, NextHop};
+use crate::model::MissingKey;
 use crate::serve::{self, Options};
-use crate::validate::dkim::MissingKey;
 
 #[derive(Args, Debug)]
 pub struct ServeArgs {

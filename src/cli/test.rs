@@ -12,8 +12,8 @@ use super::{Format, fail, load};
 use crate::diag::render;
 use crate::expect::check::{self, Checked};
 use crate::expect::live::{self, Target};
+use crate::model::MissingKey;
 use crate::source::Source;
-use crate::validate::dkim::MissingKey;
 
 #[derive(Args)]
 pub struct TestArgs {

@@ -451,7 +451,7 @@ pub fn map(
             let words: Vec<&str> = text.split_whitespace().collect();
             let mut diags = crate::diag::Diagnostics::default();
             let record = crate::spec::Sp::new(words.join(" "), crate::source::Span::default());
-            crate::validate::spf::record(&domain, &record, &mut diags);
+            crate::model::validate::spf::record(&domain, &record, &mut diags);
             diags.is_empty().then_some(record.value)
         };
         if dropped.is_empty() {

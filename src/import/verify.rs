@@ -122,7 +122,7 @@ impl Context for Nothing {
 /// Key files: an import names none.
 struct NoKeys;
 
-impl crate::validate::dkim::KeyFiles for NoKeys {
+impl crate::model::KeyFiles for NoKeys {
     fn exists(&self, _: &str) -> bool {
         false
     }

@@ -8,9 +8,35 @@ use super::recipients::{self, Claims, Target};
 use super::routing::{self, HostInfo};
 use super::*;
 use crate::diag::{Code, Diagnostic, Diagnostics, suggest};
+use crate::model::validate::{self, records::Reserved};
 use crate::source::Span;
 use crate::spec::{self, Entries, RoutingMode, Sp, Spec, UnknownRecipients};
-use crate::validate::{self, dkim::KeyFiles, dkim::MissingKey, records::Reserved};
+
+/// Whether a key file named by the spec exists, and what it holds. Passed in
+/// by the caller: the model never touches the file system.
+pub trait KeyFiles: Sync {
+    fn exists(&self, path: &str) -> bool;
+    /// The bytes of an existing key file, so the key inside can be checked;
+    /// `Err` with the reason when it cannot be read. `None`: not checked.
+    fn read(&self, path: &str) -> Option<Result<Vec<u8>, String>> {
+        let _ = path;
+        None
+    }
+    /// The path as the user finds it from where mailc runs (the spec names
+    /// it relative to the spec's own folder).
+    fn shown(&self, path: &str) -> String {
+        path.to_string()
+    }
+}
+
+/// How a missing private key file is judged.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MissingKey {
+    /// `validate`: a warning naming `mailc dkim keygen`.
+    Warn,
+    /// `plan` / `apply`: an error.
+    Error,
+}
 
 /// What the lowering needs from outside: passed in, never fetched.
 pub struct Inputs<'a> {
@@ -1175,8 +1201,8 @@ fn reserved(
 #[cfg(test)]
 mod tests {
     use crate::diag::{Code, Diagnostics};
+    use crate::model::{KeyFiles, MissingKey};
     use crate::source::{Dialect, Source};
-    use crate::validate::dkim::{KeyFiles, MissingKey};
 
     struct NoKeys;
     impl KeyFiles for NoKeys {

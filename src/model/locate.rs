@@ -3,9 +3,9 @@
 //! item, the name server, the `records` entry, the DKIM key, else the domain.
 
 use crate::diag::{About, Diagnostic, Label};
+use crate::model::validate::records::owner_name;
 use crate::source::Span;
 use crate::spec::{Domain, MxEntry, Sp, Spec};
-use crate::validate::records::owner_name;
 
 use super::names;
 

@@ -15,6 +15,7 @@ pub mod relay;
 pub mod route;
 mod routing;
 pub mod services;
+pub mod validate;
 mod warn;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -27,7 +28,7 @@ pub use crate::spec::{
     Alignment, DkimAlgorithm, DkimState, DmarcPolicy, MtaStsMode, Owns, RelayTls, Service, SpfAll,
     Stack, TsigAlgorithm,
 };
-pub use build::{Inputs, build, ttl_error};
+pub use build::{Inputs, KeyFiles, MissingKey, build, ttl_error};
 pub use locate::locate;
 pub use relay::{Relay, RelayAuth, RelayRule};
 
@@ -421,7 +422,7 @@ pub struct UserRecord {
 /// counted as present). Panics with the diagnostics when the spec is invalid.
 #[cfg(test)]
 pub(crate) fn from_test_yaml(yaml: &str) -> Model {
-    use crate::validate::dkim::{KeyFiles, MissingKey};
+    use crate::model::{KeyFiles, MissingKey};
     struct AllKeys;
     impl KeyFiles for AllKeys {
         fn exists(&self, _: &str) -> bool {

@@ -6,8 +6,8 @@ use std::net::{IpAddr, SocketAddr};
 
 use super::{DnsTarget, Domain, Owns, Push, TargetKind, TsigAlgorithm, names};
 use crate::diag::{Code, Diagnostic, Diagnostics, suggest};
+use crate::model::validate::dkim::unsafe_path;
 use crate::spec::{self, DnsTargetKind, Entries, Sp};
-use crate::validate::dkim::unsafe_path;
 
 /// The DNS port (RFC 1035 §4.2).
 const DNS_PORT: u16 = 53;

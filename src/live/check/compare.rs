@@ -207,7 +207,7 @@ fn txt(c: &mut Check, kind: &Kind, want: &str, texts: Vec<String>) {
         Kind::Spf => (
             texts
                 .into_iter()
-                .filter(|t| crate::validate::spf::is_spf(t))
+                .filter(|t| crate::model::validate::spf::is_spf(t))
                 .collect(),
             "SPF",
         ),

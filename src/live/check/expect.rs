@@ -180,7 +180,7 @@ pub fn expectations(model: &Model, ctx: Option<&dyn Context>) -> Expectations {
                 records: mx,
             },
         );
-        if let Some(record) = txt_at(&origin, &crate::validate::spf::is_spf) {
+        if let Some(record) = txt_at(&origin, &crate::model::validate::spf::is_spf) {
             push(
                 Kind::Spf,
                 Want::Txt {

@@ -69,7 +69,7 @@ pub async fn run(model: &Model, ctx: Option<&dyn Context>, resolvers: &Resolvers
         })
         .collect();
     let mut asked = questions;
-    for _ in 0..=crate::validate::spf::MAX_LOOKUPS + 1 {
+    for _ in 0..=crate::model::validate::spf::MAX_LOOKUPS + 1 {
         let pending: BTreeSet<_> = spf_domains
             .iter()
             .flat_map(|(_, at)| spf::walk(at, &answers).pending)

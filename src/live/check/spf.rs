@@ -14,8 +14,8 @@ use hickory_proto::rr::{Name, RecordType};
 
 use super::compare::{Answer, Answers, Check, Status};
 use super::expect::joined;
-use crate::validate::spf::is_spf;
-use crate::validate::spf::{MAX_LOOKUPS, MAX_VOID_LOOKUPS, lookups};
+use crate::model::validate::spf::is_spf;
+use crate::model::validate::spf::{MAX_LOOKUPS, MAX_VOID_LOOKUPS, lookups};
 
 /// The check's name in the report.
 pub const CHECK: &str = "SPF lookups";

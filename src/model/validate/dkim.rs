@@ -8,35 +8,9 @@ use spki::DecodePublicKey;
 
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::dkim::KeyType;
-use crate::model::{DkimAlgorithm, DkimKey, DkimSource, DkimState, names};
+use crate::model::{DkimAlgorithm, DkimKey, DkimSource, DkimState, KeyFiles, MissingKey, names};
 use crate::source::Span;
 use crate::spec::{Dkim, Sp};
-
-/// Whether a key file named by the spec exists, and what it holds. Passed in
-/// by the caller: this module never touches the file system.
-pub trait KeyFiles: Sync {
-    fn exists(&self, path: &str) -> bool;
-    /// The bytes of an existing key file, so the key inside can be checked;
-    /// `Err` with the reason when it cannot be read. `None`: not checked.
-    fn read(&self, path: &str) -> Option<Result<Vec<u8>, String>> {
-        let _ = path;
-        None
-    }
-    /// The path as the user finds it from where mailc runs (the spec names
-    /// it relative to the spec's own folder).
-    fn shown(&self, path: &str) -> String {
-        path.to_string()
-    }
-}
-
-/// How a missing private key file is judged.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum MissingKey {
-    /// `validate`: a warning naming `mailc dkim keygen`.
-    Warn,
-    /// `plan` / `apply`: an error.
-    Error,
-}
 
 pub fn check(
     domain: &str,
