@@ -97,7 +97,7 @@ fn write_exim(model: &Model, ctx: &dyn Context, out: &Path) {
     let mut output = mailc::output::Output::default();
     let mut diags = Vec::new();
     backend::exim::compile(model, ctx, &mut output, &mut diags);
-    backend::dovecot::compile(model, ctx, &mut output);
+    backend::dovecot::compile(model, ctx, &mut output, &mut diags);
     for (rel, file) in &output.files {
         let path = out.join(rel);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();

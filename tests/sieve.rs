@@ -53,7 +53,7 @@ fn specs() -> Vec<(String, Model)> {
 /// The Dovecot files of `model`.
 fn dovecot_files(model: &Model) -> Vec<(String, Vec<u8>)> {
     let mut output = mailc::output::Output::default();
-    mailc::backend::dovecot::compile(model, &Nothing, &mut output);
+    mailc::backend::dovecot::compile(model, &Nothing, &mut output, &mut Vec::new());
     output
         .files
         .iter()

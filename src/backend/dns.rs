@@ -47,6 +47,7 @@ use std::str::FromStr as _;
 use hickory_proto::rr::rdata::{A, AAAA, MX, NS, SRV};
 use hickory_proto::rr::{Name, RData, RecordType};
 
+use super::shared::{key_file_problem, problem};
 use super::zone::{Zone, serial_of, txt};
 use super::{Context, mta_sts};
 use crate::diag::{About, Code, Diagnostic};
@@ -60,17 +61,6 @@ use crate::output::{Output, OutputFile};
 /// The zone file's path under `--out`.
 pub fn path(domain: &str) -> String {
     format!("dns/{domain}.zone")
-}
-
-/// A diagnostic found while building zones: no span (the spec is not at
-/// hand), but what it is about, so that `model::locate` can point at the
-/// spec entry behind it.
-pub(super) fn problem(code: Code, message: String, help: &str, about: About) -> Diagnostic {
-    let mut d = Diagnostic::error(code, Default::default(), message)
-        .help(help)
-        .about(about);
-    d.labels.clear();
-    d
 }
 
 /// The zone checks of the build, without key material (for `mailc validate`).
@@ -454,16 +444,6 @@ impl Builder<'_> {
             }
         }
     }
-}
-
-/// A DKIM key file the compiler needs but cannot use.
-pub(super) fn key_file_problem(path: &str, why: String) -> Diagnostic {
-    problem(
-        Code::DkimKeyFile,
-        format!("the DKIM key file `{path}` cannot be used: {why}"),
-        "run `mailc dkim keygen` to create missing keys; a key file must be readable PEM (PKCS#8 or PKCS#1)",
-        About::File(path.to_string()),
-    )
 }
 
 /// SOA RNAME (RFC 1035 §8): the local part as one label (a `.` in it is

@@ -40,53 +40,15 @@ use serde::Serialize;
 
 use super::Context;
 use super::install::{Install, Listen};
-use super::postfix::{AUTH_SOCKET, LMTP_SOCKET};
+use super::shared::{Sockets, sockets};
 use super::template::{plain, render};
-use crate::model::{Domain, Host, Model, Role, Service, Stack};
+use crate::diag::Diagnostic;
+use crate::model::{Domain, Host, Model, Role, Service};
 use crate::output::{Output, OutputFile};
 use crate::rules::sieve;
 
-/// Where Dovecot listens for the host's MTA, and who may connect.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Sockets {
-    /// Absolute path of the LMTP socket, where the MTA connects.
-    pub lmtp: String,
-    /// Absolute path of the SASL auth socket.
-    pub auth: String,
-    /// Both as `dovecot.conf` names them: relative to `base_dir` when inside
-    /// it (Dovecot warns about a `base_dir` prefix), else absolute.
-    pub lmtp_listener: String,
-    pub auth_listener: String,
-    /// Owner and group of both sockets: the MTA's user.
-    pub user: String,
-    pub group: String,
-}
-
-/// The sockets of a host's stack. `None` for stacks without Dovecot.
-pub fn sockets(host: &Host, install: &Install) -> Option<Sockets> {
-    match host.stack {
-        Stack::PostfixDovecot => Some(Sockets {
-            lmtp: format!("{}/{LMTP_SOCKET}", install.postfix_queue_dir),
-            auth: format!("{}/{AUTH_SOCKET}", install.postfix_queue_dir),
-            lmtp_listener: format!("{}/{LMTP_SOCKET}", install.postfix_queue_dir),
-            auth_listener: format!("{}/{AUTH_SOCKET}", install.postfix_queue_dir),
-            user: "postfix".into(),
-            group: "postfix".into(),
-        }),
-        Stack::EximDovecot => Some(Sockets {
-            lmtp: format!("{}/lmtp-exim", install.dovecot_base_dir),
-            auth: format!("{}/auth-exim", install.dovecot_base_dir),
-            lmtp_listener: "lmtp-exim".into(),
-            auth_listener: "auth-exim".into(),
-            user: "Debian-exim".into(),
-            group: "Debian-exim".into(),
-        }),
-        Stack::Embedded => None,
-    }
-}
-
 /// Writes `dovecot/HOST/` for every host whose stack includes Dovecot.
-pub fn compile(model: &Model, ctx: &dyn Context, out: &mut Output) {
+pub fn compile(model: &Model, ctx: &dyn Context, out: &mut Output, _: &mut Vec<Diagnostic>) {
     for host in model.hosts.values() {
         let install = ctx.install(host);
         let Some(sockets) = sockets(host, &install) else {

@@ -3,16 +3,17 @@
 //! `--out` (for the SOA serial), DKIM key material — comes in through
 //! [`Context`]; no backend touches the file system or the clock.
 
-pub mod dkim;
 pub mod dns;
 pub mod dovecot;
 pub mod exim;
 pub mod install;
 pub mod limits;
 pub mod mta_sts;
+pub mod opendkim;
 pub mod postfix;
 pub mod relay;
 pub mod server;
+pub mod shared;
 pub mod template;
 pub mod zone;
 
@@ -40,7 +41,9 @@ pub trait Context: Sync {
     }
 }
 
-/// One backend: writes its files into the output, its problems into the list.
+/// One backend: writes its files into the output, its problems into the
+/// list. Every backend has this signature, and none imports another: what
+/// several need is in [`shared`], [`relay`], [`install`] and [`template`].
 type Backend = fn(&Model, &dyn Context, &mut Output, &mut Vec<Diagnostic>);
 
 /// Runs every backend. Problems found only now (e.g. an unreadable key file)
@@ -48,10 +51,10 @@ type Backend = fn(&Model, &dyn Context, &mut Output, &mut Vec<Diagnostic>);
 pub fn compile(model: &Model, ctx: &dyn Context) -> Result<Output, Vec<Diagnostic>> {
     let backends: [Backend; 7] = [
         dns::compile,
-        |model, _, out, _| mta_sts::compile(model, out),
-        dkim::compile,
+        mta_sts::compile,
+        opendkim::compile,
         postfix::compile,
-        |model, ctx, out, _| dovecot::compile(model, ctx, out),
+        dovecot::compile,
         exim::compile,
         server::compile,
     ];

@@ -15,6 +15,8 @@
 
 use std::fmt::Write as _;
 
+use super::Context;
+use crate::diag::Diagnostic;
 use crate::model::{Domain, Host, Model, MtaStsMode, Role};
 use crate::output::{Output, OutputFile};
 
@@ -75,7 +77,7 @@ pub fn policy_hosts<'a>(model: &'a Model, domain: &Domain) -> Vec<&'a Host> {
 }
 
 /// Writes every domain's policy file.
-pub fn compile(model: &Model, out: &mut Output) {
+pub fn compile(model: &Model, _: &dyn Context, out: &mut Output, _: &mut Vec<Diagnostic>) {
     for d in model.domains.values() {
         if let Some(text) = policy(d) {
             out.insert(path(&d.name), OutputFile::public(text));

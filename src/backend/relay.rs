@@ -4,7 +4,7 @@
 //! diagnostic ever quotes it.
 
 use super::Context;
-use super::dns::problem;
+use super::shared::problem;
 use crate::diag::About;
 use crate::diag::{Code, Diagnostic};
 use crate::model::{Model, Relay};

@@ -9,9 +9,9 @@
 //! The manifest holds password hashes, so it is a secret file.
 
 use super::Context;
-use super::dkim::signing_keys;
-use super::dns::key_file_problem;
 use super::install::{Install, Listen as InstallListen};
+use super::shared::key_file_problem;
+use super::shared::signing_keys;
 use crate::diag::Diagnostic;
 use crate::manifest::{self, Manifest, NextHop, Target};
 use crate::model::{

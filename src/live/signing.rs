@@ -17,7 +17,7 @@ use std::collections::BTreeSet;
 
 use hickory_proto::rr::{Name, RData};
 
-use crate::backend::dkim::signing_keys;
+use crate::backend::shared::signing_keys;
 use crate::manifest::Manifest;
 use crate::model::Model;
 

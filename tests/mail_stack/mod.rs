@@ -135,7 +135,7 @@ pub fn write_stack(model: &Model, ctx: &dyn Context, out: &Path) {
     let mut problems = Vec::new();
     backend::postfix::compile(model, ctx, &mut output, &mut problems);
     assert!(problems.is_empty(), "{problems:#?}");
-    backend::dovecot::compile(model, ctx, &mut output);
+    backend::dovecot::compile(model, ctx, &mut output, &mut problems);
     for (rel, file) in &output.files {
         let path = out.join(rel);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();

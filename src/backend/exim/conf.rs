@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::tables::Tables;
-use crate::backend::dovecot::Sockets;
 use crate::backend::install::{Install, Listen};
+use crate::backend::shared::Sockets;
 use crate::model::Host;
 
 /// How Exim writes the recipient's address in a reply: lowercased, as

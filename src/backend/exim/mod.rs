@@ -47,8 +47,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::Context;
-use super::dkim::signing_keys;
-use super::dns::key_file_problem;
+use super::shared::key_file_problem;
+use super::shared::signing_keys;
 use super::template::render;
 use crate::diag::Diagnostic;
 use crate::model::{Host, Model, Stack};
@@ -73,7 +73,7 @@ fn compile_host(
     diags: &mut Vec<Diagnostic>,
 ) {
     let install = ctx.install(host);
-    let Some(sockets) = super::dovecot::sockets(host, &install) else {
+    let Some(sockets) = super::shared::sockets(host, &install) else {
         return;
     };
     // A backup's primary: one of our hosts where its install says, else

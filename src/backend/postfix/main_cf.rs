@@ -3,11 +3,12 @@
 
 use serde::Serialize;
 
+use super::LMTP_TRANSPORT;
 use super::relay::RelayConf;
 use super::srs::Postsrsd;
 use super::tables::{TableFile, Tables};
-use super::{AUTH_SOCKET, LMTP_TRANSPORT};
 use crate::backend::install::{Install, Listen};
+use crate::backend::shared::AUTH_SOCKET;
 use crate::model::{DkimSource, Host, Model, Role};
 
 /// The owner of addresses no login owns (see `smtpd_sender_login_maps`).

@@ -39,10 +39,6 @@ use main_cf::MainCf;
 use master_cf::MasterCf;
 use tables::TableFile;
 
-/// Postfix's name for Dovecot's LMTP socket, relative to the queue directory.
-pub const LMTP_SOCKET: &str = "private/dovecot-lmtp";
-/// Postfix's name for Dovecot's auth socket, relative to the queue directory.
-pub const AUTH_SOCKET: &str = "private/auth";
 /// The transport of local mailboxes: Dovecot over LMTP.
 pub const LMTP_TRANSPORT: &str = "lmtp:unix:private/dovecot-lmtp";
 

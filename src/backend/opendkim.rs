@@ -23,51 +23,11 @@
 use std::fmt::Write as _;
 
 use super::Context;
-use super::dns::key_file_problem;
 use super::install::Install;
+use super::shared::{key_file_problem, signing_keys};
 use crate::diag::Diagnostic;
-use crate::model::{DkimKey, DkimSource, Domain, Host, Model, Role, Stack};
+use crate::model::{Host, Model, Stack};
 use crate::output::{Output, OutputFile};
-
-/// One key a host signs with.
-pub struct Signing<'a> {
-    pub domain: &'a Domain,
-    pub key: &'a DkimKey,
-    /// The key file, as written in the spec.
-    pub path: &'a str,
-}
-
-impl Signing<'_> {
-    /// `SELECTOR._domainkey.DOMAIN`: the KeyTable's key name.
-    pub fn record(&self) -> String {
-        format!("{}._domainkey.{}", self.key.selector, self.domain.name)
-    }
-
-    /// The copy's path inside `dkim/HOST/` (and in the installed folder).
-    pub fn copy(&self) -> String {
-        format!("keys/{}/{}.key", self.domain.name, self.key.selector)
-    }
-}
-
-/// The keys `host` signs with, by domain then in spec order.
-pub fn signing_keys<'a>(model: &'a Model, host: &str) -> Vec<Signing<'a>> {
-    let mut out = Vec::new();
-    for d in model.domains.values() {
-        if d.roles.get(host) != Some(&Role::Local) {
-            continue;
-        }
-        for k in &d.dkim {
-            if let (true, DkimSource::PrivateKey(path)) = (k.sign, &k.source) {
-                out.push(Signing {
-                    domain: d,
-                    key: k,
-                    path,
-                });
-            }
-        }
-    }
-    out
-}
 
 /// Writes the signer files of every Postfix host that signs.
 pub fn compile(model: &Model, ctx: &dyn Context, out: &mut Output, diags: &mut Vec<Diagnostic>) {
