@@ -783,7 +783,7 @@ fn end_to_end_delivery_backup_and_submission() {
     let tmp = tempfile::tempdir().unwrap();
     let root = write_root(name, &model, tmp.path(), 27500);
     // The "old server" legacy.example relays unknown recipients to.
-    let old_server = sink(27999);
+    let old_server = plain_sink(27999);
     let mx1 = EximHost::start(&root, &model, "mx1", true);
     let mx2 = EximHost::start(&root, &model, "mx2", false);
     let (p1, p2) = (mx1.install.ports, mx2.install.ports);
@@ -944,11 +944,8 @@ fn end_to_end_delivery_backup_and_submission() {
     smtp.quit();
     let caught = |subject: &str| {
         old_server
-            .lock()
-            .unwrap()
-            .iter()
-            .find(|(_, m)| String::from_utf8_lossy(m).contains(&format!("Subject: {subject}\r\n")))
-            .map(|(_, m)| m.clone())
+            .find(&format!("Subject: {subject}\r\n"))
+            .map(|m| m.data)
     };
     wait_for(
         30,
@@ -1013,66 +1010,17 @@ fn end_to_end_delivery_backup_and_submission() {
     assert!(pop3::err(&said, 2).starts_with("-ERR"), "{said:?}");
 }
 
-/// What a [`sink`] took: each message's envelope sender and bytes.
-type Caught = std::sync::Arc<std::sync::Mutex<Vec<(String, Vec<u8>)>>>;
-
-/// A minimal SMTP server on 127.0.0.1:`port` that takes every message and
-/// keeps its envelope sender and bytes (as received, CRLF line ends, dots
-/// unstuffed): the "old server" a `relay` domain passes unknown recipients
-/// to. Its thread ends with the test binary.
-fn sink(port: u16) -> Caught {
-    use std::io::BufRead as _;
-    let listener = std::net::TcpListener::bind(("127.0.0.1", port))
-        .unwrap_or_else(|e| panic!("bind the test sink on 127.0.0.1:{port}: {e}"));
-    let got = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    let store = got.clone();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut writer) = stream else { continue };
-            let mut reader = std::io::BufReader::new(writer.try_clone().unwrap());
-            let _ = writer.write_all(b"220 sink.test ESMTP\r\n");
-            let mut line = Vec::new();
-            let mut from = String::new();
-            loop {
-                line.clear();
-                if reader.read_until(b'\n', &mut line).unwrap_or(0) == 0 {
-                    break;
-                }
-                let verb = String::from_utf8_lossy(&line).to_ascii_uppercase();
-                if verb.starts_with("MAIL FROM:") {
-                    let text = String::from_utf8_lossy(&line);
-                    from = text[10..]
-                        .split('>')
-                        .next()
-                        .unwrap_or("")
-                        .trim_start_matches('<')
-                        .to_string();
-                }
-                let reply: &[u8] = if verb.starts_with("DATA") {
-                    let _ = writer.write_all(b"354 go ahead\r\n");
-                    let mut message = Vec::new();
-                    loop {
-                        line.clear();
-                        if reader.read_until(b'\n', &mut line).unwrap_or(0) == 0 || line == b".\r\n"
-                        {
-                            break;
-                        }
-                        let l = line.strip_prefix(b".").unwrap_or(&line);
-                        message.extend_from_slice(l);
-                    }
-                    store.lock().unwrap().push((from.clone(), message));
-                    b"250 kept\r\n"
-                } else if verb.starts_with("QUIT") {
-                    let _ = writer.write_all(b"221 bye\r\n");
-                    break;
-                } else {
-                    b"250 ok\r\n"
-                };
-                let _ = writer.write_all(reply);
-            }
-        }
-    });
-    got
+/// A plain SMTP server on 127.0.0.1:`port` that takes every message (no
+/// STARTTLS): the "old server" a `relay` domain passes unknown recipients
+/// to, or the next hop of outbound mail.
+fn plain_sink(port: u16) -> sink::Sink {
+    sink::Sink::start(
+        port,
+        sink::SinkConfig {
+            plain_only: true,
+            ..sink::SinkConfig::default()
+        },
+    )
 }
 
 /// The DKIM TXT record the zone publishes for `selector` of `domain`, as
@@ -1222,7 +1170,7 @@ fn forwarded_mail_gets_an_srs_sender() {
         )
         .replace("  ignore_target_hosts = 0.0.0.0 : 127.0.0.0/8\n", "");
     std::fs::write(&conf, stubbed).unwrap();
-    let out = sink(27998);
+    let out = plain_sink(27998);
     let mx1 = EximHost::start(&root, &model, "mx1", true);
     let p = mx1.install.ports;
 
@@ -1246,11 +1194,8 @@ fn forwarded_mail_gets_an_srs_sender() {
     );
     assert!(ok, "{transcript}\n{}", mx1.log());
     let caught = |subject: &str| {
-        out.lock()
-            .unwrap()
-            .iter()
-            .find(|(_, m)| String::from_utf8_lossy(m).contains(&format!("Subject: {subject}\r\n")))
-            .cloned()
+        out.find(&format!("Subject: {subject}\r\n"))
+            .map(|m| (m.from, m.data))
     };
     wait_for(
         30,

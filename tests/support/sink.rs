@@ -1,8 +1,9 @@
 //! A small SMTP server standing for an outbound relay in tests: it listens
 //! on 127.0.0.1, offers STARTTLS (or speaks TLS from the first byte), can
 //! require AUTH PLAIN with one login, can answer MAIL with a fixed
-//! temporary refusal, and records every message it accepts with what was
-//! seen of the session. One thread per connection; stopped when dropped.
+//! temporary refusal, and records every message it accepts (its bytes as
+//! sent, dots unstuffed) with what was seen of the session. One thread per
+//! connection; stopped when dropped.
 #![allow(dead_code)] // each test binary uses a part
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -23,6 +24,8 @@ pub struct SinkConfig {
     pub login: Option<(String, String)>,
     /// A reply to give every MAIL command instead of 250 (a 4xx relay).
     pub refuse_mail: Option<String>,
+    /// No STARTTLS offered: an old server that speaks only plain SMTP.
+    pub plain_only: bool,
 }
 
 /// One accepted message.
@@ -30,11 +33,19 @@ pub struct SinkConfig {
 pub struct Caught {
     pub from: String,
     pub to: Vec<String>,
-    pub data: String,
+    /// The message as it came, CRLF line ends, dots unstuffed.
+    pub data: Vec<u8>,
     /// Whether the session was inside TLS.
     pub tls: bool,
     /// The user that logged in, if any.
     pub user: Option<String>,
+}
+
+impl Caught {
+    /// The message as text (for finding a header in it).
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.data).into_owned()
+    }
 }
 
 pub struct Sink {
@@ -108,6 +119,14 @@ impl Sink {
         self.caught.lock().unwrap().clone()
     }
 
+    /// The first message whose text holds `needle` (e.g. its `Subject:`
+    /// line).
+    pub fn find(&self, needle: &str) -> Option<Caught> {
+        self.messages()
+            .into_iter()
+            .find(|m| m.text().contains(needle))
+    }
+
     /// MAIL commands seen (refused ones included).
     pub fn mail_attempts(&self) -> usize {
         *self.mail_commands.lock().unwrap()
@@ -147,7 +166,7 @@ fn session(
         let upper = line.to_ascii_uppercase();
         if upper.starts_with("EHLO") {
             let mut caps = vec!["250-sink.test".to_string()];
-            if !secure {
+            if !secure && !config.plain_only {
                 caps.push("250-STARTTLS".into());
             }
             if config.login.is_some() && secure {
@@ -157,7 +176,7 @@ fn session(
             say(&mut io, &caps.join("\r\n"));
         } else if upper.starts_with("HELO") {
             say(&mut io, "250 sink.test");
-        } else if upper == "STARTTLS" && !secure {
+        } else if upper == "STARTTLS" && !secure && !config.plain_only {
             say(&mut io, "220 go ahead");
             let conn = rustls::ServerConnection::new(tls.clone()).unwrap();
             let inner: Box<dyn Stream> =
@@ -205,17 +224,18 @@ fn session(
             say(&mut io, "250 ok");
         } else if upper == "DATA" {
             say(&mut io, "354 go");
-            let mut data = String::new();
+            let mut data = Vec::new();
             loop {
-                let mut l = String::new();
-                match io.read_line(&mut l) {
+                let mut l = Vec::new();
+                match io.read_until(b'\n', &mut l) {
                     Ok(0) | Err(_) => return,
                     Ok(_) => {}
                 }
-                if l == ".\r\n" || l == ".\n" {
+                if l == b".\r\n" || l == b".\n" {
                     break;
                 }
-                data.push_str(&l);
+                // RFC 5321 §4.5.2: a leading dot was doubled by the client.
+                data.extend_from_slice(l.strip_prefix(b".").unwrap_or(&l));
             }
             caught.lock().unwrap().push(Caught {
                 from: from.clone(),
@@ -341,7 +361,7 @@ pub fn check_senders(plain: &Sink, login: &Sink, log: &str) {
     let by_subject = |s: &Sink, subject: &str| {
         s.messages()
             .into_iter()
-            .find(|m| m.data.contains(&format!("Subject: {subject}")))
+            .find(|m| m.text().contains(&format!("Subject: {subject}")))
     };
     for (subject, via_login) in [
         ("host-default", false),
