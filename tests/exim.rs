@@ -944,7 +944,7 @@ fn end_to_end_delivery_backup_and_submission() {
     smtp.quit();
     let caught = |subject: &str| {
         old_server
-            .find(&format!("Subject: {subject}\r\n"))
+            .with_text(&format!("Subject: {subject}\r\n"))
             .map(|m| m.data)
     };
     wait_for(
@@ -1194,7 +1194,7 @@ fn forwarded_mail_gets_an_srs_sender() {
     );
     assert!(ok, "{transcript}\n{}", mx1.log());
     let caught = |subject: &str| {
-        out.find(&format!("Subject: {subject}\r\n"))
+        out.with_text(&format!("Subject: {subject}\r\n"))
             .map(|m| (m.from, m.data))
     };
     wait_for(

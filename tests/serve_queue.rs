@@ -23,13 +23,15 @@
 //! The tools are required: a missing one fails the test, never a skip.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::io::Write;
+use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+#[path = "support/sink.rs"]
+mod smtp_sink;
 mod support;
 use support::{Temp, copy_dir, free_port, root};
 
@@ -56,32 +58,9 @@ fn wait_for<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
 
 // ---------------------------------------------------------------- the sink
 
-/// One message the sink took.
-#[derive(Clone, Debug)]
-struct Received {
-    from: String,
-    to: Vec<String>,
-    data: Vec<u8>,
-}
-
-/// The sink's reply to `RCPT TO:<address>`, given how many times that
-/// address was offered before.
-type Policy = Arc<dyn Fn(&str, usize) -> String + Send + Sync>;
-
-struct Sink {
-    port: u16,
-    got: Arc<Mutex<Vec<Received>>>,
-}
-
-impl Sink {
-    fn find(&self, f: impl Fn(&Received) -> bool) -> Option<Received> {
-        self.got.lock().unwrap().iter().find(|r| f(r)).cloned()
-    }
-}
-
 /// `retry…@` is deferred (451) at its first offer; `gone…@` is refused
 /// (550); everything else is taken.
-fn policy() -> Policy {
+fn policy() -> smtp_sink::RcptPolicy {
     Arc::new(|a, seen| {
         if a.starts_with("retry") && seen == 0 {
             "451 4.3.0 busy, try again later".to_string()
@@ -93,103 +72,22 @@ fn policy() -> Policy {
     })
 }
 
-fn sink(port: u16) -> Sink {
+/// A plain SMTP server (no STARTTLS) on 127.0.0.1:`port` answering RCPT by
+/// [`policy`] and recording every envelope and message.
+fn sink(port: u16) -> smtp_sink::Sink {
     sink_at("127.0.0.1", port)
 }
 
-fn sink_at(ip: &str, port: u16) -> Sink {
-    let l = TcpListener::bind((ip, port))
-        .unwrap_or_else(|e| panic!("the sink cannot listen on {ip}:{port}: {e}"));
-    let got = Arc::new(Mutex::new(Vec::new()));
-    let seen: Arc<Mutex<BTreeMap<String, usize>>> = Arc::default();
-    let g = got.clone();
-    let p = policy();
-    std::thread::spawn(move || {
-        for s in l.incoming() {
-            let Ok(s) = s else { return };
-            let (g, p, seen) = (g.clone(), p.clone(), seen.clone());
-            std::thread::spawn(move || {
-                let _ = sink_session(s, &p, &seen, &g);
-            });
-        }
-    });
-    Sink { port, got }
-}
-
-fn sink_session(
-    s: TcpStream,
-    policy: &Policy,
-    seen: &Mutex<BTreeMap<String, usize>>,
-    got: &Mutex<Vec<Received>>,
-) -> std::io::Result<()> {
-    let mut w = s.try_clone()?;
-    let mut r = BufReader::new(s);
-    w.write_all(b"220 sink.test ESMTP\r\n")?;
-    let mut cur = Received {
-        from: String::new(),
-        to: Vec::new(),
-        data: Vec::new(),
-    };
-    let inside = |l: &str| {
-        l.split_once('<')
-            .and_then(|(_, rest)| rest.split_once('>'))
-            .map(|(a, _)| a.to_string())
-            .unwrap_or_default()
-    };
-    loop {
-        let mut line = String::new();
-        if r.read_line(&mut line)? == 0 {
-            return Ok(());
-        }
-        let upper = line.to_ascii_uppercase();
-        if upper.starts_with("EHLO") {
-            w.write_all(b"250-sink.test\r\n250-8BITMIME\r\n250 SIZE 50000000\r\n")?;
-        } else if upper.starts_with("MAIL FROM:") {
-            cur = Received {
-                from: inside(&line),
-                to: Vec::new(),
-                data: Vec::new(),
-            };
-            w.write_all(b"250 2.1.0 ok\r\n")?;
-        } else if upper.starts_with("RCPT TO:") {
-            let a = inside(&line);
-            let n = {
-                let mut seen = seen.lock().unwrap();
-                let n = seen.entry(a.clone()).or_insert(0);
-                *n += 1;
-                *n - 1
-            };
-            let reply = policy(&a, n);
-            if reply.starts_with('2') {
-                cur.to.push(a);
-            }
-            w.write_all(format!("{reply}\r\n").as_bytes())?;
-        } else if upper.starts_with("DATA") {
-            w.write_all(b"354 end with .\r\n")?;
-            let mut data = Vec::new();
-            loop {
-                let mut l = Vec::new();
-                if r.read_until(b'\n', &mut l)? == 0 {
-                    return Ok(());
-                }
-                if l == b".\r\n" {
-                    break;
-                }
-                if l.starts_with(b"..") {
-                    l.remove(0);
-                }
-                data.extend_from_slice(&l);
-            }
-            cur.data = data;
-            got.lock().unwrap().push(cur.clone());
-            w.write_all(b"250 2.0.0 taken\r\n")?;
-        } else if upper.starts_with("QUIT") {
-            w.write_all(b"221 2.0.0 bye\r\n")?;
-            return Ok(());
-        } else {
-            w.write_all(b"250 2.0.0 ok\r\n")?;
-        }
-    }
+fn sink_at(ip: &str, port: u16) -> smtp_sink::Sink {
+    smtp_sink::Sink::start_at(
+        ip,
+        port,
+        smtp_sink::SinkConfig {
+            plain_only: true,
+            rcpt: Some(policy()),
+            ..smtp_sink::SinkConfig::default()
+        },
+    )
 }
 
 // -------------------------------------------------------------- the server

@@ -6,6 +6,7 @@
 //! connection; stopped when dropped.
 #![allow(dead_code)] // each test binary uses a part
 
+use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
@@ -14,6 +15,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use base64::Engine;
+
+/// The reply to `RCPT TO:<address>`, given how many times that address was
+/// offered before.
+pub type RcptPolicy = Arc<dyn Fn(&str, usize) -> String + Send + Sync>;
 
 /// What a sink does.
 #[derive(Clone, Default)]
@@ -26,6 +31,9 @@ pub struct SinkConfig {
     pub refuse_mail: Option<String>,
     /// No STARTTLS offered: an old server that speaks only plain SMTP.
     pub plain_only: bool,
+    /// How RCPT is answered (else `250` to all); a refused address is not
+    /// among the message's recipients.
+    pub rcpt: Option<RcptPolicy>,
 }
 
 /// One accepted message.
@@ -87,13 +95,20 @@ impl<T: Read + Write + Send> Stream for T {}
 impl Sink {
     /// A sink on 127.0.0.1: on `port`, or on a free port for 0.
     pub fn start(port: u16, config: SinkConfig) -> Sink {
-        let listener = TcpListener::bind(("127.0.0.1", port)).expect("bind the sink");
+        Sink::start_at("127.0.0.1", port, config)
+    }
+
+    /// A sink on `ip`:`port` (another loopback address, a free port for 0).
+    pub fn start_at(ip: &str, port: u16, config: SinkConfig) -> Sink {
+        let listener = TcpListener::bind((ip, port))
+            .unwrap_or_else(|e| panic!("the sink cannot listen on {ip}:{port}: {e}"));
         let port = listener.local_addr().unwrap().port();
         let caught = Arc::new(Mutex::new(Vec::new()));
         let mail_commands = Arc::new(Mutex::new(0));
         let stop = Arc::new(AtomicBool::new(false));
         let tls = tls_config();
         let (c, m, s) = (caught.clone(), mail_commands.clone(), stop.clone());
+        let offered: Arc<Mutex<BTreeMap<String, usize>>> = Arc::default();
         std::thread::spawn(move || {
             for conn in listener.incoming() {
                 if s.load(Ordering::SeqCst) {
@@ -101,9 +116,10 @@ impl Sink {
                 }
                 let Ok(conn) = conn else { continue };
                 let (c, m, tls, config) = (c.clone(), m.clone(), tls.clone(), config.clone());
+                let offered = offered.clone();
                 std::thread::spawn(move || {
                     let _ = conn.set_read_timeout(Some(Duration::from_secs(120)));
-                    session(conn, &config, tls, &c, &m);
+                    session(conn, &config, tls, &c, &m, &offered);
                 });
             }
         });
@@ -119,12 +135,15 @@ impl Sink {
         self.caught.lock().unwrap().clone()
     }
 
+    /// The first message `f` picks.
+    pub fn find(&self, f: impl Fn(&Caught) -> bool) -> Option<Caught> {
+        self.caught.lock().unwrap().iter().find(|m| f(m)).cloned()
+    }
+
     /// The first message whose text holds `needle` (e.g. its `Subject:`
     /// line).
-    pub fn find(&self, needle: &str) -> Option<Caught> {
-        self.messages()
-            .into_iter()
-            .find(|m| m.text().contains(needle))
+    pub fn with_text(&self, needle: &str) -> Option<Caught> {
+        self.find(|m| m.text().contains(needle))
     }
 
     /// MAIL commands seen (refused ones included).
@@ -139,6 +158,7 @@ fn session(
     tls: Arc<rustls::ServerConfig>,
     caught: &Mutex<Vec<Caught>>,
     mail_commands: &Mutex<usize>,
+    offered: &Mutex<BTreeMap<String, usize>>,
 ) {
     let mut secure = config.implicit_tls;
     let stream: Box<dyn Stream> = if secure {
@@ -172,6 +192,7 @@ fn session(
             if config.login.is_some() && secure {
                 caps.push("250-AUTH PLAIN".into());
             }
+            caps.push("250-SIZE 50000000".into());
             caps.push("250 8BITMIME".into());
             say(&mut io, &caps.join("\r\n"));
         } else if upper.starts_with("HELO") {
@@ -220,8 +241,23 @@ fn session(
                 say(&mut io, "250 ok");
             }
         } else if upper.starts_with("RCPT TO:") {
-            to.push(angle(&line[8..]));
-            say(&mut io, "250 ok");
+            let address = angle(&line[8..]);
+            let reply = match &config.rcpt {
+                None => "250 ok".to_string(),
+                Some(policy) => {
+                    let seen = {
+                        let mut offered = offered.lock().unwrap();
+                        let n = offered.entry(address.clone()).or_insert(0);
+                        *n += 1;
+                        *n - 1
+                    };
+                    policy(&address, seen)
+                }
+            };
+            if reply.starts_with('2') {
+                to.push(address);
+            }
+            say(&mut io, &reply);
         } else if upper == "DATA" {
             say(&mut io, "354 go");
             let mut data = Vec::new();
