@@ -13,7 +13,8 @@
 //! - UIDs and UIDVALIDITY unchanged after kill -9 and a restart;
 //! - the extensions, reply byte for reply byte: CONDSTORE and QRESYNC,
 //!   SORT and THREAD, ESEARCH and ESORT, LIST-EXTENDED and LIST-STATUS,
-//!   MULTIAPPEND, QUOTA, SPECIAL-USE, UTF8=ACCEPT, BINARY; and the command
+//!   MULTIAPPEND, QUOTA, SPECIAL-USE, UTF8=ACCEPT, BINARY, SEARCHRES,
+//!   STATUS=SIZE, IMAP4rev2; and the command
 //!   sequence Roundcube's IMAP library sends.
 //!
 //! Mail is put in place the way the SMTP side delivers it: a file written
@@ -1459,7 +1460,7 @@ assert re.match(rb"\* OK \[HIGHESTMODSEQ \d+\] ", got), got
 ms = [int(x) for x in re.findall(rb"MODSEQ \((\d+)\)", got)]
 one("m2", "SEARCH RETURN (ALL) MODSEQ 1", b'* ESEARCH (TAG "m2") ALL 1:5 MODSEQ %d' % max(ms))
 one("m3", "SEARCH RETURN (MIN) MODSEQ 1", b'* ESEARCH (TAG "m3") MIN 1 MODSEQ %d' % ms[0])
-assert cmd(s, f, "x1", "SEARCH RETURN (SAVE) ALL").startswith(b"x1 BAD unknown RETURN option")
+assert cmd(s, f, "x1", "SEARCH RETURN (NOSUCH) ALL").startswith(b"x1 BAD unknown RETURN option")
 assert cmd(s, f, "x2", "SEARCH RETURN (MIN) NOSUCHKEY").startswith(b"x2 BAD")
 assert cmd(s, f, "x3", "SORT RETURN (MIN) (DATE) KOI8-R ALL").startswith(b"x3 NO [BADCHARSET")
 # The session goes on after the refusals.
@@ -1741,6 +1742,118 @@ names = ok(m.list('""', '"Entw*"'))
 assert names == ['(\\HasNoChildren) "." "Entw\u00fcrfe"'.encode()], names
 typ, data = m.select('"Entw\u00fcrfe"')
 assert typ == "OK" and data == [b"1"], (typ, data)
+"#,
+    );
+}
+
+/// SEARCHRES (RFC 5182) and STATUS=SIZE (RFC 8438): `SEARCH RETURN (SAVE)`
+/// keeps a result (SAVE alone answers no ESEARCH; with MIN or MAX only
+/// those are kept) that `$` stands for in FETCH, STORE, COPY, SEARCH and
+/// their UID forms, emptied of expunged messages; an empty result acts on
+/// nothing. STATUS SIZE is the octets of the mailbox's messages.
+#[test]
+fn searchres_and_status_size() {
+    let tmp = Temp::new("searchres");
+    let server = Server::start(&tmp.0);
+    for (i, subject) in ["alpha", "beta", "alpha again", "gamma"].iter().enumerate() {
+        server.deliver(
+            "alice@example.com",
+            &format!("170000000{i}.s.test"),
+            &format!("Subject: {subject}\n\nbody {i}\n"),
+        );
+    }
+    server.python(
+        r#"
+s, f = raw_login("alice@example.com")
+caps = cmd(s, f, "c", "CAPABILITY").split(b"\r\n")[0].split()
+assert b"SEARCHRES" in caps and b"STATUS=SIZE" in caps, caps
+got = cmd(s, f, "z", "STATUS INBOX (MESSAGES SIZE DELETED)")
+assert got == b"* STATUS INBOX (MESSAGES 4 SIZE 109 DELETED 0)\r\nz OK STATUS done\r\n", got
+cmd(s, f, "s", "SELECT INBOX")
+# Nothing saved yet: $ is no message.
+assert cmd(s, f, "e0", "FETCH $ FLAGS") == b"e0 OK FETCH done\r\n"
+assert cmd(s, f, "e1", "SEARCH $") == b"* SEARCH\r\ne1 OK SEARCH done\r\n"
+got = cmd(s, f, "a", "SEARCH RETURN (SAVE) SUBJECT alpha")
+assert got == b"a OK SEARCH done\r\n", got
+got = cmd(s, f, "b", "FETCH $ (UID)")
+assert got == b"* 1 FETCH (UID 1)\r\n* 3 FETCH (UID 3)\r\nb OK FETCH done\r\n", got
+got = cmd(s, f, "c", "UID STORE $ +FLAGS.SILENT (\\Flagged)")
+assert got == b"c OK STORE done\r\n", got
+got = cmd(s, f, "d", "SEARCH FLAGGED NOT $")
+assert got == b"* SEARCH\r\nd OK SEARCH done\r\n", got
+got = cmd(s, f, "d2", "UID SEARCH UID $")
+assert got == b"* SEARCH 1 3\r\nd2 OK SEARCH done\r\n", got
+got = cmd(s, f, "g", "COPY $ Trash")
+assert re.match(rb"g OK \[COPYUID \d+ 1,3 1:2\] COPY done\r\n$", got), got
+# MAX with SAVE keeps only the last; ESEARCH answers for MAX.
+got = cmd(s, f, "h", "UID SEARCH RETURN (SAVE MAX) ALL")
+assert got == b'* ESEARCH (TAG "h") UID MAX 4\r\nh OK SEARCH done\r\n', got
+got = cmd(s, f, "i", "FETCH $ (UID)")
+assert got == b"* 4 FETCH (UID 4)\r\ni OK FETCH done\r\n", got
+# An expunged message leaves the saved result.
+cmd(s, f, "j", "STORE 4 +FLAGS.SILENT (\\Deleted)")
+assert cmd(s, f, "k", "EXPUNGE") == b"* 4 EXPUNGE\r\nk OK EXPUNGE done\r\n"
+assert cmd(s, f, "l", "UID FETCH $ (FLAGS)") == b"l OK FETCH done\r\n"
+# `$` in a string is a dollar.
+assert cmd(s, f, "m", 'SEARCH SUBJECT "$"') == b"* SEARCH\r\nm OK SEARCH done\r\n"
+assert cmd(s, f, "n", "SEARCH RETURN (SAVE) NOSUCHKEY").startswith(b"n BAD")
+"#,
+    );
+}
+
+/// IMAP4rev2 (RFC 9051) beside IMAP4rev1, offered once every extension it
+/// folds in is (BINARY among them): after `ENABLE IMAP4rev2` nothing is
+/// `\Recent` and no RECENT is sent, SELECT gives the mailbox's LIST and no
+/// UNSEEN, SEARCH is answered with ESEARCH, names are UTF-8; an IMAP4rev1
+/// session on the same mailbox is unchanged.
+#[test]
+fn imap4rev2_after_enable() {
+    let tmp = Temp::new("rev2");
+    let server = Server::start(&tmp.0);
+    server.deliver("alice@example.com", "1700000001.v.test", PLAIN);
+    server.deliver("alice@example.com", "1700000002.v.test", MIXED);
+    server.python(
+        r#"
+s, f = raw_login("alice@example.com")
+caps = cmd(s, f, "c", "CAPABILITY").split(b"\r\n")[0].split()
+assert caps[:4] == [b"*", b"CAPABILITY", b"IMAP4REV1", b"IMAP4rev2"], caps
+got = cmd(s, f, "e", "ENABLE IMAP4rev2")
+assert got == b"* ENABLED IMAP4rev2\r\ne OK ENABLE done\r\n", got
+got = cmd(s, f, "s", "SELECT INBOX")
+lines = got.split(b"\r\n")
+assert not any(b"RECENT" in l or b"[UNSEEN" in l for l in lines), got
+assert lines[-3:] == [b'* LIST (\\HasNoChildren) "." INBOX', b"s OK [READ-WRITE] SELECT done", b""], got
+assert b"* 2 EXISTS" in lines, got
+got = cmd(s, f, "f", "FETCH 1:* FLAGS")
+assert got == b"* 1 FETCH (FLAGS ())\r\n* 2 FETCH (FLAGS ())\r\nf OK FETCH done\r\n", got
+got = cmd(s, f, "q1", "SEARCH ALL")
+assert got == b'* ESEARCH (TAG "q1") ALL 1:2\r\nq1 OK SEARCH done\r\n', got
+got = cmd(s, f, "q2", "UID SEARCH SUBJECT nothing-like-this")
+assert got == b'* ESEARCH (TAG "q2") UID\r\nq2 OK SEARCH done\r\n', got
+# RFC 9051 keeps SEARCH's CHARSET.
+got = cmd(s, f, "q3", "UID SEARCH CHARSET UTF-8 SUBJECT report")
+assert got == b'* ESEARCH (TAG "q3") UID ALL 2\r\nq3 OK SEARCH done\r\n', got
+got = cmd(s, f, "q4", "SEARCH RETURN (COUNT) ALL")
+assert got == b'* ESEARCH (TAG "q4") COUNT 2\r\nq4 OK SEARCH done\r\n', got
+# New mail: EXISTS alone.
+home = os.path.join(DATA, "mail", "example.com", "alice")
+with open(os.path.join(home, "tmp", "1700000003.v.test"), "wb") as m:
+    m.write(b"Subject: third\r\n\r\nthree\r\n")
+os.rename(os.path.join(home, "tmp", "1700000003.v.test"), os.path.join(home, "new", "1700000003.v.test"))
+got = cmd(s, f, "n", "NOOP")
+assert got == b"* 3 EXISTS\r\nn OK done\r\n", got
+got = cmd(s, f, "st", "STATUS INBOX (MESSAGES SIZE DELETED)")
+assert re.fullmatch(rb"\* STATUS INBOX \(MESSAGES 3 SIZE \d+ DELETED 0\)\r\nst OK STATUS done\r\n", got), got
+# UTF-8 mailbox names, as in RFC 9051 §5.1.
+assert cmd(s, f, "m", 'CREATE "Gr\u00f6\u00dfe"').startswith(b"m OK")
+s.sendall('l LIST "" "Gr*"\r\n'.encode())
+got = f.readline() + f.readline()
+assert got == '* LIST (\\HasNoChildren) "." "Gr\u00f6\u00dfe"\r\nl OK LIST done\r\n'.encode(), got
+# An IMAP4rev1 session still gets RECENT and UNSEEN, and SEARCH.
+s2, f2 = raw_login("alice@example.com")
+got = cmd(s2, f2, "x", "EXAMINE INBOX")
+assert b"* 0 RECENT\r\n" in got and b"[UNSEEN 1]" in got and b"* LIST" not in got, got
+assert cmd(s2, f2, "y", "SEARCH ALL") == b"* SEARCH 1 2 3\r\ny OK SEARCH done\r\n"
 "#,
     );
 }

@@ -30,7 +30,9 @@ use imap_next::imap_types::status::StatusDataItemName;
 use imap_next::server::Server;
 
 use super::maildir::{self, DELIMITER, Flags, Folder, Name, Refusal};
-use super::session::{Session, bad, blocking, flag_names, no, ok, status, used, wildcard};
+use super::session::{
+    Selected, Session, bad, blocking, flag_names, no, ok, status, used, wildcard,
+};
 use super::sort;
 
 /// A command read here, or why it is malformed (answered `BAD`).
@@ -59,7 +61,7 @@ pub(super) enum Ext {
 
 /// The RETURN options of ESEARCH and ESORT; none given means ALL (RFC
 /// 4731 §3.1).
-#[derive(Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(super) struct Return {
     pub min: bool,
     pub max: bool,
@@ -67,6 +69,8 @@ pub(super) struct Return {
     pub count: bool,
     /// PARTIAL (RFC 5267 §4.4): positions `from..=to` of the result, from 1.
     pub partial: Option<(u32, u32)>,
+    /// SAVE (RFC 5182 §2): keep the result for `$`.
+    pub save: bool,
 }
 
 /// An extended LIST (RFC 5258 §3).
@@ -143,7 +147,7 @@ pub(super) fn parse(bytes: &[u8]) -> Option<Parsed> {
 }
 
 /// A base command through imap-codec; `None` unless it reads whole.
-fn decode(bytes: &[u8]) -> Option<Command<'static>> {
+pub(super) fn decode(bytes: &[u8]) -> Option<Command<'static>> {
     match CommandCodec::default().decode(bytes) {
         Ok((&[], cmd)) => Some(cmd.into_static()),
         _ => None,
@@ -208,6 +212,111 @@ fn multiappend(
         appends.push(decode(&one)?);
     }
     (r.at_end() && !appends.is_empty()).then_some(appends)
+}
+
+/// `bytes` with each `$` (RFC 5182 §2.1: the result of the last `SEARCH
+/// RETURN (SAVE)`) written out as the messages it holds: as UIDs after a
+/// `UID` search key and as the set of a UID command, else as sequence
+/// numbers. An empty result is a UID no message has (`UID 4294967295` in a
+/// search, a UID command in place of the plain one), so the command acts
+/// on nothing. `None` when there is no `$` outside strings and literals.
+pub(super) fn with_saved(bytes: &[u8], sel: &Selected) -> Option<Vec<u8>> {
+    const NONE: &str = "4294967295";
+    let uids = &sel.saved;
+    let seqs: Vec<u32> = uids
+        .iter()
+        .filter_map(|u| sel.msgs.iter().position(|e| e.uid == *u))
+        .map(|i| i as u32 + 1)
+        .collect();
+    // The word that ends just before `at`.
+    let word_before = |at: usize| -> &[u8] {
+        let start = bytes[..at]
+            .iter()
+            .rposition(|&b| b == b' ' || b == b'(')
+            .map_or(0, |p| p + 1);
+        &bytes[start..at]
+    };
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut found = false;
+    let mut uid_command = false;
+    let mut spaces = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        let c = bytes[i];
+        match c {
+            b'"' => {
+                // A quoted string, escapes and all.
+                let mut j = i + 1;
+                while j < bytes.len() && bytes[j] != b'"' {
+                    j += if bytes[j] == b'\\' { 2 } else { 1 };
+                }
+                let end = (j + 1).min(bytes.len());
+                out.extend_from_slice(&bytes[i..end]);
+                i = end;
+                continue;
+            }
+            b'{' => {
+                // A literal: its bytes go over unread.
+                let close = bytes[i..].iter().position(|&b| b == b'}');
+                let n: Option<usize> = close.and_then(|c| {
+                    std::str::from_utf8(&bytes[i + 1..i + c])
+                        .ok()?
+                        .trim_end_matches('+')
+                        .parse()
+                        .ok()
+                });
+                let data = close.and_then(|c| {
+                    (i + c + 1..bytes.len())
+                        .find(|&k| bytes[k] == b'\n')
+                        .map(|k| k + 1)
+                });
+                if let (Some(n), Some(d)) = (n, data) {
+                    let end = (d + n).min(bytes.len());
+                    out.extend_from_slice(&bytes[i..end]);
+                    i = end;
+                    continue;
+                }
+            }
+            b' ' => {
+                spaces += 1;
+                if spaces == 2 && word_before(i).eq_ignore_ascii_case(b"UID") {
+                    uid_command = true;
+                }
+            }
+            b'$' if i > 0
+                && matches!(bytes[i - 1], b' ' | b'(')
+                && matches!(bytes.get(i + 1), Some(b' ' | b')' | b'\r' | b'\n')) =>
+            {
+                found = true;
+                let after_uid_key = word_before(i - 1).eq_ignore_ascii_case(b"UID");
+                // `tag UID FETCH $`: the set of a UID command.
+                let set_of_uid_command = uid_command && spaces == 3;
+                let text = if after_uid_key || set_of_uid_command {
+                    if uids.is_empty() {
+                        NONE.to_string()
+                    } else {
+                        set(uids)
+                    }
+                } else if !seqs.is_empty() {
+                    set(&seqs)
+                } else if spaces == 2 && !word_before(i - 1).eq_ignore_ascii_case(b"SEARCH") {
+                    // `tag FETCH $` with nothing saved: `tag UID FETCH NONE`.
+                    let at = out.len() - word_before(i - 1).len() - 1;
+                    out.splice(at..at, b"UID ".iter().copied());
+                    NONE.to_string()
+                } else {
+                    format!("UID {NONE}")
+                };
+                out.extend_from_slice(text.as_bytes());
+                i += 1;
+                continue;
+            }
+            _ => {}
+        }
+        out.push(c);
+        i += 1;
+    }
+    found.then_some(out)
 }
 
 struct Reader<'a> {
@@ -382,6 +491,7 @@ impl<'a> Reader<'a> {
                 b"MAX" => ret.max = true,
                 b"ALL" => ret.all = true,
                 b"COUNT" => ret.count = true,
+                b"SAVE" => ret.save = true,
                 b"PARTIAL" => {
                     let range = (|| {
                         if !r.sp() {
@@ -603,7 +713,7 @@ impl Session {
         }
     }
 
-    fn esearch(
+    pub(super) fn esearch(
         &mut self,
         server: &mut Server,
         tag: &Tag<'static>,
@@ -666,12 +776,55 @@ impl Session {
             }
             (_, m) => m,
         };
-        self.raw
-            .extend_from_slice(&esearch(tag, uid, ret, &ids, modseq));
+        if ret.save {
+            self.save_result(ret, &ids, uid);
+        }
+        // RFC 5182 §2.4: SAVE alone is answered with no ESEARCH.
+        let shown = Return {
+            save: false,
+            ..*ret
+        };
+        if shown != Return::default() {
+            self.raw
+                .extend_from_slice(&esearch(tag, uid, ret, &ids, modseq));
+        }
         if uid {
             self.refresh(server, true);
         }
         ok(tag, done)
+    }
+
+    /// Keeps a SEARCH's result for `$` (RFC 5182 §2.1): with MIN or MAX
+    /// and neither ALL nor COUNT, only those; else all of it. Kept as UIDs,
+    /// so an expunged message leaves it.
+    fn save_result(&mut self, ret: &Return, ids: &[u32], uid: bool) {
+        let Some(sel) = self.selected.as_mut() else {
+            return;
+        };
+        let picked: Vec<u32> = if (ret.min || ret.max) && !ret.all && !ret.count {
+            let mut p: Vec<u32> = [
+                ids.first().filter(|_| ret.min),
+                ids.last().filter(|_| ret.max),
+            ]
+            .into_iter()
+            .flatten()
+            .copied()
+            .collect();
+            p.dedup();
+            p
+        } else {
+            ids.to_vec()
+        };
+        let mut uids: Vec<u32> = picked
+            .into_iter()
+            .filter_map(|id| match uid {
+                true => Some(id),
+                false => sel.msgs.get(id as usize - 1).map(|e| e.uid),
+            })
+            .collect();
+        uids.sort_unstable();
+        uids.dedup();
+        sel.saved = uids;
     }
 
     /// MULTIAPPEND (RFC 3502): the messages of one APPEND command.
@@ -943,8 +1096,12 @@ mod tests {
             panic!()
         };
         assert!(matches!(command.body, CommandBody::Sort { .. }));
+        let Ext::Search { ret, .. } = ext("a SEARCH RETURN (SAVE MIN) ALL\r\n") else {
+            panic!()
+        };
+        assert!(ret.save && ret.min && !ret.all);
         assert_eq!(
-            why("a SEARCH RETURN (SAVE) ALL\r\n"),
+            why("a SEARCH RETURN (CONTEXT) ALL\r\n"),
             "unknown RETURN option"
         );
         assert_eq!(
@@ -1012,6 +1169,7 @@ mod tests {
             all: true,
             count: true,
             partial: Some((2, 3)),
+            save: false,
         };
         assert_eq!(
             esearch(&tag, true, &all, &[1, 2, 4, 5], Some(9)),

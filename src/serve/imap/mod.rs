@@ -1,7 +1,9 @@
 //! IMAP4rev1 (RFC 3501) over the mail store, with IDLE, UIDPLUS, MOVE,
 //! NAMESPACE, ID, UNSELECT, LITERAL+, SASL-IR, ENABLE, CONDSTORE, QRESYNC,
 //! QUOTA, SPECIAL-USE, SORT (with SORT=DISPLAY), THREAD, ESEARCH, ESORT,
-//! LIST-EXTENDED, LIST-STATUS, MULTIAPPEND and UTF8=ACCEPT. The protocol is
+//! LIST-EXTENDED, LIST-STATUS, MULTIAPPEND, UTF8=ACCEPT, STATUS=SIZE and
+//! SEARCHRES, and IMAP4rev2 (RFC 9051) beside IMAP4rev1 once all it folds
+//! in is offered. The protocol is
 //! imap-next's server flow over imap-codec; messages are read with
 //! mail-parser.
 //!

@@ -74,6 +74,9 @@ pub(super) struct Session {
     /// UTF8=ACCEPT is ENABLEd (RFC 6855 §3): mailbox names are UTF-8 both
     /// ways, and SEARCH takes no CHARSET.
     pub(super) utf8_accept: bool,
+    /// IMAP4rev2 is ENABLEd (RFC 9051): no `\Recent` or RECENT, SEARCH
+    /// answered with ESEARCH, SELECT with the mailbox's LIST, UTF-8 names.
+    pub(super) rev2: bool,
     /// Untagged responses imap-types has no type for (ESEARCH, LIST with
     /// extended data), written by the command and sent before its status.
     pub(super) raw: Vec<u8>,
@@ -96,6 +99,8 @@ pub(super) struct Selected {
     /// Keeps the files of messages other sessions expunge readable here
     /// until this session is told.
     pub(super) watch: Watch,
+    /// The UIDs of the last `SEARCH RETURN (SAVE)` (RFC 5182), for `$`.
+    pub(super) saved: Vec<u32>,
 }
 
 impl Selected {
@@ -318,6 +323,7 @@ async fn converse(
         condstore: false,
         qresync: false,
         utf8_accept: false,
+        rev2: false,
         raw: Vec::new(),
     };
     let greeting = Greeting {
@@ -392,12 +398,27 @@ async fn converse(
                     // imap-next has answered already.
                     E::LiteralTooLong { .. } => ("literal too long", None),
                 };
-                // After login, the extended forms imap-codec does not read.
+                // After login, the extended forms imap-codec does not read,
+                // with `$` (RFC 5182) read as the saved result first.
                 let extended = match (&e, &session.account) {
                     (E::MalformedMessage { discarded_bytes }, Some(_))
                         if authenticating.is_none() =>
                     {
-                        super::ext::parse(discarded_bytes.declassify())
+                        let bytes = discarded_bytes.declassify();
+                        match session
+                            .selected
+                            .as_ref()
+                            .and_then(|s| super::ext::with_saved(bytes, s))
+                        {
+                            Some(with) => match super::ext::decode(&with) {
+                                Some(command) => {
+                                    pending.push_front(Ok(Event::CommandReceived { command }));
+                                    continue;
+                                }
+                                None => super::ext::parse(&with),
+                            },
+                            None => super::ext::parse(bytes),
+                        }
                     }
                     _ => None,
                 };
@@ -669,12 +690,24 @@ impl Session {
             "MULTIAPPEND",
             "UTF8=ACCEPT",
             "BINARY",
+            "STATUS=SIZE",
+            "SEARCHRES",
         ] {
             if let Ok(cap) = Capability::try_from(other) {
                 c.push(cap);
             }
         }
+        // RFC 9051 §7.2.2: IMAP4rev2 beside IMAP4rev1; its client picks it
+        // with ENABLE. It needs every piece RFC 9051 folds in.
+        if rev2_complete(&c) {
+            c.insert(1, Capability::try_from("IMAP4rev2").expect("an atom"));
+        }
         Vec1::try_from(c).expect("not empty")
+    }
+
+    /// Whether IMAP4rev2 is offered (and may be ENABLEd).
+    fn offers_rev2(&self) -> bool {
+        rev2_complete(self.capabilities().as_ref())
     }
 
     async fn login(&mut self, tag: &Tag<'static>, user: &[u8], pass: &[u8]) -> Status<'static> {
@@ -772,7 +805,8 @@ impl Session {
 
     /// Mailbox names travel in UTF-8 rather than modified UTF-7.
     pub(super) fn utf8(&self) -> bool {
-        self.utf8_accept
+        // RFC 9051 §5.1: IMAP4rev2 names are UTF-8.
+        self.utf8_accept || self.rev2
     }
 
     /// A mailbox name from the wire, or why it is refused.
@@ -888,7 +922,9 @@ impl Session {
             ),
             Err(_) => return,
         };
-        if sel.read_only {
+        if self.rev2 {
+            // RFC 9051 §2.3.2: nothing is \Recent.
+        } else if sel.read_only {
             sel.recent.extend(unclaimed(&folder));
         } else {
             sel.recent.extend(given);
@@ -934,12 +970,14 @@ impl Session {
             .extend(folder.entries.iter().filter(|e| e.uid > max).cloned());
         if sel.msgs.len() != before {
             server.enqueue_data(Data::Exists(sel.msgs.len() as u32));
-            let recent = sel
-                .msgs
-                .iter()
-                .filter(|m| sel.recent.contains(&m.uid))
-                .count();
-            server.enqueue_data(Data::Recent(recent as u32));
+            if !self.rev2 {
+                let recent = sel
+                    .msgs
+                    .iter()
+                    .filter(|m| sel.recent.contains(&m.uid))
+                    .count();
+                server.enqueue_data(Data::Recent(recent as u32));
+            }
         }
         sel.uidnext = folder.uidnext;
     }
@@ -1025,6 +1063,13 @@ impl Session {
                     } else if name == "UTF8=ACCEPT" && !self.utf8_accept {
                         self.utf8_accept = true;
                         on.push(c);
+                    } else if name == "IMAP4REV2" && !self.rev2 && self.offers_rev2() {
+                        self.rev2 = true;
+                        // Nothing is \Recent to an IMAP4rev2 session.
+                        if let Some(sel) = self.selected.as_mut() {
+                            sel.recent.clear();
+                        }
+                        on.push(c);
                     }
                 }
                 server.enqueue_data(Data::Enabled { capabilities: on });
@@ -1096,6 +1141,23 @@ impl Session {
             } => {
                 if let Some(st) = self.refuse_charset(&tag, charset.as_ref(), true) {
                     return (st, Flow::Continue);
+                }
+                if self.rev2 {
+                    // RFC 9051 §6.4.4: the answer is ESEARCH, ALL when no
+                    // RETURN is given.
+                    let all = super::ext::Return {
+                        all: true,
+                        ..Default::default()
+                    };
+                    let search = Command {
+                        tag: tag.clone(),
+                        body: C::Search {
+                            charset,
+                            criteria,
+                            uid,
+                        },
+                    };
+                    return (self.esearch(server, &tag, &all, search), Flow::Continue);
                 }
                 let st = self.search(server, &tag, criteria.as_ref(), uid);
                 return (st, Flow::Continue);
@@ -1331,7 +1393,10 @@ impl Session {
         let flags = defined_flags(&keywords);
         server.enqueue_data(Data::Flags(flags.clone()));
         server.enqueue_data(Data::Exists(folder.entries.len() as u32));
-        let recent: HashSet<u32> = if read_only {
+        let recent: HashSet<u32> = if self.rev2 {
+            // RFC 9051 §2.3.2: \Recent is gone from IMAP4rev2.
+            HashSet::new()
+        } else if read_only {
             // RFC 3501 §6.3.2: EXAMINE changes nothing, so it shows the
             // messages no session has claimed as \Recent yet without
             // claiming them: the next SELECT still gets them.
@@ -1339,11 +1404,19 @@ impl Session {
         } else {
             given.into_iter().collect()
         };
-        server.enqueue_data(Data::Recent(recent.len() as u32));
+        if self.rev2 {
+            // RFC 9051 §6.3.2: the mailbox's LIST, in place of RECENT and
+            // UNSEEN.
+            let line = self.list_line(&name);
+            self.raw.extend(line);
+        } else {
+            server.enqueue_data(Data::Recent(recent.len() as u32));
+        }
         if let Some(i) = folder
             .entries
             .iter()
             .position(|e| !e.flags.contains("\\Seen"))
+            .filter(|_| !self.rev2)
         {
             server.enqueue_status(untagged(
                 StatusKind::Ok,
@@ -1422,6 +1495,7 @@ impl Session {
             msgs: folder.entries,
             recent,
             watch,
+            saved: Vec::new(),
         });
         let (code, msg) = if read_only {
             (Code::ReadOnly, "EXAMINE done")
@@ -1548,6 +1622,38 @@ impl Session {
             Ok(()) => ok(tag, if on { "subscribed" } else { "unsubscribed" }),
             Err(e) => no(tag, &e.to_string()),
         }
+    }
+
+    /// The `* LIST` line of one mailbox, with the attributes LIST gives it
+    /// (RFC 9051 §6.3.2 has SELECT send it).
+    fn list_line(&self, name: &Name) -> Vec<u8> {
+        let acct = self.account();
+        let names = blocking(|| {
+            let _l = acct.lock()?;
+            acct.list()
+        })
+        .unwrap_or_default();
+        let prefix = format!("{}{DELIMITER}", name.as_str());
+        let children = names.iter().any(|m| m.as_str().starts_with(&prefix));
+        let special = maildir::SPECIAL_USE
+            .iter()
+            .find(|(n, _)| *n == name.as_str())
+            .map(|(_, use_)| *use_);
+        let attr = if children {
+            "HasChildren"
+        } else {
+            "HasNoChildren"
+        };
+        let items = std::iter::once(attr)
+            .chain(special)
+            .filter_map(|a| Atom::try_from(a).ok())
+            .map(|a| FlagNameAttribute::from(a).into_static())
+            .collect();
+        super::ext::encode(Data::List {
+            items,
+            delimiter: QuotedChar::try_from(DELIMITER).ok(),
+            mailbox: self.mailbox_of(name.as_str()),
+        })
     }
 
     fn list(
@@ -1726,6 +1832,10 @@ impl Session {
                 }
                 StatusDataItemName::HighestModSeq => {
                     StatusDataItem::HighestModSeq(folder.highestmodseq)
+                }
+                // RFC 8438, and RFC 9051 §6.3.11: the mailbox's octets.
+                StatusDataItemName::Size => {
+                    StatusDataItem::Size(folder.entries.iter().map(|e| e.size).sum())
                 }
                 _ => StatusDataItem::DeletedStorage(
                     folder
@@ -2092,6 +2202,33 @@ impl Session {
             )
         })
     }
+}
+
+/// Whether the extensions RFC 9051 Appendix E folds into IMAP4rev2 are all
+/// offered after login (SASL-IR, offered before it, aside).
+fn rev2_complete(caps: &[Capability]) -> bool {
+    let have: Vec<String> = caps
+        .iter()
+        .map(|c| c.to_string().to_ascii_uppercase())
+        .collect();
+    [
+        "NAMESPACE",
+        "UNSELECT",
+        "UIDPLUS",
+        "ESEARCH",
+        "SEARCHRES",
+        "ENABLE",
+        "IDLE",
+        "LIST-EXTENDED",
+        "LIST-STATUS",
+        "MOVE",
+        "LITERAL+",
+        "BINARY",
+        "SPECIAL-USE",
+        "STATUS=SIZE",
+    ]
+    .iter()
+    .all(|want| have.iter().any(|h| h == want))
 }
 
 /// The UIDs no session has been told are `\Recent` yet.
