@@ -44,15 +44,13 @@ pub fn run(args: CheckArgs, choice: ColorChoice) -> ExitCode {
     let path = load::spec_path(args.spec.as_deref());
     // A key file not made yet only leaves its DKIM record unchecked.
     let loaded = load::load(&path, MissingKey::Warn);
-    let Some(model) = &loaded.model else {
-        loaded.show_errors(err_colour);
-        return fail(
-            &format!(
-                "{} is invalid; fix it before checking DNS",
-                loaded.source.name
-            ),
-            Some("run `mailc validate`"),
-        );
+    let model = match loaded.valid(
+        err_colour,
+        "fix it before checking DNS",
+        "run `mailc validate`",
+    ) {
+        Ok(m) => m,
+        Err(code) => return code,
     };
     let timeout = match args.timeout {
         Some(s) if s.is_finite() && s > 0.0 && s <= 3600.0 => Some(Duration::from_secs_f64(s)),

@@ -83,12 +83,13 @@ fn rotate(
 ) -> ExitCode {
     let path = load::spec_path(spec.as_deref());
     let loaded = load::load(&path, MissingKey::Warn);
-    let Some(model) = &loaded.model else {
-        loaded.show_errors(color);
-        return super::fail(
-            &format!("{} is invalid; no key was made", loaded.source.name),
-            Some("fix the errors above (`mailc validate` shows them all), then rotate again"),
-        );
+    let model = match loaded.valid(
+        color,
+        "no key was made",
+        "fix the errors above (`mailc validate` shows them all), then rotate again",
+    ) {
+        Ok(m) => m,
+        Err(code) => return code,
     };
     let name = crate::model::names::domain(domain).unwrap_or_else(|_| domain.to_string());
     let Some(d) = model.domains.get(&name) else {
@@ -226,12 +227,13 @@ fn algorithm_name(a: DkimAlgorithm) -> &'static str {
 fn keygen(spec: Option<PathBuf>, color: bool) -> ExitCode {
     let path = load::spec_path(spec.as_deref());
     let loaded = load::load(&path, MissingKey::Warn);
-    let Some(model) = &loaded.model else {
-        loaded.show_errors(color);
-        return super::fail(
-            &format!("{} is invalid; no keys were made", loaded.source.name),
-            Some("fix the errors above (`mailc validate` shows them all), then run keygen again"),
-        );
+    let model = match loaded.valid(
+        color,
+        "no keys were made",
+        "fix the errors above (`mailc validate` shows them all), then run keygen again",
+    ) {
+        Ok(m) => m,
+        Err(code) => return code,
     };
     let (mut created, mut present, mut failed) = (0, 0, 0);
     for (file, algorithm) in key_files(model) {

@@ -1,6 +1,7 @@
 //! Finding, reading and compiling the spec for a command.
 
 use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 
 use crate::diag::{About, Code, Diagnostic, Diagnostics, Severity};
 use crate::expect::Expectation;
@@ -39,6 +40,22 @@ impl Loaded {
     /// one by one (0.03 s of `validate` at 100,000 mailboxes).
     pub fn release(self) {
         std::mem::forget(self);
+    }
+
+    /// The model of a valid spec; for an invalid one, its errors drawn on
+    /// stderr and the exit code of a command that cannot go on: "SPEC is
+    /// invalid; `then`", with `help`.
+    pub fn valid(&self, color: bool, then: &str, help: &str) -> Result<&Model, ExitCode> {
+        match &self.model {
+            Some(m) => Ok(m),
+            None => {
+                self.show_errors(color);
+                Err(super::fail(
+                    &format!("{} is invalid; {then}", self.source.name),
+                    Some(help),
+                ))
+            }
+        }
     }
 
     /// Draws the spec's errors (not its warnings) on stderr.

@@ -399,16 +399,11 @@ fn route_hosts(
 ) -> Result<(load::Loaded, Vec<String>), ExitCode> {
     let path = load::spec_path(spec.as_deref());
     let loaded = load::load(&path, MissingKey::Warn);
-    let Some(model) = &loaded.model else {
-        loaded.show_errors(color);
-        return Err(fail(
-            &format!(
-                "{} is invalid; fix it before asking for routes",
-                loaded.source.name
-            ),
-            Some("run `mailc validate`"),
-        ));
-    };
+    let model = loaded.valid(
+        color,
+        "fix it before asking for routes",
+        "run `mailc validate`",
+    )?;
     let hosts: Vec<String> = match host {
         Some(h) => match host_key(model, &h) {
             Some(k) => vec![k],

@@ -178,16 +178,7 @@ fn from_spec(
     color: bool,
 ) -> Result<(Manifest, PathBuf), ExitCode> {
     let loaded = load::load(path, MissingKey::Error);
-    let Some(model) = &loaded.model else {
-        loaded.show_errors(color);
-        return Err(fail(
-            &format!(
-                "{} is invalid; fix it before serving it",
-                loaded.source.name
-            ),
-            Some("run `mailc validate`"),
-        ));
-    };
+    let model = loaded.valid(color, "fix it before serving it", "run `mailc validate`")?;
     let keys: Vec<&str> = model.hosts.keys().map(String::as_str).collect();
     let embedded: Vec<&str> = model
         .hosts

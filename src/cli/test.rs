@@ -54,12 +54,9 @@ pub fn run(args: TestArgs, color: bool) -> ExitCode {
     let path = load::spec_path(args.spec.as_deref());
     let loaded = load::load(&path, MissingKey::Warn);
     let name = loaded.source.name.clone();
-    let Some(model) = &loaded.model else {
-        loaded.show_errors(color);
-        return fail(
-            &format!("{name} is invalid; fix it before testing it"),
-            Some("run `mailc validate`"),
-        );
+    let model = match loaded.valid(color, "fix it before testing it", "run `mailc validate`") {
+        Ok(m) => m,
+        Err(code) => return code,
     };
     if loaded.tests.is_empty() {
         return fail(
