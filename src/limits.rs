@@ -70,6 +70,12 @@ pub fn bytes(n: u64) -> String {
 /// Reads a regular file of at most `limit` bytes, without ever holding
 /// more than `limit + 1` of them (a FIFO is refused, not waited on).
 pub fn read(path: &Path, limit: u64) -> Result<Vec<u8>, ReadError> {
+    read_with_meta(path, limit).map(|(bytes, _)| bytes)
+}
+
+/// [`read`], with the file's metadata as it was just before its bytes were
+/// read (what the cache records of an input).
+pub fn read_with_meta(path: &Path, limit: u64) -> Result<(Vec<u8>, std::fs::Metadata), ReadError> {
     use std::os::unix::fs::OpenOptionsExt as _;
     let mut file = std::fs::OpenOptions::new()
         .read(true)
@@ -91,7 +97,7 @@ pub fn read(path: &Path, limit: u64) -> Result<Vec<u8>, ReadError> {
     if bytes.len() as u64 > limit {
         return Err(ReadError::TooLarge { limit });
     }
-    Ok(bytes)
+    Ok((bytes, meta))
 }
 
 #[cfg(test)]

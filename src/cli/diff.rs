@@ -67,7 +67,11 @@ impl Tree<'_> {
     fn list(&self, dir: &str) -> Option<Vec<(String, bool)>> {
         match self {
             Tree::Commit { repo, commit } => repo.list(commit, dir).ok().flatten(),
-            Tree::Work { top } => load::DiskFiles { dir: top }.list(dir),
+            Tree::Work { top } => load::DiskFiles {
+                dir: top,
+                seen: None,
+            }
+            .list(dir),
         }
     }
 

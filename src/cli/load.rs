@@ -2,7 +2,9 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
+use crate::cache::Seen;
 use crate::diag::{About, Code, Diagnostic, Diagnostics, Severity};
 use crate::expect::Expectation;
 use crate::limits::{self, ReadError};
@@ -21,6 +23,8 @@ pub struct Loaded {
     pub tests: Vec<Expectation>,
     /// The spec's folder: key paths are relative to it.
     pub dir: PathBuf,
+    /// Every file read from disk on the way, for the cache (when asked).
+    pub seen: Option<Arc<Seen>>,
 }
 
 impl Loaded {
@@ -70,15 +74,24 @@ impl Loaded {
 /// Key files looked up relative to the spec's folder.
 struct DiskKeys<'a> {
     dir: &'a Path,
+    seen: Option<&'a Seen>,
 }
 
 impl KeyFiles for DiskKeys<'_> {
     fn exists(&self, path: &str) -> bool {
-        self.dir.join(path).is_file()
+        let path = self.dir.join(path);
+        let found = path.is_file();
+        if let Some(seen) = self.seen.filter(|_| !found) {
+            seen.absent(&path);
+        }
+        found
     }
 
     fn read(&self, path: &str) -> Option<Result<Vec<u8>, String>> {
-        Some(limits::read(&self.dir.join(path), limits::KEY_FILE_BYTES).map_err(|e| e.to_string()))
+        Some(
+            read_seen(&self.dir.join(path), limits::KEY_FILE_BYTES, self.seen)
+                .map_err(|e| e.to_string()),
+        )
     }
 
     fn shown(&self, path: &str) -> String {
@@ -86,29 +99,47 @@ impl KeyFiles for DiskKeys<'_> {
     }
 }
 
+/// Reads a file within `limit`, recording it in `seen` when given.
+pub fn read_seen(path: &Path, limit: u64, seen: Option<&Seen>) -> Result<Vec<u8>, ReadError> {
+    let Some(seen) = seen else {
+        return limits::read(path, limit);
+    };
+    match limits::read_with_meta(path, limit) {
+        Ok((bytes, meta)) => {
+            seen.file(path, &meta, &bytes);
+            Ok(bytes)
+        }
+        Err(e) => {
+            seen.absent(path);
+            Err(e)
+        }
+    }
+}
+
 /// The files a spec includes, looked up relative to its folder.
 pub struct DiskFiles<'a> {
     pub dir: &'a Path,
+    /// Where what is read is recorded, for the cache.
+    pub seen: Option<&'a Seen>,
 }
 
 impl SpecFiles for DiskFiles<'_> {
     fn read(&self, path: &str, limit: u64) -> Result<Vec<u8>, ReadError> {
-        limits::read(&self.dir.join(path), limit)
+        read_seen(&self.dir.join(path), limit, self.seen)
     }
 
     fn list(&self, dir: &str) -> Option<Vec<(String, bool)>> {
-        let entries = std::fs::read_dir(self.dir.join(dir)).ok()?;
-        Some(
-            entries
-                .filter_map(Result::ok)
-                .filter_map(|e| {
-                    let name = e.file_name().into_string().ok()?;
-                    // A link counts as what it points at.
-                    let is_dir = std::fs::metadata(e.path()).is_ok_and(|m| m.is_dir());
-                    Some((name, is_dir))
-                })
-                .collect(),
-        )
+        let dir = self.dir.join(dir);
+        let Some(seen) = self.seen else {
+            return crate::cache::seen::list_dir(&dir);
+        };
+        let meta = std::fs::metadata(&dir);
+        let entries = crate::cache::seen::list_dir(&dir);
+        match (&meta, &entries) {
+            (Ok(meta), Some(entries)) => seen.dir(&dir, meta, entries),
+            _ => seen.absent(&dir),
+        }
+        entries
     }
 
     fn shown(&self, path: &str) -> String {
@@ -147,8 +178,17 @@ pub fn spec_path(arg: Option<&Path>) -> PathBuf {
 
 /// Reads and compiles the spec at `path` (at most [`limits::SPEC_BYTES`]).
 pub fn load(path: &Path, missing: MissingKey) -> Loaded {
-    match limits::read(path, limits::SPEC_BYTES) {
-        Ok(bytes) => load_bytes(path, bytes, missing),
+    load_seen(path, missing, None)
+}
+
+/// [`load`], recording every file read in `seen` (for the cache).
+pub fn load_seen(path: &Path, missing: MissingKey, seen: Option<Arc<Seen>>) -> Loaded {
+    match read_seen(path, limits::SPEC_BYTES, seen.as_deref()) {
+        Ok(bytes) => {
+            let mut loaded = load_bytes_seen(path, bytes, missing, seen.as_deref());
+            loaded.seen = seen;
+            loaded
+        }
         Err(e) => {
             let name = path.display().to_string();
             let (message, help) = match e {
@@ -204,6 +244,7 @@ pub fn load(path: &Path, missing: MissingKey) -> Loaded {
                 model: None,
                 tests: Vec::new(),
                 dir: spec_dir(path),
+                seen: None,
             }
         }
     }
@@ -245,9 +286,18 @@ fn spec_dir(path: &Path) -> PathBuf {
 
 /// Compiles a spec already read from `path`.
 pub fn load_bytes(path: &Path, bytes: Vec<u8>, missing: MissingKey) -> Loaded {
+    load_bytes_seen(path, bytes, missing, None)
+}
+
+fn load_bytes_seen(
+    path: &Path,
+    bytes: Vec<u8>,
+    missing: MissingKey,
+    seen: Option<&Seen>,
+) -> Loaded {
     let dir = spec_dir(path);
-    let keys = DiskKeys { dir: &dir };
-    let files = DiskFiles { dir: &dir };
+    let keys = DiskKeys { dir: &dir, seen };
+    let files = DiskFiles { dir: &dir, seen };
     let file_name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -294,6 +344,7 @@ pub fn load_with_keys(
                 model: None,
                 tests: Vec::new(),
                 dir,
+                seen: None,
             };
         }
     };
@@ -312,5 +363,6 @@ pub fn load_with_keys(
         model: compiled.model,
         tests: compiled.tests,
         dir,
+        seen: None,
     }
 }

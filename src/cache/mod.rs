@@ -1,0 +1,742 @@
+//! The plan cache, `--out/.mailc-cache`: what the last clean `mailc plan`
+//! (one that found nothing to change) or `mailc apply` read and wrote.
+//! Every input — the main spec, each included file, each folder a glob
+//! listed, each key or secret file — with its status (device, inode, size,
+//! modification and change times, mode) taken before it was read and the
+//! SHA-256 of what was read; every output file in `--out` (and the
+//! manifest) with its status and SHA-256; the folders between them; and the
+//! warnings the compile printed.
+//!
+//! As git's index does for a work tree, a plan then needs only `stat` calls
+//! to know that nothing changed: an input or output whose status is as
+//! recorded is unchanged; one whose status changed, or whose modification
+//! time is too close to the cache's own to be trusted (the "racy" case: a
+//! change in the same second as the cache was written), is read and hashed
+//! before it counts as changed. When everything matches, the compiled output
+//! is the one `--out` already holds, so the plan is empty without reading
+//! or compiling the spec.
+//!
+//! The cache is never needed for correctness: one that is missing, damaged
+//! (it carries its own SHA-256), made by another build of mailc (the
+//! version and the executable's status are part of its key), or for
+//! another spec, folder or output folder is ignored, and the plan is made
+//! in full. It holds no secret: fingerprints and file status only, in a
+//! file of mode 0600.
+
+pub mod seen;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+use std::fs::Metadata;
+use std::io::Write as _;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use crate::output::Output;
+use crate::plan::{Fingerprint, manifest};
+pub use seen::{Input, Seen};
+
+/// The cache's name in `--out` (the `.mailc` prefix keeps it out of any
+/// output path).
+pub const FILE_NAME: &str = ".mailc-cache";
+
+/// The first line of a cache file.
+const MAGIC: &str = "mailc plan cache";
+
+/// The layout of the file; another number is ignored.
+const FORMAT: u32 = 1;
+
+/// The largest cache read (a hosting server of 20,000 domain files has one
+/// of a few MB).
+const MAX_BYTES: u64 = 1 << 30;
+
+/// A file's status as `stat` gives it: what changes whenever its content,
+/// mode, links or identity change.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Stat {
+    pub dev: u64,
+    pub ino: u64,
+    pub size: u64,
+    pub mtime: (i64, i64),
+    pub ctime: (i64, i64),
+    pub mode: u32,
+    pub nlink: u64,
+}
+
+impl Stat {
+    pub fn of(m: &Metadata) -> Stat {
+        Stat {
+            dev: m.dev(),
+            ino: m.ino(),
+            size: m.size(),
+            mtime: (m.mtime(), m.mtime_nsec()),
+            ctime: (m.ctime(), m.ctime_nsec()),
+            mode: m.mode(),
+            nlink: m.nlink(),
+        }
+    }
+
+    /// Changed in or after the second `at`: a later change in the same
+    /// second could leave every field as it is, so its content is checked.
+    fn racy(&self, at: i64) -> bool {
+        self.mtime.0 >= at || self.ctime.0 >= at
+    }
+
+    fn write(&self, s: &mut String) {
+        let _ = write!(
+            s,
+            "{} {} {} {} {} {} {} {} {}",
+            self.dev,
+            self.ino,
+            self.size,
+            self.mtime.0,
+            self.mtime.1,
+            self.ctime.0,
+            self.ctime.1,
+            self.mode,
+            self.nlink
+        );
+    }
+
+    fn parse(s: &str) -> Option<Stat> {
+        let mut f = s.split(' ');
+        let mut n = || f.next()?.parse::<i64>().ok();
+        let stat = Stat {
+            dev: u64::try_from(n()?).ok()?,
+            ino: u64::try_from(n()?).ok()?,
+            size: u64::try_from(n()?).ok()?,
+            mtime: (n()?, n()?),
+            ctime: (n()?, n()?),
+            mode: u32::try_from(n()?).ok()?,
+            nlink: u64::try_from(n()?).ok()?,
+        };
+        Some(stat)
+    }
+}
+
+/// What a cache is for: the build of mailc that wrote it, the folder it
+/// ran in, the spec and the output folder as named.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Key {
+    build: String,
+    cwd: String,
+    spec: String,
+    out: String,
+}
+
+impl Key {
+    /// The key of a plan of `spec` into `out` by this very executable
+    /// (`None` when it cannot be told, or a name cannot be written down).
+    pub fn new(spec: &Path, out: &Path) -> Option<Key> {
+        let exe = std::env::current_exe().ok()?;
+        let mut build = format!("{} ", env!("CARGO_PKG_VERSION"));
+        Stat::of(&std::fs::metadata(exe).ok()?).write(&mut build);
+        let key = Key {
+            build,
+            cwd: std::env::current_dir().ok()?.to_str()?.to_string(),
+            spec: spec.to_str()?.to_string(),
+            out: out.to_str()?.to_string(),
+        };
+        [&key.cwd, &key.spec, &key.out]
+            .iter()
+            .all(|s| plain(s))
+            .then_some(key)
+    }
+}
+
+/// Whether a name can stand on a line of the cache.
+fn plain(s: &str) -> bool {
+    !s.contains(['\n', '\t', '\r'])
+}
+
+/// The warnings the compile printed, drawn without and with colour.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Notes {
+    pub plain: String,
+    pub colour: String,
+}
+
+/// What a clean plan can be shown from.
+#[derive(Debug)]
+pub struct Clean {
+    /// The files mailc manages in `--out`: every path of the output.
+    pub managed: BTreeSet<String>,
+    pub notes: Notes,
+}
+
+/// The answer of [`check`].
+#[derive(Debug)]
+pub enum Check {
+    /// Nothing changed since the cache was written: the plan is empty.
+    Clean(Clean),
+    /// Something changed (or there is no usable cache): compile. `changed`
+    /// names the spec files whose content changed since the cache was
+    /// written, as far as the cache tells.
+    Stale { changed: Vec<String> },
+}
+
+/// One output file as recorded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct OutFile {
+    stat: Stat,
+    sha256: Fingerprint,
+}
+
+/// A cache file's content.
+#[derive(Debug, PartialEq, Eq)]
+struct Body {
+    key: Key,
+    /// The second the cache was written (Unix time).
+    at: i64,
+    inputs: BTreeMap<PathBuf, Input>,
+    /// Relative to `--out`; the manifest among them.
+    outputs: BTreeMap<String, OutFile>,
+    /// The folders of `--out` the outputs are in (`""` for `--out`): device
+    /// and inode, so that a folder swapped for a link is noticed.
+    dirs: BTreeMap<String, (u64, u64)>,
+    notes: Notes,
+}
+
+impl Body {
+    fn render(&self) -> String {
+        let mut s = String::new();
+        let k = &self.key;
+        let _ = writeln!(s, "build\t{}", k.build);
+        let _ = writeln!(s, "cwd\t{}", k.cwd);
+        let _ = writeln!(s, "spec\t{}", k.spec);
+        let _ = writeln!(s, "out\t{}", k.out);
+        let _ = writeln!(s, "at\t{}", self.at);
+        for (path, input) in &self.inputs {
+            let path = path.to_string_lossy();
+            match input {
+                Input::File { stat, sha256 } => {
+                    s.push_str("file\t");
+                    stat.write(&mut s);
+                    let _ = writeln!(s, "\t{sha256}\t{path}");
+                }
+                Input::Dir { stat, sha256 } => {
+                    s.push_str("dir\t");
+                    stat.write(&mut s);
+                    let _ = writeln!(s, "\t{sha256}\t{path}");
+                }
+                Input::Absent => {
+                    let _ = writeln!(s, "absent\t{path}");
+                }
+            }
+        }
+        for (path, f) in &self.outputs {
+            s.push_str("output\t");
+            f.stat.write(&mut s);
+            let _ = writeln!(s, "\t{}\t{path}", f.sha256);
+        }
+        for (path, (dev, ino)) in &self.dirs {
+            let _ = writeln!(s, "folder\t{dev} {ino}\t{path}");
+        }
+        for (name, text) in [("notes", &self.notes.plain), ("colour", &self.notes.colour)] {
+            let quoted = serde_json::to_string(text).unwrap_or_default();
+            let _ = writeln!(s, "{name}\t{quoted}");
+        }
+        s
+    }
+
+    fn parse(text: &str) -> Option<Body> {
+        let mut lines = text.lines();
+        let mut field = |name: &str| {
+            let line = lines.next()?;
+            line.strip_prefix(name)?
+                .strip_prefix('\t')
+                .map(str::to_string)
+        };
+        let key = Key {
+            build: field("build")?,
+            cwd: field("cwd")?,
+            spec: field("spec")?,
+            out: field("out")?,
+        };
+        let at = field("at")?.parse().ok()?;
+        let mut body = Body {
+            key,
+            at,
+            inputs: BTreeMap::new(),
+            outputs: BTreeMap::new(),
+            dirs: BTreeMap::new(),
+            notes: Notes::default(),
+        };
+        for line in lines {
+            let (kind, rest) = line.split_once('\t')?;
+            match kind {
+                "file" | "dir" | "output" => {
+                    let mut f = rest.splitn(3, '\t');
+                    let stat = Stat::parse(f.next()?)?;
+                    let sha256: Fingerprint = f.next()?.parse().ok()?;
+                    let path = f.next()?;
+                    match kind {
+                        "file" => body
+                            .inputs
+                            .insert(path.into(), Input::File { stat, sha256 }),
+                        "dir" => body.inputs.insert(path.into(), Input::Dir { stat, sha256 }),
+                        _ => {
+                            body.outputs
+                                .insert(path.to_string(), OutFile { stat, sha256 });
+                            None
+                        }
+                    };
+                }
+                "absent" => {
+                    body.inputs.insert(rest.into(), Input::Absent);
+                }
+                "folder" => {
+                    let (ids, path) = rest.split_once('\t')?;
+                    let (dev, ino) = ids.split_once(' ')?;
+                    body.dirs
+                        .insert(path.to_string(), (dev.parse().ok()?, ino.parse().ok()?));
+                }
+                "notes" => body.notes.plain = serde_json::from_str(rest).ok()?,
+                "colour" => body.notes.colour = serde_json::from_str(rest).ok()?,
+                _ => return None,
+            }
+        }
+        Some(body)
+    }
+}
+
+/// The bytes of a cache file: magic, format, the body's SHA-256, the body.
+fn seal(body: &str) -> Vec<u8> {
+    let mut s = format!(
+        "{MAGIC}\nformat {FORMAT}\n{}\n",
+        Fingerprint::of(body.as_bytes())
+    );
+    s.push_str(body);
+    s.into_bytes()
+}
+
+/// Why a cache file is not used.
+#[derive(Debug, PartialEq, Eq)]
+enum Unusable {
+    /// None there, or another format, build, folder, spec or output folder:
+    /// not worth a word.
+    Quiet,
+    /// Damaged: worth a note.
+    Damaged(&'static str),
+}
+
+/// The body of the cache file in `out`, if it is whole and for `key`.
+fn open(out: &Path, key: &Key) -> Result<Body, Unusable> {
+    let bytes = match crate::limits::read(&out.join(FILE_NAME), MAX_BYTES) {
+        Ok(b) => b,
+        Err(crate::limits::ReadError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(Unusable::Quiet);
+        }
+        Err(_) => return Err(Unusable::Damaged("it cannot be read")),
+    };
+    let text = std::str::from_utf8(&bytes).map_err(|_| Unusable::Damaged("it is not text"))?;
+    let mut head = text.splitn(4, '\n');
+    if head.next() != Some(MAGIC) {
+        return Err(Unusable::Damaged("it is not a mailc cache"));
+    }
+    if head.next() != Some(&format!("format {FORMAT}")) {
+        return Err(Unusable::Quiet);
+    }
+    let (sum, body) = (head.next(), head.next());
+    let (Some(sum), Some(body)) = (sum, body) else {
+        return Err(Unusable::Damaged("it is cut short"));
+    };
+    if sum.parse::<Fingerprint>().ok() != Some(Fingerprint::of(body.as_bytes())) {
+        return Err(Unusable::Damaged("its checksum does not match"));
+    }
+    let body = Body::parse(body).ok_or(Unusable::Damaged("it cannot be parsed"))?;
+    if body.key != *key {
+        return Err(Unusable::Quiet);
+    }
+    Ok(body)
+}
+
+/// Compares what the cache in `out` recorded with the files as they are
+/// now (their status; content only where the status changed or is racy).
+/// A cache that is damaged is reported by a note on stderr and ignored.
+pub fn check(out: &Path, key: &Key) -> Check {
+    let mut body = match open(out, key) {
+        Ok(b) => b,
+        Err(why) => {
+            if let Unusable::Damaged(why) = why {
+                eprintln!(
+                    "note: ignoring the cache `{}`: {why}; the plan is made in full",
+                    out.join(FILE_NAME).display()
+                );
+            }
+            return Check::Stale {
+                changed: Vec::new(),
+            };
+        }
+    };
+    let at = body.at;
+    // Inputs: each `Some(new status)` when its content is as recorded.
+    let inputs: Vec<(&PathBuf, &Input)> = body.inputs.iter().collect();
+    let looked = crate::par::map_chunks(&inputs, 256, |part| {
+        part.iter()
+            .map(|(path, input)| still(path, input, at))
+            .collect::<Vec<_>>()
+    });
+    let mut changed = Vec::new();
+    let mut refreshed = BTreeMap::new();
+    for ((path, input), now) in inputs.iter().zip(looked.into_iter().flatten()) {
+        match now {
+            Still::Same => {}
+            Still::Restat(stat) => {
+                refreshed.insert((*path).clone(), stat);
+            }
+            Still::Changed => {
+                if matches!(input, Input::File { .. }) {
+                    // As the user names it: `domains/a.yaml`, not `./domains/a.yaml`.
+                    let shown = path.strip_prefix(".").unwrap_or(path);
+                    changed.push(shown.display().to_string());
+                } else {
+                    changed.push(String::new());
+                }
+            }
+        }
+    }
+    if !changed.is_empty() {
+        changed.retain(|c| !c.is_empty());
+        return Check::Stale { changed };
+    }
+    // Outputs, then the folders they are in.
+    let outputs: Vec<(&String, &OutFile)> = body.outputs.iter().collect();
+    let looked = crate::par::map_chunks(&outputs, 256, |part| {
+        part.iter()
+            .map(|(path, f)| output_still(out, path, f, at))
+            .collect::<Vec<_>>()
+    });
+    let mut out_refreshed = BTreeMap::new();
+    for ((path, _), now) in outputs.iter().zip(looked.into_iter().flatten()) {
+        match now {
+            Still::Same => {}
+            Still::Restat(stat) => {
+                out_refreshed.insert((*path).clone(), stat);
+            }
+            Still::Changed => return Check::Stale { changed },
+        }
+    }
+    for (dir, ids) in &body.dirs {
+        if folder_ids(out, dir) != Some(*ids) {
+            return Check::Stale { changed };
+        }
+    }
+    let managed = body
+        .outputs
+        .keys()
+        .filter(|p| *p != manifest::FILE_NAME)
+        .cloned()
+        .collect();
+    if !refreshed.is_empty() || !out_refreshed.is_empty() {
+        // Touched but the same: recorded anew, so the next plan needs only
+        // their status.
+        for (path, stat) in refreshed {
+            if let Some(Input::File { stat: s, .. } | Input::Dir { stat: s, .. }) =
+                body.inputs.get_mut(&path)
+            {
+                *s = stat;
+            }
+        }
+        for (path, stat) in out_refreshed {
+            if let Some(f) = body.outputs.get_mut(&path) {
+                f.stat = stat;
+            }
+        }
+        body.at = now_secs();
+        let _ = store(out, &body);
+    }
+    Check::Clean(Clean {
+        managed,
+        notes: body.notes,
+    })
+}
+
+/// How an entry compares with the file as it is now.
+enum Still {
+    Same,
+    /// The same content under a new status.
+    Restat(Stat),
+    Changed,
+}
+
+fn still(path: &Path, input: &Input, at: i64) -> Still {
+    match input {
+        Input::Absent => {
+            if std::fs::metadata(path).is_ok() {
+                Still::Changed
+            } else {
+                Still::Same
+            }
+        }
+        Input::File { stat, sha256 } => {
+            let Ok(meta) = std::fs::metadata(path) else {
+                return Still::Changed;
+            };
+            let now = Stat::of(&meta);
+            if now == *stat && !stat.racy(at) {
+                return Still::Same;
+            }
+            match crate::limits::read_with_meta(path, crate::limits::SPEC_BYTES) {
+                Ok((bytes, meta)) if Fingerprint::of(&bytes) == *sha256 => {
+                    Still::Restat(Stat::of(&meta))
+                }
+                _ => Still::Changed,
+            }
+        }
+        Input::Dir { stat, sha256 } => {
+            let Ok(meta) = std::fs::metadata(path) else {
+                return Still::Changed;
+            };
+            let now = Stat::of(&meta);
+            if now == *stat && !stat.racy(at) {
+                return Still::Same;
+            }
+            match seen::list_dir(path) {
+                Some(entries) if seen::listing(&entries) == *sha256 => Still::Restat(now),
+                _ => Still::Changed,
+            }
+        }
+    }
+}
+
+/// The status of an output file, not following a link.
+fn output_stat(out: &Path, rel: &str) -> Option<Metadata> {
+    std::fs::symlink_metadata(crate::plan::path::join(out, rel)).ok()
+}
+
+fn output_still(out: &Path, rel: &str, f: &OutFile, at: i64) -> Still {
+    let Some(meta) = output_stat(out, rel) else {
+        return Still::Changed;
+    };
+    let now = Stat::of(&meta);
+    if now == f.stat && !f.stat.racy(at) {
+        return Still::Same;
+    }
+    // Same mode and a lone regular file (as the plan's reader requires),
+    // with the same bytes.
+    if !meta.is_file() || meta.nlink() != 1 || now.mode != f.stat.mode {
+        return Still::Changed;
+    }
+    match std::fs::read(crate::plan::path::join(out, rel)) {
+        Ok(bytes) if Fingerprint::of(&bytes) == f.sha256 => Still::Restat(now),
+        _ => Still::Changed,
+    }
+}
+
+/// A folder of `--out` (`""`: `--out` itself, which may be a link the
+/// operator made) by device and inode; below it, a link is not followed.
+fn folder_ids(out: &Path, dir: &str) -> Option<(u64, u64)> {
+    let meta = if dir.is_empty() {
+        std::fs::metadata(out).ok()?
+    } else {
+        std::fs::symlink_metadata(crate::plan::path::join(out, dir)).ok()?
+    };
+    meta.is_dir().then(|| (meta.dev(), meta.ino()))
+}
+
+fn now_secs() -> i64 {
+    SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// Why nothing was cached (not an error of the command: the next plan is
+/// made in full).
+#[derive(Debug, thiserror::Error)]
+pub enum NotCached {
+    #[error("a spec file changed while it was read")]
+    Torn,
+    #[error("`{0}` in the output folder is not what was compiled")]
+    Differs(String),
+    #[error("a name cannot be recorded")]
+    Name,
+    #[error("cannot write the cache: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Records, after a clean plan or an apply, that compiling `seen`'s
+/// inputs gives `output`, which `out` now holds, with the warnings `notes`.
+/// Each output file is read back (after its status is taken) and compared
+/// with what was compiled, so a file changed meanwhile is never recorded as
+/// clean.
+pub fn record(
+    out: &Path,
+    key: &Key,
+    seen: &Seen,
+    output: &Output,
+    notes: Notes,
+) -> Result<(), NotCached> {
+    let inputs = seen.inputs().ok_or(NotCached::Torn)?;
+    if inputs.keys().any(|p| p.to_str().is_none_or(|s| !plain(s))) {
+        return Err(NotCached::Name);
+    }
+    let files: Vec<(&String, &crate::output::OutputFile)> = output.files.iter().collect();
+    let looked = crate::par::map_chunks(&files, 256, |part| {
+        part.iter()
+            .map(|(path, file)| {
+                let meta = output_stat(out, path)?;
+                let ok = meta.is_file()
+                    && meta.nlink() == 1
+                    && meta.mode() & 0o7777 == file.mode()
+                    && meta.len() == file.bytes.len() as u64;
+                let bytes = std::fs::read(crate::plan::path::join(out, path)).ok()?;
+                (ok && bytes == file.bytes).then(|| OutFile {
+                    stat: Stat::of(&meta),
+                    sha256: Fingerprint::of(&file.bytes),
+                })
+            })
+            .collect::<Vec<_>>()
+    });
+    let mut outputs = BTreeMap::new();
+    for ((path, _), f) in files.iter().zip(looked.into_iter().flatten()) {
+        let f = f.ok_or_else(|| NotCached::Differs((*path).clone()))?;
+        outputs.insert((*path).clone(), f);
+    }
+    // The manifest, as found.
+    let m = manifest::FILE_NAME;
+    let meta = output_stat(out, m).ok_or_else(|| NotCached::Differs(m.to_string()))?;
+    let bytes = std::fs::read(out.join(m))?;
+    let listed = manifest::parse(&bytes).map_err(|_| NotCached::Differs(m.to_string()))?;
+    if !listed.iter().eq(output.files.keys()) {
+        return Err(NotCached::Differs(m.to_string()));
+    }
+    outputs.insert(
+        m.to_string(),
+        OutFile {
+            stat: Stat::of(&meta),
+            sha256: Fingerprint::of(&bytes),
+        },
+    );
+    let mut dirs = BTreeMap::new();
+    for path in output.files.keys() {
+        let mut dir = path.as_str();
+        while let Some((parent, _)) = dir.rsplit_once('/') {
+            dir = parent;
+            if dirs.contains_key(dir) {
+                break;
+            }
+            let ids = folder_ids(out, dir).ok_or_else(|| NotCached::Differs(dir.to_string()))?;
+            dirs.insert(dir.to_string(), ids);
+        }
+    }
+    dirs.insert(
+        String::new(),
+        folder_ids(out, "").ok_or_else(|| NotCached::Differs(String::new()))?,
+    );
+    let body = Body {
+        key: key.clone(),
+        at: now_secs(),
+        inputs,
+        outputs,
+        dirs,
+        notes,
+    };
+    store(out, &body)
+}
+
+/// Writes the cache file whole or not at all (mode 0600, renamed into
+/// place).
+fn store(out: &Path, body: &Body) -> Result<(), NotCached> {
+    let bytes = seal(&body.render());
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".mailc-cache.")
+        .tempfile_in(out)?;
+    tmp.write_all(&bytes)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(out.join(FILE_NAME))
+        .map_err(|e| NotCached::Io(e.error))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body() -> Body {
+        let stat = Stat {
+            dev: 1,
+            ino: 2,
+            size: 3,
+            mtime: (4, 5),
+            ctime: (6, 7),
+            mode: 0o100644,
+            nlink: 1,
+        };
+        let sha256 = Fingerprint::of(b"x");
+        Body {
+            key: Key {
+                build: "0.1.0 1 2 3".into(),
+                cwd: "/srv".into(),
+                spec: "mailc.yaml".into(),
+                out: "out".into(),
+            },
+            at: 100,
+            inputs: [
+                ("mailc.yaml".into(), Input::File { stat, sha256 }),
+                ("keys/a.key".into(), Input::Absent),
+                ("domains".into(), Input::Dir { stat, sha256 }),
+            ]
+            .into_iter()
+            .collect(),
+            outputs: [("dns/a b.zone".to_string(), OutFile { stat, sha256 })]
+                .into_iter()
+                .collect(),
+            dirs: [("dns".to_string(), (1, 9))].into_iter().collect(),
+            notes: Notes {
+                plain: "warning: x\n  line \"two\"\n".into(),
+                colour: String::new(),
+            },
+        }
+    }
+
+    #[test]
+    fn a_body_round_trips() {
+        let b = body();
+        assert_eq!(Body::parse(&b.render()), Some(b));
+    }
+
+    #[test]
+    fn a_damaged_or_foreign_cache_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let b = body();
+        let sealed = seal(&b.render());
+        std::fs::write(dir.path().join(FILE_NAME), &sealed).unwrap();
+        assert_eq!(open(dir.path(), &b.key), Ok(body()));
+        let mut other = b.key.clone();
+        other.build.push('1');
+        assert_eq!(open(dir.path(), &other), Err(Unusable::Quiet));
+        // One byte changed, the file cut short, another format.
+        let mut flipped = sealed.clone();
+        let last = flipped.len() - 3;
+        flipped[last] ^= 1;
+        std::fs::write(dir.path().join(FILE_NAME), &flipped).unwrap();
+        assert!(matches!(
+            open(dir.path(), &b.key),
+            Err(Unusable::Damaged(_))
+        ));
+        std::fs::write(dir.path().join(FILE_NAME), &sealed[..sealed.len() / 2]).unwrap();
+        assert!(matches!(
+            open(dir.path(), &b.key),
+            Err(Unusable::Damaged(_))
+        ));
+        let later = String::from_utf8(sealed)
+            .unwrap()
+            .replace("format 1", "format 2");
+        std::fs::write(dir.path().join(FILE_NAME), later).unwrap();
+        assert_eq!(open(dir.path(), &b.key), Err(Unusable::Quiet));
+    }
+
+    #[test]
+    fn a_change_in_the_cache_second_is_racy() {
+        let mut s = body().inputs.into_values().next().map(|i| match i {
+            Input::File { stat, .. } | Input::Dir { stat, .. } => stat,
+            Input::Absent => unreachable!(),
+        });
+        let s = s.as_mut().unwrap();
+        assert!(!s.racy(10));
+        assert!(s.racy(6));
+        assert!(s.racy(4));
+    }
+}
