@@ -16,6 +16,8 @@ pub(crate) struct DiskContext<'a> {
     /// Files of `--out` `mailc plan` already read (a hosting server's 2,000
     /// zone files are not read twice).
     ahead: Option<&'a Prefetched>,
+    /// Where the key and secret files read are recorded, for the cache.
+    seen: Option<&'a crate::cache::Seen>,
 }
 
 impl<'a> DiskContext<'a> {
@@ -24,7 +26,13 @@ impl<'a> DiskContext<'a> {
             out_dir: out_dir.into(),
             spec_dir: spec_dir.into(),
             ahead: None,
+            seen: None,
         }
+    }
+
+    /// Records the files read from the spec's folder in `seen`.
+    pub(crate) fn with_seen(self, seen: Option<&'a crate::cache::Seen>) -> Self {
+        DiskContext { seen, ..self }
     }
 
     /// Answers `previous` from `ahead` where it holds the file.
@@ -58,7 +66,12 @@ impl Context for DiskContext<'_> {
 
     fn private_key(&self, path: &str) -> Option<Vec<u8>> {
         // The spec refuses absolute key paths and `..`; a key file is small.
-        crate::limits::read(&self.spec_dir.join(path), crate::limits::KEY_FILE_BYTES).ok()
+        super::load::read_seen(
+            &self.spec_dir.join(path),
+            crate::limits::KEY_FILE_BYTES,
+            self.seen,
+        )
+        .ok()
     }
 }
 

@@ -7,12 +7,14 @@ use std::io::{self, BufRead, BufWriter, IsTerminal, Write};
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::Args;
 
 use super::context::DiskContext;
 use super::{ColorChoice, Format, fail, load, push};
 use crate::backend;
+use crate::cache::{self, Seen};
 use crate::diag::{Code, Diagnostic, Severity, render};
 use crate::limits;
 use crate::model::MissingKey;
@@ -51,6 +53,10 @@ pub struct PlanArgs {
     view: ViewArgs,
     #[command(flatten)]
     wait: WaitArgs,
+    /// Neither use nor write the cache in `--out` (`.mailc-cache`): read
+    /// and compile the whole spec.
+    #[arg(long)]
+    no_cache: bool,
 }
 
 /// How much of a text plan to show.
@@ -131,16 +137,31 @@ pub struct ApplyArgs {
     allow_large_change: bool,
     #[command(flatten)]
     wait: WaitArgs,
+    /// Do not write the cache in `--out` (`.mailc-cache`) after applying.
+    #[arg(long)]
+    no_cache: bool,
 }
 
 pub fn plan(args: PlanArgs, choice: ColorChoice) -> ExitCode {
     let spec = load::spec_path(args.spec.as_deref());
     let err_colour = choice.colour(io::stderr().is_terminal());
+    // A saved plan records what `--out` holds: it is always made in full.
+    let key = (!args.no_cache && args.save.is_none())
+        .then(|| cache::Key::new(&spec, &args.out))
+        .flatten();
+    let mut changed = Vec::new();
+    if let Some(key) = &key {
+        match cache::check(&args.out, key) {
+            cache::Check::Clean(clean) => return clean_plan(&args, clean, choice, err_colour),
+            cache::Check::Stale { changed: files } => changed = files,
+        }
+    }
     // The output folder is read while the spec compiles.
     let out_dir = args.out.clone();
     let ahead = std::thread::spawn(move || Prefetched::read(&out_dir));
     let ahead = || ahead.join().unwrap_or_default();
-    let loaded = load::load(&spec, MissingKey::Error);
+    let seen = key.as_ref().map(|_| Arc::new(Seen::new()));
+    let loaded = load::load_seen(&spec, MissingKey::Error, seen);
     let (output, ahead, spec_sha256, loaded) =
         match compile(loaded, &args.out, args.format, err_colour, ahead) {
             Ok(o) => o,
@@ -154,6 +175,13 @@ pub fn plan(args: PlanArgs, choice: ColorChoice) -> ExitCode {
         Ok(l) => l,
         Err(code) => return code,
     };
+    if let Some(key) = &key
+        && live.is_none()
+        && plan.is_empty()
+        && !plan.manifest_stale()
+    {
+        remember(&args.out, key, &loaded, &output);
+    }
     if let Some(save) = &args.save {
         // Sealed with the key of `--out` (made on the first save).
         let key = match PlanKey::load_or_create(&args.out) {
@@ -174,23 +202,9 @@ pub fn plan(args: PlanArgs, choice: ColorChoice) -> ExitCode {
             return fail(&e.to_string(), None);
         }
     }
-    match (args.format, &live) {
-        (Format::Json, _) => {
-            let json = show::json(&plan);
-            let json = match &live {
-                Some(lp) => with_dns(json, lp),
-                None => json,
-            };
-            let mut stdout = BufWriter::new(io::stdout().lock());
-            // A closed pipe (`mailc plan | head`) is not an error of the plan.
-            let _ = stdout.write_all(json.as_bytes());
-            let _ = stdout.flush();
-        }
-        (Format::Text, live) => args.view.print(
-            &plan,
-            live.as_ref(),
-            choice.colour(io::stdout().is_terminal()),
-        ),
+    show_plan(&args, &plan, live.as_ref(), choice);
+    if !plan.is_empty() && !changed.is_empty() {
+        from_files(&changed);
     }
     let pushes = live.as_ref().map_or(0, push::LivePlan::changes);
     loaded.release();
@@ -205,6 +219,84 @@ pub fn plan(args: PlanArgs, choice: ColorChoice) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// Prints the plan on stdout as `--format` asks.
+fn show_plan(args: &PlanArgs, plan: &Plan, live: Option<&push::LivePlan>, choice: ColorChoice) {
+    match args.format {
+        Format::Json => {
+            let json = show::json(plan);
+            let json = match live {
+                Some(lp) => with_dns(json, lp),
+                None => json,
+            };
+            let mut stdout = BufWriter::new(io::stdout().lock());
+            // A closed pipe (`mailc plan | head`) is not an error of the plan.
+            let _ = stdout.write_all(json.as_bytes());
+            let _ = stdout.flush();
+        }
+        Format::Text => args
+            .view
+            .print(plan, live, choice.colour(io::stdout().is_terminal())),
+    }
+}
+
+/// The plan when the cache shows that nothing changed since the last clean
+/// plan or apply: empty, with the warnings that compile printed.
+fn clean_plan(
+    args: &PlanArgs,
+    clean: cache::Clean,
+    choice: ColorChoice,
+    err_colour: bool,
+) -> ExitCode {
+    let notes = if err_colour {
+        clean.notes.colour
+    } else {
+        clean.notes.plain
+    };
+    eprint!("{notes}");
+    let plan = Plan {
+        changes: Vec::new(),
+        managed_before: clean.managed.clone(),
+        managed_after: clean.managed,
+        expected: Default::default(),
+    };
+    show_plan(args, &plan, None, choice);
+    ExitCode::SUCCESS
+}
+
+/// Says on stderr which spec files changed since the cache was written:
+/// where the changes of the plan come from.
+fn from_files(changed: &[String]) {
+    const SHOWN: usize = 10;
+    let mut list = changed
+        .iter()
+        .take(SHOWN)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if changed.len() > SHOWN {
+        list.push_str(&format!(" and {} more", changed.len() - SHOWN));
+    }
+    let s = if changed.len() == 1 { "" } else { "s" };
+    eprintln!("note: spec file{s} changed since the last clean plan or apply: {list}");
+}
+
+/// Writes the cache after a clean plan or an apply; a cache that cannot be
+/// written only costs the next plan its speed.
+fn remember(out: &Path, key: &cache::Key, loaded: &load::Loaded, output: &Output) {
+    let Some(seen) = &loaded.seen else {
+        return;
+    };
+    let notes = if loaded.diagnostics.is_empty() {
+        cache::Notes::default()
+    } else {
+        cache::Notes {
+            plain: render::graphical(&loaded.diagnostics, &loaded.source, false),
+            colour: render::graphical(&loaded.diagnostics, &loaded.source, true),
+        }
+    };
+    let _ = cache::record(out, key, seen, output, notes);
 }
 
 pub fn apply(args: ApplyArgs, choice: ColorChoice) -> ExitCode {
@@ -222,6 +314,9 @@ pub fn apply(args: ApplyArgs, choice: ColorChoice) -> ExitCode {
     // A saved plan was reviewed when it was made (as `terraform apply
     // PLANFILE`): it is shown again but not asked about.
     let ask = !args.auto_approve && saved.is_none();
+    // What the cache records once the apply is through (not for a saved
+    // plan, nor for zones pushed to servers, which a plan must ask again).
+    let mut to_remember = None;
     let (plan, out, mut live) = match saved {
         Some(file) => {
             let out = args.out.clone().unwrap_or_else(|| PathBuf::from(&file.out));
@@ -232,7 +327,11 @@ pub fn apply(args: ApplyArgs, choice: ColorChoice) -> ExitCode {
         }
         None => {
             let out = args.out.clone().unwrap_or_else(|| PathBuf::from("out"));
-            let loaded = load::load(&target, MissingKey::Error);
+            let key = (!args.no_cache)
+                .then(|| cache::Key::new(&target, &out))
+                .flatten();
+            let seen = key.as_ref().map(|_| Arc::new(Seen::new()));
+            let loaded = load::load_seen(&target, MissingKey::Error, seen);
             let (output, _, _, loaded) =
                 match compile(loaded, &out, Format::Text, err_colour, Prefetched::default) {
                     Ok(o) => o,
@@ -246,7 +345,11 @@ pub fn apply(args: ApplyArgs, choice: ColorChoice) -> ExitCode {
                 Ok(l) => l,
                 Err(code) => return code,
             };
-            loaded.release();
+            if let Some(key) = key.filter(|_| live.is_none()) {
+                to_remember = Some((key, loaded, output));
+            } else {
+                loaded.release();
+            }
             (plan, out, live)
         }
     };
@@ -257,6 +360,10 @@ pub fn apply(args: ApplyArgs, choice: ColorChoice) -> ExitCode {
             && let Err(e) = apply::apply(&plan, &out, &mut fault_hook())
         {
             return fail(&e.to_string(), e.help());
+        }
+        if let Some((key, loaded, output)) = to_remember {
+            remember(&out, &key, &loaded, &output);
+            loaded.release();
         }
         println!("No changes.");
         return ExitCode::SUCCESS;
@@ -300,6 +407,10 @@ pub fn apply(args: ApplyArgs, choice: ColorChoice) -> ExitCode {
     }
     match apply::apply(&plan, &out, &mut fault_hook()) {
         Ok(s) => {
+            if let Some((key, loaded, output)) = to_remember {
+                remember(&out, &key, &loaded, &output);
+                loaded.release();
+            }
             let zones = if live.is_some() {
                 format!(", {pushed} zone{} pushed", plural(pushed))
             } else {
@@ -459,7 +570,9 @@ fn compile(
         );
     }
     let ahead = ahead();
-    let ctx = DiskContext::new(out, &loaded.dir).with_ahead(&ahead);
+    let ctx = DiskContext::new(out, &loaded.dir)
+        .with_ahead(&ahead)
+        .with_seen(loaded.seen.as_deref());
     let output = backend::compile(model, &ctx)
         .map_err(|diags| backend_failure(diags, &loaded.source, format, colour));
     drop(ctx);
