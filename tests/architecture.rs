@@ -32,6 +32,8 @@ const ORDER: &[&str] = &[
     // The back half.
     "backend",
     "plan",
+    // What the last clean plan saw, to answer the next one by `stat`.
+    "cache",
     "live",
     "expect",
     // The front half in one call, for every program and test.

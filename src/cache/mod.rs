@@ -172,8 +172,12 @@ pub enum Check {
     Clean(Clean),
     /// Something changed (or there is no usable cache): compile. `changed`
     /// names the spec files whose content changed since the cache was
-    /// written, as far as the cache tells.
-    Stale { changed: Vec<String> },
+    /// written, as far as the cache tells; `damaged` says why a cache
+    /// file there was ignored, when it was damaged (worth a note).
+    Stale {
+        changed: Vec<String>,
+        damaged: Option<String>,
+    },
 }
 
 /// One output file as recorded.
@@ -354,19 +358,20 @@ fn open(out: &Path, key: &Key) -> Result<Body, Unusable> {
 
 /// Compares what the cache in `out` recorded with the files as they are
 /// now (their status; content only where the status changed or is racy).
-/// A cache that is damaged is reported by a note on stderr and ignored.
 pub fn check(out: &Path, key: &Key) -> Check {
     let mut body = match open(out, key) {
         Ok(b) => b,
         Err(why) => {
-            if let Unusable::Damaged(why) = why {
-                eprintln!(
-                    "note: ignoring the cache `{}`: {why}; the plan is made in full",
+            let damaged = match why {
+                Unusable::Damaged(why) => Some(format!(
+                    "ignoring the cache `{}`: {why}; the plan is made in full",
                     out.join(FILE_NAME).display()
-                );
-            }
+                )),
+                Unusable::Quiet => None,
+            };
             return Check::Stale {
                 changed: Vec::new(),
+                damaged,
             };
         }
     };
@@ -399,7 +404,10 @@ pub fn check(out: &Path, key: &Key) -> Check {
     }
     if !changed.is_empty() {
         changed.retain(|c| !c.is_empty());
-        return Check::Stale { changed };
+        return Check::Stale {
+            changed,
+            damaged: None,
+        };
     }
     // Outputs, then the folders they are in.
     let outputs: Vec<(&String, &OutFile)> = body.outputs.iter().collect();
@@ -415,12 +423,20 @@ pub fn check(out: &Path, key: &Key) -> Check {
             Still::Restat(stat) => {
                 out_refreshed.insert((*path).clone(), stat);
             }
-            Still::Changed => return Check::Stale { changed },
+            Still::Changed => {
+                return Check::Stale {
+                    changed,
+                    damaged: None,
+                };
+            }
         }
     }
     for (dir, ids) in &body.dirs {
         if folder_ids(out, dir) != Some(*ids) {
-            return Check::Stale { changed };
+            return Check::Stale {
+                changed,
+                damaged: None,
+            };
         }
     }
     let managed = body

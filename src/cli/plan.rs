@@ -153,7 +153,15 @@ pub fn plan(args: PlanArgs, choice: ColorChoice) -> ExitCode {
     if let Some(key) = &key {
         match cache::check(&args.out, key) {
             cache::Check::Clean(clean) => return clean_plan(&args, clean, choice, err_colour),
-            cache::Check::Stale { changed: files } => changed = files,
+            cache::Check::Stale {
+                changed: files,
+                damaged,
+            } => {
+                if let Some(why) = damaged {
+                    eprintln!("note: {why}");
+                }
+                changed = files;
+            }
         }
     }
     // The output folder is read while the spec compiles.
