@@ -130,6 +130,11 @@ pub fn resolve(
         return BTreeMap::new();
     }
     let all: Vec<(&String, &Claims)> = domains.iter().collect();
+    // Gathered once: each part starts from a copy.
+    let broken: HashSet<NodeId> = domains
+        .iter()
+        .flat_map(|(name, claims)| claims.broken.iter().map(|l| (name.clone(), l.clone())))
+        .collect();
     let parts = crate::par::map_chunks(&all, PART, |part| {
         let mut found = Diagnostics::new();
         let mut r = Resolver {
@@ -137,12 +142,8 @@ pub fn resolve(
             diags: &mut found,
             state: HashMap::new(),
             stack: Vec::new(),
-            poisoned: HashSet::new(),
+            poisoned: broken.clone(),
         };
-        for (name, claims) in domains {
-            r.poisoned
-                .extend(claims.broken.iter().map(|l| (name.clone(), l.clone())));
-        }
         let done: Vec<(String, Resolved)> = part
             .iter()
             .map(|(name, claims)| ((*name).clone(), r.domain(name, claims)))
