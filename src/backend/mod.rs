@@ -41,6 +41,13 @@ pub trait Context: Sync {
     }
 }
 
+/// Whether a backend asks [`Context::previous`] for `path`: only the zone
+/// files are read (for their SOA serials).
+pub fn reads_previous(path: &str) -> bool {
+    path.strip_prefix("dns/")
+        .is_some_and(|name| !name.contains('/') && name.ends_with(".zone"))
+}
+
 /// One backend: writes its files into the output, its problems into the
 /// list. Every backend has this signature, and none imports another: what
 /// several need is in [`shared`], [`relay`], [`install`] and [`template`].

@@ -166,15 +166,14 @@ pub fn plan(args: PlanArgs, choice: ColorChoice) -> ExitCode {
     }
     // The output folder is read while the spec compiles.
     let out_dir = args.out.clone();
-    let ahead = std::thread::spawn(move || Prefetched::read(&out_dir));
+    let ahead = std::thread::spawn(move || Prefetched::read(&out_dir, backend::reads_previous));
     let ahead = || ahead.join().unwrap_or_default();
     let seen = key.as_ref().map(|_| Arc::new(Seen::new()));
     let loaded = load::load_seen(&spec, MissingKey::Error, seen);
-    let (output, ahead, spec_sha256, loaded) =
-        match compile(loaded, &args.out, args.format, err_colour, ahead) {
-            Ok(o) => o,
-            Err(code) => return code,
-        };
+    let (output, ahead, loaded) = match compile(loaded, &args.out, args.format, err_colour, ahead) {
+        Ok(o) => o,
+        Err(code) => return code,
+    };
     let plan = match make_plan(&output, &args.out, ahead, args.save.is_some()) {
         Ok(p) => p,
         Err(code) => return code,
@@ -196,6 +195,11 @@ pub fn plan(args: PlanArgs, choice: ColorChoice) -> ExitCode {
             Ok(k) => k,
             Err(e) => return fail(&e.to_string(), seal_help(&e)),
         };
+        // The main file's, as a saved plan checks it before reading it
+        // again; the files it includes are checked by the plan compiled
+        // from them. (Hashed only here: 170 MB at a million mailboxes.)
+        let main = &loaded.source.parts[0];
+        let spec_sha256 = Fingerprint::of(loaded.source.part_text(main).as_bytes());
         let mut file = PlanFile::new(
             &plan,
             &spec.to_string_lossy(),
@@ -340,7 +344,7 @@ pub fn apply(args: ApplyArgs, choice: ColorChoice) -> ExitCode {
                 .flatten();
             let seen = key.as_ref().map(|_| Arc::new(Seen::new()));
             let loaded = load::load_seen(&target, MissingKey::Error, seen);
-            let (output, _, _, loaded) =
+            let (output, _, loaded) =
                 match compile(loaded, &out, Format::Text, err_colour, Prefetched::default) {
                     Ok(o) => o,
                     Err(code) => return code,
@@ -518,8 +522,7 @@ fn head(path: &Path) -> Vec<u8> {
     buf
 }
 
-/// Model (missing DKIM keys are errors) → every backend's output, with the
-/// fingerprint of the spec's bytes. Problems are printed as `validate`
+/// Model (missing DKIM keys are errors) → every backend's output. Problems are printed as `validate`
 /// prints them. `ahead` gives the files of `--out` read meanwhile (asked
 /// for once the spec is valid), which the backends then need not read
 /// again; they are handed back with the output.
@@ -529,7 +532,7 @@ fn compile(
     format: Format,
     colour: bool,
     ahead: impl FnOnce() -> Prefetched,
-) -> Result<(Output, Prefetched, Fingerprint, load::Loaded), ExitCode> {
+) -> Result<(Output, Prefetched, load::Loaded), ExitCode> {
     let errors = loaded
         .diagnostics
         .iter()
@@ -584,10 +587,6 @@ fn compile(
     let output = backend::compile(model, &ctx)
         .map_err(|diags| backend_failure(diags, &loaded.source, format, colour));
     drop(ctx);
-    // The main file's, as a saved plan checks it before reading it again;
-    // the files it includes are checked by the plan compiled from them.
-    let main = &loaded.source.parts[0];
-    let spec_sha256 = Fingerprint::of(loaded.source.part_text(main).as_bytes());
     let output = match output {
         Ok(o) => o,
         Err(code) => {
@@ -595,7 +594,7 @@ fn compile(
             return Err(code);
         }
     };
-    Ok((output, ahead, spec_sha256, loaded))
+    Ok((output, ahead, loaded))
 }
 
 /// Problems the backends found (a key file that cannot be read), shown at
@@ -623,11 +622,14 @@ fn make_plan(
     ahead: Prefetched,
     to_keep: bool,
 ) -> Result<Plan, ExitCode> {
-    let current = Current::scan_with(out, output.files.keys().map(String::as_str), ahead)
-        .map_err(|e| fail(&e.to_string(), e.help()))?;
     let plan = if to_keep {
+        let current = Current::scan_with(out, output.files.keys().map(String::as_str), ahead)
+            .map_err(|e| fail(&e.to_string(), e.help()))?;
         Plan::new(output, current)
     } else {
+        // Shown only: unchanged files are compared as they are read, not kept.
+        let current = Current::scan_against(out, output, ahead)
+            .map_err(|e| fail(&e.to_string(), e.help()))?;
         Plan::preview(output, current)
     };
     plan.map_err(|e| fail(&format!("internal error: {e}"), None))
@@ -667,7 +669,7 @@ fn saved_plan(
         _ => return Err(refuse(PlanFileError::SpecChanged(file.spec.clone()))),
     };
     let loaded = load::load_bytes(&spec, bytes, MissingKey::Error);
-    let (output, _, _, loaded) = compile(loaded, out, Format::Text, colour, Prefetched::default)?;
+    let (output, _, loaded) = compile(loaded, out, Format::Text, colour, Prefetched::default)?;
     let current =
         Current::scan(out, file.expected_paths()).map_err(|e| fail(&e.to_string(), e.help()))?;
     let drift = file.drift(&current);

@@ -98,6 +98,7 @@ pub fn compare(before: Side<'_>, after: Side<'_>) -> Diff {
             .collect(),
         managed: before.output.files.keys().cloned().collect(),
         manifest: None,
+        unchanged: Default::default(),
     };
     let plan = match Plan::preview(after.output, current) {
         Ok(mut p) => {

@@ -11,7 +11,8 @@ use thiserror::Error;
 use super::fingerprint::Fingerprint;
 use super::manifest::{self, ManifestError};
 use super::path::{self, PathError};
-use super::tree::{Tree, TreeError};
+use super::tree::{Compared, Tree, TreeError};
+use crate::output::Output;
 
 /// A file found in `--out`.
 #[derive(Clone, Debug)]
@@ -133,6 +134,9 @@ pub struct Current {
     pub managed: BTreeSet<String>,
     /// The manifest file itself, if present.
     pub manifest: Option<Found>,
+    /// Paths found holding exactly their new bytes and mode, left out of
+    /// `files` (see [`Current::scan_against`]).
+    pub unchanged: BTreeSet<String>,
 }
 
 impl Current {
@@ -152,36 +156,75 @@ impl Current {
         mut ahead: Prefetched,
     ) -> Result<Current, ScanError> {
         let mut tree = Tree::new(out);
-        let mut read_at = |tree: &mut Tree, p: &str| -> Result<Option<Found>, ScanError> {
-            match ahead.files.remove(p) {
-                Some(f) => Ok(Some(f)),
-                None => Ok(tree.read(p)?),
-            }
-        };
-        let manifest = tree.read(manifest::FILE_NAME)?;
-        let managed = match &manifest {
-            Some(m) => manifest::parse(&m.bytes).map_err(|source| ScanError::Manifest {
-                out: out.to_path_buf(),
-                source,
-            })?,
-            None => BTreeSet::new(),
-        };
+        let (manifest, managed) = read_manifest(&mut tree, out)?;
         let mut files = BTreeMap::new();
         for p in paths {
             path::check(p)?;
             if !files.contains_key(p) {
-                files.insert(p.to_string(), read_at(&mut tree, p)?);
+                files.insert(p.to_string(), ahead.take(&mut tree, p)?);
             }
         }
         for p in &managed {
             if !files.contains_key(p) {
-                files.insert(p.clone(), read_at(&mut tree, p)?);
+                files.insert(p.clone(), ahead.take(&mut tree, p)?);
             }
         }
         Ok(Current {
             files,
             managed,
             manifest,
+            unchanged: BTreeSet::new(),
+        })
+    }
+
+    /// [`Current::scan_with`] for the paths of `output`, each compared
+    /// with its new bytes as it is read: a file that holds them, with its
+    /// mode, is only named in `unchanged` (its bytes are not kept). For a
+    /// plan that is shown, not saved: it has no stamps of those files.
+    pub fn scan_against(
+        out: &Path,
+        output: &Output,
+        mut ahead: Prefetched,
+    ) -> Result<Current, ScanError> {
+        let mut tree = Tree::new(out);
+        let (manifest, managed) = read_manifest(&mut tree, out)?;
+        let mut files = BTreeMap::new();
+        let mut unchanged = BTreeSet::new();
+        for (p, file) in &output.files {
+            path::check(p)?;
+            let found = match ahead.files.remove(p.as_str()) {
+                Some(f) => Some(f),
+                None => match tree.read_unless(p, &file.bytes)? {
+                    Compared::Absent => None,
+                    Compared::Same { mode, .. } if mode == file.mode() => {
+                        unchanged.insert(p.clone());
+                        continue;
+                    }
+                    Compared::Same { mode, modified } => {
+                        Some(Found::new(file.bytes.clone(), mode, modified))
+                    }
+                    Compared::Differs(f) => Some(f),
+                },
+            };
+            match found {
+                Some(f) if f.bytes == file.bytes && f.mode == file.mode() => {
+                    unchanged.insert(p.clone());
+                }
+                found => {
+                    files.insert(p.clone(), found);
+                }
+            }
+        }
+        for p in &managed {
+            if !output.files.contains_key(p) {
+                files.insert(p.clone(), ahead.take(&mut tree, p)?);
+            }
+        }
+        Ok(Current {
+            files,
+            managed,
+            manifest,
+            unchanged,
         })
     }
 
@@ -201,6 +244,22 @@ impl Current {
     }
 }
 
+/// The manifest of `--out` and the paths it lists.
+fn read_manifest(
+    tree: &mut Tree,
+    out: &Path,
+) -> Result<(Option<Found>, BTreeSet<String>), ScanError> {
+    let manifest = tree.read(manifest::FILE_NAME)?;
+    let managed = match &manifest {
+        Some(m) => manifest::parse(&m.bytes).map_err(|source| ScanError::Manifest {
+            out: out.to_path_buf(),
+            source,
+        })?,
+        None => BTreeSet::new(),
+    };
+    Ok((manifest, managed))
+}
+
 /// Files of an output folder read ahead, while the spec still compiles: the
 /// managed files its `.mailc-managed` lists. Anything that cannot be read
 /// is left out, for [`Current::scan_with`] to read (and report) itself.
@@ -216,7 +275,9 @@ impl Prefetched {
         self.files.get(path).map(|f| f.bytes.as_slice())
     }
 
-    pub fn read(out: &Path) -> Prefetched {
+    /// The managed files of `out` that `wanted` picks (those the backends
+    /// read: the rest is compared as it is read, once the output is built).
+    pub fn read(out: &Path, wanted: impl Fn(&str) -> bool) -> Prefetched {
         let mut files = BTreeMap::new();
         let mut tree = Tree::new(out);
         let managed = match tree.read(manifest::FILE_NAME) {
@@ -224,13 +285,22 @@ impl Prefetched {
             _ => BTreeSet::new(),
         };
         for p in managed {
-            if path::check(&p).is_ok()
+            if wanted(&p)
+                && path::check(&p).is_ok()
                 && let Ok(Some(f)) = tree.read(&p)
             {
                 files.insert(p, f);
             }
         }
         Prefetched { files }
+    }
+
+    /// The file at `p`, from what was read ahead, else from `tree`.
+    fn take(&mut self, tree: &mut Tree, p: &str) -> Result<Option<Found>, ScanError> {
+        match self.files.remove(p) {
+            Some(f) => Ok(Some(f)),
+            None => Ok(tree.read(p)?),
+        }
     }
 }
 
@@ -313,6 +383,31 @@ mod tests {
         let cur = Current::scan(dir.path(), ["new"]).unwrap();
         assert_eq!(cur.files.len(), 2);
         assert_eq!(cur.files["old/file"].as_ref().unwrap().bytes, b"x");
+    }
+
+    /// Scanned against the output, a file holding its new bytes is named
+    /// unchanged (its bytes not kept); the rest is read as `scan` reads it.
+    #[test]
+    fn scan_against_keeps_only_what_differs() {
+        let dir = tempfile::tempdir().unwrap();
+        let set: BTreeSet<String> = ["old".to_string(), "same".to_string()].into();
+        std::fs::write(dir.path().join(manifest::FILE_NAME), manifest::render(&set)).unwrap();
+        for (name, text) in [("same", "s\n"), ("old", "o\n"), ("changed", "before\n")] {
+            std::fs::write(dir.path().join(name), text).unwrap();
+        }
+        let mut out = Output::default();
+        out.insert("same", crate::output::OutputFile::public("s\n"));
+        out.insert("changed", crate::output::OutputFile::public("after\n"));
+        out.insert("new", crate::output::OutputFile::public("n\n"));
+        let cur = Current::scan_against(dir.path(), &out, Prefetched::default()).unwrap();
+        assert_eq!(cur.unchanged, BTreeSet::from(["same".to_string()]));
+        assert_eq!(cur.files["changed"].as_ref().unwrap().bytes, b"before\n");
+        assert_eq!(cur.files["old"].as_ref().unwrap().bytes, b"o\n");
+        assert_eq!(cur.files.get("new"), Some(&None));
+        assert!(!cur.files.contains_key("same"));
+        let plan = super::super::Plan::preview(&out, cur).unwrap();
+        let paths: Vec<&str> = plan.changes.iter().map(|c| c.path.as_str()).collect();
+        assert_eq!(paths, ["changed", "new", "old"]);
     }
 
     #[test]

@@ -168,10 +168,16 @@ impl Plan {
             }
         }
         let Current {
-            mut files, managed, ..
+            mut files,
+            managed,
+            unchanged,
+            ..
         } = current;
         let mut changes = Vec::new();
         for (path, file) in &output.files {
+            if unchanged.contains(path) {
+                continue;
+            }
             // Copied only for a file that changes.
             let new = || Desired {
                 bytes: file.bytes.clone(),
@@ -257,6 +263,7 @@ mod tests {
                 .collect(),
             managed: managed.iter().map(|s| s.to_string()).collect(),
             manifest: None,
+            unchanged: BTreeSet::new(),
         }
     }
 

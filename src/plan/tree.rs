@@ -208,6 +208,60 @@ impl Folder {
     /// The file `name` in this folder: `None` when absent; refused when it
     /// is a link, not a regular file, hard-linked elsewhere or too large.
     pub fn read(&self, name: &str) -> Result<Option<Found>, TreeError> {
+        let Some((mut file, meta, at)) = self.open_file(name)? else {
+            return Ok(None);
+        };
+        let bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+        finish_read(&mut file, &meta, &at, bytes).map(Some)
+    }
+
+    /// [`Folder::read`], compared with `same` as it is read: when the file
+    /// holds exactly these bytes, only its mode and time are kept (a plan
+    /// of a large unchanged output never holds two copies of it).
+    pub fn read_unless(&self, name: &str, same: &[u8]) -> Result<Compared, TreeError> {
+        let Some((mut file, meta, at)) = self.open_file(name)? else {
+            return Ok(Compared::Absent);
+        };
+        let differs = |bytes: Vec<u8>, file: &mut File| {
+            finish_read(file, &meta, &at, bytes).map(Compared::Differs)
+        };
+        if meta.len() != same.len() as u64 {
+            let bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+            return differs(bytes, &mut file);
+        }
+        let mut buf = vec![0u8; COMPARE_CHUNK];
+        let mut at_byte = 0;
+        loop {
+            let n = match file.read(&mut buf) {
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(io("read", &at, e)),
+            };
+            let rest = &same[at_byte..];
+            if n == 0 && rest.is_empty() {
+                let nanos = u32::try_from(meta.mtime_nsec()).unwrap_or(0);
+                return Ok(Compared::Same {
+                    mode: meta.mode() & 0o7777,
+                    modified: (meta.mtime(), nanos),
+                });
+            }
+            if n == 0 || rest.get(..n) != Some(&buf[..n]) {
+                // Not the same: the bytes so far, then the rest.
+                let mut bytes = Vec::with_capacity(same.len().max(at_byte + n));
+                bytes.extend_from_slice(&same[..at_byte]);
+                bytes.extend_from_slice(&buf[..n]);
+                return differs(bytes, &mut file);
+            }
+            at_byte += n;
+        }
+    }
+
+    /// Opens the regular file `name` for reading, checked as
+    /// [`Folder::read`] says; `None` when absent.
+    fn open_file(
+        &self,
+        name: &str,
+    ) -> Result<Option<(File, std::fs::Metadata, PathBuf)>, TreeError> {
         let at = self.child(name);
         // Non-blocking: a FIFO left there must not hang the plan.
         let fd = match rustix::fs::openat(
@@ -222,7 +276,7 @@ impl Folder {
             Err(Errno::NXIO) => return Err(TreeError::NotAFile(at)),
             Err(e) => return Err(io("read", &at, e)),
         };
-        let mut file = File::from(fd);
+        let file = File::from(fd);
         let meta = file.metadata().map_err(|e| io("read", &at, e))?;
         if !meta.is_file() {
             return Err(TreeError::NotAFile(at));
@@ -233,16 +287,7 @@ impl Folder {
         if meta.len() > MAX_FILE {
             return Err(TreeError::TooLarge(at));
         }
-        let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
-        (&mut file)
-            .take(MAX_FILE + 1)
-            .read_to_end(&mut bytes)
-            .map_err(|e| io("read", &at, e))?;
-        if bytes.len() as u64 > MAX_FILE {
-            return Err(TreeError::TooLarge(at));
-        }
-        let nanos = u32::try_from(meta.mtime_nsec()).unwrap_or(0);
-        Ok(Some(Found::new(bytes, meta.mode(), (meta.mtime(), nanos))))
+        Ok(Some((file, meta, at)))
     }
 
     /// The bytes of a private file of exactly `len` bytes: a regular file
@@ -350,6 +395,40 @@ impl Folder {
     }
 }
 
+/// How much of a file [`Folder::read_unless`] compares at a time.
+const COMPARE_CHUNK: usize = 1 << 16;
+
+/// A file of `--out` read against the bytes it should hold.
+#[derive(Debug)]
+pub enum Compared {
+    Absent,
+    /// It holds exactly those bytes (not kept); its permission bits and
+    /// modification time.
+    Same {
+        mode: u32,
+        modified: (i64, u32),
+    },
+    Differs(Found),
+}
+
+/// Reads the rest of `file` after `bytes` (at most [`MAX_FILE`] in all).
+fn finish_read(
+    file: &mut File,
+    meta: &std::fs::Metadata,
+    at: &Path,
+    mut bytes: Vec<u8>,
+) -> Result<Found, TreeError> {
+    let limit = (MAX_FILE + 1).saturating_sub(bytes.len() as u64);
+    file.take(limit)
+        .read_to_end(&mut bytes)
+        .map_err(|e| io("read", at, e))?;
+    if bytes.len() as u64 > MAX_FILE {
+        return Err(TreeError::TooLarge(at.to_path_buf()));
+    }
+    let nanos = u32::try_from(meta.mtime_nsec()).unwrap_or(0);
+    Ok(Found::new(bytes, meta.mode(), (meta.mtime(), nanos)))
+}
+
 /// The folders below `--out`, each opened once, by relative path (`""` is
 /// `--out`).
 #[derive(Debug)]
@@ -443,6 +522,15 @@ impl Tree {
         }
     }
 
+    /// [`Folder::read_unless`] of the file at relative path `rel`.
+    pub fn read_unless(&mut self, rel: &str, same: &[u8]) -> Result<Compared, TreeError> {
+        let (dir, name) = split(rel);
+        match self.folder(dir)? {
+            Some(f) => f.read_unless(name, same),
+            None => Ok(Compared::Absent),
+        }
+    }
+
     /// Forgets the folder `rel` and those below it (it was removed).
     pub fn forget_below(&mut self, rel: &str) {
         let prefix = format!("{rel}/");
@@ -485,6 +573,40 @@ mod tests {
         assert!(!elsewhere.join("c").exists());
         assert_eq!(t.read("a/absent").unwrap(), None);
         assert_eq!(t.read("x/y/z").unwrap(), None);
+    }
+
+    /// A file read against its expected bytes: only a difference is kept,
+    /// and then whole, wherever it starts.
+    #[test]
+    fn read_unless_keeps_only_what_differs() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path();
+        let same: Vec<u8> = (0..3 * COMPARE_CHUNK + 7)
+            .map(|i| (i % 251) as u8)
+            .collect();
+        let mut t = Tree::new(out);
+        assert!(matches!(
+            t.read_unless("f", &same).unwrap(),
+            Compared::Absent
+        ));
+        std::fs::write(out.join("f"), &same).unwrap();
+        assert!(matches!(
+            t.read_unless("f", &same).unwrap(),
+            Compared::Same { .. }
+        ));
+        let mut late = same.clone();
+        *late.last_mut().unwrap() ^= 1;
+        let mut early = same.clone();
+        early[COMPARE_CHUNK + 3] ^= 1;
+        let longer = [same.as_slice(), b"more"].concat();
+        let shorter = same[..COMPARE_CHUNK * 2].to_vec();
+        for other in [late, early, longer, shorter, Vec::new()] {
+            std::fs::write(out.join("f"), &other).unwrap();
+            match t.read_unless("f", &same).unwrap() {
+                Compared::Differs(f) => assert!(f.bytes == other, "{} bytes", other.len()),
+                c => panic!("{c:?} for {} bytes", other.len()),
+            }
+        }
     }
 
     #[test]
