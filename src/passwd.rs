@@ -323,13 +323,22 @@ fn check_shape(scheme: Scheme, body: &str) -> Result<(), &'static str> {
     if body.is_empty() {
         return Err("nothing follows the scheme prefix");
     }
-    if body.contains(':') {
+    // One pass over the bytes (a hosting spec has a million hashes): an
+    // ASCII byte is whitespace or a control character when it is below `!`
+    // or DEL; characters beyond ASCII are looked at only when there are any.
+    let (mut colon, mut blank, mut wide) = (false, false, false);
+    for &b in body.as_bytes() {
+        colon |= b == b':';
+        blank |= b < b'!' || b == 0x7f;
+        wide |= !b.is_ascii();
+    }
+    if colon {
         return Err("it contains `:`, which would split the passwd-file line");
     }
-    if body.chars().any(|c| c.is_whitespace() || c.is_control()) {
+    if blank || (wide && body.chars().any(|c| c.is_whitespace() || c.is_control())) {
         return Err("it contains whitespace or a control character");
     }
-    if !body.is_ascii() {
+    if wide {
         return Err("it contains a non-ASCII character");
     }
     match scheme {
@@ -343,8 +352,20 @@ fn check_shape(scheme: Scheme, body: &str) -> Result<(), &'static str> {
 
 /// crypt(3)'s base-64 alphabet.
 fn is_crypt64(b: u8) -> bool {
-    b == b'.' || b == b'/' || b.is_ascii_alphanumeric()
+    CRYPT64[usize::from(b)]
 }
+
+/// [`is_crypt64`] by byte: `./0-9A-Za-z`.
+static CRYPT64: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        t[i] = b == b'.' || b == b'/' || b.is_ascii_alphanumeric();
+        i += 1;
+    }
+    t
+};
 
 /// `$ID$[rounds=N$]SALT$DIGEST`, as glibc writes it. `last` is the set of
 /// characters the digest's final character may be: it carries fewer than six

@@ -40,23 +40,26 @@ pub enum Cost {
 /// The cost parameters of a well-formed hash (`{SCHEME}` included).
 pub fn cost(hash: &str) -> Option<Cost> {
     let body = &hash[hash.find('}')? + 1..];
-    let fields: Vec<&str> = body.split('$').collect();
-    match fields.get(1).copied()? {
+    // `$ID$…`: the fields after the empty one before the first `$`.
+    let mut fields = body.split('$').skip(1);
+    match fields.next()? {
         "5" | "6" => {
-            let rounds = match fields.get(2)?.strip_prefix("rounds=") {
+            let rounds = match fields.next()?.strip_prefix("rounds=") {
                 Some(r) => r.parse().ok()?,
                 None => 5_000,
             };
             Some(Cost::ShaCrypt { rounds })
         }
         "2y" | "2b" | "2a" => Some(Cost::Bcrypt {
-            cost: fields.get(2)?.parse().ok()?,
+            cost: fields.next()?.parse().ok()?,
         }),
         "argon2i" | "argon2id" => {
             let mut m = None;
             let mut t = None;
             let mut p = None;
-            for kv in fields.get(3)?.split(',') {
+            // `$argon2id$v=19$m=…,t=…,p=…$SALT$HASH`: past the version.
+            fields.next()?;
+            for kv in fields.next()?.split(',') {
                 let (k, v) = kv.split_once('=')?;
                 let v: u64 = v.parse().ok()?;
                 match k {
