@@ -191,7 +191,8 @@ struct OutFile {
 #[derive(Debug, PartialEq, Eq)]
 struct Body {
     key: Key,
-    /// The second the cache was written (Unix time).
+    /// A second before anything recorded was looked at (Unix time): an
+    /// entry changed in it or later is racy.
     at: i64,
     inputs: BTreeMap<PathBuf, Input>,
     /// Relative to `--out`; the manifest among them.
@@ -359,6 +360,7 @@ fn open(out: &Path, key: &Key) -> Result<Body, Unusable> {
 /// Compares what the cache in `out` recorded with the files as they are
 /// now (their status; content only where the status changed or is racy).
 pub fn check(out: &Path, key: &Key) -> Check {
+    let started = now_secs();
     let mut body = match open(out, key) {
         Ok(b) => b,
         Err(why) => {
@@ -460,7 +462,8 @@ pub fn check(out: &Path, key: &Key) -> Check {
                 f.stat = stat;
             }
         }
-        body.at = now_secs();
+        // Each file read again was looked at after `started`.
+        body.at = started;
         let _ = store(out, &body);
     }
     Check::Clean(Clean {
@@ -552,7 +555,7 @@ fn folder_ids(out: &Path, dir: &str) -> Option<(u64, u64)> {
     meta.is_dir().then(|| (meta.dev(), meta.ino()))
 }
 
-fn now_secs() -> i64 {
+pub(crate) fn now_secs() -> i64 {
     SystemTime::now()
         .duration_since(SystemTime::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
@@ -573,10 +576,10 @@ pub enum NotCached {
 }
 
 /// Records, after a clean plan or an apply, that compiling `seen`'s
-/// inputs gives `output`, which `out` now holds, with the warnings `notes`.
-/// Each output file is read back (after its status is taken) and compared
-/// with what was compiled, so a file changed meanwhile is never recorded as
-/// clean.
+/// inputs gives `output`, which `out` now holds (the plan compared or the
+/// apply wrote them), with the warnings `notes`. A file changed since the
+/// compile started is racy (its time is not before [`Seen::started`]), so
+/// the next check reads it rather than trust its status.
 pub fn record(
     out: &Path,
     key: &Key,
@@ -597,8 +600,7 @@ pub fn record(
                     && meta.nlink() == 1
                     && meta.mode() & 0o7777 == file.mode()
                     && meta.len() == file.bytes.len() as u64;
-                let bytes = std::fs::read(crate::plan::path::join(out, path)).ok()?;
-                (ok && bytes == file.bytes).then(|| OutFile {
+                ok.then(|| OutFile {
                     stat: Stat::of(&meta),
                     sha256: Fingerprint::of(&file.bytes),
                 })
@@ -643,7 +645,7 @@ pub fn record(
     );
     let body = Body {
         key: key.clone(),
-        at: now_secs(),
+        at: seen.started,
         inputs,
         outputs,
         dirs,

@@ -24,9 +24,12 @@ pub enum Input {
 
 /// The inputs of one compile, recorded as they are read (from several
 /// threads at once).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Seen {
     inputs: Mutex<Inner>,
+    /// The second the compile started, before anything was read: a file
+    /// changed in it or later may have changed after it was read.
+    pub started: i64,
 }
 
 #[derive(Debug, Default)]
@@ -37,9 +40,18 @@ struct Inner {
     torn: bool,
 }
 
+impl Default for Seen {
+    fn default() -> Self {
+        Seen::new()
+    }
+}
+
 impl Seen {
     pub fn new() -> Self {
-        Seen::default()
+        Seen {
+            inputs: Mutex::default(),
+            started: super::now_secs(),
+        }
     }
 
     fn put(&self, path: &Path, input: Input) {
