@@ -40,14 +40,10 @@ impl Session {
         let initial = initial.trim().to_string();
         let credentials = if mechanism == AUTH_PLAIN {
             let response = if initial.is_empty() {
-                self.conn.reply("334 ");
-                match self.sasl_line().await? {
-                    Ok(r) => r,
-                    Err(reply) => {
-                        self.error(reply);
-                        return Ok(());
-                    }
-                }
+                let Some(r) = self.ask("334 ").await? else {
+                    return Ok(());
+                };
+                r
             } else {
                 initial
             };
@@ -60,24 +56,15 @@ impl Session {
             }
         } else if mechanism == AUTH_LOGIN {
             let username = if initial.is_empty() {
-                self.conn.reply("334 VXNlcm5hbWU6");
-                match self.sasl_line().await? {
-                    Ok(r) => r,
-                    Err(reply) => {
-                        self.error(reply);
-                        return Ok(());
-                    }
-                }
+                let Some(r) = self.ask("334 VXNlcm5hbWU6").await? else {
+                    return Ok(());
+                };
+                r
             } else {
                 initial
             };
-            self.conn.reply("334 UGFzc3dvcmQ6");
-            let password = match self.sasl_line().await? {
-                Ok(r) => r,
-                Err(reply) => {
-                    self.error(reply);
-                    return Ok(());
-                }
+            let Some(password) = self.ask("334 UGFzc3dvcmQ6").await? else {
+                return Ok(());
             };
             let text = |s: &str| decode(s).and_then(|b| String::from_utf8(b).ok());
             match (text(&username), text(&password)) {
@@ -132,22 +119,24 @@ impl Session {
         Ok(())
     }
 
-    /// One line of a SASL exchange, without its CRLF; `Err` is the reply for
-    /// a cancelled or overlong one.
-    async fn sasl_line(&mut self) -> Result<Result<String, &'static str>, End> {
-        match self.conn.read_line().await? {
-            Line::TooLong => Ok(Err("500 5.5.2 line too long")),
-            Line::BareNewline => Ok(Err(BARE_COMMAND)),
+    /// Sends a SASL `challenge` and reads the client's line, without its
+    /// CRLF; `None` once a cancelled or overlong answer has been refused.
+    async fn ask(&mut self, challenge: &str) -> Result<Option<String>, End> {
+        self.conn.reply(challenge);
+        let refusal = match self.conn.read_line().await? {
+            Line::TooLong => "500 5.5.2 line too long",
+            Line::BareNewline => BARE_COMMAND,
             Line::Command(l) => {
                 let s = String::from_utf8_lossy(&l).trim().to_string();
-                if s == "*" {
-                    // RFC 4954 §4.
-                    Ok(Err("501 5.7.0 authentication cancelled"))
-                } else {
-                    Ok(Ok(s))
+                if s != "*" {
+                    return Ok(Some(s));
                 }
+                // RFC 4954 §4.
+                "501 5.7.0 authentication cancelled"
             }
-        }
+        };
+        self.error(refusal);
+        Ok(None)
     }
 }
 
