@@ -15,11 +15,11 @@ use std::process::Command;
 mod support;
 use support::{Mailc, Run, root};
 
-/// The one way tests run the binary: colour as mailc chooses it on a pipe,
+/// The one way tests run the binary: color as mailc chooses it on a pipe,
 /// 100 columns.
 fn mailc(dir: &Path, args: &[&str], stdin: Option<&str>) -> Run {
     let mut run = Mailc::new(dir, args)
-        .colour_as_users_see_it()
+        .color_as_users_see_it()
         .env("COLUMNS", "100");
     if let Some(input) = stdin {
         run = run.stdin(input);

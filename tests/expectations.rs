@@ -14,7 +14,7 @@ mod support;
 use support::{Mailc, Run, root};
 
 fn mailc(dir: &Path, args: &[&str]) -> Run {
-    Mailc::new(dir, args).colour_as_users_see_it().run()
+    Mailc::new(dir, args).color_as_users_see_it().run()
 }
 
 fn files(dir: &Path, exts: &[&str]) -> Vec<PathBuf> {

@@ -144,13 +144,13 @@ fn state_transitions() {
     assert!(!out.exists(), "planning writes nothing");
     apply_all(&plan, &out);
 
-    // Modes, manifest, and a plan after the apply that is empty.
+    // Modes, managed list, and a plan after the apply that is empty.
     let snap = snapshot(&out);
     assert_eq!(snap["dovecot/mx1/users"].1, 0o600);
     assert_eq!(snap["dns/example.com.zone"].1, 0o644);
     assert!(snap.contains_key(".mailc-managed"));
     let again = plan_for(&v1(), &out);
-    assert!(again.is_empty() && !again.manifest_stale());
+    assert!(again.is_empty() && !again.managed_list_stale());
     assert_eq!(text_of(&again), "No changes.\n");
 
     // A person's files: never deleted, even where mailc writes.
@@ -386,7 +386,7 @@ fn allowed(before: &BTreeMap<String, (Vec<u8>, u32)>, plan: &Plan) -> States {
 
 /// Every file is its old or its new self; nothing else appeared but
 /// mailc's bookkeeping and leftover temporary files; every file mailc
-/// wrote is in the manifest.
+/// wrote is in the managed list.
 fn check_old_or_new(out: &Path, states: &States, people: &[&str], when: &str) {
     let snap = snapshot(out);
     for (path, (old, new)) in states {
@@ -409,14 +409,14 @@ fn check_old_or_new(out: &Path, states: &States, people: &[&str], when: &str) {
             "{when}: stray file `{path}`"
         );
     }
-    let managed = mailc::plan::manifest::parse(&snap[".mailc-managed"].0).unwrap();
+    let managed = mailc::plan::managed::parse(&snap[".mailc-managed"].0).unwrap();
     for (path, (old, new)) in states {
         let now = snap.get(path).map(|(b, _)| b.clone());
         // (A person's file is claimed only after it was overwritten.)
         if now.is_some() && now == *new && now != *old && !people.contains(&path.as_str()) {
             assert!(
                 managed.contains(path),
-                "{when}: `{path}` written but not in the manifest"
+                "{when}: `{path}` written but not in the managed list"
             );
         }
     }
@@ -438,7 +438,7 @@ fn converge(out: &Path, target: &Output, person: &BTreeMap<&str, &str>, when: &s
     apply_all(&plan, out);
     let plan = plan_for(target, out);
     assert!(
-        plan.is_empty() && !plan.manifest_stale(),
+        plan.is_empty() && !plan.managed_list_stale(),
         "{when}: did not converge"
     );
     let snap = snapshot(out);

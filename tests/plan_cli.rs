@@ -13,12 +13,12 @@ use std::time::{Duration, SystemTime};
 mod support;
 use support::{Mailc, Run};
 
-/// The one way these tests run the binary: stdin is not a terminal, colour
+/// The one way these tests run the binary: stdin is not a terminal, color
 /// as mailc chooses it on a pipe.
 fn mailc(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
     env.iter()
         .fold(
-            Mailc::new(dir, args).colour_as_users_see_it(),
+            Mailc::new(dir, args).color_as_users_see_it(),
             |run, (k, v)| run.env(k, v),
         )
         .run()
@@ -540,7 +540,7 @@ fn a_held_lock_refuses_a_second_apply() {
 }
 
 #[test]
-fn colour_follows_the_flag_and_no_color() {
+fn color_follows_the_flag_and_no_color() {
     let dir = project("none", true);
     let d = dir.path();
     let esc = "\x1b[";

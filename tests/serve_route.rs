@@ -1,13 +1,13 @@
 //! The embedded server decides every recipient as `mailc route` explains
 //! it: for every row of every route table, the manifest compiled for that
-//! host (whatever its stack) and looked up by the server's router gives the
+//! host (whatever its stack) and looked up by the server's per-recipient decision gives the
 //! same outcome, mailboxes, forwards, next hop and reply as the model.
 
 use std::path::PathBuf;
 
 use mailc::backend::Context;
 use mailc::model::route::{Outcome, route};
-use mailc::serve::router::{Decision, decide};
+use mailc::serve::decision::{Decision, decide};
 
 mod support;
 use support::{model_of, root, spec_dir};
@@ -95,7 +95,7 @@ fn the_router_agrees_with_mailc_route() {
                 );
                 if got != expected {
                     failures.push(format!(
-                        "{name} {host} {address}:\n  router {got:?}\n  route  {expected:?}"
+                        "{name} {host} {address}:\n  server {got:?}\n  route  {expected:?}"
                     ));
                 }
                 rows += 1;
@@ -226,7 +226,7 @@ fn local_part_rule_is_routes() {
     }
     for local in &cases {
         assert_eq!(
-            mailc::serve::router::valid_local(local),
+            mailc::serve::decision::valid_local(local),
             mailc::model::names::local_part(local).is_ok(),
             "{local:?}"
         );

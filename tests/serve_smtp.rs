@@ -1527,8 +1527,8 @@ for a in sys.argv[2:]:
                 let expected = match want.outcome {
                     Outcome::Reject => want.reply.clone().unwrap(),
                     Outcome::Remote => {
-                        let (l, d) = mailc::serve::router::normalize(address).unwrap();
-                        mailc::serve::router::relay_denied_reply(&format!("{l}@{d}"))
+                        let (l, d) = mailc::serve::decision::normalize(address).unwrap();
+                        mailc::serve::decision::relay_denied_reply(&format!("{l}@{d}"))
                     }
                     _ => "250 2.1.5 OK".to_string(),
                 };

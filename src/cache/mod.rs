@@ -4,7 +4,7 @@
 //! listed, each key or secret file — with its status (device, inode, size,
 //! modification and change times, mode) taken before it was read and the
 //! SHA-256 of what was read; every output file in `--out` (and the
-//! manifest) with its status and SHA-256; the folders between them; and the
+//! managed list) with its status and SHA-256; the folders between them; and the
 //! warnings the compile printed.
 //!
 //! As git's index does for a work tree, a plan then needs only `stat` calls
@@ -34,7 +34,7 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use crate::output::Output;
-use crate::plan::{Fingerprint, manifest};
+use crate::plan::{Fingerprint, managed};
 pub use seen::{Input, Seen};
 
 /// The cache's name in `--out` (the `.mailc` prefix keeps it out of any
@@ -150,11 +150,11 @@ fn plain(s: &str) -> bool {
     !s.contains(['\n', '\t', '\r'])
 }
 
-/// The warnings the compile printed, drawn without and with colour.
+/// The warnings the compile printed, drawn without and with color.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Notes {
     pub plain: String,
-    pub colour: String,
+    pub color: String,
 }
 
 /// What a clean plan can be shown from.
@@ -195,7 +195,7 @@ struct Body {
     /// entry changed in it or later is racy.
     at: i64,
     inputs: BTreeMap<PathBuf, Input>,
-    /// Relative to `--out`; the manifest among them.
+    /// Relative to `--out`; the managed list among them.
     outputs: BTreeMap<String, OutFile>,
     /// The folders of `--out` the outputs are in (`""` for `--out`): device
     /// and inode, so that a folder swapped for a link is noticed.
@@ -238,7 +238,7 @@ impl Body {
         for (path, (dev, ino)) in &self.dirs {
             let _ = writeln!(s, "folder\t{dev} {ino}\t{path}");
         }
-        for (name, text) in [("notes", &self.notes.plain), ("colour", &self.notes.colour)] {
+        for (name, text) in [("notes", &self.notes.plain), ("color", &self.notes.color)] {
             let quoted = serde_json::to_string(text).unwrap_or_default();
             let _ = writeln!(s, "{name}\t{quoted}");
         }
@@ -298,7 +298,7 @@ impl Body {
                         .insert(path.to_string(), (dev.parse().ok()?, ino.parse().ok()?));
                 }
                 "notes" => body.notes.plain = serde_json::from_str(rest).ok()?,
-                "colour" => body.notes.colour = serde_json::from_str(rest).ok()?,
+                "color" => body.notes.color = serde_json::from_str(rest).ok()?,
                 _ => return None,
             }
         }
@@ -444,7 +444,7 @@ pub fn check(out: &Path, key: &Key) -> Check {
     let managed = body
         .outputs
         .keys()
-        .filter(|p| *p != manifest::FILE_NAME)
+        .filter(|p| *p != managed::FILE_NAME)
         .cloned()
         .collect();
     if !refreshed.is_empty() || !out_refreshed.is_empty() {
@@ -612,11 +612,11 @@ pub fn record(
         let f = f.ok_or_else(|| NotCached::Differs((*path).clone()))?;
         outputs.insert((*path).clone(), f);
     }
-    // The manifest, as found.
-    let m = manifest::FILE_NAME;
+    // The managed list, as found.
+    let m = managed::FILE_NAME;
     let meta = output_stat(out, m).ok_or_else(|| NotCached::Differs(m.to_string()))?;
     let bytes = std::fs::read(out.join(m))?;
-    let listed = manifest::parse(&bytes).map_err(|_| NotCached::Differs(m.to_string()))?;
+    let listed = managed::parse(&bytes).map_err(|_| NotCached::Differs(m.to_string()))?;
     if !listed.iter().eq(output.files.keys()) {
         return Err(NotCached::Differs(m.to_string()));
     }
@@ -704,7 +704,7 @@ mod tests {
             dirs: [("dns".to_string(), (1, 9))].into_iter().collect(),
             notes: Notes {
                 plain: "warning: x\n  line \"two\"\n".into(),
-                colour: String::new(),
+                color: String::new(),
             },
         }
     }

@@ -8,15 +8,21 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use anstyle::{AnsiColor, Style};
 use clap::Args;
 
 use super::context::DiskContext;
 use super::{ColorChoice, Format, fail, load};
 use crate::live::check::{self, Check, QueryError, Report, Resolvers, Status};
 use crate::model::MissingKey;
+use crate::plan::render::Paint;
 
 /// Exit code when DNS differs from the spec.
 const DRIFT: u8 = 2;
+
+const GREEN: Style = AnsiColor::Green.on_default();
+const RED: Style = AnsiColor::Red.on_default();
+const CYAN: Style = AnsiColor::Cyan.on_default();
 
 /// Errors shown before the rest are counted.
 const SHOWN_ERRORS: usize = 5;
@@ -40,12 +46,12 @@ pub struct CheckArgs {
 }
 
 pub fn run(args: CheckArgs, choice: ColorChoice) -> ExitCode {
-    let err_colour = choice.colour(std::io::stderr().is_terminal());
+    let err_color = choice.color(std::io::stderr().is_terminal());
     let path = load::spec_path(args.spec.as_deref());
     // A key file not made yet only leaves its DKIM record unchecked.
     let loaded = load::load(&path, MissingKey::Warn);
     let model = match loaded.valid(
-        err_colour,
+        err_color,
         "fix it before checking DNS",
         "run `mailc validate`",
     ) {
@@ -92,8 +98,8 @@ pub fn run(args: CheckArgs, choice: ColorChoice) -> ExitCode {
             serde_json::to_string_pretty(&report.checks).unwrap_or_default()
         ),
         Format::Text => {
-            let out_colour = choice.colour(std::io::stdout().is_terminal());
-            print!("{}", text(&report, out_colour));
+            let out_color = choice.color(std::io::stdout().is_terminal());
+            print!("{}", text(&report, out_color));
             let mut err = std::io::stderr().lock();
             for n in &report.notes {
                 let _ = writeln!(err, "note: {n}");
@@ -131,14 +137,6 @@ fn query_errors(errors: &[QueryError], resolvers: &Resolvers) -> ExitCode {
     ExitCode::FAILURE
 }
 
-fn paint(on: bool, code: &str, s: &str) -> String {
-    if on {
-        format!("\x1b[{code}m{s}\x1b[0m")
-    } else {
-        s.to_string()
-    }
-}
-
 fn quoted(records: &[String]) -> String {
     if records.is_empty() {
         return "(none)".into();
@@ -152,10 +150,10 @@ fn quoted(records: &[String]) -> String {
 
 /// One line per check (and a `help:` under each one out of sync), then the
 /// summary.
-fn text(report: &Report, colour: bool) -> String {
+fn text(report: &Report, color: bool) -> String {
     let mut s = String::new();
     for c in &report.checks {
-        s.push_str(&line(c, colour));
+        s.push_str(&line(c, color));
     }
     let decided = report.checks.len();
     let total = decided + report.unchecked;
@@ -173,16 +171,16 @@ fn text(report: &Report, colour: bool) -> String {
     s
 }
 
-fn line(c: &Check, colour: bool) -> String {
+fn line(c: &Check, color: bool) -> String {
     let head = format!("{} {}", c.domain, c.check);
     let mut s = match c.status {
         Status::InSync => match &c.detail {
-            Some(d) => format!("{} {head} ({d})\n", paint(colour, "32", "✓")),
-            None => format!("{} {head}\n", paint(colour, "32", "✓")),
+            Some(d) => format!("{} {head} ({d})\n", Paint(color, GREEN, "✓")),
+            None => format!("{} {head}\n", Paint(color, GREEN, "✓")),
         },
         Status::Missing => format!(
             "{} {head}: missing at {} ({}); spec {}\n",
-            paint(colour, "31", "✗"),
+            Paint(color, RED, "✗"),
             c.name,
             c.detail.as_deref().unwrap_or("no record"),
             quoted(&c.expected)
@@ -195,14 +193,14 @@ fn line(c: &Check, colour: bool) -> String {
                 .unwrap_or_default();
             format!(
                 "{} {head}: live {}, spec {}{detail}\n",
-                paint(colour, "31", "✗"),
+                Paint(color, RED, "✗"),
                 quoted(&c.live),
                 quoted(&c.expected)
             )
         }
     };
     if let Some(h) = &c.help {
-        s.push_str(&format!("  {} {h}\n", paint(colour, "36", "help:")));
+        s.push_str(&format!("  {} {h}\n", Paint(color, CYAN, "help:")));
     }
     s
 }

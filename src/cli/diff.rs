@@ -195,10 +195,10 @@ fn diff(args: &DiffArgs, choice: ColorChoice) -> Result<bool, ExitCode> {
             top: repo.top.clone(),
         },
     };
-    let err_colour = choice.colour(io::stderr().is_terminal());
-    let a = compile_side(&repo, &rev_a, &tree_a, &spec, out.as_deref(), err_colour)?;
+    let err_color = choice.color(io::stderr().is_terminal());
+    let a = compile_side(&repo, &rev_a, &tree_a, &spec, out.as_deref(), err_color)?;
     let rev_b = args.rev_b.as_deref().unwrap_or("working tree");
-    let b = compile_side(&repo, rev_b, &tree_b, &spec, out.as_deref(), err_colour)?;
+    let b = compile_side(&repo, rev_b, &tree_b, &spec, out.as_deref(), err_color)?;
     let d = diff::compare(
         Side {
             about: a.about,
@@ -218,7 +218,7 @@ fn diff(args: &DiffArgs, choice: ColorChoice) -> Result<bool, ExitCode> {
             for n in diff::render::notes(&d, &diff::render::PLAIN) {
                 eprintln!("note: {n}");
             }
-            diff::render::text(&d, choice.colour(io::stdout().is_terminal()))
+            diff::render::text(&d, choice.color(io::stdout().is_terminal()))
         }
         DiffFormat::Json => diff::render::json(&d),
         DiffFormat::Markdown => diff::render::markdown(&d),
@@ -284,7 +284,7 @@ fn compile_side(
     tree: &Tree<'_>,
     spec: &str,
     out: Option<&str>,
-    colour: bool,
+    color: bool,
 ) -> Result<Compiled, ExitCode> {
     let (path, bytes) = find_spec(repo, rev, tree, spec)?;
     let dir = path.rsplit_once('/').map_or("", |(d, _)| d).to_string();
@@ -312,7 +312,7 @@ fn compile_side(
     let model = match loaded.model {
         Some(m) if errors.is_empty() => m,
         _ => {
-            eprint!("{}", render::graphical(&errors, &loaded.source, colour));
+            eprint!("{}", render::graphical(&errors, &loaded.source, color));
             return Err(fail(
                 &format!(
                     "the spec at {} is invalid ({}); nothing was compared",

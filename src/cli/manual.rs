@@ -187,7 +187,7 @@ fn top_sections(roff: &mut Roff) {
     item(
         roff,
         "NO_COLOR",
-        "When set and not empty, --color auto draws diagnostics and plans without colour.",
+        "When set and not empty, --color auto draws diagnostics and plans without color.",
     );
     roff.control("SH", ["FILES"]);
     item(

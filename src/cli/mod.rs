@@ -47,7 +47,7 @@ use crate::passwd::{self, Scheme};
     ])
 )]
 pub struct Cli {
-    /// When to use colour: auto (on a terminal, unless NO_COLOR is set), always, never.
+    /// When to use color: auto (on a terminal, unless NO_COLOR is set), always, never.
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     color: ColorChoice,
     #[command(subcommand)]
@@ -62,9 +62,9 @@ enum ColorChoice {
 }
 
 impl ColorChoice {
-    /// Whether to colour one output stream: `auto` means that stream is a
+    /// Whether to color one output stream: `auto` means that stream is a
     /// terminal and `NO_COLOR` is unset or empty (no-color.org).
-    fn colour(self, terminal: bool) -> bool {
+    fn color(self, terminal: bool) -> bool {
         match self {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
@@ -254,7 +254,7 @@ pub fn main() -> ExitCode {
             };
         }
     };
-    let color = cli.color.colour(std::io::stderr().is_terminal());
+    let color = cli.color.color(std::io::stderr().is_terminal());
     match cli.command {
         Command::Validate { spec, format } => validate(spec, format, color),
         Command::Route {

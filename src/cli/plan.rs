@@ -74,7 +74,7 @@ struct ViewArgs {
 impl ViewArgs {
     /// Prints the plan as text in the view asked for, else the one its size
     /// gives; says on stderr when it was made compact for its size.
-    fn print(&self, plan: &Plan, live: Option<&push::LivePlan>, colour: bool) {
+    fn print(&self, plan: &Plan, live: Option<&push::LivePlan>, color: bool) {
         let (view, auto) = if self.compact {
             (show::View::Compact, None)
         } else if self.full {
@@ -86,9 +86,9 @@ impl ViewArgs {
         {
             let mut stdout = BufWriter::new(io::stdout().lock());
             // A closed pipe (`mailc plan | head`) is not an error of the plan.
-            let _ = show::text_as(plan, &mut stdout, colour, view);
+            let _ = show::text_as(plan, &mut stdout, color, view);
             if let Some(lp) = live {
-                let _ = push::text(lp, &mut stdout, colour);
+                let _ = push::text(lp, &mut stdout, color);
             }
             let _ = stdout.flush();
         }
@@ -144,7 +144,7 @@ pub struct ApplyArgs {
 
 pub fn plan(args: PlanArgs, choice: ColorChoice) -> ExitCode {
     let spec = load::spec_path(args.spec.as_deref());
-    let err_colour = choice.colour(io::stderr().is_terminal());
+    let err_color = choice.color(io::stderr().is_terminal());
     // A saved plan records what `--out` holds: it is always made in full.
     let key = (!args.no_cache && args.save.is_none())
         .then(|| cache::Key::new(&spec, &args.out))
@@ -152,7 +152,7 @@ pub fn plan(args: PlanArgs, choice: ColorChoice) -> ExitCode {
     let mut changed = Vec::new();
     if let Some(key) = &key {
         match cache::check(&args.out, key) {
-            cache::Check::Clean(clean) => return clean_plan(&args, clean, choice, err_colour),
+            cache::Check::Clean(clean) => return clean_plan(&args, clean, choice, err_color),
             cache::Check::Stale {
                 changed: files,
                 damaged,
@@ -170,7 +170,7 @@ pub fn plan(args: PlanArgs, choice: ColorChoice) -> ExitCode {
     let ahead = || ahead.join().unwrap_or_default();
     let seen = key.as_ref().map(|_| Arc::new(Seen::new()));
     let loaded = load::load_seen(&spec, MissingKey::Error, seen);
-    let (output, ahead, loaded) = match compile(loaded, &args.out, args.format, err_colour, ahead) {
+    let (output, ahead, loaded) = match compile(loaded, &args.out, args.format, err_color, ahead) {
         Ok(o) => o,
         Err(code) => return code,
     };
@@ -185,7 +185,7 @@ pub fn plan(args: PlanArgs, choice: ColorChoice) -> ExitCode {
     if let Some(key) = &key
         && live.is_none()
         && plan.is_empty()
-        && !plan.manifest_stale()
+        && !plan.managed_list_stale()
     {
         remember(&args.out, key, &loaded, &output);
     }
@@ -249,7 +249,7 @@ fn show_plan(args: &PlanArgs, plan: &Plan, live: Option<&push::LivePlan>, choice
         }
         Format::Text => args
             .view
-            .print(plan, live, choice.colour(io::stdout().is_terminal())),
+            .print(plan, live, choice.color(io::stdout().is_terminal())),
     }
 }
 
@@ -259,10 +259,10 @@ fn clean_plan(
     args: &PlanArgs,
     clean: cache::Clean,
     choice: ColorChoice,
-    err_colour: bool,
+    err_color: bool,
 ) -> ExitCode {
-    let notes = if err_colour {
-        clean.notes.colour
+    let notes = if err_color {
+        clean.notes.color
     } else {
         clean.notes.plain
     };
@@ -305,14 +305,14 @@ fn remember(out: &Path, key: &cache::Key, loaded: &load::Loaded, output: &Output
     } else {
         cache::Notes {
             plain: render::graphical(&loaded.diagnostics, &loaded.source, false),
-            colour: render::graphical(&loaded.diagnostics, &loaded.source, true),
+            color: render::graphical(&loaded.diagnostics, &loaded.source, true),
         }
     };
     let _ = cache::record(out, key, seen, output, notes);
 }
 
 pub fn apply(args: ApplyArgs, choice: ColorChoice) -> ExitCode {
-    let err_colour = choice.colour(io::stderr().is_terminal());
+    let err_color = choice.color(io::stderr().is_terminal());
     let target = load::spec_path(args.target.as_deref());
     let saved = if PlanFile::sniff(&head(&target)) {
         match PlanFile::load(&target) {
@@ -332,7 +332,7 @@ pub fn apply(args: ApplyArgs, choice: ColorChoice) -> ExitCode {
     let (plan, out, mut live) = match saved {
         Some(file) => {
             let out = args.out.clone().unwrap_or_else(|| PathBuf::from(&file.out));
-            match saved_plan(file, &out, err_colour, &args.wait) {
+            match saved_plan(file, &out, err_color, &args.wait) {
                 Ok((p, live)) => (p, out, live),
                 Err(code) => return code,
             }
@@ -345,7 +345,7 @@ pub fn apply(args: ApplyArgs, choice: ColorChoice) -> ExitCode {
             let seen = key.as_ref().map(|_| Arc::new(Seen::new()));
             let loaded = load::load_seen(&target, MissingKey::Error, seen);
             let (output, _, loaded) =
-                match compile(loaded, &out, Format::Text, err_colour, Prefetched::default) {
+                match compile(loaded, &out, Format::Text, err_color, Prefetched::default) {
                     Ok(o) => o,
                     Err(code) => return code,
                 };
@@ -367,8 +367,8 @@ pub fn apply(args: ApplyArgs, choice: ColorChoice) -> ExitCode {
     };
     let pushes = live.as_ref().map_or(0, push::LivePlan::changes);
     if plan.is_empty() && pushes == 0 {
-        // Nothing to write; an out-of-date manifest is still put right.
-        if plan.manifest_stale()
+        // Nothing to write; an out-of-date managed list is still put right.
+        if plan.managed_list_stale()
             && let Err(e) = apply::apply(&plan, &out, &mut fault_hook())
         {
             return fail(&e.to_string(), e.help());
@@ -383,7 +383,7 @@ pub fn apply(args: ApplyArgs, choice: ColorChoice) -> ExitCode {
     args.view.print(
         &plan,
         live.as_ref(),
-        choice.colour(io::stdout().is_terminal()),
+        choice.color(io::stdout().is_terminal()),
     );
     if ask {
         if !io::stdin().is_terminal() {
@@ -413,7 +413,7 @@ pub fn apply(args: ApplyArgs, choice: ColorChoice) -> ExitCode {
         },
         None => 0,
     };
-    if plan.is_empty() && !plan.manifest_stale() {
+    if plan.is_empty() && !plan.managed_list_stale() {
         println!("Apply complete: {pushed} zone{} pushed.", plural(pushed));
         return ExitCode::SUCCESS;
     }
@@ -530,7 +530,7 @@ fn compile(
     loaded: load::Loaded,
     out: &Path,
     format: Format,
-    colour: bool,
+    color: bool,
     ahead: impl FnOnce() -> Prefetched,
 ) -> Result<(Output, Prefetched, load::Loaded), ExitCode> {
     let errors = loaded
@@ -543,7 +543,7 @@ fn compile(
             Format::Json => print!("{}", render::json(&loaded.diagnostics, &loaded.source)),
             Format::Text => eprint!(
                 "{}",
-                render::graphical(&loaded.diagnostics, &loaded.source, colour)
+                render::graphical(&loaded.diagnostics, &loaded.source, color)
             ),
         }
         let warnings = loaded.diagnostics.len() - errors;
@@ -577,7 +577,7 @@ fn compile(
     if !loaded.diagnostics.is_empty() {
         eprint!(
             "{}",
-            render::graphical(&loaded.diagnostics, &loaded.source, colour)
+            render::graphical(&loaded.diagnostics, &loaded.source, color)
         );
     }
     let ahead = ahead();
@@ -585,7 +585,7 @@ fn compile(
         .with_ahead(&ahead)
         .with_seen(loaded.seen.as_deref());
     let output = backend::compile(model, &ctx)
-        .map_err(|diags| backend_failure(diags, &loaded.source, format, colour));
+        .map_err(|diags| backend_failure(diags, &loaded.source, format, color));
     drop(ctx);
     let output = match output {
         Ok(o) => o,
@@ -603,12 +603,12 @@ fn backend_failure(
     mut diags: Vec<Diagnostic>,
     source: &Source,
     format: Format,
-    colour: bool,
+    color: bool,
 ) -> ExitCode {
     load::locate(source, &mut diags);
     match format {
         Format::Json => print!("{}", render::json(&diags, source)),
-        Format::Text => eprint!("{}", render::graphical(&diags, source, colour)),
+        Format::Text => eprint!("{}", render::graphical(&diags, source, color)),
     }
     fail("the spec could not be compiled; nothing was written", None)
 }
@@ -650,7 +650,7 @@ fn seal_help(e: &SealError) -> Option<&'static str> {
 fn saved_plan(
     mut file: PlanFile,
     out: &Path,
-    colour: bool,
+    color: bool,
     wait: &WaitArgs,
 ) -> Result<(Plan, Option<push::LivePlan>), ExitCode> {
     const AGAIN: &str = "run `mailc plan --save PLANFILE` again and review the new plan";
@@ -669,7 +669,7 @@ fn saved_plan(
         _ => return Err(refuse(PlanFileError::SpecChanged(file.spec.clone()))),
     };
     let loaded = load::load_bytes(&spec, bytes, MissingKey::Error);
-    let (output, _, loaded) = compile(loaded, out, Format::Text, colour, Prefetched::default)?;
+    let (output, _, loaded) = compile(loaded, out, Format::Text, color, Prefetched::default)?;
     let current =
         Current::scan(out, file.expected_paths()).map_err(|e| fail(&e.to_string(), e.help()))?;
     let drift = file.drift(&current);

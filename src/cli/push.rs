@@ -19,6 +19,7 @@ use crate::model::Model;
 use crate::output::Output;
 use crate::plan::Plan;
 use crate::plan::planfile::SavedZone;
+use crate::plan::render::Paint;
 
 /// How long to wait for a DNS server or API.
 pub(crate) const TIMEOUT: Duration = Duration::from_secs(10);
@@ -177,14 +178,8 @@ pub(crate) fn plan(
 }
 
 /// The push blocks and their summary line, after the file plan.
-pub(crate) fn text(lp: &LivePlan, mut w: impl Write, colour: bool) -> io::Result<()> {
-    let paint = |style: Style, s: &str| {
-        if colour {
-            format!("{style}{s}{style:#}")
-        } else {
-            s.to_string()
-        }
-    };
+pub(crate) fn text(lp: &LivePlan, mut w: impl Write, color: bool) -> io::Result<()> {
+    let paint = |style: Style, s: &str| Paint(color, style, s).to_string();
     let mut added = 0;
     let mut removed = 0;
     for z in lp.zones.iter().filter(|z| !z.diff.is_empty()) {

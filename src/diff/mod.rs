@@ -97,7 +97,7 @@ pub fn compare(before: Side<'_>, after: Side<'_>) -> Diff {
             })
             .collect(),
         managed: before.output.files.keys().cloned().collect(),
-        manifest: None,
+        managed_file: None,
         unchanged: Default::default(),
     };
     let plan = match Plan::preview(after.output, current) {

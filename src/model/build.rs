@@ -5,7 +5,7 @@ use std::net::Ipv4Addr;
 
 use super::push;
 use super::recipients::{self, Claims, Target};
-use super::routing::{self, HostInfo};
+use super::roles::{self, HostInfo};
 use super::*;
 use crate::diag::{Code, Diagnostic, Diagnostics, suggest};
 use crate::model::validate::{self, records::Reserved};
@@ -514,7 +514,7 @@ impl Builder<'_> {
                 }
             })
             .collect();
-        let roles = routing::decide(name, &mx, &mx_spans, mx_list_span, &infos, self.diags);
+        let roles = roles::decide(name, &mx, &mx_spans, mx_list_span, &infos, self.diags);
 
         let services: std::collections::BTreeSet<Service> = match &d.services {
             Some(list) => list.value.iter().map(|s| s.value).collect(),

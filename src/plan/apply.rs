@@ -9,7 +9,7 @@
 //! 2. scan `--out` again and refuse if it drifted from what the plan expected
 //!    (someone edited a file while the plan was being reviewed);
 //! 3. remove temporary files an earlier, killed apply left behind;
-//! 4. *claim*: write the manifest listing the old files and the ones to add,
+//! 4. *claim*: write the managed list listing the old files and the ones to add,
 //!    so a file written below is never forgotten (nor later mistaken for a
 //!    person's file); a person's file the plan overwrites is claimed only
 //!    in step 8, once it holds mailc's bytes;
@@ -19,9 +19,9 @@
 //! 6. rename each into place (atomic on POSIX), then fsync each folder;
 //! 7. delete the files the spec no longer produces (only managed ones:
 //!    the plan never lists others), removing folders this leaves empty;
-//! 8. write the final manifest: exactly the new files.
+//! 8. write the final managed list: exactly the new files.
 //!
-//! Each manifest write is itself temp + fsync + rename + folder fsync.
+//! Each write of the managed list is itself temp + fsync + rename + folder fsync.
 //! A [`Step`] hook runs after each durable step; tests stop the apply there
 //! as a crash would.
 
@@ -37,7 +37,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use thiserror::Error;
 
 use super::current::{self, Current, Drift, ScanError};
-use super::manifest;
+use super::managed;
 use super::path;
 use super::tree::{self, Folder, Tree, TreeError};
 use super::{Action, Plan, Summary};
@@ -54,7 +54,7 @@ const STAGING_THREADS: usize = 8;
 /// A point of an apply after which a test may stop it, as a crash would.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Step<'a> {
-    /// The manifest now lists the old and the new files.
+    /// The managed list now lists the old and the new files.
     Claimed,
     /// Every new file sits, synced, in a temporary file next to its target.
     Staged,
@@ -64,7 +64,7 @@ pub enum Step<'a> {
     Synced,
     /// One file was deleted.
     Deleted(&'a str),
-    /// The manifest lists exactly the new files.
+    /// The managed list lists exactly the new files.
     Done,
 }
 
@@ -123,7 +123,7 @@ fn step(hook: &mut dyn FnMut(Step<'_>) -> ControlFlow<()>, s: Step<'_>) -> Resul
 }
 
 /// Writes `plan` into `out`. A plan with nothing to do and an up-to-date
-/// manifest touches nothing (not even creating `out`). Every folder below
+/// managed list touches nothing (not even creating `out`). Every folder below
 /// `out` is reached through [`Tree`]: a symbolic link there is refused,
 /// never followed.
 pub fn apply(
@@ -132,7 +132,7 @@ pub fn apply(
     hook: &mut dyn FnMut(Step<'_>) -> ControlFlow<()>,
 ) -> Result<Summary, ApplyError> {
     let summary = plan.summary();
-    if plan.is_empty() && !plan.manifest_stale() {
+    if plan.is_empty() && !plan.managed_list_stale() {
         return Ok(summary);
     }
     let mut tree = Tree::new(out);
@@ -151,7 +151,7 @@ pub fn apply(
         .expected
         .keys()
         .map(String::as_str)
-        .filter(|p| *p != manifest::FILE_NAME);
+        .filter(|p| *p != managed::FILE_NAME);
     let now = Current::scan(out, paths)?;
     let drift = current::drift(&plan.expected, &now.stamps());
     if !drift.is_empty() {
@@ -175,7 +175,7 @@ pub fn apply(
             .map(|c| c.path.clone()),
     );
     if claim != plan.managed_before {
-        write_manifest(&root, &claim)?;
+        write_managed_list(&root, &claim)?;
         step(hook, Step::Claimed)?;
     }
 
@@ -251,9 +251,9 @@ pub fn apply(
         }
     }
 
-    // 8. The final manifest.
+    // 8. The final managed list.
     if plan.managed_after != claim {
-        write_manifest(&root, &plan.managed_after)?;
+        write_managed_list(&root, &plan.managed_after)?;
         step(hook, Step::Done)?;
     }
     drop(lock);
@@ -370,10 +370,10 @@ fn stage(folder: &Arc<Folder>, bytes: &[u8], mode: u32) -> Result<Staged, ApplyE
     Ok(staged)
 }
 
-/// Writes the manifest atomically and durably.
-fn write_manifest(root: &Arc<Folder>, paths: &BTreeSet<String>) -> Result<(), ApplyError> {
-    let tmp = stage(root, &manifest::render(paths), 0o644)?;
-    tmp.persist(manifest::FILE_NAME)?;
+/// Writes the managed list atomically and durably.
+fn write_managed_list(root: &Arc<Folder>, paths: &BTreeSet<String>) -> Result<(), ApplyError> {
+    let tmp = stage(root, &managed::render(paths), 0o644)?;
+    tmp.persist(managed::FILE_NAME)?;
     Ok(root.sync()?)
 }
 

@@ -1,5 +1,5 @@
 //! What `--out` holds now: the bytes, mode and modification time of every
-//! path a plan is concerned with, and the manifest of files mailc wrote.
+//! path a plan is concerned with, and the managed list of files mailc wrote.
 //! The only place the plan stage reads the file system.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -9,7 +9,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use thiserror::Error;
 
 use super::fingerprint::Fingerprint;
-use super::manifest::{self, ManifestError};
+use super::managed::{self, ManagedListError};
 use super::path::{self, PathError};
 use super::tree::{Compared, Tree, TreeError};
 use crate::output::Output;
@@ -106,10 +106,10 @@ pub enum ScanError {
     #[error(transparent)]
     Tree(#[from] TreeError),
     #[error("in `{}`: {source}", out.display())]
-    Manifest {
+    ManagedList {
         out: PathBuf,
         #[source]
-        source: ManifestError,
+        source: ManagedListError,
     },
     #[error(transparent)]
     Path(#[from] PathError),
@@ -130,17 +130,17 @@ impl ScanError {
 pub struct Current {
     /// By relative path; `None` when absent.
     pub files: BTreeMap<String, Option<Found>>,
-    /// The files mailc wrote earlier, from the manifest.
+    /// The files mailc wrote earlier, from the managed list.
     pub managed: BTreeSet<String>,
-    /// The manifest file itself, if present.
-    pub manifest: Option<Found>,
+    /// The managed list file itself, if present.
+    pub managed_file: Option<Found>,
     /// Paths found holding exactly their new bytes and mode, left out of
     /// `files` (see [`Current::scan_against`]).
     pub unchanged: BTreeSet<String>,
 }
 
 impl Current {
-    /// Reads the manifest, then every path of `paths` and every managed path.
+    /// Reads the managed list, then every path of `paths` and every managed path.
     /// A missing `out` folder is an empty one.
     pub fn scan<'a>(
         out: &Path,
@@ -156,7 +156,7 @@ impl Current {
         mut ahead: Prefetched,
     ) -> Result<Current, ScanError> {
         let mut tree = Tree::new(out);
-        let (manifest, managed) = read_manifest(&mut tree, out)?;
+        let (managed_file, managed) = read_managed_list(&mut tree, out)?;
         let mut files = BTreeMap::new();
         for p in paths {
             path::check(p)?;
@@ -172,7 +172,7 @@ impl Current {
         Ok(Current {
             files,
             managed,
-            manifest,
+            managed_file,
             unchanged: BTreeSet::new(),
         })
     }
@@ -187,7 +187,7 @@ impl Current {
         mut ahead: Prefetched,
     ) -> Result<Current, ScanError> {
         let mut tree = Tree::new(out);
-        let (manifest, managed) = read_manifest(&mut tree, out)?;
+        let (managed_file, managed) = read_managed_list(&mut tree, out)?;
         let mut files = BTreeMap::new();
         let mut unchanged = BTreeSet::new();
         for (p, file) in &output.files {
@@ -223,12 +223,12 @@ impl Current {
         Ok(Current {
             files,
             managed,
-            manifest,
+            managed_file,
             unchanged,
         })
     }
 
-    /// The stamps of every scanned path, the manifest included under its
+    /// The stamps of every scanned path, the managed list included under its
     /// file name.
     pub fn stamps(&self) -> BTreeMap<String, Option<Stamp>> {
         let mut m: BTreeMap<String, Option<Stamp>> = self
@@ -237,27 +237,27 @@ impl Current {
             .map(|(p, f)| (p.clone(), f.as_ref().map(Found::stamp)))
             .collect();
         m.insert(
-            manifest::FILE_NAME.to_string(),
-            self.manifest.as_ref().map(Found::stamp),
+            managed::FILE_NAME.to_string(),
+            self.managed_file.as_ref().map(Found::stamp),
         );
         m
     }
 }
 
-/// The manifest of `--out` and the paths it lists.
-fn read_manifest(
+/// The managed list of `--out` and the paths it lists.
+fn read_managed_list(
     tree: &mut Tree,
     out: &Path,
 ) -> Result<(Option<Found>, BTreeSet<String>), ScanError> {
-    let manifest = tree.read(manifest::FILE_NAME)?;
-    let managed = match &manifest {
-        Some(m) => manifest::parse(&m.bytes).map_err(|source| ScanError::Manifest {
+    let managed_file = tree.read(managed::FILE_NAME)?;
+    let managed = match &managed_file {
+        Some(m) => managed::parse(&m.bytes).map_err(|source| ScanError::ManagedList {
             out: out.to_path_buf(),
             source,
         })?,
         None => BTreeSet::new(),
     };
-    Ok((manifest, managed))
+    Ok((managed_file, managed))
 }
 
 /// Files of an output folder read ahead, while the spec still compiles: the
@@ -280,8 +280,8 @@ impl Prefetched {
     pub fn read(out: &Path, wanted: impl Fn(&str) -> bool) -> Prefetched {
         let mut files = BTreeMap::new();
         let mut tree = Tree::new(out);
-        let managed = match tree.read(manifest::FILE_NAME) {
-            Ok(Some(m)) => manifest::parse(&m.bytes).unwrap_or_default(),
+        let managed = match tree.read(managed::FILE_NAME) {
+            Ok(Some(m)) => managed::parse(&m.bytes).unwrap_or_default(),
             _ => BTreeSet::new(),
         };
         for p in managed {
@@ -370,14 +370,14 @@ mod tests {
         let cur = Current::scan(&dir.path().join("nope"), ["dns/a.zone"]).unwrap();
         assert_eq!(cur.files.get("dns/a.zone"), Some(&None));
         assert!(cur.managed.is_empty());
-        assert_eq!(cur.stamps().get(manifest::FILE_NAME), Some(&None));
+        assert_eq!(cur.stamps().get(managed::FILE_NAME), Some(&None));
     }
 
     #[test]
     fn reads_managed_files_too() {
         let dir = tempfile::tempdir().unwrap();
         let set: BTreeSet<String> = ["old/file".to_string()].into();
-        std::fs::write(dir.path().join(manifest::FILE_NAME), manifest::render(&set)).unwrap();
+        std::fs::write(dir.path().join(managed::FILE_NAME), managed::render(&set)).unwrap();
         std::fs::create_dir(dir.path().join("old")).unwrap();
         std::fs::write(dir.path().join("old/file"), "x").unwrap();
         let cur = Current::scan(dir.path(), ["new"]).unwrap();
@@ -391,7 +391,7 @@ mod tests {
     fn scan_against_keeps_only_what_differs() {
         let dir = tempfile::tempdir().unwrap();
         let set: BTreeSet<String> = ["old".to_string(), "same".to_string()].into();
-        std::fs::write(dir.path().join(manifest::FILE_NAME), manifest::render(&set)).unwrap();
+        std::fs::write(dir.path().join(managed::FILE_NAME), managed::render(&set)).unwrap();
         for (name, text) in [("same", "s\n"), ("old", "o\n"), ("changed", "before\n")] {
             std::fs::write(dir.path().join(name), text).unwrap();
         }

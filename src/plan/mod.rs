@@ -7,10 +7,10 @@
 //! ```text
 //! Output (in memory) + Current (what --out holds)  →  Plan  →  render (text, JSON)
 //!                                                          →  PlanFile (saved, fingerprints only for secrets)
-//!                                                          →  apply (lock, atomic writes, manifest)
+//!                                                          →  apply (lock, atomic writes, managed list)
 //! ```
 //!
-//! mailc deletes only files it wrote earlier: the [`manifest`] in `--out`
+//! mailc deletes only files it wrote earlier: the [`managed`] list in `--out`
 //! records them. A file a person put in `--out` is never touched unless the
 //! spec now produces a file at that very path (then the plan shows it as a
 //! change).
@@ -18,7 +18,7 @@
 pub mod apply;
 pub mod current;
 pub mod fingerprint;
-pub mod manifest;
+pub mod managed;
 pub mod path;
 pub mod planfile;
 pub mod render;
@@ -130,12 +130,12 @@ impl std::fmt::Display for Summary {
 pub struct Plan {
     /// Sorted by path; unchanged files are not listed.
     pub changes: Vec<Change>,
-    /// The files mailc had written before (the manifest as found).
+    /// The files mailc had written before (the managed list as found).
     pub managed_before: BTreeSet<String>,
     /// The files mailc owns after the apply: every path of the output.
     pub managed_after: BTreeSet<String>,
     /// What each path concerned held when the plan was made (`None`:
-    /// absent), the manifest included. An apply refuses to run when `--out`
+    /// absent), the managed list included. An apply refuses to run when `--out`
     /// no longer matches.
     pub expected: BTreeMap<String, Option<Stamp>>,
 }
@@ -239,9 +239,9 @@ impl Plan {
         self.changes.is_empty()
     }
 
-    /// The manifest needs rewriting even though no file changes (e.g. after
+    /// The managed list needs rewriting even though no file changes (e.g. after
     /// an interrupted apply, or when a managed file was removed by hand).
-    pub fn manifest_stale(&self) -> bool {
+    pub fn managed_list_stale(&self) -> bool {
         self.managed_before != self.managed_after
     }
 }
@@ -262,7 +262,7 @@ mod tests {
                 .map(|(p, f)| (p.to_string(), f.clone()))
                 .collect(),
             managed: managed.iter().map(|s| s.to_string()).collect(),
-            manifest: None,
+            managed_file: None,
             unchanged: BTreeSet::new(),
         }
     }
@@ -293,7 +293,7 @@ mod tests {
         assert_eq!(preview.changes, plan.changes);
         assert_eq!(preview.managed_after, plan.managed_after);
         assert!(preview.expected.is_empty());
-        assert_eq!(plan.expected.len(), 3, "a, b and the manifest");
+        assert_eq!(plan.expected.len(), 3, "a, b and the managed list");
     }
 
     #[test]
@@ -344,7 +344,7 @@ mod tests {
         let cur = current(&[("gone", None)], &["gone"]);
         let plan = Plan::new(&out, cur).unwrap();
         assert!(plan.is_empty());
-        assert!(plan.manifest_stale());
+        assert!(plan.managed_list_stale());
         assert_eq!(plan.summary().to_string(), "No changes.");
     }
 

@@ -1,6 +1,6 @@
 //! Which relative paths mailc may write under `--out`: plain `/`-separated
 //! names that stay inside the folder and never collide with mailc's own
-//! bookkeeping files. Checked for every compiled path, every manifest entry
+//! bookkeeping files. Checked for every compiled path, every managed-list entry
 //! and every path read from a plan file (which a person could have edited).
 
 use std::path::{Path, PathBuf};

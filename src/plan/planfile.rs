@@ -28,7 +28,7 @@ use thiserror::Error;
 
 use super::current::{self, Current, Drift, Mode, Stamp};
 use super::fingerprint::Fingerprint;
-use super::manifest;
+use super::managed;
 use super::path::{self, PathError};
 use super::seal::{PlanKey, SealError};
 use super::{Action, Plan, Summary};
@@ -126,7 +126,7 @@ pub struct PlanFile {
     /// The files mailc owns after the apply.
     pub managed: BTreeSet<String>,
     /// What every path concerned held when the plan was made (`null`:
-    /// absent), the manifest included.
+    /// absent), the managed list included.
     pub expected: BTreeMap<String, Option<Stamp>>,
     /// Zones pushed to DNS servers: the state each was read in, and what
     /// the push changes there.
@@ -379,7 +379,7 @@ impl PlanFile {
         self.expected
             .keys()
             .map(String::as_str)
-            .filter(|p| *p != manifest::FILE_NAME)
+            .filter(|p| *p != managed::FILE_NAME)
     }
 
     /// How `--out` differs from what the plan expected.
@@ -456,7 +456,7 @@ impl PlanFile {
             path::check(p)?;
         }
         for p in self.expected.keys() {
-            if p != manifest::FILE_NAME {
+            if p != managed::FILE_NAME {
                 path::check(p)?;
             }
         }

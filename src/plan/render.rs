@@ -1,6 +1,6 @@
 //! Showing a plan: text for people (a block per file — `add`, `change` or
 //! `delete` and the path, a record summary for a changed zone, a unified
-//! diff — or, compact, one line per file; colour when asked) and JSON for
+//! diff — or, compact, one line per file; color when asked) and JSON for
 //! bots.
 //! The bytes of sensitive files never reach either: they show as
 //! "(sensitive content hidden)".
@@ -155,7 +155,22 @@ pub fn auto_view(plan: &Plan) -> (View, usize) {
     (view, changed)
 }
 
-/// Writes `text` in `style` when colouring.
+/// `text` in `style` when `color` is on, plain otherwise: the one place a
+/// text output of mailc (plans, pushes, `mailc check`) is colored.
+pub struct Paint<'a>(pub bool, pub Style, pub &'a str);
+
+impl std::fmt::Display for Paint<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let Paint(color, style, text) = *self;
+        if color && style != Style::new() {
+            write!(f, "{style}{text}{style:#}")
+        } else {
+            f.write_str(text)
+        }
+    }
+}
+
+/// Writes `text` in `style` when coloring.
 struct Painter<W> {
     w: W,
     color: bool,
@@ -163,11 +178,7 @@ struct Painter<W> {
 
 impl<W: Write> Painter<W> {
     fn put(&mut self, style: Style, text: &str) -> io::Result<()> {
-        if self.color && style != Style::new() {
-            write!(self.w, "{style}{text}{style:#}")
-        } else {
-            self.w.write_all(text.as_bytes())
-        }
+        write!(self.w, "{}", Paint(self.color, style, text))
     }
 
     fn line(&mut self, style: Style, text: &str) -> io::Result<()> {

@@ -138,7 +138,7 @@ impl Logins {
         if self.locked(ip) {
             return Verdict::Locked;
         }
-        let address = super::router::normalize(login.trim()).map(|(l, d)| format!("{l}@{d}"));
+        let address = super::decision::normalize(login.trim()).map(|(l, d)| format!("{l}@{d}"));
         let user = address
             .as_ref()
             .and_then(|a| m.users.get(a).map(|u| (a, u)));

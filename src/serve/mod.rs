@@ -7,7 +7,7 @@
 //! - [`pop3`]: POP3 (110, 995), for the domains that offer it;
 //! - [`store`]: the Maildir++ store, durable before any `250`;
 //! - [`queue`]: outbound mail with retries, SRS, DKIM signing, bounces;
-//! - [`router`]: the per-recipient decision, looked up in the manifest;
+//! - [`decision`]: the per-recipient decision, looked up in the manifest;
 //! - [`tls`]: the certificate, or a self-signed one for trying things out.
 //!
 //! Plaintext `LOGIN` / `AUTH PLAIN` / `USER`+`PASS` are accepted on loopback connections
@@ -15,12 +15,12 @@
 
 pub mod address;
 pub mod auth;
+pub mod decision;
 pub mod imap;
 pub mod log;
 pub mod pool;
 pub mod pop3;
 pub mod queue;
-pub mod router;
 pub mod sending;
 pub mod smtp;
 pub mod store;

@@ -223,13 +223,13 @@ impl Run {
     }
 }
 
-/// Runs `mailc ARGS` in `dir`, without colour and with no stdin.
+/// Runs `mailc ARGS` in `dir`, without color and with no stdin.
 pub fn mailc(dir: &Path, args: &[&str]) -> Run {
     Mailc::new(dir, args).run()
 }
 
 /// One run of the `mailc` binary, built up before it runs: by default
-/// without colour, with no stdin, and with the fault injection of
+/// without color, with no stdin, and with the fault injection of
 /// `MAILC_FAULT_AFTER_STEPS` off whatever the test's own environment says.
 pub struct Mailc {
     cmd: std::process::Command,
@@ -247,9 +247,9 @@ impl Mailc {
         Mailc { cmd, stdin: None }
     }
 
-    /// Leaves colour to mailc's own choice (`NO_COLOR` unset), as a user's
+    /// Leaves color to mailc's own choice (`NO_COLOR` unset), as a user's
     /// shell would.
-    pub fn colour_as_users_see_it(mut self) -> Mailc {
+    pub fn color_as_users_see_it(mut self) -> Mailc {
         self.cmd.env_remove("NO_COLOR");
         self
     }

@@ -31,7 +31,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::{Notify, Semaphore};
 use tokio::task::JoinSet;
 
-use super::router::{Decision, decide};
+use super::decision::{Decision, decide};
 use super::{Shared, log};
 use crate::manifest::{Manifest, NextHop};
 use client::Outcome;

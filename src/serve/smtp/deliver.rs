@@ -11,8 +11,8 @@ use std::net::{IpAddr, SocketAddr};
 use crate::manifest::{NextHop, Target, User};
 use crate::rules::engine::{self, Answer, INBOX};
 use crate::rules::message::Header;
+use crate::serve::decision::{self, Decision};
 use crate::serve::queue::{Kind, Outgoing};
-use crate::serve::router::{self, Decision};
 use crate::serve::{Shared, address, store};
 
 /// How many times a rule's forward or an autoresponder's reply to one of
@@ -247,7 +247,7 @@ fn send_on(
     message: &[u8],
     depth: u32,
 ) -> io::Result<()> {
-    let route = match router::decide(&shared.manifest, to) {
+    let route = match decision::decide(&shared.manifest, to) {
         Decision::Deliver(t) => Route::Deliver(t),
         Decision::Relay(hop) => Route::Relay(hop),
         // Checked when the spec was: nothing of ours refuses a rule's

@@ -1,5 +1,5 @@
 //! MAIL and RCPT on an SMTP session: who may send from which address, and
-//! each recipient decided at RCPT by the router ([`router::decide`]) with
+//! each recipient decided at RCPT ([`decision::decide`]) with
 //! the SRS return path, the sending limits and the quota looked at there.
 
 use smtp_proto::MailFrom;
@@ -9,7 +9,7 @@ use super::deliver::{Recipient, Route};
 use super::{Session, Transaction};
 use crate::manifest::SendKind;
 use crate::serve::address::{self, Path, PathError};
-use crate::serve::router::{self, Decision};
+use crate::serve::decision::{self, Decision};
 
 impl Session {
     pub(super) async fn mail(&mut self, from: MailFrom<String>, line: &[u8]) {
@@ -44,7 +44,7 @@ impl Session {
         if let Some(user) = &self.user
             && self.service.is_submission()
         {
-            let owned = router::normalize(&address)
+            let owned = decision::normalize(&address)
                 .map(|(l, d)| format!("{l}@{d}"))
                 .is_some_and(|a| {
                     self.shared
@@ -93,7 +93,7 @@ impl Session {
                 ));
             }
             Ok(Path::Mailbox(a)) => a,
-            Ok(Path::Postmaster) => match router::postmaster(&self.shared.manifest) {
+            Ok(Path::Postmaster) => match decision::postmaster(&self.shared.manifest) {
                 Some(a) => a,
                 None => return self.error(&crate::reply::unknown("postmaster")),
             },
@@ -104,7 +104,7 @@ impl Session {
             Err(e) => return self.error(&format!("501 5.1.3 {}", e.reason())),
         };
         let address = address.as_str();
-        let mut normalized = router::normalize(address)
+        let mut normalized = decision::normalize(address)
             .map_or_else(|| address.to_string(), |(l, d)| format!("{l}@{d}"));
         // An SRS address we made is honoured only for a bounce (null
         // sender): anyone else could use it to reach the original sender.
@@ -121,7 +121,7 @@ impl Session {
             }
             return self.conn.reply("250 2.1.5 OK");
         }
-        let route = match router::decide(&self.shared.manifest, address) {
+        let route = match decision::decide(&self.shared.manifest, address) {
             Decision::Deliver(t) => Route::Deliver(t),
             Decision::Relay(hop) => Route::Relay(hop),
             Decision::Bounce => Route::Bounce,
@@ -138,7 +138,7 @@ impl Session {
                 Route::Remote
             }
             Decision::NotOurs => {
-                return self.error(&router::relay_denied_reply(&normalized));
+                return self.error(&decision::relay_denied_reply(&normalized));
             }
         };
         if let Route::Deliver(t) = &route
@@ -177,7 +177,7 @@ impl Session {
 
     /// The original sender behind an SRS address of one of our domains
     /// that rewrites forwards (RFC 5321 §4.5.5: the bounce of a forward
-    /// comes back to it). Forged or expired ones are left to the router.
+    /// comes back to it). Forged or expired ones are left to [`decision::decide`].
     async fn srs_return(&self, address: &str, normalized: &str) -> Option<String> {
         let domain = normalized.rsplit_once('@')?.1;
         if !self.shared.manifest.domains.get(domain)?.srs

@@ -8,7 +8,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use super::conn::{End, Line};
 use super::{AUTH_LOGIN, AUTH_PLAIN, BARE_COMMAND, LOCKED, Session};
 use crate::serve::auth::Verdict;
-use crate::serve::{Shared, address, log, router};
+use crate::serve::{Shared, address, decision, log};
 
 impl Session {
     pub(super) async fn auth(&mut self, mechanism: u64, initial: String) -> Result<(), End> {
@@ -164,7 +164,7 @@ pub(super) fn header_from_owned(shared: &Shared, user: &str, message: &[u8]) -> 
         return Err("550 5.7.1 more than one header From (RFC 5322 §3.6 allows one)".into());
     }
     let owned = |a: &str| {
-        router::normalize(a)
+        decision::normalize(a)
             .map(|(l, d)| format!("{l}@{d}"))
             .is_some_and(|a| {
                 shared

@@ -8,9 +8,9 @@
 //! - every path of MAIL and RCPT is read by [`address::parse_path`]: one
 //!   that could not be written back safely (control characters, NUL) is
 //!   refused there, and what leaves again is written from the parsed form;
-//! - every recipient is decided at RCPT by [`super::router::decide`], so the server
+//! - every recipient is decided at RCPT by [`super::decision::decide`], so the server
 //!   answers what `mailc route` explains; the additions are `<Postmaster>`
-//!   without a domain ([`super::router::postmaster`]) and an SRS address we made,
+//!   without a domain ([`super::decision::postmaster`]) and an SRS address we made,
 //!   whose bounce (null sender only) goes on to the original sender;
 //! - sending limits (submission only): each MAIL counts a message and
 //!   each accepted RCPT a recipient for the login and its domain, durably

@@ -1,4 +1,4 @@
-//! The manifest: `--out/.mailc-managed`, the list of files mailc wrote there.
+//! The managed list: `--out/.mailc-managed`, the list of files mailc wrote there.
 //! Only files it lists are ever deleted, so a file a person put in `--out`
 //! is never removed. It is written atomically: before an apply writes
 //! anything it lists the old files and the ones to add (so an interrupted
@@ -11,14 +11,14 @@ use thiserror::Error;
 
 use super::path::{self, PathError};
 
-/// The manifest's file name in `--out`.
+/// The managed list's file name in `--out`.
 pub const FILE_NAME: &str = ".mailc-managed";
 
 /// The first line; the number is the format version.
 const HEADER: &str = "# mailc managed files, format 1: mailc deletes only the files listed here";
 
 #[derive(Debug, Error, PartialEq, Eq)]
-pub enum ManifestError {
+pub enum ManagedListError {
     #[error("`{FILE_NAME}` was not written by this version of mailc (its first line is `{0}`)")]
     Header(String),
     #[error("`{FILE_NAME}` is not UTF-8 text")]
@@ -31,20 +31,20 @@ pub enum ManifestError {
     },
 }
 
-/// Parses a manifest's text into the set of managed paths.
-pub fn parse(bytes: &[u8]) -> Result<BTreeSet<String>, ManifestError> {
-    let text = std::str::from_utf8(bytes).map_err(|_| ManifestError::NotUtf8)?;
+/// Parses a managed list's text into the set of managed paths.
+pub fn parse(bytes: &[u8]) -> Result<BTreeSet<String>, ManagedListError> {
+    let text = std::str::from_utf8(bytes).map_err(|_| ManagedListError::NotUtf8)?;
     let mut lines = text.lines();
     let first = lines.next().unwrap_or("");
     if first != HEADER {
-        return Err(ManifestError::Header(first.chars().take(80).collect()));
+        return Err(ManagedListError::Header(first.chars().take(80).collect()));
     }
     let mut set = BTreeSet::new();
     for (i, line) in lines.enumerate() {
         if line.is_empty() {
             continue;
         }
-        path::check(line).map_err(|source| ManifestError::Path {
+        path::check(line).map_err(|source| ManagedListError::Path {
             line: i + 2,
             source,
         })?;
@@ -53,7 +53,7 @@ pub fn parse(bytes: &[u8]) -> Result<BTreeSet<String>, ManifestError> {
     Ok(set)
 }
 
-/// The manifest's bytes for a set of (checked) paths: sorted, one a line.
+/// The managed list's bytes for a set of (checked) paths: sorted, one a line.
 pub fn render(paths: &BTreeSet<String>) -> Vec<u8> {
     let mut s =
         String::with_capacity(HEADER.len() + 1 + paths.iter().map(|p| p.len() + 1).sum::<usize>());
@@ -80,11 +80,14 @@ mod tests {
 
     #[test]
     fn refuses_foreign_files_and_escaping_paths() {
-        assert!(matches!(parse(b"hello\n"), Err(ManifestError::Header(_))));
+        assert!(matches!(
+            parse(b"hello\n"),
+            Err(ManagedListError::Header(_))
+        ));
         let bad = format!("{HEADER}\n../../etc/passwd\n");
         assert!(matches!(
             parse(bad.as_bytes()),
-            Err(ManifestError::Path { line: 2, .. })
+            Err(ManagedListError::Path { line: 2, .. })
         ));
     }
 }

@@ -1,4 +1,5 @@
-//! Routing per (domain, host), as cPanel's "Email Routing" decides it.
+//! Each host's role for a domain (the spec's `routing`), as cPanel's "Email
+//! Routing" decides it.
 //!
 //! `auto`: a host absent from the MX list treats the domain as remote; the host
 //! at the lowest preference value is local; a host listed only at a higher
