@@ -14,9 +14,7 @@
 //! a base command of their own, so one grammar reads them everywhere.
 
 use imap_codec::CommandCodec;
-use imap_codec::ResponseCodec;
 use imap_codec::decode::Decoder;
-use imap_codec::encode::Encoder;
 use std::collections::BTreeMap;
 
 use imap_next::imap_types::IntoStatic;
@@ -25,14 +23,16 @@ use imap_next::imap_types::core::{Atom, QuotedChar, Tag};
 use imap_next::imap_types::extensions::binary::LiteralOrLiteral8;
 use imap_next::imap_types::flag::FlagNameAttribute;
 use imap_next::imap_types::mailbox::Mailbox;
-use imap_next::imap_types::response::{Code, CodeOther, Data, Response, Status, StatusKind};
+use imap_next::imap_types::response::{Code, CodeOther, Data, Status, StatusKind};
 use imap_next::imap_types::status::StatusDataItemName;
 use imap_next::server::Server;
 
+use super::answer::{bad, encode, no, ok, status};
+use super::flags::flag_names;
+use super::mailboxes::wildcard;
 use super::maildir::{self, DELIMITER, Flags, Folder, Name, Refusal};
-use super::session::{
-    Selected, Session, bad, blocking, flag_names, no, ok, status, used, wildcard,
-};
+use super::quota::used;
+use super::session::{Selected, Session, blocking};
 use super::sort;
 
 /// A command read here, or why it is malformed (answered `BAD`).
@@ -673,13 +673,6 @@ fn set(ids: &[u32]) -> String {
         i = j + 1;
     }
     out
-}
-
-/// A response as imap-codec writes it.
-pub(super) fn encode(data: Data<'static>) -> Vec<u8> {
-    ResponseCodec::default()
-        .encode(&Response::Data(data))
-        .dump()
 }
 
 /// The mailbox names of a MULTIAPPEND's commands (all the same).

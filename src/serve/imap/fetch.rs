@@ -1,7 +1,7 @@
 //! FETCH (RFC 3501 §6.4.5, with BINARY of RFC 3516 §4.2) and STORE
 //! (§6.4.6) on the selected mailbox.
 
-use std::num::{NonZeroU32, NonZeroU64};
+use std::num::NonZeroU32;
 
 use imap_next::imap_types::IntoStatic;
 use imap_next::imap_types::command::FetchModifier;
@@ -11,17 +11,17 @@ use imap_next::imap_types::extensions::binary::Literal8;
 use imap_next::imap_types::fetch::{
     MacroOrMessageDataItemNames, MessageDataItem, MessageDataItemName, Section,
 };
-use imap_next::imap_types::flag::{Flag, FlagFetch, StoreResponse, StoreType};
+use imap_next::imap_types::flag::{Flag, StoreResponse, StoreType};
 use imap_next::imap_types::response::{Data, Status};
 use imap_next::imap_types::sequence::SequenceSet;
 use imap_next::server::{ResponseHandle, Server};
 
+use super::answer::{bad, encode, missing, no, ok, status, uid_sequence_set, uid_set};
 use super::binary;
-use super::maildir::{Entry, Flags, Folder, Refusal};
+use super::flags::{announce_keywords, flag_names, flags_item, modseq_item};
+use super::maildir::{Flags, Folder, Refusal};
 use super::message::{Parsed, What};
-use super::session::{
-    Session, announce_keywords, bad, blocking, flag_names, missing, no, ok, uid_sequence_set,
-};
+use super::session::{Session, blocking};
 
 /// The most message bytes one step of a FETCH reads before sending.
 const CHUNK_BYTES: u64 = 8 << 20;
@@ -40,44 +40,6 @@ pub(super) struct FetchJob {
     pub(super) uid: bool,
     /// Indexes into the selected mailbox.
     pub(super) chunks: Vec<Vec<usize>>,
-}
-
-/// `FLAGS (...)`, with `\Recent` for a message new to this session.
-pub(super) fn flags_item(flags: &Flags, recent: bool) -> MessageDataItem<'static> {
-    let mut out: Vec<FlagFetch<'static>> = flags
-        .iter()
-        .filter_map(|f| Flag::try_from(f.as_str()).ok().map(|f| f.into_static()))
-        .map(FlagFetch::Flag)
-        .collect();
-    if recent {
-        out.push(FlagFetch::Recent);
-    }
-    MessageDataItem::Flags(out)
-}
-
-/// The items of an unsolicited flag change: `FLAGS`, with `UID` when
-/// QRESYNC is on and `MODSEQ` when CONDSTORE is (RFC 7162 §3.2.4, §3.1.4).
-pub(super) fn flags_items(
-    e: &Entry,
-    recent: bool,
-    with_uid: bool,
-    with_modseq: bool,
-) -> Vec<MessageDataItem<'static>> {
-    let mut items = Vec::new();
-    if with_uid {
-        items.push(MessageDataItem::Uid(
-            NonZeroU32::new(e.uid).unwrap_or(NonZeroU32::MIN),
-        ));
-    }
-    items.push(flags_item(&e.flags, recent));
-    if with_modseq {
-        items.push(modseq_item(e.modseq));
-    }
-    items
-}
-
-pub(super) fn modseq_item(modseq: u64) -> MessageDataItem<'static> {
-    MessageDataItem::ModSeq(NonZeroU64::new(modseq).unwrap_or(NonZeroU64::MIN))
 }
 
 /// Message bytes as a literal. A literal cannot hold NUL (RFC 3501 §4.3),
@@ -130,7 +92,7 @@ fn fetch_line(seq: u32, items: Vec<(MessageDataItem<'static>, Option<u32>)>) -> 
     let mut out = format!("* {seq} FETCH (").into_bytes();
     let head = b"* 1 FETCH (";
     for (n, (item, origin)) in items.into_iter().enumerate() {
-        let bytes = super::ext::encode(Data::Fetch {
+        let bytes = encode(Data::Fetch {
             seq: NonZeroU32::MIN,
             items: Vec1::from(item),
         });
@@ -505,7 +467,7 @@ impl Session {
                 Ok(last)
             }
             // RFC 3516 §4.3.
-            Ok(Err(())) => Err(super::session::status(
+            Ok(Err(())) => Err(status(
                 tag,
                 imap_next::imap_types::response::StatusKind::No,
                 Some(imap_next::imap_types::response::Code::Other(
@@ -615,8 +577,8 @@ impl Session {
                 server.enqueue_data(d);
             }
         }
-        if let Some(set) = super::session::uid_set(modified.into_iter()) {
-            return super::session::status(
+        if let Some(set) = uid_set(modified.into_iter()) {
+            return status(
                 tag,
                 imap_next::imap_types::response::StatusKind::Ok,
                 Some(imap_next::imap_types::response::Code::Modified(

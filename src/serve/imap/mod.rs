@@ -7,7 +7,21 @@
 //! imap-next's server flow over imap-codec; messages are read with
 //! mail-parser.
 //!
-//! - [`session`]: one connection: states, commands, IDLE, STARTTLS;
+//! - [`conn`]: one connection: the read loop, AUTHENTICATE, IDLE,
+//!   STARTTLS, autologout and shutdown;
+//! - [`session`]: one session's state: login, extensions turned on, the
+//!   selected mailbox, mailbox names as the client writes them;
+//! - [`command`]: which room answers a command, in which state;
+//! - [`login`]: CAPABILITY, LOGIN, AUTHENTICATE PLAIN, ENABLE, ID;
+//! - [`mailboxes`]: CREATE, DELETE, RENAME, (UN)SUBSCRIBE, LIST, LSUB,
+//!   STATUS, NAMESPACE;
+//! - [`quota`]: GETQUOTA, GETQUOTAROOT;
+//! - [`selected`]: SELECT, EXAMINE, EXPUNGE and the updates every command
+//!   brings;
+//! - [`query`]: SEARCH, SORT and THREAD;
+//! - [`copy`]: COPY and MOVE;
+//! - [`flags`]: FLAGS, PERMANENTFLAGS and the FLAGS items of FETCH;
+//! - [`answer`]: statuses, codes, UID and sequence sets;
 //! - [`ext`]: the extended commands imap-codec does not read;
 //! - [`wire`]: its bytes: backpressure, and the limits before login;
 //! - [`maildir`]: mailboxes on disk, UIDs, flags, subscriptions, locking;
@@ -17,19 +31,29 @@
 //! - [`binary`]: BINARY's decoded parts, binary parts stored as base64;
 //! - [`message`]: ENVELOPE, BODYSTRUCTURE and body sections;
 //! - [`search`]: SEARCH keys and sequence sets;
-//! - [`sort`]: SORT and THREAD;
+//! - [`sort`]: SORT's keys and orders, THREAD's algorithms;
 //! - [`utf7`]: mailbox names in modified UTF-7 and UTF-8.
 //!
 //! The hierarchy delimiter is `.`, Maildir++'s (and Dovecot's default for
 //! it): mailbox `Work.Old` is the folder `.Work.Old/`.
 
+mod answer;
 mod binary;
+mod command;
+mod conn;
+mod copy;
 mod expunged;
 mod ext;
 mod fetch;
+mod flags;
+mod login;
+mod mailboxes;
 pub mod maildir;
 pub mod message;
+mod query;
+mod quota;
 mod search;
+mod selected;
 mod session;
 mod sort;
 mod utf7;
@@ -66,5 +90,5 @@ pub async fn serve(
         pool,
         busy,
     };
-    super::accept_sessions(listener, service, shared, shutdown, session::run).await;
+    super::accept_sessions(listener, service, shared, shutdown, conn::run).await;
 }
