@@ -137,7 +137,7 @@ impl Policy {
             Ok(t) => t,
             Err(e) => {
                 eprintln!("mailc policy: {e}");
-                return "action=451 4.3.5 sending limits unavailable, try again later".into();
+                return format!("action={}", crate::reply::LIMITS_UNAVAILABLE);
             }
         };
         let sender = table.sender(&login);
@@ -168,7 +168,7 @@ impl Policy {
                     "mailc policy: {}: cannot record a count: {e}",
                     counters.path().display()
                 );
-                "action=451 4.3.0 sending limits cannot be counted, try again later".into()
+                format!("action={}", crate::reply::UNCOUNTED)
             }
         }
     }

@@ -26,7 +26,7 @@ pub enum Decision {
 
 /// Refusal for a stranger asking us to relay.
 pub fn relay_denied_reply(address: &str) -> String {
-    format!("550 5.7.1 <{address}>: relay access denied")
+    reply::relay_denied(550, address)
 }
 
 /// Splits `local@domain` and lowercases it (domains are A-labels in the

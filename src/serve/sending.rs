@@ -10,10 +10,6 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use crate::manifest::{Manifest, SendKind};
 use crate::ratelimit::{Counters, Sender, domain_of};
 
-/// The reply when a count cannot be written: the mail waits rather than
-/// pass uncounted.
-const UNCOUNTED: &str = "451 4.3.0 sending limits cannot be counted, try again later";
-
 /// The counters of one server, opened on first use.
 pub struct Sending {
     path: PathBuf,
@@ -65,7 +61,7 @@ impl Sending {
                 "send-counts-failed",
                 &[("path", &self.path.display()), ("error", &e)],
             );
-            Err(UNCOUNTED.to_string())
+            Err(crate::reply::UNCOUNTED.to_string())
         })
     }
 }

@@ -168,9 +168,9 @@ impl EximConf {
                 unknown: crate::reply::unknown(ADDRESS),
                 null_mx: crate::reply::null_mx(ADDRESS, "$domain"),
                 mail_off: crate::reply::mail_off(ADDRESS, "$domain"),
-                relay_denied: format!("554 5.7.1 <{ADDRESS}>: relay access denied"),
-                auth_required: "530 5.7.0 authentication required".into(),
-                not_owned: "553 5.7.1 <$sender_address>: sender address rejected: not owned by user $authenticated_id".into(),
+                relay_denied: crate::reply::relay_denied(554, ADDRESS),
+                auth_required: crate::reply::AUTH_REQUIRED.into(),
+                not_owned: crate::reply::EXIM_NOT_OWNED.into(),
             },
             loopback: install.listen == Listen::Loopback,
             auth_advertise: format!(

@@ -50,7 +50,7 @@ use std::borrow::Cow;
 use serde::Serialize;
 
 use crate::model::{Domain, Expansion, Model, Role, Unknown};
-use crate::reply::MAIL_OFF_STATUS;
+use crate::reply::{self, MAIL_OFF, NULL_MX, UNKNOWN, USER_UNKNOWN};
 
 /// Text of a table: borrowed from the model where it can be (addresses,
 /// `OK`), built where it must be (expansions, replies).
@@ -111,9 +111,11 @@ impl<'a> Table<'a> {
     }
 }
 
-/// The reply text Postfix gives an unknown virtual mailbox, reused for
-/// claimed addresses that receive nothing so both read the same.
-pub const USER_UNKNOWN: &str = "User unknown in virtual mailbox table";
+/// Postfix's `error:` transport refusing with `status` and `text`, as the
+/// access map does at RCPT.
+fn error_transport(status: reply::Status, text: &str) -> String {
+    format!("error:{} {text}", status.enhanced)
+}
 
 /// Every table of one host.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -239,19 +241,19 @@ pub fn build<'a>(model: &'a Model, host: &str, hops: &Hops) -> Tables<'a> {
     let mut t = Tables::default();
     for d in model.domains.values() {
         if d.null_mx() {
-            let why = crate::reply::null_mx_reason(&d.name);
+            let why = reply::null_mx_reason(&d.name);
             t.recipient_access
-                .insert(d.name.as_str(), format!("556 5.1.10 {why}"));
+                .insert(d.name.as_str(), NULL_MX.reply(&why));
             t.transport
-                .insert(d.name.as_str(), format!("error:5.1.10 {why}"));
+                .insert(d.name.as_str(), error_transport(NULL_MX, &why));
             continue;
         }
         if !d.mail {
-            let why = crate::reply::mail_off_reason(&d.name);
+            let why = reply::mail_off_reason(&d.name);
             t.recipient_access
-                .insert(d.name.as_str(), format!("{MAIL_OFF_STATUS} {why}"));
+                .insert(d.name.as_str(), MAIL_OFF.reply(&why));
             t.transport
-                .insert(d.name.as_str(), format!("error:5.7.1 {why}"));
+                .insert(d.name.as_str(), error_transport(MAIL_OFF, &why));
             continue;
         }
         match d.roles.get(host) {
@@ -314,9 +316,9 @@ fn refuse<'a>(d: &'a Domain, t: &mut Tables<'a>) {
         if r.target.is_empty() {
             let a = address(local, d);
             t.recipient_access
-                .insert(a.clone(), format!("550 5.1.1 {USER_UNKNOWN}"));
+                .insert(a.clone(), UNKNOWN.reply(USER_UNKNOWN));
             t.transport
-                .insert(a.clone(), format!("error:5.1.1 {USER_UNKNOWN}"));
+                .insert(a.clone(), error_transport(UNKNOWN, USER_UNKNOWN));
             t.virtual_aliases.insert(a.clone(), a);
         }
     }
@@ -401,7 +403,7 @@ fn backup<'a>(d: &'a Domain, primary: &str, t: &mut Tables<'a>) {
     t.relay_domains.insert(d.name.as_str(), "OK");
     t.transport
         .insert(d.name.as_str(), format!("smtp:{primary}"));
-    let refused = format!("550 5.1.1 {USER_UNKNOWN}");
+    let refused = UNKNOWN.reply(USER_UNKNOWN);
     if accepts_any(d) {
         t.relay_recipients.insert(format!("@{}", d.name), "OK");
     } else {

@@ -5,22 +5,21 @@ use std::borrow::Cow;
 
 use smtp_proto::{Error as ParseError, Request};
 
+use crate::reply;
 use crate::serve::address::{self, Path, PathError};
 
 /// The reply for a line smtp-proto could not parse.
 fn parse_error(e: &ParseError) -> String {
     match e {
-        ParseError::UnknownCommand => "500 5.5.1 command unrecognized".to_string(),
-        ParseError::InvalidSenderAddress => "501 5.1.7 bad sender address syntax".to_string(),
-        ParseError::InvalidRecipientAddress => crate::reply::bad_syntax(None),
-        ParseError::SyntaxError { syntax } => format!("501 5.5.4 syntax: {syntax}"),
-        ParseError::InvalidParameter { param } => {
-            format!("501 5.5.4 invalid parameter {}", printable(param))
-        }
+        ParseError::UnknownCommand => reply::UNRECOGNIZED.to_string(),
+        ParseError::InvalidSenderAddress => reply::BAD_SENDER.to_string(),
+        ParseError::InvalidRecipientAddress => reply::bad_syntax(None),
+        ParseError::SyntaxError { syntax } => reply::syntax(syntax),
+        ParseError::InvalidParameter { param } => reply::invalid_parameter(&printable(param)),
         ParseError::UnsupportedParameter { param } => {
-            format!("555 5.5.4 unsupported parameter {}", printable(param))
+            reply::unsupported_parameter(&printable(param))
         }
-        _ => "500 5.5.2 syntax error".to_string(),
+        _ => reply::SYNTAX_ERROR.to_string(),
     }
 }
 
@@ -31,7 +30,7 @@ pub fn parse_command(line: &[u8], in_transaction: bool) -> Result<Request<String
     match Request::parse(&mut line.iter()) {
         Ok(r) => Ok(r.into_owned()),
         Err(ParseError::InvalidRecipientAddress) if in_transaction => {
-            Err(crate::reply::bad_syntax(bracketed(line).as_deref()))
+            Err(reply::bad_syntax(bracketed(line).as_deref()))
         }
         Err(e) => Err(parse_error(&e)),
     }

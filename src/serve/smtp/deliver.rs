@@ -9,6 +9,7 @@ use std::io;
 use std::net::{IpAddr, SocketAddr};
 
 use crate::manifest::{NextHop, Target, User};
+use crate::reply;
 use crate::rules::engine::{self, Answer, INBOX};
 use crate::rules::message::Header;
 use crate::serve::decision::{self, Decision};
@@ -57,14 +58,6 @@ pub struct Envelope {
     pub submission: bool,
 }
 
-/// Why a recipient of an accepted message got a non-delivery report.
-fn unknown_reason(address: &str) -> String {
-    format!(
-        "550 5.1.1 <{}>: recipient address rejected: user unknown",
-        address::display(address)
-    )
-}
-
 /// Stores and queues `message` (its `Received:` header already on top) for
 /// every recipient. Blocking: call from `spawn_blocking`. An error means
 /// nothing may be acknowledged (some copies may exist: the client retries,
@@ -99,7 +92,10 @@ fn deliver_at(shared: &Shared, env: &Envelope, message: &[u8], depth: u32) -> io
                     .or_default()
                     .insert(r.address.clone());
             }
-            Route::Bounce => failed.push((r.address.clone(), unknown_reason(&r.address))),
+            Route::Bounce => failed.push((
+                r.address.clone(),
+                reply::unknown_bounced(&address::display(&r.address)),
+            )),
             Route::Drop => {}
             Route::Remote => {
                 remote.insert(r.address.clone());
@@ -127,7 +123,7 @@ fn deliver_at(shared: &Shared, env: &Envelope, message: &[u8], depth: u32) -> io
                 .store
                 .fits_quota(&shared.manifest, mb, local.len() as u64)
             {
-                failed.push((mb.clone(), crate::reply::mailbox_full(mb)));
+                failed.push((mb.clone(), reply::mailbox_full(mb)));
                 continue;
             }
             shared.store.deliver(mb, &local)?;
@@ -202,7 +198,7 @@ fn run_rules(
             .store
             .fits_quota(&shared.manifest, mb, local.len() as u64)
         {
-            failed.push((mb.to_string(), crate::reply::mailbox_full(mb)));
+            failed.push((mb.to_string(), reply::mailbox_full(mb)));
             break;
         }
         if folder == INBOX {
@@ -218,7 +214,7 @@ fn run_rules(
         let text: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
         failed.push((
             mb.to_string(),
-            format!("550 5.7.1 <{}>: {text}", address::display(mb)),
+            reply::rule_reject(&address::display(mb), &text),
         ));
     }
     let domain = mb.rsplit_once('@').map_or("", |(_, d)| d);

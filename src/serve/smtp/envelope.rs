@@ -8,6 +8,7 @@ use super::command::{bracketed, path_of};
 use super::deliver::{Recipient, Route};
 use super::{Session, Transaction};
 use crate::manifest::SendKind;
+use crate::reply;
 use crate::serve::address::{self, Path, PathError};
 use crate::serve::decision::{self, Decision};
 
@@ -15,20 +16,20 @@ impl Session {
     pub(super) async fn mail(&mut self, from: MailFrom<String>, line: &[u8]) {
         let limits = &self.shared.manifest.limits;
         if self.helo.is_none() {
-            return self.error("503 5.5.1 send HELO or EHLO first");
+            return self.error(reply::HELLO_FIRST);
         }
         if self.tx.is_some() {
-            return self.error("503 5.5.1 nested MAIL command");
+            return self.error(reply::NESTED_MAIL);
         }
         if self.service.is_submission() && self.user.is_none() {
             if !self.auth_offered() {
                 // RFC 3207 §4: no AUTH in the clear off loopback.
-                return self.error("530 5.7.0 must issue a STARTTLS command first");
+                return self.error(reply::TLS_FIRST);
             }
-            return self.error("530 5.7.0 authentication required");
+            return self.error(reply::AUTH_REQUIRED);
         }
         if from.size as u64 > limits.message_size {
-            return self.error("552 5.3.4 message size exceeds fixed maximum message size");
+            return self.error(reply::TOO_BIG);
         }
         // smtp-proto has read the parameters; the path is read again here,
         // keeping what its quotes held, and anything that could not be
@@ -37,9 +38,9 @@ impl Session {
             Ok(Path::Null) => String::new(),
             Ok(Path::Mailbox(a)) => a,
             Ok(Path::Postmaster) => {
-                return self.error("501 5.1.7 <postmaster>: a sender address needs a domain");
+                return self.error(reply::POSTMASTER_SENDER);
             }
-            Err(e) => return self.error(&format!("501 5.1.7 {}", e.reason())),
+            Err(e) => return self.error(&reply::bad_sender(e.reason())),
         };
         if let Some(user) = &self.user
             && self.service.is_submission()
@@ -54,11 +55,7 @@ impl Session {
                         .is_some_and(|u| u.send_as.contains(&a))
                 });
             if !owned {
-                let reply = format!(
-                    "553 5.7.1 <{}>: sender address not owned by user {user}",
-                    address::display(&address)
-                );
-                return self.error(&reply);
+                return self.error(&reply::sender_not_owned(&address::display(&address), user));
             }
             if let Err(reply) = self.count(SendKind::Messages).await {
                 return self.error(&reply);
@@ -71,37 +68,36 @@ impl Session {
             chunks: None,
             too_big: false,
         });
-        self.conn.reply("250 2.1.0 OK");
+        self.conn.reply(reply::SENDER_OK);
     }
 
     pub(super) async fn rcpt(&mut self, line: &[u8]) {
         let max = self.shared.manifest.limits.recipients as usize;
         let Some(tx) = &self.tx else {
-            return self.error("503 5.5.1 need MAIL before RCPT");
+            return self.error(reply::NEED_MAIL_BEFORE_RCPT);
         };
         if tx.rcpts.len() >= max {
-            return self.error("452 4.5.3 too many recipients");
+            return self.error(reply::TOO_MANY_RECIPIENTS);
         }
         let size = tx.size.max(1);
         let bounce = tx.from.is_empty();
         let address = match path_of(line) {
             Ok(Path::Mailbox(a)) if address::is_literal(&a) => {
-                return self.error(&format!(
-                    "501 5.1.3 <{}>: {}",
-                    address::display(&a),
-                    PathError::Literal.reason()
+                return self.error(&reply::bad_recipient(
+                    Some(&address::display(&a)),
+                    PathError::Literal.reason(),
                 ));
             }
             Ok(Path::Mailbox(a)) => a,
             Ok(Path::Postmaster) => match decision::postmaster(&self.shared.manifest) {
                 Some(a) => a,
-                None => return self.error(&crate::reply::unknown("postmaster")),
+                None => return self.error(&reply::unknown("postmaster")),
             },
-            Ok(Path::Null) => return self.error(&crate::reply::bad_syntax(Some(""))),
+            Ok(Path::Null) => return self.error(&reply::bad_syntax(Some(""))),
             Err(PathError::Syntax) => {
-                return self.error(&crate::reply::bad_syntax(bracketed(line).as_deref()));
+                return self.error(&reply::bad_syntax(bracketed(line).as_deref()));
             }
-            Err(e) => return self.error(&format!("501 5.1.3 {}", e.reason())),
+            Err(e) => return self.error(&reply::bad_recipient(None, e.reason())),
         };
         let address = address.as_str();
         let mut normalized = decision::normalize(address)
@@ -119,7 +115,7 @@ impl Session {
                     route: Route::Return(original),
                 });
             }
-            return self.conn.reply("250 2.1.5 OK");
+            return self.conn.reply(reply::RECIPIENT_OK);
         }
         let route = match decision::decide(&self.shared.manifest, address) {
             Decision::Deliver(t) => Route::Deliver(t),
@@ -149,7 +145,7 @@ impl Session {
             // Dovecot's quota-status says it. Only when nobody could take
             // the message: an alias with room somewhere is accepted, and
             // its full members get a bounce after DATA (as Postfix does).
-            return self.error(&crate::reply::mailbox_full(&address::display(&normalized)));
+            return self.error(&reply::mailbox_full(&address::display(&normalized)));
         }
         if let Err(reply) = self.count(SendKind::Recipients).await {
             return self.error(&reply);
@@ -160,7 +156,7 @@ impl Session {
                 route,
             });
         }
-        self.conn.reply("250 2.1.5 OK");
+        self.conn.reply(reply::RECIPIENT_OK);
     }
 
     /// Counts one message or recipient of a login against its sending
@@ -172,7 +168,7 @@ impl Session {
         let sh = self.shared.clone();
         tokio::task::spawn_blocking(move || sh.sending.take(&sh.manifest, &user, kind))
             .await
-            .unwrap_or_else(|e| Err(format!("451 4.3.0 {e}")))
+            .unwrap_or_else(|e| Err(reply::try_later(&e.to_string())))
     }
 
     /// The original sender behind an SRS address of one of our domains

@@ -6,35 +6,36 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 
 use super::conn::{End, Line};
-use super::{AUTH_LOGIN, AUTH_PLAIN, BARE_COMMAND, LOCKED, Session};
+use super::{AUTH_LOGIN, AUTH_PLAIN, Session};
+use crate::reply;
 use crate::serve::auth::Verdict;
 use crate::serve::{Shared, address, decision, log};
 
 impl Session {
     pub(super) async fn auth(&mut self, mechanism: u64, initial: String) -> Result<(), End> {
         if !self.service.is_submission() {
-            self.error("502 5.5.1 AUTH is not available on this port; use submission");
+            self.error(reply::AUTH_NOT_HERE);
             return Ok(());
         }
         if !self.auth_offered() {
             // RFC 4954 §6.
-            self.error("538 5.7.11 encryption required for requested authentication mechanism");
+            self.error(reply::AUTH_NEEDS_TLS);
             return Ok(());
         }
         if self.helo.is_none() {
-            self.error("503 5.5.1 send HELO or EHLO first");
+            self.error(reply::HELLO_FIRST);
             return Ok(());
         }
         if self.user.is_some() {
-            self.error("503 5.5.1 already authenticated");
+            self.error(reply::AUTH_TWICE);
             return Ok(());
         }
         if self.tx.is_some() {
-            self.error("503 5.5.1 AUTH not permitted during a mail transaction");
+            self.error(reply::AUTH_IN_MAIL);
             return Ok(());
         }
         if self.shared.logins.locked(self.peer.ip()) {
-            self.error(LOCKED);
+            self.error(reply::LOCKED);
             return Ok(());
         }
         let initial = initial.trim().to_string();
@@ -50,7 +51,7 @@ impl Session {
             match decode(&response).and_then(|b| plain(&b)) {
                 Some(c) => c,
                 None => {
-                    self.error("501 5.5.2 cannot decode the AUTH PLAIN response");
+                    self.error(reply::AUTH_PLAIN_UNDECODABLE);
                     return Ok(());
                 }
             }
@@ -70,12 +71,12 @@ impl Session {
             match (text(&username), text(&password)) {
                 (Some(u), Some(p)) => (u, p),
                 _ => {
-                    self.error("501 5.5.2 cannot decode the AUTH LOGIN response");
+                    self.error(reply::AUTH_LOGIN_UNDECODABLE);
                     return Ok(());
                 }
             }
         } else {
-            self.error("504 5.5.4 unrecognized authentication type");
+            self.error(reply::AUTH_MECHANISM);
             return Ok(());
         };
         let (login, password) = credentials;
@@ -94,7 +95,7 @@ impl Session {
             Verdict::Ok(user) => {
                 log::event(self.service.name(), &self.id, "login", &[("user", &user)]);
                 self.user = Some(user);
-                self.conn.reply("235 2.7.0 authentication successful");
+                self.conn.reply(reply::AUTH_OK);
             }
             Verdict::Wrong => {
                 let login = login.trim();
@@ -104,7 +105,7 @@ impl Session {
                     "login-failed",
                     &[("peer", &self.peer), ("login", &login)],
                 );
-                self.error("535 5.7.8 authentication credentials invalid")
+                self.error(reply::AUTH_FAILED)
             }
             Verdict::Locked => {
                 log::event(
@@ -113,7 +114,7 @@ impl Session {
                     "login-locked",
                     &[("peer", &self.peer)],
                 );
-                self.error(LOCKED)
+                self.error(reply::LOCKED)
             }
         }
         Ok(())
@@ -124,15 +125,15 @@ impl Session {
     async fn ask(&mut self, challenge: &str) -> Result<Option<String>, End> {
         self.conn.reply(challenge);
         let refusal = match self.conn.read_line().await? {
-            Line::TooLong => "500 5.5.2 line too long",
-            Line::BareNewline => BARE_COMMAND,
+            Line::TooLong => reply::LINE_TOO_LONG,
+            Line::BareNewline => reply::BARE_COMMAND,
             Line::Command(l) => {
                 let s = String::from_utf8_lossy(&l).trim().to_string();
                 if s != "*" {
                     return Ok(Some(s));
                 }
                 // RFC 4954 §4.
-                "501 5.7.0 authentication cancelled"
+                reply::AUTH_CANCELLED
             }
         };
         self.error(refusal);
@@ -147,7 +148,7 @@ impl Session {
 /// a message with more than one `From:` field (RFC 5322 §3.6: at most one;
 /// receivers differ on which they check). A message without one is taken.
 pub(super) fn header_from_owned(shared: &Shared, user: &str, message: &[u8]) -> Result<(), String> {
-    let refuse = |what: &str| format!("550 5.7.1 {what}: header From not owned by user {user}");
+    let refuse = |what: &str| reply::from_not_owned(what, user);
     let Some(parsed) = mail_parser::MessageParser::default().parse_headers(message) else {
         return Ok(());
     };
@@ -161,7 +162,7 @@ pub(super) fn header_from_owned(shared: &Shared, user: &str, message: &[u8]) -> 
         return Ok(());
     }
     if froms > 1 {
-        return Err("550 5.7.1 more than one header From (RFC 5322 §3.6 allows one)".into());
+        return Err(reply::MANY_FROMS.into());
     }
     let owned = |a: &str| {
         decision::normalize(a)

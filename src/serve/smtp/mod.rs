@@ -55,6 +55,7 @@ use super::address;
 use super::log;
 use super::pool::{Full, Pool};
 use super::{Shared, plaintext_auth_allowed};
+use crate::reply;
 use conn::{Conn, Data, End, Line};
 use deliver::{Envelope, Recipient, Trace};
 
@@ -98,18 +99,6 @@ const JUNK_LIMIT: u32 = 100;
 /// The timeout for the next command while more than three quarters of
 /// the service's connections are taken (as Postfix's stress mode).
 const STRESS_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// A command line with a bare CR or LF.
-const BARE_COMMAND: &str =
-    "500 5.5.2 bare <CR> or <LF> received: every line ends in <CR><LF> (RFC 5321 §2.3.8)";
-/// A message with a bare CR or LF (refused whole, never normalised: what
-/// a sender means by one is not knowable, and passing one on is how SMTP
-/// smuggling works).
-const BARE_MESSAGE: &str = "554 5.6.0 message refused: a bare <CR> or <LF> in it; every line ends in <CR><LF> (RFC 5321 §2.3.8)";
-
-/// AUTH from an address with too many recent failures (RFC 4954 §6: a
-/// temporary failure).
-const LOCKED: &str = "454 4.7.0 too many failed authentications from your address, try again later";
 
 /// Error replies a client may provoke before it is disconnected (as
 /// Postfix's `smtpd_hard_error_limit`).
@@ -192,8 +181,8 @@ async fn refuse_busy(
         &[("peer", &peer), ("reason", &why)],
     );
     let line = format!(
-        "421 4.7.0 {} too many connections{whose}, try again later\r\n",
-        shared.manifest.hostname
+        "{}\r\n",
+        reply::too_many_connections(&shared.manifest.hostname, whose)
     );
     if service == Service::Submissions {
         // No TLS handshake for a client that gets nothing anyway.
@@ -239,15 +228,15 @@ async fn session(
     let host = &s.shared.manifest.hostname;
     match &ended {
         Ok(()) => {}
-        Err(End::Shutdown) => s.conn.reply(&format!(
-            "421 4.3.2 {host} service shutting down, closing transmission channel"
-        )),
-        Err(End::Timeout) => s.conn.reply(&format!(
-            "421 4.4.2 {host} timeout exceeded, closing transmission channel"
-        )),
-        Err(End::Flood) => s.conn.reply(&format!(
-            "421 4.7.0 {host} line too long, closing transmission channel"
-        )),
+        Err(End::Shutdown) => s
+            .conn
+            .reply(&reply::closing(host, "4.3.2", "service shutting down")),
+        Err(End::Timeout) => s
+            .conn
+            .reply(&reply::closing(host, "4.4.2", "timeout exceeded")),
+        Err(End::Flood) => s
+            .conn
+            .reply(&reply::closing(host, "4.7.0", "line too long")),
         Err(End::Closed | End::Io(_)) => {}
     }
     log_end(&s, ended.as_ref().map(|_| ()));
@@ -320,9 +309,10 @@ impl Session {
                 return Err(End::Shutdown);
             }
             if self.junk > JUNK_LIMIT {
-                self.conn.reply(&format!(
-                    "421 4.7.0 {} too many commands without mail, closing transmission channel",
-                    self.shared.manifest.hostname
+                self.conn.reply(&reply::closing(
+                    &self.shared.manifest.hostname,
+                    "4.7.0",
+                    "too many commands without mail",
                 ));
                 return Ok(());
             }
@@ -333,11 +323,11 @@ impl Session {
             self.conn.set_timeout(wait);
             let line = match self.conn.read_line().await? {
                 Line::TooLong => {
-                    self.error("500 5.5.2 line too long");
+                    self.error(reply::LINE_TOO_LONG);
                     continue;
                 }
                 Line::BareNewline => {
-                    self.error(BARE_COMMAND);
+                    self.error(reply::BARE_COMMAND);
                     continue;
                 }
                 Line::Command(line) => line,
@@ -346,9 +336,10 @@ impl Session {
                 return Ok(());
             }
             if self.errors >= ERROR_LIMIT {
-                self.conn.reply(&format!(
-                    "421 4.7.0 {} too many errors, closing transmission channel",
-                    self.shared.manifest.hostname
+                self.conn.reply(&reply::closing(
+                    &self.shared.manifest.hostname,
+                    "4.7.0",
+                    "too many errors",
                 ));
                 return Ok(());
             }
@@ -372,7 +363,7 @@ impl Session {
         match request {
             Request::Ehlo { host } => self.hello(host, true),
             Request::Helo { host } => self.hello(host, false),
-            Request::Lhlo { .. } => self.error("500 5.5.1 this is SMTP, not LMTP"),
+            Request::Lhlo { .. } => self.error(reply::NOT_LMTP),
             Request::Mail { from } => self.mail(from, line).await,
             Request::Rcpt { .. } => self.rcpt(line).await,
             Request::Data => self.data().await?,
@@ -384,27 +375,24 @@ impl Session {
             Request::Rset => {
                 self.junk += 1;
                 self.tx = None;
-                self.conn.reply("250 2.0.0 OK");
+                self.conn.reply(reply::OK);
             }
             Request::Noop { .. } => {
                 self.junk += 1;
-                self.conn.reply("250 2.0.0 OK")
+                self.conn.reply(reply::OK)
             }
             // RFC 5321 §3.5.3: no address harvesting, but not an error.
             Request::Vrfy { .. } => {
                 self.junk += 1;
-                self.conn.reply(
-                    "252 2.5.2 cannot VRFY user, but will accept message and attempt delivery",
-                )
+                self.conn.reply(reply::VRFY)
             }
-            Request::Expn { .. } => self.error("502 5.5.1 EXPN not available"),
+            Request::Expn { .. } => self.error(reply::EXPN),
             Request::Help { .. } => {
                 self.junk += 1;
-                self.conn
-                    .reply("214 2.0.0 mailc: see RFC 5321 (https://www.rfc-editor.org/rfc/rfc5321)")
+                self.conn.reply(reply::HELP)
             }
             Request::Quit => {
-                self.conn.reply("221 2.0.0 bye");
+                self.conn.reply(reply::BYE);
                 return Ok(Flow::Quit);
             }
             Request::Bdat {
@@ -412,7 +400,7 @@ impl Session {
                 is_last,
             } => self.bdat(chunk_size, is_last).await?,
             Request::Etrn { .. } | Request::Atrn { .. } | Request::Burl { .. } => {
-                self.error("502 5.5.1 command not implemented")
+                self.error(reply::NOT_IMPLEMENTED)
             }
         }
         Ok(Flow::Continue)
@@ -432,7 +420,7 @@ impl Session {
         // blanks or control characters (it goes into Received:).
         if host.is_empty() || host.chars().any(|c| c.is_control() || c.is_whitespace()) {
             let cmd = if extended { "EHLO" } else { "HELO" };
-            self.error(&format!("501 5.5.4 syntax: {cmd} hostname"));
+            self.error(&reply::syntax(&format!("{cmd} hostname")));
             return;
         }
         // RFC 5321 §4.1.4: EHLO/HELO resets any transaction.
@@ -470,16 +458,16 @@ impl Session {
 
     async fn data(&mut self) -> Result<(), End> {
         let Some(tx) = &self.tx else {
-            self.error("503 5.5.1 need MAIL command");
+            self.error(reply::NEED_MAIL);
             return Ok(());
         };
         if tx.rcpts.is_empty() {
-            self.error("554 5.5.1 no valid recipients");
+            self.error(reply::NO_RECIPIENTS);
             return Ok(());
         }
         if tx.chunks.is_some() {
             // RFC 3030 §3: no DATA in a BDAT transaction.
-            self.error("503 5.5.1 DATA after BDAT");
+            self.error(reply::DATA_AFTER_BDAT);
             return Ok(());
         }
         self.conn.reply("354 end data with <CR><LF>.<CR><LF>");
@@ -491,11 +479,11 @@ impl Session {
         let body = match body {
             Data::Message(b) => b,
             Data::TooBig => {
-                self.error("552 5.3.4 message size exceeds fixed maximum message size");
+                self.error(reply::TOO_BIG);
                 return Ok(());
             }
             Data::BareNewline => {
-                self.error(BARE_MESSAGE);
+                self.error(reply::BARE_MESSAGE);
                 return Ok(());
             }
         };
@@ -508,8 +496,8 @@ impl Session {
     async fn bdat(&mut self, size: usize, last: bool) -> Result<(), End> {
         let max = self.shared.manifest.limits.message_size;
         let refusal = match &self.tx {
-            None => Some("503 5.5.1 need MAIL command"),
-            Some(tx) if tx.rcpts.is_empty() => Some("554 5.5.1 no valid recipients"),
+            None => Some(reply::NEED_MAIL),
+            Some(tx) if tx.rcpts.is_empty() => Some(reply::NO_RECIPIENTS),
             Some(_) => None,
         };
         if let Some(reply) = refusal {
@@ -533,10 +521,9 @@ impl Session {
         let too_big = tx.too_big;
         if !last {
             if too_big {
-                self.error("552 5.3.4 message size exceeds fixed maximum message size");
+                self.error(reply::TOO_BIG);
             } else {
-                self.conn
-                    .reply(&format!("250 2.0.0 {size} octets received"));
+                self.conn.reply(&reply::octets_received(size));
             }
             return Ok(());
         }
@@ -544,12 +531,12 @@ impl Session {
             return Ok(());
         };
         if too_big {
-            self.error("552 5.3.4 message size exceeds fixed maximum message size");
+            self.error(reply::TOO_BIG);
             return Ok(());
         }
         let body = tx.chunks.take().unwrap_or_default();
         if data::has_bare_newline(&body) {
-            self.error(BARE_MESSAGE);
+            self.error(reply::BARE_MESSAGE);
             return Ok(());
         }
         self.accept(tx, body).await;
@@ -625,17 +612,17 @@ impl Session {
         }
         log::event(self.service.name(), &self.id, event, &fields);
         match failed {
-            None => self.conn.reply(&format!("250 2.0.0 OK: queued as {id}")),
-            Some(_) => self.error("451 4.3.0 error: local delivery failed, try again later"),
+            None => self.conn.reply(&reply::queued(&id)),
+            Some(_) => self.error(reply::DELIVERY_FAILED),
         }
     }
 
     async fn start_tls(&mut self) -> Result<(), End> {
         if self.tls() {
-            self.error("554 5.5.1 TLS already active");
+            self.error(reply::TLS_ACTIVE);
             return Ok(());
         }
-        self.conn.reply("220 2.0.0 ready to start TLS");
+        self.conn.reply(reply::TLS_READY);
         let acceptor = self.shared.tls.clone();
         self.conn.start_tls(&acceptor).await?;
         // RFC 3207 §4.2: forget everything learnt before the handshake.
