@@ -36,11 +36,14 @@ use std::time::{Duration, Instant};
 
 #[path = "support/limits.rs"]
 mod send_limits;
+#[path = "support/sink.rs"]
+mod smtp_sink;
 mod support;
 
 /// What the tools found by `tool` are for.
 const WHY: &str =
     "these tests drive `mailc serve` with real SMTP clients (python3's smtplib, swaks)";
+use smtp_sink::{Sink, SinkConfig};
 use support::{Temp, copy_dir, free_port, model_of, root, spec_dir, tool};
 
 fn mailc_bin() -> &'static str {
@@ -1545,124 +1548,23 @@ for a in sys.argv[2:]:
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
-/// A recording SMTP server: every message it is given becomes one JSON line
-/// `{"from", "to", "data", "lines"}` in its file (`lines`: the `MAIL` and
-/// `RCPT` commands exactly as they came). Killed when dropped.
-struct Sink {
-    child: Child,
-    port: u16,
-    file: PathBuf,
-}
-
-const SINK: &str = r#"
-import socketserver, json, sys, threading
-port, path = int(sys.argv[1]), sys.argv[2]
-lock = threading.Lock()
-class H(socketserver.StreamRequestHandler):
-    def handle(self):
-        w = lambda s: self.wfile.write(s.encode() + b"\r\n")
-        w("220 sink.test ESMTP")
-        env = {"from": None, "to": []}
-        while True:
-            line = self.rfile.readline()
-            if not line:
-                return
-            cmd = line.decode("utf-8", "replace").strip()
-            verb = cmd[:4].upper()
-            if verb == "EHLO" or verb == "HELO":
-                w("250-sink.test"); w("250 8BITMIME")
-            elif verb == "MAIL":
-                env = {"from": cmd[cmd.index("<") + 1:cmd.index(">")], "to": [],
-                       "lines": [line.decode("latin-1")]}
-                w("250 2.1.0 ok")
-            elif verb == "RCPT":
-                env["to"].append(cmd[cmd.index("<") + 1:cmd.index(">")])
-                env["lines"].append(line.decode("latin-1"))
-                w("250 2.1.5 ok")
-            elif verb == "DATA":
-                w("354 go")
-                data = b""
-                while True:
-                    l = self.rfile.readline()
-                    if l in (b".\r\n", b""):
-                        break
-                    data += l[1:] if l.startswith(b"..") else l
-                env["data"] = data.decode("utf-8", "replace")
-                with lock:
-                    with open(path, "a") as f:
-                        f.write(json.dumps(env) + "\n")
-                w("250 2.0.0 stored")
-            elif verb == "QUIT":
-                w("221 bye"); return
-            else:
-                w("250 ok")
-class S(socketserver.ThreadingTCPServer):
-    allow_reuse_address = True
-    daemon_threads = True
-S(("127.0.0.1", port), H).serve_forever()
-"#;
-
-impl Sink {
-    fn start(dir: &Path) -> Sink {
-        let port = free_port(28000);
-        let file = dir.join("sink.jsonl");
-        let child = Command::new(tool("python3", WHY))
-            .arg("-c")
-            .arg(SINK)
-            .arg(port.to_string())
-            .arg(&file)
-            .spawn()
-            .expect("start the sink");
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "the sink did not listen");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Sink { child, port, file }
-    }
-
-    /// Waits until `n` messages have arrived (the queue retries on its own
-    /// schedule), then returns them all.
-    fn wait_for(&self, n: usize, server: &Server) -> Vec<serde_json::Value> {
-        let deadline = Instant::now() + Duration::from_secs(120);
-        loop {
-            let got: Vec<serde_json::Value> = std::fs::read_to_string(&self.file)
-                .unwrap_or_default()
-                .lines()
-                .map(|l| serde_json::from_str(l).unwrap())
-                .collect();
-            if got.len() >= n {
-                return got;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "the sink has {} of {n} messages: {got:#?}\nserver log:\n{}",
-                got.len(),
-                server.log_text()
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for Sink {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// The sink's message for `to`, with its envelope sender.
-fn sent_to<'a>(got: &'a [serde_json::Value], to: &str) -> &'a serde_json::Value {
-    got.iter()
-        .find(|m| m["to"].as_array().unwrap().iter().any(|t| t == to))
-        .unwrap_or_else(|| panic!("nothing for {to}: {got:#?}"))
+/// A recording SMTP server for what leaves through the queue: EHLO offers
+/// only 8BITMIME, so the MAIL and RCPT lines it records are exactly the
+/// ones the server needs to send.
+fn sink() -> Sink {
+    Sink::start(
+        0,
+        SinkConfig {
+            bare_ehlo: true,
+            ..SinkConfig::default()
+        },
+    )
 }
 
 #[test]
 fn forwards_relays_bounces_and_srs_returns_leave_through_the_queue() {
     let tmp = Temp::new("forward");
-    let sink = Sink::start(&tmp.0);
+    let sink = sink();
     let input = Input {
         path: root().join("tests/cases/embedded-stack/mailc.yaml"),
         host: Some("mx1".into()),
@@ -1703,36 +1605,26 @@ s.quit()
             "{user}"
         );
     }
-    let got = sink.wait_for(5, &server);
+    let got = sink.wait_for(5, || server.log_text());
     assert_eq!(got.len(), 5, "{got:#?}");
-    let partner = sent_to(&got, "partner@external.test");
-    assert_eq!(partner["from"], "x@remote.test");
-    assert!(
-        partner["data"]
-            .as_str()
-            .unwrap()
-            .contains("Subject: to team@example.com")
-    );
+    let partner = Sink::sent_to(&got, "partner@external.test");
+    assert_eq!(partner.from, "x@remote.test");
+    assert!(partner.text().contains("Subject: to team@example.com"));
     // forward.example asks for SRS.
-    let srs = sent_to(&got, "someone@mailbox.test")["from"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let srs = Sink::sent_to(&got, "someone@mailbox.test").from;
     assert!(
         srs.starts_with("SRS0=") && srs.ends_with("=remote.test=x@forward.example"),
         "{srs}"
     );
-    assert_eq!(sent_to(&got, "typo@relay.example")["from"], "x@remote.test");
-    let bounce = sent_to(&got, "x@remote.test");
-    assert_eq!(bounce["from"], "");
-    assert!(
-        bounce["data"]
-            .as_str()
-            .unwrap()
-            .contains("typo@bounce.example")
+    assert_eq!(
+        Sink::sent_to(&got, "typo@relay.example").from,
+        "x@remote.test"
     );
-    let outbound = sent_to(&got, "x@elsewhere.test");
-    assert_eq!(outbound["from"], "alice@example.com");
+    let bounce = Sink::sent_to(&got, "x@remote.test");
+    assert_eq!(bounce.from, "");
+    assert!(bounce.text().contains("typo@bounce.example"));
+    let outbound = Sink::sent_to(&got, "x@elsewhere.test");
+    assert_eq!(outbound.from, "alice@example.com");
     assert!(
         server
             .inbox("bob@example.com")
@@ -1775,13 +1667,13 @@ s.quit()
         ),
         "{out}"
     );
-    let got = sink.wait_for(6, &server);
+    let got = sink.wait_for(6, || server.log_text());
     let back = got
         .iter()
-        .find(|m| m["data"].as_str().unwrap().contains("Subject: returned"))
+        .find(|m| m.text().contains("Subject: returned"))
         .unwrap();
-    assert_eq!(back["to"][0], "x@remote.test");
-    assert_eq!(back["from"], "");
+    assert_eq!(back.to[0], "x@remote.test");
+    assert_eq!(back.from, "");
 }
 
 #[test]
@@ -1793,7 +1685,7 @@ fn addresses_leave_as_parsed_and_routing_tricks_are_refused() {
     // authenticated user's quoted remote recipients leave quoted. The sink
     // checks the exact command lines the next hop gets.
     let tmp = Temp::new("quoted");
-    let sink = Sink::start(&tmp.0);
+    let sink = sink();
     let input = Input {
         path: root().join("tests/cases/embedded-stack/mailc.yaml"),
         host: Some("mx1".into()),
@@ -1859,18 +1751,8 @@ s.quit()
         "{}",
         server.log_text()
     );
-    let got = sink.wait_for(4, &server);
-    let lines: Vec<String> = got
-        .iter()
-        .map(|m| {
-            m["lines"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|l| l.as_str().unwrap())
-                .collect::<String>()
-        })
-        .collect();
+    let got = sink.wait_for(4, || server.log_text());
+    let lines: Vec<String> = got.iter().map(|m| m.command_lines()).collect();
     assert_eq!(lines.len(), 4, "{lines:#?}");
     let find = |prefix: &str| {
         lines
@@ -1946,7 +1828,7 @@ s.quit()
 #[test]
 fn over_quota_at_data_time_bounces_to_the_sender() {
     let tmp = Temp::new("quota-data");
-    let sink = Sink::start(&tmp.0);
+    let sink = sink();
     let input = Input {
         path: root().join("tests/cases/embedded-stack/mailc.yaml"),
         host: Some("mx1".into()),
@@ -1983,10 +1865,10 @@ for i in range(3):
     );
     assert_eq!(server.inbox("bob@example.com").len(), 2);
     assert_eq!(server.inbox("alice@example.com").len(), 1);
-    let got = sink.wait_for(1, &server);
-    let report = sent_to(&got, "x@remote.test");
-    assert_eq!(report["from"], "");
-    let text = report["data"].as_str().unwrap();
+    let got = sink.wait_for(1, || server.log_text());
+    let report = Sink::sent_to(&got, "x@remote.test");
+    assert_eq!(report.from, "");
+    let text = report.text();
     assert!(
         text.contains("bob@example.com") && text.contains("5.2.2"),
         "{text}"

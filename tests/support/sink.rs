@@ -2,8 +2,9 @@
 //! on 127.0.0.1, offers STARTTLS (or speaks TLS from the first byte), can
 //! require AUTH PLAIN with one login, can answer MAIL with a fixed
 //! temporary refusal, and records every message it accepts (its bytes as
-//! sent, dots unstuffed) with what was seen of the session. One thread per
-//! connection; stopped when dropped.
+//! sent, dots unstuffed, and its MAIL and RCPT command lines byte for byte)
+//! with what was seen of the session. One thread per connection; stopped
+//! when dropped.
 #![allow(dead_code)] // each test binary uses a part
 
 use std::collections::BTreeMap;
@@ -31,6 +32,9 @@ pub struct SinkConfig {
     pub refuse_mail: Option<String>,
     /// No STARTTLS offered: an old server that speaks only plain SMTP.
     pub plain_only: bool,
+    /// EHLO offers 8BITMIME and nothing else (no STARTTLS, SIZE or AUTH),
+    /// so a client's MAIL and RCPT lines carry no parameters it need not.
+    pub bare_ehlo: bool,
     /// How RCPT is answered (else `250` to all); a refused address is not
     /// among the message's recipients.
     pub rcpt: Option<RcptPolicy>,
@@ -47,12 +51,21 @@ pub struct Caught {
     pub tls: bool,
     /// The user that logged in, if any.
     pub user: Option<String>,
+    /// The transaction's MAIL and RCPT command lines, byte for byte with
+    /// their line ends.
+    pub lines: Vec<u8>,
 }
 
 impl Caught {
     /// The message as text (for finding a header in it).
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.data).into_owned()
+    }
+
+    /// The MAIL and RCPT lines as Latin-1 text: one character a byte, so
+    /// any byte the client sent shows.
+    pub fn command_lines(&self) -> String {
+        self.lines.iter().map(|&b| char::from(b)).collect()
     }
 }
 
@@ -150,6 +163,34 @@ impl Sink {
     pub fn mail_attempts(&self) -> usize {
         *self.mail_commands.lock().unwrap()
     }
+
+    /// Waits (two minutes at most: a queue retries on its own schedule)
+    /// until `n` messages have come, then returns them all; `context` is
+    /// shown if they do not (a server's log).
+    pub fn wait_for(&self, n: usize, context: impl Fn() -> String) -> Vec<Caught> {
+        let deadline = std::time::Instant::now() + Duration::from_secs(120);
+        loop {
+            let got = self.messages();
+            if got.len() >= n {
+                return got;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the sink has {} of {n} messages: {got:#?}\n{}",
+                got.len(),
+                context()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// The message for `to`.
+    pub fn sent_to(got: &[Caught], to: &str) -> Caught {
+        got.iter()
+            .find(|m| m.to.iter().any(|t| t == to))
+            .cloned()
+            .unwrap_or_else(|| panic!("nothing for {to}: {got:#?}"))
+    }
 }
 
 fn session(
@@ -176,28 +217,31 @@ fn session(
     let mut user: Option<String> = None;
     let mut from = String::new();
     let mut to = Vec::new();
+    let mut lines = Vec::new();
     loop {
-        let mut line = String::new();
-        match io.read_line(&mut line) {
+        let mut raw = Vec::new();
+        match io.read_until(b'\n', &mut raw) {
             Ok(0) | Err(_) => return,
             Ok(_) => {}
         }
-        let line = line.trim_end().to_string();
+        let line = String::from_utf8_lossy(&raw).trim_end().to_string();
         let upper = line.to_ascii_uppercase();
         if upper.starts_with("EHLO") {
             let mut caps = vec!["250-sink.test".to_string()];
-            if !secure && !config.plain_only {
+            if !secure && !config.plain_only && !config.bare_ehlo {
                 caps.push("250-STARTTLS".into());
             }
             if config.login.is_some() && secure {
                 caps.push("250-AUTH PLAIN".into());
             }
-            caps.push("250-SIZE 50000000".into());
+            if !config.bare_ehlo {
+                caps.push("250-SIZE 50000000".into());
+            }
             caps.push("250 8BITMIME".into());
             say(&mut io, &caps.join("\r\n"));
         } else if upper.starts_with("HELO") {
             say(&mut io, "250 sink.test");
-        } else if upper == "STARTTLS" && !secure && !config.plain_only {
+        } else if upper == "STARTTLS" && !secure && !config.plain_only && !config.bare_ehlo {
             say(&mut io, "220 go ahead");
             let conn = rustls::ServerConnection::new(tls.clone()).unwrap();
             let inner: Box<dyn Stream> =
@@ -238,6 +282,7 @@ fn session(
             } else {
                 from = angle(&line[10..]);
                 to.clear();
+                lines = raw;
                 say(&mut io, "250 ok");
             }
         } else if upper.starts_with("RCPT TO:") {
@@ -257,6 +302,7 @@ fn session(
             if reply.starts_with('2') {
                 to.push(address);
             }
+            lines.extend_from_slice(&raw);
             say(&mut io, &reply);
         } else if upper == "DATA" {
             say(&mut io, "354 go");
@@ -279,6 +325,7 @@ fn session(
                 data,
                 tls: secure,
                 user: user.clone(),
+                lines: std::mem::take(&mut lines),
             });
             say(&mut io, "250 2.0.0 queued");
         } else if upper == "QUIT" {
