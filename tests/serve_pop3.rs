@@ -15,118 +15,29 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::path::Path;
+use std::time::Duration;
 
 mod support;
 
-use support::{Temp, free_port, pop3, root};
+use support::serve::Server;
+use support::{Temp, pop3, root};
 
-/// One running `mailc serve` (IMAP and POP3), killed (SIGKILL) when dropped.
-struct Server {
-    child: Option<Child>,
-    data: PathBuf,
-    log: PathBuf,
-    host: String,
-    imap: u16,
-    pop3: u16,
-    pop3s: u16,
+/// `mailc serve` of `tests/cases/embedded-imap` (IMAP and POP3) on
+/// `host`.
+fn start_on(host: &str, data: &Path) -> Server {
+    Server::build(&root().join("tests/cases/embedded-imap/mailc.yaml"), data)
+        .host("mx1")
+        .ports_from(31000)
+        .listen("--imap", host)
+        .listen("--pop3", host)
+        .listen("--pop3s", host)
+        .start()
 }
 
-impl Server {
-    fn start(data: &Path) -> Server {
-        Server::start_on("127.0.0.1", data)
-    }
-
-    fn start_on(host: &str, data: &Path) -> Server {
-        let mut s = Server {
-            child: None,
-            data: data.to_path_buf(),
-            log: data.with_extension("log"),
-            host: host.into(),
-            imap: free_port(31000),
-            pop3: free_port(31000),
-            pop3s: free_port(31000),
-        };
-        s.spawn();
-        s
-    }
-
-    fn spawn(&mut self) {
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.log)
-            .unwrap();
-        let at = |p: u16| format!("{}:{p}", self.host);
-        let child = Command::new(env!("CARGO_BIN_EXE_mailc"))
-            .arg("serve")
-            .arg(root().join("tests/cases/embedded-imap/mailc.yaml"))
-            .args(["--host", "mx1", "--imap", &at(self.imap)])
-            .args(["--pop3", &at(self.pop3), "--pop3s", &at(self.pop3s)])
-            .arg("--data")
-            .arg(&self.data)
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn()
-            .expect("start mailc serve");
-        self.child = Some(child);
-        let deadline = Instant::now() + Duration::from_secs(120);
-        loop {
-            if let Some(status) = self.child.as_mut().unwrap().try_wait().unwrap() {
-                panic!("mailc serve exited with {status}:\n{}", self.log_text());
-            }
-            if [self.imap, self.pop3, self.pop3s]
-                .iter()
-                .all(|p| TcpStream::connect((self.host.as_str(), *p)).is_ok())
-            {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "mailc serve did not listen:\n{}",
-                self.log_text()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn kill9(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-
-    fn restart(&mut self) {
-        self.kill9();
-        self.spawn();
-    }
-
-    fn log_text(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    /// Delivers `message` into a user's INBOX as the SMTP side does: a file
-    /// in `tmp/`, renamed into `new/`.
-    fn deliver(&self, user: &str, name: &str, message: &str) {
-        let (local, domain) = user.split_once('@').unwrap();
-        let dir = self.data.join("mail").join(domain).join(local);
-        for sub in ["tmp", "new", "cur"] {
-            std::fs::create_dir_all(dir.join(sub)).unwrap();
-        }
-        let tmp = dir.join("tmp").join(name);
-        std::fs::write(&tmp, message.replace('\n', "\r\n")).unwrap();
-        std::fs::rename(&tmp, dir.join("new").join(name)).unwrap();
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.kill9();
-    }
+/// The same on 127.0.0.1.
+fn start(data: &Path) -> Server {
+    start_on("127.0.0.1", data)
 }
 
 /// A raw POP3 connection.
@@ -185,14 +96,14 @@ fn login(user: &str) -> String {
 #[test]
 fn a_whole_session_byte_for_byte() {
     let tmp = Temp::new("pop3-raw");
-    let server = Server::start(&tmp.0);
+    let server = start(&tmp.0);
     server.deliver(
         PLAIN,
         "1000.a.host",
         "Subject: one\n\nhello\n.hidden dot\n..two dots\n.\nend",
     );
     server.deliver(PLAIN, "1001.b.host", "Subject: two\n\nsecond\n");
-    let mut c = Raw::connect("127.0.0.1", server.pop3);
+    let mut c = Raw::connect("127.0.0.1", server.port("--pop3"));
     assert_eq!(c.line(), "+OK mailc POP3 server ready\r\n");
     assert_eq!(
         c.multi("CAPA"),
@@ -207,7 +118,7 @@ fn a_whole_session_byte_for_byte() {
     assert_eq!(c.multi("LIST"), "+OK 2 messages\r\n1 54\r\n2 24\r\n.\r\n");
     assert_eq!(c.say("LIST 2"), "+OK 2 24\r\n");
     assert_eq!(c.say("LIST 3"), "-ERR no such message\r\n");
-    let (validity, uids, _) = pop3::imap_uids(server.imap, PLAIN, "alice-pw");
+    let (validity, uids, _) = pop3::imap_uids(server.port("--imap"), PLAIN, "alice-pw");
     assert_eq!(uids, [1, 2]);
     assert_eq!(
         c.multi("UIDL"),
@@ -244,14 +155,14 @@ fn a_whole_session_byte_for_byte() {
     let _ = c.reader.read_to_end(&mut rest);
     assert!(rest.is_empty());
     // RETR marked message 1 read (TOP alone would not have).
-    let (_, uids, seen) = pop3::imap_uids(server.imap, PLAIN, "alice-pw");
+    let (_, uids, seen) = pop3::imap_uids(server.port("--imap"), PLAIN, "alice-pw");
     assert_eq!((uids, seen), (vec![1], vec![1]));
 }
 
 #[test]
 fn uidls_match_imap_and_deletions_wait_for_quit() {
     let tmp = Temp::new("pop3-uidl");
-    let mut server = Server::start(&tmp.0);
+    let mut server = start(&tmp.0);
     for i in 0..4 {
         server.deliver(
             PLAIN,
@@ -260,11 +171,11 @@ fn uidls_match_imap_and_deletions_wait_for_quit() {
         );
     }
     let said = pop3::session(
-        server.pop3,
+        server.port("--pop3"),
         &["stls", "plain:alice@example.com:alice-pw", "uidl", "quit"],
     );
     let first = pop3::uidls(pop3::ok(&said, 3));
-    let (validity, uids, _) = pop3::imap_uids(server.imap, PLAIN, "alice-pw");
+    let (validity, uids, _) = pop3::imap_uids(server.port("--imap"), PLAIN, "alice-pw");
     let want: Vec<(u32, String)> = uids
         .iter()
         .enumerate()
@@ -274,33 +185,48 @@ fn uidls_match_imap_and_deletions_wait_for_quit() {
 
     // The same after kill -9 and a restart, on implicit TLS.
     server.restart();
-    let said = pop3::session(server.pop3s, &["tls", &login(PLAIN), "uidl", "quit"]);
+    let said = pop3::session(
+        server.port("--pop3s"),
+        &["tls", &login(PLAIN), "uidl", "quit"],
+    );
     assert_eq!(pop3::uidls(pop3::ok(&said, 2)), want);
 
     // A dropped connection deletes nothing; so does a kill -9 before QUIT.
     let said = pop3::session(
-        server.pop3,
+        server.port("--pop3"),
         &["stls", &login(PLAIN), "dele:1", "dele:2", "drop"],
     );
     pop3::ok(&said, 4);
-    let mut c = Raw::connect("127.0.0.1", server.pop3);
+    let mut c = Raw::connect("127.0.0.1", server.port("--pop3"));
     c.line();
     assert!(c.say("USER alice@example.com").starts_with("+OK"));
     assert!(c.say("PASS alice-pw").starts_with("+OK 4 messages"));
     // A second session of the same user meanwhile: the maildrop is locked.
-    let said = pop3::session(server.pop3, &["stls", &login(PLAIN)]);
+    let said = pop3::session(server.port("--pop3"), &["stls", &login(PLAIN)]);
     assert!(pop3::err(&said, 2).starts_with("-ERR [IN-USE]"), "{said:?}");
     assert!(c.say("DELE 3").starts_with("+OK"));
     server.restart();
-    assert_eq!(pop3::imap_uids(server.imap, PLAIN, "alice-pw").1, uids);
+    assert_eq!(
+        pop3::imap_uids(server.port("--imap"), PLAIN, "alice-pw").1,
+        uids
+    );
 
     // DELE then QUIT: gone, over IMAP too, and still gone after a restart.
-    let said = pop3::session(server.pop3, &["stls", &login(PLAIN), "dele:2", "quit"]);
+    let said = pop3::session(
+        server.port("--pop3"),
+        &["stls", &login(PLAIN), "dele:2", "quit"],
+    );
     assert!(pop3::ok(&said, 4).as_str().unwrap().starts_with("+OK"));
     server.restart();
     let left: Vec<u32> = [uids[0], uids[2], uids[3]].to_vec();
-    assert_eq!(pop3::imap_uids(server.imap, PLAIN, "alice-pw").1, left);
-    let said = pop3::session(server.pop3, &["stls", &login(PLAIN), "uidl", "quit"]);
+    assert_eq!(
+        pop3::imap_uids(server.port("--imap"), PLAIN, "alice-pw").1,
+        left
+    );
+    let said = pop3::session(
+        server.port("--pop3"),
+        &["stls", &login(PLAIN), "uidl", "quit"],
+    );
     let renumbered: Vec<(u32, String)> = left
         .iter()
         .enumerate()
@@ -310,34 +236,37 @@ fn uidls_match_imap_and_deletions_wait_for_quit() {
 
     // fetchmail takes the three and keeps them; nothing new the second time.
     let fm = tmp.0.join("fetchmail");
-    let (code, log) = pop3::fetchmail(&fm, server.pop3, PLAIN, "alice-pw", false);
+    let (code, log) = pop3::fetchmail(&fm, server.port("--pop3"), PLAIN, "alice-pw", false);
     assert_eq!(code, 0, "{log}\n{}", server.log_text());
     let fetched = std::fs::read_to_string(fm.join("fetched")).unwrap_or_default();
     for i in [0, 2, 3] {
         assert!(fetched.contains(&format!("Subject: m{i}")), "{fetched}");
     }
-    let (code, log) = pop3::fetchmail(&fm, server.pop3, PLAIN, "alice-pw", false);
+    let (code, log) = pop3::fetchmail(&fm, server.port("--pop3"), PLAIN, "alice-pw", false);
     assert_eq!(code, 1, "{log}");
 }
 
 #[test]
 fn refusals() {
     let tmp = Temp::new("pop3-refusals");
-    let server = Server::start(&tmp.0);
+    let server = start(&tmp.0);
     // A wrong password; a domain that does not offer POP3: its right
     // password reads as a wrong one, as Dovecot's deny passdb answers it
     // (carol logs in over IMAP all the same).
-    let said = pop3::session(server.pop3, &["login:alice@example.com:wrong"]);
+    let said = pop3::session(server.port("--pop3"), &["login:alice@example.com:wrong"]);
     assert_eq!(pop3::err(&said, 1), "-ERR [AUTH] authentication failed");
-    let said = pop3::session(server.pop3, &["stls", &login("carol@example.org")]);
+    let said = pop3::session(
+        server.port("--pop3"),
+        &["stls", &login("carol@example.org")],
+    );
     assert_eq!(
         pop3::err(&said, 2),
         "-ERR [AUTH] authentication failed",
         "{said:?}"
     );
-    pop3::imap_uids(server.imap, "carol@example.org", "carol-pw");
+    pop3::imap_uids(server.port("--imap"), "carol@example.org", "carol-pw");
     // After STLS, CAPA offers STLS no more, and USER now.
-    let said = pop3::session(server.pop3, &["stls", "capa"]);
+    let said = pop3::session(server.port("--pop3"), &["stls", "capa"]);
     let capa = pop3::ok(&said, 2);
     assert!(
         capa.get("STLS").is_none() && capa.get("USER").is_some(),
@@ -363,8 +292,9 @@ fn outside_address() -> String {
 #[test]
 fn off_loopback_passwords_wait_for_stls() {
     let tmp = Temp::new("pop3-outside");
-    let server = Server::start_on(&outside_address(), &tmp.0);
-    let mut c = Raw::connect(&server.host, server.pop3);
+    let host = outside_address();
+    let server = start_on(&host, &tmp.0);
+    let mut c = Raw::connect(&host, server.port("--pop3"));
     c.line();
     assert_eq!(
         c.multi("CAPA"),

@@ -24,15 +24,17 @@
 
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::net::{SocketAddr, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::{Command, Stdio};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 #[path = "support/sink.rs"]
 mod smtp_sink;
 mod support;
+use support::serve;
 use support::{Temp, copy_dir, free_port, root};
 
 /// The case `tests/cases/embedded-queue` with its test keys, in a scratch
@@ -92,12 +94,11 @@ fn sink_at(ip: &str, port: u16) -> smtp_sink::Sink {
 
 // -------------------------------------------------------------- the server
 
+/// `mailc serve` of a case, host mx1, with its SMTP and submission ports.
 struct Server {
-    child: Child,
+    inner: serve::Server,
     smtp: u16,
     submission: u16,
-    data: PathBuf,
-    log: PathBuf,
 }
 
 impl Server {
@@ -111,58 +112,25 @@ impl Server {
         Server::start_of(dir, "mailc.yaml", outbound)
     }
 
-    /// `mailc serve WHAT` (the spec, or a compiled manifest) in `dir`.
+    /// `mailc serve WHAT` (the spec, or a compiled manifest) in `dir`, each
+    /// start with a log of its own.
     fn start_of(dir: &Path, what: &str, outbound: &[&str]) -> Server {
-        let (smtp, submission) = (free_port(29000), free_port(29000));
-        let data = dir.join("data");
-        let log = dir.join(format!("serve-{smtp}.log"));
-        let child = Command::new(env!("CARGO_BIN_EXE_mailc"))
-            .current_dir(dir)
-            .args([
-                "serve",
-                what,
-                "--host",
-                "mx1",
-                "--smtp",
-                &format!("127.0.0.1:{smtp}"),
-                "--submission",
-                &format!("127.0.0.1:{submission}"),
-                "--data",
-                data.to_str().unwrap(),
-                "--retry-base",
-                "1",
-            ])
+        static STARTS: AtomicUsize = AtomicUsize::new(0);
+        let n = STARTS.fetch_add(1, Ordering::Relaxed);
+        let inner = serve::Server::build(Path::new(what), &dir.join("data"))
+            .in_dir(dir)
+            .host("mx1")
+            .ports_from(29000)
+            .on_loopback(&["--smtp", "--submission"])
+            .args(["--retry-base", "1"])
             .args(outbound)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .expect("mailc runs");
-        let mut s = Server {
-            child,
-            smtp,
-            submission,
-            data,
-            log,
-        };
-        for port in [smtp, submission] {
-            wait_for("the server to listen", || {
-                if let Ok(Some(status)) = s.child.try_wait() {
-                    panic!("mailc serve exited with {status}:\n{}", s.log_text());
-                }
-                TcpStream::connect(("127.0.0.1", port)).ok().map(|_| ())
-            });
+            .log(&dir.join(format!("serve-{n}.log")))
+            .start();
+        Server {
+            smtp: inner.port("--smtp"),
+            submission: inner.port("--submission"),
+            inner,
         }
-        s
-    }
-
-    fn log_text(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    fn kill9(&mut self) {
-        let _ = self.child.kill(); // SIGKILL
-        let _ = self.child.wait();
     }
 
     /// The queue's entries (envelopes) on disk.
@@ -177,22 +145,18 @@ impl Server {
             })
             .unwrap_or(0)
     }
+}
 
-    fn inbox(&self, address: &str) -> Vec<String> {
-        let (local, domain) = address.split_once('@').unwrap();
-        let new = self.data.join("mail").join(domain).join(local).join("new");
-        let Ok(rd) = std::fs::read_dir(new) else {
-            return Vec::new();
-        };
-        rd.map(|e| String::from_utf8_lossy(&std::fs::read(e.unwrap().path()).unwrap()).into_owned())
-            .collect()
+impl std::ops::Deref for Server {
+    type Target = serve::Server;
+    fn deref(&self) -> &serve::Server {
+        &self.inner
     }
 }
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+impl std::ops::DerefMut for Server {
+    fn deref_mut(&mut self) -> &mut serve::Server {
+        &mut self.inner
     }
 }
 
@@ -725,10 +689,10 @@ fn a_stop_leaves_undelivered_mail_in_the_queue() {
     wait_for("a deferral", || {
         server.log_text().contains("deferred").then_some(())
     });
-    let pid = server.child.id().to_string();
+    let pid = server.pid().to_string();
     let r = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
     assert!(r.success());
-    let status = wait_for("the server to stop", || server.child.try_wait().unwrap());
+    let status = wait_for("the server to stop", || server.try_wait());
     assert!(status.success(), "{status}: {}", server.log_text());
     assert_eq!(server.queued(), 1, "{}", server.log_text());
 }

@@ -29,10 +29,8 @@
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
-use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
 
 #[path = "support/limits.rs"]
 mod send_limits;
@@ -44,6 +42,7 @@ mod support;
 const WHY: &str =
     "these tests drive `mailc serve` with real SMTP clients (python3's smtplib, swaks)";
 use smtp_sink::{Sink, SinkConfig};
+use support::serve;
 use support::{Temp, copy_dir, free_port, model_of, root, spec_dir, tool};
 
 fn mailc_bin() -> &'static str {
@@ -61,12 +60,9 @@ struct Input {
     open: bool,
 }
 
-/// One running `mailc serve`, killed (SIGKILL) when dropped.
+/// One running `mailc serve` with its three SMTP ports.
 struct Server {
-    child: Option<Child>,
-    input: Input,
-    data: PathBuf,
-    log: PathBuf,
+    inner: serve::Server,
     smtp: u16,
     submission: u16,
     submissions: u16,
@@ -74,116 +70,35 @@ struct Server {
 
 impl Server {
     fn start(input: &Input, data: &Path) -> Server {
-        let mut s = Server {
-            child: None,
-            input: input.clone(),
-            data: data.to_path_buf(),
-            log: data.with_extension("log"),
-            smtp: free_port(28000),
-            submission: free_port(28000),
-            submissions: free_port(28000),
-        };
-        s.spawn();
-        s
-    }
-
-    fn spawn(&mut self) {
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.log)
-            .unwrap();
-        let mut cmd = Command::new(mailc_bin());
-        cmd.arg("serve").arg(&self.input.path);
-        if let Some(h) = &self.input.host {
-            cmd.args(["--host", h]);
+        let mut serve = serve::Server::build(&input.path, data).args(&input.extra);
+        if let Some(h) = &input.host {
+            serve = serve.host(h);
         }
-        cmd.args(&self.input.extra);
-        cmd.arg("--smtp")
-            .arg(format!("127.0.0.1:{}", self.smtp))
-            .arg("--submission")
-            .arg(format!(
-                "{}:{}",
-                if self.input.open {
-                    "0.0.0.0"
-                } else {
-                    "127.0.0.1"
-                },
-                self.submission
-            ))
-            .arg("--submissions")
-            .arg(format!("127.0.0.1:{}", self.submissions))
-            .arg("--data")
-            .arg(&self.data)
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().unwrap())
-            .stderr(log);
-        let child = cmd.spawn().expect("start mailc serve");
-        self.child = Some(child);
-        self.wait_ready();
-    }
-
-    /// Waits until the SMTP port answers; fails with the log if the server
-    /// exits first.
-    fn wait_ready(&mut self) {
-        let deadline = Instant::now() + Duration::from_secs(120);
-        loop {
-            if let Some(status) = self.child.as_mut().unwrap().try_wait().unwrap() {
-                panic!("mailc serve exited with {status}:\n{}", self.log_text());
-            }
-            if [self.smtp, self.submission, self.submissions]
-                .iter()
-                .all(|p| TcpStream::connect(("127.0.0.1", *p)).is_ok())
-            {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "mailc serve did not listen:\n{}",
-                self.log_text()
-            );
-            std::thread::sleep(Duration::from_millis(50));
+        let submission = if input.open { "0.0.0.0" } else { "127.0.0.1" };
+        let inner = serve
+            .listen("--smtp", "127.0.0.1")
+            .listen("--submission", submission)
+            .listen("--submissions", "127.0.0.1")
+            .start();
+        Server {
+            smtp: inner.port("--smtp"),
+            submission: inner.port("--submission"),
+            submissions: inner.port("--submissions"),
+            inner,
         }
-    }
-
-    fn pid(&self) -> u32 {
-        self.child.as_ref().unwrap().id()
-    }
-
-    fn kill9(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-
-    fn restart(&mut self) {
-        self.kill9();
-        self.spawn();
-    }
-
-    fn log_text(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    /// The message files in a user's INBOX `new/`.
-    fn inbox(&self, user: &str) -> Vec<String> {
-        let (local, domain) = user.split_once('@').unwrap();
-        let dir = self.data.join("mail").join(domain).join(local).join("new");
-        let mut out: Vec<String> = match std::fs::read_dir(&dir) {
-            Ok(entries) => entries
-                .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
-                .collect(),
-            Err(_) => Vec::new(),
-        };
-        out.sort();
-        out
     }
 }
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.kill9();
+impl std::ops::Deref for Server {
+    type Target = serve::Server;
+    fn deref(&self) -> &serve::Server {
+        &self.inner
+    }
+}
+
+impl std::ops::DerefMut for Server {
+    fn deref_mut(&mut self) -> &mut serve::Server {
+        &mut self.inner
     }
 }
 
@@ -976,7 +891,7 @@ s.quit()
 
 #[test]
 fn limits_hold_against_a_hostile_client() {
-    let (_tmp, server) = embedded("limits");
+    let (_tmp, mut server) = embedded("limits");
     let out = py(
         r#"
 port = sys.argv[1]
@@ -1050,7 +965,7 @@ print(codes.count("500"), codes[-2], codes[-1])
 ";
     assert_eq!(out, want, "{out}");
     assert_eq!(server.inbox("bob@example.com").len(), 0);
-    assert!(server.child.is_some());
+    assert!(server.is_running());
     // Still serving.
     let t = swaks(
         server.smtp,
@@ -1259,9 +1174,8 @@ print(reply(f)[:9], reply(f), flush=True)
     assert_eq!(busy_out.next().unwrap().unwrap(), "421 4.3.2 <closed>");
     assert!(idle.wait().unwrap().success());
     assert!(busy.wait().unwrap().success());
-    let status = server.child.as_mut().unwrap().wait().unwrap();
+    let status = server.wait();
     assert!(status.success(), "{status}: {}", server.log_text());
-    server.child = None;
     let dave = server.inbox("dave@example.org");
     assert_eq!(dave.len(), 1);
     assert!(

@@ -7,6 +7,7 @@ pub mod dns;
 pub mod golden;
 pub mod imap;
 pub mod pop3;
+pub mod serve;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
