@@ -1438,7 +1438,6 @@ s, f = raw_login("alice@example.com")
 caps = cmd(s, f, "c", "CAPABILITY")
 caps = caps.split(b"\r\n")[0].split()
 assert b"ESEARCH" in caps and b"ESORT" in caps, caps
-assert not [c for c in caps if c.startswith(b"CONTEXT=")], caps
 cmd(s, f, "s", "SELECT INBOX")
 def one(tag, line, want):
     got = cmd(s, f, tag, line)
@@ -1465,6 +1464,215 @@ assert cmd(s, f, "x2", "SEARCH RETURN (MIN) NOSUCHKEY").startswith(b"x2 BAD")
 assert cmd(s, f, "x3", "SORT RETURN (MIN) (DATE) KOI8-R ALL").startswith(b"x3 NO [BADCHARSET")
 # The session goes on after the refusals.
 one("z", "SEARCH RETURN (COUNT) ALL", b'* ESEARCH (TAG "z") COUNT 5')
+"#,
+    );
+}
+
+/// CONTEXT=SEARCH (RFC 5267 §4): a SEARCH with RETURN (UPDATE) is kept up
+/// to date. This session's own STORE, and another session's STORE,
+/// EXPUNGE and APPEND, bring `* ESEARCH (TAG ..) ADDTO/REMOVEFROM` lines
+/// (position 0, UIDs or sequence numbers as the search asked), REMOVEFROM
+/// before the EXPUNGE and ADDTO after the EXISTS; the same during IDLE.
+/// A reused tag is BAD, a context past the limit gets NOUPDATE, CANCELUPDATE
+/// stops one, PARTIAL pages a result, and no context outlives its mailbox.
+#[test]
+fn context_search_updates_from_two_sessions() {
+    let tmp = Temp::new("context-search");
+    let server = Server::start(&tmp.0);
+    for (n, subject) in ["alpha 1", "beta 2", "alpha 3", "gamma 4"]
+        .iter()
+        .enumerate()
+    {
+        server.deliver(
+            "alice@example.com",
+            &format!("170000000{n}.c.test"),
+            &format!("Subject: {subject}\n\nbody {n}\n"),
+        );
+    }
+    server.python(
+        r#"
+s, f = raw_login("alice@example.com")
+caps = cmd(s, f, "c", "CAPABILITY").split(b"\r\n")[0].split()
+assert b"CONTEXT=SEARCH" in caps and b"CONTEXT=SORT" in caps, caps
+# No context before a mailbox is selected.
+assert cmd(s, f, "c0", "CANCELUPDATE \"u1\"") == b"c0 BAD select a mailbox first\r\n"
+cmd(s, f, "s", "SELECT INBOX")
+def one(tag, line, want):
+    got = cmd(s, f, tag, line)
+    assert got == want, (line, got)
+one("u1", "UID SEARCH RETURN (UPDATE COUNT) UNSEEN SUBJECT alpha",
+    b'* ESEARCH (TAG "u1") UID COUNT 2\r\nu1 OK SEARCH done\r\n')
+# UPDATE alone answers no result (RFC 5267 §4.3), only the updates.
+one("s1", "SEARCH RETURN (UPDATE) FLAGGED", b'* ESEARCH (TAG "s1")\r\ns1 OK SEARCH done\r\n')
+# RFC 5267 §4.3: a tag in use by a context is refused, the search not run.
+one("u1", "SEARCH RETURN (UPDATE) ALL", b"u1 BAD tag reuse: that tag names an update context\r\n")
+# This session's own change.
+one("t1", "STORE 2 +FLAGS.SILENT (\\Flagged)", b'* ESEARCH (TAG "s1") ADDTO (0 2)\r\nt1 OK STORE done\r\n')
+one("t2", "STORE 2 -FLAGS.SILENT (\\Flagged)", b'* ESEARCH (TAG "s1") REMOVEFROM (0 2)\r\nt2 OK STORE done\r\n')
+# Another session: one message seen, one expunged, one appended.
+m = login("alice@example.com")
+ok(m.select("INBOX"))
+ok(m.store("1", "+FLAGS", "(\\Seen)"))
+ok(m.store("3", "+FLAGS", "(\\Deleted)"))
+ok(m.expunge())
+ok(m.close())
+ok(m.append("INBOX", None, None, b"Subject: alpha 5\r\n\r\nfive\r\n"))
+# REMOVEFROM of the expunged one before its EXPUNGE (RFC 5267 §4.3.4),
+# ADDTO after the EXISTS (§4.3.3).
+one("n1", "NOOP",
+    b'* ESEARCH (TAG "u1") UID REMOVEFROM (0 3)\r\n'
+    b"* 3 EXPUNGE\r\n"
+    b"* 1 FETCH (FLAGS (\\Seen \\Recent))\r\n"
+    b"* 4 EXISTS\r\n"
+    b"* 4 RECENT\r\n"
+    b'* ESEARCH (TAG "u1") UID REMOVEFROM (0 1)\r\n'
+    b'* ESEARCH (TAG "u1") UID ADDTO (0 5)\r\n'
+    b"n1 OK done\r\n")
+# Sequence numbers for a plain SEARCH, shown as they stand when sent.
+one("q1", "SEARCH RETURN (UPDATE ALL) SUBJECT alpha",
+    b'* ESEARCH (TAG "q1") ALL 1,4\r\nq1 OK SEARCH done\r\n')
+ok(m.select("INBOX"))
+ok(m.store("1", "+FLAGS", "(\\Deleted)"))
+ok(m.expunge())
+m.logout()
+one("n2", "NOOP",
+    b'* ESEARCH (TAG "q1") REMOVEFROM (0 1)\r\n'
+    b"* 1 EXPUNGE\r\n"
+    b"n2 OK done\r\n")
+# During IDLE: the EXISTS, then the ADDTO.
+s.sendall(b"i1 IDLE\r\n")
+assert f.readline() == b"+ idling\r\n"
+m = login("alice@example.com")
+ok(m.append("INBOX", None, None, b"Subject: alpha 6\r\n\r\nsix\r\n"))
+m.logout()
+got = b""
+while b"ESEARCH" not in got or got.count(b"\r\n") < 4:
+    line = f.readline()
+    assert line, got
+    got += line
+assert got == (b"* 4 EXISTS\r\n* 4 RECENT\r\n"
+               b'* ESEARCH (TAG "u1") UID ADDTO (0 6)\r\n'
+               b'* ESEARCH (TAG "q1") ADDTO (0 4)\r\n'), got
+s.sendall(b"DONE\r\n")
+assert f.readline() == b"i1 OK IDLE done\r\n"
+# CANCELUPDATE (RFC 5267 §4.3.5): no more updates for that context.
+one("c1", 'CANCELUPDATE "q1"', b"c1 OK CANCELUPDATE done\r\n")
+one("c2", 'CANCELUPDATE "q1"', b"c2 NO no update context has the tag q1\r\n")
+one("c3", "CANCELUPDATE q1", b"c3 BAD CANCELUPDATE takes the quoted tags of searches\r\n")
+one("t3", "STORE 4 +FLAGS.SILENT (\\Seen)", b'* ESEARCH (TAG "u1") UID REMOVEFROM (0 6)\r\nt3 OK STORE done\r\n')
+# RFC 5267 §4.3.1: past the limit, the search is answered and says it
+# will not be updated.
+for n in range(14):
+    cmd(s, f, "k%d" % n, "SEARCH RETURN (UPDATE) DRAFT")
+one("k14", "SEARCH RETURN (UPDATE COUNT) DRAFT",
+    b'* ESEARCH (TAG "k14") COUNT 0\r\n'
+    b'* NO [NOUPDATE "k14"] too many update contexts, results will not be updated\r\n'
+    b"k14 OK SEARCH done\r\n")
+# PARTIAL (RFC 5267 §4.4): positions of the result, one of it or ALL.
+one("p1", "UID SEARCH RETURN (PARTIAL 2:9) ALL", b'* ESEARCH (TAG "p1") UID PARTIAL (2:9 4:6)\r\np1 OK SEARCH done\r\n')
+one("p2", "SEARCH RETURN (PARTIAL 5:7) ALL", b'* ESEARCH (TAG "p2") PARTIAL (5:7 NIL)\r\np2 OK SEARCH done\r\n')
+one("p3", "SEARCH RETURN (ALL PARTIAL 1:2) ALL", b"p3 BAD one ALL or PARTIAL, not both\r\n")
+# Contexts end with the mailbox: a new SELECT, then a change, says nothing.
+cmd(s, f, "s2", "SELECT INBOX")
+one("t4", "STORE 4 -FLAGS.SILENT (\\Seen)", b"t4 OK STORE done\r\n")
+one("u1", "SEARCH RETURN (UPDATE) SEEN", b'* ESEARCH (TAG "u1")\r\nu1 OK SEARCH done\r\n')
+"#,
+    );
+}
+
+/// CONTEXT=SORT (RFC 5267 §4): a SORT with RETURN (UPDATE) is kept in
+/// order; ADDTO and REMOVEFROM name the positions in the sorted result, each
+/// pair applied after the ones before it, UIDs or sequence numbers in the
+/// sort order.
+#[test]
+fn context_sort_updates_keep_positions() {
+    let tmp = Temp::new("context-sort");
+    let server = Server::start(&tmp.0);
+    for (n, subject) in ["bravo", "delta", "foxtrot"].iter().enumerate() {
+        server.deliver(
+            "alice@example.com",
+            &format!("170000000{n}.o.test"),
+            &format!("Subject: {subject}\n\nbody {n}\n"),
+        );
+    }
+    server.python(
+        r#"
+s, f = raw_login("alice@example.com")
+cmd(s, f, "s", "SELECT INBOX")
+def one(tag, line, want):
+    got = cmd(s, f, tag, line)
+    assert got == want, (line, got)
+one("o1", "UID SORT RETURN (UPDATE ALL) (SUBJECT) UTF-8 UNDELETED",
+    b'* ESEARCH (TAG "o1") UID ALL 1:3\r\no1 OK SORT done\r\n')
+one("o2", "SORT RETURN (UPDATE) (REVERSE SUBJECT) UTF-8 UNDELETED",
+    b'* ESEARCH (TAG "o2")\r\no2 OK SORT done\r\n')
+m = login("alice@example.com")
+for subject in [b"charlie", b"echo", b"alpha"]:
+    ok(m.append("INBOX", None, None, b"Subject: " + subject + b"\r\n\r\nx\r\n"))
+# alpha(6) bravo(1) charlie(4) delta(2) echo(5) foxtrot(3): the new ones
+# land at 1, 3 and 5; reversed, at 2, 4 and 6 as sequence numbers.
+one("n1", "NOOP",
+    b"* 6 EXISTS\r\n* 6 RECENT\r\n"
+    b'* ESEARCH (TAG "o1") UID ADDTO (1 6 3 4 5 5)\r\n'
+    b'* ESEARCH (TAG "o2") ADDTO (2 5 4 4 6 6)\r\n'
+    b"n1 OK done\r\n")
+# bravo(1) and charlie(4) deleted: side by side at 2 in one, and at 4
+# (then, charlie gone, 4 again) in the other.
+ok(m.select("INBOX"))
+ok(m.uid("STORE", "1,4", "+FLAGS.SILENT", "(\\Deleted)"))
+one("n2", "NOOP",
+    b"* 1 FETCH (FLAGS (\\Deleted \\Recent))\r\n"
+    b"* 4 FETCH (FLAGS (\\Deleted \\Recent))\r\n"
+    b'* ESEARCH (TAG "o1") UID REMOVEFROM (2 1,4)\r\n'
+    b'* ESEARCH (TAG "o2") REMOVEFROM (4 4,1)\r\n'
+    b"n2 OK done\r\n")
+ok(m.uid("STORE", "1", "-FLAGS.SILENT", "(\\Deleted)"))
+ok(m.uid("STORE", "4", "-FLAGS.SILENT", "(\\Deleted)"))
+ok(m.uid("STORE", "2,5", "+FLAGS.SILENT", "(\\Deleted)"))
+ok(m.expunge())
+m.logout()
+# delta(2) and echo(5) expunged: REMOVEFROM before the EXPUNGEs, numbered
+# as before them; bravo and charlie back in, side by side.
+one("n3", "NOOP",
+    b'* ESEARCH (TAG "o1") UID REMOVEFROM (2 2,5)\r\n'
+    b'* ESEARCH (TAG "o2") REMOVEFROM (2 5,2)\r\n'
+    b"* 2 EXPUNGE\r\n* 4 EXPUNGE\r\n"
+    b"* 1 FETCH (FLAGS (\\Recent))\r\n"
+    b"* 3 FETCH (FLAGS (\\Recent))\r\n"
+    b'* ESEARCH (TAG "o1") UID ADDTO (2 1,4)\r\n'
+    b'* ESEARCH (TAG "o2") ADDTO (2 3,1)\r\n'
+    b"n3 OK done\r\n")
+one("a", "UID SORT RETURN (ALL) (SUBJECT) UTF-8 UNDELETED", b'* ESEARCH (TAG "a") UID ALL 6,1,4,3\r\na OK SORT done\r\n')
+"#,
+    );
+}
+
+/// RFC 5182 §2.1: a `SEARCH RETURN (SAVE)` that fails, malformed or
+/// refused, leaves `$` empty rather than the result saved before.
+#[test]
+fn a_failed_save_empties_the_saved_result() {
+    let tmp = Temp::new("failed-save");
+    let server = Server::start(&tmp.0);
+    server.deliver("alice@example.com", "1700000001.f.test", PLAIN);
+    server.deliver("alice@example.com", "1700000002.f.test", MIXED);
+    server.python(
+        r#"
+s, f = raw_login("alice@example.com")
+cmd(s, f, "s", "SELECT INBOX")
+for n, failing in enumerate([b"SEARCH RETURN (SAVE) NOSUCHKEY",
+                             b"SEARCH RETURN (SAVE FUZZY) ALL",
+                             b"UID SORT RETURN (SAVE) (DATE) KOI8-R ALL",
+                             b"SEARCH RETURN (SAVE ALL PARTIAL 1:2) ALL"]):
+    assert cmd(s, f, "a%d" % n, "SEARCH RETURN (SAVE) ALL") == b"a%d OK SEARCH done\r\n" % n
+    assert cmd(s, f, "b%d" % n, "SEARCH $") == b"* SEARCH 1 2\r\nb%d OK SEARCH done\r\n" % n
+    got = cmd(s, f, "c%d" % n, failing.decode())
+    assert re.match(rb"c%d (BAD|NO) " % n, got), got
+    assert cmd(s, f, "d%d" % n, "SEARCH $") == b"* SEARCH\r\nd%d OK SEARCH done\r\n" % n
+    assert cmd(s, f, "e%d" % n, "FETCH $ (UID)") == b"e%d OK FETCH done\r\n" % n
+# A plain failing command leaves it alone.
+cmd(s, f, "g", "SEARCH RETURN (SAVE) ALL")
+assert cmd(s, f, "h", "SEARCH NOSUCHKEY").startswith(b"h BAD")
+assert cmd(s, f, "i", "SEARCH $") == b"* SEARCH 1 2\r\ni OK SEARCH done\r\n"
 "#,
     );
 }

@@ -184,3 +184,33 @@ pub(super) fn encode(data: Data<'static>) -> Vec<u8> {
         .encode(&Response::Data(data))
         .dump()
 }
+
+/// A status response as imap-codec writes it.
+pub(super) fn encode_status(st: Status<'static>) -> Vec<u8> {
+    ResponseCodec::default()
+        .encode(&Response::Status(st))
+        .dump()
+}
+
+/// A sequence set in the order given: runs of consecutive numbers become
+/// `a:b`.
+pub(super) fn set(ids: &[u32]) -> String {
+    let mut out = String::new();
+    let mut i = 0;
+    while i < ids.len() {
+        let mut j = i;
+        while j + 1 < ids.len() && ids[j + 1] == ids[j].wrapping_add(1) {
+            j += 1;
+        }
+        if !out.is_empty() {
+            out.push(',');
+        }
+        if j > i {
+            out.push_str(&format!("{}:{}", ids[i], ids[j]));
+        } else {
+            out.push_str(&ids[i].to_string());
+        }
+        i = j + 1;
+    }
+    out
+}

@@ -286,6 +286,7 @@ async fn converse(
                     session.note(&st);
                     let failed = matches!(&st, Status::Tagged(t) if t.body.kind == StatusKind::Bad);
                     errors = if failed { errors + 1 } else { 0 };
+                    session.context_updates();
                     stream.push_raw(&mut server, &mut session.raw, &mut pending);
                     server.enqueue_status(st);
                     if errors >= MAX_ERRORS {
@@ -335,6 +336,7 @@ async fn converse(
                 if errors >= MAX_ERRORS {
                     return goodbye(stream, &mut server, "too many errors").await;
                 }
+                session.context_updates();
                 stream.push_raw(&mut server, &mut session.raw, &mut pending);
                 match flow {
                     Flow::Continue => {
@@ -366,6 +368,9 @@ async fn converse(
                         if job.uid {
                             session.refresh(&mut server, true);
                         }
+                        // A FETCH that set \Seen may change a kept result.
+                        session.context_updates();
+                        stream.push_raw(&mut server, &mut session.raw, &mut pending);
                         server.enqueue_status(st);
                     }
                     Flow::Logout => {
@@ -450,8 +455,22 @@ async fn converse(
                             return goodbye(stream, &mut server, "server shutting down").await;
                         }
                     }
+                    // Updates of kept results go out with the EXISTS and
+                    // EXPUNGE they follow (RFC 5267 §4.3.2: during IDLE too).
+                    session.context_updates();
+                    if !session.raw.is_empty() {
+                        stream.push_raw(&mut server, &mut session.raw, &mut pending);
+                        let done =
+                            |e: &Result<Event, WireError>| matches!(e, Ok(Event::IdleDoneReceived));
+                        if pending.iter().any(done) {
+                            pending.retain(|e| !done(e));
+                            break;
+                        }
+                    }
                 }
                 session.refresh(&mut server, true);
+                session.context_updates();
+                stream.push_raw(&mut server, &mut session.raw, &mut pending);
                 server.enqueue_status(ok(&tag, "IDLE done"));
             }
             Event::IdleDoneReceived => {}

@@ -9,6 +9,7 @@ use imap_next::imap_types::sequence::SequenceSet;
 use imap_next::server::Server;
 
 use super::answer::{bad, no, nz, ok, status, uid_set, untagged};
+use super::context::Out;
 use super::maildir::{Folder, Refusal};
 use super::quota::used;
 use super::selected::report_expunged;
@@ -109,7 +110,8 @@ impl Session {
             // RFC 6851 §4.3: COPYUID comes untagged, before the EXPUNGEs.
             server.enqueue_status(untagged(StatusKind::Ok, code, "moved"));
             let gone: BTreeSet<u32> = pairs.iter().map(|p| p.0).collect();
-            report_expunged(server, sel, &gone, true, self.qresync);
+            let mut out = Out::new(server, &sel.contexts, &mut self.raw);
+            report_expunged(&mut out, sel, &gone, true, self.qresync);
             ok(tag, "MOVE done")
         } else {
             status(tag, StatusKind::Ok, code, "COPY done")

@@ -3,7 +3,9 @@
 //! the wire's limits apply as to every command):
 //!
 //! - SEARCH and SORT with `RETURN (...)`: ESEARCH (RFC 4731) and ESORT
-//!   (RFC 5267 §3), answered with `* ESEARCH`;
+//!   (RFC 5267 §3), answered with `* ESEARCH`, with the CONTEXT, UPDATE
+//!   and PARTIAL options of CONTEXT=SEARCH and CONTEXT=SORT (RFC 5267
+//!   §4), and CANCELUPDATE;
 //! - APPEND of several messages: MULTIAPPEND (RFC 3502);
 //! - LIST with selection options, several patterns or return options:
 //!   LIST-EXTENDED (RFC 5258), with STATUS among them (LIST-STATUS, RFC
@@ -27,7 +29,8 @@ use imap_next::imap_types::response::{Code, CodeOther, Data, Status, StatusKind}
 use imap_next::imap_types::status::StatusDataItemName;
 use imap_next::server::Server;
 
-use super::answer::{bad, encode, no, ok, status};
+use super::answer::{bad, encode, no, ok, set, status};
+use super::context::Start;
 use super::flags::flag_names;
 use super::mailboxes::wildcard;
 use super::maildir::{self, DELIMITER, Flags, Folder, Name, Refusal};
@@ -57,6 +60,17 @@ pub(super) enum Ext {
         tag: Tag<'static>,
         list: List,
     },
+    /// CANCELUPDATE (RFC 5267 §4.3.5) of the contexts these tags name.
+    CancelUpdate {
+        tag: Tag<'static>,
+        tags: Vec<String>,
+    },
+    /// A malformed SEARCH or SORT that asked to SAVE: answered `BAD`, and
+    /// `$` emptied (RFC 5182 §2.1).
+    BadSave {
+        tag: Tag<'static>,
+        why: &'static str,
+    },
 }
 
 /// The RETURN options of ESEARCH and ESORT; none given means ALL (RFC
@@ -71,6 +85,8 @@ pub(super) struct Return {
     pub partial: Option<(u32, u32)>,
     /// SAVE (RFC 5182 §2): keep the result for `$`.
     pub save: bool,
+    /// UPDATE (RFC 5267 §4.3): keep the result up to date for the client.
+    pub update: bool,
 }
 
 /// An extended LIST (RFC 5258 §3).
@@ -116,20 +132,41 @@ pub(super) fn parse(bytes: &[u8]) -> Option<Parsed> {
             if !r.sp() {
                 return bad("RETURN needs its options");
             }
-            let ret = match r.return_options() {
-                Ok(ret) => ret,
-                Err(why) => return bad(why),
+            let mut ret = Return::default();
+            let failed = |why, ret: &Return| match ret.save {
+                true => Some(Ok(Ext::BadSave {
+                    tag: tag.clone(),
+                    why,
+                })),
+                false => Some(Err((tag.clone(), why))),
             };
+            if let Err(why) = r.return_options(&mut ret) {
+                return failed(why, &ret);
+            }
             if !r.sp() {
-                return bad("search criteria expected after RETURN (...)");
+                return failed("search criteria expected after RETURN (...)", &ret);
             }
             let mut base = bytes[..head_end].to_vec();
             base.push(b' ');
             base.extend_from_slice(&bytes[r.pos..]);
             match decode(&base) {
                 Some(command) => Some(Ok(Ext::Search { tag, ret, command })),
-                None => bad("syntax error in search criteria"),
+                None => failed("syntax error in search criteria", &ret),
             }
+        }
+        // RFC 5267 §5: `CANCELUPDATE 1*(SP quoted)`.
+        b"CANCELUPDATE" if after_tag + 12 == r.pos => {
+            let mut tags = Vec::new();
+            while r.sp() {
+                match r.string() {
+                    Ok(t) => tags.push(String::from_utf8_lossy(&t).into_owned()),
+                    Err(_) => return bad("CANCELUPDATE takes the quoted tags of searches"),
+                }
+            }
+            if tags.is_empty() || !r.at_end() {
+                return bad("CANCELUPDATE takes the quoted tags of searches");
+            }
+            Some(Ok(Ext::CancelUpdate { tag, tags }))
         }
         b"APPEND" if after_tag + 6 == r.pos => {
             let mut utf8 = false;
@@ -480,18 +517,26 @@ impl<'a> Reader<'a> {
             .filter(|&n| n > 0)
     }
 
-    /// RFC 4731 §3.1, RFC 5267 §4.4.
-    fn return_options(&mut self) -> Result<Return, &'static str> {
-        let mut ret = Return::default();
+    /// RFC 4731 §3.1, RFC 5267 §4, into `ret` (as far as they read, so a
+    /// malformed list that asked to SAVE is known).
+    fn return_options(&mut self, ret: &mut Return) -> Result<(), &'static str> {
         let mut any = false;
         self.options(|r, w| {
             any = true;
             match w {
                 b"MIN" => ret.min = true,
                 b"MAX" => ret.max = true,
-                b"ALL" => ret.all = true,
                 b"COUNT" => ret.count = true,
                 b"SAVE" => ret.save = true,
+                b"UPDATE" => ret.update = true,
+                // RFC 5267 §4.2: a hint that the search comes again; every
+                // result is worked out afresh here, so nothing to keep.
+                b"CONTEXT" => {}
+                // RFC 5267 §4.4: one PARTIAL or one ALL, not both.
+                b"ALL" | b"PARTIAL" if ret.all || ret.partial.is_some() => {
+                    return Err("one ALL or PARTIAL, not both");
+                }
+                b"ALL" => ret.all = true,
                 b"PARTIAL" => {
                     let range = (|| {
                         if !r.sp() {
@@ -514,7 +559,7 @@ impl<'a> Reader<'a> {
         if !any {
             ret.all = true;
         }
-        Ok(ret)
+        Ok(())
     }
 
     /// After `tag LIST`: RFC 5258 §6's grammar.
@@ -652,29 +697,6 @@ pub(super) fn esearch(
     out.into_bytes()
 }
 
-/// A sequence set in the order given: runs of consecutive numbers become
-/// `a:b`.
-fn set(ids: &[u32]) -> String {
-    let mut out = String::new();
-    let mut i = 0;
-    while i < ids.len() {
-        let mut j = i;
-        while j + 1 < ids.len() && ids[j + 1] == ids[j].wrapping_add(1) {
-            j += 1;
-        }
-        if !out.is_empty() {
-            out.push(',');
-        }
-        if j > i {
-            out.push_str(&format!("{}:{}", ids[i], ids[j]));
-        } else {
-            out.push_str(&ids[i].to_string());
-        }
-        i = j + 1;
-    }
-    out
-}
-
 /// The mailbox names of a MULTIAPPEND's commands (all the same).
 pub(super) fn append_mailbox<'a>(appends: &'a [Command<'static>]) -> Option<&'a Mailbox<'static>> {
     match &appends.first()?.body {
@@ -688,7 +710,21 @@ impl Session {
     /// lines go to [`Session::raw`].
     pub(super) fn extended(&mut self, server: &mut Server, ext: Ext) -> Status<'static> {
         match ext {
-            Ext::Search { tag, ret, command } => self.esearch(server, &tag, &ret, command),
+            Ext::Search { tag, ret, command } => {
+                let st = self.esearch(server, &tag, &ret, command);
+                // RFC 5182 §2.1: a SEARCH that asked to SAVE and failed
+                // leaves `$` empty.
+                let failed = matches!(&st, Status::Tagged(t) if t.body.kind != StatusKind::Ok);
+                if ret.save && failed {
+                    self.forget_saved();
+                }
+                st
+            }
+            Ext::BadSave { tag, why } => {
+                self.forget_saved();
+                bad(&tag, why)
+            }
+            Ext::CancelUpdate { tag, tags } => self.cancel_update(&tag, &tags),
             Ext::Append { tag, appends, utf8 } => {
                 // RFC 6855 §4: the UTF8 form belongs to clients that enabled it.
                 if utf8 && !self.utf8() {
@@ -713,9 +749,14 @@ impl Session {
         ret: &Return,
         command: Command<'static>,
     ) -> Status<'static> {
-        if self.selected.is_none() {
+        let Some(sel) = self.selected.as_ref() else {
             return bad(tag, "select a mailbox first");
+        };
+        // RFC 5267 §4.3: a tag naming a context already is refused.
+        if ret.update && sel.contexts.has(tag.as_ref()) {
+            return bad(tag, "tag reuse: that tag names an update context");
         }
+        let mut update = None;
         let (ids, modseq, uid, done) = match command.body {
             CommandBody::Search {
                 charset,
@@ -726,6 +767,10 @@ impl Session {
                     return st;
                 }
                 let (ids, modseq) = self.search_ids(criteria.as_ref(), uid);
+                if ret.update {
+                    let uids = self.uids_of(&ids, uid);
+                    update = Some((criteria.into_inner(), Start::Search(uids)));
+                }
                 (ids, modseq, uid, "SEARCH done")
             }
             CommandBody::Sort {
@@ -739,7 +784,15 @@ impl Session {
                 }
                 let (mut keys, modseq) = self.sort_keys(search_criteria.as_ref(), uid);
                 sort::sort(&mut keys, sort_criteria.as_ref());
-                let ids = keys.iter().map(|k| k.id).collect();
+                let ids: Vec<u32> = keys.iter().map(|k| k.id).collect();
+                if ret.update {
+                    let uids = self.uids_of(&ids, uid);
+                    for (k, u) in keys.iter_mut().zip(uids) {
+                        k.id = u;
+                    }
+                    let criteria = sort_criteria.into_inner();
+                    update = Some((search_criteria.into_inner(), Start::Sort(keys, criteria)));
+                }
                 (ids, modseq, uid, "SORT done")
             }
             _ => return bad(tag, "RETURN goes with SEARCH and SORT"),
@@ -780,6 +833,9 @@ impl Session {
         if shown != Return::default() {
             self.raw
                 .extend_from_slice(&esearch(tag, uid, ret, &ids, modseq));
+        }
+        if let Some((keys, start)) = update {
+            self.open_context(tag, uid, &keys, start);
         }
         if uid {
             self.refresh(server, true);
@@ -1094,14 +1150,49 @@ mod tests {
         };
         assert!(ret.save && ret.min && !ret.all);
         assert_eq!(
-            why("a SEARCH RETURN (CONTEXT) ALL\r\n"),
+            why("a SEARCH RETURN (FUZZY) ALL\r\n"),
             "unknown RETURN option"
         );
+        // RFC 5267 §4: CONTEXT is a hint, UPDATE keeps the result; no ALL
+        // is implied once an option is given.
+        let Ext::Search { ret, .. } = ext("a SEARCH RETURN (CONTEXT UPDATE) SEEN\r\n") else {
+            panic!()
+        };
+        assert!(ret.update && !ret.all);
+        assert_eq!(
+            why("a SEARCH RETURN (ALL PARTIAL 1:5) ALL\r\n"),
+            "one ALL or PARTIAL, not both"
+        );
+        assert_eq!(
+            why("a SEARCH RETURN (PARTIAL 1:5 PARTIAL 6:9) ALL\r\n"),
+            "one ALL or PARTIAL, not both"
+        );
+        // RFC 5182 §2.1: a malformed SAVE empties `$`.
+        for bad_save in [
+            "a SEARCH RETURN (SAVE) NOSUCHKEY\r\n",
+            "a SEARCH RETURN (SAVE FUZZY) ALL\r\n",
+        ] {
+            assert!(
+                matches!(parse(bad_save.as_bytes()), Some(Ok(Ext::BadSave { .. }))),
+                "{bad_save}"
+            );
+        }
         assert_eq!(
             why("a SEARCH RETURN (MIN) NOSUCHKEY\r\n"),
             "syntax error in search criteria"
         );
         assert!(parse(b"a SEARCH NOSUCHKEY\r\n").is_none());
+    }
+
+    #[test]
+    fn cancelupdate() {
+        let Ext::CancelUpdate { tags, .. } = ext("c CANCELUPDATE \"a1\" \"b 2\"\r\n") else {
+            panic!()
+        };
+        assert_eq!(tags, ["a1", "b 2"]);
+        for bad in ["c CANCELUPDATE\r\n", "c CANCELUPDATE a1\r\n"] {
+            assert_eq!(why(bad), "CANCELUPDATE takes the quoted tags of searches");
+        }
     }
 
     #[test]
@@ -1163,6 +1254,7 @@ mod tests {
             count: true,
             partial: Some((2, 3)),
             save: false,
+            update: false,
         };
         assert_eq!(
             esearch(&tag, true, &all, &[1, 2, 4, 5], Some(9)),

@@ -547,8 +547,10 @@ impl Session {
             Ok(c) => c,
             Err(e) => return no(tag, &format!("cannot store flags: {e}")),
         };
+        // Before the FETCHes that use them, so through imap-next's queue
+        // as they are.
         announce_keywords(
-            server,
+            &mut super::context::Out { server, raw: None },
             sel,
             changed.iter().flat_map(|(_, f, _, _)| f.iter()),
         );

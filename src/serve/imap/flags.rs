@@ -9,9 +9,9 @@ use imap_next::imap_types::IntoStatic;
 use imap_next::imap_types::fetch::MessageDataItem;
 use imap_next::imap_types::flag::{Flag, FlagFetch, FlagPerm};
 use imap_next::imap_types::response::{Code, Data, StatusKind};
-use imap_next::server::Server;
 
 use super::answer::untagged;
+use super::context::Out;
 use super::maildir::{Entry, Flags};
 use super::session::Selected;
 
@@ -35,7 +35,7 @@ pub(super) fn defined_flags(keywords: &BTreeSet<String>) -> Vec<Flag<'static>> {
 /// Tells the client of keywords new to the mailbox (RFC 3501 §7.2.6: FLAGS
 /// lists the flags defined in it), before the responses that use them.
 pub(super) fn announce_keywords<'f>(
-    server: &mut Server,
+    out: &mut Out,
     sel: &mut Selected,
     flags: impl IntoIterator<Item = &'f String>,
 ) {
@@ -48,11 +48,11 @@ pub(super) fn announce_keywords<'f>(
     }
     if new {
         let flags = defined_flags(&sel.keywords);
-        server.enqueue_data(Data::Flags(flags.clone()));
+        out.data(Data::Flags(flags.clone()));
         if !sel.read_only {
             let mut perm: Vec<FlagPerm<'static>> = flags.into_iter().map(FlagPerm::Flag).collect();
             perm.push(FlagPerm::Asterisk);
-            server.enqueue_status(untagged(
+            out.status(untagged(
                 StatusKind::Ok,
                 Some(Code::PermanentFlags(perm)),
                 "flags kept",

@@ -60,6 +60,8 @@ impl Session {
             "SPECIAL-USE",
             "ESEARCH",
             "ESORT",
+            "CONTEXT=SEARCH",
+            "CONTEXT=SORT",
             "LIST-EXTENDED",
             "LIST-STATUS",
             "MULTIAPPEND",

@@ -1,9 +1,9 @@
 //! IMAP4rev1 (RFC 3501) over the mail store, with IDLE, UIDPLUS, MOVE,
 //! NAMESPACE, ID, UNSELECT, LITERAL+, SASL-IR, ENABLE, CONDSTORE, QRESYNC,
 //! QUOTA, SPECIAL-USE, SORT (with SORT=DISPLAY), THREAD, ESEARCH, ESORT,
-//! LIST-EXTENDED, LIST-STATUS, MULTIAPPEND, UTF8=ACCEPT, STATUS=SIZE and
-//! SEARCHRES, and IMAP4rev2 (RFC 9051) beside IMAP4rev1 once all it folds
-//! in is offered. The protocol is
+//! CONTEXT=SEARCH, CONTEXT=SORT, LIST-EXTENDED, LIST-STATUS, MULTIAPPEND,
+//! UTF8=ACCEPT, STATUS=SIZE and SEARCHRES, and IMAP4rev2 (RFC 9051)
+//! beside IMAP4rev1 once all it folds in is offered. The protocol is
 //! imap-next's server flow over imap-codec; messages are read with
 //! mail-parser.
 //!
@@ -31,6 +31,7 @@
 //! - [`binary`]: BINARY's decoded parts, binary parts stored as base64;
 //! - [`message`]: ENVELOPE, BODYSTRUCTURE and body sections;
 //! - [`search`]: SEARCH keys and sequence sets;
+//! - [`context`]: SEARCH and SORT results kept up to date (UPDATE);
 //! - [`sort`]: SORT's keys and orders, THREAD's algorithms;
 //! - [`utf7`]: mailbox names in modified UTF-7 and UTF-8.
 //!
@@ -41,6 +42,7 @@ mod answer;
 mod binary;
 mod command;
 mod conn;
+mod context;
 mod copy;
 mod expunged;
 mod ext;

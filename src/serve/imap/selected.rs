@@ -15,6 +15,7 @@ use imap_next::imap_types::sequence::SequenceSet;
 use imap_next::server::Server;
 
 use super::answer::{bad, missing, no, nz, nz64, ok, status, uid_sequence_set, uid_set, untagged};
+use super::context::{Contexts, Out};
 use super::expunged::Watch;
 use super::flags::{announce_keywords, defined_flags};
 use super::maildir::{Folder, Refusal};
@@ -82,6 +83,7 @@ impl Session {
             sel.recent.extend(given);
         }
         sel.stamp = Folder::stamp(&folder.dir);
+        let mut out = Out::new(server, &sel.contexts, &mut self.raw);
         if expunges {
             let gone: BTreeSet<u32> = sel
                 .msgs
@@ -89,10 +91,10 @@ impl Session {
                 .map(|m| m.uid)
                 .filter(|&u| folder.find(u).is_none())
                 .collect();
-            report_expunged(server, sel, &gone, true, self.qresync);
+            report_expunged(&mut out, sel, &gone, true, self.qresync);
         }
         announce_keywords(
-            server,
+            &mut out,
             sel,
             folder.entries.iter().flat_map(|e| e.flags.iter()),
         );
@@ -111,7 +113,7 @@ impl Session {
                     self.condstore,
                 );
                 if let Ok(d) = Data::fetch(i as u32 + 1, items) {
-                    server.enqueue_data(d);
+                    out.data(d);
                 }
             }
         }
@@ -121,14 +123,14 @@ impl Session {
         sel.msgs
             .extend(folder.entries.iter().filter(|e| e.uid > max).cloned());
         if sel.msgs.len() != before {
-            server.enqueue_data(Data::Exists(sel.msgs.len() as u32));
+            out.data(Data::Exists(sel.msgs.len() as u32));
             if !self.rev2 {
                 let recent = sel
                     .msgs
                     .iter()
                     .filter(|m| sel.recent.contains(&m.uid))
                     .count();
-                server.enqueue_data(Data::Recent(recent as u32));
+                out.data(Data::Recent(recent as u32));
             }
         }
         sel.uidnext = folder.uidnext;
@@ -293,6 +295,7 @@ impl Session {
             recent,
             watch,
             saved: Vec::new(),
+            contexts: Contexts::default(),
         });
         let (code, msg) = if read_only {
             (Code::ReadOnly, "EXAMINE done")
@@ -374,7 +377,8 @@ impl Session {
             Ok(g) => g,
             Err(e) => return no(tag, &e.to_string()),
         };
-        report_expunged(server, sel, &gone, tell, self.qresync);
+        let mut out = Out::new(server, &sel.contexts, &mut self.raw);
+        report_expunged(&mut out, sel, &gone, tell, self.qresync);
         ok(tag, "EXPUNGE done")
     }
 }
@@ -391,9 +395,10 @@ pub(super) fn unclaimed(folder: &Folder) -> HashSet<u32> {
 
 /// Drops expunged messages from the session's view, saying so when
 /// `tell`: EXPUNGE for each, or one VANISHED of their UIDs when QRESYNC is
-/// on (RFC 7162 §3.2.10).
+/// on (RFC 7162 §3.2.10); update contexts' REMOVEFROM first (RFC 5267
+/// §4.3.4).
 pub(super) fn report_expunged(
-    server: &mut Server,
+    out: &mut Out,
     sel: &mut Selected,
     gone: &BTreeSet<u32>,
     tell: bool,
@@ -402,12 +407,17 @@ pub(super) fn report_expunged(
     if gone.is_empty() {
         return;
     }
+    if let Some(raw) = out.raw.as_deref_mut() {
+        let mut untold = Vec::new();
+        let to = if tell { raw } else { &mut untold };
+        sel.contexts.expunged(gone, &sel.msgs, to);
+    }
     let mut said = Vec::new();
     let mut i = 0;
     while i < sel.msgs.len() {
         if gone.contains(&sel.msgs[i].uid) {
             if tell && !vanished {
-                server.enqueue_data(Data::Expunge(nz(i as u32 + 1)));
+                out.data(Data::Expunge(nz(i as u32 + 1)));
             }
             said.push(sel.msgs[i].uid);
             sel.msgs.remove(i);
@@ -419,7 +429,7 @@ pub(super) fn report_expunged(
         && vanished
         && let Some(set) = uid_set(said.into_iter())
     {
-        server.enqueue_data(Data::Vanished {
+        out.data(Data::Vanished {
             earlier: false,
             known_uids: uid_sequence_set(&set),
         });

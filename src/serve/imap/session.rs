@@ -15,6 +15,7 @@ use imap_next::imap_types::response::{Code, Status, StatusKind};
 use imap_next::server::Server;
 
 use super::answer::{nz64, untagged};
+use super::context::Contexts;
 use super::expunged::Watch;
 use super::maildir::{Account, Entry, Name};
 use super::utf7;
@@ -67,6 +68,8 @@ pub(super) struct Selected {
     pub(super) watch: Watch,
     /// The UIDs of the last `SEARCH RETURN (SAVE)` (RFC 5182), for `$`.
     pub(super) saved: Vec<u32>,
+    /// The results kept up to date for the client (RFC 5267 §4.3).
+    pub(super) contexts: Contexts,
 }
 
 impl Selected {

@@ -172,26 +172,34 @@ fn strip_blob(s: &str) -> Option<String> {
 /// SORT: `keys` in the order the criteria give; ties keep their order
 /// (sequence order).
 pub fn sort(keys: &mut [Keys], criteria: &[SortCriterion]) {
-    keys.sort_by(|a, b| {
-        for c in criteria {
-            let o = match c.key {
-                SortKey::Arrival => a.arrival.cmp(&b.arrival),
-                SortKey::Cc => a.cc.cmp(&b.cc),
-                SortKey::Date => a.sent.cmp(&b.sent),
-                SortKey::From => a.from.cmp(&b.from),
-                SortKey::Size => a.size.cmp(&b.size),
-                SortKey::Subject => a.subject.cmp(&b.subject),
-                SortKey::To => a.to.cmp(&b.to),
-                SortKey::DisplayFrom => a.display_from.cmp(&b.display_from),
-                SortKey::DisplayTo => a.display_to.cmp(&b.display_to),
-            };
-            let o = if c.reverse { o.reverse() } else { o };
-            if o.is_ne() {
-                return o;
-            }
+    keys.sort_by(|a, b| order(a, b, criteria));
+}
+
+/// Whether `a` sorts before `b`, ties broken by id (RFC 5256 §3: by
+/// sequence number, which UIDs follow): where `b` goes in a sorted list.
+pub fn before(a: &Keys, b: &Keys, criteria: &[SortCriterion]) -> bool {
+    order(a, b, criteria).then(a.id.cmp(&b.id)).is_lt()
+}
+
+fn order(a: &Keys, b: &Keys, criteria: &[SortCriterion]) -> std::cmp::Ordering {
+    for c in criteria {
+        let o = match c.key {
+            SortKey::Arrival => a.arrival.cmp(&b.arrival),
+            SortKey::Cc => a.cc.cmp(&b.cc),
+            SortKey::Date => a.sent.cmp(&b.sent),
+            SortKey::From => a.from.cmp(&b.from),
+            SortKey::Size => a.size.cmp(&b.size),
+            SortKey::Subject => a.subject.cmp(&b.subject),
+            SortKey::To => a.to.cmp(&b.to),
+            SortKey::DisplayFrom => a.display_from.cmp(&b.display_from),
+            SortKey::DisplayTo => a.display_to.cmp(&b.display_to),
+        };
+        let o = if c.reverse { o.reverse() } else { o };
+        if o.is_ne() {
+            return o;
         }
-        std::cmp::Ordering::Equal
-    });
+    }
+    std::cmp::Ordering::Equal
 }
 
 /// A thread being built: a message (or none, a dummy) and its children.
