@@ -12,10 +12,11 @@
 //! - IDLE sees a message that arrives meanwhile;
 //! - UIDs and UIDVALIDITY unchanged after kill -9 and a restart;
 //! - the extensions, reply byte for reply byte: CONDSTORE and QRESYNC,
-//!   SORT and THREAD, ESEARCH and ESORT, LIST-EXTENDED and LIST-STATUS,
+//!   SORT and THREAD, ESEARCH and ESORT, CONTEXT=SEARCH and CONTEXT=SORT
+//!   (two sessions on one mailbox), LIST-EXTENDED and LIST-STATUS,
 //!   MULTIAPPEND, QUOTA, SPECIAL-USE, UTF8=ACCEPT, BINARY, SEARCHRES,
-//!   STATUS=SIZE, IMAP4rev2; and the command
-//!   sequence Roundcube's IMAP library sends.
+//!   STATUS=SIZE, IMAP4rev2; and the commands Roundcube 1.6.5 sends, as
+//!   its own log showed them.
 //!
 //! Mail is put in place the way the SMTP side delivers it: a file written
 //! in the user's Maildir `tmp/` and renamed into `new/`.
@@ -1468,6 +1469,52 @@ one("z", "SEARCH RETURN (COUNT) ALL", b'* ESEARCH (TAG "z") COUNT 5')
     );
 }
 
+/// docs/cli.md names exactly the capabilities `mailc serve` advertises,
+/// before login and after it (LOGINDISABLED only where a plaintext login
+/// is not allowed, so not on loopback).
+#[test]
+fn docs_list_exactly_the_offered_capabilities() {
+    let tmp = Temp::new("caps-doc");
+    let server = Server::start(&tmp.0);
+    let out = server.python(
+        r#"
+s = socket.create_connection((HOST, PORT), timeout=60)
+f = s.makefile("rb")
+before = re.match(rb"\* OK \[CAPABILITY ([^]]*)\]", f.readline()).group(1).split()
+assert b"l OK" in cmd(s, f, "l", "LOGIN alice@example.com alice-pw")
+after = cmd(s, f, "c", "CAPABILITY").split(b"\r\n")[0].split()[2:]
+print(" ".join(sorted(set(c.decode().upper() for c in before + after))))
+"#,
+    );
+    let advertised: std::collections::BTreeSet<String> =
+        out.split_whitespace().map(str::to_string).collect();
+    let doc =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/cli.md")).unwrap();
+    let start = doc
+        .find("- **Offered:**")
+        .expect("the Offered list in docs/cli.md");
+    let rest = &doc[start + 2..];
+    let bullet = &rest[..rest.find("\n- ").unwrap_or(rest.len())];
+    let documented: std::collections::BTreeSet<String> = bullet
+        .split(|c: char| c.is_whitespace() || ",;()".contains(c))
+        .map(|w| w.trim_end_matches('.'))
+        .filter(|w| {
+            w.len() > 1
+                && (w.starts_with("IMAP4rev")
+                    || w.chars()
+                        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || "=+-".contains(c)))
+        })
+        .map(str::to_ascii_uppercase)
+        .collect();
+    let missing: Vec<&String> = advertised.difference(&documented).collect();
+    let extra: Vec<&String> = documented.difference(&advertised).collect();
+    assert!(
+        missing.is_empty(),
+        "advertised, not in docs/cli.md: {missing:?}"
+    );
+    assert_eq!(extra, ["LOGINDISABLED"], "in docs/cli.md, not advertised");
+}
+
 /// CONTEXT=SEARCH (RFC 5267 §4): a SEARCH with RETURN (UPDATE) is kept up
 /// to date. This session's own STORE, and another session's STORE,
 /// EXPUNGE and APPEND, bring `* ESEARCH (TAG ..) ADDTO/REMOVEFROM` lines
@@ -1793,57 +1840,208 @@ assert b"(MESSAGES 0)" in got, got
     ));
 }
 
-/// The commands Roundcube's IMAP library (rcube_imap_generic) builds, in
-/// the forms it sends them when the server offers ESEARCH, LIST-EXTENDED
-/// and LIST-STATUS: a quoted LOGIN, ID with its name, ENABLE QRESYNC, the
-/// folder list with RETURN options, SEARCH RETURN for counts and message
-/// lists, UID SORT and UID THREAD over `ALL`, and the header fetch of a
-/// message list. Every reply is read as Roundcube reads it: line by line,
-/// untagged data first, then the tagged OK.
+/// The IMAP conversation of Debian's Roundcube 1.6.5 as it ran against
+/// `mailc serve` (its own IMAP log, in tests/imap_clients.rs's browser
+/// session): one connection per web request, each logging in with
+/// `AUTHENTICATE PLAIN` and an initial response, then `ID`; the login
+/// page's folder list, the mail page, the INBOX listed as it first comes,
+/// the unread counts, sorted by date both ways, the threads view and back,
+/// and a message opened. The same commands, byte for byte, over the same
+/// five messages, each reply read as Roundcube reads it.
 #[test]
 fn roundcube_command_sequence() {
     let tmp = Temp::new("roundcube");
     let server = Server::start(&tmp.0);
-    server.deliver("alice@example.com", "1700000001.r.test", PLAIN);
-    server.deliver("alice@example.com", "1700000002.r.test", MIXED);
+    let kickoff = "References: <kickoff@example.com>\nIn-Reply-To: <kickoff@example.com>\n";
+    let reply2 = "References: <kickoff@example.com> <reply1@example.com>\nIn-Reply-To: <reply1@example.com>\n";
+    let mail = [
+        (
+            "lunch",
+            "lunch on friday",
+            "Fri, 13 Nov 2026 12:00:00 +0000",
+            "",
+            "Shall we meet at noon?",
+        ),
+        (
+            "kickoff",
+            "project kickoff",
+            "Tue, 10 Nov 2026 09:00:00 +0000",
+            "",
+            "Kickoff on Monday.",
+        ),
+        (
+            "reply1",
+            "Re: project kickoff",
+            "Thu, 12 Nov 2026 09:00:00 +0000",
+            kickoff,
+            "Monday works.",
+        ),
+        (
+            "report",
+            "the report",
+            "Wed, 11 Nov 2026 09:00:00 +0000",
+            "",
+            "",
+        ),
+        (
+            "reply2",
+            "Re: project kickoff, the agenda",
+            "Sat, 14 Nov 2026 09:00:00 +0000",
+            reply2,
+            "See you then.",
+        ),
+    ];
+    for (n, (id, subject, date, extra, body)) in mail.iter().enumerate() {
+        let text = if *id == "report" {
+            format!(
+                "From: Carol <carol@example.org>\nTo: alice@example.com\nSubject: {subject}\nDate: {date}\n\
+                 Message-ID: <{id}@example.com>\nMIME-Version: 1.0\n\
+                 Content-Type: multipart/mixed; boundary=\"B\"\n\n--B\n\
+                 Content-Type: text/plain; charset=utf-8\n\nHere is the report you asked for.\n--B\n\
+                 Content-Type: application/pdf; name=\"report.pdf\"\n\
+                 Content-Disposition: attachment; filename=\"report.pdf\"\n\
+                 Content-Transfer-Encoding: base64\n\nJVBERi0xLjQK\n--B--\n"
+            )
+        } else {
+            format!(
+                "From: Bob <bob@example.com>\nTo: alice@example.com\nSubject: {subject}\nDate: {date}\n\
+                 Message-ID: <{id}@example.com>\n{extra}\n{body}\n"
+            )
+        };
+        server.deliver(
+            "alice@example.com",
+            &format!("17000000{n:02}.{id}.test"),
+            &text,
+        );
+    }
     server.python(
         r#"
-s = socket.create_connection((HOST, PORT), timeout=60)
-f = s.makefile("rb")
-assert f.readline().upper().startswith(b"* OK [CAPABILITY IMAP4REV1 ")
-assert b"\r\nA0001 OK " in b"\r\n" + cmd(s, f, "A0001", 'LOGIN "alice@example.com" "alice-pw"')
-got = cmd(s, f, "A0002", 'ID ("name" "Roundcube" "version" "1.6.9" "php" "8.2.28" "os" "Linux")')
-assert got == b'* ID ("name" "mailc")\r\nA0002 OK ID done\r\n', got
-got = cmd(s, f, "A0003", "ENABLE QRESYNC")
-assert got == b"* ENABLED QRESYNC\r\nA0003 OK ENABLE done\r\n", got
-got = cmd(s, f, "A0004", 'LIST "" "*" RETURN (SUBSCRIBED SPECIAL-USE)')
-assert got == (b'* LIST (\\HasNoChildren) "." INBOX\r\n'
-               b'* LIST (\\HasNoChildren \\Subscribed \\Drafts) "." Drafts\r\n'
-               b'* LIST (\\HasNoChildren \\Subscribed \\Junk) "." Junk\r\n'
-               b'* LIST (\\HasNoChildren \\Subscribed \\Sent) "." Sent\r\n'
-               b'* LIST (\\HasNoChildren \\Subscribed \\Trash) "." Trash\r\n'
-               b'A0004 OK LIST done\r\n'), got
-got = cmd(s, f, "A0005", 'LIST "" "INBOX" RETURN (STATUS (MESSAGES UNSEEN UIDNEXT UIDVALIDITY))')
-assert re.fullmatch(rb'\* LIST \(\\HasNoChildren\) "\." INBOX\r\n'
-                    rb'\* STATUS INBOX \(MESSAGES 2 UNSEEN 2 UIDNEXT 3 UIDVALIDITY \d+\)\r\n'
-                    rb'A0005 OK LIST done\r\n', got), got
-got = cmd(s, f, "A0006", 'SELECT "INBOX"')
-assert b"* 2 EXISTS\r\n" in got and b"[HIGHESTMODSEQ " in got and got.endswith(b"A0006 OK [READ-WRITE] SELECT done\r\n"), got
-got = cmd(s, f, "A0007", "UID SEARCH RETURN (COUNT) ALL UNSEEN")
-assert got == b'* ESEARCH (TAG "A0007") UID COUNT 2\r\nA0007 OK SEARCH done\r\n', got
-got = cmd(s, f, "A0008", "UID SORT (DATE) US-ASCII ALL")
-assert got == b"* SORT 1 2\r\nA0008 OK SORT done\r\n", got
-got = cmd(s, f, "A0009", "UID THREAD REFERENCES US-ASCII ALL")
-assert got == b"* THREAD (1)(2)\r\nA0009 OK THREAD done\r\n", got
-got = cmd(s, f, "A0010", "UID SEARCH RETURN (ALL) ALL SUBJECT report")
-assert got == b'* ESEARCH (TAG "A0010") UID ALL 2\r\nA0010 OK SEARCH done\r\n', got
-got = cmd(s, f, "A0011", "UID FETCH 1:2 (UID RFC822.SIZE FLAGS INTERNALDATE BODY.PEEK[HEADER.FIELDS (DATE FROM TO SUBJECT CONTENT-TYPE CC REPLY-TO LIST-POST DISPOSITION-NOTIFICATION-TO X-PRIORITY)])")
-assert got.count(b" FETCH (UID ") == 2 and b"Subject: lunch on friday\r\n" in got and got.endswith(b"A0011 OK FETCH done\r\n"), got
-got = cmd(s, f, "A0012", "UID STORE 1 +FLAGS.SILENT (\\Seen)")
-assert got.endswith(b"A0012 OK STORE done\r\n"), got
-got = cmd(s, f, "A0013", "UID SEARCH RETURN (COUNT) ALL UNSEEN")
-assert got == b'* ESEARCH (TAG "A0013") UID COUNT 1\r\nA0013 OK SEARCH done\r\n', got
-assert cmd(s, f, "A0014", "LOGOUT").endswith(b"A0014 OK logged out\r\n")
+ID = '"name" "Roundcube" "version" "1.6.5" "php" "8.2.36" "os" "Linux" "command" "%s"'
+PLAIN = base64.b64encode(b"\0alice@example.com\0alice-pw").decode()
+HEADERS = ("DATE FROM TO SUBJECT CONTENT-TYPE CC REPLY-TO LIST-POST "
+           "DISPOSITION-NOTIFICATION-TO X-PRIORITY")
+LIST_FETCH = "UID FETCH 1:5 (UID RFC822.SIZE FLAGS INTERNALDATE BODY.PEEK[HEADER.FIELDS (%s)])" % HEADERS
+SUBSCRIBED = (b'* LIST (\\HasNoChildren \\Subscribed \\Drafts) "." Drafts\r\n'
+              b'* LIST (\\HasNoChildren \\Subscribed \\Junk) "." Junk\r\n'
+              b'* LIST (\\HasNoChildren \\Subscribed \\Sent) "." Sent\r\n'
+              b'* LIST (\\HasNoChildren \\Subscribed \\Trash) "." Trash\r\n')
+def norm(b):
+    """The reply with what differs from run to run (dates of arrival,
+    UIDVALIDITY) written as X."""
+    b = re.sub(rb'INTERNALDATE "[^"]*"', b'INTERNALDATE "X"', b)
+    return re.sub(rb"UIDVALIDITY \d+", b"UIDVALIDITY X", b)
+def request(page, commands):
+    """One web request: a connection, its commands (the A0001 login and
+    A0002 ID first, LOGOUT last), each reply checked as it comes."""
+    s = socket.create_connection((HOST, PORT), timeout=60)
+    f = s.makefile("rb")
+    assert f.readline().startswith(b"* OK [CAPABILITY IMAP4REV1 ")
+    got = cmd(s, f, "A0001", "AUTHENTICATE PLAIN " + PLAIN)
+    assert re.fullmatch(rb"A0001 OK \[CAPABILITY IMAP4REV1 [^]]* CONTEXT=SEARCH CONTEXT=SORT [^]]*\] logged in\r\n", got), got
+    got = cmd(s, f, "A0002", "ID (" + ID % page + ")")
+    assert got == b'* ID ("name" "mailc")\r\nA0002 OK ID done\r\n', got
+    n = 3
+    for line, want in commands + [("LOGOUT", b"* BYE logging out\r\n")]:
+        tag = "A%04d" % n
+        got = norm(cmd(s, f, tag, line))
+        done = b"%s OK " % tag.encode()
+        if isinstance(want, bytes):
+            verb = line.split()[1] if line.startswith("UID ") else line.split()[0]
+            want += done + {"SELECT": b"[READ-WRITE] SELECT", "LOGOUT": b"logged"}.get(verb, verb.encode()) 
+            want += b" out\r\n" if verb == "LOGOUT" else b" done\r\n"
+            assert got == want, (line, got, want)
+        else:
+            assert want(got) and got.endswith(b"\r\n") and done in got, (line, got)
+        n += 1
+    s.close()
+SELECTED = (b"* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)\r\n"
+            b"* 5 EXISTS\r\n* 0 RECENT\r\n* OK [UNSEEN 1] first unseen\r\n"
+            b"* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*)] flags kept\r\n"
+            b"* OK [UIDVALIDITY X] UIDs valid\r\n* OK [UIDNEXT 6] next UID\r\n"
+            b"* OK [HIGHESTMODSEQ 6] highest mod-sequence\r\n")
+# The first to select the INBOX has the five as \Recent.
+FIRST = SELECTED.replace(b"* 0 RECENT", b"* 5 RECENT")
+SIZES = [176, 174, 243, 468, 275]
+def listed(got, flags=b""):
+    """The message list's header fetch: the five, in UID order."""
+    rows = re.findall(rb"\* (\d) FETCH \(UID (\d) RFC822.SIZE (\d+) FLAGS \(" + re.escape(flags) + rb"\) INTERNALDATE \"X\" "
+                      rb"BODY\[HEADER.FIELDS \(" + HEADERS.encode() + rb"\)\] \{\d+\}\r\n", got)
+    return rows == [(b"%d" % i, b"%d" % i, b"%d" % z) for i, z in enumerate(SIZES, 1)]
+STATUS = (b"* STATUS INBOX (MESSAGES 5 UNSEEN 5)\r\n")
+# The login page: folders by special use.
+request("/?_task=login", [
+    ("NAMESPACE", b'* NAMESPACE (("" ".")) NIL NIL\r\n'),
+    ('LIST (SPECIAL-USE) "" "*" RETURN (SUBSCRIBED)', SUBSCRIBED),
+])
+# The mail page around the list.
+request("/?_task=mail&_token=OHKPnHf4Ln0l5jlFoqsoRBBWGcP26KT4", [
+    ('LIST (SUBSCRIBED) "" "*"', SUBSCRIBED),
+    ("GETQUOTAROOT INBOX", b"* QUOTAROOT INBOX\r\n"),
+])
+# The INBOX as it first comes.
+request("/?_task=mail&_action=list&_refresh=1&_layout=widescreen&_mbox=INBOX&_page=&_remote=1&_unlock=loading1796686439942&_=1796686439518", [
+    ("STATUS INBOX (MESSAGES UNSEEN)", STATUS),
+    ("SELECT INBOX", FIRST),
+    ("UID SEARCH 5", b"* SEARCH 5\r\n"),
+    ("UID SEARCH ALL", b"* SEARCH 1 2 3 4 5\r\n"),
+    (LIST_FETCH, lambda got: listed(got, b"\\Recent")),
+    ("GETQUOTAROOT INBOX", b"* QUOTAROOT INBOX\r\n"),
+])
+# Unread counts of every folder.
+request("/?_task=mail&_action=getunread&_page=1&_remote=1&_unlock=0&_=1796686439519", [
+    ('LIST (SUBSCRIBED) "" "*"', SUBSCRIBED),
+    ("STATUS INBOX (MESSAGES UNSEEN)", STATUS),
+] + [("STATUS %s (MESSAGES UNSEEN)" % b, b"* STATUS %s (MESSAGES 0 UNSEEN 0)\r\n" % b.encode())
+     for b in ["Drafts", "Sent", "Junk", "Trash"]])
+# Sorted by date, ascending then descending: the same UID SORT.
+for order, unlock, n in [("date_ASC", "1796686440928", "0"), ("date_DESC", "1796686441701", "1")]:
+    request("/?_task=mail&_action=list&_sort=%s&_layout=widescreen&_mbox=INBOX&_page=&_remote=1&_unlock=loading%s&_=179668643952%s" % (order, unlock, n), [
+        ("STATUS INBOX (MESSAGES UNSEEN)", STATUS),
+        ("SELECT INBOX", SELECTED),
+        ("UID SEARCH 5", b"* SEARCH 5\r\n"),
+        ("UID SORT (DATE) US-ASCII ALL", b"* SORT 2 4 3 1 5\r\n"),
+        (LIST_FETCH, listed),
+        ("GETQUOTAROOT INBOX", b"* QUOTAROOT INBOX\r\n"),
+    ])
+# The threads view.
+request("/?_task=mail&_action=list&_threads=1&_sort=date_ASC&_layout=widescreen&_mbox=INBOX&_page=&_remote=1&_unlock=loading1796686442384&_=1796686439522", [
+    ("SELECT INBOX", SELECTED),
+    ("UID THREAD REFERENCES US-ASCII ALL", b"* THREAD (2 3 5)(4)(1)\r\n"),
+    ("UID SEARCH 5", b"* SEARCH 5\r\n"),
+    ("UID SORT (DATE) US-ASCII ALL", b"* SORT 2 4 3 1 5\r\n"),
+    (LIST_FETCH, listed),
+    ("STATUS INBOX (MESSAGES UNSEEN)", STATUS),
+    ("GETQUOTAROOT INBOX", b"* QUOTAROOT INBOX\r\n"),
+])
+# And back to the plain list, newest first.
+request("/?_task=mail&_action=list&_threads=0&_sort=date_DESC&_layout=widescreen&_mbox=INBOX&_page=&_remote=1&_unlock=loading1796686442951&_=1796686439523", [
+    ("STATUS INBOX (MESSAGES UNSEEN)", STATUS),
+    ("SELECT INBOX", SELECTED),
+    ("UID SEARCH 5", b"* SEARCH 5\r\n"),
+    ("UID SORT (DATE) US-ASCII ALL", b"* SORT 2 4 3 1 5\r\n"),
+    (LIST_FETCH, listed),
+    ("GETQUOTAROOT INBOX", b"* QUOTAROOT INBOX\r\n"),
+])
+# The report opened in the preview: its structure and headers, the
+# attachment's MIME header, the text part, then marked seen.
+PREVIEW = ("UID FETCH 4 (UID RFC822.SIZE FLAGS INTERNALDATE BODYSTRUCTURE BODY.PEEK[HEADER.FIELDS ("
+           "DATE FROM TO SUBJECT CONTENT-TYPE CC REPLY-TO LIST-POST DISPOSITION-NOTIFICATION-TO "
+           "X-PRIORITY CONTENT-TRANSFER-ENCODING BCC IN-REPLY-TO MAIL-FOLLOWUP-TO MAIL-REPLY-TO "
+           "MESSAGE-ID REFERENCES RESENT-BCC RETURN-PATH SENDER X-DRAFT-INFO)])")
+STRUCTURE = (b'BODYSTRUCTURE (("TEXT" "PLAIN" ("CHARSET" "utf-8") NIL NIL "7BIT" 33 1 NIL NIL NIL NIL)'
+             b'("APPLICATION" "PDF" ("NAME" "report.pdf") NIL NIL "BASE64" 12 NIL '
+             b'("attachment" ("FILENAME" "report.pdf")) NIL NIL) "MIXED" ("BOUNDARY" "B") NIL NIL NIL)')
+request("/?_task=mail&_caps=pdf%3D1%2Cflash%3D0%2Ctiff%3D0%2Cwebp%3D1%2Cpgpmime%3D0&_uid=4&_mbox=INBOX&_framed=1&_action=preview", [
+    ("SELECT INBOX", SELECTED),
+    (PREVIEW, lambda got: got.startswith(b'* 4 FETCH (UID 4 RFC822.SIZE 468 FLAGS () INTERNALDATE "X" ' + STRUCTURE)
+                          and b"Subject: the report\r\n" in got and b"Message-ID: <report@example.com>\r\n" in got),
+    ("UID FETCH 4 (BODY.PEEK[2.MIME])",
+     b'* 4 FETCH (UID 4 BODY[2.MIME] {143}\r\nContent-Type: application/pdf; name="report.pdf"\r\n'
+     b'Content-Disposition: attachment; filename="report.pdf"\r\nContent-Transfer-Encoding: base64\r\n\r\n)\r\n'),
+    ('LIST (SUBSCRIBED) "" "*"', SUBSCRIBED),
+    ("UID FETCH 4 (BODY.PEEK[1])", b"* 4 FETCH (UID 4 BODY[1] {33}\r\nHere is the report you asked for.)\r\n"),
+    ("UID STORE 4 +FLAGS.SILENT (\\Seen)", b""),
+])
 "#,
     );
 }
