@@ -552,6 +552,22 @@ fn roundcube_config(dir: &Path, imap_port: u16) -> PathBuf {
     router
 }
 
+/// The INBOX of the Roundcube tests (`tests/imap_clients/inbox/`):
+/// arrival (UID) order is not date order, three messages are one thread,
+/// one has an attachment.
+fn deliver_inbox(server: &Server) {
+    let dir = root().join("tests/imap_clients/inbox");
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    for name in names {
+        let text = std::fs::read_to_string(dir.join(&name)).unwrap();
+        server.deliver("alice@example.com", &name, &text);
+    }
+}
+
 /// The list as Roundcube showed it: each row's subject, thread depth and
 /// thread parent's subject.
 fn shown(list: &Value) -> Vec<(String, u64, Option<String>)> {
@@ -584,67 +600,7 @@ fn roundcube_lists_sorts_threads_and_opens_mail() {
     let tmp = Temp::new("roundcube-web");
     let server = Server::serve(&embedded_imap(), "mx1", &tmp.0.join("data"), PORTS);
     // Arrival (UID) order is not date order; three messages are one thread.
-    let kickoff = "References: <kickoff@example.com>\nIn-Reply-To: <kickoff@example.com>\n";
-    let mail = [
-        (
-            "lunch",
-            "lunch on friday",
-            "Fri, 13 Nov 2026 12:00:00 +0000",
-            "",
-            "Shall we meet at noon?",
-        ),
-        (
-            "kickoff",
-            "project kickoff",
-            "Tue, 10 Nov 2026 09:00:00 +0000",
-            "",
-            "Kickoff on Monday.",
-        ),
-        (
-            "reply1",
-            "Re: project kickoff",
-            "Thu, 12 Nov 2026 09:00:00 +0000",
-            kickoff,
-            "Monday works.",
-        ),
-        (
-            "report",
-            "the report",
-            "Wed, 11 Nov 2026 09:00:00 +0000",
-            "",
-            "",
-        ),
-        (
-            "reply2",
-            "Re: project kickoff, the agenda",
-            "Sat, 14 Nov 2026 09:00:00 +0000",
-            "References: <kickoff@example.com> <reply1@example.com>\nIn-Reply-To: <reply1@example.com>\n",
-            "See you then.",
-        ),
-    ];
-    for (n, (id, subject, date, extra, body)) in mail.iter().enumerate() {
-        let text = if *id == "report" {
-            format!(
-                "From: Carol <carol@example.org>\nTo: alice@example.com\nSubject: {subject}\nDate: {date}\n\
-                 Message-ID: <{id}@example.com>\nMIME-Version: 1.0\n\
-                 Content-Type: multipart/mixed; boundary=\"B\"\n\n--B\n\
-                 Content-Type: text/plain; charset=utf-8\n\nHere is the report you asked for.\n--B\n\
-                 Content-Type: application/pdf; name=\"report.pdf\"\n\
-                 Content-Disposition: attachment; filename=\"report.pdf\"\n\
-                 Content-Transfer-Encoding: base64\n\nJVBERi0xLjQK\n--B--\n"
-            )
-        } else {
-            format!(
-                "From: Bob <bob@example.com>\nTo: alice@example.com\nSubject: {subject}\nDate: {date}\n\
-                 Message-ID: <{id}@example.com>\n{extra}\n{body}\n"
-            )
-        };
-        server.deliver(
-            "alice@example.com",
-            &format!("17000000{n:02}.{id}.test"),
-            &text,
-        );
-    }
+    deliver_inbox(&server);
 
     let web = tmp.0.join("web");
     let router = roundcube_config(&web, server.port);

@@ -1694,36 +1694,6 @@ one("a", "UID SORT RETURN (ALL) (SUBJECT) UTF-8 UNDELETED", b'* ESEARCH (TAG "a"
     );
 }
 
-/// RFC 5182 §2.1: a `SEARCH RETURN (SAVE)` that fails, malformed or
-/// refused, leaves `$` empty rather than the result saved before.
-#[test]
-fn a_failed_save_empties_the_saved_result() {
-    let tmp = Temp::new("failed-save");
-    let server = Server::start(&tmp.0);
-    server.deliver("alice@example.com", "1700000001.f.test", PLAIN);
-    server.deliver("alice@example.com", "1700000002.f.test", MIXED);
-    server.python(
-        r#"
-s, f = raw_login("alice@example.com")
-cmd(s, f, "s", "SELECT INBOX")
-for n, failing in enumerate([b"SEARCH RETURN (SAVE) NOSUCHKEY",
-                             b"SEARCH RETURN (SAVE FUZZY) ALL",
-                             b"UID SORT RETURN (SAVE) (DATE) KOI8-R ALL",
-                             b"SEARCH RETURN (SAVE ALL PARTIAL 1:2) ALL"]):
-    assert cmd(s, f, "a%d" % n, "SEARCH RETURN (SAVE) ALL") == b"a%d OK SEARCH done\r\n" % n
-    assert cmd(s, f, "b%d" % n, "SEARCH $") == b"* SEARCH 1 2\r\nb%d OK SEARCH done\r\n" % n
-    got = cmd(s, f, "c%d" % n, failing.decode())
-    assert re.match(rb"c%d (BAD|NO) " % n, got), got
-    assert cmd(s, f, "d%d" % n, "SEARCH $") == b"* SEARCH\r\nd%d OK SEARCH done\r\n" % n
-    assert cmd(s, f, "e%d" % n, "FETCH $ (UID)") == b"e%d OK FETCH done\r\n" % n
-# A plain failing command leaves it alone.
-cmd(s, f, "g", "SEARCH RETURN (SAVE) ALL")
-assert cmd(s, f, "h", "SEARCH NOSUCHKEY").startswith(b"h BAD")
-assert cmd(s, f, "i", "SEARCH $") == b"* SEARCH 1 2\r\ni OK SEARCH done\r\n"
-"#,
-    );
-}
-
 /// LIST-EXTENDED (RFC 5258) and LIST-STATUS (RFC 5819): several patterns,
 /// the SUBSCRIBED and SPECIAL-USE selections, RECURSIVEMATCH with
 /// CHILDINFO, `\NonExistent` for a subscribed name that is gone, and a
@@ -1852,67 +1822,16 @@ assert b"(MESSAGES 0)" in got, got
 fn roundcube_command_sequence() {
     let tmp = Temp::new("roundcube");
     let server = Server::start(&tmp.0);
-    let kickoff = "References: <kickoff@example.com>\nIn-Reply-To: <kickoff@example.com>\n";
-    let reply2 = "References: <kickoff@example.com> <reply1@example.com>\nIn-Reply-To: <reply1@example.com>\n";
-    let mail = [
-        (
-            "lunch",
-            "lunch on friday",
-            "Fri, 13 Nov 2026 12:00:00 +0000",
-            "",
-            "Shall we meet at noon?",
-        ),
-        (
-            "kickoff",
-            "project kickoff",
-            "Tue, 10 Nov 2026 09:00:00 +0000",
-            "",
-            "Kickoff on Monday.",
-        ),
-        (
-            "reply1",
-            "Re: project kickoff",
-            "Thu, 12 Nov 2026 09:00:00 +0000",
-            kickoff,
-            "Monday works.",
-        ),
-        (
-            "report",
-            "the report",
-            "Wed, 11 Nov 2026 09:00:00 +0000",
-            "",
-            "",
-        ),
-        (
-            "reply2",
-            "Re: project kickoff, the agenda",
-            "Sat, 14 Nov 2026 09:00:00 +0000",
-            reply2,
-            "See you then.",
-        ),
-    ];
-    for (n, (id, subject, date, extra, body)) in mail.iter().enumerate() {
-        let text = if *id == "report" {
-            format!(
-                "From: Carol <carol@example.org>\nTo: alice@example.com\nSubject: {subject}\nDate: {date}\n\
-                 Message-ID: <{id}@example.com>\nMIME-Version: 1.0\n\
-                 Content-Type: multipart/mixed; boundary=\"B\"\n\n--B\n\
-                 Content-Type: text/plain; charset=utf-8\n\nHere is the report you asked for.\n--B\n\
-                 Content-Type: application/pdf; name=\"report.pdf\"\n\
-                 Content-Disposition: attachment; filename=\"report.pdf\"\n\
-                 Content-Transfer-Encoding: base64\n\nJVBERi0xLjQK\n--B--\n"
-            )
-        } else {
-            format!(
-                "From: Bob <bob@example.com>\nTo: alice@example.com\nSubject: {subject}\nDate: {date}\n\
-                 Message-ID: <{id}@example.com>\n{extra}\n{body}\n"
-            )
-        };
-        server.deliver(
-            "alice@example.com",
-            &format!("17000000{n:02}.{id}.test"),
-            &text,
-        );
+    // The mailbox of that session.
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/imap_clients/inbox");
+    let mut names: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    names.sort();
+    for name in names {
+        let text = std::fs::read_to_string(dir.join(&name)).unwrap();
+        server.deliver("alice@example.com", &name.to_string_lossy(), &text);
     }
     server.python(
         r#"
@@ -2155,8 +2074,9 @@ assert typ == "OK" and data == [b"1"], (typ, data)
 /// SEARCHRES (RFC 5182) and STATUS=SIZE (RFC 8438): `SEARCH RETURN (SAVE)`
 /// keeps a result (SAVE alone answers no ESEARCH; with MIN or MAX only
 /// those are kept) that `$` stands for in FETCH, STORE, COPY, SEARCH and
-/// their UID forms, emptied of expunged messages; an empty result acts on
-/// nothing. STATUS SIZE is the octets of the mailbox's messages.
+/// their UID forms, emptied of expunged messages and by a SAVE that
+/// failed; an empty result acts on nothing. STATUS SIZE is the octets of
+/// the mailbox's messages.
 #[test]
 fn searchres_and_status_size() {
     let tmp = Temp::new("searchres");
@@ -2203,6 +2123,22 @@ assert cmd(s, f, "l", "UID FETCH $ (FLAGS)") == b"l OK FETCH done\r\n"
 # `$` in a string is a dollar.
 assert cmd(s, f, "m", 'SEARCH SUBJECT "$"') == b"* SEARCH\r\nm OK SEARCH done\r\n"
 assert cmd(s, f, "n", "SEARCH RETURN (SAVE) NOSUCHKEY").startswith(b"n BAD")
+# RFC 5182 §2.1: a SEARCH or SORT that asked to SAVE and failed, malformed
+# or refused, leaves `$` empty rather than the result saved before.
+for n, failing in enumerate([b"SEARCH RETURN (SAVE) NOSUCHKEY",
+                             b"SEARCH RETURN (SAVE FUZZY) ALL",
+                             b"UID SORT RETURN (SAVE) (DATE) KOI8-R ALL",
+                             b"SEARCH RETURN (SAVE ALL PARTIAL 1:2) ALL"]):
+    assert cmd(s, f, "o%d" % n, "SEARCH RETURN (SAVE) SUBJECT alpha") == b"o%d OK SEARCH done\r\n" % n
+    assert cmd(s, f, "p%d" % n, "SEARCH $") == b"* SEARCH 1 3\r\np%d OK SEARCH done\r\n" % n
+    got = cmd(s, f, "q%d" % n, failing.decode())
+    assert re.match(rb"q%d (BAD|NO) " % n, got), got
+    assert cmd(s, f, "r%d" % n, "SEARCH $") == b"* SEARCH\r\nr%d OK SEARCH done\r\n" % n
+    assert cmd(s, f, "t%d" % n, "FETCH $ (UID)") == b"t%d OK FETCH done\r\n" % n
+# A failing command that did not ask to SAVE leaves it alone.
+cmd(s, f, "u", "SEARCH RETURN (SAVE) SUBJECT alpha")
+assert cmd(s, f, "v", "SEARCH NOSUCHKEY").startswith(b"v BAD")
+assert cmd(s, f, "w", "SEARCH $") == b"* SEARCH 1 3\r\nw OK SEARCH done\r\n"
 "#,
     );
 }
