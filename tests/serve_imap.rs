@@ -1623,6 +1623,9 @@ one("p3", "SEARCH RETURN (ALL PARTIAL 1:2) ALL", b"p3 BAD one ALL or PARTIAL, no
 cmd(s, f, "s2", "SELECT INBOX")
 one("t4", "STORE 4 -FLAGS.SILENT (\\Seen)", b"t4 OK STORE done\r\n")
 one("u1", "SEARCH RETURN (UPDATE) SEEN", b'* ESEARCH (TAG "u1")\r\nu1 OK SEARCH done\r\n')
+# A FETCH that sets \Seen changes a kept result too.
+got = cmd(s, f, "f1", "FETCH 2 BODY[TEXT]")
+assert got.startswith(b"* 2 FETCH (") and got.endswith(b'* ESEARCH (TAG "u1") ADDTO (0 2)\r\nf1 OK FETCH done\r\n'), got
 "#,
     );
 }

@@ -169,10 +169,19 @@ impl Contexts {
                 })
                 .collect();
             let hits = search::run(&candidates, &c.keys, last_uid);
+            // A sorted result's members, looked up once each.
+            let sorted: HashSet<u32> = match &c.members {
+                Members::Sort(keys, _) => keys.iter().map(|k| k.id).collect(),
+                Members::Search(_) => HashSet::new(),
+            };
+            let holds = |uid: u32| match &c.members {
+                Members::Search(set) => set.contains(&uid),
+                Members::Sort(..) => sorted.contains(&uid),
+            };
             let (mut joined, mut left) = (Vec::new(), HashSet::new());
             for (n, &i) in fresh.iter().enumerate() {
                 let uid = msgs[i].uid;
-                match (hits.contains(&n), c.holds(uid)) {
+                match (hits.contains(&n), holds(uid)) {
                     (true, false) => joined.push(&msgs[i]),
                     (false, true) => {
                         left.insert(uid);
@@ -189,13 +198,6 @@ impl Contexts {
 }
 
 impl Context {
-    fn holds(&self, uid: u32) -> bool {
-        match &self.members {
-            Members::Search(set) => set.contains(&uid),
-            Members::Sort(keys, _) => keys.iter().any(|k| k.id == uid),
-        }
-    }
-
     /// Takes the members `gone` says out: the pairs of context position
     /// and UIDs, each position that of its first UID when the pairs
     /// before it are applied (RFC 5267 §4.3.4). SEARCH uses position 0,
