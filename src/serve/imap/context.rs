@@ -12,18 +12,16 @@
 use std::collections::{BTreeSet, HashSet};
 use std::path::Path;
 
-use imap_next::imap_types::core::{Tag, Vec1};
+use imap_next::imap_types::core::Vec1;
 use imap_next::imap_types::extensions::sort::SortCriterion;
 use imap_next::imap_types::response::{Data, Status};
 use imap_next::imap_types::search::SearchKey;
 use imap_next::imap_types::sequence::SequenceSet;
 use imap_next::server::Server;
 
-use super::answer::{bad, no, ok};
 use super::maildir::{self, Entry};
 use super::message::Parsed;
 use super::search::{self, Candidate};
-use super::session::Session;
 use super::sort::{self, Keys};
 
 /// Update contexts one selected mailbox may hold (RFC 5267 §4.3.1: at
@@ -341,83 +339,6 @@ impl<'a> Out<'a> {
                 self.server.enqueue_status(st);
             }
         }
-    }
-}
-
-impl Session {
-    /// The UIDs of a search's answer (`ids` sequence numbers unless
-    /// `uid`).
-    pub(super) fn uids_of(&self, ids: &[u32], uid: bool) -> Vec<u32> {
-        let Some(sel) = self.selected.as_ref() else {
-            return Vec::new();
-        };
-        match uid {
-            true => ids.to_vec(),
-            false => ids
-                .iter()
-                .filter_map(|&n| sel.msgs.get(n as usize - 1).map(|e| e.uid))
-                .collect(),
-        }
-    }
-
-    /// RETURN (UPDATE): a context for the command `tag` (its tag checked
-    /// free before it ran), or, past the limit, `* NO [NOUPDATE "tag"]`
-    /// after its answer (RFC 5267 §4.3.1).
-    pub(super) fn open_context(
-        &mut self,
-        tag: &Tag<'static>,
-        uid: bool,
-        keys: &[SearchKey<'static>],
-        start: Start,
-    ) {
-        let Some(sel) = self.selected.as_mut() else {
-            return;
-        };
-        let frozen = keys.iter().map(|k| freeze(k, &sel.msgs)).collect();
-        let opened = sel
-            .contexts
-            .open(tag.as_ref(), uid, frozen, start, &sel.msgs);
-        if opened == Err(Refused::TooMany) {
-            let line = format!(
-                "* NO [NOUPDATE \"{}\"] too many update contexts, results will not be updated\r\n",
-                tag.as_ref()
-            );
-            self.raw.extend_from_slice(line.as_bytes());
-        }
-    }
-
-    /// CANCELUPDATE (RFC 5267 §4.3.5).
-    pub(super) fn cancel_update(&mut self, tag: &Tag<'static>, tags: &[String]) -> Status<'static> {
-        let Some(sel) = self.selected.as_mut() else {
-            return bad(tag, "select a mailbox first");
-        };
-        let unknown: Vec<&String> = tags.iter().filter(|t| !sel.contexts.cancel(t)).collect();
-        match unknown.first() {
-            None => ok(tag, "CANCELUPDATE done"),
-            Some(t) => no(tag, &format!("no update context has the tag {t}")),
-        }
-    }
-
-    /// Empties `$` (RFC 5182 §2.1).
-    pub(super) fn forget_saved(&mut self) {
-        if let Some(sel) = self.selected.as_mut() {
-            sel.saved.clear();
-        }
-    }
-
-    /// The ADDTO and REMOVEFROM lines of what changed since the last look,
-    /// into [`Session::raw`]: after every command and every look during
-    /// IDLE. Nothing to do, and no cost, without a context.
-    pub(super) fn context_updates(&mut self) {
-        let (Some(acct), Some(sel)) = (&self.account, &mut self.selected) else {
-            return;
-        };
-        if sel.contexts.is_empty() {
-            return;
-        }
-        let dir = acct.dir(&sel.name);
-        sel.contexts
-            .changed(&sel.msgs, &sel.recent, &dir, &mut self.raw);
     }
 }
 

@@ -26,11 +26,12 @@ use imap_next::imap_types::extensions::binary::LiteralOrLiteral8;
 use imap_next::imap_types::flag::FlagNameAttribute;
 use imap_next::imap_types::mailbox::Mailbox;
 use imap_next::imap_types::response::{Code, CodeOther, Data, Status, StatusKind};
+use imap_next::imap_types::search::SearchKey;
 use imap_next::imap_types::status::StatusDataItemName;
 use imap_next::server::Server;
 
 use super::answer::{bad, encode, no, ok, set, status};
-use super::context::Start;
+use super::context::{Refused, Start, freeze};
 use super::flags::flag_names;
 use super::mailboxes::wildcard;
 use super::maildir::{self, DELIMITER, Flags, Folder, Name, Refusal};
@@ -1098,6 +1099,68 @@ impl Session {
             }
         }
         ok(tag, "LIST done")
+    }
+}
+
+impl Session {
+    /// The UIDs of a search's answer (`ids` sequence numbers unless
+    /// `uid`).
+    pub(super) fn uids_of(&self, ids: &[u32], uid: bool) -> Vec<u32> {
+        let Some(sel) = self.selected.as_ref() else {
+            return Vec::new();
+        };
+        match uid {
+            true => ids.to_vec(),
+            false => ids
+                .iter()
+                .filter_map(|&n| sel.msgs.get(n as usize - 1).map(|e| e.uid))
+                .collect(),
+        }
+    }
+
+    /// RETURN (UPDATE): a context for the command `tag` (its tag checked
+    /// free before it ran), or, past the limit, `* NO [NOUPDATE "tag"]`
+    /// after its answer (RFC 5267 §4.3.1).
+    pub(super) fn open_context(
+        &mut self,
+        tag: &Tag<'static>,
+        uid: bool,
+        keys: &[SearchKey<'static>],
+        start: Start,
+    ) {
+        let Some(sel) = self.selected.as_mut() else {
+            return;
+        };
+        let frozen = keys.iter().map(|k| freeze(k, &sel.msgs)).collect();
+        let opened = sel
+            .contexts
+            .open(tag.as_ref(), uid, frozen, start, &sel.msgs);
+        if opened == Err(Refused::TooMany) {
+            let line = format!(
+                "* NO [NOUPDATE \"{}\"] too many update contexts, results will not be updated\r\n",
+                tag.as_ref()
+            );
+            self.raw.extend_from_slice(line.as_bytes());
+        }
+    }
+
+    /// CANCELUPDATE (RFC 5267 §4.3.5).
+    pub(super) fn cancel_update(&mut self, tag: &Tag<'static>, tags: &[String]) -> Status<'static> {
+        let Some(sel) = self.selected.as_mut() else {
+            return bad(tag, "select a mailbox first");
+        };
+        let unknown: Vec<&String> = tags.iter().filter(|t| !sel.contexts.cancel(t)).collect();
+        match unknown.first() {
+            None => ok(tag, "CANCELUPDATE done"),
+            Some(t) => no(tag, &format!("no update context has the tag {t}")),
+        }
+    }
+
+    /// Empties `$` (RFC 5182 §2.1).
+    pub(super) fn forget_saved(&mut self) {
+        if let Some(sel) = self.selected.as_mut() {
+            sel.saved.clear();
+        }
     }
 }
 

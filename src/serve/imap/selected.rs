@@ -1,7 +1,7 @@
 //! The selected state: SELECT and EXAMINE (with CONDSTORE and QRESYNC,
 //! RFC 7162), EXPUNGE, the message numbers a sequence set names, and the
 //! updates every command brings (EXISTS, RECENT, FETCH FLAGS, EXPUNGE or
-//! VANISHED).
+//! VANISHED, and the ADDTO and REMOVEFROM of kept SEARCH and SORT results).
 
 use std::collections::{BTreeSet, HashSet};
 
@@ -40,6 +40,21 @@ impl Session {
         if self.may_have_changed() {
             self.sync(server, expunges);
         }
+    }
+
+    /// The ADDTO and REMOVEFROM lines of what changed since the last look,
+    /// into [`Session::raw`]: after every command and every look during
+    /// IDLE. Nothing to do, and no cost, without a context.
+    pub(super) fn context_updates(&mut self) {
+        let (Some(acct), Some(sel)) = (&self.account, &mut self.selected) else {
+            return;
+        };
+        if sel.contexts.is_empty() {
+            return;
+        }
+        let dir = acct.dir(&sel.name);
+        sel.contexts
+            .changed(&sel.msgs, &sel.recent, &dir, &mut self.raw);
     }
 
     /// Brings the selected mailbox up to date and tells the client: new
