@@ -8,6 +8,11 @@
 //! spaces after a string again), so reading is linear in the text whatever
 //! it holds. A malformed token is reported into `errors` and skipped whole,
 //! so that the parser carries on with the rest of its node.
+//!
+//! One file on purpose, though long: the token grammar is one thing, each
+//! kind of token built from the classes and escapes above it, and its
+//! linear-time promise can only be checked by reading the scanners side by
+//! side.
 
 use std::borrow::Cow;
 

@@ -7,6 +7,10 @@
 //! a malformed token it carries on with the node; after a malformed node it
 //! skips to the node's end (newline, `;`, `}` or the `{` of its children) and
 //! carries on, so that one pass reports the problems of every node.
+//!
+//! One file on purpose, though long: the loop, its stack and its recovery
+//! points are one state machine, read whole; the unit tests at the end pin
+//! its recovery.
 
 use std::borrow::Cow;
 
