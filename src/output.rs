@@ -45,3 +45,16 @@ impl Output {
         self.files.insert(path.into(), file);
     }
 }
+
+/// The domain a lookup table's key belongs to: what follows its last `@`
+/// (`a@example.com`, `@example.com`), else the key itself (`example.com`).
+pub fn key_domain(key: &str) -> &str {
+    key.rsplit_once('@').map_or(key, |(_, domain)| domain)
+}
+
+/// The order of a lookup table's rows: by the domain of the key, then by
+/// key. Each domain's rows are then together, which lets the cache replace
+/// one domain's rows without reading the others'.
+pub fn by_domain(a: &str, b: &str) -> std::cmp::Ordering {
+    key_domain(a).cmp(key_domain(b)).then_with(|| a.cmp(b))
+}

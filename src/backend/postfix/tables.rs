@@ -56,7 +56,10 @@ use crate::reply::{self, MAIL_OFF, NULL_MX, UNKNOWN, USER_UNKNOWN};
 /// `OK`), built where it must be (expansions, replies).
 type Text<'a> = Cow<'a, str>;
 
-/// One lookup table: key → value, sorted by key, each key once.
+/// One lookup table: key → value, each key once, grouped by the domain of
+/// its key and sorted by key within it ([`crate::output::by_domain`]):
+/// Postfix reads the `postmap`-built table by key, so the order is free, and
+/// a domain's rows together let the cache replace them alone.
 ///
 /// Rows are collected in a vector and sorted once by [`Table::finish`]
 /// (which [`build`] calls): a hosting server's tables hold a row per
@@ -73,10 +76,11 @@ impl<'a> Table<'a> {
         self.rows.push((key.into(), value.into()));
     }
 
-    /// Sorts by key; of equal keys the last inserted stays.
+    /// Sorts by domain then key; of equal keys the last inserted stays.
     fn finish(&mut self) {
         // Stable: equal keys keep their insertion order, the last one wins.
-        self.rows.sort_by(|a, b| a.0.cmp(&b.0));
+        self.rows
+            .sort_by(|a, b| crate::output::by_domain(&a.0, &b.0));
         let mut rows = std::mem::take(&mut self.rows);
         rows.reverse();
         rows.dedup_by(|later, earlier| later.0 == earlier.0);
@@ -87,17 +91,17 @@ impl<'a> Table<'a> {
     /// The value of `key`.
     pub fn get(&self, key: &str) -> Option<&str> {
         self.rows
-            .binary_search_by(|(k, _)| k.as_ref().cmp(key))
+            .binary_search_by(|(k, _)| crate::output::by_domain(k, key))
             .ok()
             .map(|i| self.rows[i].1.as_ref())
     }
 
-    /// Rows in key order.
+    /// Rows in order: by domain, then key.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> + Clone {
         self.rows.iter().map(|(k, v)| (k.as_ref(), v.as_ref()))
     }
 
-    /// Keys in order.
+    /// Keys in order: by domain, then key.
     pub fn keys(&self) -> impl Iterator<Item = &str> {
         self.rows.iter().map(|(k, _)| k.as_ref())
     }
