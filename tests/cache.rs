@@ -4,7 +4,9 @@
 //! `--no-cache`, and each command must print the same plan, exit the same
 //! and leave the same output folder — after a domain file changes, after a
 //! fact another file relies on changes, with a damaged cache or one from
-//! another build, and with a file of `--out` edited by hand.
+//! another build, and with a file of `--out` edited by hand. Where only
+//! included files changed, the warm plan is made from the files the change
+//! can affect alone (its note says how many): the same plan, byte for byte.
 
 mod support;
 
@@ -29,7 +31,11 @@ fn plain(run: &Run) -> String {
     let stderr: String = run
         .stderr
         .lines()
-        .filter(|l| !l.starts_with("note: spec file") && !l.starts_with("note: ignoring the cache"))
+        .filter(|l| {
+            !l.starts_with("note: spec file")
+                && !l.starts_with("note: ignoring the cache")
+                && !l.starts_with("note: compiled ")
+        })
         .map(|l| format!("{l}\n"))
         .collect();
     format!("exit {}\n{}{stderr}", run.code, run.stdout)
@@ -363,7 +369,7 @@ fn a_damaged_or_foreign_cache_is_ignored() {
         ("not a cache", b"hello\n".to_vec()),
         (
             "another format",
-            text.replacen("format 1", "format 7", 1).into_bytes(),
+            text.replacen("format 2", "format 7", 1).into_bytes(),
         ),
         ("another build", other_build),
     ];
@@ -379,7 +385,7 @@ fn a_damaged_or_foreign_cache_is_ignored() {
         pair.apply();
     }
     // A damaged cache is named once, then rebuilt by a clean plan.
-    std::fs::write(pair.cache(), b"mailc plan cache\nformat 1\nsha256:00\n").unwrap();
+    std::fs::write(pair.cache(), b"mailc plan cache\nformat 2\nsha256:00\n").unwrap();
     let run = pair.run("plan", &[]);
     assert!(
         run.stderr.contains("note: ignoring the cache"),
@@ -392,4 +398,205 @@ fn a_damaged_or_foreign_cache_is_ignored() {
         "{}",
         run.said()
     );
+}
+
+/// Asserts that the warm run was planned from the files a change can
+/// affect: `some` of `all` included files compiled again.
+fn compiled(run: &Run, some: usize, all: usize) {
+    assert!(
+        run.stderr.contains(&format!(
+            "note: compiled {some} of {all} included files again"
+        )),
+        "{}",
+        run.said()
+    );
+}
+
+/// Asserts that the warm run compiled the whole spec.
+fn in_full(run: &Run) {
+    assert!(!run.stderr.contains("note: compiled "), "{}", run.said());
+}
+
+/// A text plan in both copies (a JSON plan is always made in full).
+fn text_plan(pair: &Pair, code: i32) -> Run {
+    let run = pair.run("plan", &["--detailed-exitcode"]);
+    assert_eq!(run.code, code, "{}", run.said());
+    run
+}
+
+/// The main spec of [`related_spec`] and [`many_domains`]: two hosts,
+/// defaults naming no domain of the spec, `domains/*.yaml` included.
+const TWO_HOSTS: &str = "version: 1\ninclude: [domains/*.yaml]\nhosts:\n  mx1:\n    hostname: mx1.example.net\n    ipv4: 192.0.2.10\n    stack: postfix-dovecot\n  mx2:\n    hostname: mx2.example.net\n    ipv4: 192.0.2.20\n    stack: postfix-dovecot\ndefaults:\n  nameservers: [ns1.example.net, ns2.example.net]\n  hostmaster: hostmaster@example.net\n  dmarc: {policy: quarantine, rua: [\"mailto:dmarc@example.net\"]}\n";
+
+const HASH: &str = "'{SHA512-CRYPT}$6$wkF0N8l8jvBomvUo$Becam2cw1zKkZhDQhi1tGkqxdnQgHX49IA/e/DxHP6obCfgzazS5yUch7Yx.VRv7Tb.wJTIDk/59mfDZ.mw/q/'";
+
+/// Three domain files on two hosts: `a.example` (mx1, backup mx2) has an
+/// alias and a catch-all into `b.example`, its DMARC reports go to
+/// `b.example` (which then authorizes them in its zone) and its SPF
+/// includes a record of `b.example`; `c.example` (mx2) stands alone.
+fn related_spec(dir: &Path) {
+    std::fs::create_dir_all(dir.join("domains")).unwrap();
+    std::fs::write(dir.join("mailc.yaml"), TWO_HOSTS).unwrap();
+    let files = [
+        (
+            "a",
+            format!(
+                "domains:\n  a.example:\n    mx: [mx1, mx2]\n    mailboxes:\n      ann: {{password: {HASH}}}\n    aliases:\n      sales: bob@b.example\n    unknown_recipients: {{forward: carol@b.example}}\n    dmarc: {{policy: reject, rua: [\"mailto:reports@b.example\"]}}\n    spf: {{include: [_spf.b.example]}}\n"
+            ),
+        ),
+        (
+            "b",
+            format!(
+                "domains:\n  b.example:\n    mx: [mx1]\n    mailboxes:\n      bob: {{password: {HASH}}}\n      carol: {{password: {HASH}}}\n      reports: {{password: {HASH}}}\n    records:\n      - {{name: _spf, type: TXT, value: \"v=spf1 ip4:192.0.2.0/24 -all\"}}\n"
+            ),
+        ),
+        (
+            "c",
+            format!(
+                "domains:\n  c.example:\n    mx: [mx2]\n    mailboxes:\n      cat: {{password: {HASH}}}\n    aliases:\n      info: cat\n"
+            ),
+        ),
+    ];
+    for (name, text) in files {
+        std::fs::write(dir.join(format!("domains/{name}.yaml")), text).unwrap();
+    }
+}
+
+/// After a change to included files, a warm plan compiles only the files
+/// the change can affect — and says the same as a full compile: an edit
+/// inside one domain; facts another file relies on (a DMARC report
+/// authorization, an SPF include, the mailbox of a catch-all); a domain
+/// given a backup host (host-wide maps); a domain moved between files or
+/// defined twice; the main spec changed (compiled in full).
+#[test]
+fn a_change_compiles_only_what_it_can_affect() {
+    let tmp = Temp::new("cache-src");
+    related_spec(&tmp.0);
+    let pair = Pair::new(&tmp.0, "mailc.yaml");
+    pair.apply();
+    no_changes(&pair);
+    // Inside one domain that nothing else names.
+    pair.edit(
+        "domains/c.yaml",
+        swap("      info: cat\n", "      info: cat\n      help: cat\n"),
+    );
+    let run = text_plan(&pair, 2);
+    compiled(&run, 1, 3);
+    assert!(
+        run.stdout.contains("+help@c.example\tcat@c.example"),
+        "{}",
+        run.said()
+    );
+    pair.plan();
+    pair.apply();
+    no_changes(&pair);
+    // a.example no longer sends reports to b.example: b's zone changes.
+    pair.edit(
+        "domains/a.yaml",
+        swap(", rua: [\"mailto:reports@b.example\"]", ""),
+    );
+    let run = text_plan(&pair, 2);
+    compiled(&run, 2, 3);
+    assert!(
+        run.stdout.contains("change dns/b.example.zone"),
+        "{}",
+        run.said()
+    );
+    pair.apply();
+    no_changes(&pair);
+    // b.example's SPF record that a.example includes.
+    pair.edit(
+        "domains/b.yaml",
+        swap("/24 -all", "/24 include:x.test -all"),
+    );
+    compiled(&text_plan(&pair, 2), 2, 3);
+    pair.apply();
+    // The mailbox a.example's catch-all forwards to, renamed: an error,
+    // then put back.
+    pair.edit("domains/b.yaml", swap("      carol: ", "      carole: "));
+    let run = text_plan(&pair, 1);
+    assert!(run.stderr.contains("domains/a.yaml"), "{}", run.said());
+    pair.edit("domains/b.yaml", swap("      carole: ", "      carol: "));
+    no_changes(&pair);
+    // c.example gets a backup host: mx1's relay maps change.
+    pair.edit("domains/c.yaml", swap("mx: [mx2]", "mx: [mx2, mx1]"));
+    let run = text_plan(&pair, 2);
+    compiled(&run, 1, 3);
+    assert!(
+        run.stdout.contains("change postfix/mx1/relay_domains"),
+        "{}",
+        run.said()
+    );
+    pair.apply();
+    no_changes(&pair);
+    // a.example defined a second time, in c.yaml: both places named.
+    pair.edit("domains/c.yaml", |t| {
+        format!("{t}  a.example:\n    mx: [mx1]\n")
+    });
+    let run = text_plan(&pair, 1);
+    assert!(run.stderr.contains("defined twice"), "{}", run.said());
+    pair.edit("domains/c.yaml", swap("  a.example:\n    mx: [mx1]\n", ""));
+    no_changes(&pair);
+    // c.example moved into b.yaml: the same output.
+    let c = std::fs::read_to_string(pair.warm.join("domains/c.yaml")).unwrap();
+    let moved = c.strip_prefix("domains:\n").unwrap().to_string();
+    pair.edit("domains/b.yaml", |t| format!("{t}{moved}"));
+    pair.edit("domains/c.yaml", |_| "domains: {}\n".to_string());
+    let run = text_plan(&pair, 0);
+    compiled(&run, 3, 3);
+    assert!(run.stdout.contains("No changes."), "{}", run.said());
+    pair.apply();
+    // The main spec: compiled in full.
+    pair.edit("mailc.yaml", swap("192.0.2.20", "192.0.2.21"));
+    in_full(&text_plan(&pair, 2));
+    pair.apply();
+    no_changes(&pair);
+}
+
+/// A spec of `n` domain files, 20 mailboxes each: tables large enough for
+/// the cache to mark places in them.
+fn many_domains(dir: &Path, n: usize) {
+    std::fs::create_dir_all(dir.join("domains")).unwrap();
+    std::fs::write(dir.join("mailc.yaml"), TWO_HOSTS).unwrap();
+    for d in 0..n {
+        let mut text =
+            format!("domains:\n  d{d:03}.example:\n    mx: [mx1, mx2]\n    mailboxes:\n");
+        for m in 0..20 {
+            text.push_str(&format!("      user{m:02}: {{password: {HASH}}}\n"));
+        }
+        text.push_str("    aliases:\n      info: user01\n      sales: [user02, user03]\n");
+        std::fs::write(dir.join(format!("domains/d{d:03}.yaml")), text).unwrap();
+    }
+}
+
+/// In a spec of 300 domain files, one domain's edit — in the first, a
+/// middle and the last domain of the tables — is planned from its file
+/// alone and shows the same diffs, line numbers included.
+#[test]
+fn one_domain_of_many_is_planned_alone() {
+    let tmp = Temp::new("cache-src");
+    many_domains(&tmp.0, 300);
+    let pair = Pair::new(&tmp.0, "mailc.yaml");
+    pair.apply();
+    no_changes(&pair);
+    for d in ["d000", "d157", "d299"] {
+        let file = format!("domains/{d}.yaml");
+        pair.edit(
+            &file,
+            swap(
+                "      info: user01\n",
+                "      info: user04\n      new: user05\n",
+            ),
+        );
+        pair.edit(&file, swap("      user07: ", "      user77: "));
+        let run = text_plan(&pair, 2);
+        compiled(&run, 1, 300);
+        assert!(
+            run.stdout.contains(&format!("+new@{d}.example")),
+            "{}",
+            run.said()
+        );
+        pair.apply();
+        no_changes(&pair);
+    }
 }

@@ -16,13 +16,20 @@
 //! is the one `--out` already holds, so the plan is empty without reading
 //! or compiling the spec.
 //!
+//! When only included spec files changed, [`check`] says which
+//! ([`Check::Partial`]), with what the cache knows to compile them alone:
+//! the domains each included file names ([`facts`]) and where each
+//! domain's lines are in the host-wide tables of `--out` ([`keyed`]).
+//!
 //! The cache is never needed for correctness: one that is missing, damaged
 //! (it carries its own SHA-256), made by another build of mailc (the
 //! version and the executable's status are part of its key), or for
 //! another spec, folder or output folder is ignored, and the plan is made
-//! in full. It holds no secret: fingerprints and file status only, in a
-//! file of mode 0600.
+//! in full. It holds no secret: fingerprints, file status, domain names and
+//! places in files, in a file of mode 0600.
 
+pub mod facts;
+pub mod keyed;
 pub mod seen;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -45,7 +52,7 @@ pub const FILE_NAME: &str = ".mailc-cache";
 const MAGIC: &str = "mailc plan cache";
 
 /// The layout of the file; another number is ignored.
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 
 /// The largest cache read (a hosting server of 20,000 domain files has one
 /// of a few MB).
@@ -170,6 +177,10 @@ pub struct Clean {
 pub enum Check {
     /// Nothing changed since the cache was written: the plan is empty.
     Clean(Clean),
+    /// Only included spec files changed, each one whose domains the cache
+    /// knows, and `--out` is as recorded: what they can affect may be
+    /// compiled alone.
+    Partial(Box<Partial>),
     /// Something changed (or there is no usable cache): compile. `changed`
     /// names the spec files whose content changed since the cache was
     /// written, as far as the cache tells; `damaged` says why a cache
@@ -178,6 +189,49 @@ pub enum Check {
         changed: Vec<String>,
         damaged: Option<String>,
     },
+}
+
+/// What the last clean plan or apply recorded, and which spec files
+/// changed since.
+#[derive(Debug)]
+pub struct Partial {
+    /// As the user names them (`domains/a.yaml`), for the note.
+    pub shown: Vec<String>,
+    /// As recorded.
+    pub changed: Vec<PathBuf>,
+    body: Body,
+}
+
+impl Partial {
+    /// The domains the included file `path` named when it was recorded
+    /// ([`facts`]).
+    pub fn touched(&self, path: &Path) -> Option<&[String]> {
+        self.body.touch.get(path).map(Vec::as_slice)
+    }
+
+    /// Every included file with the domains it named.
+    pub fn files(&self) -> impl Iterator<Item = (&PathBuf, &[String])> {
+        self.body.touch.iter().map(|(p, t)| (p, t.as_slice()))
+    }
+
+    /// The output files as recorded (the managed list among them), with their
+    /// SHA-256.
+    pub fn outputs(&self) -> impl Iterator<Item = (&str, &Fingerprint)> {
+        self.body
+            .outputs
+            .iter()
+            .map(|(p, f)| (p.as_str(), &f.sha256))
+    }
+
+    /// Where the lines of each domain are in the table file `path`.
+    pub fn keyed(&self, path: &str) -> Option<&keyed::Index> {
+        self.body.keyed.get(path)
+    }
+
+    /// The warnings the recorded compile printed.
+    pub fn notes(&self) -> &Notes {
+        &self.body.notes
+    }
 }
 
 /// One output file as recorded.
@@ -201,6 +255,12 @@ struct Body {
     /// and inode, so that a folder swapped for a link is noticed.
     dirs: BTreeMap<String, (u64, u64)>,
     notes: Notes,
+    /// Each included spec file (not the main one) with the domains of the
+    /// spec it names ([`facts`]); empty when a change must always compile
+    /// the whole spec.
+    touch: BTreeMap<PathBuf, Vec<String>>,
+    /// The lookup tables of `--out` whose lines are grouped by domain.
+    keyed: BTreeMap<String, keyed::Index>,
 }
 
 impl Body {
@@ -242,6 +302,22 @@ impl Body {
             let quoted = serde_json::to_string(text).unwrap_or_default();
             let _ = writeln!(s, "{name}\t{quoted}");
         }
+        for (path, domains) in &self.touch {
+            let _ = writeln!(
+                s,
+                "touch\t{}\t{}",
+                domains.join(" "),
+                path.to_string_lossy()
+            );
+        }
+        for (path, index) in &self.keyed {
+            let _ = write!(s, "keyed\t{}\t", index.header);
+            for (i, m) in index.marks.iter().enumerate() {
+                let sep = if i == 0 { "" } else { " " };
+                let _ = write!(s, "{sep}{},{},{}", m.offset, m.line, m.domain);
+            }
+            let _ = writeln!(s, "\t{path}");
+        }
         s
     }
 
@@ -267,6 +343,8 @@ impl Body {
             outputs: BTreeMap::new(),
             dirs: BTreeMap::new(),
             notes: Notes::default(),
+            touch: BTreeMap::new(),
+            keyed: BTreeMap::new(),
         };
         for line in lines {
             let (kind, rest) = line.split_once('\t')?;
@@ -299,6 +377,30 @@ impl Body {
                 }
                 "notes" => body.notes.plain = serde_json::from_str(rest).ok()?,
                 "color" => body.notes.color = serde_json::from_str(rest).ok()?,
+                "touch" => {
+                    let (domains, path) = rest.split_once('\t')?;
+                    let domains = domains
+                        .split(' ')
+                        .filter(|d| !d.is_empty())
+                        .map(str::to_string)
+                        .collect();
+                    body.touch.insert(path.into(), domains);
+                }
+                "keyed" => {
+                    let mut f = rest.splitn(3, '\t');
+                    let header = f.next()?.parse().ok()?;
+                    let mut marks = Vec::new();
+                    for m in f.next()?.split(' ').filter(|m| !m.is_empty()) {
+                        let mut m = m.splitn(3, ',');
+                        marks.push(keyed::Mark {
+                            offset: m.next()?.parse().ok()?,
+                            line: m.next()?.parse().ok()?,
+                            domain: m.next()?.to_string(),
+                        });
+                    }
+                    body.keyed
+                        .insert(f.next()?.to_string(), keyed::Index { header, marks });
+                }
                 _ => return None,
             }
         }
@@ -386,6 +488,7 @@ pub fn check(out: &Path, key: &Key) -> Check {
             .collect::<Vec<_>>()
     });
     let mut changed = Vec::new();
+    let mut changed_paths = Vec::new();
     let mut refreshed = BTreeMap::new();
     for ((path, input), now) in inputs.iter().zip(looked.into_iter().flatten()) {
         match now {
@@ -394,6 +497,7 @@ pub fn check(out: &Path, key: &Key) -> Check {
                 refreshed.insert((*path).clone(), stat);
             }
             Still::Changed => {
+                changed_paths.push((*path).clone());
                 if matches!(input, Input::File { .. }) {
                     // As the user names it: `domains/a.yaml`, not `./domains/a.yaml`.
                     let shown = path.strip_prefix(".").unwrap_or(path);
@@ -404,7 +508,13 @@ pub fn check(out: &Path, key: &Key) -> Check {
             }
         }
     }
-    if !changed.is_empty() {
+    // Only included spec files whose domains are known changed: what they
+    // affect may be compiled alone, once `--out` is found as recorded.
+    let partial = !changed_paths.is_empty()
+        && changed_paths.iter().all(|p| {
+            body.touch.contains_key(p) && matches!(body.inputs.get(p), Some(Input::File { .. }))
+        });
+    if !changed.is_empty() && !partial {
         changed.retain(|c| !c.is_empty());
         return Check::Stale {
             changed,
@@ -440,6 +550,13 @@ pub fn check(out: &Path, key: &Key) -> Check {
                 damaged: None,
             };
         }
+    }
+    if partial {
+        return Check::Partial(Box::new(Partial {
+            shown: changed,
+            changed: changed_paths,
+            body,
+        }));
     }
     let managed = body
         .outputs
@@ -586,11 +703,39 @@ pub fn record(
     seen: &Seen,
     output: &Output,
     notes: Notes,
+    spec: &Spec<'_>,
 ) -> Result<(), NotCached> {
     let inputs = seen.inputs().ok_or(NotCached::Torn)?;
     if inputs.keys().any(|p| p.to_str().is_none_or(|s| !plain(s))) {
         return Err(NotCached::Name);
     }
+    let touch = spec.touch(&inputs);
+    // Where domains' lines are matters only when files can be compiled
+    // alone.
+    let tables: Vec<(&String, u8, &crate::output::OutputFile)> = output
+        .files
+        .iter()
+        .filter(|_| !touch.is_empty())
+        .filter_map(|(p, f)| Some((p, keyed::separator(p)?, f)))
+        .collect();
+    let indexed = crate::par::map_chunks(&tables, 1, |part| {
+        part.iter()
+            .map(|(_, sep, f)| keyed::index(&f.bytes, *sep))
+            .collect::<Vec<_>>()
+    });
+    let keyed: BTreeMap<String, keyed::Index> = tables
+        .iter()
+        .zip(indexed.into_iter().flatten())
+        .filter_map(|((p, _, _), index)| {
+            let index = index?;
+            let plain = |d: &str| !d.contains([' ', ',', '\t', '\n', '\r']);
+            index
+                .marks
+                .iter()
+                .all(|m| plain(&m.domain))
+                .then(|| ((*p).clone(), index))
+        })
+        .collect();
     let files: Vec<(&String, &crate::output::OutputFile)> = output.files.iter().collect();
     let looked = crate::par::map_chunks(&files, 256, |part| {
         part.iter()
@@ -650,8 +795,69 @@ pub fn record(
         outputs,
         dirs,
         notes,
+        touch,
+        keyed,
     };
     store(out, &body)
+}
+
+/// The spec as compiled, for what each of its files names.
+pub struct Spec<'a> {
+    pub source: &'a crate::source::Source,
+    /// The folder the spec's paths are relative to.
+    pub dir: &'a Path,
+    /// The domains the spec defines.
+    pub domains: Vec<&'a str>,
+}
+
+impl Spec<'_> {
+    /// Each included file (by the path it was read at) with the domains it
+    /// names; none when the main spec names a domain of the spec (its hosts
+    /// and defaults are part of every domain, so a domain they name depends
+    /// on every file) or a file cannot be matched with its input.
+    fn touch(&self, inputs: &BTreeMap<PathBuf, Input>) -> BTreeMap<PathBuf, Vec<String>> {
+        let domains = facts::Domains::new(self.domains.iter().copied());
+        let parts = &self.source.parts;
+        let Some(main) = parts.first().filter(|_| parts.len() > 1) else {
+            return BTreeMap::new();
+        };
+        if !domains.touched(self.source.part_text(main)).is_empty() {
+            return BTreeMap::new();
+        }
+        let here = self.dir == Path::new(".");
+        let files: Vec<(PathBuf, &crate::source::Part)> = parts[1..]
+            .iter()
+            .map(|p| {
+                let path = if here {
+                    Path::new(".").join(&*p.name)
+                } else {
+                    PathBuf::from(&*p.name)
+                };
+                (path, p)
+            })
+            .collect();
+        if !files
+            .iter()
+            .all(|(path, _)| matches!(inputs.get(path), Some(Input::File { .. })))
+        {
+            return BTreeMap::new();
+        }
+        let touched = crate::par::map_chunks(&files, 64, |part| {
+            part.iter()
+                .map(|(_, p)| {
+                    domains
+                        .touched(self.source.part_text(p))
+                        .into_iter()
+                        .collect::<Vec<_>>()
+                })
+                .collect::<Vec<_>>()
+        });
+        files
+            .into_iter()
+            .map(|(path, _)| path)
+            .zip(touched.into_iter().flatten())
+            .collect()
+    }
 }
 
 /// Writes the cache file whole or not at all (mode 0600, renamed into
@@ -706,6 +912,22 @@ mod tests {
                 plain: "warning: x\n  line \"two\"\n".into(),
                 color: String::new(),
             },
+            touch: [("domains/a.yaml".into(), vec!["a.example".to_string()])]
+                .into_iter()
+                .collect(),
+            keyed: [(
+                "postfix/mx1/virtual_aliases".to_string(),
+                keyed::Index {
+                    header: 10,
+                    marks: vec![keyed::Mark {
+                        offset: 10,
+                        line: 2,
+                        domain: "a.example".into(),
+                    }],
+                },
+            )]
+            .into_iter()
+            .collect(),
         }
     }
 
@@ -741,7 +963,7 @@ mod tests {
         ));
         let later = String::from_utf8(sealed)
             .unwrap()
-            .replace("format 1", "format 2");
+            .replace("format 2", "format 3");
         std::fs::write(dir.path().join(FILE_NAME), later).unwrap();
         assert_eq!(open(dir.path(), &b.key), Err(Unusable::Quiet));
     }

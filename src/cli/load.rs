@@ -72,9 +72,9 @@ impl Loaded {
 }
 
 /// Key files looked up relative to the spec's folder.
-struct DiskKeys<'a> {
-    dir: &'a Path,
-    seen: Option<&'a Seen>,
+pub(super) struct DiskKeys<'a> {
+    pub dir: &'a Path,
+    pub seen: Option<&'a Seen>,
 }
 
 impl KeyFiles for DiskKeys<'_> {
@@ -277,7 +277,7 @@ pub fn domain_file<'s>(source: &'s Source, domain: &str) -> &'s Part {
 }
 
 /// The folder key paths are relative to: the spec's own.
-fn spec_dir(path: &Path) -> PathBuf {
+pub(super) fn spec_dir(path: &Path) -> PathBuf {
     path.parent()
         .map(Path::to_path_buf)
         .filter(|p| !p.as_os_str().is_empty())

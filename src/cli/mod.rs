@@ -8,6 +8,7 @@ mod diff;
 mod dkim;
 mod git;
 mod import;
+mod incremental;
 mod init;
 mod load;
 mod manual;

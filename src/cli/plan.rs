@@ -153,6 +153,28 @@ pub fn plan(args: PlanArgs, choice: ColorChoice) -> ExitCode {
     if let Some(key) = &key {
         match cache::check(&args.out, key) {
             cache::Check::Clean(clean) => return clean_plan(&args, clean, choice, err_color),
+            cache::Check::Partial(partial) => {
+                // Shown as text only: a JSON plan carries whole files.
+                if args.format == Format::Text
+                    && let Some((plan, some, all)) =
+                        super::incremental::plan(&spec, &args.out, &partial)
+                {
+                    show_plan(&args, &plan, None, choice);
+                    if !plan.is_empty() {
+                        from_files(&partial.shown);
+                    }
+                    let s = if all == 1 { "" } else { "s" };
+                    eprintln!(
+                        "note: compiled {some} of {all} included file{s} again (those the change can affect); the rest is as the cache recorded"
+                    );
+                    return if args.detailed_exitcode && !plan.is_empty() {
+                        ExitCode::from(CHANGES)
+                    } else {
+                        ExitCode::SUCCESS
+                    };
+                }
+                changed = partial.shown;
+            }
             cache::Check::Stale {
                 changed: files,
                 damaged,
@@ -308,7 +330,16 @@ fn remember(out: &Path, key: &cache::Key, loaded: &load::Loaded, output: &Output
             color: render::graphical(&loaded.diagnostics, &loaded.source, true),
         }
     };
-    let _ = cache::record(out, key, seen, output, notes);
+    let spec = cache::Spec {
+        source: &loaded.source,
+        dir: &loaded.dir,
+        domains: loaded
+            .model
+            .as_ref()
+            .map(|m| m.domains.keys().map(String::as_str).collect())
+            .unwrap_or_default(),
+    };
+    let _ = cache::record(out, key, seen, output, notes, &spec);
 }
 
 pub fn apply(args: ApplyArgs, choice: ColorChoice) -> ExitCode {

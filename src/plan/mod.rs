@@ -77,6 +77,11 @@ pub struct Change {
     pub old: Option<Found>,
     /// What will be there (`None` for a delete).
     pub new: Option<Desired>,
+    /// 0 when `old` and `new` are the whole files; else the line (0-based)
+    /// where both start, the same in the two files: a stretch of a large
+    /// table around the lines that change, as a plan made from the cache
+    /// shows it (such a plan is shown, never saved or applied).
+    pub from_line: usize,
 }
 
 impl Change {
@@ -190,6 +195,7 @@ impl Plan {
                     action: Action::Add,
                     old: None,
                     new: Some(new()),
+                    from_line: 0,
                 }),
                 Some(old) if old.bytes == file.bytes && old.mode & 0o7777 == file.mode() => {}
                 Some(old) => changes.push(Change {
@@ -197,6 +203,7 @@ impl Plan {
                     action: Action::Change,
                     old: Some(old),
                     new: Some(new()),
+                    from_line: 0,
                 }),
             }
         }
@@ -210,6 +217,7 @@ impl Plan {
                     action: Action::Delete,
                     old: Some(old),
                     new: None,
+                    from_line: 0,
                 });
             }
         }

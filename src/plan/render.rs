@@ -187,8 +187,16 @@ impl<W: Write> Painter<W> {
     }
 }
 
-/// The unified diff of two texts, line by line with the style of each.
-fn unified(old: &str, new: &str, a: &str, b: &str, mut emit: impl FnMut(Style, &str)) {
+/// The unified diff of two texts, line by line with the style of each;
+/// `from` is the line number of their first lines in the files they are a
+/// stretch of (0 for whole files).
+fn unified(
+    old: &str,
+    new: &str,
+    (a, b): (&str, &str),
+    from: usize,
+    mut emit: impl FnMut(Style, &str),
+) {
     let diff = TextDiff::configure()
         .algorithm(Algorithm::Myers)
         .timeout(DIFF_TIMEOUT)
@@ -203,7 +211,11 @@ fn unified(old: &str, new: &str, a: &str, b: &str, mut emit: impl FnMut(Style, &
             emit(BOLD, &format!("+++ {b}"));
             first = false;
         }
-        emit(HUNK, &hunk.header().to_string());
+        if from == 0 {
+            emit(HUNK, &hunk.header().to_string());
+        } else {
+            emit(HUNK, &header(hunk.ops(), from));
+        }
         for change in hunk.iter_changes() {
             let (sign, style) = match change.tag() {
                 ChangeTag::Delete => ('-', DEL),
@@ -219,6 +231,27 @@ fn unified(old: &str, new: &str, a: &str, b: &str, mut emit: impl FnMut(Style, &
             }
         }
     }
+}
+
+/// A hunk's `@@ -a,b +c,d @@` line, its lines counted from `from`, as
+/// `similar` writes it for whole files.
+fn header(ops: &[similar::DiffOp], from: usize) -> String {
+    let range = |start: usize, end: usize| {
+        let len = end.saturating_sub(start);
+        match len {
+            1 => format!("{}", from + start + 1),
+            0 => format!("{},0", from + start),
+            _ => format!("{},{len}", from + start + 1),
+        }
+    };
+    let (Some(first), Some(last)) = (ops.first(), ops.last()) else {
+        return String::new();
+    };
+    format!(
+        "@@ -{} +{} @@",
+        range(first.old_range().start, last.old_range().end),
+        range(first.new_range().start, last.new_range().end)
+    )
 }
 
 /// Renders the plan for people, every diff in full. The last line is the
@@ -327,7 +360,7 @@ fn full(plan: &Plan, w: impl Write, color: bool) -> io::Result<()> {
             Body::Text { old, new } => {
                 let (a, b) = headers(c);
                 let mut res = Ok(());
-                unified(old, new, &a, &b, |style, line| {
+                unified(old, new, (&a, &b), c.from_line, |style, line| {
                     if res.is_ok() {
                         res = p.line(style, line);
                     }
@@ -391,7 +424,7 @@ pub fn json(plan: &Plan) -> String {
                 Body::Text { old, new } => {
                     let (a, b) = headers(c);
                     let mut s = String::new();
-                    unified(old, new, &a, &b, |_, line| {
+                    unified(old, new, (&a, &b), c.from_line, |_, line| {
                         s.push_str(line);
                         s.push('\n');
                     });
