@@ -21,6 +21,7 @@ pub mod log;
 pub mod pool;
 pub mod pop3;
 pub mod queue;
+pub mod quota;
 pub mod sending;
 pub mod smtp;
 pub mod store;

@@ -3,15 +3,13 @@
 //! mailboxes in `.NAME/`). Delivery is durable before it returns: the
 //! message is written to `tmp/`, fsynced, renamed into `new/`, and `new/`
 //! itself is fsynced — so a `250` sent after [`Store::deliver`] survives
-//! kill -9 and power loss. The quota is measured here too, for every
-//! protocol that adds mail. The IMAP side (UIDs, flags) lives beside this.
+//! kill -9 and power loss. The quota is measured beside this ([`super::quota`]),
+//! the IMAP side (UIDs, flags) in [`super::imap`].
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-
-use crate::manifest::Manifest;
 
 /// The folder of all users' mail.
 #[derive(Debug)]
@@ -62,18 +60,6 @@ impl Store {
                 && !s.starts_with('.')
         };
         (safe(local) && safe(domain)).then(|| self.root.join(domain).join(local))
-    }
-
-    /// Whether `extra` more bytes fit in the quota the manifest gives
-    /// `user` (no quota: always). Blocking.
-    pub fn fits_quota(&self, manifest: &Manifest, user: &str, extra: u64) -> bool {
-        let Some(quota) = manifest.users.get(user).and_then(|u| u.quota) else {
-            return true;
-        };
-        let Some(dir) = self.user_dir(user) else {
-            return true;
-        };
-        usage(&dir).saturating_add(extra) <= quota
     }
 
     /// Puts `message` into the INBOX of `address`, durably. Blocking: call
@@ -130,37 +116,6 @@ impl Store {
 /// its CRLF.
 pub fn return_path(from: &str) -> String {
     format!("Return-Path: <{}>\r\n", super::address::display(from))
-}
-
-/// Bytes of mail of the user whose Maildir++ root is `dir`: the size of
-/// every message file in `cur/` and `new/` of the INBOX and of each
-/// `.FOLDER/`. Simple, and exact enough for a limit measured in megabytes.
-/// Blocking.
-pub fn usage(dir: &Path) -> u64 {
-    let mut folders = vec![dir.to_path_buf()];
-    if let Ok(entries) = fs::read_dir(dir) {
-        folders.extend(
-            entries
-                .flatten()
-                .filter(|e| e.file_name().to_string_lossy().starts_with('.'))
-                .map(|e| e.path()),
-        );
-    }
-    let mut total = 0u64;
-    for folder in folders {
-        for sub in ["cur", "new"] {
-            let Ok(entries) = fs::read_dir(folder.join(sub)) else {
-                continue;
-            };
-            total += entries
-                .flatten()
-                .filter_map(|e| e.metadata().ok())
-                .filter(|m| m.is_file())
-                .map(|m| m.len())
-                .sum::<u64>();
-        }
-    }
-    total
 }
 
 /// Creates `dir` and its parents, mode 0700.

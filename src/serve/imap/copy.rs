@@ -11,9 +11,9 @@ use imap_next::server::Server;
 use super::answer::{bad, no, nz, ok, status, uid_set, untagged};
 use super::context::Out;
 use super::maildir::{Folder, Refusal};
-use super::quota::used;
 use super::selected::report_expunged;
 use super::session::{Session, blocking};
+use crate::serve::quota;
 
 impl Session {
     pub(super) fn copy(
@@ -51,7 +51,7 @@ impl Session {
                 return Ok(None);
             }
             if let Some(q) = quota
-                && used(&acct)? + adding > q
+                && quota::usage(acct.root()) + adding > q
             {
                 return Err(Refusal::OverQuota);
             }

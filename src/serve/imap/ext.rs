@@ -35,9 +35,9 @@ use super::context::{Refused, Start, freeze};
 use super::flags::flag_names;
 use super::mailboxes::wildcard;
 use super::maildir::{self, DELIMITER, Flags, Folder, Name, Refusal};
-use super::quota::used;
 use super::session::{Selected, Session, blocking};
 use super::sort;
+use crate::serve::quota;
 
 /// A command read here, or why it is malformed (answered `BAD`).
 pub(super) type Parsed = Result<Ext, (Tag<'static>, &'static str)>;
@@ -947,7 +947,7 @@ impl Session {
                     )));
                 }
                 if let Some(q) = quota
-                    && used(&acct)? + total > q
+                    && quota::usage(acct.root()) + total > q
                 {
                     return Ok(Err(status(
                         tag,

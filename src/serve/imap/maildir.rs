@@ -164,6 +164,11 @@ impl Account {
         Account { root }
     }
 
+    /// The user's Maildir++ root (INBOX's folder).
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
     /// Takes the user's lock (blocking), creating the Maildir++ root.
     pub fn lock(&self) -> io::Result<Lock> {
         for sub in ["cur", "new", "tmp"] {

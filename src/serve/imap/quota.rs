@@ -1,5 +1,6 @@
 //! QUOTA (RFC 9208): GETQUOTA and GETQUOTAROOT of the one root `""`,
-//! which holds every mailbox of the user, and the bytes it counts.
+//! which holds every mailbox of the user. The limit and the bytes it
+//! counts are [`crate::serve::quota`]'s, the same SMTP delivery keeps.
 
 use imap_next::imap_types::core::{AString, Tag, Vec1};
 use imap_next::imap_types::extensions::quota::{QuotaGet, Resource};
@@ -8,16 +9,16 @@ use imap_next::imap_types::response::{Data, Status, StatusKind};
 use imap_next::server::Server;
 
 use super::answer::{code_other, no, ok, status};
-use super::maildir::{Account, Folder, Refusal};
+use super::maildir::Refusal;
 use super::session::{Session, blocking};
+use crate::serve::quota;
 
 impl Session {
     /// The user's quota in bytes, when the spec sets one.
     pub(super) fn quota_limit(&self) -> Option<u64> {
         self.user
             .as_ref()
-            .and_then(|u| self.shared.manifest.users.get(u))
-            .and_then(|u| u.quota)
+            .and_then(|u| quota::limit(&self.shared.manifest, u))
     }
 
     /// `* QUOTA "" (STORAGE used limit)`, in units of 1024 octets (RFC 9208
@@ -26,7 +27,7 @@ impl Session {
         let acct = self.account();
         let used = blocking(|| {
             let _l = acct.lock()?;
-            used(&acct)
+            Ok::<_, Refusal>(quota::usage(acct.root()))
         })?;
         let q = QuotaGet::new(Resource::Storage, used / 1024, limit / 1024);
         server.enqueue_data(Data::Quota {
@@ -89,14 +90,4 @@ impl Session {
             ),
         }
     }
-}
-
-/// Bytes of mail in all of an account's mailboxes (for its quota).
-pub(super) fn used(acct: &Account) -> Result<u64, Refusal> {
-    let mut used = 0u64;
-    for n in acct.list()? {
-        let f = Folder::open(acct, &n)?;
-        used += f.entries.iter().map(|e| e.size).sum::<u64>();
-    }
-    Ok(used)
 }

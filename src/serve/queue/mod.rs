@@ -629,10 +629,12 @@ impl Delivery {
                 local.extend_from_slice(&data);
                 for mb in &mailboxes {
                     // The quota SMTP delivery keeps, with its reply.
-                    if !shared
-                        .store
-                        .fits_quota(&shared.manifest, mb, local.len() as u64)
-                    {
+                    if !crate::serve::quota::fits(
+                        &shared.store,
+                        &shared.manifest,
+                        mb,
+                        local.len() as u64,
+                    ) {
                         full.push((mb.clone(), crate::reply::mailbox_full(mb)));
                         continue;
                     }

@@ -119,10 +119,7 @@ fn deliver_at(shared: &Shared, env: &Envelope, message: &[u8], depth: u32) -> io
                 run_rules(shared, env, mb, user, message, &local, depth, &mut failed)?;
                 continue;
             }
-            if !shared
-                .store
-                .fits_quota(&shared.manifest, mb, local.len() as u64)
-            {
+            if !crate::serve::quota::fits(&shared.store, &shared.manifest, mb, local.len() as u64) {
                 failed.push((mb.clone(), reply::mailbox_full(mb)));
                 continue;
             }
@@ -194,10 +191,7 @@ fn run_rules(
     }
     let outcome = engine::run(&user.rules, &header, message.len() as u64, e);
     for folder in &outcome.folders {
-        if !shared
-            .store
-            .fits_quota(&shared.manifest, mb, local.len() as u64)
-        {
+        if !crate::serve::quota::fits(&shared.store, &shared.manifest, mb, local.len() as u64) {
             failed.push((mb.to_string(), reply::mailbox_full(mb)));
             break;
         }

@@ -205,7 +205,7 @@ impl Session {
         tokio::task::spawn_blocking(move || {
             mailboxes
                 .iter()
-                .all(|m| !sh.store.fits_quota(&sh.manifest, m, size))
+                .all(|m| !crate::serve::quota::fits(&sh.store, &sh.manifest, m, size))
         })
         .await
         .unwrap_or(false)
