@@ -45,10 +45,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use mail_stack::client::{
-    Smtp, Tls, doveadm_inbox, imap_subjects, refused_logins, submission_rules, submit,
-};
+use mail_stack::client::{Smtp, Tls, refused_logins, submission_rules, submit};
 use mail_stack::instance::{chown, listening, make_certificate, mkdir, read, wait_for};
+use mail_stack::scenario::{self, password};
 use mail_stack::{golden, mailc_test_live, model_of, pop3, require_root, root, run, show, tool};
 use mailc::backend::install::{TestRoot, TestRootContext};
 use mailc::backend::{self, Context};
@@ -753,27 +752,6 @@ fn one_line(reply: &mail_stack::client::Reply) -> String {
     format!("{} {}", reply.code, text.join(" "))
 }
 
-/// Each mailbox's password in `tests/cases/exim-stack`: `LOCAL-pw`.
-fn password(address: &str) -> String {
-    format!("{}-pw", address.split('@').next().unwrap())
-}
-
-/// Polls `mailbox`'s INBOX on `port` until it holds at least `want`, then
-/// returns everything it holds.
-fn inbox(port: u16, mailbox: &str, want: &BTreeSet<String>, secs: u64) -> BTreeSet<String> {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    loop {
-        let got: BTreeSet<String> = imap_subjects(port, mailbox, &password(mailbox))
-            .unwrap_or_else(|e| panic!("IMAP login of {mailbox} refused: {e}"))
-            .into_iter()
-            .collect();
-        if got.is_superset(want) || Instant::now() > deadline {
-            return got;
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
-
 #[test]
 fn end_to_end_delivery_backup_and_submission() {
     require_root();
@@ -796,103 +774,21 @@ fn end_to_end_delivery_backup_and_submission() {
         )
     };
 
-    // Refused at RCPT, on the primary and the backup alike, exactly as
-    // `mailc route` says; nothing relayed for a stranger.
-    for (port, host) in [(p1.smtp, "mx1"), (p2.smtp, "mx2")] {
-        for rcpt in [
-            "nobody@example.com",
-            "noreply@example.com",
-            "anyone@parked.example",
-            "info@off.example",
-            "anyone@off.example",
-        ] {
-            let want = route(&model, host, rcpt).reply.expect("a refusal");
-            let mut smtp = Smtp::connect(port);
-            let got = one_line(&smtp.probe("sender@client.test", &[rcpt]).remove(0));
-            smtp.quit();
-            assert_eq!(
-                got.to_lowercase(),
-                want.to_lowercase(),
-                "{host}: RCPT {rcpt}"
-            );
-        }
-        let mut smtp = Smtp::connect(port);
-        let got = smtp
-            .probe("sender@client.test", &["someone@remote.example"])
-            .remove(0);
-        smtp.quit();
-        assert!(
-            got.code == 554 && got.text.contains("5.7.1"),
-            "{host}: relayed for anyone: {got:?}"
-        );
-    }
-
-    // Mail through port 25: (subject, host it is sent to, recipient).
-    let messages = [
-        ("to-mailbox", "mx1", "bob@example.com"),
-        ("to-mailbox-alias", "mx1", "A.Smith@example.com"),
-        ("to-alias", "mx1", "info@example.com"),
-        ("to-nested-alias", "mx1", "team@example.com"),
-        ("to-catch-all", "mx1", "whoever@example.org"),
-        ("to-dave", "mx1", "dave@example.org"),
-        ("to-relay-domain-mailbox", "mx1", "frank@relay.example"),
-        ("via-backup", "mx2", "alice@example.com"),
-        ("via-backup-catch-all", "mx2", "someone-else@example.org"),
-        // Accepted and thrown away: in no mailbox at the end.
-        ("to-drop-alias", "mx1", "spam@example.com"),
-        ("to-drop-domain", "mx1", "nobody@drop.example"),
-        ("via-backup-drop", "mx2", "junk@example.com"),
-        // A disabled mailbox receives as any other.
-        ("to-disabled", "mx1", "gone@example.com"),
-        ("via-backup-disabled", "mx2", "gone@example.com"),
-    ];
-    let mut expected: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for (subject, host, rcpt) in messages {
-        let port = if host == "mx1" { p1.smtp } else { p2.smtp };
-        let mut smtp = Smtp::connect(port);
-        let replies = smtp.send("sender@client.test", &[rcpt], subject);
-        smtp.quit();
-        assert_eq!(
-            replies[0].code, 250,
-            "{host}: RCPT {rcpt}: {:?}",
-            replies[0]
-        );
-        // Where it ends: the backup relays to the primary, which delivers.
-        let mut r = route(&model, host, rcpt);
-        if r.outcome == Outcome::Relay {
-            assert_eq!(r.next_hop.as_deref(), Some("mx1.example.com"));
-            r = route(&model, "mx1", rcpt);
-        }
-        assert!(
-            !r.mailboxes.is_empty() || r.outcome == Outcome::Drop,
-            "{subject}: mailc route delivers nowhere: {r:?}"
-        );
-        for m in r.mailboxes {
-            expected.entry(m).or_default().insert(subject.to_string());
-        }
-    }
-
-    // Accepted, then bounced: the sender (a local mailbox) gets Exim's report.
-    let mut smtp = Smtp::connect(p1.smtp);
-    let replies = smtp.send(
-        "bob@example.com",
-        &["typo@bounce.example"],
-        "to-bounce-domain",
+    // Refused at RCPT exactly as `mailc route` says; mail through port 25
+    // where it says; a bounce back to a local sender with Exim's report.
+    scenario::refusals(
+        &model,
+        &[(p1.smtp, "mx1"), (p2.smtp, "mx2")],
+        |got| one_line(got).to_lowercase(),
+        |want| want.to_lowercase(),
     );
-    smtp.quit();
-    assert_eq!(
-        replies[0].code, 250,
-        "bounce domain must accept: {:?}",
-        replies[0]
+    let mut expected = scenario::deliveries(&model, p1.smtp, p2.smtp);
+    scenario::bounce(
+        &model,
+        p1.smtp,
+        "Mail delivery failed: returning message to sender",
+        &mut expected,
     );
-    assert_eq!(
-        route(&model, "mx1", "typo@bounce.example").outcome,
-        Outcome::Bounce
-    );
-    expected
-        .entry("bob@example.com".into())
-        .or_default()
-        .insert("Mail delivery failed: returning message to sender".into());
 
     // Submission: TLS + AUTH (Dovecot) on 587 (STARTTLS) and 465 (implicit
     // TLS); a login sends as itself and its own aliases, and nobody else.
@@ -967,19 +863,8 @@ fn end_to_end_delivery_backup_and_submission() {
         "mail from outside was signed:\n{outside}"
     );
 
-    // Every mailbox of mx1 holds exactly what `mailc route` sent it (a
-    // disabled one read by doveadm: it cannot log in).
     let dovecot_conf = PathBuf::from(&mx1.install.dovecot_dir).join("dovecot.conf");
-    for m in model.domains.values().flat_map(|d| d.mailboxes.values()) {
-        let address = m.address.clone();
-        let want = expected.get(&address).cloned().unwrap_or_default();
-        let got = if m.disabled {
-            doveadm_inbox(&dovecot_conf, &address, &want, 30)
-        } else {
-            inbox(p1.imap, &address, &want, 30)
-        };
-        assert_eq!(got, want, "INBOX of {address}\n{}", log());
-    }
+    scenario::mailboxes_hold(&model, p1.imap, &dovecot_conf, &expected, &log);
 
     // POP3 where the domain offers it (example.com), over STLS: the same
     // messages as over IMAP, each UIDL the IMAP UID and UIDVALIDITY; a
@@ -1372,41 +1257,14 @@ fn exim_with_relays(
 fn exim_sends_each_sender_through_its_relay() {
     let (plain, login) = sink::sinks();
     let (_tmp, exim) = exim_with_relays("relays", 27800, plain.port, login.port);
-    for (from, subject) in [
-        ("alice@example.com", "host-default"),
-        ("offers@example.com", "address-rule"),
-        ("x@news.example.com", "domain-rule"),
-    ] {
-        let r = sink::smtp_send(exim.install.ports.smtp, from, "fwd@example.com", subject);
-        assert!(r.starts_with("250"), "{from}: {r}\n{}", exim.log());
-    }
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while plain.messages().len() + login.messages().len() < 3 {
-        assert!(
-            Instant::now() < deadline,
-            "the sinks got {} + {}:\n{}",
-            plain.messages().len(),
-            login.messages().len(),
-            exim.log()
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    sink::check_senders(&plain, &login, &exim.log());
+    sink::send_each_sender(exim.install.ports.smtp, &plain, &login, || exim.log());
 }
 
 /// A relay that answers 451 keeps the mail in Exim's queue, retried
 /// there, never sent through another relay.
 #[test]
 fn exim_waits_for_a_relay_that_refuses_for_now() {
-    let plain = sink::Sink::start(0, sink::SinkConfig::default());
-    let login = sink::Sink::start(
-        0,
-        sink::SinkConfig {
-            login: Some((sink::USER.into(), sink::PASSWORD.into())),
-            refuse_mail: Some("451 4.3.0 try again later".into()),
-            ..sink::SinkConfig::default()
-        },
-    );
+    let (plain, login) = sink::refusing_sinks();
     let (_tmp, exim) = exim_with_relays("relays-4xx", 27900, plain.port, login.port);
     let r = sink::smtp_send(
         exim.install.ports.smtp,
@@ -1436,15 +1294,7 @@ fn exim_waits_for_a_relay_that_refuses_for_now() {
         std::thread::sleep(Duration::from_millis(200));
     };
     assert!(first >= 1);
-    assert!(
-        plain.messages().is_empty(),
-        "the mail went to another relay"
-    );
-    assert!(login.messages().is_empty());
-    assert!(
-        !log.contains(sink::PASSWORD),
-        "the password is in a log:\n{log}"
-    );
+    sink::kept_back(&plain, &login, &log);
 }
 
 /// Sending limits on a real Exim: 450 at a mailbox's limit while another

@@ -31,7 +31,7 @@ use std::time::{Duration, Instant};
 
 use mail_stack::client::{Smtp, statuses};
 use mail_stack::instance::{Instance, wait_for};
-use mail_stack::{model_of, require_root, run, show, tool, write_test_root};
+use mail_stack::{Mailc, model_of, require_root, run, show, tool, write_test_root};
 use mailc::backend::install::TestRoot;
 
 /// The source server's port block, and the compiled one's.
@@ -328,11 +328,11 @@ fn a_classic_postfix_dovecot_server_and_its_import_agree() {
     // Import it.
     let pf = src_root.join("postfix/mail");
     let users = src_root.join("dovecot/mail/users");
-    let out = Command::new(env!("CARGO_BIN_EXE_mailc"))
-        .current_dir(&work)
-        .args(["import", pf.to_str().unwrap(), users.to_str().unwrap()])
-        .output()
-        .unwrap();
+    let out = Mailc::new(
+        &work,
+        &["import", pf.to_str().unwrap(), users.to_str().unwrap()],
+    )
+    .output();
     let report = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(
         out.status.success(),
@@ -459,11 +459,8 @@ fn a_classic_postfix_dovecot_server_and_its_import_agree() {
         if let Some(l) = &live {
             args.extend(["--live".to_string(), l.clone()]);
         }
-        let out = Command::new(env!("CARGO_BIN_EXE_mailc"))
-            .current_dir(&work)
-            .args(&args)
-            .output()
-            .unwrap();
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = Mailc::new(&work, &args).output();
         if !out.status.success() {
             failures.push(format!(
                 "mailc {}: {}{}",

@@ -5,32 +5,16 @@
 
 mod support;
 
-use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
-use support::Temp;
+use support::{Mailc, Temp};
 
 const PASSWORD: &str = "correct horse battery staple";
 
 fn mailc(dir: &Path, args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mailc"))
-        .current_dir(dir)
-        .args(args)
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run mailc");
-    // mailc may refuse before reading: a broken pipe is no failure.
-    let _ = child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(stdin.as_bytes());
-    child.wait_with_output().expect("wait for mailc")
+    Mailc::new(dir, args).stdin(stdin).output()
 }
 
 fn text(b: &[u8]) -> String {

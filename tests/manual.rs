@@ -9,13 +9,10 @@ use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-use support::Temp;
+use support::{Mailc, Temp};
 
 fn mailc(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mailc"))
-        .args(args)
-        .output()
-        .expect("run mailc")
+    Mailc::new(&support::root(), args).output()
 }
 
 /// Runs a tool that `.ci/install-oracles` installs; a missing one fails the test.

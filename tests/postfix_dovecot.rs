@@ -42,10 +42,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use mail_stack::client::{
-    Smtp, Tls, doveadm_inbox, imap_subjects, refused_logins, submission_rules,
-};
+use mail_stack::client::{Smtp, Tls, imap_subjects, refused_logins, submission_rules};
 use mail_stack::instance::Instance;
+use mail_stack::scenario::{self, inbox, password};
 use mail_stack::{
     Nothing, golden, mailc_test_live, model_of, pop3, postfix_specs, postmap_all, require_root,
     root, run, show, tool, write_stack, write_test_root,
@@ -190,27 +189,6 @@ fn as_postfix_says(reply: &str) -> String {
     reply.replacen(" 5.1.10 ", " 5.1.0 ", 1).to_lowercase()
 }
 
-/// Each mailbox's password in `tests/cases/postfix-stack`: `LOCAL-pw`.
-fn password(address: &str) -> String {
-    format!("{}-pw", address.split('@').next().unwrap())
-}
-
-/// Polls `mailbox`'s INBOX on `port` until it holds at least `want`, then
-/// returns everything it holds.
-fn inbox(port: u16, mailbox: &str, want: &BTreeSet<String>, secs: u64) -> BTreeSet<String> {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    loop {
-        let got: BTreeSet<String> = imap_subjects(port, mailbox, &password(mailbox))
-            .unwrap_or_else(|e| panic!("IMAP login of {mailbox} refused: {e}"))
-            .into_iter()
-            .collect();
-        if got.is_superset(want) || Instant::now() > deadline {
-            return got;
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
-
 #[test]
 fn end_to_end_delivery_backup_and_submission() {
     require_root();
@@ -230,106 +208,22 @@ fn end_to_end_delivery_backup_and_submission() {
         )
     };
 
-    // Refused at RCPT, on the primary and on the backup alike, exactly as
-    // `mailc route` says.
-    for (port, host) in [(p1.smtp, "mx1"), (p2.smtp, "mx2")] {
-        for rcpt in [
-            "nobody@example.com",
-            "noreply@example.com",
-            "anyone@parked.example",
-            "info@off.example",
-            "anyone@off.example",
-        ] {
-            let want = mailc::model::route::route(&model, host, rcpt)
-                .reply
-                .expect("a refusal");
-            let mut smtp = Smtp::connect(port);
-            let got = smtp.probe("sender@client.test", &[rcpt]).remove(0);
-            smtp.quit();
-            assert!(
-                got.line().to_lowercase() == as_postfix_says(&want),
-                "{host}: RCPT {rcpt}: got `{}`, mailc route says `{want}`",
-                got.line()
-            );
-        }
-        // Not ours to relay for an unauthenticated client.
-        let mut smtp = Smtp::connect(port);
-        let got = smtp
-            .probe("sender@client.test", &["someone@remote.example"])
-            .remove(0);
-        smtp.quit();
-        assert!(
-            got.code == 554 && got.text.contains("5.7.1"),
-            "{host}: relayed for anyone: {got:?}"
-        );
-    }
-
-    // Mail through port 25: (subject, host it is sent to, recipient).
-    let messages = [
-        ("to-mailbox", "mx1", "bob@example.com"),
-        ("to-mailbox-alias", "mx1", "A.Smith@example.com"),
-        ("to-alias", "mx1", "info@example.com"),
-        ("to-nested-alias", "mx1", "team@example.com"),
-        ("to-catch-all", "mx1", "whoever@example.org"),
-        ("to-dave", "mx1", "dave@example.org"),
-        ("to-relay-domain-mailbox", "mx1", "frank@relay.example"),
-        ("via-backup", "mx2", "alice@example.com"),
-        ("via-backup-catch-all", "mx2", "someone-else@example.org"),
-        // Accepted and thrown away: in no mailbox at the end.
-        ("to-drop-alias", "mx1", "spam@example.com"),
-        ("to-drop-domain", "mx1", "nobody@drop.example"),
-        ("via-backup-drop", "mx2", "junk@example.com"),
-        // A disabled mailbox receives as any other.
-        ("to-disabled", "mx1", "gone@example.com"),
-        ("via-backup-disabled", "mx2", "gone@example.com"),
-    ];
-    let mut expected: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for (subject, host, rcpt) in messages {
-        let port = if host == "mx1" { p1.smtp } else { p2.smtp };
-        let mut smtp = Smtp::connect(port);
-        let replies = smtp.send("sender@client.test", &[rcpt], subject);
-        smtp.quit();
-        assert_eq!(
-            replies[0].code, 250,
-            "{host}: RCPT {rcpt}: {:?}",
-            replies[0]
-        );
-        // Where it ends: the backup relays to the primary, which delivers.
-        let mut r = mailc::model::route::route(&model, host, rcpt);
-        if r.outcome == mailc::model::route::Outcome::Relay {
-            assert_eq!(r.next_hop.as_deref(), Some("mx1.example.com"));
-            r = mailc::model::route::route(&model, "mx1", rcpt);
-        }
-        assert!(
-            !r.mailboxes.is_empty() || r.outcome == mailc::model::route::Outcome::Drop,
-            "{subject}: mailc route delivers nowhere: {r:?}"
-        );
-        for m in r.mailboxes {
-            expected.entry(m).or_default().insert(subject.to_string());
-        }
-    }
-
-    // Accepted, then bounced: the sender (a local mailbox) gets the report.
-    let mut smtp = Smtp::connect(p1.smtp);
-    let replies = smtp.send(
-        "bob@example.com",
-        &["typo@bounce.example"],
-        "to-bounce-domain",
+    // Refused at RCPT exactly as `mailc route` says (Postfix words a null
+    // MX's 5.1.10 as 5.1.0); mail through port 25 where it says; a bounce
+    // back to a local sender.
+    scenario::refusals(
+        &model,
+        &[(p1.smtp, "mx1"), (p2.smtp, "mx2")],
+        |got| got.line().to_lowercase(),
+        as_postfix_says,
     );
-    smtp.quit();
-    assert_eq!(
-        replies[0].code, 250,
-        "bounce domain must accept: {:?}",
-        replies[0]
+    let mut expected = scenario::deliveries(&model, p1.smtp, p2.smtp);
+    scenario::bounce(
+        &model,
+        p1.smtp,
+        "Undelivered Mail Returned to Sender",
+        &mut expected,
     );
-    assert_eq!(
-        mailc::model::route::route(&model, "mx1", "typo@bounce.example").outcome,
-        mailc::model::route::Outcome::Bounce
-    );
-    expected
-        .entry("bob@example.com".into())
-        .or_default()
-        .insert("Undelivered Mail Returned to Sender".into());
 
     // Submission: TLS + SASL on 587 (STARTTLS) and 465 (implicit TLS); a
     // login sends as itself and its own aliases, and as nobody else.
@@ -364,18 +258,7 @@ fn end_to_end_delivery_backup_and_submission() {
         user("bob@example.com")
     );
 
-    // Every mailbox of mx1 holds exactly what `mailc route` sent it (a
-    // disabled one read by doveadm: it cannot log in).
-    for m in model.domains.values().flat_map(|d| d.mailboxes.values()) {
-        let address = m.address.clone();
-        let want = expected.get(&address).cloned().unwrap_or_default();
-        let got = if m.disabled {
-            doveadm_inbox(&mx1.dovecot_conf, &address, &want, 30)
-        } else {
-            inbox(p1.imap, &address, &want, 30)
-        };
-        assert_eq!(got, want, "INBOX of {address}\n{}", log());
-    }
+    scenario::mailboxes_hold(&model, p1.imap, &mx1.dovecot_conf, &expected, &log);
 
     // SRS: mail forwarded for forward.example leaves with its envelope
     // sender rewritten into forward.example; senders of the host's own
@@ -826,26 +709,7 @@ fn postfix_with_relays(
 fn postfix_sends_each_sender_through_its_relay() {
     let (plain, login) = sink::sinks();
     let (_tmp, pf) = postfix_with_relays("relays", 26800, plain.port, login.port);
-    for (from, subject) in [
-        ("alice@example.com", "host-default"),
-        ("offers@example.com", "address-rule"),
-        ("x@news.example.com", "domain-rule"),
-    ] {
-        let r = sink::smtp_send(pf.install.ports.smtp, from, "fwd@example.com", subject);
-        assert!(r.starts_with("250"), "{from}: {r}\n{}", pf.maillog());
-    }
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while plain.messages().len() + login.messages().len() < 3 {
-        assert!(
-            Instant::now() < deadline,
-            "the sinks got {} + {}:\n{}",
-            plain.messages().len(),
-            login.messages().len(),
-            pf.maillog()
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    sink::check_senders(&plain, &login, &pf.maillog());
+    sink::send_each_sender(pf.install.ports.smtp, &plain, &login, || pf.maillog());
     use std::os::unix::fs::PermissionsExt as _;
     let table = Path::new(&pf.install.postfix_dir).join("sasl_passwd");
     let mode = std::fs::metadata(&table).unwrap().permissions().mode() & 0o777;
@@ -856,15 +720,7 @@ fn postfix_sends_each_sender_through_its_relay() {
 /// (retried there), never sent through another relay.
 #[test]
 fn postfix_waits_for_a_relay_that_refuses_for_now() {
-    let plain = sink::Sink::start(0, sink::SinkConfig::default());
-    let login = sink::Sink::start(
-        0,
-        sink::SinkConfig {
-            login: Some((sink::USER.into(), sink::PASSWORD.into())),
-            refuse_mail: Some("451 4.3.0 try again later".into()),
-            ..sink::SinkConfig::default()
-        },
-    );
+    let (plain, login) = sink::refusing_sinks();
     let (_tmp, pf) = postfix_with_relays("relays-4xx", 26900, plain.port, login.port);
     let r = sink::smtp_send(
         pf.install.ports.smtp,
@@ -884,15 +740,7 @@ fn postfix_waits_for_a_relay_that_refuses_for_now() {
     };
     assert!(log.contains("451 4.3.0"), "{log}");
     assert!(login.mail_attempts() >= 1);
-    assert!(
-        plain.messages().is_empty(),
-        "the mail went to another relay"
-    );
-    assert!(login.messages().is_empty());
-    assert!(
-        !log.contains(sink::PASSWORD),
-        "the password is in a log:\n{log}"
-    );
+    sink::kept_back(&plain, &login, &log);
 }
 
 /// POP3 on Dovecot where the domain offers it (`services` of example.com in

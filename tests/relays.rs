@@ -109,12 +109,11 @@ fn route_from_explains_and_refuses_bad_senders() {
 #[path = "support/sink.rs"]
 mod sink;
 
-use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use sink::{PASSWORD, Sink, SinkConfig, USER, check_senders, sinks, smtp_send, spec};
-use support::{Temp, free_port};
+use sink::{kept_back, refusing_sinks, send_each_sender, sinks, smtp_send, spec};
+use support::Temp;
+use support::serve::Server;
 
 /// Polls `f` until it holds, for at most two minutes.
 fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
@@ -125,55 +124,16 @@ fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
     }
 }
 
-struct Serve {
-    child: Child,
-    smtp: u16,
-    log: std::path::PathBuf,
-}
-
-impl Serve {
-    fn start(dir: &std::path::Path) -> Serve {
-        let smtp = free_port(31000);
-        let log = dir.join("serve.log");
-        let child = Command::new(env!("CARGO_BIN_EXE_mailc"))
-            .current_dir(dir)
-            .args([
-                "serve",
-                "mailc.yaml",
-                "--host",
-                "mx1",
-                "--smtp",
-                &format!("127.0.0.1:{smtp}"),
-                "--data",
-                dir.join("data").to_str().unwrap(),
-                "--retry-base",
-                "1",
-            ])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .expect("mailc runs");
-        let mut s = Serve { child, smtp, log };
-        wait_until("mailc serve to listen", || {
-            if let Ok(Some(status)) = s.child.try_wait() {
-                panic!("mailc serve exited with {status}:\n{}", s.log_text());
-            }
-            TcpStream::connect(("127.0.0.1", smtp)).is_ok()
-        });
-        s
-    }
-
-    fn log_text(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// `mailc serve` of the relay spec in `dir`, host mx1, SMTP only.
+fn serve(dir: &std::path::Path) -> Server {
+    Server::build(std::path::Path::new("mailc.yaml"), &dir.join("data"))
+        .in_dir(dir)
+        .host("mx1")
+        .ports_from(31000)
+        .on_loopback(&["--smtp"])
+        .args(["--retry-base", "1"])
+        .log(&dir.join("serve.log"))
+        .start()
 }
 
 #[test]
@@ -181,49 +141,30 @@ fn serve_sends_each_sender_through_its_relay() {
     let (plain, login) = sinks();
     let dir = Temp::new("relay-serve");
     spec(&dir.0, "embedded", plain.port, login.port);
-    let serve = Serve::start(&dir.0);
-    for (from, subject) in [
-        ("alice@example.com", "host-default"),
-        ("offers@example.com", "address-rule"),
-        ("x@news.example.com", "domain-rule"),
-    ] {
-        let r = smtp_send(serve.smtp, from, "fwd@example.com", subject);
-        assert!(r.starts_with("250"), "{from}: {r}");
-    }
-    wait_until("three messages at the sinks", || {
-        plain.messages().len() + login.messages().len() >= 3
-    });
-    check_senders(&plain, &login, &serve.log_text());
+    let serve = serve(&dir.0);
+    send_each_sender(serve.port("--smtp"), &plain, &login, || serve.log_text());
 }
 
 #[test]
 fn serve_waits_for_a_relay_that_refuses_for_now() {
-    let plain = Sink::start(0, SinkConfig::default());
-    let login = Sink::start(
-        0,
-        SinkConfig {
-            login: Some((USER.into(), PASSWORD.into())),
-            refuse_mail: Some("451 4.3.0 try again later".into()),
-            ..SinkConfig::default()
-        },
-    );
+    let (plain, login) = refusing_sinks();
     let dir = Temp::new("relay-serve-4xx");
     spec(&dir.0, "embedded", plain.port, login.port);
-    let serve = Serve::start(&dir.0);
-    let r = smtp_send(serve.smtp, "offers@example.com", "fwd@example.com", "waits");
+    let serve = serve(&dir.0);
+    let r = smtp_send(
+        serve.port("--smtp"),
+        "offers@example.com",
+        "fwd@example.com",
+        "waits",
+    );
     assert!(r.starts_with("250"), "{r}");
     // Retried (every second or two at first), never sent elsewhere.
     wait_until("a second attempt at the refusing relay", || {
         login.mail_attempts() >= 2
     });
-    assert!(
-        plain.messages().is_empty(),
-        "the mail went to another relay"
-    );
-    assert!(login.messages().is_empty());
     let log = serve.log_text();
     assert!(log.contains("451 4.3.0"), "{log}");
-    assert!(!log.contains(PASSWORD), "the password is in a log:\n{log}");
+    kept_back(&plain, &login, &log);
 }
 
 #[test]

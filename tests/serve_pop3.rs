@@ -21,7 +21,7 @@ use std::time::Duration;
 mod support;
 
 use support::serve::Server;
-use support::{Temp, pop3, root};
+use support::{Temp, outside_address, pop3, root};
 
 /// `mailc serve` of `tests/cases/embedded-imap` (IMAP and POP3) on
 /// `host`.
@@ -272,21 +272,6 @@ fn refusals() {
         capa.get("STLS").is_none() && capa.get("USER").is_some(),
         "{capa}"
     );
-}
-
-/// This machine's address on its default route: not loopback.
-fn outside_address() -> String {
-    let probe = std::net::UdpSocket::bind("0.0.0.0:0").unwrap();
-    probe
-        .connect("192.0.2.1:9")
-        .or_else(|_| probe.connect("10.255.255.1:9"))
-        .expect("this test needs a network interface besides loopback");
-    let ip = probe.local_addr().unwrap().ip();
-    assert!(
-        !ip.is_loopback() && !ip.is_unspecified(),
-        "this test needs a network interface besides loopback"
-    );
-    ip.to_string()
 }
 
 #[test]

@@ -35,7 +35,7 @@ use std::time::{Duration, Instant};
 mod smtp_sink;
 mod support;
 use support::serve;
-use support::{Temp, copy_dir, free_port, root};
+use support::{Mailc, Temp, copy_dir, free_port, root};
 
 /// The case `tests/cases/embedded-queue` with its test keys, in a scratch
 /// folder.
@@ -261,16 +261,8 @@ fn forwards_get_srs_senders_where_the_domain_asks() {
 
 /// The compiled zones of the case (`mailc build`): file name → text.
 fn zones(dir: &Path) -> BTreeMap<String, String> {
-    let out = Command::new(env!("CARGO_BIN_EXE_mailc"))
-        .current_dir(dir)
-        .args(["build", "mailc.yaml", "--out", "out"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "mailc build: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = Mailc::new(dir, &["build", "mailc.yaml", "--out", "out"]).run();
+    assert_eq!(out.code, 0, "mailc build: {}", out.stderr);
     std::fs::read_dir(dir.join("out/dns"))
         .unwrap()
         .map(|e| {
@@ -324,53 +316,6 @@ print(' '.join(out))
     );
 }
 
-/// A DNS server on 127.0.0.1 (UDP) answering from the given zone texts.
-async fn zone_server(zones: &BTreeMap<String, String>) -> SocketAddr {
-    use hickory_proto::op::{Message, ResponseCode};
-    use hickory_proto::rr::{Name, Record};
-    use hickory_proto::serialize::binary::{BinDecodable, BinEncodable};
-    use hickory_proto::serialize::txt::Parser;
-    let mut records: Vec<Record> = Vec::new();
-    for (file, text) in zones {
-        let origin = Name::from_ascii(format!("{}.", file.trim_end_matches(".zone"))).unwrap();
-        let (_, sets) = Parser::new(text.as_str(), None, Some(origin))
-            .parse()
-            .unwrap_or_else(|e| panic!("{file} does not parse: {e}"));
-        for set in sets.values() {
-            records.extend(set.records_without_rrsigs().cloned());
-        }
-    }
-    let sock = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
-    let addr = sock.local_addr().unwrap();
-    tokio::spawn(async move {
-        let mut buf = vec![0u8; 4096];
-        loop {
-            let Ok((n, from)) = sock.recv_from(&mut buf).await else {
-                return;
-            };
-            let Ok(q) = Message::from_bytes(&buf[..n]) else {
-                continue;
-            };
-            let mut resp = Message::response(q.metadata.id, q.metadata.op_code);
-            resp.metadata.authoritative = true;
-            resp.metadata.recursion_desired = q.metadata.recursion_desired;
-            let query = q.queries[0].clone();
-            let matching: Vec<Record> = records
-                .iter()
-                .filter(|r| r.name == *query.name() && r.record_type() == query.query_type())
-                .cloned()
-                .collect();
-            if !records.iter().any(|r| r.name == *query.name()) {
-                resp.metadata.response_code = ResponseCode::NXDomain;
-            }
-            resp.answers.extend(matching);
-            resp.queries.push(query);
-            let _ = sock.send_to(&resp.to_bytes().unwrap(), from).await;
-        }
-    });
-    addr
-}
-
 /// mail-auth's verdict on every DKIM signature of `message`, with the keys
 /// served by DNS from the compiled zones.
 fn mail_auth_results(
@@ -378,7 +323,7 @@ fn mail_auth_results(
     zones: &BTreeMap<String, String>,
 ) -> Vec<mail_auth::DkimResult> {
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let server = rt.block_on(zone_server(zones));
+    let server = rt.block_on(support::dns::zone_server(zones));
     let results = mail_auth_at(message, server);
     drop(rt);
     results
@@ -576,34 +521,25 @@ fn a_refused_forward_bounces_through_srs_to_the_original_sender() {
 #[test]
 fn an_unreadable_dkim_key_stops_the_start() {
     let dir = case("badkey");
-    let out = Command::new(env!("CARGO_BIN_EXE_mailc"))
-        .current_dir(&dir.0)
-        .args(["build", "mailc.yaml", "--out", "out"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = Mailc::new(&dir.0, &["build", "mailc.yaml", "--out", "out"]).run();
+    assert_eq!(out.code, 0, "{}", out.stderr);
     // The compiled manifest, with one key damaged and one gone.
     let keys = dir.0.join("out/server/mx1/keys/queue.example");
     std::fs::write(keys.join("q2026.key"), "not a key\n").unwrap();
     std::fs::remove_file(keys.join("e2026.key")).unwrap();
     let port = free_port(29000);
-    let out = Command::new(env!("CARGO_BIN_EXE_mailc"))
-        .current_dir(&dir.0)
-        .args([
+    let out = Mailc::new(
+        &dir.0,
+        &[
             "serve",
             "out/server/mx1/manifest.json",
             "--smtp",
             &format!("127.0.0.1:{port}"),
             "--data",
             "data",
-        ])
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
+        ],
+    )
+    .output();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(
@@ -643,7 +579,7 @@ fn mail_leaves_by_mx_lookup_through_the_resolver() {
     ]
     .into();
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let dns = rt.block_on(zone_server(&zones));
+    let dns = rt.block_on(support::dns::zone_server(&zones));
     let sink = sink_at("127.0.0.2", 25);
     let server = Server::start_with(&dir.0, &["--resolver", &dns.to_string()]);
     send(

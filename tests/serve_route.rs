@@ -10,7 +10,7 @@ use mailc::model::route::{Outcome, route};
 use mailc::serve::decision::{Decision, decide};
 
 mod support;
-use support::{model_of, root, spec_dir};
+use support::{golden, model_of, root, spec_dir};
 
 struct NoFiles;
 impl Context for NoFiles {
@@ -110,16 +110,10 @@ fn the_router_agrees_with_mailc_route() {
 /// rewrites it).
 #[test]
 fn manifest_schema_is_current() {
-    let path = root().join("schemas/manifest.schema.json");
     let now = mailc::manifest::Manifest::schema();
-    if std::env::var_os("MAILC_BLESS").is_some() {
-        std::fs::write(&path, &now).unwrap();
-    }
-    let pinned = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(
-        pinned == now,
-        "schemas/manifest.schema.json is stale: run `MAILC_BLESS=1 cargo test --test serve_route`"
-    );
+    golden::file(&root().join("schemas/manifest.schema.json"), &now).unwrap_or_else(|e| {
+        panic!("schemas/manifest.schema.json is stale: {e}\n(run `MAILC_BLESS=1 cargo test --test serve_route`)")
+    });
 }
 
 /// A manifest reads back as itself, and another version is refused.
@@ -175,7 +169,7 @@ fn manifests_match_pinned_files() {
                     .join("server")
                     .join(&host.key)
                     .join("manifest.json");
-                if let Err(e) = support::golden::file(&path, &now) {
+                if let Err(e) = golden::file(&path, &now) {
                     failures.push(e);
                 }
                 n += 1;

@@ -43,7 +43,7 @@ const WHY: &str =
     "these tests drive `mailc serve` with real SMTP clients (python3's smtplib, swaks)";
 use smtp_sink::{Sink, SinkConfig};
 use support::serve;
-use support::{Temp, copy_dir, free_port, model_of, root, spec_dir, tool};
+use support::{Mailc, Temp, copy_dir, free_port, model_of, outside_address, root, spec_dir, tool};
 
 fn mailc_bin() -> &'static str {
     env!("CARGO_BIN_EXE_mailc")
@@ -113,6 +113,26 @@ fn embedded(label: &str) -> (Temp, Server) {
     };
     let server = Server::start(&input, &tmp.0.join("data"));
     (tmp, server)
+}
+
+/// The embedded-stack case, host mx1, with everything outbound going to a
+/// fresh recording sink, retried every second.
+fn embedded_to_sink(label: &str) -> (Temp, Sink, Server) {
+    let tmp = Temp::new(label);
+    let sink = sink();
+    let input = Input {
+        path: root().join("tests/cases/embedded-stack/mailc.yaml"),
+        host: Some("mx1".into()),
+        extra: vec![
+            "--relay-all".into(),
+            format!("127.0.0.1:{}", sink.port),
+            "--retry-base".into(),
+            "1".into(),
+        ],
+        open: false,
+    };
+    let server = Server::start(&input, &tmp.0.join("data"));
+    (tmp, sink, server)
 }
 
 /// Runs a Python script (`python3 -c`) with arguments; fails unless it
@@ -1067,12 +1087,12 @@ fn small_limits(tmp: &Path, timeout: u32) -> Input {
 
 /// A compiled manifest of embedded-stack's mx1 with these `limits` changed.
 fn limited(tmp: &Path, limits: &[(&str, u32)]) -> Input {
-    let run = Command::new(mailc_bin())
-        .current_dir(root().join("tests/cases/embedded-stack"))
-        .args(["build", "mailc.yaml", "--out"])
-        .arg(tmp.join("out"))
-        .output()
-        .unwrap();
+    let run = Mailc::new(
+        &root().join("tests/cases/embedded-stack"),
+        &["build", "mailc.yaml", "--out"],
+    )
+    .arg(tmp.join("out"))
+    .output();
     assert!(
         run.status.success(),
         "{}",
@@ -1406,11 +1426,7 @@ fn every_route_table_row_gets_the_routes_reply_at_rcpt() {
         let tmp = Temp::new(&name);
         let work = tmp.0.join("spec");
         copy_dir(&dir, &work);
-        let keygen = Command::new(mailc_bin())
-            .current_dir(&work)
-            .args(["dkim", "keygen", "mailc.yaml"])
-            .output()
-            .unwrap();
+        let keygen = Mailc::new(&work, &["dkim", "keygen", "mailc.yaml"]).output();
         assert!(keygen.status.success(), "{name}: keygen: {keygen:?}");
         for (host, addresses) in by_host {
             let input = Input {
@@ -1477,20 +1493,7 @@ fn sink() -> Sink {
 
 #[test]
 fn forwards_relays_bounces_and_srs_returns_leave_through_the_queue() {
-    let tmp = Temp::new("forward");
-    let sink = sink();
-    let input = Input {
-        path: root().join("tests/cases/embedded-stack/mailc.yaml"),
-        host: Some("mx1".into()),
-        extra: vec![
-            "--relay-all".into(),
-            format!("127.0.0.1:{}", sink.port),
-            "--retry-base".into(),
-            "1".into(),
-        ],
-        open: false,
-    };
-    let server = Server::start(&input, &tmp.0.join("data"));
+    let (_tmp, sink, server) = embedded_to_sink("forward");
     let out = py(
         &format!(
             "{SUBMIT}\n{}",
@@ -1598,20 +1601,7 @@ fn addresses_leave_as_parsed_and_routing_tricks_are_refused() {
     // quoted, into the forward (SRS), the relay and the bounce; an
     // authenticated user's quoted remote recipients leave quoted. The sink
     // checks the exact command lines the next hop gets.
-    let tmp = Temp::new("quoted");
-    let sink = sink();
-    let input = Input {
-        path: root().join("tests/cases/embedded-stack/mailc.yaml"),
-        host: Some("mx1".into()),
-        extra: vec![
-            "--relay-all".into(),
-            format!("127.0.0.1:{}", sink.port),
-            "--retry-base".into(),
-            "1".into(),
-        ],
-        open: false,
-    };
-    let server = Server::start(&input, &tmp.0.join("data"));
+    let (_tmp, sink, server) = embedded_to_sink("quoted");
     let out = py(
         &format!(
             "{SUBMIT}\n{}",
@@ -1741,20 +1731,7 @@ s.quit()
 
 #[test]
 fn over_quota_at_data_time_bounces_to_the_sender() {
-    let tmp = Temp::new("quota-data");
-    let sink = sink();
-    let input = Input {
-        path: root().join("tests/cases/embedded-stack/mailc.yaml"),
-        host: Some("mx1".into()),
-        extra: vec![
-            "--relay-all".into(),
-            format!("127.0.0.1:{}", sink.port),
-            "--retry-base".into(),
-            "1".into(),
-        ],
-        open: false,
-    };
-    let server = Server::start(&input, &tmp.0.join("data"));
+    let (_tmp, sink, server) = embedded_to_sink("quota-data");
     // No SIZE= announced: the third 6K message fits nowhere but is only
     // known to be too big after DATA. bob gets no copy, the sender a
     // report; alice, also a recipient, gets hers.
@@ -1934,18 +1911,6 @@ s.close()
     );
 }
 
-/// This machine's address on its default route (not loopback).
-fn outside_address() -> String {
-    let s = std::net::UdpSocket::bind("0.0.0.0:0").unwrap();
-    // No packet is sent: connecting a UDP socket only picks the route.
-    s.connect("192.0.2.1:9")
-        .or_else(|_| s.connect("8.8.8.8:53"))
-        .expect("a non-loopback route, to test submission from off loopback");
-    let ip = s.local_addr().unwrap().ip();
-    assert!(!ip.is_loopback(), "{ip}");
-    ip.to_string()
-}
-
 #[test]
 fn off_loopback_auth_needs_tls_first() {
     let tmp = Temp::new("offlo");
@@ -2033,12 +1998,9 @@ fn mailc_test_live_passes_against_every_example_host() {
             };
             let server = Server::start(&input, &tmp.0.join(format!("data-{host}")));
             for file in ["mailc.yaml", "mailc.kdl"] {
-                let out = Command::new(mailc_bin())
-                    .current_dir(&dir)
-                    .args(["test", file, "--live"])
+                let out = Mailc::new(&dir, &["test", file, "--live"])
                     .arg(format!("{host}=127.0.0.1:{}", server.smtp))
-                    .output()
-                    .unwrap();
+                    .output();
                 let (stdout, stderr) = (
                     String::from_utf8_lossy(&out.stdout),
                     String::from_utf8_lossy(&out.stderr),
@@ -2078,12 +2040,12 @@ fn mailc_test_live_passes_against_every_example_host() {
         open: false,
     };
     let server = Server::start(&input, &tmp.0.join("data"));
-    let out = Command::new(mailc_bin())
-        .current_dir(&tmp.0)
-        .args(["--color", "never", "test", "mailc.yaml", "--live"])
-        .arg(format!("mail.example.com=127.0.0.1:{}", server.smtp))
-        .output()
-        .unwrap();
+    let out = Mailc::new(
+        &tmp.0,
+        &["--color", "never", "test", "mailc.yaml", "--live"],
+    )
+    .arg(format!("mail.example.com=127.0.0.1:{}", server.smtp))
+    .output();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert_eq!(
@@ -2092,12 +2054,12 @@ fn mailc_test_live_passes_against_every_example_host() {
         "{stderr}"
     );
     assert!(stderr.contains("error: 3 of 4 checks failed"), "{stderr}");
-    let out = Command::new(mailc_bin())
-        .current_dir(&tmp.0)
-        .args(["test", "mailc.yaml", "--format", "json", "--live"])
-        .arg(format!("mx1=127.0.0.1:{}", server.smtp))
-        .output()
-        .unwrap();
+    let out = Mailc::new(
+        &tmp.0,
+        &["test", "mailc.yaml", "--format", "json", "--live"],
+    )
+    .arg(format!("mx1=127.0.0.1:{}", server.smtp))
+    .output();
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let subject = |a: &str| format!("`{a}` on mx1 at 127.0.0.1:{}", server.smtp);
     let got: Vec<(String, String, bool, u64)> = report["checks"]

@@ -11,11 +11,12 @@
 
 pub mod client;
 pub mod instance;
+pub mod scenario;
 #[path = "../support/mod.rs"]
 mod support;
 
 #[allow(unused_imports)] // each test binary uses a part
-pub use support::{compiled_of, copy_dir, golden, model_of, pop3, root};
+pub use support::{Mailc, compiled_of, copy_dir, golden, model_of, pop3, root};
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -38,19 +39,15 @@ pub fn tool(name: &str) -> PathBuf {
 /// tests against a running server); `Err` holds what it said when it did
 /// not pass.
 pub fn mailc_test_live(dir: &Path, target: &str) -> Result<(), String> {
-    let out = Command::new(env!("CARGO_BIN_EXE_mailc"))
-        .current_dir(dir)
-        .args(["--color", "never", "test", "mailc.yaml", "--live", target])
-        .output()
-        .expect("run mailc");
-    let (stdout, stderr) = (
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr),
-    );
-    if out.status.success() && stdout.contains(" passed") {
+    let out = Mailc::new(
+        dir,
+        &["--color", "never", "test", "mailc.yaml", "--live", target],
+    )
+    .run();
+    if out.code == 0 && out.stdout.contains(" passed") {
         Ok(())
     } else {
-        Err(format!("{stdout}{stderr}"))
+        Err(format!("{}{}", out.stdout, out.stderr))
     }
 }
 

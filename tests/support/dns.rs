@@ -3,7 +3,8 @@
 //! backend and HTTP API). Each runs in a scratch folder of its own, on free
 //! ports, is waited for until it answers, and is stopped by its PID when
 //! dropped. A missing program fails the test and names
-//! `.ci/install-oracles` (see docs/testing.md, "DNS").
+//! `.ci/install-oracles` (see docs/testing.md, "DNS"). For a test that needs
+//! only some answers, [`zone_server`] serves zone texts from memory.
 
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
@@ -531,4 +532,55 @@ impl PowerDns {
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.0.join("pdns.log")).unwrap_or_default()
     }
+}
+
+/// A small authoritative DNS server on 127.0.0.1 (UDP, in the calling
+/// tokio runtime) answering from zone texts (file name `NAME.zone` → its
+/// text): the records of a name asked for, NXDOMAIN for a name it lacks.
+pub async fn zone_server(
+    zones: &std::collections::BTreeMap<String, String>,
+) -> std::net::SocketAddr {
+    use hickory_proto::op::{Message, ResponseCode};
+    use hickory_proto::rr::{Name, Record};
+    use hickory_proto::serialize::binary::{BinDecodable, BinEncodable};
+    use hickory_proto::serialize::txt::Parser;
+    let mut records: Vec<Record> = Vec::new();
+    for (file, text) in zones {
+        let origin = Name::from_ascii(format!("{}.", file.trim_end_matches(".zone"))).unwrap();
+        let (_, sets) = Parser::new(text.as_str(), None, Some(origin))
+            .parse()
+            .unwrap_or_else(|e| panic!("{file} does not parse: {e}"));
+        for set in sets.values() {
+            records.extend(set.records_without_rrsigs().cloned());
+        }
+    }
+    let sock = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let addr = sock.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut buf = vec![0u8; 4096];
+        loop {
+            let Ok((n, from)) = sock.recv_from(&mut buf).await else {
+                return;
+            };
+            let Ok(q) = Message::from_bytes(&buf[..n]) else {
+                continue;
+            };
+            let mut resp = Message::response(q.metadata.id, q.metadata.op_code);
+            resp.metadata.authoritative = true;
+            resp.metadata.recursion_desired = q.metadata.recursion_desired;
+            let query = q.queries[0].clone();
+            let matching: Vec<Record> = records
+                .iter()
+                .filter(|r| r.name == *query.name() && r.record_type() == query.query_type())
+                .cloned()
+                .collect();
+            if !records.iter().any(|r| r.name == *query.name()) {
+                resp.metadata.response_code = ResponseCode::NXDomain;
+            }
+            resp.answers.extend(matching);
+            resp.queries.push(query);
+            let _ = sock.send_to(&resp.to_bytes().unwrap(), from).await;
+        }
+    });
+    addr
 }

@@ -98,6 +98,23 @@ pub fn free_port(first: u16) -> u16 {
     }
 }
 
+/// This machine's address on its default route: not loopback (for what
+/// a server does with a client from elsewhere).
+pub fn outside_address() -> String {
+    let probe = std::net::UdpSocket::bind("0.0.0.0:0").unwrap();
+    // connect() on UDP only picks a route; nothing is sent.
+    probe
+        .connect("192.0.2.1:9")
+        .or_else(|_| probe.connect("10.255.255.1:9"))
+        .expect("this test needs a network interface besides loopback");
+    let ip = probe.local_addr().unwrap().ip();
+    assert!(
+        !ip.is_loopback() && !ip.is_unspecified(),
+        "this test needs a network interface besides loopback"
+    );
+    ip.to_string()
+}
+
 /// A program the tests need (on PATH, or in /usr/sbin, /usr/bin), or a
 /// failure saying what it is for and how to install it.
 pub fn tool(name: &str, for_what: &str) -> PathBuf {
@@ -255,6 +272,12 @@ impl Mailc {
         self
     }
 
+    /// One more argument.
+    pub fn arg(mut self, arg: impl AsRef<std::ffi::OsStr>) -> Mailc {
+        self.cmd.arg(arg);
+        self
+    }
+
     /// One more variable in mailc's environment.
     pub fn env(mut self, key: &str, value: &str) -> Mailc {
         self.cmd.env(key, value);
@@ -268,7 +291,17 @@ impl Mailc {
     }
 
     /// Runs it to the end.
-    pub fn run(mut self) -> Run {
+    pub fn run(self) -> Run {
+        let out = self.output();
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// Runs it to the end: its status and output as bytes.
+    pub fn output(mut self) -> std::process::Output {
         use std::io::Write as _;
         use std::process::Stdio;
         self.cmd
@@ -284,11 +317,6 @@ impl Mailc {
             // mailc may refuse before reading (a bad flag): a broken pipe is no failure.
             let _ = child.stdin.take().expect("stdin").write_all(input);
         }
-        let out = child.wait_with_output().expect("wait for mailc");
-        Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
+        child.wait_with_output().expect("wait for mailc")
     }
 }

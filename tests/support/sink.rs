@@ -439,6 +439,59 @@ pub fn sinks() -> (Sink, Sink) {
     (plain, login)
 }
 
+/// The sinks of a relay that refuses for now: `plain` takes anything,
+/// `login` wants STARTTLS and AUTH and answers every MAIL with 451.
+pub fn refusing_sinks() -> (Sink, Sink) {
+    let plain = Sink::start(0, SinkConfig::default());
+    let login = Sink::start(
+        0,
+        SinkConfig {
+            login: Some((USER.into(), PASSWORD.into())),
+            refuse_mail: Some("451 4.3.0 try again later".into()),
+            ..SinkConfig::default()
+        },
+    );
+    (plain, login)
+}
+
+/// Mail from each sender class of [`spec`] (the host's default, an address
+/// rule, a domain rule) through the MTA on `port`: each accepted, all three
+/// at the sinks, each through the relay the spec names ([`check_senders`]).
+/// `log` is the MTA's log.
+pub fn send_each_sender(port: u16, plain: &Sink, login: &Sink, log: impl Fn() -> String) {
+    for (from, subject) in [
+        ("alice@example.com", "host-default"),
+        ("offers@example.com", "address-rule"),
+        ("x@news.example.com", "domain-rule"),
+    ] {
+        let r = smtp_send(port, from, "fwd@example.com", subject);
+        assert!(r.starts_with("250"), "{from}: {r}\n{}", log());
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    while plain.messages().len() + login.messages().len() < 3 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the sinks got {} + {}:\n{}",
+            plain.messages().len(),
+            login.messages().len(),
+            log()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    check_senders(plain, login, &log());
+}
+
+/// After [`refusing_sinks`]' relay refused: the mail went through no other
+/// relay, the refusing one has none, and the password is in no `log`.
+pub fn kept_back(plain: &Sink, login: &Sink, log: &str) {
+    assert!(
+        plain.messages().is_empty(),
+        "the mail went to another relay"
+    );
+    assert!(login.messages().is_empty());
+    assert!(!log.contains(PASSWORD), "the password is in a log:\n{log}");
+}
+
 /// Which sink (and login) each sender class's mail reached.
 pub fn check_senders(plain: &Sink, login: &Sink, log: &str) {
     let by_subject = |s: &Sink, subject: &str| {
