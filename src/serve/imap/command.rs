@@ -8,6 +8,7 @@ use imap_next::imap_types::response::{Data, Status, StatusKind};
 use imap_next::server::Server;
 
 use super::answer::{bad, code_other, ok, status};
+use super::ext::Ext;
 use super::flags::flag_names;
 use super::maildir;
 use super::query::Ordering;
@@ -252,5 +253,43 @@ impl Session {
         };
         self.refresh(server, true);
         (st, Flow::Continue)
+    }
+}
+
+impl Session {
+    /// Answers a command read by [`super::ext::parse`]; the ESEARCH, LIST and STATUS
+    /// lines go to [`Session::raw`].
+    pub(super) fn extended(&mut self, server: &mut Server, ext: Ext) -> Status<'static> {
+        match ext {
+            Ext::Search { tag, ret, command } => {
+                let st = self.esearch(server, &tag, &ret, command);
+                // RFC 5182 §2.1: a SEARCH that asked to SAVE and failed
+                // leaves `$` empty.
+                let failed = matches!(&st, Status::Tagged(t) if t.body.kind != StatusKind::Ok);
+                if ret.save && failed {
+                    self.forget_saved();
+                }
+                st
+            }
+            Ext::BadSave { tag, why } => {
+                self.forget_saved();
+                bad(&tag, why)
+            }
+            Ext::CancelUpdate { tag, tags } => self.cancel_update(&tag, &tags),
+            Ext::Append { tag, appends, utf8 } => {
+                // RFC 6855 §4: the UTF8 form belongs to clients that enabled it.
+                if utf8 && !self.utf8() {
+                    return bad(&tag, "APPEND UTF8 needs ENABLE UTF8=ACCEPT first");
+                }
+                let st = self.multiappend(&tag, &appends);
+                self.refresh(server, true);
+                st
+            }
+            Ext::List { tag, list } => {
+                let st = self.list_extended(&tag, &list);
+                self.refresh(server, true);
+                st
+            }
+        }
     }
 }

@@ -13,16 +13,19 @@
 //!   selected mailbox, mailbox names as the client writes them;
 //! - [`command`]: which room answers a command, in which state;
 //! - [`login`]: CAPABILITY, LOGIN, AUTHENTICATE PLAIN, ENABLE, ID;
-//! - [`mailboxes`]: CREATE, DELETE, RENAME, (UN)SUBSCRIBE, LIST, LSUB,
-//!   STATUS, NAMESPACE;
+//! - [`mailboxes`]: CREATE, DELETE, RENAME, (UN)SUBSCRIBE, STATUS,
+//!   NAMESPACE;
+//! - [`list`]: LIST, LSUB, LIST-EXTENDED, LIST-STATUS;
 //! - [`quota`]: GETQUOTA, GETQUOTAROOT;
 //! - [`selected`]: SELECT, EXAMINE, EXPUNGE and the updates every command
 //!   brings;
 //! - [`query`]: SEARCH, SORT and THREAD;
+//! - [`esearch`]: ESEARCH and ESORT, `$`, update contexts opened;
+//! - [`append`]: APPEND and MULTIAPPEND;
 //! - [`copy`]: COPY and MOVE;
 //! - [`flags`]: FLAGS, PERMANENTFLAGS and the FLAGS items of FETCH;
 //! - [`answer`]: statuses, codes, UID and sequence sets;
-//! - [`ext`]: the extended commands imap-codec does not read;
+//! - [`ext`]: reads the extended commands imap-codec does not read;
 //! - [`wire`]: its bytes: backpressure, and the limits before login;
 //! - [`maildir`]: mailboxes on disk, UIDs, flags, subscriptions, locking;
 //! - [`expunged`]: expunged messages kept readable for the sessions not
@@ -39,15 +42,18 @@
 //! it): mailbox `Work.Old` is the folder `.Work.Old/`.
 
 mod answer;
+mod append;
 mod binary;
 mod command;
 mod conn;
 mod context;
 mod copy;
+mod esearch;
 mod expunged;
 mod ext;
 mod fetch;
 mod flags;
+mod list;
 mod login;
 mod mailboxes;
 pub mod maildir;
