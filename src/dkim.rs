@@ -19,7 +19,7 @@ use rsa::traits::PublicKeyParts as _;
 use spki::DecodePublicKey as _;
 
 // The key algorithms a spec may choose for a DKIM key (RFC 6376 §3.3,
-// RFC 8463 for Ed25519); the spec names them (`spec::DkimAlgorithm`).
+// RFC 8463 for Ed25519); the spec and the model name them from here.
 #[derive(
     Clone,
     Copy,

@@ -11,7 +11,7 @@ use std::path::Path;
 /// The rooms, lowest first.
 const ORDER: &[&str] = &[
     // Leaves: text positions, limits, core spreading, hashes, reply texts,
-    // mail rules, DKIM key material.
+    // mail rules, DKIM key material, the words spec and model share.
     "source",
     "limits",
     "par",
@@ -19,6 +19,7 @@ const ORDER: &[&str] = &[
     "reply",
     "rules",
     "dkim",
+    "vocab",
     "diag",
     // The input language.
     "spec",

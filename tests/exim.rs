@@ -51,8 +51,9 @@ use mail_stack::scenario::{self, password};
 use mail_stack::{golden, mailc_test_live, model_of, pop3, require_root, root, run, show, tool};
 use mailc::backend::install::{TestRoot, TestRootContext};
 use mailc::backend::{self, Context};
+use mailc::model::Model;
 use mailc::model::route::{Outcome, Route, route};
-use mailc::model::{Model, Stack};
+use mailc::vocab::Stack;
 
 const LIGHT: &str = "/opt/exim4/light/usr/sbin/exim4";
 const HEAVY: &str = "/opt/exim4/heavy/usr/sbin/exim4";

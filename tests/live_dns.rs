@@ -121,7 +121,7 @@ impl Served {
                     key: Some(
                         mailc::live::wire::signer(
                             &key.name,
-                            mailc::model::TsigAlgorithm::HmacSha256,
+                            mailc::vocab::TsigAlgorithm::HmacSha256,
                             secret,
                         )
                         .unwrap(),

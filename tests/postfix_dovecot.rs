@@ -49,7 +49,7 @@ use mail_stack::{
     Nothing, golden, mailc_test_live, model_of, pop3, postfix_specs, postmap_all, require_root,
     root, run, show, tool, write_stack, write_test_root,
 };
-use mailc::model::Stack;
+use mailc::vocab::Stack;
 
 /// `postconf -c DIR -n` and `-M`: success and not one warning.
 fn postconf_clean(dir: &Path) -> Vec<String> {

@@ -147,7 +147,7 @@ fn manifests_match_pinned_files() {
             let name = dir.file_name().unwrap().to_str().unwrap().to_string();
             let model = model_of(&dir);
             for host in model.hosts.values() {
-                if host.stack != mailc::model::Stack::Embedded {
+                if host.stack != mailc::vocab::Stack::Embedded {
                     continue;
                 }
                 let json = |_: ()| {

@@ -51,12 +51,12 @@ use super::shared::{key_file_problem, problem};
 use super::zone::{Zone, serial_of, txt};
 use super::{Context, mta_sts};
 use crate::diag::{About, Code, Diagnostic};
+use crate::dkim::DkimAlgorithm;
 use crate::dkim::{self, KeyType, PublicKey};
 use crate::model::services;
-use crate::model::{
-    Alignment, DkimAlgorithm, DkimKey, DkimSource, DkimState, Dmarc, DmarcPolicy, Domain, Model,
-};
+use crate::model::{DkimKey, DkimSource, Dmarc, Domain, Model};
 use crate::output::{Output, OutputFile};
+use crate::vocab::{Alignment, DkimState, DmarcPolicy};
 
 /// The zone file's path under `--out`.
 pub fn path(domain: &str) -> String {

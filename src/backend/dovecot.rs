@@ -43,9 +43,10 @@ use super::install::{Install, Listen};
 use super::shared::{Sockets, sockets};
 use super::template::{plain, render};
 use crate::diag::Diagnostic;
-use crate::model::{Domain, Host, Model, Role, Service};
+use crate::model::{Domain, Host, Model, Role};
 use crate::output::{Output, OutputFile};
 use crate::rules::sieve;
+use crate::vocab::Service;
 
 /// Writes `dovecot/HOST/` for every host whose stack includes Dovecot.
 pub fn compile(model: &Model, ctx: &dyn Context, out: &mut Output, _: &mut Vec<Diagnostic>) {

@@ -341,7 +341,7 @@ impl Context for TestRootContext<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Stack;
+    use crate::vocab::Stack;
 
     fn host(key: &str) -> Host {
         Host {

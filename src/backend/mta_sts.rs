@@ -17,8 +17,9 @@ use std::fmt::Write as _;
 
 use super::Context;
 use crate::diag::Diagnostic;
-use crate::model::{Domain, Host, Model, MtaStsMode, Role};
+use crate::model::{Domain, Host, Model, Role};
 use crate::output::{Output, OutputFile};
+use crate::vocab::MtaStsMode;
 
 /// The policy file's path under `--out`.
 pub fn path(domain: &str) -> String {

@@ -26,8 +26,9 @@ use super::Context;
 use super::install::Install;
 use super::shared::{key_file_problem, signing_keys};
 use crate::diag::Diagnostic;
-use crate::model::{Host, Model, Stack};
+use crate::model::{Host, Model};
 use crate::output::{Output, OutputFile};
+use crate::vocab::Stack;
 
 /// Writes the signer files of every Postfix host that signs.
 pub fn compile(model: &Model, ctx: &dyn Context, out: &mut Output, diags: &mut Vec<Diagnostic>) {

@@ -13,11 +13,11 @@ use super::install::{Install, Listen as InstallListen};
 use super::shared::key_file_problem;
 use super::shared::signing_keys;
 use crate::diag::Diagnostic;
+use crate::dkim::DkimAlgorithm;
 use crate::manifest::{self, Manifest, NextHop, Target};
-use crate::model::{
-    DkimAlgorithm, Domain, Expansion, Host, Model, RecipientKind, Role, Service, Stack, Unknown,
-};
+use crate::model::{Domain, Expansion, Host, Model, RecipientKind, Role, Unknown};
 use crate::output::{Output, OutputFile};
+use crate::vocab::{Service, Stack};
 
 /// Writes `server/HOST/` for every `embedded` host.
 pub fn compile(model: &Model, ctx: &dyn Context, out: &mut Output, diags: &mut Vec<Diagnostic>) {
@@ -78,9 +78,9 @@ fn relays(model: &Model, host: &Host, m: &mut Manifest) {
                     port: r.port,
                 },
                 tls: match r.tls {
-                    crate::model::RelayTls::Implicit => manifest::RelayTls::Implicit,
-                    crate::model::RelayTls::Starttls => manifest::RelayTls::Starttls,
-                    crate::model::RelayTls::Opportunistic => manifest::RelayTls::Opportunistic,
+                    crate::vocab::RelayTls::Implicit => manifest::RelayTls::Implicit,
+                    crate::vocab::RelayTls::Starttls => manifest::RelayTls::Starttls,
+                    crate::vocab::RelayTls::Opportunistic => manifest::RelayTls::Opportunistic,
                 },
                 username: r.auth.as_ref().map(|a| a.username.clone()),
                 password_file: None,

@@ -8,7 +8,8 @@ use serde::Serialize;
 
 use super::install::Install;
 use crate::diag::{About, Code, Diagnostic};
-use crate::model::{DkimKey, DkimSource, Domain, Host, Model, Role, Stack};
+use crate::model::{DkimKey, DkimSource, Domain, Host, Model, Role};
+use crate::vocab::Stack;
 
 /// A diagnostic found while building zones: no span (the spec is not at
 /// hand), but what it is about, so that `model::locate` can point at the

@@ -13,8 +13,10 @@ use std::process::ExitCode;
 use clap::Subcommand;
 
 use super::load;
+use crate::dkim::DkimAlgorithm;
 use crate::model::MissingKey;
-use crate::model::{DkimAlgorithm, DkimSource, DkimState, Model};
+use crate::model::{DkimSource, Model};
+use crate::vocab::DkimState;
 
 #[derive(Subcommand)]
 pub(crate) enum DkimCommand {

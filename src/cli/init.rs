@@ -12,7 +12,7 @@ use std::process::ExitCode;
 use clap::Args;
 
 use super::{fail, prompt};
-use crate::model::DkimAlgorithm;
+use crate::dkim::DkimAlgorithm;
 use crate::passwd::{self, Scheme};
 
 /// The mailbox the starter spec has; its aliases take the role addresses

@@ -525,9 +525,9 @@ fn explain_outbound(o: &relay::Outbound) -> String {
     let way = match (&o.relay, &o.next_hop, o.tls) {
         (Some(name), Some(hop), Some(tls)) => {
             let tls = match tls {
-                crate::model::RelayTls::Implicit => "TLS from the first byte",
-                crate::model::RelayTls::Starttls => "STARTTLS required",
-                crate::model::RelayTls::Opportunistic => "STARTTLS when offered",
+                crate::vocab::RelayTls::Implicit => "TLS from the first byte",
+                crate::vocab::RelayTls::Starttls => "STARTTLS required",
+                crate::vocab::RelayTls::Opportunistic => "STARTTLS when offered",
             };
             let auth = if o.auth { ", logged in" } else { "" };
             format!("through relay `{name}` ({hop}, {tls}{auth})")

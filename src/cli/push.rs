@@ -258,7 +258,7 @@ pub(crate) fn json(lp: &LivePlan) -> serde_json::Value {
                 "zone": z.domain,
                 "target": z.target,
                 "server": lp.shown(z),
-                "owns": match z.owns { crate::model::Owns::Zone => "zone", crate::model::Owns::Mail => "mail" },
+                "owns": match z.owns { crate::vocab::Owns::Zone => "zone", crate::vocab::Owns::Mail => "mail" },
                 "serial": z.stamp.serial,
                 "changed": !z.diff.is_empty(),
                 "removed": pick('-'),

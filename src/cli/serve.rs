@@ -183,7 +183,7 @@ fn from_spec(
     let embedded: Vec<&str> = model
         .hosts
         .values()
-        .filter(|h| h.stack == crate::model::Stack::Embedded)
+        .filter(|h| h.stack == crate::vocab::Stack::Embedded)
         .map(|h| h.key.as_str())
         .collect();
     let key = match host {
@@ -208,11 +208,11 @@ fn from_spec(
         }
     };
     let host = &model.hosts[&key];
-    if host.stack != crate::model::Stack::Embedded {
+    if host.stack != crate::vocab::Stack::Embedded {
         eprintln!(
             "mailc serve: host `{key}` runs {} in production; serving its mail with the embedded server",
             match host.stack {
-                crate::model::Stack::PostfixDovecot => "postfix-dovecot",
+                crate::vocab::Stack::PostfixDovecot => "postfix-dovecot",
                 _ => "exim-dovecot",
             }
         );

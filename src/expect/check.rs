@@ -13,9 +13,10 @@ use crate::backend::dns;
 use crate::diag::{Code, Diagnostic};
 use crate::live::check::expect::joined;
 use crate::live::check::tags;
+use crate::model::Model;
 use crate::model::route::{self, Outcome, Route};
-use crate::model::{DmarcPolicy, Model};
 use crate::source::Span;
+use crate::vocab::DmarcPolicy;
 
 /// One check made: an expectation on one host, or one DNS fact.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

@@ -14,7 +14,7 @@ use std::net::IpAddr;
 
 use serde::Serialize;
 
-pub use crate::model::DmarcPolicy;
+use crate::vocab::DmarcPolicy;
 pub use resolve::resolve;
 
 use crate::source::Span;

@@ -31,8 +31,8 @@ use std::collections::BTreeSet;
 use hickory_proto::rr::{Name, RData, RecordType};
 
 use super::records::{Key, Records, Set, same_data, text};
-pub use crate::model::Owns;
 use crate::model::services;
+use crate::vocab::Owns;
 
 /// A share of a zone's records a push may remove or change without
 /// `--allow-large-change`, in percent (as octoDNS).

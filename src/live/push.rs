@@ -34,12 +34,13 @@ use std::time::Duration;
 use hickory_proto::rr::rdata::SOA;
 use hickory_proto::rr::{Name, RData, RecordType};
 
-use super::diff::{self, Owns, Scope, SetChange, ZoneDiff};
+use super::diff::{self, Scope, SetChange, ZoneDiff};
 use super::powerdns::{Api, ApiError, SetPatch};
 use super::records::{Key, Records, same_data, text};
 use super::wire::{self, Refusal, Server, WireError};
 use crate::model::{DnsTarget, Domain, Model, TargetKind};
 use crate::plan::Fingerprint;
+use crate::vocab::Owns;
 
 /// How many zones are read at once.
 const READERS: usize = 16;

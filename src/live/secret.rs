@@ -5,7 +5,7 @@
 
 use base64::Engine as _;
 
-use crate::model::TsigAlgorithm;
+use crate::vocab::TsigAlgorithm;
 
 /// The largest secret file read.
 pub const MAX_LEN: usize = 64 * 1024;

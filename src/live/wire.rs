@@ -121,17 +121,17 @@ fn rcode_name(code: ResponseCode) -> String {
 }
 
 /// A key's algorithm in hickory's terms.
-pub fn algorithm(a: crate::model::TsigAlgorithm) -> TsigAlgorithm {
+pub fn algorithm(a: crate::vocab::TsigAlgorithm) -> TsigAlgorithm {
     match a {
-        crate::model::TsigAlgorithm::HmacSha256 => TsigAlgorithm::HmacSha256,
-        crate::model::TsigAlgorithm::HmacSha512 => TsigAlgorithm::HmacSha512,
+        crate::vocab::TsigAlgorithm::HmacSha256 => TsigAlgorithm::HmacSha256,
+        crate::vocab::TsigAlgorithm::HmacSha512 => TsigAlgorithm::HmacSha512,
     }
 }
 
 /// A TSIG signer for a key.
 pub fn signer(
     name: &str,
-    alg: crate::model::TsigAlgorithm,
+    alg: crate::vocab::TsigAlgorithm,
     secret: Vec<u8>,
 ) -> Result<TSigner, String> {
     let name = Name::from_ascii(format!("{}.", name.trim_end_matches('.')))

@@ -23,10 +23,10 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 
 use serde::Serialize;
 
+use crate::dkim::DkimAlgorithm;
 pub use crate::manifest::SendLimits;
-pub use crate::spec::{
-    Alignment, DkimAlgorithm, DkimState, DmarcPolicy, MtaStsMode, Owns, RelayTls, Service, SpfAll,
-    Stack, TsigAlgorithm,
+use crate::vocab::{
+    Alignment, DkimState, DmarcPolicy, MtaStsMode, Owns, Service, SpfAll, Stack, TsigAlgorithm,
 };
 pub use build::{Inputs, KeyFiles, MissingKey, build, ttl_error};
 pub use locate::locate;

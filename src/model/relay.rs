@@ -12,7 +12,8 @@ use super::names;
 use crate::diag::{Code, Diagnostic, Diagnostics, suggest};
 use crate::model::validate::dkim::unsafe_path;
 use crate::source::Span;
-use crate::spec::{self, Entries, RelayTls, Sp};
+use crate::spec::{self, Entries, Sp};
+use crate::vocab::RelayTls;
 
 /// The SMTP submission port with implicit TLS (RFC 8314 §7.3).
 pub const SUBMISSIONS_PORT: u16 = 465;

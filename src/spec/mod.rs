@@ -11,7 +11,12 @@ use std::borrow::Cow;
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 
 use crate::diag::Diagnostics;
+use crate::dkim::DkimAlgorithm;
 use crate::source::{Dialect, Part, Source, Span};
+use crate::vocab::{
+    Alignment, DkimState, DmarcPolicy, MtaStsMode, Owns, RelayTls, Service, SpfAll, Stack,
+    TsigAlgorithm,
+};
 
 pub mod include;
 pub mod kdl;
@@ -208,18 +213,6 @@ pub struct DnsPush {
     pub span: Span,
 }
 
-/// How much of a pushed zone mailc owns.
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, JsonSchema, serde::Serialize, serde::Deserialize,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Owns {
-    /// The whole zone: a record the spec does not produce is removed.
-    Zone,
-    /// Only the records mailc produces; any other record is left alone.
-    Mail,
-}
-
 /// A name server mailc pushes zones to.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DnsTarget {
@@ -251,16 +244,6 @@ pub enum DnsTargetKind {
     Rfc2136,
     /// PowerDNS Authoritative's HTTP API.
     Powerdns,
-}
-
-/// A TSIG algorithm (RFC 8945 §6).
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, JsonSchema, serde::Serialize, serde::Deserialize,
-)]
-#[serde(rename_all = "kebab-case")]
-pub enum TsigAlgorithm {
-    HmacSha256,
-    HmacSha512,
 }
 
 impl JsonSchema for DnsTarget {
@@ -379,77 +362,6 @@ pub struct SendLimits {
     pub recipients_per_hour: Option<Sp<u32>>,
     #[serde(skip)]
     pub span: Span,
-}
-
-/// How mailc's hosts use TLS towards an outbound relay.
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, JsonSchema, serde::Serialize, serde::Deserialize,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum RelayTls {
-    /// TLS from the first byte (RFC 8314 §3.3), port 465.
-    Implicit,
-    /// STARTTLS (RFC 3207) required: without it the mail waits.
-    Starttls,
-    /// STARTTLS when the relay offers it, else in clear.
-    Opportunistic,
-}
-
-/// The software a host runs.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    JsonSchema,
-    serde::Serialize,
-    serde::Deserialize,
-)]
-#[serde(rename_all = "kebab-case")]
-pub enum Stack {
-    PostfixDovecot,
-    EximDovecot,
-    Embedded,
-}
-
-/// An access protocol a domain offers its mail clients.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    JsonSchema,
-    serde::Serialize,
-    serde::Deserialize,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Service {
-    /// IMAP (RFC 9051), on 143 with STARTTLS and 993 with implicit TLS.
-    Imap,
-    /// POP3 (RFC 1939), on 110 with STLS and 995 with implicit TLS.
-    Pop3,
-    /// Message submission (RFC 6409), on 587 with STARTTLS and 465 with
-    /// implicit TLS.
-    Submission,
-}
-
-impl Service {
-    /// The name the spec writes.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Service::Imap => "imap",
-            Service::Pop3 => "pop3",
-            Service::Submission => "submission",
-        }
-    }
 }
 
 /// One mail domain.
@@ -606,18 +518,6 @@ pub struct Spf {
     pub span: Span,
 }
 
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, JsonSchema, serde::Serialize, serde::Deserialize,
-)]
-pub enum SpfAll {
-    #[serde(rename = "-all")]
-    Fail,
-    #[serde(rename = "~all")]
-    SoftFail,
-    #[serde(rename = "?all")]
-    Neutral,
-}
-
 impl Spf {
     /// Whether any key besides `record` is given.
     pub fn has_terms(&self) -> bool {
@@ -630,16 +530,6 @@ impl Spf {
             || self.exists.is_some()
             || self.redirect.is_some()
             || self.all.is_some()
-    }
-}
-
-impl SpfAll {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SpfAll::Fail => "-all",
-            SpfAll::SoftFail => "~all",
-            SpfAll::Neutral => "?all",
-        }
     }
 }
 
@@ -674,35 +564,6 @@ pub struct Dkim {
     pub span: Span,
 }
 
-/// A DKIM key's place in its life (a rotation goes published → signing →
-/// retired → revoked, or is removed).
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    JsonSchema,
-    serde::Serialize,
-    serde::Deserialize,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum DkimState {
-    /// Its record is published; nothing is signed with it yet.
-    Published,
-    /// Published, and our hosts sign with it.
-    Signing,
-    /// Still published (mail signed earlier keeps verifying), no longer signing.
-    Retired,
-    /// Published with an empty `p=` (RFC 6376 §3.6.1): signatures by it fail.
-    Revoked,
-}
-
-pub use crate::dkim::DkimAlgorithm;
-
 /// DMARC (RFC 7489). Fields merge with the default's.
 #[derive(Clone, Debug, Default, PartialEq, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -736,27 +597,6 @@ pub struct Dmarc {
     pub span: Span,
 }
 
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, JsonSchema, serde::Serialize, serde::Deserialize,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum DmarcPolicy {
-    None,
-    Quarantine,
-    Reject,
-}
-
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, JsonSchema, serde::Serialize, serde::Deserialize,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Alignment {
-    /// strict
-    S,
-    /// relaxed
-    R,
-}
-
 /// MTA-STS (RFC 8461).
 #[derive(Clone, Debug, Default, PartialEq, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -771,16 +611,6 @@ pub struct MtaSts {
     pub max_age: Option<Sp<u32>>,
     #[serde(skip)]
     pub span: Span,
-}
-
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, JsonSchema, serde::Serialize, serde::Deserialize,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum MtaStsMode {
-    Enforce,
-    Testing,
-    None,
 }
 
 /// TLS reporting (RFC 8460).

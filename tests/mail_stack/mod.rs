@@ -105,7 +105,7 @@ pub fn postfix_specs() -> Vec<(String, PathBuf, Model)> {
     specs_where(|m| {
         m.hosts
             .values()
-            .any(|h| h.stack == mailc::model::Stack::PostfixDovecot)
+            .any(|h| h.stack == mailc::vocab::Stack::PostfixDovecot)
     })
 }
 

@@ -51,8 +51,9 @@ use super::shared::key_file_problem;
 use super::shared::signing_keys;
 use super::template::render;
 use crate::diag::Diagnostic;
-use crate::model::{Host, Model, Stack};
+use crate::model::{Host, Model};
 use crate::output::{Output, OutputFile};
+use crate::vocab::Stack;
 use conf::{Dkim, EximConf};
 use tables::{Table, TableFile, route_data};
 

@@ -15,7 +15,8 @@ use serde::Serialize;
 use crate::backend::Context;
 use crate::backend::relay::{password, rules, used_by};
 use crate::diag::Diagnostic;
-use crate::model::{Host, Model, RelayTls};
+use crate::model::{Host, Model};
+use crate::vocab::RelayTls;
 
 /// One relay, as `exim.conf` prints it.
 #[derive(Clone, Serialize)]

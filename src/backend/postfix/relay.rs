@@ -13,7 +13,8 @@ use super::tables::TableFile;
 use crate::backend::Context;
 use crate::backend::relay::{password, rules, used_by};
 use crate::diag::Diagnostic;
-use crate::model::{Host, Model, Relay, RelayTls};
+use crate::model::{Host, Model, Relay};
+use crate::vocab::RelayTls;
 
 /// The transport of relays with implicit TLS (RFC 8314 §3.3), in master.cf.
 pub const SMTPS_TRANSPORT: &str = "relay_smtps";

@@ -7,10 +7,12 @@ use rsa::traits::PublicKeyParts;
 use spki::DecodePublicKey;
 
 use crate::diag::{Code, Diagnostic, Diagnostics};
+use crate::dkim::DkimAlgorithm;
 use crate::dkim::KeyType;
-use crate::model::{DkimAlgorithm, DkimKey, DkimSource, DkimState, KeyFiles, MissingKey, names};
+use crate::model::{DkimKey, DkimSource, KeyFiles, MissingKey, names};
 use crate::source::Span;
 use crate::spec::{Dkim, Sp};
+use crate::vocab::DkimState;
 
 pub fn check(
     domain: &str,

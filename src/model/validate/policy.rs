@@ -2,8 +2,9 @@
 //! the defaults field by field, values in range, report URIs safe to publish.
 
 use crate::diag::{Code, Diagnostic, Diagnostics};
-use crate::model::{Dmarc, DmarcPolicy, MtaSts, MtaStsMode, TlsRpt, names};
+use crate::model::{Dmarc, MtaSts, TlsRpt, names};
 use crate::spec::{self, Sp};
+use crate::vocab::{DmarcPolicy, MtaStsMode};
 
 /// RFC 8461 §3.2: `max_age` is at most 31557600 seconds (about a year).
 pub const MTA_STS_MAX_AGE: u32 = 31_557_600;

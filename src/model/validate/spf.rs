@@ -6,9 +6,10 @@ use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use crate::diag::{Code, Diagnostic, Diagnostics};
-use crate::model::{Spf, SpfAll, names};
+use crate::model::{Spf, names};
 use crate::source::Span;
 use crate::spec::Sp;
+use crate::vocab::SpfAll;
 
 /// Whether a TXT record is an SPF record: `v=spf1` alone or followed by a
 /// space, in any case (RFC 7208 §4.5).
