@@ -141,10 +141,9 @@ pub async fn mx(resolver: Option<&TokioResolver>, domain: &str) -> Resolved {
     };
     // RFC 7505 §3: a single MX of "." says the domain takes no mail.
     if hosts.len() == 1 && (hosts[0].1 == "." || hosts[0].1.is_empty()) {
-        return Resolved::Permanent(format!(
-            "556 5.1.10 {}",
-            crate::reply::null_mx_reason(domain)
-        ));
+        return Resolved::Permanent(
+            crate::reply::NULL_MX.reply(&crate::reply::null_mx_reason(domain)),
+        );
     }
     hosts.retain(|(_, h)| h != "." && !h.is_empty());
     if hosts.is_empty() {
