@@ -10,6 +10,11 @@
 //! Every function here is blocking and must be called with the account's
 //! lock held ([`Account::lock`]): one lock per user, taken by every session
 //! of that user, so concurrent sessions never see half a change.
+//!
+//! Kept whole (under 900 lines without its tests): the names, the
+//! account's folders and the uidlist's reader, writer and every change
+//! that must be atomic with it are one format under one lock rule, and
+//! read best side by side.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::{self, File, OpenOptions};

@@ -32,7 +32,9 @@
 //!   yet told;
 //! - [`fetch`]: FETCH items and STORE;
 //! - [`binary`]: BINARY's decoded parts, binary parts stored as base64;
-//! - [`message`]: ENVELOPE, BODYSTRUCTURE and body sections;
+//! - [`message`]: a stored message's parse, its body sections, its text
+//!   for SEARCH;
+//! - [`structure`]: ENVELOPE and BODYSTRUCTURE;
 //! - [`search`]: SEARCH keys and sequence sets;
 //! - [`context`]: SEARCH and SORT results kept up to date (UPDATE);
 //! - [`sort`]: SORT's keys and orders, THREAD's algorithms;
@@ -64,6 +66,7 @@ mod search;
 mod selected;
 mod session;
 mod sort;
+mod structure;
 mod utf7;
 pub mod wire;
 

@@ -1,6 +1,11 @@
 //! The queue through its Rust API against a small SMTP sink on 127.0.0.1:
 //! delivery, SRS, DKIM (verified by dkimpy), retry, bounce into a local
 //! Maildir, expiry, and a queue taken up again after a restart.
+//!
+//! One test module, kept whole: its eleven scenarios share one fixture
+//! (the sink, the manifest and the queue it builds) and each reads as a
+//! story from the submission to what the sink or the Maildir holds; split,
+//! each part would need that fixture moved out and imported back.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
