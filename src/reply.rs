@@ -300,6 +300,26 @@ pub fn closing(host: &str, status: &str, why: &str) -> String {
     format!("421 {status} {host} {why}, closing transmission channel")
 }
 
+// ---- The queue's own outcomes, as its non-delivery reports give them ----
+
+/// A sender address the queue cannot write in SMTP (RFC 5321 §4.1.2).
+pub const UNWRITABLE_SENDER: &str = "553 5.1.7 the sender address cannot be written in SMTP";
+/// A recipient address the queue cannot write in SMTP (RFC 5321 §4.1.2).
+pub const UNWRITABLE_RECIPIENT: &str = "553 5.1.3 the recipient address cannot be written in SMTP";
+
+/// A recipient the domain's rules or policy drop: accepted and discarded.
+pub const DISCARDED: &str = "250 2.0.0 discarded";
+
+/// A destination domain that does not exist: bad destination system
+/// (RFC 3463 5.1.2).
+pub fn no_such_domain(domain: &str) -> String {
+    format!("550 5.1.2 domain {domain} does not exist")
+}
+/// A destination domain with no MX and no address (RFC 5321 §5.1).
+pub fn no_mail_server(domain: &str) -> String {
+    format!("550 5.1.2 domain {domain} has no mail server")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

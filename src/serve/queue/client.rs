@@ -524,7 +524,7 @@ async fn transaction(
     // quoted when it must be, and never at all when it cannot be.
     let Some(from) = address::external(t.from) else {
         return Err(Stop::All(Outcome::Permanent(
-            "553 5.1.7 the sender address cannot be written in SMTP".into(),
+            crate::reply::UNWRITABLE_SENDER.into(),
         )));
     };
     let mut mail = format!("MAIL FROM:<{from}>");
@@ -554,7 +554,7 @@ async fn transaction(
     for rcpt in t.to {
         let Some(rcpt) = address::external(rcpt) else {
             out.push(Some(Outcome::Permanent(
-                "553 5.1.3 the recipient address cannot be written in SMTP".into(),
+                crate::reply::UNWRITABLE_RECIPIENT.into(),
             )));
             continue;
         };

@@ -134,7 +134,7 @@ pub async fn mx(resolver: Option<&TokioResolver>, domain: &str) -> Resolved {
             })
             .collect(),
         Err(e) if e.is_nx_domain() => {
-            return Resolved::Permanent(format!("550 5.1.2 domain {domain} does not exist"));
+            return Resolved::Permanent(crate::reply::no_such_domain(domain));
         }
         Err(e) if e.is_no_records_found() => Vec::new(),
         Err(e) => return Resolved::Temporary(format!("MX lookup of {domain} failed: {e}")),
@@ -149,13 +149,9 @@ pub async fn mx(resolver: Option<&TokioResolver>, domain: &str) -> Resolved {
     if hosts.is_empty() {
         // RFC 5321 §5.1: no MX, so the domain itself is the host.
         return match addresses(resolver, domain, SMTP_PORT).await {
-            Ok(v) if v.is_empty() => {
-                Resolved::Permanent(format!("550 5.1.2 domain {domain} has no mail server"))
-            }
+            Ok(v) if v.is_empty() => Resolved::Permanent(crate::reply::no_mail_server(domain)),
             Ok(v) => Resolved::Hosts(v),
-            Err((true, _)) => {
-                Resolved::Permanent(format!("550 5.1.2 domain {domain} does not exist"))
-            }
+            Err((true, _)) => Resolved::Permanent(crate::reply::no_such_domain(domain)),
             Err((false, why)) => Resolved::Temporary(why),
         };
     }

@@ -36,7 +36,7 @@ use super::{Shared, log};
 use crate::manifest::{Manifest, NextHop};
 use client::Outcome;
 use hop::Resolved;
-use spool::{Envelope, Recipient, Spool};
+use spool::{Pending, Queued, Spool};
 
 /// Why a message is queued: decides SRS and DKIM signing.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -261,7 +261,7 @@ impl Queue {
             .into_iter()
             .filter(|a| seen.insert(a.to_lowercase()))
             .collect();
-        let env = Envelope {
+        let env = Queued {
             from,
             kind: msg.kind,
             next_hop: msg.next_hop,
@@ -270,7 +270,7 @@ impl Queue {
             next_attempt: t,
             recipients: to
                 .into_iter()
-                .map(|address| Recipient {
+                .map(|address| Pending {
                     address,
                     last_error: None,
                 })
@@ -529,7 +529,7 @@ impl Delivery {
                     continue;
                 }
                 Decision::Drop => {
-                    results.insert(addr, Outcome::Sent("250 2.0.0 discarded".into()));
+                    results.insert(addr, Outcome::Sent(crate::reply::DISCARDED.into()));
                     continue;
                 }
                 Decision::Bounce => {
@@ -609,7 +609,7 @@ impl Delivery {
     async fn deliver_locally(
         &self,
         id: &str,
-        env: &Envelope,
+        env: &Queued,
         addr: &str,
         mailboxes: Vec<String>,
         forward: Vec<String>,
@@ -682,7 +682,7 @@ impl Delivery {
     async fn settle(
         &self,
         id: &str,
-        env: &mut Envelope,
+        env: &mut Queued,
         results: BTreeMap<String, Outcome>,
         data: Arc<Vec<u8>>,
     ) -> Option<u64> {

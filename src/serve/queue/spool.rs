@@ -18,7 +18,7 @@ use crate::manifest::NextHop;
 
 /// One recipient still to be delivered.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Recipient {
+pub struct Pending {
     pub address: String,
     /// The last temporary failure, for the report if the message expires.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -27,7 +27,7 @@ pub struct Recipient {
 
 /// A queued message's envelope and state.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Envelope {
+pub struct Queued {
     /// The reverse path, empty for `<>` (after SRS, when applied).
     pub from: String,
     pub kind: Kind,
@@ -40,11 +40,11 @@ pub struct Envelope {
     /// Unix seconds of the next attempt.
     pub next_attempt: u64,
     /// Recipients not yet delivered nor failed.
-    pub recipients: Vec<Recipient>,
+    pub recipients: Vec<Pending>,
 }
 
 /// Queued entries: id and envelope.
-pub type Entries = Vec<(String, Envelope)>;
+pub type Entries = Vec<(String, Queued)>;
 
 #[derive(Debug)]
 pub struct Spool {
@@ -120,7 +120,7 @@ impl Spool {
     }
 
     /// Stores a new entry durably and returns its id.
-    pub fn add(&self, env: &Envelope, message: &[u8]) -> io::Result<String> {
+    pub fn add(&self, env: &Queued, message: &[u8]) -> io::Result<String> {
         let id = self.new_id();
         let tmp = self.tmp.join(format!("{id}.eml"));
         write_new(&tmp, message)?;
@@ -134,7 +134,7 @@ impl Spool {
     }
 
     /// Replaces the envelope of `id` atomically and durably.
-    pub fn write_env(&self, id: &str, env: &Envelope) -> io::Result<()> {
+    pub fn write_env(&self, id: &str, env: &Queued) -> io::Result<()> {
         let json = serde_json::to_vec_pretty(env).map_err(io::Error::other)?;
         let tmp = self.tmp.join(format!("{id}.env"));
         write_new(&tmp, &json)?;
@@ -142,7 +142,7 @@ impl Spool {
         self.sync_dir()
     }
 
-    pub fn read_env(&self, id: &str) -> io::Result<Envelope> {
+    pub fn read_env(&self, id: &str) -> io::Result<Queued> {
         let bytes = fs::read(self.env(id))?;
         serde_json::from_slice(&bytes).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
     }
@@ -227,8 +227,8 @@ impl Spool {
 mod tests {
     use super::*;
 
-    fn env() -> Envelope {
-        Envelope {
+    fn env() -> Queued {
+        Queued {
             from: "a@example.com".into(),
             kind: Kind::Forward {
                 domain: "example.com".into(),
@@ -237,7 +237,7 @@ mod tests {
             created: 1,
             attempts: 0,
             next_attempt: 1,
-            recipients: vec![Recipient {
+            recipients: vec![Pending {
                 address: "b@example.net".into(),
                 last_error: None,
             }],
