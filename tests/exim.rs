@@ -1213,18 +1213,6 @@ fn exim_picks_the_relay_mailc_route_from_names() {
     assert!(checked >= 7, "only {checked} rows checked");
 }
 
-/// The files of a spec folder (relay passwords), for a spec written here.
-struct SpecFiles(PathBuf);
-
-impl Context for SpecFiles {
-    fn previous(&self, _: &str) -> Option<Vec<u8>> {
-        None
-    }
-    fn private_key(&self, path: &str) -> Option<Vec<u8>> {
-        std::fs::read(self.0.join(path)).ok()
-    }
-}
-
 /// An Exim daemon whose spec has two relays (`sink::spec`), each a sink.
 fn exim_with_relays(
     label: &str,
@@ -1242,7 +1230,7 @@ fn exim_with_relays(
     write_exim(
         &model,
         &TestRootContext {
-            inner: &SpecFiles(spec_dir),
+            inner: &mail_stack::SpecFiles(spec_dir),
             root: &test_root,
         },
         &dir,

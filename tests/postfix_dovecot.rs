@@ -663,18 +663,6 @@ fn mailc_test_live_passes_against_postfix() {
     assert!(checked >= 4, "only {checked} Postfix hosts tested");
 }
 
-/// The files of a spec folder (relay passwords), for a spec written here.
-struct SpecFiles(std::path::PathBuf);
-
-impl mailc::backend::Context for SpecFiles {
-    fn previous(&self, _: &str) -> Option<Vec<u8>> {
-        None
-    }
-    fn private_key(&self, path: &str) -> Option<Vec<u8>> {
-        std::fs::read(self.0.join(path)).ok()
-    }
-}
-
 /// A Postfix host whose spec has two relays (`sink::spec`), each a sink.
 fn postfix_with_relays(
     label: &str,
@@ -692,7 +680,7 @@ fn postfix_with_relays(
     write_stack(
         &model,
         &mailc::backend::install::TestRootContext {
-            inner: &SpecFiles(spec_dir),
+            inner: &mail_stack::SpecFiles(spec_dir),
             root: &root,
         },
         &dir,

@@ -32,7 +32,7 @@ mod support;
 /// What the tools found by `tool` are for.
 const WHY: &str = "these tests drive `mailc serve` with a real IMAP client (python3's imaplib)";
 use support::imap::Server;
-use support::{Temp, root, tool};
+use support::{Temp, outside_address, root, tool};
 
 /// How these tests start `mailc serve` (ports 30000–30999) and script it.
 trait ImapTest {
@@ -1017,22 +1017,6 @@ assert seen == 12, seen
 assert [t.split()[0] for t in tags] == [b"f1", b"f2", b"f3"] and all(b" OK " in t for t in tags), tags
 "#,
     );
-}
-
-/// This machine's address on its default route: not loopback.
-fn outside_address() -> String {
-    let probe = std::net::UdpSocket::bind("0.0.0.0:0").unwrap();
-    // connect() on UDP only picks a route; nothing is sent.
-    probe
-        .connect("192.0.2.1:9")
-        .or_else(|_| probe.connect("10.255.255.1:9"))
-        .expect("this test needs a network interface besides loopback");
-    let ip = probe.local_addr().unwrap().ip();
-    assert!(
-        !ip.is_loopback() && !ip.is_unspecified(),
-        "this test needs a network interface besides loopback"
-    );
-    ip.to_string()
 }
 
 #[test]

@@ -109,6 +109,19 @@ pub fn postfix_specs() -> Vec<(String, PathBuf, Model)> {
     })
 }
 
+/// The files of a spec folder (relay passwords), for a spec written by a
+/// test.
+pub struct SpecFiles(pub PathBuf);
+
+impl Context for SpecFiles {
+    fn previous(&self, _: &str) -> Option<Vec<u8>> {
+        None
+    }
+    fn private_key(&self, path: &str) -> Option<Vec<u8>> {
+        std::fs::read(self.0.join(path)).ok()
+    }
+}
+
 /// No previous output, no key files.
 pub struct Nothing;
 
